@@ -1,0 +1,361 @@
+import type pg from 'pg';
+import { EngineError, isEngineError } from '../errors.js';
+import type {
+  PolicyChange,
+  PolicyRule,
+  PolicySnapshot,
+  RevisionChanges,
+  TenantSnapshot,
+  WriteResult,
+} from '../policy-rule.js';
+import type { PolicyStore } from '../ports.js';
+import { GuardedCasbinPgAdapter, loadCasbinPgAdapterClass } from './guarded-casbin-pg-adapter.js';
+import { isPgConnectionError, sqlStateOf } from './pg-connection-error.js';
+import { assertStorableRule } from './storable-policy-rule.js';
+
+export interface PgPolicyStoreOptions {
+  readonly pool: pg.Pool;
+  /** The tenant a rule belongs to. Default: `values[1]` for `p*` lines, `values[2]` for `g*` lines. */
+  readonly tenantOf?: (rule: PolicyRule) => string | undefined;
+  /** How many revisions of change log each tenant keeps for incremental catch-up. Default 1000. */
+  readonly changeLogRevisionsKept?: number;
+}
+
+/**
+ * The tenant of a rule under the default model: the domain is the second field of a policy line
+ * (`p, sub, dom, obj, act, eft`) and the third of a grouping line (`g, user, role, dom`).
+ */
+export function defaultTenantOf(rule: PolicyRule): string | undefined {
+  if (rule.ptype.startsWith('p')) return rule.values[1];
+  if (rule.ptype.startsWith('g')) return rule.values[2];
+  return undefined;
+}
+
+interface RuleRow {
+  readonly ptype: string;
+  readonly rule: string[];
+}
+
+interface RevisionRow {
+  readonly tenant_id: string;
+  readonly revision: string;
+}
+
+interface ChangeLogRow {
+  readonly is_log: boolean;
+  readonly revision: string;
+  readonly changes: PolicyChange[] | null;
+}
+
+type Transaction<T> = (client: pg.PoolClient) => Promise<{ readonly commit: boolean; readonly value: T }>;
+
+const readSnapshot = 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY';
+
+// The INSERT's RETURNING and the DELETE's RETURNING list exactly the rows that changed: those are the
+// effective changes that bump the revision and go to the change log.
+const insertRules = `
+  INSERT INTO casbin (ptype, rule)
+  SELECT ptype, rule FROM unnest($1::text[], $2::jsonb[]) WITH ORDINALITY AS r(ptype, rule, n) ORDER BY n
+  ON CONFLICT (ptype, rule) DO NOTHING
+  RETURNING ptype, rule`;
+const deleteRules = `
+  DELETE FROM casbin c USING unnest($1::text[], $2::jsonb[]) AS r(ptype, rule)
+  WHERE c.ptype = r.ptype AND c.rule = r.rule
+  RETURNING c.ptype, c.rule`;
+// Both halves follow defaultTenantOf, so the rule->>1 and rule->>2 expression indexes answer it.
+const selectTenantRules = `
+  SELECT ptype, rule FROM casbin
+  WHERE (rule->>1 = $1 AND starts_with(ptype, 'p')) OR (rule->>2 = $1 AND starts_with(ptype, 'g'))
+  ORDER BY id`;
+// One statement, so one snapshot: the current revision and the log after `$2`.
+const selectChangeLog = `
+  SELECT false AS is_log, revision, NULL::jsonb AS changes FROM policy_revision WHERE tenant_id = $1
+  UNION ALL
+  SELECT true, revision, changes FROM policy_change WHERE tenant_id = $1 AND revision > $2
+  ORDER BY is_log, revision`;
+const selectMatchingRules = `
+  SELECT ptype, rule FROM casbin c
+  WHERE ptype = $1 AND NOT EXISTS (
+    SELECT 1 FROM unnest($2::int[], $3::text[]) AS f(i, v) WHERE (c.rule->>f.i) IS DISTINCT FROM f.v
+  )
+  ORDER BY id`;
+
+/**
+ * The PostgreSQL `PolicyStore`: rules in the `casbin` table (the layout casbin-pg-adapter reads), a revision per
+ * tenant in `policy_revision`, the change log in `policy_change` (see `migrations/0001_policy.sql`). A write locks
+ * its tenant's revision row, so a tenant's writes are serialised and get consecutive revisions; reads take one
+ * snapshot, so rules and revision are never seen apart.
+ *
+ * @example
+ * const store = new PgPolicyStore({ pool: createPgPool({ url }) });
+ * const { revision } = await store.applyChanges('acme', [
+ *   { op: 'add', rule: { ptype: 'p', values: ['role:admin', 'acme', 'accounts/*', '*', 'allow'] } },
+ * ]);
+ */
+export class PgPolicyStore implements PolicyStore {
+  readonly #pool: pg.Pool;
+  readonly #tenantOf: (rule: PolicyRule) => string | undefined;
+  readonly #filtersTenantInSql: boolean;
+  readonly #changeLogRevisionsKept: number;
+
+  constructor(options: PgPolicyStoreOptions) {
+    const kept = options.changeLogRevisionsKept ?? 1_000;
+    if (!Number.isSafeInteger(kept) || kept < 1) throw new RangeError('changeLogRevisionsKept must be a positive integer');
+    this.#pool = options.pool;
+    this.#tenantOf = options.tenantOf ?? defaultTenantOf;
+    this.#filtersTenantInSql = options.tenantOf === undefined;
+    this.#changeLogRevisionsKept = kept;
+  }
+
+  /** The tenant a rule belongs to, as this store decides it. */
+  tenantOf(rule: PolicyRule): string | undefined {
+    return this.#tenantOf(rule);
+  }
+
+  async loadAll(): Promise<PolicySnapshot> {
+    return this.#transaction('loadAll', readSnapshot, async (client) => {
+      const revisionRows = await client.query<RevisionRow>('SELECT tenant_id, revision FROM policy_revision');
+      const ruleRows = await client.query<RuleRow>('SELECT ptype, rule FROM casbin ORDER BY id');
+      const revisions = new Map<string, number>();
+      for (const row of revisionRows.rows) revisions.set(row.tenant_id, Number(row.revision));
+      const rules = ruleRows.rows.map(toPolicyRule);
+      // A tenant whose rules were written without the store (seed SQL, another tool) has no revision row yet.
+      for (const rule of rules) {
+        const tenantId = this.#tenantOf(rule);
+        if (tenantId !== undefined && !revisions.has(tenantId)) revisions.set(tenantId, 0);
+      }
+      return { commit: true, value: { revisions, rules } };
+    });
+  }
+
+  async loadTenant(tenantId: string): Promise<TenantSnapshot> {
+    return this.#transaction('loadTenant', readSnapshot, async (client) => {
+      const revisionRows = await client.query<Pick<RevisionRow, 'revision'>>(
+        'SELECT revision FROM policy_revision WHERE tenant_id = $1',
+        [tenantId],
+      );
+      const ruleRows = this.#filtersTenantInSql
+        ? await client.query<RuleRow>(selectTenantRules, [tenantId])
+        : await client.query<RuleRow>('SELECT ptype, rule FROM casbin ORDER BY id');
+      let rules = ruleRows.rows.map(toPolicyRule);
+      if (!this.#filtersTenantInSql) rules = rules.filter((rule) => this.#tenantOf(rule) === tenantId);
+      const revision = Number(revisionRows.rows[0]?.revision ?? 0);
+      return { commit: true, value: { tenantId, revision, rules } };
+    });
+  }
+
+  async applyChanges(tenantId: string, changes: readonly PolicyChange[]): Promise<WriteResult> {
+    changes.forEach((change, index) => this.#assertWritable(tenantId, change, index));
+    if (changes.length === 0) {
+      return { tenantId, revision: await this.#currentRevision(tenantId), changed: false };
+    }
+    return this.#transaction<WriteResult>('applyChanges', 'BEGIN', async (client) => {
+      // The row lock serialises this tenant's writers; the insert makes a first write lockable too (a
+      // concurrent first writer waits on the unique index, then sees the committed row).
+      await client.query(
+        'INSERT INTO policy_revision (tenant_id, revision) VALUES ($1, 0) ON CONFLICT (tenant_id) DO NOTHING',
+        [tenantId],
+      );
+      const locked = await client.query<Pick<RevisionRow, 'revision'>>(
+        'SELECT revision FROM policy_revision WHERE tenant_id = $1 FOR UPDATE',
+        [tenantId],
+      );
+      const current = Number(locked.rows[0]?.revision ?? 0);
+      const effective: PolicyChange[] = [];
+      // Consecutive changes of one kind go in one statement; order matters only between an add and a remove.
+      for (const run of runsOfSameOp(changes)) {
+        const result = await client.query<RuleRow>(run.op === 'add' ? insertRules : deleteRules, [
+          run.changes.map((change) => change.rule.ptype),
+          run.changes.map((change) => JSON.stringify(change.rule.values)),
+        ]);
+        for (const row of result.rows) effective.push({ op: run.op, rule: toPolicyRule(row) });
+      }
+      if (effective.length === 0) return { commit: false, value: { tenantId, revision: current, changed: false } };
+      const revision = current + 1;
+      await client.query('UPDATE policy_revision SET revision = $2, updated_at = now() WHERE tenant_id = $1', [
+        tenantId,
+        revision,
+      ]);
+      await client.query('INSERT INTO policy_change (tenant_id, revision, changes) VALUES ($1, $2, $3::jsonb)', [
+        tenantId,
+        revision,
+        JSON.stringify(effective),
+      ]);
+      await client.query('DELETE FROM policy_change WHERE tenant_id = $1 AND revision <= $2', [
+        tenantId,
+        revision - this.#changeLogRevisionsKept,
+      ]);
+      return { commit: true, value: { tenantId, revision, changed: true } };
+    });
+  }
+
+  async changesSince(tenantId: string, afterRevision: number): Promise<readonly RevisionChanges[] | undefined> {
+    if (!Number.isSafeInteger(afterRevision) || afterRevision < 0) {
+      throw new EngineError('INVALID_REQUEST', 'afterRevision must be a non-negative integer', {
+        field: 'afterRevision',
+      });
+    }
+    const { rows } = await this.#query<ChangeLogRow>('changesSince', selectChangeLog, [tenantId, afterRevision]);
+    const current = rows[0] !== undefined && !rows[0].is_log ? Number(rows[0].revision) : 0;
+    if (current <= afterRevision) return [];
+    const log: RevisionChanges[] = [];
+    for (const row of rows) {
+      if (!row.is_log) continue;
+      const revision = Number(row.revision);
+      // Pruned (or otherwise missing) revisions: the caller must reload the tenant instead.
+      if (revision !== afterRevision + log.length + 1) return undefined;
+      log.push({ tenantId, revision, changes: (row.changes ?? []).map(toPolicyChange) });
+    }
+    return log.length === current - afterRevision ? log : undefined;
+  }
+
+  async revisions(): Promise<ReadonlyMap<string, number>> {
+    const { rows } = await this.#query<RevisionRow>('revisions', 'SELECT tenant_id, revision FROM policy_revision', []);
+    return new Map(rows.map((row) => [row.tenant_id, Number(row.revision)]));
+  }
+
+  /**
+   * casbin-pg-adapter 1.4 on this store's pool, for plain-casbin consumers: filtered loading enabled, its own
+   * migrations off (they leave an advisory lock held and create a conflicting unique index), writes routed
+   * through this store. See `GuardedCasbinPgAdapter` for what is refused.
+   *
+   * @example
+   * const enforcer = await newEnforcer(newModelFromString(modelText), await store.casbinAdapter());
+   */
+  async casbinAdapter(): Promise<GuardedCasbinPgAdapter> {
+    const PostgresAdapter = await loadCasbinPgAdapterClass();
+    const inner = await PostgresAdapter.newAdapter({
+      migrate: false,
+      dbClient: (exec) => this.#withClient('casbin adapter', exec),
+    });
+    inner.enabledFiltered(true);
+    return new GuardedCasbinPgAdapter(inner, {
+      tenantOf: (rule) => this.#tenantOf(rule),
+      applyChanges: (tenantId, changes) => this.applyChanges(tenantId, changes),
+      rulesMatching: (ptype, fieldIndex, fieldValues) => this.#rulesMatching(ptype, fieldIndex, fieldValues),
+    });
+  }
+
+  async #rulesMatching(ptype: string, fieldIndex: number, fieldValues: readonly string[]): Promise<PolicyRule[]> {
+    const indexes: number[] = [];
+    const values: string[] = [];
+    fieldValues.forEach((value, i) => {
+      if (typeof value === 'string' && value !== '') {
+        indexes.push(fieldIndex + i);
+        values.push(value);
+      }
+    });
+    const { rows } = await this.#query<RuleRow>('removeFilteredPolicy', selectMatchingRules, [ptype, indexes, values]);
+    return rows.map(toPolicyRule);
+  }
+
+  #assertWritable(tenantId: string, change: PolicyChange, index: number): void {
+    const field = `changes[${index}]`;
+    if (change?.op !== 'add' && change?.op !== 'remove') {
+      throw new EngineError('INVALID_RULE', 'op must be add or remove', { field: `${field}.op` });
+    }
+    assertStorableRule(change.rule, `${field}.rule`);
+    if (this.#tenantOf(change.rule) !== tenantId) {
+      throw new EngineError('INVALID_RULE', 'the rule belongs to another tenant than the one written', {
+        field: `${field}.rule`,
+      });
+    }
+  }
+
+  async #currentRevision(tenantId: string): Promise<number> {
+    const { rows } = await this.#query<Pick<RevisionRow, 'revision'>>(
+      'applyChanges',
+      'SELECT revision FROM policy_revision WHERE tenant_id = $1',
+      [tenantId],
+    );
+    return Number(rows[0]?.revision ?? 0);
+  }
+
+  async #query<R extends pg.QueryResultRow>(
+    operation: string,
+    text: string,
+    values: readonly unknown[],
+  ): Promise<pg.QueryResult<R>> {
+    try {
+      return await this.#pool.query<R>(text, values as unknown[]);
+    } catch (error) {
+      throw storeError(operation, error);
+    }
+  }
+
+  async #withClient<T>(
+    operation: string,
+    use: (client: pg.PoolClient, markBroken: (error: unknown) => void) => Promise<T>,
+  ): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.#pool.connect();
+    } catch (error) {
+      throw storeError(operation, error);
+    }
+    // Releasing with an error makes the pool discard the connection instead of handing it out again.
+    let broken: Error | undefined;
+    const markBroken = (error: unknown): void => {
+      broken ??= error instanceof Error ? error : new Error(String(error));
+    };
+    // A checked-out client has no pool listener: without ours, a dropped connection would crash the process.
+    client.on('error', markBroken);
+    try {
+      return await use(client, markBroken);
+    } catch (error) {
+      if (isPgConnectionError(error)) markBroken(error);
+      throw storeError(operation, error);
+    } finally {
+      client.removeListener('error', markBroken);
+      client.release(broken);
+    }
+  }
+
+  #transaction<T>(operation: string, begin: string, work: Transaction<T>): Promise<T> {
+    return this.#withClient(operation, async (client, markBroken) => {
+      await client.query(begin);
+      try {
+        const { commit, value } = await work(client);
+        await client.query(commit ? 'COMMIT' : 'ROLLBACK');
+        return value;
+      } catch (error) {
+        // A session whose rollback fails is in an unknown state: never reuse it.
+        await client.query('ROLLBACK').catch(markBroken);
+        throw error;
+      }
+    });
+  }
+}
+
+function* runsOfSameOp(
+  changes: readonly PolicyChange[],
+): Generator<{ readonly op: PolicyChange['op']; readonly changes: readonly PolicyChange[] }> {
+  let start = 0;
+  for (let i = 1; i <= changes.length; i += 1) {
+    if (i === changes.length || changes[i]?.op !== changes[start]?.op) {
+      const op = changes[start]?.op ?? 'add';
+      yield { op, changes: changes.slice(start, i) };
+      start = i;
+    }
+  }
+}
+
+function toPolicyRule(row: RuleRow): PolicyRule {
+  return { ptype: row.ptype, values: row.rule };
+}
+
+function toPolicyChange(change: PolicyChange): PolicyChange {
+  return { op: change.op, rule: { ptype: change.rule.ptype, values: change.rule.values } };
+}
+
+function storeError(operation: string, error: unknown): EngineError {
+  if (isEngineError(error)) return error;
+  const kind = isPgConnectionError(error) ? 'connection failure' : 'query failure';
+  const sqlState = sqlStateOf(error);
+  const message = error instanceof Error ? error.message : String(error);
+  return new EngineError(
+    'POLICY_STORE_UNAVAILABLE',
+    `${operation}: ${kind}${sqlState === undefined ? '' : ` (SQLSTATE ${sqlState})`}: ${message}`,
+    { cause: error },
+  );
+}

@@ -1,0 +1,32 @@
+// The engine's public surface. Adapters (PostgreSQL, Valkey, in-memory) are in engine/adapters/.
+export { PolicyEngine } from './policy-engine.js';
+export type {
+  AuthorizationRequest,
+  Decision,
+  DecideOptions,
+  EngineEvent,
+  EngineHealth,
+  EngineStats,
+  Explanation,
+  PolicyEngineOptions,
+} from './policy-engine.js';
+export { parseModel, requestFieldNames, singlePartitionTenant } from './model-definition.js';
+export type { ModelDefinition, RequestFieldName } from './model-definition.js';
+export { loadModelFile, shippedModelPath } from './model-file.js';
+export { CasbinEvaluator } from './casbin-evaluator.js';
+export { decisionKey } from './decision-key.js';
+export { EngineError, isEngineError, engineErrorCodes } from './errors.js';
+export type { EngineErrorCode } from './errors.js';
+export { assertRequestName, isResourcePattern, isStorableValue, maxNameLength } from './policy-names.js';
+export { isGroupingType } from './policy-rule.js';
+export type { PolicyChange, PolicyRule, PolicySnapshot, RevisionChanges, TenantSnapshot, WriteResult } from './policy-rule.js';
+export type {
+  CachedDecision,
+  ChangeFeed,
+  Clock,
+  DecisionCacheTier,
+  DecisionReason,
+  LocalDecisionCache,
+  PolicyChangeNotice,
+  PolicyStore,
+} from './ports.js';

@@ -1,0 +1,517 @@
+import { CasbinEvaluator } from './casbin-evaluator.js';
+import { decisionKey } from './decision-key.js';
+import { EngineError, isEngineError } from './errors.js';
+import { singlePartitionTenant, type ModelDefinition } from './model-definition.js';
+import { assertRequestName, maxNameLength } from './policy-names.js';
+import type { PolicyChange, PolicyRule, WriteResult } from './policy-rule.js';
+import type {
+  CachedDecision,
+  ChangeFeed,
+  Clock,
+  DecisionCacheTier,
+  DecisionReason,
+  LocalDecisionCache,
+  PolicyChangeNotice,
+  PolicyStore,
+} from './ports.js';
+import { RevisionWaiters } from './revision-waiters.js';
+import { Outcome, TenantIndex } from './tenant-index.js';
+
+/** One authorization question: may `sub` do `act` on `obj` inside tenant `dom`? */
+export interface AuthorizationRequest {
+  readonly sub: string;
+  readonly dom: string;
+  readonly obj: string;
+  readonly act: string;
+}
+
+/** The engine's answer. A deny is a value, never an exception. */
+export interface Decision {
+  readonly allowed: boolean;
+  readonly reason: DecisionReason;
+  /** The tenant's policy revision the decision was made at. */
+  readonly revision: number;
+  readonly source: 'engine' | 'local-cache' | 'shared-cache';
+}
+
+export interface DecideOptions {
+  /** Never answer from an older revision of the tenant: wait (bounded), then fail with STALE_REVISION. */
+  readonly minRevision?: number;
+}
+
+/** What the engine reports for logs and metrics; it never logs by itself. */
+export type EngineEvent =
+  | { readonly type: 'revision-applied'; readonly tenantId: string; readonly revision: number }
+  | { readonly type: 'tenant-reloaded'; readonly tenantId: string; readonly revision: number }
+  | { readonly type: 'cache-tier-failed'; readonly tier: string; readonly error: unknown }
+  | { readonly type: 'sync-failed'; readonly error: unknown }
+  | { readonly type: 'feed-failed'; readonly error: unknown };
+
+export interface PolicyEngineOptions {
+  readonly model: ModelDefinition;
+  readonly store: PolicyStore;
+  readonly feed?: ChangeFeed;
+  readonly localCache?: LocalDecisionCache;
+  readonly sharedCache?: DecisionCacheTier;
+  /** TTL of shared-cache entries; entries are unreachable after a revision change anyway. */
+  readonly sharedCacheTtlSeconds?: number;
+  /**
+   * When to ask the shared tier: on every local miss (`always`), or only where computing is slower than a
+   * network round trip, i.e. models evaluated by plain casbin (`slow-path`, the default).
+   */
+  readonly consultSharedCache?: 'always' | 'slow-path';
+  /** Period of the revision poll that repairs missed change notices; 0 disables it. */
+  readonly resyncIntervalMs?: number;
+  /** How long a `minRevision` request may wait for its revision. */
+  readonly staleWaitMs?: number;
+  readonly clock?: Clock;
+  readonly onEvent?: (event: EngineEvent) => void;
+}
+
+export interface EngineStats {
+  decisions: number;
+  localHits: number;
+  sharedHits: number;
+  sharedMisses: number;
+  sharedErrors: number;
+  revisionsApplied: number;
+  tenantReloads: number;
+  syncFailures: number;
+}
+
+export interface EngineHealth {
+  /** Loaded and the policy store answered the last sync. */
+  readonly ready: boolean;
+  readonly loaded: boolean;
+  readonly storeReachable: boolean;
+  readonly lastSyncAtMs: number | undefined;
+  readonly tenants: number;
+  readonly rules: number;
+  readonly fastPath: boolean;
+  readonly stats: Readonly<EngineStats>;
+}
+
+export interface Explanation {
+  readonly decision: Decision;
+  /** Rules that match the request; with deny overriding allow, a deny among them decides. */
+  readonly matchedRules: readonly PolicyRule[];
+  /** For each matched rule's subject, the role links from the request's subject to it. */
+  readonly paths: readonly (readonly string[])[];
+}
+
+const reasonOf: Record<Outcome, DecisionReason> = {
+  [Outcome.None]: 'no_matching_policy',
+  [Outcome.Allow]: 'allowed_by_policy',
+  [Outcome.Deny]: 'denied_by_policy',
+};
+
+const systemClock: Clock = { nowMs: () => Date.now() };
+
+/**
+ * The policy engine: every tenant's policy in memory, decisions in microseconds, exactly as plain casbin
+ * would decide them. Writes go through the store (atomically, with a new revision) and reach every other
+ * engine instance through the change feed; a periodic resync repairs missed notices.
+ *
+ * @example
+ * const engine = await PolicyEngine.start({ model, store, localCache });
+ * await engine.write('acme', [{ op: 'add', rule: { ptype: 'p', values: ['role:viewer', 'acme', 'accounts', 'get', 'allow'] } }]);
+ * engine.decideSync({ sub: 'role:viewer', dom: 'acme', obj: 'accounts', act: 'get' }).allowed; // true
+ */
+export class PolicyEngine {
+  private readonly model: ModelDefinition;
+  private readonly store: PolicyStore;
+  private readonly options: PolicyEngineOptions;
+  private readonly clock: Clock;
+  private readonly tenants = new Map<string, TenantIndex>();
+  private evaluator: CasbinEvaluator | undefined;
+  private readonly revisions = new Map<string, number>();
+  private readonly waiters = new RevisionWaiters();
+  private readonly catchUps = new Map<string, { running: Promise<void>; queued: Promise<void> | undefined }>();
+  private readonly pendingNotices = new Set<string>();
+  private readonly stats: EngineStats = {
+    decisions: 0,
+    localHits: 0,
+    sharedHits: 0,
+    sharedMisses: 0,
+    sharedErrors: 0,
+    revisionsApplied: 0,
+    tenantReloads: 0,
+    syncFailures: 0,
+  };
+  private loaded = false;
+  private stopped = false;
+  private storeReachable = false;
+  private lastSyncAtMs: number | undefined;
+  private resyncTimer: NodeJS.Timeout | undefined;
+
+  private constructor(options: PolicyEngineOptions) {
+    this.options = options;
+    this.model = options.model;
+    this.store = options.store;
+    this.clock = options.clock ?? systemClock;
+  }
+
+  /** Subscribes to the change feed, loads every tenant's policy and starts the resync poll. */
+  static async start(options: PolicyEngineOptions): Promise<PolicyEngine> {
+    const engine = new PolicyEngine(options);
+    if (options.feed) {
+      try {
+        await options.feed.subscribe((notice) => engine.onNotice(notice));
+      } catch (error) {
+        engine.emit({ type: 'feed-failed', error });
+      }
+    }
+    await engine.loadAll();
+    const interval = options.resyncIntervalMs ?? 5_000;
+    if (interval > 0) {
+      engine.resyncTimer = setInterval(() => void engine.resync(), interval);
+      engine.resyncTimer.unref();
+    }
+    return engine;
+  }
+
+  get fastPath(): boolean {
+    return this.model.fastPath;
+  }
+
+  /** The tenant's revision as this engine has applied it (0 for a tenant without policy). */
+  revisionOf(tenantId: string): number {
+    return this.revisions.get(tenantId) ?? 0;
+  }
+
+  /**
+   * Decides from memory and the in-process cache only: no waiting, no network. Throws INVALID_REQUEST for
+   * bad input and ENGINE_NOT_READY before the first load.
+   */
+  decideSync(request: AuthorizationRequest): Decision {
+    const tenantId = this.tenantOfRequest(request);
+    const revision = this.revisions.get(tenantId) ?? 0;
+    const cache = this.options.localCache;
+    const key = decisionKey(tenantId, revision, request.sub, request.obj, request.act);
+    this.stats.decisions++;
+    if (cache) {
+      const hit = cache.get(key);
+      if (hit) {
+        this.stats.localHits++;
+        return { allowed: hit.allowed, reason: hit.reason, revision, source: 'local-cache' };
+      }
+    }
+    this.assertRequest(request);
+    const computed = this.compute(request, tenantId);
+    cache?.set(key, computed);
+    return { allowed: computed.allowed, reason: computed.reason, revision, source: 'engine' };
+  }
+
+  /** Decides, consulting the shared cache tier where configured and honouring `minRevision`. */
+  async decide(request: AuthorizationRequest, options: DecideOptions = {}): Promise<Decision> {
+    const tenantId = this.tenantOfRequest(request);
+    if (options.minRevision !== undefined) await this.ensureRevision(tenantId, options.minRevision);
+    const shared = this.options.sharedCache;
+    const consult = shared && ((this.options.consultSharedCache ?? 'slow-path') === 'always' || !this.model.fastPath);
+    if (!consult) return this.decideSync(request);
+
+    const revision = this.revisions.get(tenantId) ?? 0;
+    const key = decisionKey(tenantId, revision, request.sub, request.obj, request.act);
+    const local = this.options.localCache?.get(key);
+    this.stats.decisions++;
+    if (local) {
+      this.stats.localHits++;
+      return { allowed: local.allowed, reason: local.reason, revision, source: 'local-cache' };
+    }
+    this.assertRequest(request);
+    try {
+      const hit = await shared.get(key);
+      if (hit) {
+        this.stats.sharedHits++;
+        this.options.localCache?.set(key, hit);
+        return { allowed: hit.allowed, reason: hit.reason, revision, source: 'shared-cache' };
+      }
+      this.stats.sharedMisses++;
+    } catch (error) {
+      this.stats.sharedErrors++;
+      this.emit({ type: 'cache-tier-failed', tier: shared.name, error });
+    }
+    const computed = this.compute(request, tenantId);
+    this.options.localCache?.set(key, computed);
+    shared.set(key, computed, this.options.sharedCacheTtlSeconds ?? 300).catch((error: unknown) => {
+      this.stats.sharedErrors++;
+      this.emit({ type: 'cache-tier-failed', tier: shared.name, error });
+    });
+    return { allowed: computed.allowed, reason: computed.reason, revision, source: 'engine' };
+  }
+
+  /** The decision with the rules that made it (for policy authors; not the hot path). */
+  explain(request: AuthorizationRequest): Explanation {
+    const tenantId = this.tenantOfRequest(request);
+    this.assertRequest(request);
+    const computed = this.compute(request, tenantId);
+    const decision: Decision = { ...computed, revision: this.revisionOf(tenantId), source: 'engine' };
+    if (!this.model.fastPath) {
+      const { rule } = (this.evaluator as CasbinEvaluator).explain(this.requestValues(request));
+      return { decision, matchedRules: rule.length > 0 ? [{ ptype: 'p', values: rule }] : [], paths: [] };
+    }
+    const index = this.tenants.get(tenantId);
+    if (!index) return { decision, matchedRules: [], paths: [] };
+    const matchedRules = index.matchingRules(request.sub, request.obj, request.act);
+    const paths = matchedRules.map((rule) => {
+      const subject = rule.values[0] ?? '';
+      return subject === '*' ? ['*'] : index.pathTo(request.sub, subject);
+    });
+    return { decision, matchedRules, paths };
+  }
+
+  /**
+   * Applies a batch of changes to one tenant: validated, written atomically under a new revision, applied
+   * here before this returns, and announced to every other engine. A failed write changes nothing anywhere.
+   */
+  async write(tenantId: string, changes: readonly PolicyChange[]): Promise<WriteResult> {
+    for (const change of changes) {
+      this.model.assertRule(change.rule);
+      const owner = this.model.tenantOf(change.rule);
+      if (owner !== tenantId) {
+        throw new EngineError('INVALID_RULE', `rule belongs to tenant ${String(owner)}, not ${tenantId}`, { field: 'tenant' });
+      }
+    }
+    const result = await this.store.applyChanges(tenantId, changes);
+    if (!result.changed) return result;
+    if (!this.applyRevision(tenantId, result.revision, changes)) {
+      await this.catchUp(tenantId).catch((error: unknown) => this.emit({ type: 'sync-failed', error }));
+    }
+    if (this.options.feed) {
+      await this.options.feed
+        .publish({ tenantId, revision: result.revision })
+        .catch((error: unknown) => this.emit({ type: 'feed-failed', error }));
+    }
+    return result;
+  }
+
+  /** Brings one tenant up to the store's revision (incrementally from the change log, or by reloading it). */
+  catchUp(tenantId: string): Promise<void> {
+    const state = this.catchUps.get(tenantId);
+    if (state) {
+      // One catch-up runs per tenant; requests arriving meanwhile share a single follow-up run.
+      state.queued ??= state.running.then(
+        () => this.runCatchUp(tenantId),
+        () => this.runCatchUp(tenantId),
+      );
+      return state.queued;
+    }
+    const running = this.runCatchUp(tenantId);
+    this.catchUps.set(tenantId, { running, queued: undefined });
+    return running;
+  }
+
+  /** Compares every tenant's revision with the store and catches up those behind. */
+  async resync(): Promise<void> {
+    if (this.stopped) return;
+    let remote: ReadonlyMap<string, number>;
+    try {
+      remote = await this.store.revisions();
+      this.storeReachable = true;
+      this.lastSyncAtMs = this.clock.nowMs();
+    } catch (error) {
+      this.storeReachable = false;
+      this.stats.syncFailures++;
+      this.emit({ type: 'sync-failed', error });
+      return;
+    }
+    const behind: Promise<void>[] = [];
+    for (const [tenantId, revision] of remote) {
+      if (revision !== this.revisionOf(tenantId)) behind.push(this.catchUp(tenantId));
+    }
+    const results = await Promise.allSettled(behind);
+    for (const result of results) {
+      if (result.status === 'rejected') this.emit({ type: 'sync-failed', error: result.reason });
+    }
+  }
+
+  health(): EngineHealth {
+    let rules = 0;
+    if (this.model.fastPath) for (const index of this.tenants.values()) rules += index.ruleCount;
+    else rules = this.evaluator?.ruleCount ?? 0;
+    return {
+      ready: this.loaded && this.storeReachable && !this.stopped,
+      loaded: this.loaded,
+      storeReachable: this.storeReachable,
+      lastSyncAtMs: this.lastSyncAtMs,
+      tenants: this.model.fastPath ? this.tenants.size : this.revisions.size,
+      rules,
+      fastPath: this.model.fastPath,
+      stats: { ...this.stats },
+    };
+  }
+
+  /** Stops the resync poll and ignores further notices (the caller closes the feed and the store). */
+  stop(): void {
+    this.stopped = true;
+    if (this.resyncTimer) clearInterval(this.resyncTimer);
+  }
+
+  private tenantOfRequest(request: AuthorizationRequest): string {
+    if (!this.loaded) throw new EngineError('ENGINE_NOT_READY', 'the policy has not been loaded yet');
+    const { sub, dom, obj, act } = request;
+    // Cheap bounds before building a cache key; the full grammar is checked on a cache miss (a hit can
+    // only come from a request that passed it).
+    if (
+      typeof sub !== 'string' || typeof dom !== 'string' || typeof obj !== 'string' || typeof act !== 'string' ||
+      sub.length > maxNameLength || dom.length > maxNameLength || obj.length > maxNameLength || act.length > maxNameLength
+    ) {
+      this.assertRequest(request);
+    }
+    return this.model.fastPath || this.model.requestFields.includes('dom') ? dom : singlePartitionTenant;
+  }
+
+  private assertRequest(request: AuthorizationRequest): void {
+    assertRequestName('sub', request.sub);
+    assertRequestName('dom', request.dom);
+    assertRequestName('obj', request.obj);
+    assertRequestName('act', request.act);
+  }
+
+  private requestValues(request: AuthorizationRequest): string[] {
+    return this.model.requestFields.map((field) => request[field]);
+  }
+
+  private compute(request: AuthorizationRequest, tenantId: string): CachedDecision {
+    if (this.model.fastPath) {
+      const index = this.tenants.get(tenantId);
+      const outcome = index ? index.decide(request.sub, request.obj, request.act) : Outcome.None;
+      return { allowed: outcome === Outcome.Allow, reason: reasonOf[outcome] };
+    }
+    const { allowed, rule } = (this.evaluator as CasbinEvaluator).explain(this.requestValues(request));
+    if (allowed) return { allowed, reason: 'allowed_by_policy' };
+    return { allowed, reason: rule.length > 0 ? 'denied_by_policy' : 'no_matching_policy' };
+  }
+
+  private async ensureRevision(tenantId: string, minRevision: number): Promise<void> {
+    if (!Number.isSafeInteger(minRevision) || minRevision < 0) {
+      throw new EngineError('INVALID_REQUEST', 'minRevision must be a non-negative integer', { field: 'minRevision' });
+    }
+    if (this.revisionOf(tenantId) >= minRevision) return;
+    const waiting = this.waiters.wait(tenantId, minRevision, this.options.staleWaitMs ?? 1_000);
+    // Do not only wait for the feed: ask the store now (the notice may be late or lost).
+    this.catchUp(tenantId).catch((error: unknown) => this.emit({ type: 'sync-failed', error }));
+    await waiting;
+  }
+
+  private onNotice(notice: PolicyChangeNotice): void {
+    if (this.stopped) return;
+    if (!this.loaded) {
+      this.pendingNotices.add(notice.tenantId);
+      return;
+    }
+    if (notice.revision > this.revisionOf(notice.tenantId)) {
+      this.catchUp(notice.tenantId).catch((error: unknown) => this.emit({ type: 'sync-failed', error }));
+    }
+  }
+
+  private async loadAll(): Promise<void> {
+    const snapshot = await this.store.loadAll();
+    if (this.model.fastPath) {
+      for (const rule of snapshot.rules) {
+        const tenantId = this.model.tenantOf(rule);
+        if (tenantId === undefined) continue;
+        let index = this.tenants.get(tenantId);
+        if (!index) this.tenants.set(tenantId, (index = new TenantIndex(tenantId)));
+        index.add(rule);
+      }
+    } else {
+      this.evaluator = await CasbinEvaluator.create(this.model, snapshot.rules);
+    }
+    for (const [tenantId, revision] of snapshot.revisions) this.revisions.set(tenantId, revision);
+    this.loaded = true;
+    this.storeReachable = true;
+    this.lastSyncAtMs = this.clock.nowMs();
+    for (const tenantId of this.pendingNotices) {
+      this.catchUp(tenantId).catch((error: unknown) => this.emit({ type: 'sync-failed', error }));
+    }
+    this.pendingNotices.clear();
+  }
+
+  private async runCatchUp(tenantId: string): Promise<void> {
+    try {
+      const local = this.revisionOf(tenantId);
+      const log = await this.store.changesSince(tenantId, local);
+      this.storeReachable = true;
+      let complete = log !== undefined;
+      for (const entry of log ?? []) {
+        if (!this.applyRevision(tenantId, entry.revision, entry.changes)) {
+          complete = false;
+          break;
+        }
+      }
+      if (!complete) await this.reloadTenant(tenantId);
+    } catch (error) {
+      if (isEngineError(error) && error.code === 'POLICY_STORE_UNAVAILABLE') this.storeReachable = false;
+      throw error;
+    } finally {
+      const state = this.catchUps.get(tenantId);
+      if (state && state.queued === undefined) this.catchUps.delete(tenantId);
+      else if (state?.queued) this.catchUps.set(tenantId, { running: state.queued, queued: undefined });
+    }
+  }
+
+  /**
+   * Applies one revision's changes synchronously (a decision sees all of them or none). False when it does
+   * not follow the applied revision: the caller reloads the tenant.
+   */
+  private applyRevision(tenantId: string, revision: number, changes: readonly PolicyChange[]): boolean {
+    const local = this.revisionOf(tenantId);
+    if (revision <= local) return true;
+    if (revision !== local + 1) return false;
+    if (this.model.fastPath) {
+      let index = this.tenants.get(tenantId);
+      if (!index) this.tenants.set(tenantId, (index = new TenantIndex(tenantId)));
+      for (const { op, rule } of changes) {
+        if (op === 'add') index.add(rule);
+        else index.remove(rule);
+      }
+    } else {
+      (this.evaluator as CasbinEvaluator).apply(changes);
+    }
+    this.advance(tenantId, revision);
+    this.stats.revisionsApplied++;
+    this.emit({ type: 'revision-applied', tenantId, revision });
+    return true;
+  }
+
+  private async reloadTenant(tenantId: string): Promise<void> {
+    const snapshot = await this.store.loadTenant(tenantId);
+    // A newer revision may have been applied while the snapshot was read: keep the newer state.
+    if (snapshot.revision < this.revisionOf(tenantId)) return;
+    if (this.model.fastPath) {
+      const index = new TenantIndex(tenantId);
+      for (const rule of snapshot.rules) index.add(rule);
+      this.tenants.set(tenantId, index);
+    } else {
+      const evaluator = this.evaluator as CasbinEvaluator;
+      const current = evaluator.rules().filter((rule) => this.model.tenantOf(rule) === tenantId);
+      const wanted = new Set(snapshot.rules.map(ruleId));
+      const present = new Set(current.map(ruleId));
+      evaluator.apply([
+        ...current.filter((rule) => !wanted.has(ruleId(rule))).map((rule) => ({ op: 'remove' as const, rule })),
+        ...snapshot.rules.filter((rule) => !present.has(ruleId(rule))).map((rule) => ({ op: 'add' as const, rule })),
+      ]);
+    }
+    this.advance(tenantId, snapshot.revision);
+    this.stats.tenantReloads++;
+    this.emit({ type: 'tenant-reloaded', tenantId, revision: snapshot.revision });
+  }
+
+  private advance(tenantId: string, revision: number): void {
+    this.revisions.set(tenantId, revision);
+    this.waiters.released(tenantId, revision);
+  }
+
+  private emit(event: EngineEvent): void {
+    try {
+      this.options.onEvent?.(event);
+    } catch {
+      // An observer's failure must never change a decision or a write.
+    }
+  }
+}
+
+function ruleId(rule: PolicyRule): string {
+  return `${rule.ptype}\u0000${rule.values.join('\u0000')}`;
+}

@@ -1,0 +1,84 @@
+import type {
+  PolicyChange,
+  PolicySnapshot,
+  RevisionChanges,
+  TenantSnapshot,
+  WriteResult,
+} from './policy-rule.js';
+
+/**
+ * Where policy lives. Implementations keep every tenant's rules, its revision and a change log, and
+ * guarantee that a change and its revision are never seen apart. All failures of the backing store are
+ * thrown as `EngineError('POLICY_STORE_UNAVAILABLE')`; invalid or conflicting rules as `INVALID_RULE` /
+ * `RULE_CONFLICT`.
+ */
+export interface PolicyStore {
+  /** Every tenant's rules and revisions, read in one snapshot. */
+  loadAll(): Promise<PolicySnapshot>;
+  /** One tenant's rules and revision, read in one snapshot. An unknown tenant has revision 0 and no rules. */
+  loadTenant(tenantId: string): Promise<TenantSnapshot>;
+  /**
+   * Apply a batch of changes to one tenant atomically. When any rule actually changes, the tenant's revision
+   * is bumped by one in the same transaction and the batch is appended to the change log; when nothing
+   * changes (adding present rules, removing absent ones) nothing is written and `changed` is false.
+   * Every rule must belong to `tenantId` (its domain field).
+   */
+  applyChanges(tenantId: string, changes: readonly PolicyChange[]): Promise<WriteResult>;
+  /** The change log of one tenant after `afterRevision`, in order; `undefined` when the log no longer reaches back that far. */
+  changesSince(tenantId: string, afterRevision: number): Promise<readonly RevisionChanges[] | undefined>;
+  /** Every tenant's current revision (for the periodic resync). */
+  revisions(): Promise<ReadonlyMap<string, number>>;
+}
+
+/** A decision as kept in a cache tier. */
+export interface CachedDecision {
+  readonly allowed: boolean;
+  readonly reason: DecisionReason;
+}
+
+export type DecisionReason = 'allowed_by_policy' | 'denied_by_policy' | 'no_matching_policy';
+
+/**
+ * A shared (out-of-process) decision cache tier such as Valkey. Keys are opaque strings built by the engine;
+ * they already carry the tenant and its revision. Implementations must fail fast when their backend is down
+ * (a rejected promise within a bounded time), never queue.
+ */
+export interface DecisionCacheTier {
+  readonly name: string;
+  get(key: string): Promise<CachedDecision | undefined>;
+  set(key: string, decision: CachedDecision, ttlSeconds: number): Promise<void>;
+}
+
+/**
+ * The in-process decision cache tier: synchronous because a hit must cost well under a microsecond.
+ * Bounded (LRU).
+ */
+export interface LocalDecisionCache {
+  get(key: string): CachedDecision | undefined;
+  set(key: string, decision: CachedDecision): void;
+  clear(): void;
+  readonly size: number;
+}
+
+/** A revision announcement: tenant `tenantId` reached `revision`. */
+export interface PolicyChangeNotice {
+  readonly tenantId: string;
+  readonly revision: number;
+}
+
+/**
+ * Announces policy revisions to every engine instance (other processes included). Delivery is best effort:
+ * the engine's periodic resync repairs a lost message.
+ */
+export interface ChangeFeed {
+  readonly name: string;
+  /** Start listening; `onNotice` is called for every announcement, including this process's own. */
+  subscribe(onNotice: (notice: PolicyChangeNotice) => void): Promise<void>;
+  publish(notice: PolicyChangeNotice): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Time, injected so tests control it. */
+export interface Clock {
+  nowMs(): number;
+}

@@ -1,0 +1,103 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createTestSchema, testDatabaseUrl, type TestSchema } from '../test/support/postgres.js';
+import { runMigrations } from './migrations.js';
+
+const policyTables = ['casbin', 'pgmigrations', 'policy_change', 'policy_revision'];
+const schemas: TestSchema[] = [];
+
+async function freshSchema(label: string): Promise<TestSchema> {
+  const schema = await createTestSchema(label);
+  schemas.push(schema);
+  return schema;
+}
+
+async function tablesIn(schema: TestSchema): Promise<string[]> {
+  const { rows } = await schema.pool.query<{ table_name: string }>(
+    'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name',
+    [schema.schema],
+  );
+  return rows.map((row) => row.table_name);
+}
+
+afterAll(async () => {
+  await Promise.all(schemas.map((schema) => schema.drop()));
+});
+
+describe('runMigrations', () => {
+  it('three replicas migrating one fresh schema at once all succeed and create each table once, pgmigrations included, in that schema', async () => {
+    const schema = await freshSchema('migrate_race');
+    const logs: string[] = [];
+
+    await Promise.all([1, 2, 3].map(() => runMigrations({ databaseUrl: schema.url, log: (m) => logs.push(m) })));
+
+    expect(await tablesIn(schema)).toEqual(policyTables);
+    const applied = await schema.pool.query<{ name: string }>('SELECT name FROM pgmigrations');
+    expect(applied.rows.map((row) => row.name)).toEqual(['0001_policy']);
+    expect(logs.filter((line) => line.includes('No migrations to run'))).toHaveLength(2);
+  });
+
+  it('running again on a migrated schema applies nothing', async () => {
+    const schema = await freshSchema('migrate_again');
+    await runMigrations({ databaseUrl: schema.url });
+    const logs: string[] = [];
+
+    await runMigrations({ databaseUrl: schema.url, log: (m) => logs.push(m) });
+
+    expect(logs).toContain('No migrations to run!');
+    expect((await schema.pool.query('SELECT name FROM pgmigrations')).rowCount).toBe(1);
+  });
+
+  it('an explicit schema option wins over the connection default', async () => {
+    const schema = await freshSchema('migrate_explicit');
+
+    await runMigrations({ databaseUrl: testDatabaseUrl, schema: schema.schema });
+
+    expect(await tablesIn(schema)).toEqual(policyTables);
+  });
+
+  it('the casbin table keeps the adapter layout but is unique on (ptype, rule)', async () => {
+    const schema = await freshSchema('migrate_layout');
+    await runMigrations({ databaseUrl: schema.url });
+
+    const columns = await schema.pool.query<{ column_name: string; data_type: string; is_nullable: string }>(
+      `SELECT column_name, data_type, is_nullable FROM information_schema.columns
+       WHERE table_schema = $1 AND table_name = 'casbin' ORDER BY ordinal_position`,
+      [schema.schema],
+    );
+    expect(columns.rows).toEqual([
+      { column_name: 'id', data_type: 'integer', is_nullable: 'NO' },
+      { column_name: 'ptype', data_type: 'text', is_nullable: 'NO' },
+      { column_name: 'rule', data_type: 'jsonb', is_nullable: 'NO' },
+    ]);
+    const indexes = await schema.pool.query<{ indexdef: string }>(
+      'SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND tablename = $2 ORDER BY indexname',
+      [schema.schema, 'casbin'],
+    );
+    const definitions = indexes.rows.map((row) => row.indexdef.replace(`${schema.schema}.`, ''));
+    expect(definitions).toContain('CREATE UNIQUE INDEX casbin_uniq_ptype_rule ON casbin USING btree (ptype, rule)');
+    for (const field of [0, 1, 2, 3, 4, 5]) {
+      expect(definitions).toContain(
+        `CREATE INDEX idx_casbin_rule_v${field} ON casbin USING btree (((rule ->> ${field})))`,
+      );
+    }
+  });
+});
+
+describe('npm run migrate (platform/migrate-cli.ts)', () => {
+  it('migrates DATABASE_URL and prints one line saying so', async () => {
+    const schema = await freshSchema('migrate_cli');
+    const root = fileURLToPath(new URL('..', import.meta.url));
+    const tsx = fileURLToPath(new URL('../node_modules/.bin/tsx', import.meta.url));
+
+    const { stdout } = await promisify(execFile)(tsx, ['platform/migrate-cli.ts'], {
+      cwd: root,
+      env: { ...process.env, DATABASE_URL: schema.url },
+    });
+
+    expect(stdout).toMatch(/migrations applied to postgres:\/\//);
+    expect(await tablesIn(schema)).toEqual(policyTables);
+  });
+});
