@@ -1,0 +1,112 @@
+import type { Valkey } from 'iovalkey';
+import type pg from 'pg';
+import { loadModelFile, PolicyEngine, type ChangeFeed, type EngineEvent, type PolicyStore } from '../engine/index.js';
+import {
+  LruDecisionCache,
+  MemoryPolicyStore,
+  PgChangeFeed,
+  PgPolicyStore,
+  ValkeyChangeFeed,
+  ValkeyDecisionCache,
+} from '../engine/adapters/index.js';
+import type { EngineConfig } from './engine-config.js';
+import { runMigrations } from './migrations.js';
+import { createPgPool } from './postgres-pool.js';
+import { createValkeyClient } from './valkey-client.js';
+
+/** A running engine and every connection it owns. */
+export interface EngineRuntime {
+  readonly engine: PolicyEngine;
+  readonly store: PolicyStore;
+  readonly pool: pg.Pool | undefined;
+  readonly valkey: Valkey | undefined;
+  /** Which change feed carries policy notices: `valkey`, `postgres`, or none (single process, in memory). */
+  readonly feedName: string | undefined;
+  close(): Promise<void>;
+}
+
+export interface EngineRuntimeHooks {
+  readonly onEvent?: (event: EngineEvent) => void;
+  /** Connection-level errors of PostgreSQL and Valkey clients (they recover on their own). */
+  readonly onConnectionError?: (source: string, error: Error) => void;
+}
+
+/**
+ * Builds the engine from configuration: PostgreSQL store (migrated first when configured) or an in-memory one,
+ * in-process LRU plus the Valkey tier when `VALKEY_URL` is set, and the change feed over Valkey pub/sub or,
+ * without Valkey, PostgreSQL LISTEN/NOTIFY.
+ */
+export async function startEngineRuntime(config: EngineConfig, hooks: EngineRuntimeHooks = {}): Promise<EngineRuntime> {
+  const model = await loadModelFile(config.POLICY_MODEL_PATH);
+  const closers: (() => Promise<unknown>)[] = [];
+  const onError = (source: string) => (error: unknown) =>
+    hooks.onConnectionError?.(source, error instanceof Error ? error : new Error(String(error)));
+  try {
+    let pool: pg.Pool | undefined;
+    let store: PolicyStore;
+    if (config.DATABASE_URL) {
+      const databaseUrl = config.DATABASE_URL.reveal();
+      if (config.DB_MIGRATE_ON_START) await runMigrations({ databaseUrl });
+      const created = createPgPool({
+        url: databaseUrl,
+        maxConnections: config.DB_POOL_MAX,
+        connectionTimeoutMs: config.DB_CONNECTION_TIMEOUT_MS,
+        statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
+        applicationName: 'access-manager-engine',
+        onIdleClientError: onError('postgres'),
+      });
+      pool = created;
+      closers.push(() => created.end());
+      store = new PgPolicyStore({ pool: created, tenantOf: model.tenantOf });
+    } else {
+      store = new MemoryPolicyStore(model.tenantOf);
+    }
+
+    let valkey: Valkey | undefined;
+    let feed: ChangeFeed | undefined;
+    let sharedCache: ValkeyDecisionCache | undefined;
+    if (config.VALKEY_URL) {
+      const valkeyUrl = config.VALKEY_URL.reveal();
+      const commandTimeoutMs = config.VALKEY_COMMAND_TIMEOUT_MS;
+      const client = createValkeyClient({ url: valkeyUrl, commandTimeoutMs, name: 'am-engine', onError: onError('valkey') });
+      const subscriber = createValkeyClient({ url: valkeyUrl, commandTimeoutMs, name: 'am-engine-feed', onError: onError('valkey') });
+      valkey = client;
+      closers.push(async () => client.disconnect(), async () => subscriber.disconnect());
+      sharedCache = new ValkeyDecisionCache({ client, keyPrefix: `${config.KEY_PREFIX}decision:` });
+      feed = new ValkeyChangeFeed({ publisher: client, subscriber, channel: `${config.KEY_PREFIX}${config.POLICY_CHANGE_CHANNEL}`, onError: onError('valkey') });
+    } else if (config.DATABASE_URL && pool) {
+      feed = new PgChangeFeed({ connectionString: config.DATABASE_URL.reveal(), pool, channel: config.POLICY_CHANGE_CHANNEL, onError: onError('postgres') });
+    }
+    if (feed) {
+      const opened = feed;
+      closers.unshift(() => opened.close());
+    }
+
+    const engine = await PolicyEngine.start({
+      model,
+      store,
+      localCache: new LruDecisionCache({ maxEntries: config.DECISION_CACHE_MAX_ENTRIES }),
+      ...(feed ? { feed } : {}),
+      ...(sharedCache ? { sharedCache } : {}),
+      sharedCacheTtlSeconds: config.DECISION_CACHE_TTL_SECONDS,
+      consultSharedCache: config.DECISION_CACHE_SHARED,
+      resyncIntervalMs: config.ENGINE_RESYNC_INTERVAL_MS,
+      staleWaitMs: config.ENGINE_STALE_WAIT_MS,
+      ...(hooks.onEvent ? { onEvent: hooks.onEvent } : {}),
+    });
+    return {
+      engine,
+      store,
+      pool,
+      valkey,
+      feedName: feed?.name,
+      async close() {
+        engine.stop();
+        for (const close of closers) await close().catch(() => undefined);
+      },
+    };
+  } catch (error) {
+    for (const close of closers) await close().catch(() => undefined);
+    throw error;
+  }
+}
