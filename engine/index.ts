@@ -17,7 +17,8 @@ export { CasbinEvaluator } from './casbin-evaluator.js';
 export { decisionKey } from './decision-key.js';
 export { EngineError, isEngineError, engineErrorCodes } from './errors.js';
 export type { EngineErrorCode } from './errors.js';
-export { assertRequestName, isResourcePattern, isStorableValue, maxNameLength } from './policy-names.js';
+export { assertRequestName, isResourcePattern, maxNameLength } from './policy-names.js';
+export { assertStorableRule } from './storable-rule.js';
 export { isGroupingType } from './policy-rule.js';
 export type { PolicyChange, PolicyRule, PolicySnapshot, RevisionChanges, TenantSnapshot, WriteResult } from './policy-rule.js';
 export type {

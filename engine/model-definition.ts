@@ -1,7 +1,8 @@
 import { casbin } from './casbin-runtime.js';
 import { EngineError } from './errors.js';
-import { isPlainName, isResourcePattern, isStorableValue } from './policy-names.js';
+import { isPlainName, isResourcePattern } from './policy-names.js';
 import type { PolicyRule } from './policy-rule.js';
+import { assertStorableRule } from './storable-rule.js';
 
 /** The request fields the engine can pass to a model, by name. */
 export const requestFieldNames = ['sub', 'dom', 'obj', 'act'] as const;
@@ -195,9 +196,7 @@ export function parseModel(text: string): ModelDefinition {
     const arity = rule.ptype.startsWith('g') ? groupArity.get(rule.ptype) : policyArity.get(rule.ptype);
     if (arity === undefined) invalid(`the model has no "${rule.ptype}"`);
     if (rule.values.length !== arity) invalid(`expected ${arity} fields, got ${rule.values.length}`);
-    rule.values.forEach((value, i) => {
-      if (!isStorableValue(value)) invalid(`field ${i + 1} must be 1-256 characters without commas, quotes or control characters`);
-    });
+    assertStorableRule(rule, rule.ptype);
     if (!fastPath) return;
     const [sub = '', dom = '', third = '', act = '', eft = ''] = rule.values;
     if (rule.ptype === 'g') {

@@ -179,6 +179,16 @@ describe('policy engine', () => {
     expect(await cached.enforce('user:1', 'acme', 'x', 'get')).toBe(true); // the defect: a stale allow
   });
 
+  it("node-casbin's CachedEnforcer joins request fields with $$, so two different requests share one cached answer; ours keeps them apart", async () => {
+    const cached = await casbin.newCachedEnforcer(casbin.newModelFromString(modelText));
+    await cached.addPolicy('a$$b', 'acme', 'c', 'get', 'allow');
+    expect(await cached.enforce('a$$b', 'acme', 'c', 'get')).toBe(true);
+    // A different subject in a different tenant: casbin alone says no, the cache says yes (the defect).
+    expect(await casbin.newEnforcer(casbin.newModelFromString(modelText)).then((e) => e.enforce('a', 'b$$acme', 'c', 'get'))).toBe(false);
+    expect(await cached.enforce('a', 'b$$acme', 'c', 'get')).toBe(true);
+    expect(decisionKey('acme', 1, 'a$$b', 'c', 'get')).not.toBe(decisionKey('b$$acme', 1, 'a', 'c', 'get'));
+  });
+
   it('cache keys are collision-proof where a joined key would collide (SECURITY-CHECKLIST H5)', () => {
     expect(decisionKey('t', 1, 'a$$b', 'c', 'get')).not.toBe(decisionKey('t', 1, 'a', 'b$$c', 'get'));
     expect(decisionKey('t', 1, 'a', 'bc', 'get')).not.toBe(decisionKey('t', 1, 'ab', 'c', 'get'));

@@ -7,10 +7,6 @@ export const maxNameLength = 256;
 const namePattern = /^[A-Za-z0-9_.:@-]+$/;
 const segmentPattern = /^[A-Za-z0-9_.:@-]+$/;
 
-/** Characters that would break a stored rule: casbin-pg-adapter rebuilds rules as CSV lines on load. */
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const unstorable = /[,"\u0000-\u001f\u007f]/;
-
 export type RequestField = 'sub' | 'dom' | 'obj' | 'act';
 
 function fail(field: string, why: string): never {
@@ -61,9 +57,4 @@ export function isResourcePattern(value: string): boolean {
 
 export function isPlainName(value: string): boolean {
   return value.length > 0 && value.length <= maxNameLength && namePattern.test(value);
-}
-
-/** True when a value can be stored and loaded back unchanged by every policy store. */
-export function isStorableValue(value: unknown): value is string {
-  return typeof value === 'string' && value.length > 0 && value.length <= maxNameLength && !unstorable.test(value);
 }

@@ -57,7 +57,8 @@ export async function startEngineRuntime(config: EngineConfig, hooks: EngineRunt
       });
       pool = created;
       closers.push(() => created.end());
-      store = new PgPolicyStore({ pool: created, tenantOf: model.tenantOf });
+      // The shipped model's tenant fields are the store's default, which it filters on in SQL.
+      store = new PgPolicyStore(model.fastPath ? { pool: created } : { pool: created, tenantOf: model.tenantOf });
     } else {
       store = new MemoryPolicyStore(model.tenantOf);
     }

@@ -1,4 +1,5 @@
 import { EngineError } from '../errors.js';
+import { assertStorableRule } from '../storable-rule.js';
 import type { PolicyChange, PolicyRule, PolicySnapshot, RevisionChanges, TenantSnapshot, WriteResult } from '../policy-rule.js';
 import type { PolicyStore } from '../ports.js';
 
@@ -43,6 +44,7 @@ export class MemoryPolicyStore implements PolicyStore {
 
   async applyChanges(tenantId: string, changes: readonly PolicyChange[]): Promise<WriteResult> {
     this.check();
+    changes.forEach(({ rule }, i) => assertStorableRule(rule, `changes[${i}].rule`));
     for (const { rule } of changes) {
       if (this.tenantOf(rule) !== tenantId) throw new EngineError('INVALID_RULE', `rule is not of tenant ${tenantId}`);
     }

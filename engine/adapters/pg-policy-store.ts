@@ -11,7 +11,7 @@ import type {
 import type { PolicyStore } from '../ports.js';
 import { GuardedCasbinPgAdapter, loadCasbinPgAdapterClass } from './guarded-casbin-pg-adapter.js';
 import { isPgConnectionError, sqlStateOf } from './pg-connection-error.js';
-import { assertStorableRule } from './storable-policy-rule.js';
+import { assertStorableRule } from '../storable-rule.js';
 
 export interface PgPolicyStoreOptions {
   readonly pool: pg.Pool;
@@ -19,6 +19,8 @@ export interface PgPolicyStoreOptions {
   readonly tenantOf?: (rule: PolicyRule) => string | undefined;
   /** How many revisions of change log each tenant keeps for incremental catch-up. Default 1000. */
   readonly changeLogRevisionsKept?: number;
+  /** Statement timeout of a full load (`loadAll`), which reads every rule. Default 60000. */
+  readonly loadAllTimeoutMs?: number;
 }
 
 /**
@@ -95,6 +97,7 @@ const selectMatchingRules = `
 export class PgPolicyStore implements PolicyStore {
   readonly #pool: pg.Pool;
   readonly #tenantOf: (rule: PolicyRule) => string | undefined;
+  readonly #loadAllTimeoutMs: number;
   readonly #filtersTenantInSql: boolean;
   readonly #changeLogRevisionsKept: number;
 
@@ -103,6 +106,7 @@ export class PgPolicyStore implements PolicyStore {
     if (!Number.isSafeInteger(kept) || kept < 1) throw new RangeError('changeLogRevisionsKept must be a positive integer');
     this.#pool = options.pool;
     this.#tenantOf = options.tenantOf ?? defaultTenantOf;
+    this.#loadAllTimeoutMs = Math.max(1, Math.trunc(options.loadAllTimeoutMs ?? 60_000));
     this.#filtersTenantInSql = options.tenantOf === undefined;
     this.#changeLogRevisionsKept = kept;
   }
@@ -114,6 +118,8 @@ export class PgPolicyStore implements PolicyStore {
 
   async loadAll(): Promise<PolicySnapshot> {
     return this.#transaction('loadAll', readSnapshot, async (client) => {
+      // A full load reads every rule (a million at the largest measured size): allow it more than one statement's budget.
+      await client.query(`SET LOCAL statement_timeout = ${this.#loadAllTimeoutMs}`);
       const revisionRows = await client.query<RevisionRow>('SELECT tenant_id, revision FROM policy_revision');
       const ruleRows = await client.query<RuleRow>('SELECT ptype, rule FROM casbin ORDER BY id');
       const revisions = new Map<string, number>();
@@ -209,6 +215,7 @@ export class PgPolicyStore implements PolicyStore {
     return log.length === current - afterRevision ? log : undefined;
   }
 
+  /** Tenants never written through a store (rules seeded by SQL) have no entry: their revision is 0. */
   async revisions(): Promise<ReadonlyMap<string, number>> {
     const { rows } = await this.#query<RevisionRow>('revisions', 'SELECT tenant_id, revision FROM policy_revision', []);
     return new Map(rows.map((row) => [row.tenant_id, Number(row.revision)]));

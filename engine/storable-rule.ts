@@ -1,5 +1,5 @@
-import { EngineError } from '../errors.js';
-import type { PolicyRule } from '../policy-rule.js';
+import { EngineError } from './errors.js';
+import type { PolicyRule } from './policy-rule.js';
 
 export const maxRuleValueLength = 256;
 export const maxRuleValues = 12;
