@@ -46,7 +46,7 @@ export default tseslint.config(
   },
   {
     files: ['policies/**/*.ts', 'migrations/**/*.ts'],
-    ignores: ['policies/cli.ts', 'policies/**/*.test.ts'],
+    ignores: ['policies/cli.ts', 'policies/tools/**', 'policies/**/*.test.ts'],
     rules: restrict(['**/engine/**', '**/platform/**', ...services], 'policies/ and migrations/ depend on nothing'),
   },
 );

@@ -1,0 +1,254 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { PgPolicyStore } from '../../engine/adapters/pg-policy-store.js';
+import { PolicyEngine, shippedModelPath } from '../../engine/index.js';
+import { runMigrations } from '../../platform/migrations.js';
+import { createTestSchema, type TestSchema } from '../../test/support/postgres.js';
+import type { Output } from './output.js';
+import { runPolicyCli, usageExitCode } from './policy-cli.js';
+
+const run = promisify(execFile);
+const repoRoot = new URL('../../', import.meta.url).pathname;
+
+interface Ran {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+async function cli(...args: string[]): Promise<Ran> {
+  return cliWithEnv({}, ...args);
+}
+
+async function cliWithEnv(env: NodeJS.ProcessEnv, ...args: string[]): Promise<Ran> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const output: Output = { out: (line) => out.push(line), err: (line) => err.push(line) };
+  const code = await runPolicyCli(args, output, env);
+  return { code, stdout: out.join('\n'), stderr: err.join('\n') };
+}
+
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'policy-cli-'));
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function file(name: string, text: string): Promise<string> {
+  const path = join(dir, name);
+  await writeFile(path, text);
+  return path;
+}
+
+describe('policy test', () => {
+  it('passes on the shipped assertion files, through the npm script entry (node --import tsx policies/cli.ts)', async () => {
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'policies/cli.ts', 'test'], { cwd: repoRoot });
+    expect(stdout).toMatch(/^\d+ passed, 0 failed$/m);
+    expect(stdout).not.toContain('✗');
+    for (const name of ['roles', 'role-hierarchy-limit', 'deny-overrides-allow', 'wildcards', 'tenant-isolation', 'lerian-seed']) {
+      expect(stdout).toContain(`policies/builtin/${name}.test.yaml (fast path)`);
+    }
+  });
+
+  it('a case whose expectation is wrong fails with exit 1, naming the case and its file:line', async () => {
+    const path = await file(
+      'failing.test.yaml',
+      ['rules:', '  - p, role:viewer, acme, accounts, get, allow', '  - g, user:1, role:viewer, acme', 'cases:',
+        '  - name: viewers may get', '    request: user:1, acme, accounts, get', '    expect: allow',
+        '  - name: viewers may delete (wrong on purpose)', '    request: [user:1, acme, accounts, delete]', '    expect: allow', ''].join('\n'),
+    );
+    const { code, stdout } = await cli('test', path);
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/✓ .*failing\.test\.yaml:5 viewers may get/);
+    expect(stdout).toMatch(/✗ .*failing\.test\.yaml:8 viewers may delete \(wrong on purpose\).*expected allow, casbin and the engine say deny/);
+    expect(stdout).toContain('1 passed, 1 failed');
+  });
+
+  it('refuses an unknown key, naming the file, the line and the path of the key (strict schema)', async () => {
+    const path = await file('unknown-key.test.yaml', 'rules: []\ncases:\n  - request: user:1, acme, accounts, get\n    expect: deny\n    expected: allow\n');
+    const { code, stdout } = await cli('test', path);
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/unknown-key\.test\.yaml:5: unknown key "expected" at cases\[0\]\.expected/);
+    expect(stdout).toContain('0 passed, 1 failed');
+  });
+
+  it('refuses a top-level unknown key and a malformed request, each with its line', async () => {
+    const path = await file('malformed.test.yaml', 'rule: []\ncases:\n  - request: user:1, acme, accounts\n    expect: allow\n');
+    const { stdout } = await cli('test', path);
+    expect(stdout).toMatch(/malformed\.test\.yaml:1: unknown key "rule" at rule/);
+    expect(stdout).toMatch(/malformed\.test\.yaml:3: cases\[0\]\.request: a request has four fields/);
+  });
+
+  it('refuses a __proto__ key anywhere instead of merging it (hostile input)', async () => {
+    const path = await file('proto.test.yaml', '__proto__:\n  polluted: true\ncases:\n  - request: u:1, acme, a, get\n    expect: deny\n    __proto__: { name: x }\n');
+    const { code, stdout } = await cli('test', path);
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/proto\.test\.yaml:1: unknown key "__proto__" at __proto__/);
+    expect(stdout).toMatch(/proto\.test\.yaml:6: unknown key "__proto__" at cases\[0\]\.__proto__/);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('reports loudly, and fails, when the engine and plain casbin disagree even if the engine met the expectation', async () => {
+    const path = await file('disagree.test.yaml', 'rules:\n  - p, role:viewer, acme, accounts, get, allow\ncases:\n  - name: nobody may delete\n    request: role:viewer, acme, accounts, delete\n    expect: deny\n');
+    const decideSync = PolicyEngine.prototype.decideSync;
+    const spy = vi.spyOn(PolicyEngine.prototype, 'decideSync').mockImplementation(function (this: PolicyEngine, request) {
+      return { ...decideSync.call(this, request), allowed: true };
+    });
+    try {
+      const { code, stdout, stderr } = await cli('test', path);
+      expect(code).toBe(1);
+      expect(stdout).toMatch(/✗ .*disagree\.test\.yaml:4 nobody may delete .*ENGINE ≠ CASBIN: casbin says deny, the engine says allow/);
+      expect(stderr).toMatch(/1 case\(s\) where the engine and plain casbin disagree/);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('explains the YAML alias trap of a bare * in a list', async () => {
+    const path = await file('alias.test.yaml', 'rules:\n  - [p, *, acme, accounts, get, allow]\n');
+    const { code, stdout } = await cli('test', path);
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/alias\.test\.yaml:2: .*a lone \* must be quoted/);
+  });
+
+  it('reports a rule the model refuses with its line and runs none of the file\'s cases', async () => {
+    const path = await file(
+      'bad-rule.test.yaml',
+      'rules:\n  - p, role:viewer, acme, accounts, get, allow\n  - p, role:viewer, acme, a*b, get, allow\ncases:\n  - request: role:viewer, acme, accounts, get\n    expect: allow\n',
+    );
+    const { code, stdout } = await cli('test', path);
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/✗ .*bad-rule\.test\.yaml:3 invalid rule: p rule: resource must be a path/);
+    expect(stdout).toContain('1 cases not run');
+  });
+
+  it('reports a request the engine refuses as a failure of that case', async () => {
+    const path = await file('bad-request.test.yaml', 'cases:\n  - request: [user 1, acme, accounts, get]\n    expect: deny\n');
+    const { code, stdout } = await cli('test', path);
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/bad-request\.test\.yaml:2 .*the engine refused the request: sub may hold only/);
+  });
+
+  it('runs a file against its own model, resolved from the file\'s folder, and says casbin evaluates it', async () => {
+    const shipped = await readFile(shippedModelPath, 'utf8');
+    await file('keymatch2.conf', shipped.replace('keyMatch(r.obj, p.obj)', 'keyMatch2(r.obj, p.obj)'));
+    const path = await file(
+      'own-model.test.yaml',
+      'model: keymatch2.conf\nrules:\n  - p, role:viewer, acme, accounts/:id, get, allow\n  - g, user:1, role:viewer, acme\ncases:\n  - request: user:1, acme, accounts/42, get\n    expect: allow\n  - request: user:1, acme, accounts/42/x, get\n    expect: deny\n',
+    );
+    const { code, stdout } = await cli('test', path);
+    expect(stdout).toContain('own-model.test.yaml (evaluated by casbin)');
+    expect(stdout).toContain('2 passed, 0 failed');
+    expect(code).toBe(0);
+  });
+
+  it('fails when a path holds no assertion file', async () => {
+    const { code, stderr } = await cli('test', join(dir, 'no-such-folder'));
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/no such file or folder/);
+  });
+});
+
+describe('policy check', () => {
+  it('accepts the shipped model and says it takes the fast path', async () => {
+    const { code, stdout } = await cli('check', shippedModelPath);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^ok: .*model\.conf \(fast path\)$/);
+  });
+
+  it('names the line of a broken model and exits 1', async () => {
+    const shipped = await readFile(shippedModelPath, 'utf8');
+    const broken = shipped.replace('keyMatch(r.obj, p.obj)', 'keyMatch(r.object, p.obj)');
+    const line = broken.split('\n').findIndex((l) => l.startsWith('m =')) + 1;
+    const path = await file('broken.conf', broken);
+    const { code, stderr } = await cli('check', path);
+    expect(code).toBe(1);
+    expect(stderr).toContain(`error: ${path}: line ${line}: the matcher names r.object, which is not defined`);
+  });
+});
+
+describe('policy explain', () => {
+  const rules = join(repoRoot, 'policies/builtin/deny-overrides-allow.test.yaml');
+
+  it('prints the decision, each matched rule and the role path from the subject (--rules)', async () => {
+    const { code, stdout } = await cli('explain', 'user:3', 'acme', 'ledgers', 'get', '--rules', rules);
+    expect(code).toBe(0);
+    expect(stdout.split('\n')).toEqual([
+      'deny (denied_by_policy) at revision 1 of tenant acme',
+      'matched rules:',
+      '  p, user:3, acme, ledgers, get, allow',
+      '    via user:3',
+      '  p, role:auditor, acme, ledgers, get, deny',
+      '    via user:3 → group:audit → role:auditor',
+    ]);
+  });
+
+  it('shows a rule of the * subject as applying to every subject of the tenant', async () => {
+    const { stdout } = await cli('explain', 'user:nobody', 'acme', 'accounts/frozen', 'get', '--rules', rules);
+    expect(stdout).toContain('  p, *, acme, accounts/frozen, *, deny\n    via * (every subject of acme)');
+  });
+
+  it('answers a deny with no matching rule with exit 0', async () => {
+    const { code, stdout } = await cli('explain', 'user:1', 'globex', 'accounts', 'get', '--rules', rules);
+    expect(code).toBe(0);
+    expect(stdout).toBe('deny (no_matching_policy) at revision 0 of tenant globex\nno rule matches');
+  });
+
+  it('refuses a malformed request with the engine\'s detail and exit 1', async () => {
+    const { code, stderr } = await cli('explain', 'user:1', 'acme', 'accounts/../x', 'get', '--rules', rules);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/^error: obj must be a resource path/);
+  });
+
+  it('answers usage errors with the usage and exit 64', async () => {
+    for (const args of [[], ['explain', 'user:1'], ['frobnicate'], ['test', '--rules', 'x'], ['check', 'a', 'b'], ['explain', '--bogus']]) {
+      const { code, stderr } = await cli(...args);
+      expect(code, args.join(' ')).toBe(usageExitCode);
+      expect(stderr).toContain('usage: npm run policy');
+    }
+  });
+
+  describe('over the live policy in PostgreSQL', () => {
+    let schema: TestSchema;
+
+    beforeAll(async () => {
+      schema = await createTestSchema('policy_cli');
+      await runMigrations({ databaseUrl: schema.url, log: () => undefined });
+      const store = new PgPolicyStore({ pool: schema.pool });
+      await store.applyChanges('acme', [
+        { op: 'add', rule: { ptype: 'p', values: ['role:viewer', 'acme', 'accounts/*', 'get', 'allow'] } },
+        { op: 'add', rule: { ptype: 'g', values: ['group:ops', 'role:viewer', 'acme'] } },
+        { op: 'add', rule: { ptype: 'g', values: ['user:1', 'group:ops', 'acme'] } },
+      ]);
+    });
+
+    afterAll(async () => {
+      await schema.drop();
+    });
+
+    it('reads the rules and the revision from DATABASE_URL', async () => {
+      const { code, stdout } = await cliWithEnv({ DATABASE_URL: schema.url }, 'explain', 'user:1', 'acme', 'accounts/7', 'get');
+      expect(code).toBe(0);
+      expect(stdout.split('\n')).toEqual([
+        'allow (allowed_by_policy) at revision 1 of tenant acme',
+        'matched rules:',
+        '  p, role:viewer, acme, accounts/*, get, allow',
+        '    via user:1 → group:ops → role:viewer',
+      ]);
+    });
+
+    it('fails with exit 1 and the store\'s detail when PostgreSQL cannot be reached', async () => {
+      const { code, stderr } = await cliWithEnv({ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none' }, 'explain', 'user:1', 'acme', 'accounts', 'get');
+      expect(code).toBe(1);
+      expect(stderr).toMatch(/^error: .*(ECONNREFUSED|connect)/);
+    });
+  });
+});

@@ -1,0 +1,100 @@
+// The policy author CLI: argument parsing, dispatch to the commands, and the exit codes.
+import { parseArgs } from 'node:util';
+import { isEngineError } from '../../engine/index.js';
+import { AssertionFileError } from './assertion-file-error.js';
+import { runCheckCommand } from './check-command.js';
+import { defaultDatabaseUrl, runExplainCommand } from './explain-command.js';
+import { processOutput, type Output } from './output.js';
+import { runTestCommand } from './test-command.js';
+
+export const usage = `usage: npm run policy -- <command>
+
+  check <model.conf>                   validate a model file (errors name the line)
+  test [paths...]                      run assertion files (default: policies/**/*.test.yaml)
+                                       against plain casbin and the engine
+  explain <sub> <dom> <obj> <act>      print the decision and the rules that made it
+      [--model <model.conf>]           default: the --rules file's model, else policies/model.conf
+      [--rules <file.test.yaml>]       decide over that file's rules instead of the live policy
+                                       (the live policy is read from DATABASE_URL,
+                                       default ${defaultDatabaseUrl})`;
+
+/** Exit code of a usage error (sysexits EX_USAGE). */
+export const usageExitCode = 64;
+
+class UsageError extends Error {}
+
+function parse(args: readonly string[]) {
+  try {
+    return parseArgs({
+      args: [...args],
+      options: { model: { type: 'string' }, rules: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+async function dispatch(args: readonly string[], output: Output, env: NodeJS.ProcessEnv): Promise<number> {
+  const { values, positionals } = parse(args);
+  const [command, ...rest] = positionals;
+  if (values.help === true) {
+    output.out(usage);
+    return 0;
+  }
+  if ((values.model !== undefined || values.rules !== undefined) && command !== 'explain') {
+    throw new UsageError('--model and --rules belong to explain');
+  }
+  switch (command) {
+    case 'check': {
+      const [path, ...extra] = rest;
+      if (path === undefined || extra.length > 0) throw new UsageError('check takes one model file');
+      return runCheckCommand(path, output);
+    }
+    case 'test':
+      return runTestCommand(rest, output);
+    case 'explain': {
+      const [sub, dom, obj, act, ...extra] = rest;
+      if (sub === undefined || dom === undefined || obj === undefined || act === undefined || extra.length > 0) {
+        throw new UsageError('explain takes four arguments: sub dom obj act');
+      }
+      return runExplainCommand(
+        {
+          request: { sub, dom, obj, act },
+          modelPath: values.model,
+          rulesPath: values.rules,
+          databaseUrl: env.DATABASE_URL ?? defaultDatabaseUrl,
+        },
+        output,
+      );
+    }
+    case undefined:
+      throw new UsageError('a command is required');
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+/**
+ * Runs the CLI on `args` (without `node` and the script) and returns its exit code: 0 success, 1 a failure
+ * (a failing case, an invalid model or file, an unreachable store), 64 a usage error.
+ */
+export async function runPolicyCli(args: readonly string[], output: Output = processOutput, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  try {
+    return await dispatch(args, output, env);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      output.err(`error: ${error.message}`);
+      output.err(usage);
+      return usageExitCode;
+    }
+    if (isEngineError(error) || error instanceof AssertionFileError) {
+      output.err(`error: ${error.detail}`);
+      return 1;
+    }
+    output.err(`error: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  }
+}
+

@@ -1,0 +1,81 @@
+// `policy test [paths...]`: runs assertion files against plain casbin and the engine.
+import { dirname } from 'node:path';
+import { isEngineError, shippedModelPath } from '../../engine/index.js';
+import { loadAssertionFile, type AssertionCase } from './assertion-file.js';
+import { AssertionFileError } from './assertion-file-error.js';
+import { displayPath } from './display-path.js';
+import { findAssertionFiles } from './find-assertion-files.js';
+import type { Output } from './output.js';
+import { runAssertionFile, type CaseResult } from './run-assertions.js';
+
+/** The folder searched when `test` names no path: `policies/`, wherever the command runs from. */
+export const defaultAssertionRoot = dirname(shippedModelPath);
+
+function describeCase(path: string, assertion: AssertionCase): string {
+  const { sub, dom, obj, act } = assertion.request;
+  const request = `${sub}, ${dom}, ${obj}, ${act} → ${assertion.expect}`;
+  return `${path}:${assertion.line} ${assertion.name === undefined ? request : `${assertion.name} (${request})`}`;
+}
+
+function failureOf(result: CaseResult): string {
+  if (result.disagreement) {
+    return `ENGINE ≠ CASBIN: casbin says ${result.casbin}, the engine says ${result.engine} — an engine bug, please report it`;
+  }
+  if (result.casbinError !== undefined) return `casbin failed: ${result.casbinError}`;
+  if (result.engineError !== undefined) return `the engine refused the request: ${result.engineError}`;
+  return `expected ${result.assertion.expect}, casbin and the engine say ${result.engine}`;
+}
+
+function errorDetail(error: unknown): string {
+  if (isEngineError(error) || error instanceof AssertionFileError) return error.detail;
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Runs the assertion files under `paths` (default: `policies/`); the exit code is 1 on any failure. */
+export async function runTestCommand(paths: readonly string[], output: Output): Promise<number> {
+  const files = await findAssertionFiles(paths.length > 0 ? paths : [defaultAssertionRoot]);
+  if (files.length === 0) {
+    output.err(`error: no *.test.yaml files under ${paths.length > 0 ? paths.join(', ') : displayPath(defaultAssertionRoot)}`);
+    return 1;
+  }
+  let passed = 0;
+  let failed = 0;
+  let disagreements = 0;
+  for (const found of files) {
+    const path = displayPath(found);
+    let result;
+    try {
+      result = await runAssertionFile(await loadAssertionFile(path));
+    } catch (error) {
+      output.out(`${path}`);
+      for (const line of errorDetail(error).split('\n')) output.out(`  ✗ ${line}`);
+      failed++;
+      continue;
+    }
+    if (result.kind === 'invalid-rules') {
+      output.out(`${path}`);
+      for (const { line, detail } of result.invalidRules) output.out(`  ✗ ${path}:${line} invalid rule: ${detail}`);
+      output.out(`    (${result.file.cases.length} cases not run: fix the rules first)`);
+      failed += result.invalidRules.length;
+      continue;
+    }
+    output.out(`${path} (${result.fastPath ? 'fast path' : 'evaluated by casbin'})`);
+    for (const caseResult of result.cases) {
+      const label = describeCase(path, caseResult.assertion);
+      if (caseResult.passed) {
+        passed++;
+        output.out(`  ✓ ${label}`);
+      } else {
+        failed++;
+        if (caseResult.disagreement) disagreements++;
+        output.out(`  ✗ ${label}: ${failureOf(caseResult)}`);
+      }
+    }
+  }
+  output.out('');
+  output.out(`${passed} passed, ${failed} failed`);
+  if (disagreements > 0) {
+    output.err(`error: ${disagreements} case(s) where the engine and plain casbin disagree — engine bugs, please report them`);
+  }
+  return failed > 0 ? 1 : 0;
+}
