@@ -265,6 +265,14 @@ export class PolicyEngine {
    * here before this returns, and announced to every other engine. A failed write changes nothing anywhere.
    */
   async write(tenantId: string, changes: readonly PolicyChange[]): Promise<WriteResult> {
+    this.assertWritable(tenantId, changes);
+    const result = await this.store.applyChanges(tenantId, changes);
+    await this.announce(result, changes);
+    return result;
+  }
+
+  /** Throws INVALID_RULE unless every change is a valid rule of `tenantId` (what `write` checks first). */
+  assertWritable(tenantId: string, changes: readonly PolicyChange[]): void {
     for (const change of changes) {
       this.model.assertRule(change.rule);
       const owner = this.model.tenantOf(change.rule);
@@ -272,17 +280,22 @@ export class PolicyEngine {
         throw new EngineError('INVALID_RULE', `rule belongs to tenant ${String(owner)}, not ${tenantId}`, { field: 'tenant' });
       }
     }
-    const result = await this.store.applyChanges(tenantId, changes);
-    if (!result.changed) return result;
-    if (!this.applyRevision(tenantId, result.revision, changes)) {
-      await this.catchUp(tenantId).catch((error: unknown) => this.emit({ type: 'sync-failed', error }));
+  }
+
+  /**
+   * Makes a committed write take effect: applied here before this resolves, and announced to every other
+   * engine. For writers that commit policy inside their own transaction (an entity and its rules together).
+   */
+  async announce(result: WriteResult, changes: readonly PolicyChange[]): Promise<void> {
+    if (!result.changed) return;
+    if (!this.applyRevision(result.tenantId, result.revision, changes)) {
+      await this.catchUp(result.tenantId).catch((error: unknown) => this.emit({ type: 'sync-failed', error }));
     }
     if (this.options.feed) {
       await this.options.feed
-        .publish({ tenantId, revision: result.revision })
+        .publish({ tenantId: result.tenantId, revision: result.revision })
         .catch((error: unknown) => this.emit({ type: 'feed-failed', error }));
     }
-    return result;
   }
 
   /** Brings one tenant up to the store's revision (incrementally from the change log, or by reloading it). */

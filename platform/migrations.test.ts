@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -5,7 +6,17 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createTestSchema, testDatabaseUrl, type TestSchema } from '../test/support/postgres.js';
 import { runMigrations } from './migrations.js';
 
-const policyTables = ['casbin', 'pgmigrations', 'policy_change', 'policy_revision'];
+import { readdirSync } from 'node:fs';
+import { migrationsDir } from './migrations.js';
+
+// Every migration file, by name, in order; the tables are read from the files so a new migration needs no edit here.
+const migrationNames = readdirSync(migrationsDir).filter((f) => f.endsWith('.sql')).sort().map((f) => f.replace(/\.sql$/, ''));
+const policyTables = [
+  'pgmigrations',
+  ...readdirSync(migrationsDir)
+    .filter((f) => f.endsWith('.sql'))
+    .flatMap((f) => [...readFileSync(`${migrationsDir}/${f}`, 'utf8').matchAll(/^CREATE TABLE (\w+)/gm)].map((m) => m[1] as string)),
+].sort();
 const schemas: TestSchema[] = [];
 
 async function freshSchema(label: string): Promise<TestSchema> {
@@ -35,7 +46,7 @@ describe('runMigrations', () => {
 
     expect(await tablesIn(schema)).toEqual(policyTables);
     const applied = await schema.pool.query<{ name: string }>('SELECT name FROM pgmigrations');
-    expect(applied.rows.map((row) => row.name)).toEqual(['0001_policy']);
+    expect(applied.rows.map((row) => row.name)).toEqual(migrationNames);
     expect(logs.filter((line) => line.includes('No migrations to run'))).toHaveLength(2);
   });
 
@@ -47,7 +58,7 @@ describe('runMigrations', () => {
     await runMigrations({ databaseUrl: schema.url, log: (m) => logs.push(m) });
 
     expect(logs).toContain('No migrations to run!');
-    expect((await schema.pool.query('SELECT name FROM pgmigrations')).rowCount).toBe(1);
+    expect((await schema.pool.query('SELECT name FROM pgmigrations')).rowCount).toBe(migrationNames.length);
   });
 
   it('an explicit schema option wins over the connection default', async () => {

@@ -155,7 +155,34 @@ export class PgPolicyStore implements PolicyStore {
     if (changes.length === 0) {
       return { tenantId, revision: await this.#currentRevision(tenantId), changed: false };
     }
-    return this.#transaction<WriteResult>('applyChanges', 'BEGIN', async (client) => {
+    return this.#transaction<WriteResult>('applyChanges', 'BEGIN', (client) => this.#applyWithin(client, tenantId, changes));
+  }
+
+  /**
+   * `applyChanges` inside the caller's open transaction, so an entity change (a role deleted) and its policy
+   * change commit or roll back together. Nothing is committed here; when `changed` is false the caller's own
+   * writes may still commit. The caller announces the revision after its commit (`PolicyEngine.announce`).
+   */
+  async applyChangesWithin(client: pg.ClientBase, tenantId: string, changes: readonly PolicyChange[]): Promise<WriteResult> {
+    changes.forEach((change, index) => this.#assertWritable(tenantId, change, index));
+    if (changes.length === 0) return { tenantId, revision: await this.#revisionWithin(client, tenantId), changed: false };
+    try {
+      return (await this.#applyWithin(client, tenantId, changes)).value;
+    } catch (error) {
+      throw isEngineError(error) ? error : new EngineError('POLICY_STORE_UNAVAILABLE', `applyChangesWithin: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  async #revisionWithin(client: pg.ClientBase, tenantId: string): Promise<number> {
+    const { rows } = await client.query<Pick<RevisionRow, 'revision'>>('SELECT revision FROM policy_revision WHERE tenant_id = $1', [tenantId]);
+    return Number(rows[0]?.revision ?? 0);
+  }
+
+  async #applyWithin(
+    client: pg.ClientBase,
+    tenantId: string,
+    changes: readonly PolicyChange[],
+  ): Promise<{ readonly commit: boolean; readonly value: WriteResult }> {
       // The row lock serialises this tenant's writers; the insert makes a first write lockable too (a
       // concurrent first writer waits on the unique index, then sees the committed row).
       await client.query(
@@ -192,7 +219,6 @@ export class PgPolicyStore implements PolicyStore {
         revision - this.#changeLogRevisionsKept,
       ]);
       return { commit: true, value: { tenantId, revision, changed: true } };
-    });
   }
 
   async changesSince(tenantId: string, afterRevision: number): Promise<readonly RevisionChanges[] | undefined> {

@@ -1,0 +1,49 @@
+import type { Express } from 'express';
+import express from 'express';
+import { createServiceApp } from '../platform/http/service-app.js';
+import type { IdentityDeps } from './deps.js';
+import { identityCatalogue } from './errors.js';
+import { identityGuards } from './guards.js';
+import { applicationsRoutes } from './routes/applications.js';
+import { auditRoutes } from './routes/audit.js';
+import { declarationsRoutes } from './routes/declarations.js';
+import { groupsRoutes } from './routes/groups.js';
+import { ipAllowlistsRoutes } from './routes/ip-allowlists.js';
+import { mfaRoutes } from './routes/mfa.js';
+import { organizationsRoutes } from './routes/organizations.js';
+import { providersRoutes } from './routes/providers.js';
+import { rolesRoutes } from './routes/roles.js';
+import { usersRoutes } from './routes/users.js';
+
+export const identityRouteFactories = [
+  organizationsRoutes,
+  usersRoutes,
+  groupsRoutes,
+  rolesRoutes,
+  applicationsRoutes,
+  declarationsRoutes,
+  providersRoutes,
+  mfaRoutes,
+  ipAllowlistsRoutes,
+  auditRoutes,
+];
+
+/** The Identity HTTP API (default port 4001). Reads no environment and opens no connection. */
+export function createIdentityApp(deps: IdentityDeps): Express {
+  const health = express.Router();
+  health.get('/health', (_req, res) => {
+    res.type('text/plain').send('healthy');
+  });
+  health.get('/readyz', (_req, res) => {
+    const engine = deps.engine.health();
+    res.status(engine.ready ? 200 : 503).json({ ready: engine.ready, engine: { loaded: engine.loaded, storeReachable: engine.storeReachable } });
+  });
+  return createServiceApp({
+    info: { title: 'Access Manager Identity', version: '1.0.0', description: 'Organizations, users, groups, roles, applications, providers and MFA settings' },
+    routes: identityRouteFactories.flatMap((routes) => routes(deps)),
+    catalogue: identityCatalogue,
+    guards: identityGuards(deps),
+    report: deps.report,
+    before: [health],
+  });
+}

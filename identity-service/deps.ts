@@ -1,0 +1,25 @@
+import type pg from 'pg';
+import type { PolicyEngine } from '../engine/index.js';
+import type { PgPolicyStore } from '../engine/adapters/index.js';
+import type { TenancyOptions } from '../platform/auth/caller-from-token.js';
+import type { TokenVerifier } from '../platform/auth/token-verifier.js';
+import type { ErrorReporter } from '../platform/http/error-handler.js';
+import type { PasswordHasher } from '../platform/password-hasher.js';
+import type { SecretBox } from '../platform/secret-box.js';
+
+/** Everything the Identity app needs, built by main.ts (or a test) and passed in: app.ts opens nothing itself. */
+export interface IdentityDeps {
+  readonly pool: pg.Pool;
+  readonly engine: PolicyEngine;
+  readonly policyStore: PgPolicyStore;
+  readonly tokens: TokenVerifier;
+  readonly tenancy: TenancyOptions;
+  /** The organization whose administrators manage organizations (its policy decides `organizations`). */
+  readonly platformTenantId: string;
+  readonly passwords: PasswordHasher;
+  readonly secrets: SecretBox;
+  readonly report: ErrorReporter;
+  /** Outbound HTTP for provider senders (SendGrid, Twilio, webhooks); injected so tests reach local receivers. */
+  readonly fetch: typeof fetch;
+  readonly nowMs: () => number;
+}

@@ -1,0 +1,50 @@
+import type { Request } from 'express';
+import { bearerToken } from '../platform/auth/bearer-token.js';
+import type { Caller } from '../platform/auth/caller.js';
+import { callerFromToken } from '../platform/auth/caller-from-token.js';
+import type { RouteGuards } from '../platform/http/mount-routes.js';
+import { ServiceError } from '../platform/http/service-error.js';
+import { query } from '../platform/postgres-transaction.js';
+import type { IdentityDeps } from './deps.js';
+
+interface SubjectRow {
+  readonly org_status: string;
+  readonly status: string | null;
+  readonly valid_after_ms: string | null;
+}
+
+/**
+ * Identity is protected by the Access Manager itself: a verified token, a subject that still exists and is
+ * active in an active organization (and whose tokens were not revoked after this one was issued), and the
+ * engine's decision for the route's resource and action.
+ */
+export function identityGuards(deps: IdentityDeps): RouteGuards {
+  return {
+    async authenticate(req: Request): Promise<Caller> {
+      const token = await deps.tokens.verify(bearerToken(req));
+      const caller = callerFromToken(token, deps.tenancy);
+      const table = caller.kind === 'application' ? 'applications' : 'users';
+      const { rows } = await query<SubjectRow>(
+        deps.pool,
+        `SELECT o.status AS org_status, s.${table === 'users' ? 'status' : "'active'"} AS status,
+                (extract(epoch FROM s.tokens_valid_after) * 1000)::text AS valid_after_ms
+           FROM organizations o LEFT JOIN ${table} s ON s.org_id = o.id AND s.id::text = $2
+          WHERE o.id::text = $1`,
+        [caller.tenantId, caller.id],
+      );
+      const row = rows[0];
+      if (!row || row.status === null) throw new ServiceError('TOKEN_INVALID', { detail: 'subject or organization unknown' });
+      if (row.org_status !== 'active') throw new ServiceError('ORGANIZATION_DISABLED');
+      if (row.status !== 'active') throw new ServiceError('TOKEN_INVALID', { detail: 'subject disabled' });
+      const issuedAtMs = Number(caller.claims.iat) * 1000;
+      // -infinity comes back as a non-number: no revocation yet.
+      const validAfter = Number(row.valid_after_ms);
+      if (Number.isFinite(validAfter) && issuedAtMs < validAfter) throw new ServiceError('TOKEN_INVALID', { detail: 'token issued before revocation' });
+      return caller;
+    },
+    async authorize(caller, resource, action) {
+      const decision = await deps.engine.decide({ sub: caller.subject, dom: caller.tenantId, obj: resource, act: action });
+      if (!decision.allowed) throw new ServiceError('FORBIDDEN', { detail: `${caller.subject} may not ${action} ${resource} (${decision.reason})` });
+    },
+  };
+}

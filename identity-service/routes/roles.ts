@@ -1,0 +1,6 @@
+import type { AnyRoute } from '../../platform/http/route.js';
+import type { IdentityDeps } from '../deps.js';
+
+export function rolesRoutes(_deps: IdentityDeps): AnyRoute[] {
+  return [];
+}

@@ -1,0 +1,72 @@
+import type pg from 'pg';
+import type { PolicyChange, WriteResult } from '../engine/index.js';
+import type { Caller } from '../platform/auth/caller.js';
+import { withTransaction } from '../platform/postgres-transaction.js';
+import type { IdentityDeps } from './deps.js';
+
+export interface AuditEntry {
+  readonly action: string;
+  readonly targetType: string;
+  readonly targetId: string;
+  /** State before and after, secrets already removed by the caller. */
+  readonly before?: unknown;
+  readonly after?: unknown;
+}
+
+export interface WriteContext {
+  readonly client: pg.PoolClient;
+  readonly tenantId: string;
+  /** Policy lines to change in the same transaction as the entity. */
+  policy(...changes: PolicyChange[]): void;
+  audit(entry: AuditEntry): void;
+}
+
+export interface WriteOutcome<T> {
+  readonly value: T;
+  /** The tenant's policy revision after the write (unchanged when the write touched no policy). */
+  readonly policyRevision: number;
+}
+
+/**
+ * One Identity write: the entity rows, their policy lines and the audit events commit together or not at
+ * all (a failed write leaves neither), then the new policy revision takes effect in this process and is
+ * announced to every Auth replica.
+ */
+export async function runWrite<T>(
+  deps: IdentityDeps,
+  actor: Pick<Caller, 'subject' | 'tenantId'>,
+  requestId: string,
+  work: (tx: WriteContext) => Promise<T>,
+  tenantId: string = actor.tenantId,
+): Promise<WriteOutcome<T>> {
+  let policyResult: WriteResult | undefined;
+  let changes: PolicyChange[] = [];
+  const value = await withTransaction(deps.pool, async (client) => {
+    changes = [];
+    const audits: AuditEntry[] = [];
+    const value = await work({ client, tenantId, policy: (...c) => changes.push(...c), audit: (entry) => audits.push(entry) });
+    if (changes.length > 0) {
+      deps.engine.assertWritable(tenantId, changes);
+      policyResult = await deps.policyStore.applyChangesWithin(client, tenantId, changes);
+    }
+    for (const entry of audits) {
+      await client.query(
+        `INSERT INTO audit_events (org_id, actor, action, target_type, target_id, before, after, request_id)
+         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8)`,
+        [tenantId, actor.subject, entry.action, entry.targetType, entry.targetId, json(entry.before), json(entry.after), requestId],
+      );
+    }
+    return value;
+  });
+  if (policyResult) await deps.engine.announce(policyResult, changes);
+  return { value, policyRevision: policyResult?.revision ?? deps.engine.revisionOf(tenantId) };
+}
+
+function json(value: unknown): string | null {
+  return value === undefined ? null : JSON.stringify(value);
+}
+
+/** The header every Identity write answers with, so a caller can ask Auth for `minRevision` (read-your-writes). */
+export function revisionHeaders(policyRevision: number): Record<string, string> {
+  return { 'X-Policy-Revision': String(policyRevision) };
+}

@@ -1,0 +1,91 @@
+import type { NextFunction, Request, Response } from 'express';
+import { isEngineError, type EngineErrorCode } from '../../engine/index.js';
+import type { PlatformErrorCode } from './platform-errors.js';
+import { sendProblem } from './problem-response.js';
+import { requestIdOf } from './request-id.js';
+import { ServiceError, type ErrorCatalogue, type ErrorEntry } from './service-error.js';
+
+/** Where rejected requests and failures are reported (the logger); never the response. */
+export type ErrorReporter = (event: {
+  readonly level: 'info' | 'warn' | 'error';
+  readonly requestId: string;
+  readonly code: string;
+  readonly status: number;
+  readonly detail: string;
+  readonly error?: unknown;
+}) => void;
+
+const engineToPlatform: Record<EngineErrorCode, PlatformErrorCode> = {
+  INVALID_MODEL: 'INTERNAL',
+  INVALID_REQUEST: 'VALIDATION_FAILED',
+  INVALID_RULE: 'VALIDATION_FAILED',
+  RULE_CONFLICT: 'CONFLICT',
+  POLICY_STORE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  STALE_REVISION: 'STALE_REVISION',
+  ENGINE_NOT_READY: 'SERVICE_UNAVAILABLE',
+};
+
+interface BodyParserError {
+  readonly type?: string;
+  readonly status?: number;
+}
+
+function fromBodyParser(error: unknown): PlatformErrorCode | undefined {
+  const type = (error as BodyParserError | undefined)?.type;
+  if (type === 'entity.too.large') return 'BODY_TOO_LARGE';
+  if (type === 'entity.parse.failed') return 'MALFORMED_JSON';
+  if (type === 'charset.unsupported' || type === 'encoding.unsupported') return 'UNSUPPORTED_MEDIA_TYPE';
+  if (type === 'request.aborted' || type === 'request.size.invalid' || type === 'stream.encoding.set') return 'VALIDATION_FAILED';
+  return undefined;
+}
+
+/**
+ * The one place failures become HTTP: a `ServiceError` through the service's table, an engine error through
+ * the platform mapping, a body-parser error to 400/413/415, anything else to a generic 500. A 5xx never
+ * carries the error's own message (SECURITY-CHECKLIST K3).
+ */
+export function errorHandler<C extends string>(catalogue: ErrorCatalogue<C | PlatformErrorCode>, report: ErrorReporter) {
+  return (error: unknown, _req: Request, res: Response, _next: NextFunction): void => {
+    const requestId = requestIdOf(res);
+    let code: string;
+    let message: string | undefined;
+    let field: string | undefined;
+    let detail = '';
+    let headers: Readonly<Record<string, string>> = {};
+    if (error instanceof ServiceError) {
+      code = error.code;
+      message = error.publicMessage;
+      field = error.field;
+      detail = error.detail;
+      headers = error.headers;
+    } else if (isEngineError(error)) {
+      code = engineToPlatform[error.code];
+      // Engine details about requests and rules name fields, never internals; store failures stay private.
+      if (code === 'VALIDATION_FAILED') message = error.detail;
+      field = error.field;
+      detail = `${error.code}: ${error.detail}`;
+    } else {
+      code = fromBodyParser(error) ?? 'INTERNAL';
+      detail = error instanceof Error ? error.message : String(error);
+    }
+    const entry: ErrorEntry = (catalogue as Record<string, ErrorEntry>)[code] ?? (catalogue as Record<string, ErrorEntry>).INTERNAL!;
+    if (entry.status >= 500) message = undefined;
+    const text = message ?? entry.title;
+    report({ level: entry.status >= 500 ? 'error' : 'info', requestId, code, status: entry.status, detail, error: entry.status >= 500 ? error : undefined });
+    sendProblem(
+      res,
+      {
+        type: 'about:blank',
+        title: entry.title,
+        status: entry.status,
+        detail: text,
+        code: entry.code,
+        message: text,
+        requestId,
+        ...(field !== undefined ? { field } : {}),
+        ...(entry.retryable ? { retryable: true } : {}),
+      },
+      entry.status === 401 ? { 'WWW-Authenticate': 'Bearer error="invalid_token"', ...headers } : headers,
+    );
+  };
+}

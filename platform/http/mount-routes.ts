@@ -1,0 +1,59 @@
+import type { NextFunction, Request, Response, Router } from 'express';
+import { z } from 'zod';
+import type { Caller } from '../auth/caller.js';
+import { requestIdOf } from './request-id.js';
+import type { AnyRoute, RouteContext } from './route.js';
+import { ServiceError } from './service-error.js';
+import { validateInput } from './validate-input.js';
+
+export interface RouteGuards {
+  /** Verifies the request's token and returns its caller (throws TOKEN_* errors). */
+  authenticate(req: Request): Promise<Caller>;
+  /** Throws FORBIDDEN unless the caller may do `action` on `resource` in its tenant. */
+  authorize(caller: Caller, resource: string, action: string): Promise<void>;
+}
+
+export function expressPath(openApiPath: string): string {
+  return openApiPath.replace(/\{([A-Za-z0-9_]+)\}/g, ':$1');
+}
+
+const emptyObject = z.object({}).strict();
+
+/**
+ * Mounts routes on a router: authenticate, validate params/query/body, authorize, run the handler, send its
+ * result as JSON. A path that exists answers other methods with 405 and `Allow`.
+ */
+export function mountRoutes(router: Router, routes: readonly AnyRoute[], guards: RouteGuards): void {
+  const methodsByPath = new Map<string, Set<string>>();
+  for (const route of routes) {
+    const path = expressPath(route.path);
+    const methods = methodsByPath.get(path) ?? new Set<string>();
+    methods.add(route.method.toUpperCase());
+    methodsByPath.set(path, methods);
+    router[route.method](path, async (req: Request, res: Response, next: NextFunction) => {
+      try {
+        const caller = route.auth === 'token' ? await guards.authenticate(req) : (undefined as unknown as Caller);
+        const params = validateInput(route.params ?? z.record(z.string(), z.string()), req.params, 'params');
+        const query = validateInput(route.query ?? emptyObject, { ...req.query }, 'query');
+        const hasBody = req.body !== undefined && !(typeof req.body === 'object' && req.body !== null && Object.keys(req.body).length === 0 && route.body === undefined);
+        if (route.body === undefined && hasBody) throw new ServiceError('VALIDATION_FAILED', { message: 'this route takes no body', field: 'body' });
+        const body = route.body ? validateInput(route.body, req.body, 'body') : undefined;
+        const ctx: RouteContext<unknown, unknown, unknown> = { params, query, body, caller, requestId: requestIdOf(res), req };
+        const permission = typeof route.permission === 'function' ? route.permission(ctx) : route.permission;
+        if (permission) await guards.authorize(caller, permission.resource, permission.action);
+        const result = await route.handler(ctx);
+        for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, value);
+        res.status(result.status ?? 200);
+        if (result.body === undefined) res.end();
+        else res.json(result.body);
+      } catch (error) {
+        next(error);
+      }
+    });
+  }
+  for (const [path, methods] of methodsByPath) {
+    router.all(path, (_req: Request, _res: Response, next: NextFunction) => {
+      next(new ServiceError('METHOD_NOT_ALLOWED', { headers: { Allow: [...methods].join(', ') } }));
+    });
+  }
+}

@@ -1,0 +1,23 @@
+import type { Response } from 'express';
+
+/** RFC 9457 problem details, with the Lerian contract's `code`/`title`/`message` in the same body. */
+export interface ProblemBody {
+  readonly type: string;
+  readonly title: string;
+  readonly status: number;
+  readonly detail: string;
+  readonly code: string;
+  readonly message: string;
+  readonly requestId: string;
+  readonly field?: string;
+  readonly retryable?: boolean;
+}
+
+export function sendProblem(res: Response, body: ProblemBody, headers: Readonly<Record<string, string>> = {}): void {
+  if (res.headersSent) return;
+  res.status(body.status);
+  for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+  res.setHeader('Content-Type', 'application/problem+json; charset=utf-8');
+  res.setHeader('Cache-Control', 'no-store');
+  res.end(JSON.stringify(body));
+}

@@ -1,0 +1,61 @@
+import type { Request } from 'express';
+import type { z } from 'zod';
+import type { Caller } from '../auth/caller.js';
+
+export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+export interface RouteResult {
+  readonly status?: number;
+  readonly body?: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export interface RouteContext<P, Q, B> {
+  readonly params: P;
+  readonly query: Q;
+  readonly body: B;
+  /** Present on every route whose `auth` is `token`. */
+  readonly caller: Caller;
+  readonly requestId: string;
+  /** For the few headers a handler reads itself (If-Match); everything else comes parsed above. */
+  readonly req: Request;
+}
+
+export interface RouteResponseSpec {
+  readonly description: string;
+  readonly schema?: z.ZodType;
+}
+
+/** What a caller must be allowed (engine resource and action) to reach a route. */
+export interface RoutePermission {
+  readonly resource: string;
+  readonly action: string;
+}
+
+/**
+ * One HTTP route: its zod schemas are the single source of validation, of the handler's types and of the
+ * OpenAPI document. The path is written OpenAPI-style (`/v1/users/{id}`).
+ */
+export interface RouteSpec<P = unknown, Q = unknown, B = unknown> {
+  readonly method: HttpMethod;
+  readonly path: string;
+  readonly summary: string;
+  readonly tags: readonly string[];
+  readonly params?: z.ZodType<P>;
+  readonly query?: z.ZodType<Q>;
+  readonly body?: z.ZodType<B>;
+  readonly responses: Readonly<Record<number, RouteResponseSpec>>;
+  readonly auth: 'none' | 'token';
+  /** Checked with the engine after authentication; a function for routes whose permission depends on input. */
+  readonly permission?: RoutePermission | ((ctx: RouteContext<P, Q, B>) => RoutePermission | undefined);
+  readonly handler: (ctx: RouteContext<P, Q, B>) => Promise<RouteResult>;
+}
+
+/** Keeps each route's schema and handler types tied together. */
+export function defineRoute<P = Record<string, never>, Q = Record<string, never>, B = undefined>(spec: RouteSpec<P, Q, B>): RouteSpec<P, Q, B> {
+  return spec;
+}
+
+// The registry holds routes of many shapes; their types were checked where each was defined.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyRoute = RouteSpec<any, any, any>;

@@ -1,0 +1,43 @@
+import express, { type Express, type NextFunction, type Request, type Response, type Router } from 'express';
+import { apiDocsRouter } from './api-docs.js';
+import { errorHandler, type ErrorReporter } from './error-handler.js';
+import { jsonBody } from './json-body.js';
+import { mountRoutes, type RouteGuards } from './mount-routes.js';
+import { openApiDocument } from './openapi-document.js';
+import type { PlatformErrorCode } from './platform-errors.js';
+import { requestId } from './request-id.js';
+import type { AnyRoute } from './route.js';
+import { ServiceError, type ErrorCatalogue } from './service-error.js';
+
+export interface ServiceAppOptions<C extends string> {
+  readonly info: { title: string; version: string; description?: string };
+  readonly routes: readonly AnyRoute[];
+  readonly catalogue: ErrorCatalogue<C | PlatformErrorCode>;
+  readonly guards: RouteGuards;
+  readonly report: ErrorReporter;
+  /** Routers mounted before the API routes (health, readiness, metrics). */
+  readonly before?: readonly Router[];
+  readonly bodyLimitBytes?: number;
+}
+
+/**
+ * An express app with the house rules: request ids, strict JSON bodies, routes from specs, OpenAPI at
+ * `/openapi.json` and `/docs`, 404/405 and every failure as problem+json. It reads no environment and opens
+ * no connection: everything comes in through the options.
+ */
+export function createServiceApp<C extends string>(options: ServiceAppOptions<C>): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.set('etag', false);
+  app.use(requestId);
+  for (const router of options.before ?? []) app.use(router);
+  app.use(apiDocsRouter(openApiDocument(options.info, options.routes)));
+  app.use(jsonBody({ limitBytes: options.bodyLimitBytes ?? 64 * 1024 }));
+  const api = express.Router({ strict: true, caseSensitive: true });
+  mountRoutes(api, options.routes, options.guards);
+  app.use(api);
+  app.use((_req: Request, _res: Response, next: NextFunction) => next(new ServiceError('NOT_FOUND')));
+  app.use(errorHandler(options.catalogue, options.report));
+  return app;
+}

@@ -1,0 +1,12 @@
+import type { z } from 'zod';
+import { ServiceError } from './service-error.js';
+
+/** Parses one part of a request; the first problem becomes a 400 naming the field (`body.username`). */
+export function validateInput<T>(schema: z.ZodType<T>, value: unknown, part: 'params' | 'query' | 'body'): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const path = [part, ...(issue?.path ?? []).map(String)].join('.');
+  const message = issue ? `${path}: ${issue.message}` : `${part} is invalid`;
+  throw new ServiceError('VALIDATION_FAILED', { message, field: path, detail: message });
+}

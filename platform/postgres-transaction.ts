@@ -1,0 +1,58 @@
+import type pg from 'pg';
+import { isPgConnectionError, sqlStateOf } from '../engine/adapters/pg-connection-error.js';
+import { isEngineError } from '../engine/index.js';
+import { ServiceError } from './http/service-error.js';
+
+const retryableStates = new Set(['40001', '40P01']); // serialization failure, deadlock
+
+/** The name of the unique constraint a write violated, if that is why it failed. */
+export function uniqueViolation(error: unknown): string | undefined {
+  if (sqlStateOf(error) !== '23505') return undefined;
+  return (error as { constraint?: string }).constraint ?? 'unique';
+}
+
+/**
+ * Runs `work` in one transaction: commits when it returns, rolls back when it throws. Serialization failures
+ * and deadlocks are retried (bounded), then answered 503; a lost or refused connection is a 503, never a 500
+ * with SQL in the body (SECURITY-CHECKLIST I7-I10).
+ */
+export async function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (error) {
+      throw new ServiceError('SERVICE_UNAVAILABLE', { detail: `database connect: ${(error as Error).message}`, cause: error });
+    }
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      const value = await work(client);
+      await client.query('COMMIT');
+      return value;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {
+        broken = true;
+      });
+      if (retryableStates.has(sqlStateOf(error) ?? '') && attempt < attempts) continue;
+      if (error instanceof ServiceError || (isEngineError(error) && error.code !== 'POLICY_STORE_UNAVAILABLE')) throw error;
+      if (isPgConnectionError(error) || retryableStates.has(sqlStateOf(error) ?? '') || (isEngineError(error) && error.code === 'POLICY_STORE_UNAVAILABLE')) {
+        broken = broken || isPgConnectionError(error);
+        throw new ServiceError('SERVICE_UNAVAILABLE', { detail: (error as Error).message, cause: error });
+      }
+      throw error;
+    } finally {
+      client.release(broken ? true : undefined);
+    }
+  }
+}
+
+/** A read through the pool with connection failures answered 503. */
+export async function query<R extends pg.QueryResultRow>(db: pg.Pool | pg.ClientBase, text: string, values: readonly unknown[] = []): Promise<pg.QueryResult<R>> {
+  try {
+    return await db.query<R>(text, values as unknown[]);
+  } catch (error) {
+    if (isPgConnectionError(error)) throw new ServiceError('SERVICE_UNAVAILABLE', { detail: (error as Error).message, cause: error });
+    throw error;
+  }
+}

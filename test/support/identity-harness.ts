@@ -1,0 +1,142 @@
+// A whole Identity app on its own PostgreSQL schema: real database, real engine, tokens signed with a test key.
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Express } from 'express';
+import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type JWK, type JWTPayload } from 'jose';
+import supertest from 'supertest';
+import { PgPolicyStore } from '../../engine/adapters/index.js';
+import { loadModelFile, PolicyEngine } from '../../engine/index.js';
+import { createIdentityApp } from '../../identity-service/app.js';
+import type { IdentityDeps } from '../../identity-service/deps.js';
+import { createTokenVerifier } from '../../platform/auth/token-verifier.js';
+import type { ErrorReporter } from '../../platform/http/error-handler.js';
+import { runMigrations } from '../../platform/migrations.js';
+import { createPasswordHasher } from '../../platform/password-hasher.js';
+import { SecretBox } from '../../platform/secret-box.js';
+import { createTestSchema, type TestSchema } from './postgres.js';
+
+export const testIssuer = 'https://auth.test.local';
+export const testAudience = 'access-manager';
+
+export interface TokenOptions {
+  readonly sub: string;
+  readonly tenantId?: string;
+  readonly type?: 'normal-user' | 'application';
+  readonly claims?: JWTPayload & Record<string, unknown>;
+  readonly expiresInSeconds?: number;
+  readonly issuedAtSeconds?: number;
+  readonly typ?: string;
+  readonly issuer?: string;
+  readonly audience?: string;
+  /** Sign with another key than the published one. */
+  readonly foreignKey?: boolean;
+}
+
+export interface IdentityHarness {
+  readonly schema: TestSchema;
+  readonly deps: IdentityDeps;
+  readonly app: Express;
+  readonly reports: Parameters<ErrorReporter>[0][];
+  http(): supertest.Agent;
+  token(options: TokenOptions): Promise<string>;
+  createOrganization(slug?: string): Promise<string>;
+  createUser(orgId: string, options?: { username?: string; password?: string; email?: string }): Promise<string>;
+  /** Grants a subject (`user:<id>` / `app:<id>`) permissions directly, as policy lines in its tenant. */
+  grant(orgId: string, subject: string, permissions: readonly (readonly [string, string])[]): Promise<number>;
+  /** A user of `orgId` holding every permission of Identity, and a token for it. */
+  admin(orgId: string): Promise<{ userId: string; token: string }>;
+  close(): Promise<void>;
+}
+
+export const identityResources = [
+  'organizations', 'users', 'groups', 'roles', 'applications', 'declarations', 'providers', 'mfa', 'ip-allowlists', 'audit', 'update-password', 'reset-password',
+] as const;
+
+export async function createIdentityHarness(label: string): Promise<IdentityHarness> {
+  const schema = await createTestSchema(label);
+  await runMigrations({ databaseUrl: schema.url });
+  const pool = schema.newPool({ max: 10 });
+  const model = await loadModelFile();
+  const policyStore = new PgPolicyStore({ pool });
+  const engine = await PolicyEngine.start({ model, store: policyStore, resyncIntervalMs: 0 });
+
+  const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
+  const foreign = await generateKeyPair('RS256', { extractable: true });
+  const jwk: JWK = { ...(await exportJWK(publicKey)), kid: 'test-key', alg: 'RS256', use: 'sig' };
+  const reports: Parameters<ErrorReporter>[0][] = [];
+
+  const platformOrg = randomUUID();
+  await pool.query(`INSERT INTO organizations (id, slug, name, builtin) VALUES ($1, $2, 'Platform', true)`, [platformOrg, `platform-${platformOrg.slice(0, 8)}`]);
+
+  const deps: IdentityDeps = {
+    pool,
+    engine,
+    policyStore,
+    tokens: createTokenVerifier({ keys: createLocalJWKSet({ keys: [jwk] }), issuer: testIssuer, audience: testAudience, tokenType: 'at+jwt' }),
+    tenancy: { multiTenant: true, defaultTenantId: platformOrg },
+    platformTenantId: platformOrg,
+    passwords: createPasswordHasher(),
+    secrets: new SecretBox(randomBytes(32)),
+    report: (event) => reports.push(event),
+    fetch: globalThis.fetch,
+    nowMs: () => Date.now(),
+  };
+  const app = createIdentityApp(deps);
+
+  const harness: IdentityHarness = {
+    schema,
+    deps,
+    app,
+    reports,
+    http: () => supertest.agent(app),
+    async token(options) {
+      const now = options.issuedAtSeconds ?? Math.floor(Date.now() / 1000);
+      return new SignJWT({
+        type: options.type ?? 'normal-user',
+        ...(options.tenantId ? { tenantId: options.tenantId } : {}),
+        ...options.claims,
+      })
+        .setProtectedHeader({ alg: 'RS256', kid: 'test-key', typ: options.typ ?? 'at+jwt' })
+        .setSubject(options.sub)
+        .setIssuer(options.issuer ?? testIssuer)
+        .setAudience(options.audience ?? testAudience)
+        .setIssuedAt(now)
+        .setJti(randomUUID())
+        .setExpirationTime(now + (options.expiresInSeconds ?? 3600))
+        .sign(options.foreignKey ? foreign.privateKey : privateKey);
+    },
+    async createOrganization(slug) {
+      const id = randomUUID();
+      await pool.query('INSERT INTO organizations (id, slug, name) VALUES ($1, $2, $3)', [id, slug ?? `org-${id.slice(0, 8)}`, `Org ${id.slice(0, 8)}`]);
+      return id;
+    },
+    async createUser(orgId, options = {}) {
+      const id = randomUUID();
+      const username = options.username ?? `user-${id.slice(0, 8)}`;
+      const email = options.email ?? `${username}@example.test`;
+      const hash = await deps.passwords.hash(options.password ?? 'Correct-Horse-9-Battery');
+      await pool.query(
+        `INSERT INTO users (id, org_id, username, username_canonical, email, email_canonical, first_name, last_name, password_hash)
+         VALUES ($1, $2, $3, $4, $5, $6, 'Test', 'User', $7)`,
+        [id, orgId, username, username.normalize('NFKC').toLowerCase(), email, email.normalize('NFKC').toLowerCase(), hash],
+      );
+      return id;
+    },
+    async grant(orgId, subject, permissions) {
+      const result = await engine.write(
+        orgId,
+        permissions.map(([resource, action]) => ({ op: 'add' as const, rule: { ptype: 'p', values: [subject, orgId, resource, action, 'allow'] } })),
+      );
+      return result.revision;
+    },
+    async admin(orgId) {
+      const userId = await harness.createUser(orgId);
+      await harness.grant(orgId, `user:${userId}`, identityResources.map((r) => [r, '*'] as const));
+      return { userId, token: await harness.token({ sub: userId, tenantId: orgId }) };
+    },
+    async close() {
+      engine.stop();
+      await schema.drop();
+    },
+  };
+  return harness;
+}

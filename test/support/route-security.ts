@@ -1,0 +1,95 @@
+// The hostile-token matrix every protected route must survive (SECURITY-CHECKLIST A, B; STYLE "one shared suite").
+import { expect, it } from 'vitest';
+import type supertest from 'supertest';
+import type { IdentityHarness } from './identity-harness.js';
+
+export interface ProtectedRoute {
+  readonly method: 'get' | 'post' | 'put' | 'patch' | 'delete';
+  /** The path to call; may name records of `orgId`. */
+  readonly path: string;
+  readonly body?: unknown;
+}
+
+export interface SecuritySuiteContext {
+  readonly harness: IdentityHarness;
+  /** An organization, a user in it holding every permission the route needs, and that user's id. */
+  readonly orgId: string;
+  readonly userId: string;
+}
+
+function send(agent: supertest.Agent, route: ProtectedRoute, authorization: string | undefined): supertest.Test {
+  let request = agent[route.method](route.path);
+  if (authorization !== undefined) request = request.set('Authorization', authorization);
+  return route.body === undefined ? request : request.send(route.body as object);
+}
+
+function expectUnauthorized(response: supertest.Response): void {
+  expect(response.status).toBe(401);
+  expect(response.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
+  expect(response.headers['content-type']).toMatch(/application\/problem\+json/);
+  expect(response.body.code).toMatch(/^[A-Z]{3}-\d{4}$/);
+  expect(JSON.stringify(response.body)).not.toMatch(/at |SELECT|stack/i);
+}
+
+/**
+ * Registers the shared cases for one route: no token, malformed, wrong scheme, `alg: none`, foreign key,
+ * expired, wrong audience, wrong issuer, ID-token type, missing tenant, disabled subject, revoked tokens, and
+ * a right-tenant caller without the permission (403). `context()` is read when the tests run.
+ */
+export function runCommonRouteTests(name: string, context: () => SecuritySuiteContext, route: () => ProtectedRoute): void {
+  const call = async (authorization: string | undefined) => {
+    const { harness } = context();
+    return send(harness.http(), route(), authorization);
+  };
+
+  it(`${name}: no token, an empty or malformed one, or another scheme is 401 with WWW-Authenticate (A1-A3)`, async () => {
+    const { harness, orgId, userId } = context();
+    const good = await harness.token({ sub: userId, tenantId: orgId });
+    for (const authorization of [undefined, 'Bearer ', 'Bearer a.b', 'Bearer a.b.c.d', `bearer ${good}`, `Basic ${good}`, good]) {
+      expectUnauthorized(await call(authorization));
+    }
+  });
+
+  it(`${name}: alg none, a foreign key, a flipped signature bit are 401 (A5, A7)`, async () => {
+    const { harness, orgId, userId } = context();
+    const good = await harness.token({ sub: userId, tenantId: orgId });
+    const [header, payload, signature] = good.split('.') as [string, string, string];
+    const none = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'at+jwt' })).toString('base64url')}.${payload}.`;
+    const flipped = `${header}.${payload}.${signature.slice(0, -2)}${signature.endsWith('A') ? 'B' : 'A'}${signature.slice(-1)}`;
+    for (const token of [none, `${none}x`, flipped, await harness.token({ sub: userId, tenantId: orgId, foreignKey: true })]) {
+      expectUnauthorized(await call(`Bearer ${token}`));
+    }
+  });
+
+  it(`${name}: expired, wrong audience, wrong issuer, wrong type or without tenant is 401 (B1-B7)`, async () => {
+    const { harness, orgId, userId } = context();
+    const tokens = [
+      await harness.token({ sub: userId, tenantId: orgId, issuedAtSeconds: Math.floor(Date.now() / 1000) - 7200, expiresInSeconds: 60 }),
+      await harness.token({ sub: userId, tenantId: orgId, audience: 'another-service' }),
+      await harness.token({ sub: userId, tenantId: orgId, issuer: 'https://auth.test.local/' }),
+      await harness.token({ sub: userId, tenantId: orgId, typ: 'JWT' }),
+      await harness.token({ sub: userId }),
+    ];
+    for (const token of tokens) expectUnauthorized(await call(`Bearer ${token}`));
+  });
+
+  it(`${name}: a token of a deleted, unknown or revoked subject is 401 (B8, B9)`, async () => {
+    const { harness, orgId, userId } = context();
+    expectUnauthorized(await call(`Bearer ${await harness.token({ sub: '00000000-0000-0000-0000-000000000000', tenantId: orgId })}`));
+    const before = await harness.token({ sub: userId, tenantId: orgId, issuedAtSeconds: Math.floor(Date.now() / 1000) - 10 });
+    await harness.deps.pool.query("UPDATE users SET tokens_valid_after = now() - interval '5 seconds' WHERE id = $1", [userId]);
+    try {
+      expectUnauthorized(await call(`Bearer ${before}`));
+    } finally {
+      await harness.deps.pool.query("UPDATE users SET tokens_valid_after = '-infinity' WHERE id = $1", [userId]);
+    }
+  });
+
+  it(`${name}: an authenticated caller without the permission is 403 and nothing runs`, async () => {
+    const { harness, orgId } = context();
+    const stranger = await harness.createUser(orgId);
+    const response = await call(`Bearer ${await harness.token({ sub: stranger, tenantId: orgId })}`);
+    expect(response.status).toBe(403);
+    expect(response.headers['content-type']).toMatch(/application\/problem\+json/);
+  });
+}
