@@ -50,7 +50,7 @@ export function errorHandler<C extends string>(catalogue: ErrorCatalogue<C | Pla
     let code: string;
     let message: string | undefined;
     let field: string | undefined;
-    let detail = '';
+    let detail: string;
     let headers: Readonly<Record<string, string>> = {};
     if (error instanceof ServiceError) {
       code = error.code;
