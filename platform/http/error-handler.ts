@@ -52,7 +52,12 @@ export function errorHandler<C extends string>(catalogue: ErrorCatalogue<C | Pla
     let field: string | undefined;
     let detail: string;
     let headers: Readonly<Record<string, string>> = {};
-    if (error instanceof ServiceError) {
+    const parserCode = fromBodyParser(error);
+    if (parserCode !== undefined) {
+      // body-parser rebuilds errors thrown while parsing (even ours), so its `type` is the only reliable signal.
+      code = parserCode;
+      detail = error instanceof Error ? error.message : String(error);
+    } else if (error instanceof ServiceError) {
       code = error.code;
       message = error.publicMessage;
       field = error.field;
@@ -65,7 +70,7 @@ export function errorHandler<C extends string>(catalogue: ErrorCatalogue<C | Pla
       field = error.field;
       detail = `${error.code}: ${error.detail}`;
     } else {
-      code = fromBodyParser(error) ?? 'INTERNAL';
+      code = 'INTERNAL';
       detail = error instanceof Error ? error.message : String(error);
     }
     const entry: ErrorEntry = (catalogue as Record<string, ErrorEntry>)[code] ?? (catalogue as Record<string, ErrorEntry>).INTERNAL!;

@@ -14,7 +14,8 @@ export function jsonBody(options: { limitBytes?: number; maxDepth?: number } = {
     strict: true,
     type: ['application/json', 'application/*+json'],
     reviver: (key, value: unknown) => {
-      if (forbiddenKeys.has(key)) throw new ServiceError('VALIDATION_FAILED', { message: `key "${key}" is not allowed`, field: key });
+      // body-parser turns this into a 400 (entity.parse.failed) without running anything after it.
+      if (forbiddenKeys.has(key)) throw new SyntaxError(`key "${key}" is not allowed`);
       return value;
     },
   });
