@@ -4,28 +4,12 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { casbin } from './casbin-runtime.js';
 import { MemoryPolicyStore } from './adapters/memory-policy-store.js';
-import { parseModel, PolicyEngine, shippedModelPath, type CachedDecision, type LocalDecisionCache, type PolicyRule } from './index.js';
+import { MemoryDecisionCache, parseModel, PolicyEngine, shippedModelPath, type LocalDecisionCache, type PolicyRule } from './index.js';
 import { randomWorld, seededRandom } from '../test/support/random-policy.js';
 
 const modelText = readFileSync(shippedModelPath, 'utf8');
 const seed = Number(process.env.DIFF_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const requestsPerRun = Number(process.env.DIFF_REQUESTS ?? 100_000);
-
-class MapCache implements LocalDecisionCache {
-  private readonly map = new Map<string, CachedDecision>();
-  get(key: string) {
-    return this.map.get(key);
-  }
-  set(key: string, value: CachedDecision) {
-    this.map.set(key, value);
-  }
-  clear() {
-    this.map.clear();
-  }
-  get size() {
-    return this.map.size;
-  }
-}
 
 async function plainCasbin(text: string, rules: readonly PolicyRule[]) {
   const enforcer = await casbin.newEnforcer(casbin.newModelFromString(text));
@@ -62,7 +46,7 @@ describe('differential: engine vs plain casbin', () => {
       world++;
       const w = randomWorld(random);
       const reference = await plainCasbin(modelText, w.rules);
-      const { engine, store } = await seedEngine(modelText, w.rules, world % 2 === 0 ? new MapCache() : undefined);
+      const { engine, store } = await seedEngine(modelText, w.rules, world % 2 === 0 ? new MemoryDecisionCache({ maxEntries: 64 }) : undefined);
       expect(engine.fastPath).toBe(true);
       let present = [...w.rules];
       for (let round = 0; round < 4; round++) {

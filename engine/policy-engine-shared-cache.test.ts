@@ -2,8 +2,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createValkeyClient } from '../platform/valkey-client.js';
 import { closedPortUrl, testKeyPrefix, testValkeyUrl } from '../test/support/valkey.js';
-import { LruDecisionCache, MemoryPolicyStore, ValkeyDecisionCache } from './adapters/index.js';
-import { loadModelFile, PolicyEngine, type EngineEvent } from './index.js';
+import { MemoryPolicyStore, ValkeyDecisionCache } from './adapters/index.js';
+import { loadModelFile, MemoryDecisionCache, PolicyEngine, type EngineEvent } from './index.js';
 
 const model = await loadModelFile();
 const prefix = testKeyPrefix('engine-shared');
@@ -36,8 +36,8 @@ describe('engine with the Valkey decision tier', () => {
     const store = await seededStore();
     const shared = new ValkeyDecisionCache({ client, keyPrefix: prefix });
     const options = { model, store, sharedCache: shared, consultSharedCache: 'always' as const, resyncIntervalMs: 0 };
-    const first = await PolicyEngine.start({ ...options, localCache: new LruDecisionCache({ maxEntries: 10 }) });
-    const second = await PolicyEngine.start({ ...options, localCache: new LruDecisionCache({ maxEntries: 10 }) });
+    const first = await PolicyEngine.start({ ...options, localCache: new MemoryDecisionCache({ maxEntries: 10 }) });
+    const second = await PolicyEngine.start({ ...options, localCache: new MemoryDecisionCache({ maxEntries: 10 }) });
     engines.push(first, second);
     expect(await first.decide(request)).toMatchObject({ allowed: true, source: 'engine', revision: 1 });
     // The tier is written in the background: wait for the entry, then ask the other engine.

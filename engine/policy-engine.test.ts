@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LruDecisionCache } from './adapters/lru-decision-cache.js';
 import { MemoryChangeBus } from './adapters/memory-change-feed.js';
 import { MemoryPolicyStore } from './adapters/memory-policy-store.js';
 import { casbin } from './casbin-runtime.js';
 import {
   decisionKey,
+  MemoryDecisionCache,
   EngineError,
   parseModel,
   PolicyEngine,
@@ -72,12 +72,13 @@ describe('policy engine', () => {
   });
 
   it('refuses bad requests with INVALID_REQUEST naming the field, cached or not', async () => {
-    const engine = await startEngine({ store: new MemoryPolicyStore(model.tenantOf), localCache: new LruDecisionCache({ maxEntries: 100 }) });
+    const engine = await startEngine({ store: new MemoryPolicyStore(model.tenantOf), localCache: new MemoryDecisionCache({ maxEntries: 100 }) });
     const bad = [
       [ask('', 'acme', 'a', 'get'), 'sub'],
       [ask('u', 'acme', 'a/../b', 'get'), 'obj'],
       [ask('u', 'a'.repeat(300), 'a', 'get'), 'dom'],
       [{ sub: 'u', dom: 'acme', obj: 'a', act: 7 as unknown as string }, 'act'],
+      [ask('u\u001facme', 'acme', 'a', 'get'), 'sub'], // the cache key's separator
     ] as const;
     for (const [request, field] of bad) {
       expect(() => engine.decideSync(request)).toThrow(expect.objectContaining({ code: 'INVALID_REQUEST', field }));
@@ -163,7 +164,7 @@ describe('policy engine', () => {
   });
 
   it('a cached allow is never served after the policy that allowed it is removed (SECURITY-CHECKLIST J5)', async () => {
-    const engine = await startEngine({ store: new MemoryPolicyStore(model.tenantOf), localCache: new LruDecisionCache({ maxEntries: 100 }) });
+    const engine = await startEngine({ store: new MemoryPolicyStore(model.tenantOf), localCache: new MemoryDecisionCache({ maxEntries: 100 }) });
     await engine.write('acme', [p('user:1', 'acme', 'x', 'get')]);
     expect(engine.decideSync(ask('user:1', 'acme', 'x', 'get')).source).toBe('engine');
     expect(engine.decideSync(ask('user:1', 'acme', 'x', 'get'))).toMatchObject({ allowed: true, source: 'local-cache' });

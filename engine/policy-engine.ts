@@ -187,10 +187,9 @@ export class PolicyEngine {
     const tenantId = this.tenantOfRequest(request);
     const revision = this.revisions.get(tenantId) ?? 0;
     const cache = this.options.localCache;
-    const key = decisionKey(tenantId, revision, request.sub, request.obj, request.act);
     this.stats.decisions++;
     if (cache) {
-      const hit = cache.get(key);
+      const hit = cache.get(tenantId, revision, request.sub, request.obj, request.act);
       if (hit) {
         this.stats.localHits++;
         return { allowed: hit.allowed, reason: hit.reason, revision, source: 'local-cache' };
@@ -198,7 +197,7 @@ export class PolicyEngine {
     }
     this.assertRequest(request);
     const computed = this.compute(request, tenantId);
-    cache?.set(key, computed);
+    cache?.set(tenantId, revision, request.sub, request.obj, request.act, computed);
     return { allowed: computed.allowed, reason: computed.reason, revision, source: 'engine' };
   }
 
@@ -212,7 +211,7 @@ export class PolicyEngine {
 
     const revision = this.revisions.get(tenantId) ?? 0;
     const key = decisionKey(tenantId, revision, request.sub, request.obj, request.act);
-    const local = this.options.localCache?.get(key);
+    const local = this.options.localCache?.get(tenantId, revision, request.sub, request.obj, request.act);
     this.stats.decisions++;
     if (local) {
       this.stats.localHits++;
@@ -223,7 +222,7 @@ export class PolicyEngine {
       const hit = await shared.get(key);
       if (hit) {
         this.stats.sharedHits++;
-        this.options.localCache?.set(key, hit);
+        this.options.localCache?.set(tenantId, revision, request.sub, request.obj, request.act, hit);
         return { allowed: hit.allowed, reason: hit.reason, revision, source: 'shared-cache' };
       }
       this.stats.sharedMisses++;
@@ -232,7 +231,7 @@ export class PolicyEngine {
       this.emit({ type: 'cache-tier-failed', tier: shared.name, error });
     }
     const computed = this.compute(request, tenantId);
-    this.options.localCache?.set(key, computed);
+    this.options.localCache?.set(tenantId, revision, request.sub, request.obj, request.act, computed);
     shared.set(key, computed, this.options.sharedCacheTtlSeconds ?? 300).catch((error: unknown) => {
       this.stats.sharedErrors++;
       this.emit({ type: 'cache-tier-failed', tier: shared.name, error });

@@ -50,12 +50,13 @@ export interface DecisionCacheTier {
 }
 
 /**
- * The in-process decision cache tier: synchronous because a hit must cost well under a microsecond.
- * Bounded (LRU).
+ * The in-process decision cache tier: synchronous because a hit must cost well under a microsecond, and
+ * keyed by the request's parts (not one joined string, whose building and hashing would dominate a hit).
+ * Bounded. An entry belongs to the tenant's revision: a lookup at another revision misses.
  */
 export interface LocalDecisionCache {
-  get(key: string): CachedDecision | undefined;
-  set(key: string, decision: CachedDecision): void;
+  get(tenantId: string, revision: number, sub: string, obj: string, act: string): CachedDecision | undefined;
+  set(tenantId: string, revision: number, sub: string, obj: string, act: string, decision: CachedDecision): void;
   clear(): void;
   readonly size: number;
 }

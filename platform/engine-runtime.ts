@@ -1,8 +1,7 @@
 import type { Valkey } from 'iovalkey';
 import type pg from 'pg';
-import { loadModelFile, PolicyEngine, type ChangeFeed, type EngineEvent, type PolicyStore } from '../engine/index.js';
+import { loadModelFile, MemoryDecisionCache, PolicyEngine, type ChangeFeed, type EngineEvent, type PolicyStore } from '../engine/index.js';
 import {
-  LruDecisionCache,
   MemoryPolicyStore,
   PgChangeFeed,
   PgPolicyStore,
@@ -86,7 +85,7 @@ export async function startEngineRuntime(config: EngineConfig, hooks: EngineRunt
     const engine = await PolicyEngine.start({
       model,
       store,
-      localCache: new LruDecisionCache({ maxEntries: config.DECISION_CACHE_MAX_ENTRIES }),
+      localCache: new MemoryDecisionCache({ maxEntries: config.DECISION_CACHE_MAX_ENTRIES }),
       ...(feed ? { feed } : {}),
       ...(sharedCache ? { sharedCache } : {}),
       sharedCacheTtlSeconds: config.DECISION_CACHE_TTL_SECONDS,

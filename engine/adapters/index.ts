@@ -1,7 +1,6 @@
 // The ports of engine/ports.ts implemented over PostgreSQL, Valkey and memory.
 export { PgPolicyStore } from './pg-policy-store.js';
 export { ValkeyDecisionCache } from './valkey-decision-cache.js';
-export { LruDecisionCache } from './lru-decision-cache.js';
 export { ValkeyChangeFeed, type ValkeyChangeFeedOptions } from './valkey-change-feed.js';
 export { PgChangeFeed, type PgChangeFeedOptions } from './pg-change-feed.js';
 export { MemoryChangeBus } from './memory-change-feed.js';

@@ -1,0 +1,118 @@
+// The human-readable report of a run: decision latencies, load and memory, propagation, the differential and
+// the targets, as fixed-width text.
+import type { BenchResults } from './bench-results.js';
+import { targetRules } from './targets.js';
+
+const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+
+/** Small values keep their decimals (sub-microsecond hits), large ones get separators. */
+export function formatNumber(value: number | null | undefined): string {
+  if (value === null || value === undefined || Number.isNaN(value)) return '-';
+  if (!Number.isFinite(value)) return String(value);
+  const magnitude = Math.abs(value);
+  if (magnitude >= 1_000 || Number.isInteger(value)) return integer.format(value);
+  if (magnitude >= 100) return value.toFixed(1);
+  if (magnitude >= 10) return value.toFixed(2);
+  return value.toFixed(3);
+}
+
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const line = (cells: readonly string[]): string =>
+    cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[0] ?? 0) : cell.padStart(widths[column] ?? 0))).join('  ');
+  return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)];
+}
+
+export function formatResults(results: BenchResults): string {
+  const out: string[] = [];
+  out.push(
+    `Access Manager bench (${results.mode}${results.scale ? ', scale' : ''}${results.only ? `, only ${results.only}` : ''}) ` +
+      `${results.when}: ${results.machine.cpus} × ${results.machine.cpu_model}, Node ${results.machine.node}, seed ${results.seed}`,
+    '',
+  );
+
+  if (results.suites.length > 0) {
+    out.push(
+      ...table(
+        ['suite', 'rules', 'tenants', 'samples', 'p50 µs', 'p99 µs', 'ops/s', 'note'],
+        results.suites.map((s) => [
+          s.name,
+          integer.format(s.rules),
+          integer.format(s.tenants),
+          integer.format(s.samples),
+          formatNumber(s.p50_us),
+          formatNumber(s.p99_us),
+          formatNumber(s.ops_per_s),
+          [s.timing === 'per-batch-100' ? 'p50/p99 of 100-call batch means' : '', s.note ?? ''].filter(Boolean).join('; '),
+        ]),
+      ),
+      '',
+    );
+  }
+
+  const loaded = Object.keys(results.load_ms);
+  if (loaded.length > 0) {
+    out.push(
+      'PostgreSQL → ready engine, each run a fresh process (median of runs)',
+      ...table(
+        ['rules', 'load ms', 'runs ms', 'fork→ready ms', 'RSS MB', 'heap MB'],
+        loaded.map((rules) => [
+          integer.format(Number(rules)),
+          formatNumber(results.load_ms[rules]),
+          (results.load_runs_ms[rules] ?? []).map((ms) => integer.format(ms)).join(' '),
+          formatNumber(results.process_ready_ms[rules]),
+          formatNumber(results.rss_mb_by_rules[rules]),
+          formatNumber(results.heap_used_mb_by_rules[rules]),
+        ]),
+      ),
+      '',
+    );
+  }
+
+  const propagation = Object.entries(results.propagation).flatMap(([rules, feeds]) =>
+    Object.entries(feeds).map(([feed, f]) => [
+      integer.format(Number(rules)),
+      feed,
+      integer.format(f.writes),
+      formatNumber(f.p50_ms),
+      formatNumber(f.p99_ms),
+      formatNumber(f.max_ms),
+      String(f.lost),
+      formatNumber(f.write_p50_ms),
+    ]),
+  );
+  if (propagation.length > 0) {
+    out.push(
+      'Propagation between two processes (write resolved → peer applied the revision)',
+      ...table(['rules', 'feed', 'writes', 'p50 ms', 'p99 ms', 'max ms', 'lost', 'write p50 ms'], propagation),
+      '',
+    );
+  }
+
+  if (results.differential.requests > 0) {
+    const byRules = Object.entries(results.differential.by_rules)
+      .map(([rules, d]) => `${integer.format(d.requests)} at ${integer.format(Number(rules))} rules`)
+      .join(', ');
+    out.push(
+      `Differential, engine vs plain casbin on every casbin-plain request: ${integer.format(results.differential.requests)} ` +
+        `requests (${byRules}), ${results.differential.mismatches} mismatches; BENCH_SEED=${results.seed} replays`,
+      ...results.differential.examples.map((example) => `  ${example}`),
+      '',
+    );
+  }
+
+  out.push(`Targets (${integer.format(targetRules)} rules / 1,000 tenants)`);
+  out.push(
+    ...table(
+      ['target', 'wanted', 'measured', 'result'],
+      results.targets.map((t) => [
+        t.name,
+        `${t.comparison === '<=' ? '≤' : '≥'} ${integer.format(t.target)} ${t.unit}`.trimEnd(),
+        t.value === null ? 'not run' : `${formatNumber(t.value)} ${t.unit}`.trimEnd(),
+        t.pass === null ? '-' : t.pass ? 'PASS' : 'FAIL',
+      ]),
+    ),
+  );
+  out.push('', `${formatNumber(results.duration_s)} s`);
+  return out.join('\n');
+}

@@ -1,0 +1,318 @@
+// `npm run bench [-- --quick] [-- --scale] [-- --only <suite>]`: decision latency of plain casbin and of the engine
+// (uncached, in-process hit, Valkey hit) at 1k, 10k and 125k rules, cold load from PostgreSQL, resident
+// memory, propagation between two processes and an engine-vs-casbin differential. Prints a table with the
+// issue's targets and writes bench/results/latest.json. Exits 0 whatever the figures; 1 only on a crash.
+import { writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import type { Valkey } from 'iovalkey';
+import { z } from 'zod';
+import { loadModelFile, PolicyEngine, type ModelDefinition } from '../engine/index.js';
+import { createValkeyClient } from '../platform/valkey-client.js';
+import { suiteNames, type BenchResults, type SuiteName, type SuiteResult } from './bench-results.js';
+import { runCasbinPlain } from './casbin-plain-suite.js';
+import { allowedShare, localHitBatchSize, runEngineLocalHit, runEngineUncached, seedMemoryStore } from './engine-suites.js';
+import type { LatencySummary } from './latency.js';
+import { measurePolicyLoad } from './policy-load.js';
+import { generatePolicy, generateRequests } from './policy-generator.js';
+import { createPolicySchema, seedPolicySchema } from './policy-schema.js';
+import { ProgressLine } from './progress-line.js';
+import { measurePropagation, type FeedKind } from './propagation.js';
+import { formatResults } from './results-table.js';
+import { runEngineSharedHit } from './shared-cache-suite.js';
+import { evaluateTargets, targetRules } from './targets.js';
+
+const resultsPath = new URL('./results/latest.json', import.meta.url);
+
+const onlyChoices = [...suiteNames, 'load', 'propagation'] as const;
+type Part = (typeof onlyChoices)[number];
+
+const envSchema = z.object({
+  BENCH_DATABASE_URL: z.string().min(1).max(2_048).default('postgres://postgres@127.0.0.1:5432/test'),
+  BENCH_VALKEY_URL: z.string().min(1).max(2_048).default('redis://127.0.0.1:6379'),
+  /** Replays a run's policies and requests. */
+  BENCH_SEED: z.coerce.number().int().min(0).max(2 ** 31 - 1).default(20_250_101),
+});
+
+interface Size {
+  readonly rules: number;
+  readonly tenants: number;
+}
+
+const sizes: readonly Size[] = [
+  { rules: 1_000, tenants: 1 },
+  { rules: 10_000, tenants: 10 },
+  { rules: targetRules, tenants: 1_000 },
+];
+const scaleSize: Size = { rules: 1_000_000, tenants: 10_000 };
+
+/** How much each measurement samples, by mode. Casbin's samples shrink with size: one call scans every rule. */
+interface Plan {
+  readonly casbinSamples: (rules: number) => number;
+  readonly casbinBudgetMs: number;
+  readonly uncachedSamples: number;
+  readonly localHitBatches: number;
+  readonly sharedHitSamples: number;
+  readonly loadRuns: number;
+  readonly propagationWrites: number;
+}
+
+const plans: Record<'quick' | 'full', Plan> = {
+  quick: {
+    casbinSamples: (rules) => (rules <= 1_000 ? 500 : rules <= 10_000 ? 50 : rules <= targetRules ? 4 : 1),
+    casbinBudgetMs: 5_000,
+    uncachedSamples: 30_000,
+    localHitBatches: 1_000,
+    sharedHitSamples: 2_000,
+    loadRuns: 1,
+    propagationWrites: 40,
+  },
+  full: {
+    casbinSamples: (rules) => (rules <= 1_000 ? 1_000 : rules <= 10_000 ? 300 : rules <= targetRules ? 20 : 3),
+    casbinBudgetMs: 60_000,
+    uncachedSamples: 200_000,
+    localHitBatches: 5_000,
+    sharedHitSamples: 20_000,
+    loadRuns: 3,
+    propagationWrites: 200,
+  },
+};
+
+const requestsPerSize = 10_000;
+const sharedHitDistinct = 2_000;
+const propagationSpacingMs = 5;
+const feeds: readonly FeedKind[] = ['valkey', 'postgres'];
+
+/** Three decimals are a nanosecond for µs figures: more digits are clock noise. */
+function roundedNumbers(_key: string, value: unknown): unknown {
+  return typeof value === 'number' && !Number.isInteger(value) ? Math.round(value * 1_000) / 1_000 : value;
+}
+
+function parseOptions(): { quick: boolean; scale: boolean; only: Part | undefined } {
+  const { values } = parseArgs({
+    options: { quick: { type: 'boolean', default: false }, scale: { type: 'boolean', default: false }, only: { type: 'string' } },
+    strict: true,
+    allowPositionals: false,
+  });
+  const only = values.only;
+  if (only !== undefined && !(onlyChoices as readonly string[]).includes(only)) {
+    throw new Error(`--only must be one of ${onlyChoices.join(', ')}; got ${JSON.stringify(only)}`);
+  }
+  return { quick: values.quick ?? false, scale: values.scale ?? false, only: only as Part | undefined };
+}
+
+function suiteResult(name: SuiteName, size: Size, latency: LatencySummary, note?: string): SuiteResult {
+  return {
+    name,
+    rules: size.rules,
+    tenants: size.tenants,
+    p50_us: latency.p50Us,
+    p99_us: latency.p99Us,
+    ops_per_s: latency.opsPerS,
+    mean_us: latency.meanUs,
+    max_us: latency.maxUs,
+    samples: latency.samples,
+    timing: name === 'engine-l1-hit' ? 'per-batch-100' : 'per-op',
+    ...(note === undefined ? {} : { note }),
+  };
+}
+
+async function readyValkey(url: string): Promise<Valkey> {
+  const client = createValkeyClient({ url, name: 'bench', commandTimeoutMs: 2_000 });
+  if (client.status !== 'ready') {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        client.disconnect();
+        reject(new Error(`Valkey at ${url} not ready within 5 s`));
+      }, 5_000);
+      client.once('ready', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+  return client;
+}
+
+interface Context {
+  readonly model: ModelDefinition;
+  readonly plan: Plan;
+  readonly wants: (part: Part) => boolean;
+  readonly env: z.output<typeof envSchema>;
+  readonly progress: ProgressLine;
+  readonly results: BenchResults;
+  readonly valkey: () => Promise<Valkey>;
+}
+
+async function benchSize(ctx: Context, size: Size): Promise<void> {
+  const { model, plan, wants, env, progress, results } = ctx;
+  const label = `${size.rules.toLocaleString('en-US')} rules / ${size.tenants.toLocaleString('en-US')} tenants`;
+  const key = String(size.rules);
+  const step = (what: string): void => progress.update(`${label}: ${what}`);
+
+  step('generating the policy');
+  const policy = generatePolicy({ ...size, seed: env.BENCH_SEED + size.rules });
+  const requests = generateRequests(policy, requestsPerSize, env.BENCH_SEED + size.rules + 1);
+
+  if (wants('casbin-plain') || wants('engine-uncached') || wants('engine-l1-hit') || wants('engine-l2-hit')) {
+    step('loading the engine (memory store)');
+    const store = await seedMemoryStore(model, policy);
+    const engine = await PolicyEngine.start({ model, store, resyncIntervalMs: 0 });
+    results.request_mix[key] = { requests: requests.length, allowed_share: allowedShare(engine, requests) };
+    if (wants('engine-uncached')) {
+      step(`engine-uncached: ${plan.uncachedSamples.toLocaleString('en-US')} decisions, each timed`);
+      results.suites.push(suiteResult('engine-uncached', size, runEngineUncached(engine, requests, plan.uncachedSamples)));
+    }
+    if (wants('casbin-plain')) {
+      const samples = plan.casbinSamples(size.rules);
+      step(`casbin-plain: ${samples} enforce calls over every rule, and the differential`);
+      const casbin = await runCasbinPlain({ model, policy, requests, samples, budgetMs: plan.casbinBudgetMs, engine });
+      results.suites.push(suiteResult('casbin-plain', size, casbin.latency, casbin.note));
+      results.casbin_load_ms[key] = casbin.loadMs;
+      results.differential.by_rules[key] = { requests: casbin.differential.requests, mismatches: casbin.differential.mismatches };
+      results.differential.requests += casbin.differential.requests;
+      results.differential.mismatches += casbin.differential.mismatches;
+      results.differential.examples.push(...casbin.differential.examples);
+    }
+    engine.stop();
+    if (wants('engine-l1-hit')) {
+      step(`engine-l1-hit: ${plan.localHitBatches.toLocaleString('en-US')} batches of ${localHitBatchSize}`);
+      results.suites.push(suiteResult('engine-l1-hit', size, await runEngineLocalHit(model, store, requests, plan.localHitBatches)));
+    }
+    if (wants('engine-l2-hit')) {
+      step(`engine-l2-hit: ${plan.sharedHitSamples.toLocaleString('en-US')} Valkey GETs, each timed`);
+      const latency = await runEngineSharedHit({
+        model,
+        store,
+        client: await ctx.valkey(),
+        requests,
+        distinct: sharedHitDistinct,
+        samples: plan.sharedHitSamples,
+      });
+      results.suites.push(suiteResult('engine-l2-hit', size, latency));
+    }
+  }
+
+  const propagates = wants('propagation') && size.rules >= targetRules;
+  if (!wants('load') && !propagates) return;
+  step('writing the policy to a fresh PostgreSQL schema');
+  const schema = await createPolicySchema(env.BENCH_DATABASE_URL, `r${size.rules}`);
+  try {
+    await seedPolicySchema(schema.url, policy);
+    const peerTimeoutMs = 60_000 + size.rules / 10;
+    if (wants('load')) {
+      step(`cold load from PostgreSQL in ${plan.loadRuns} fresh process${plan.loadRuns > 1 ? 'es' : ''}`);
+      const load = await measurePolicyLoad({
+        schemaUrl: schema.url,
+        valkeyUrl: env.BENCH_VALKEY_URL,
+        expectedRules: size.rules,
+        runs: plan.loadRuns,
+        timeoutMs: peerTimeoutMs,
+      });
+      results.load_ms[key] = load.loadMs;
+      results.load_runs_ms[key] = load.runsMs;
+      results.process_ready_ms[key] = load.processReadyMs;
+      results.rss_mb_by_rules[key] = load.rssMb;
+      results.heap_used_mb_by_rules[key] = load.heapUsedMb;
+    }
+    if (propagates) {
+      for (const feed of feeds) {
+        step(`propagation over the ${feed} feed: ${plan.propagationWrites} writes, peer process reporting`);
+        const result = await measurePropagation({
+          feed,
+          model,
+          tenants: policy.tenants,
+          schemaUrl: schema.url,
+          valkeyUrl: env.BENCH_VALKEY_URL,
+          writes: plan.propagationWrites,
+          spacingMs: propagationSpacingMs,
+          seed: env.BENCH_SEED + size.rules + 2,
+          peerTimeoutMs,
+          reportTimeoutMs: 2_000,
+        });
+        results.propagation[key] = {
+          ...results.propagation[key],
+          [feed]: {
+            writes: result.writes,
+            p50_ms: result.p50Ms,
+            p99_ms: result.p99Ms,
+            max_ms: result.maxMs,
+            lost: result.lost,
+            write_p50_ms: result.writeP50Ms,
+          },
+        };
+      }
+    }
+  } finally {
+    step('dropping the PostgreSQL schema');
+    await schema.drop();
+  }
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions();
+  const env = envSchema.parse(process.env);
+  const plan = plans[options.quick ? 'quick' : 'full'];
+  const progress = new ProgressLine();
+  const model = await loadModelFile();
+  const cpus = os.cpus();
+  const results: BenchResults = {
+    when: new Date().toISOString(),
+    mode: options.quick ? 'quick' : 'full',
+    scale: options.scale,
+    only: options.only ?? null,
+    seed: env.BENCH_SEED,
+    duration_s: 0,
+    machine: {
+      cpus: cpus.length,
+      cpu_model: cpus[0]?.model.trim() ?? 'unknown',
+      total_memory_mb: Math.round(os.totalmem() / 1024 / 1024),
+      node: process.versions.node,
+      platform: `${process.platform}-${process.arch}`,
+    },
+    suites: [],
+    request_mix: {},
+    load_ms: {},
+    load_runs_ms: {},
+    process_ready_ms: {},
+    casbin_load_ms: {},
+    rss_mb: null,
+    rss_mb_by_rules: {},
+    heap_used_mb_by_rules: {},
+    propagation_p99_ms: null,
+    propagation: {},
+    differential: { requests: 0, mismatches: 0, by_rules: {}, examples: [] },
+    targets: [],
+  };
+  let valkey: Promise<Valkey> | undefined;
+  const ctx: Context = {
+    model,
+    plan,
+    wants: (part) => options.only === undefined || options.only === part,
+    env,
+    progress,
+    results,
+    valkey: () => (valkey ??= readyValkey(env.BENCH_VALKEY_URL)),
+  };
+  try {
+    for (const size of options.scale ? [...sizes, scaleSize] : sizes) await benchSize(ctx, size);
+  } finally {
+    await valkey?.then((client) => client.quit()).catch(() => undefined);
+  }
+  results.suites.sort((a, b) => a.rules - b.rules || suiteNames.indexOf(a.name) - suiteNames.indexOf(b.name));
+  results.rss_mb = results.rss_mb_by_rules[targetRules] ?? null;
+  results.propagation_p99_ms = results.propagation[targetRules]?.valkey?.p99_ms ?? null;
+  results.duration_s = progress.elapsedMs / 1_000;
+  results.targets = evaluateTargets(results);
+  progress.update('writing bench/results/latest.json');
+  await writeFile(resultsPath, `${JSON.stringify(results, roundedNumbers, 2)}\n`);
+  progress.done();
+  process.stdout.write(`${formatResults(results)}\n`);
+}
+
+try {
+  await main();
+} catch (error) {
+  process.stderr.write(`\nbench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+}

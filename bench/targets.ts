@@ -1,0 +1,72 @@
+// The targets, all at 125,000 rules over 1,000 tenants. Reported PASS/FAIL; the bench exits 0 either way.
+import type { BenchResults, SuiteName, TargetResult } from './bench-results.js';
+
+export const targetRules = 125_000;
+
+type Measured = Omit<BenchResults, 'targets'>;
+
+interface Target {
+  readonly name: string;
+  readonly comparison: '<=' | '>=';
+  readonly target: number;
+  readonly unit: string;
+  readonly value: (results: Measured) => number | undefined;
+}
+
+const p50 = (results: Measured, suite: SuiteName): number | undefined =>
+  results.suites.find((s) => s.name === suite && s.rules === targetRules)?.p50_us;
+
+const targets: readonly Target[] = [
+  { name: 'engine-uncached p50', comparison: '<=', target: 10, unit: 'µs', value: (r) => p50(r, 'engine-uncached') },
+  {
+    name: 'engine-uncached p99',
+    comparison: '<=',
+    target: 50,
+    unit: 'µs',
+    value: (r) => r.suites.find((s) => s.name === 'engine-uncached' && s.rules === targetRules)?.p99_us,
+  },
+  {
+    name: 'casbin-plain p50 / engine-uncached p50',
+    comparison: '>=',
+    target: 10_000,
+    unit: '×',
+    value: (r) => {
+      const casbin = p50(r, 'casbin-plain');
+      const engine = p50(r, 'engine-uncached');
+      return casbin === undefined || engine === undefined ? undefined : casbin / engine;
+    },
+  },
+  { name: 'engine-l1-hit p50', comparison: '<=', target: 1, unit: 'µs', value: (r) => p50(r, 'engine-l1-hit') },
+  { name: 'engine-l2-hit p50 (Valkey, loopback)', comparison: '<=', target: 300, unit: 'µs', value: (r) => p50(r, 'engine-l2-hit') },
+  { name: 'cold load from PostgreSQL', comparison: '<=', target: 3_000, unit: 'ms', value: (r) => r.load_ms[targetRules] },
+  { name: 'resident memory', comparison: '<=', target: 400, unit: 'MB', value: (r) => r.rss_mb_by_rules[targetRules] },
+  {
+    name: 'propagation p99 (Valkey feed)',
+    comparison: '<=',
+    target: 100,
+    unit: 'ms',
+    value: (r) => r.propagation[targetRules]?.valkey?.p99_ms,
+  },
+  {
+    name: 'propagation p99 (PostgreSQL feed)',
+    comparison: '<=',
+    target: 100,
+    unit: 'ms',
+    value: (r) => r.propagation[targetRules]?.postgres?.p99_ms,
+  },
+  {
+    name: 'differential mismatches',
+    comparison: '<=',
+    target: 0,
+    unit: '',
+    value: (r) => (r.differential.requests > 0 ? r.differential.mismatches : undefined),
+  },
+];
+
+export function evaluateTargets(results: Measured): TargetResult[] {
+  return targets.map(({ name, comparison, target, unit, value }) => {
+    const measured = value(results);
+    if (measured === undefined || Number.isNaN(measured)) return { name, comparison, target, unit, value: null, pass: null };
+    return { name, comparison, target, unit, value: measured, pass: comparison === '<=' ? measured <= target : measured >= target };
+  });
+}
