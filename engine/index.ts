@@ -18,7 +18,7 @@ export { decisionKey } from './decision-key.js';
 export { MemoryDecisionCache } from './local-decision-cache.js';
 export { EngineError, isEngineError, engineErrorCodes } from './errors.js';
 export type { EngineErrorCode } from './errors.js';
-export { assertRequestName, isResourcePattern, maxNameLength } from './policy-names.js';
+export { assertRequestName, isPlainName, isResourcePattern, maxNameLength } from './policy-names.js';
 export { assertStorableRule } from './storable-rule.js';
 export { isGroupingType } from './policy-rule.js';
 export type { PolicyChange, PolicyRule, PolicySnapshot, RevisionChanges, TenantSnapshot, WriteResult } from './policy-rule.js';

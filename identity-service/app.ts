@@ -45,5 +45,7 @@ export function createIdentityApp(deps: IdentityDeps): Express {
     guards: identityGuards(deps),
     report: deps.report,
     before: [health],
+    // Product declarations (up to 500 permissions) are the largest bodies Identity takes.
+    bodyLimitBytes: 256 * 1024,
   });
 }

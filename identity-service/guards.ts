@@ -26,7 +26,8 @@ export function identityGuards(deps: IdentityDeps): RouteGuards {
       const table = caller.kind === 'application' ? 'applications' : 'users';
       const { rows } = await query<SubjectRow>(
         deps.pool,
-        `SELECT o.status AS org_status, s.${table === 'users' ? 'status' : "'active'"} AS status,
+        // An application has no status of its own: it is active while its row exists (a deleted one is refused).
+        `SELECT o.status AS org_status, ${table === 'users' ? 's.status' : "CASE WHEN s.id IS NULL THEN NULL ELSE 'active' END"} AS status,
                 (extract(epoch FROM s.tokens_valid_after) * 1000)::text AS valid_after_ms
            FROM organizations o LEFT JOIN ${table} s ON s.org_id = o.id AND s.id::text = $2
           WHERE o.id::text = $1`,

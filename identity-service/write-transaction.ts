@@ -45,10 +45,9 @@ export async function runWrite<T>(
     changes = [];
     const audits: AuditEntry[] = [];
     const value = await work({ client, tenantId, policy: (...c) => changes.push(...c), audit: (entry) => audits.push(entry) });
-    if (changes.length > 0) {
-      deps.engine.assertWritable(tenantId, changes);
-      policyResult = await deps.policyStore.applyChangesWithin(client, tenantId, changes);
-    }
+    if (changes.length > 0) deps.engine.assertWritable(tenantId, changes);
+    // With no changes this reads the committed revision, which this process may not have applied yet.
+    policyResult = await deps.policyStore.applyChangesWithin(client, tenantId, changes);
     for (const entry of audits) {
       await client.query(
         `INSERT INTO audit_events (org_id, actor, action, target_type, target_id, before, after, request_id)

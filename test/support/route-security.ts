@@ -55,7 +55,9 @@ export function runCommonRouteTests(name: string, context: () => SecuritySuiteCo
     const good = await harness.token({ sub: userId, tenantId: orgId });
     const [header, payload, signature] = good.split('.') as [string, string, string];
     const none = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'at+jwt' })).toString('base64url')}.${payload}.`;
-    const flipped = `${header}.${payload}.${signature.slice(0, -2)}${signature.endsWith('A') ? 'B' : 'A'}${signature.slice(-1)}`;
+    // Change one character in the middle of the signature: always a different character, so never the same token.
+    const middle = Math.floor(signature.length / 2);
+    const flipped = `${header}.${payload}.${signature.slice(0, middle)}${signature[middle] === 'A' ? 'B' : 'A'}${signature.slice(middle + 1)}`;
     for (const token of [none, `${none}x`, flipped, await harness.token({ sub: userId, tenantId: orgId, foreignKey: true })]) {
       expectUnauthorized(await call(`Bearer ${token}`));
     }

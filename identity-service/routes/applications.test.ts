@@ -1,0 +1,333 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createIdentityHarness, type IdentityHarness } from '../../test/support/identity-harness.js';
+import { runCommonRouteTests } from '../../test/support/route-security.js';
+
+let h: IdentityHarness;
+let orgA: string;
+let orgB: string;
+let adminA: { userId: string; token: string };
+let adminB: { userId: string; token: string };
+let auth: string;
+
+beforeAll(async () => {
+  h = await createIdentityHarness('applications');
+  orgA = await h.createOrganization();
+  orgB = await h.createOrganization();
+  adminA = await h.admin(orgA);
+  adminB = await h.admin(orgB);
+  auth = `Bearer ${adminA.token}`;
+});
+afterAll(async () => h.close());
+
+interface CreatedApplication {
+  id: string;
+  name: string;
+  clientId: string;
+  clientSecret: string;
+}
+
+async function createApplication(name: string, authorization = auth): Promise<CreatedApplication> {
+  const response = await h.http().post('/v1/applications').set('Authorization', authorization).send({ name, description: `the ${name} product` });
+  expect(response.status).toBe(201);
+  return response.body as CreatedApplication;
+}
+
+async function storedHash(id: string): Promise<string | undefined> {
+  const { rows } = await h.deps.pool.query<{ client_secret_hash: string }>('SELECT client_secret_hash FROM applications WHERE id = $1', [id]);
+  return rows[0]?.client_secret_hash;
+}
+
+/** The tenant's policy lines naming `subject` first, as stored. */
+async function linesOf(orgId: string, subject: string): Promise<string[]> {
+  const { rows } = await h.deps.pool.query<{ ptype: string; rule: string[] }>('SELECT ptype, rule FROM casbin WHERE rule->>0 = $1 ORDER BY id', [subject]);
+  return rows.filter((r) => r.rule.includes(orgId)).map((r) => [r.ptype, ...r.rule].join(', '));
+}
+
+const decide = (orgId: string, appId: string, obj: string, act: string) => h.deps.engine.decide({ sub: `app:${appId}`, dom: orgId, obj, act });
+
+describe('applications', () => {
+  it('creation shows the client secret once; list and get never return it, and only its argon2id hash is stored (K1)', async () => {
+    const created = await h.http().post('/v1/applications').set('Authorization', auth).send({ name: 'midaz', description: 'Ledger' });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ name: 'midaz', description: 'Ledger' });
+    expect(Object.keys(created.body).sort()).toEqual(['clientId', 'clientSecret', 'createdAt', 'description', 'id', 'name', 'updatedAt']);
+    expect(created.body.clientId).toMatch(/^am_[0-9A-Za-z]{24}$/);
+    expect(created.body.clientSecret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(created.headers['cache-control']).toBe('no-store');
+    expect(created.headers['x-policy-revision']).toMatch(/^\d+$/);
+    expect(created.headers.etag).toBe('"1"');
+    const { id, clientSecret } = created.body as CreatedApplication;
+
+    const got = await h.http().get(`/v1/applications/${id}`).set('Authorization', auth);
+    expect(got.status).toBe(200);
+    expect(got.body).toEqual({ ...created.body, clientSecret: undefined, id, updatedAt: got.body.updatedAt });
+    expect(got.body).not.toHaveProperty('clientSecret');
+    const list = await h.http().get('/v1/applications?limit=100').set('Authorization', auth);
+    expect(list.status).toBe(200);
+    expect(list.body.items.map((a: { id: string }) => a.id)).toContain(id);
+    for (const body of [got.text, list.text]) expect(body).not.toContain(clientSecret);
+
+    const hash = await storedHash(id);
+    expect(hash).toMatch(/^\$argon2id\$/);
+    expect(await h.deps.passwords.verify(hash, clientSecret)).toBe(true);
+    expect(await h.deps.passwords.verify(hash, `${clientSecret}x`)).toBe(false);
+    const tables = await h.deps.pool.query(`SELECT (SELECT json_agg(a)::text FROM applications a) AS apps, (SELECT json_agg(e)::text FROM audit_events e) AS audit`);
+    expect(tables.rows[0].apps).not.toContain(clientSecret);
+    expect(tables.rows[0].audit).not.toContain(clientSecret);
+    const audit = await h.deps.pool.query('SELECT action, after FROM audit_events WHERE target_id = $1', [id]);
+    expect(audit.rows).toEqual([{ action: 'application.create', after: expect.objectContaining({ id, clientId: created.body.clientId }) }]);
+    expect(JSON.stringify(h.reports)).not.toContain(clientSecret);
+
+    expect(await linesOf(orgA, `app:${id}`)).toEqual([`g, app:${id}, pset:${id}, ${orgA}`]);
+  });
+
+  it('a duplicate name in one organization is 409 NAME_TAKEN; another organization may use it', async () => {
+    await createApplication('dup-app');
+    const dup = await h.http().post('/v1/applications').set('Authorization', auth).send({ name: 'dup-app', description: '' });
+    expect(dup.status).toBe(409);
+    expect(dup.body).toMatchObject({ code: 'IDE-0102', field: 'body.name' });
+    await createApplication('dup-app', `Bearer ${adminB.token}`);
+  });
+
+  it('bad bodies are 400 naming the field, and nothing is written', async () => {
+    const before = await h.deps.pool.query('SELECT count(*)::int AS n FROM applications');
+    for (const [body, field] of [
+      [{ name: 'Midaz', description: '' }, 'body.name'],
+      [{ name: '-midaz', description: '' }, 'body.name'],
+      [{ name: 'a'.repeat(64), description: '' }, 'body.name'],
+      [{ description: 'x' }, 'body.name'],
+      [{ name: 'okay', description: 'x'.repeat(1001) }, 'body.description'],
+      [{ name: 'okay', description: '', clientSecret: 'mine' }, 'body'],
+      [{ name: 'okay', description: '', tenantId: orgB }, 'body'],
+    ] as const) {
+      const response = await h.http().post('/v1/applications').set('Authorization', auth).send(body);
+      expect(response.status, JSON.stringify(body)).toBe(400);
+      expect(response.body.field).toBe(field);
+    }
+    const after = await h.deps.pool.query('SELECT count(*)::int AS n FROM applications');
+    expect(after.rows[0].n).toBe(before.rows[0].n);
+  });
+
+  it('PATCH changes the description under If-Match; a stale version is 412 and an empty body 400', async () => {
+    const app = await createApplication('patchable');
+    const path = `/v1/applications/${app.id}`;
+    const patched = await h.http().patch(path).set('Authorization', auth).set('If-Match', '"1"').send({ description: 'new words' });
+    expect(patched.status).toBe(200);
+    expect(patched.body.description).toBe('new words');
+    expect(patched.headers.etag).toBe('"2"');
+    expect(patched.headers['x-policy-revision']).toMatch(/^\d+$/);
+    expect((await h.http().patch(path).set('Authorization', auth).set('If-Match', '"1"').send({ description: 'lost' })).status).toBe(412);
+    expect((await h.http().patch(path).set('Authorization', auth).send({})).body.field).toBe('body');
+    expect((await h.http().patch(path).set('Authorization', auth).send({ name: 'renamed' })).status).toBe(400);
+  });
+
+  it('the permission set decides what the application may do; PUT replaces it with exactly the changed lines', async () => {
+    const app = await createApplication('reporter');
+    const path = `/v1/applications/${app.id}/permissions`;
+    expect((await decide(orgA, app.id, 'ledgers', 'get')).allowed).toBe(false);
+
+    const first = await h
+      .http()
+      .put(path)
+      .set('Authorization', auth)
+      .send({ permissions: [{ resource: 'ledgers', actions: ['get', 'post', 'get'] }, { resource: 'accounts/*', actions: ['*'] }] });
+    expect(first.status).toBe(200);
+    expect(first.body).toEqual({
+      applicationId: app.id,
+      permissions: [
+        { resource: 'accounts/*', actions: ['*'], effect: 'allow' },
+        { resource: 'ledgers', actions: ['get', 'post'], effect: 'allow' },
+      ],
+    });
+    const revision = Number(first.headers['x-policy-revision']);
+    expect((await decide(orgA, app.id, 'ledgers', 'post')).allowed).toBe(true);
+    expect((await decide(orgA, app.id, 'accounts/42', 'delete')).allowed).toBe(true);
+    expect((await decide(orgA, app.id, 'ledgers', 'delete')).allowed).toBe(false);
+    expect((await decide(orgB, app.id, 'ledgers', 'get')).allowed).toBe(false);
+
+    const same = await h.http().put(path).set('Authorization', auth).send({ permissions: [{ resource: 'ledgers', actions: ['post', 'get'] }, { resource: 'accounts/*', actions: ['*'] }] });
+    expect(Number(same.headers['x-policy-revision'])).toBe(revision);
+
+    const second = await h
+      .http()
+      .put(path)
+      .set('Authorization', auth)
+      .set('If-Match', first.headers.etag as string)
+      .send({ permissions: [{ resource: 'ledgers', actions: ['get'] }, { resource: 'ledgers', actions: ['get'], effect: 'deny' }, { resource: 'reports', actions: ['get'] }] });
+    expect(second.status).toBe(200);
+    expect(Number(second.headers['x-policy-revision'])).toBe(revision + 1);
+    expect(await linesOf(orgA, `pset:${app.id}`)).toEqual([
+      `p, pset:${app.id}, ${orgA}, ledgers, get, allow`,
+      `p, pset:${app.id}, ${orgA}, ledgers, get, deny`,
+      `p, pset:${app.id}, ${orgA}, reports, get, allow`,
+    ]);
+    expect((await decide(orgA, app.id, 'ledgers', 'get')).allowed).toBe(false); // deny overrides allow
+    expect((await decide(orgA, app.id, 'ledgers', 'post')).allowed).toBe(false);
+    expect((await decide(orgA, app.id, 'accounts/42', 'delete')).allowed).toBe(false);
+    expect((await decide(orgA, app.id, 'reports', 'get')).allowed).toBe(true);
+
+    const got = await h.http().get(path).set('Authorization', auth);
+    expect(got.body).toEqual(second.body);
+    expect(got.headers.etag).toBe(second.headers.etag);
+    expect((await h.http().put(path).set('Authorization', auth).set('If-Match', first.headers.etag as string).send({ permissions: [] })).status).toBe(412);
+    const audit = await h.deps.pool.query("SELECT count(*)::int AS n FROM audit_events WHERE target_id = $1 AND action = 'application.permissions.replace'", [app.id]);
+    expect(audit.rows[0].n).toBe(2);
+  });
+
+  it('a permission set with a resource or action the engine would misread is 400 naming the field', async () => {
+    const app = await createApplication('validator');
+    const path = `/v1/applications/${app.id}/permissions`;
+    for (const [permissions, field] of [
+      [[{ resource: 'a/../b', actions: ['get'] }], 'body.permissions.0.resource'],
+      [[{ resource: 'a*b', actions: ['get'] }], 'body.permissions.0.resource'],
+      [[{ resource: 'ledgers', actions: ['ge t'] }], 'body.permissions.0.actions.0'],
+      [[{ resource: 'ledgers', actions: ['get*'] }], 'body.permissions.0.actions.0'],
+      [[{ resource: 'ledgers', actions: [] }], 'body.permissions.0.actions'],
+      [[{ resource: 'ledgers', actions: ['get'], effect: 'maybe' }], 'body.permissions.0.effect'],
+      [[{ resource: 'ledgers', actions: ['get'], subject: '*' }], 'body.permissions.0'],
+      [Array.from({ length: 501 }, (_, i) => ({ resource: `r${i}`, actions: ['get'] })), 'body.permissions'],
+    ] as const) {
+      const response = await h.http().put(path).set('Authorization', auth).send({ permissions });
+      expect(response.status, field).toBe(400);
+      expect(response.body.field).toBe(field);
+    }
+    expect(await linesOf(orgA, `pset:${app.id}`)).toEqual([]);
+  });
+
+  it('rotating the secret shows a new one once; the old secret and tokens issued before stop working', async () => {
+    const app = await createApplication('rotator');
+    await h.http().put(`/v1/applications/${app.id}/permissions`).set('Authorization', auth).send({ permissions: [{ resource: 'applications', actions: ['get'] }] }).expect(200);
+    const earlier = await h.token({ sub: app.id, tenantId: orgA, type: 'application', issuedAtSeconds: Math.floor(Date.now() / 1000) - 10 });
+    expect((await h.http().get(`/v1/applications/${app.id}`).set('Authorization', `Bearer ${earlier}`)).status).toBe(200);
+
+    const rotated = await h.http().post(`/v1/applications/${app.id}/rotate-secret`).set('Authorization', auth);
+    expect(rotated.status).toBe(200);
+    expect(rotated.headers['cache-control']).toBe('no-store');
+    expect(rotated.body).toMatchObject({ id: app.id, clientId: app.clientId });
+    expect(rotated.body.clientSecret).not.toBe(app.clientSecret);
+    const hash = await storedHash(app.id);
+    expect(await h.deps.passwords.verify(hash, rotated.body.clientSecret)).toBe(true);
+    expect(await h.deps.passwords.verify(hash, app.clientSecret)).toBe(false);
+    expect((await h.http().get(`/v1/applications/${app.id}`).set('Authorization', `Bearer ${earlier}`)).status).toBe(401);
+
+    const audit = await h.deps.pool.query("SELECT after::text FROM audit_events WHERE target_id = $1 AND action = 'application.rotate-secret'", [app.id]);
+    expect(audit.rows).toHaveLength(1);
+    expect(audit.rows[0].after).not.toContain(rotated.body.clientSecret);
+    expect(JSON.stringify(h.reports)).not.toContain(rotated.body.clientSecret);
+  });
+
+  it('concurrent rotations under one If-Match: exactly one wins, and only its secret works', async () => {
+    const app = await createApplication('racer');
+    const results = await Promise.all(
+      Array.from({ length: 4 }, () => h.http().post(`/v1/applications/${app.id}/rotate-secret`).set('Authorization', auth).set('If-Match', '"1"')),
+    );
+    expect(results.map((r) => r.status).sort()).toEqual([200, 412, 412, 412]);
+    const winner = results.find((r) => r.status === 200);
+    expect(await h.deps.passwords.verify(await storedHash(app.id), winner?.body.clientSecret as string)).toBe(true);
+  });
+
+  it('deleting an application removes its row, its link and every permission-set line; the engine then denies it', async () => {
+    const app = await createApplication('doomed');
+    await h
+      .http()
+      .put(`/v1/applications/${app.id}/permissions`)
+      .set('Authorization', auth)
+      .send({ permissions: [{ resource: 'ledgers', actions: ['get', 'post'] }, { resource: 'secrets', actions: ['get'], effect: 'deny' }] })
+      .expect(200);
+    expect((await decide(orgA, app.id, 'ledgers', 'get')).allowed).toBe(true);
+    const token = await h.token({ sub: app.id, tenantId: orgA, type: 'application' });
+
+    const deleted = await h.http().delete(`/v1/applications/${app.id}`).set('Authorization', auth);
+    expect(deleted.status).toBe(204);
+    expect(deleted.headers['x-policy-revision']).toMatch(/^\d+$/);
+    expect(await linesOf(orgA, `app:${app.id}`)).toEqual([]);
+    expect(await linesOf(orgA, `pset:${app.id}`)).toEqual([]);
+    expect((await decide(orgA, app.id, 'ledgers', 'get')).allowed).toBe(false);
+    const rows = await h.deps.pool.query('SELECT (SELECT count(*)::int FROM applications WHERE id = $1) AS apps, (SELECT count(*)::int FROM application_permissions WHERE application_id = $1) AS perms', [app.id]);
+    expect(rows.rows[0]).toEqual({ apps: 0, perms: 0 });
+    expect((await h.http().get('/v1/applications').set('Authorization', `Bearer ${token}`)).status).toBe(401);
+    expect((await h.http().delete(`/v1/applications/${app.id}`).set('Authorization', auth)).status).toBe(404);
+  });
+
+  it("another tenant's application is 404 on every route and stays untouched", async () => {
+    const app = await createApplication('private-app');
+    const other = `Bearer ${adminB.token}`;
+    const base = `/v1/applications/${app.id}`;
+    for (const request of [
+      h.http().get(base).set('Authorization', other),
+      h.http().patch(base).set('Authorization', other).send({ description: 'mine now' }),
+      h.http().delete(base).set('Authorization', other),
+      h.http().post(`${base}/rotate-secret`).set('Authorization', other),
+      h.http().get(`${base}/permissions`).set('Authorization', other),
+      h.http().put(`${base}/permissions`).set('Authorization', other).send({ permissions: [{ resource: '*', actions: ['*'] }] }),
+    ]) {
+      const response = await request;
+      expect(response.status).toBe(404);
+    }
+    const list = await h.http().get('/v1/applications?limit=100').set('Authorization', other);
+    expect(list.body.items.map((a: { id: string }) => a.id)).not.toContain(app.id);
+    const mine = await h.http().get(base).set('Authorization', auth);
+    expect(mine.body).toMatchObject({ description: 'the private-app product' });
+    expect(await h.deps.passwords.verify(await storedHash(app.id), app.clientSecret)).toBe(true);
+    expect(await linesOf(orgA, `pset:${app.id}`)).toEqual([]);
+  });
+
+  it('lists page by page with ?page and with the opaque cursor', async () => {
+    const org = await h.createOrganization();
+    const admin = `Bearer ${(await h.admin(org)).token}`;
+    for (const name of ['pg-c', 'pg-a', 'pg-b']) await createApplication(name, admin);
+    const first = await h.http().get('/v1/applications?limit=2').set('Authorization', admin);
+    expect(first.body).toMatchObject({ page: 1, limit: 2, total: 3 });
+    expect(first.body.items.map((a: { name: string }) => a.name)).toEqual(['pg-a', 'pg-b']);
+    const byPage = await h.http().get('/v1/applications?limit=2&page=2').set('Authorization', admin);
+    const byCursor = await h.http().get(`/v1/applications?limit=2&cursor=${first.body.nextCursor as string}`).set('Authorization', admin);
+    expect(byPage.body.items.map((a: { name: string }) => a.name)).toEqual(['pg-c']);
+    expect(byCursor.body.items).toEqual(byPage.body.items);
+    expect((await h.http().get('/v1/applications?cursor=nonsense').set('Authorization', admin)).body.field).toBe('query.cursor');
+  });
+
+  it('a built-in application is 409 BUILTIN_READ_ONLY to delete, edit or re-permission, but its secret may rotate', async () => {
+    const { rows } = await h.deps.pool.query<{ id: string }>(
+      "INSERT INTO applications (org_id, name, client_id, client_secret_hash, builtin) VALUES ($1, 'console', 'am_builtinconsole00000000', 'x', true) RETURNING id",
+      [orgA],
+    );
+    const path = `/v1/applications/${rows[0]?.id ?? ''}`;
+    for (const request of [
+      h.http().delete(path).set('Authorization', auth),
+      h.http().patch(path).set('Authorization', auth).send({ description: 'mine' }),
+      h.http().put(`${path}/permissions`).set('Authorization', auth).send({ permissions: [] }),
+    ]) {
+      const response = await request;
+      expect(response.status).toBe(409);
+      expect(response.body.code).toBe('IDE-0107');
+    }
+    expect((await h.http().post(`${path}/rotate-secret`).set('Authorization', auth)).status).toBe(200);
+  });
+
+  it('an unknown id is 404 and a malformed one 400', async () => {
+    expect((await h.http().get('/v1/applications/00000000-0000-4000-8000-000000000000').set('Authorization', auth)).status).toBe(404);
+    expect((await h.http().get('/v1/applications/not-a-uuid').set('Authorization', auth)).status).toBe(400);
+  });
+
+  it('the secret never reaches the error reports of this file (K1 canary)', async () => {
+    const { rows } = await h.deps.pool.query<{ client_secret_hash: string }>('SELECT client_secret_hash FROM applications');
+    const reports = JSON.stringify(h.reports);
+    for (const row of rows) expect(reports).not.toContain(row.client_secret_hash);
+  });
+
+  let victim: CreatedApplication | undefined;
+  const securityContext = () => ({ harness: h, orgId: orgA, userId: adminA.userId });
+  runCommonRouteTests('GET /v1/applications', securityContext, () => ({ method: 'get', path: '/v1/applications' }));
+  runCommonRouteTests('POST /v1/applications', securityContext, () => ({ method: 'post', path: '/v1/applications', body: { name: 'never-created', description: '' } }));
+  describe('DELETE /v1/applications/{id}', () => {
+    beforeAll(async () => {
+      victim = await createApplication('victim');
+    });
+    runCommonRouteTests('DELETE /v1/applications/{id}', securityContext, () => ({ method: 'delete', path: `/v1/applications/${victim?.id ?? ''}` }));
+    it('the application survived every refused delete', async () => {
+      expect((await h.http().get(`/v1/applications/${victim?.id ?? ''}`).set('Authorization', auth)).status).toBe(200);
+      const { rows } = await h.deps.pool.query("SELECT count(*)::int AS n FROM applications WHERE name = 'never-created'");
+      expect(rows[0].n).toBe(0);
+    });
+  });
+});

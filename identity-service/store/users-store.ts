@@ -1,0 +1,158 @@
+import type pg from 'pg';
+import { query } from '../../platform/postgres-transaction.js';
+
+/** A user as the API may show it: the password hash is never among these columns (see `passwordHashOf`). */
+export interface UserRow {
+  readonly id: string;
+  readonly org_id: string;
+  readonly username: string;
+  readonly username_canonical: string;
+  readonly email: string;
+  readonly first_name: string;
+  readonly last_name: string;
+  readonly status: 'active' | 'disabled';
+  readonly builtin: boolean;
+  readonly version: number;
+  readonly created_at: Date;
+  readonly updated_at: Date;
+}
+
+export interface NewUser {
+  readonly username: string;
+  readonly usernameCanonical: string;
+  readonly email: string;
+  readonly emailCanonical: string;
+  readonly firstName: string;
+  readonly lastName: string;
+  readonly passwordHash: string;
+}
+
+export interface UserChanges {
+  readonly firstName?: string | undefined;
+  readonly lastName?: string | undefined;
+  readonly email?: { readonly value: string; readonly canonical: string } | undefined;
+}
+
+export interface UserFilter {
+  /** Canonical username prefix; matched literally (LIKE wildcards escaped). */
+  readonly usernamePrefix?: string | undefined;
+  readonly emailCanonical?: string | undefined;
+  readonly groupId?: string | undefined;
+}
+
+/** Where a page starts: an offset, or after a keyset position `(username_canonical, id)`. */
+export type UserPosition = { readonly offset: number } | { readonly after: { readonly usernameCanonical: string; readonly id: string } };
+
+/** The constraints whose violation means "taken" (names from 0002_identity.sql). */
+export const userConstraints = {
+  username: 'users_username_canonical_key',
+  email: 'users_org_id_email_canonical_key',
+} as const;
+
+const columns = 'id, org_id, username, username_canonical, email, first_name, last_name, status, builtin, version, created_at, updated_at';
+
+export async function findUser(db: pg.Pool | pg.ClientBase, orgId: string, id: string, forUpdate = false): Promise<UserRow | undefined> {
+  const { rows } = await query<UserRow>(db, `SELECT ${columns} FROM users WHERE org_id = $1 AND id = $2${forUpdate ? ' FOR UPDATE' : ''}`, [orgId, id]);
+  return rows[0];
+}
+
+/** The stored argon2id hash, read only to verify a password; never returned or audited. */
+export async function passwordHashOf(db: pg.Pool | pg.ClientBase, orgId: string, id: string): Promise<string | undefined> {
+  const { rows } = await query<{ password_hash: string }>(db, 'SELECT password_hash FROM users WHERE org_id = $1 AND id = $2', [orgId, id]);
+  return rows[0]?.password_hash;
+}
+
+/** `LIKE` pattern matching `prefix` literally (SECURITY-CHECKLIST H1). */
+export function likePrefix(prefix: string): string {
+  return `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/**
+ * One page of a tenant's users ordered by `(username_canonical, id)`: exactly the `users_org_username` index
+ * (org_id leads the ORDER BY so the planner never prefers the global username index), so a keyset page is
+ * an index range scan however deep it is; also the number of users matching the filter. `limit + 1` rows
+ * are read so the caller knows whether another page follows.
+ */
+export async function listUsers(
+  db: pg.Pool,
+  orgId: string,
+  filter: UserFilter,
+  limit: number,
+  position: UserPosition,
+): Promise<{ rows: UserRow[]; total: number }> {
+  const where = ['u.org_id = $1'];
+  const values: unknown[] = [orgId];
+  const add = (condition: (n: number) => string, value: unknown) => {
+    values.push(value);
+    where.push(condition(values.length));
+  };
+  if (filter.usernamePrefix !== undefined) add((n) => `u.username_canonical LIKE $${n} ESCAPE '\\'`, likePrefix(filter.usernamePrefix));
+  if (filter.emailCanonical !== undefined) add((n) => `u.email_canonical = $${n}`, filter.emailCanonical);
+  if (filter.groupId !== undefined) {
+    add((n) => `EXISTS (SELECT 1 FROM group_members m WHERE m.org_id = u.org_id AND m.user_id = u.id AND m.group_id = $${n})`, filter.groupId);
+  }
+  const countText = `SELECT count(*)::text AS total FROM users u WHERE ${where.join(' AND ')}`;
+  const countValues = [...values];
+  let offset = 0;
+  if ('after' in position) {
+    values.push(position.after.usernameCanonical, position.after.id);
+    where.push(`(u.username_canonical, u.id) > ($${values.length - 1}, $${values.length}::uuid)`);
+  } else {
+    offset = position.offset;
+  }
+  values.push(limit + 1, offset);
+  const pageText = `SELECT ${columns} FROM users u WHERE ${where.join(' AND ')}
+    ORDER BY u.org_id, u.username_canonical, u.id LIMIT $${values.length - 1} OFFSET $${values.length}`;
+  const [page, count] = await Promise.all([query<UserRow>(db, pageText, values), query<{ total: string }>(db, countText, countValues)]);
+  return { rows: page.rows, total: Number(count.rows[0]?.total ?? 0) };
+}
+
+export async function insertUser(db: pg.ClientBase, orgId: string, user: NewUser): Promise<UserRow> {
+  const { rows } = await query<UserRow>(
+    db,
+    `INSERT INTO users (org_id, username, username_canonical, email, email_canonical, first_name, last_name, password_hash)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${columns}`,
+    [orgId, user.username, user.usernameCanonical, user.email, user.emailCanonical, user.firstName, user.lastName, user.passwordHash],
+  );
+  return rows[0] as UserRow;
+}
+
+/** Changes the profile (absent fields kept) and bumps the version: a membership change is a change of the user too. */
+export async function updateUser(db: pg.ClientBase, orgId: string, id: string, changes: UserChanges): Promise<UserRow> {
+  const { rows } = await query<UserRow>(
+    db,
+    `UPDATE users SET first_name = coalesce($3, first_name), last_name = coalesce($4, last_name),
+            email = coalesce($5, email), email_canonical = coalesce($6, email_canonical),
+            version = version + 1, updated_at = now()
+      WHERE org_id = $1 AND id = $2 RETURNING ${columns}`,
+    [orgId, id, changes.firstName ?? null, changes.lastName ?? null, changes.email?.value ?? null, changes.email?.canonical ?? null],
+  );
+  return rows[0] as UserRow;
+}
+
+/** Disabling also refuses every token issued so far, so enabling again does not revive them. */
+export async function setUserStatus(db: pg.ClientBase, orgId: string, id: string, status: UserRow['status']): Promise<UserRow> {
+  const { rows } = await query<UserRow>(
+    db,
+    `UPDATE users SET status = $3, tokens_valid_after = CASE WHEN $3 = 'disabled' THEN now() ELSE tokens_valid_after END,
+            version = version + 1, updated_at = now()
+      WHERE org_id = $1 AND id = $2 RETURNING ${columns}`,
+    [orgId, id, status],
+  );
+  return rows[0] as UserRow;
+}
+
+/** Stores a new hash and refuses every token issued before it (SECURITY-CHECKLIST B9). */
+export async function setPasswordHash(db: pg.ClientBase, orgId: string, id: string, passwordHash: string): Promise<UserRow> {
+  const { rows } = await query<UserRow>(
+    db,
+    `UPDATE users SET password_hash = $3, tokens_valid_after = now(), version = version + 1, updated_at = now()
+      WHERE org_id = $1 AND id = $2 RETURNING ${columns}`,
+    [orgId, id, passwordHash],
+  );
+  return rows[0] as UserRow;
+}
+
+export async function deleteUser(db: pg.ClientBase, orgId: string, id: string): Promise<void> {
+  await query(db, 'DELETE FROM users WHERE org_id = $1 AND id = $2', [orgId, id]);
+}
