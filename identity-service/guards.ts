@@ -7,6 +7,8 @@ import { ServiceError } from '../platform/http/service-error.js';
 import { query } from '../platform/postgres-transaction.js';
 import type { IdentityDeps } from './deps.js';
 
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 interface SubjectRow {
   readonly org_status: string;
   readonly status: string | null;
@@ -24,13 +26,15 @@ export function identityGuards(deps: IdentityDeps): RouteGuards {
       const token = await deps.tokens.verify(bearerToken(req));
       const caller = callerFromToken(token, deps.tenancy);
       const table = caller.kind === 'application' ? 'applications' : 'users';
+      // Ids are uuids: anything else names no subject. Comparing uuid to uuid keeps the primary-key lookup.
+      if (!uuidPattern.test(caller.id) || !uuidPattern.test(caller.tenantId)) throw new ServiceError('TOKEN_INVALID', { detail: 'subject or tenant is not an id of ours' });
       const { rows } = await query<SubjectRow>(
         deps.pool,
         // An application has no status of its own: it is active while its row exists (a deleted one is refused).
         `SELECT o.status AS org_status, ${table === 'users' ? 's.status' : "CASE WHEN s.id IS NULL THEN NULL ELSE 'active' END"} AS status,
                 (extract(epoch FROM s.tokens_valid_after) * 1000)::text AS valid_after_ms
-           FROM organizations o LEFT JOIN ${table} s ON s.org_id = o.id AND s.id::text = $2
-          WHERE o.id::text = $1`,
+           FROM organizations o LEFT JOIN ${table} s ON s.org_id = o.id AND s.id = $2::uuid
+          WHERE o.id = $1::uuid`,
         [caller.tenantId, caller.id],
       );
       const row = rows[0];

@@ -1,6 +1,113 @@
-import type { AnyRoute } from '../../platform/http/route.js';
+import { z } from 'zod';
+import { parseCidr } from '../../platform/cidr.js';
+import { defineRoute, type AnyRoute } from '../../platform/http/route.js';
+import { ServiceError } from '../../platform/http/service-error.js';
 import type { IdentityDeps } from '../deps.js';
+import { assertVersion, etagOf, expectedVersion } from '../etag.js';
+import { listPageSchema, listQuery } from '../list-query.js';
+import { deleteIpAllowlist, findIpAllowlist, listIpAllowlists, putIpAllowlist, type IpAllowlistRow } from '../store/ip-allowlists-store.js';
+import { revisionHeaders, runWrite } from '../write-transaction.js';
 
-export function ipAllowlistsRoutes(_deps: IdentityDeps): AnyRoute[] {
-  return [];
+/** A surface is where Auth enforces the list: `auth`, `identity`, or a product's name (`midaz`). */
+const surface = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and -, at most 63');
+const surfaceParams = z.object({ surface }).strict();
+export const maxCidrsPerSurface = 100;
+
+const ipAllowlist = z
+  .object({
+    surface: z.string(),
+    cidrs: z.array(z.string()),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'IpAllowlist' });
+
+function toIpAllowlist(row: IpAllowlistRow): z.infer<typeof ipAllowlist> {
+  return { surface: row.surface, cidrs: row.cidrs, updatedAt: row.updated_at.toISOString() };
+}
+
+/** Every entry parsed strictly (platform/cidr.ts), written back canonical, duplicates dropped in order. */
+function canonicalCidrs(entries: readonly string[]): string[] {
+  const out: string[] = [];
+  entries.forEach((entry, index) => {
+    const parsed = parseCidr(entry);
+    if (!parsed.ok) throw new ServiceError('CIDR_INVALID', { message: `body.cidrs.${index}: ${parsed.reason}`, field: `body.cidrs.${index}` });
+    if (!out.includes(parsed.cidr.text)) out.push(parsed.cidr.text);
+  });
+  return out;
+}
+
+export function ipAllowlistsRoutes(deps: IdentityDeps): AnyRoute[] {
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/v1/ip-allowlists',
+      summary: "The IP allowlists of the caller's organization, one per surface",
+      tags: ['ip-allowlists'],
+      auth: 'token',
+      permission: { resource: 'ip-allowlists', action: 'get' },
+      query: listQuery,
+      responses: { 200: { description: 'A page of allowlists', schema: listPageSchema(ipAllowlist) } },
+      async handler({ query, caller }) {
+        const { rows, total } = await listIpAllowlists(deps.pool, caller.tenantId, query.limit, (query.page - 1) * query.limit);
+        return { body: { items: rows.map(toIpAllowlist), page: query.page, limit: query.limit, total } };
+      },
+    }),
+    defineRoute({
+      method: 'put',
+      path: '/v1/ip-allowlists/{surface}',
+      summary: "Set a surface's allowed CIDR ranges (explicit prefix, at most /8 wide for IPv4 and /48 for IPv6, host bits zero)",
+      tags: ['ip-allowlists'],
+      auth: 'token',
+      params: surfaceParams,
+      permission: { resource: 'ip-allowlists', action: 'patch' },
+      // An empty list would lock every client out; remove the list with DELETE to allow every address.
+      body: z.object({ cidrs: z.array(z.string().max(64)).min(1).max(maxCidrsPerSurface) }).strict(),
+      responses: {
+        200: { description: 'The replaced allowlist', schema: ipAllowlist },
+        201: { description: 'The new allowlist', schema: ipAllowlist },
+      },
+      async handler({ params, body, caller, requestId, req }) {
+        const cidrs = canonicalCidrs(body.cidrs);
+        const { value, policyRevision } = await runWrite(deps, caller, requestId, async (tx) => {
+          const current = await findIpAllowlist(tx.client, tx.tenantId, params.surface, true);
+          if (current) assertVersion(req, current.version);
+          else if (expectedVersion(req) !== undefined) throw new ServiceError('PRECONDITION_FAILED', { message: 'this allowlist does not exist' });
+          const row = await putIpAllowlist(tx.client, tx.tenantId, params.surface, cidrs);
+          tx.audit({
+            action: current ? 'ip-allowlist.update' : 'ip-allowlist.create',
+            targetType: 'ip-allowlist',
+            targetId: params.surface,
+            ...(current ? { before: toIpAllowlist(current) } : {}),
+            after: toIpAllowlist(row),
+          });
+          return { row, created: !current };
+        });
+        return {
+          status: value.created ? 201 : 200,
+          body: toIpAllowlist(value.row),
+          headers: { ETag: etagOf(value.row.version), ...revisionHeaders(policyRevision) },
+        };
+      },
+    }),
+    defineRoute({
+      method: 'delete',
+      path: '/v1/ip-allowlists/{surface}',
+      summary: "Remove a surface's allowlist (every address is then allowed there)",
+      tags: ['ip-allowlists'],
+      auth: 'token',
+      params: surfaceParams,
+      permission: { resource: 'ip-allowlists', action: 'delete' },
+      responses: { 204: { description: 'Removed' } },
+      async handler({ params, caller, requestId, req }) {
+        const { policyRevision } = await runWrite(deps, caller, requestId, async (tx) => {
+          const current = await findIpAllowlist(tx.client, tx.tenantId, params.surface, true);
+          if (!current) throw new ServiceError('NOT_FOUND');
+          assertVersion(req, current.version);
+          await deleteIpAllowlist(tx.client, tx.tenantId, params.surface);
+          tx.audit({ action: 'ip-allowlist.delete', targetType: 'ip-allowlist', targetId: params.surface, before: toIpAllowlist(current) });
+        });
+        return { status: 204, headers: revisionHeaders(policyRevision) };
+      },
+    }),
+  ];
 }

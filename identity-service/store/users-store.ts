@@ -91,7 +91,11 @@ export async function listUsers(
   if (filter.groupId !== undefined) {
     add((n) => `EXISTS (SELECT 1 FROM group_members m WHERE m.org_id = u.org_id AND m.user_id = u.id AND m.group_id = $${n})`, filter.groupId);
   }
-  const countText = `SELECT count(*)::text AS total FROM users u WHERE ${where.join(' AND ')}`;
+  // Unfiltered, the trigger-kept count answers at once (migration 0004); a filter counts its matches.
+  const countText =
+    where.length === 1
+      ? 'SELECT coalesce((SELECT users FROM organization_user_counts WHERE org_id = $1), 0)::text AS total'
+      : `SELECT count(*)::text AS total FROM users u WHERE ${where.join(' AND ')}`;
   const countValues = [...values];
   let offset = 0;
   if ('after' in position) {
