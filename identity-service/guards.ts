@@ -23,6 +23,7 @@ interface SubjectRow {
 export function identityGuards(deps: IdentityDeps): RouteGuards {
   return {
     async authenticate(req: Request): Promise<Caller> {
+      // Identity never takes a bare token: only `Authorization: Bearer <token>`.
       const token = await deps.tokens.verify(bearerToken(req));
       const caller = callerFromToken(token, deps.tenancy);
       const table = caller.kind === 'application' ? 'applications' : 'users';

@@ -44,8 +44,16 @@ function fromBodyParser(error: unknown): PlatformErrorCode | undefined {
  * the platform mapping, a body-parser error to 400/413/415, anything else to a generic 500. A 5xx never
  * carries the error's own message (SECURITY-CHECKLIST K3).
  */
-export function errorHandler<C extends string>(catalogue: ErrorCatalogue<C | PlatformErrorCode>, report: ErrorReporter) {
-  return (error: unknown, _req: Request, res: Response, _next: NextFunction): void => {
+export interface OAuthErrorFormat {
+  /** Paths whose failures answer RFC 6749 5.2 bodies (`{error, error_description}`) instead of problem+json. */
+  readonly paths: readonly string[];
+  /** Our code → the RFC's `error`; anything unmapped is `invalid_request` (4xx) or `server_error` (5xx). */
+  readonly errorOf: Readonly<Record<string, string>>;
+}
+
+export function errorHandler<C extends string>(catalogue: ErrorCatalogue<C | PlatformErrorCode>, report: ErrorReporter, oauth?: OAuthErrorFormat) {
+  const oauthPaths = new Set(oauth?.paths ?? []);
+  return (error: unknown, req: Request, res: Response, _next: NextFunction): void => {
     const requestId = requestIdOf(res);
     let code: string;
     let message: string | undefined;
@@ -77,6 +85,14 @@ export function errorHandler<C extends string>(catalogue: ErrorCatalogue<C | Pla
     if (entry.status >= 500) message = undefined;
     const text = message ?? entry.title;
     report({ level: entry.status >= 500 ? 'error' : 'info', requestId, code, status: entry.status, detail, error: entry.status >= 500 ? error : undefined });
+    if (oauth && oauthPaths.has(req.path) && !res.headersSent) {
+      const oauthError = oauth.errorOf[code] ?? (entry.status >= 500 ? 'server_error' : 'invalid_request');
+      const status = oauthError === 'invalid_client' ? 401 : entry.status >= 500 || entry.status === 429 ? entry.status : 400;
+      res.status(status).setHeader('Cache-Control', 'no-store');
+      for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+      res.json({ error: oauthError, error_description: text, code: entry.code, requestId });
+      return;
+    }
     sendProblem(
       res,
       {

@@ -7,8 +7,11 @@ const forbiddenKeys = new Set(['__proto__', 'constructor', 'prototype']);
  * JSON bodies only, bounded, parsed strictly; keys that could pollute prototypes are refused
  * (SECURITY-CHECKLIST G4) and deep nesting is refused before it can cost a stack (G3).
  */
-export function jsonBody(options: { limitBytes?: number; maxDepth?: number } = {}) {
+export function jsonBody(options: { limitBytes?: number; maxDepth?: number; formPaths?: readonly string[] } = {}) {
   const maxDepth = options.maxDepth ?? 32;
+  const formPaths = new Set(options.formPaths ?? []);
+  // OAuth token requests and logout are form-encoded by their standards; only those paths take forms.
+  const parseForm = express.urlencoded({ extended: false, limit: options.limitBytes ?? 64 * 1024, parameterLimit: 50 });
   const parse = express.json({
     limit: options.limitBytes ?? 64 * 1024,
     strict: true,
@@ -21,6 +24,10 @@ export function jsonBody(options: { limitBytes?: number; maxDepth?: number } = {
   });
   return (req: Request, res: Response, next: NextFunction): void => {
     const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+    if (hasBody && formPaths.has(req.path) && req.is('application/x-www-form-urlencoded')) {
+      parseForm(req, res, next);
+      return;
+    }
     if (hasBody && !req.is(['application/json', 'application/*+json'])) {
       next(new ServiceError('UNSUPPORTED_MEDIA_TYPE', { message: 'send the body as application/json' }));
       return;

@@ -8,7 +8,7 @@ import { validateInput } from './validate-input.js';
 
 export interface RouteGuards {
   /** Verifies the request's token and returns its caller (throws TOKEN_* errors). */
-  authenticate(req: Request): Promise<Caller>;
+  authenticate(req: Request, options?: { allowBareToken?: boolean }): Promise<Caller>;
   /** Throws FORBIDDEN unless the caller may do `action` on `resource` in its tenant. */
   authorize(caller: Caller, resource: string, action: string): Promise<void>;
 }
@@ -32,7 +32,7 @@ export function mountRoutes(router: Router, routes: readonly AnyRoute[], guards:
     methodsByPath.set(path, methods);
     router[route.method](path, async (req: Request, res: Response, next: NextFunction) => {
       try {
-        const caller = route.auth === 'token' ? await guards.authenticate(req) : (undefined as unknown as Caller);
+        const caller = route.auth === 'token' ? await guards.authenticate(req, { allowBareToken: route.bareToken === true }) : (undefined as unknown as Caller);
         const params = validateInput(route.params ?? z.record(z.string(), z.string()), req.params, 'params');
         const query = validateInput(route.query ?? emptyObject, { ...req.query }, 'query');
         const hasBody = req.body !== undefined && !(typeof req.body === 'object' && req.body !== null && Object.keys(req.body).length === 0 && route.body === undefined);

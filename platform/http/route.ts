@@ -46,6 +46,8 @@ export interface RouteSpec<P = unknown, Q = unknown, B = unknown> {
   readonly body?: z.ZodType<B>;
   readonly responses: Readonly<Record<number, RouteResponseSpec>>;
   readonly auth: 'none' | 'token';
+  /** Accept the token without the `Bearer ` scheme (Lerian's clients forward the raw header to /v1/authorize). */
+  readonly bareToken?: boolean;
   /** Checked with the engine after authentication; a function for routes whose permission depends on input. */
   readonly permission?: RoutePermission | ((ctx: RouteContext<P, Q, B>) => RoutePermission | undefined);
   readonly handler: (ctx: RouteContext<P, Q, B>) => Promise<RouteResult>;

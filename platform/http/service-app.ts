@@ -1,6 +1,6 @@
 import express, { type Express, type NextFunction, type Request, type Response, type Router } from 'express';
 import { apiDocsRouter } from './api-docs.js';
-import { errorHandler, type ErrorReporter } from './error-handler.js';
+import { errorHandler, type ErrorReporter, type OAuthErrorFormat } from './error-handler.js';
 import { jsonBody } from './json-body.js';
 import { mountRoutes, type RouteGuards } from './mount-routes.js';
 import { openApiDocument } from './openapi-document.js';
@@ -18,6 +18,10 @@ export interface ServiceAppOptions<C extends string> {
   /** Routers mounted before the API routes (health, readiness, metrics). */
   readonly before?: readonly Router[];
   readonly bodyLimitBytes?: number;
+  /** Paths that take form-encoded bodies (OAuth token endpoint, logout). */
+  readonly formPaths?: readonly string[];
+  /** Paths answering RFC 6749 error bodies. */
+  readonly oauthErrors?: OAuthErrorFormat;
 }
 
 /**
@@ -33,11 +37,11 @@ export function createServiceApp<C extends string>(options: ServiceAppOptions<C>
   app.use(requestId);
   for (const router of options.before ?? []) app.use(router);
   app.use(apiDocsRouter(openApiDocument(options.info, options.routes)));
-  app.use(jsonBody({ limitBytes: options.bodyLimitBytes ?? 64 * 1024 }));
+  app.use(jsonBody({ limitBytes: options.bodyLimitBytes ?? 64 * 1024, formPaths: options.formPaths ?? [] }));
   const api = express.Router({ strict: true, caseSensitive: true });
   mountRoutes(api, options.routes, options.guards);
   app.use(api);
   app.use((_req: Request, _res: Response, next: NextFunction) => next(new ServiceError('NOT_FOUND')));
-  app.use(errorHandler(options.catalogue, options.report));
+  app.use(errorHandler(options.catalogue, options.report, options.oauthErrors));
   return app;
 }

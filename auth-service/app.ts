@@ -1,0 +1,58 @@
+import type { Express } from 'express';
+import express from 'express';
+import { bearerToken } from '../platform/auth/bearer-token.js';
+import { callerFromToken } from '../platform/auth/caller-from-token.js';
+import { createServiceApp } from '../platform/http/service-app.js';
+import { ServiceError } from '../platform/http/service-error.js';
+import type { AuthDeps } from './deps.js';
+import { authCatalogue, oauthErrorOf } from './errors.js';
+import { authorizeRoutes } from './routes/authorize.js';
+import { logoutRoutes } from './routes/logout.js';
+import { mfaLoginRoutes } from './routes/mfa-login.js';
+import { oauthTokenRoutes } from './routes/oauth-token.js';
+import { permissionsRoutes } from './routes/permissions.js';
+import { tokensRoutes } from './routes/tokens.js';
+import { userinfoRoutes } from './routes/userinfo.js';
+import { wellKnownRoutes } from './routes/well-known.js';
+
+export const authRouteFactories = [
+  tokensRoutes,
+  oauthTokenRoutes,
+  wellKnownRoutes,
+  authorizeRoutes,
+  permissionsRoutes,
+  userinfoRoutes,
+  logoutRoutes,
+  mfaLoginRoutes,
+];
+
+/** The Auth HTTP API (default port 4000). Reads no environment and opens no connection. */
+export function createAuthApp(deps: AuthDeps): Express {
+  const health = express.Router();
+  health.get('/health', (_req, res) => {
+    res.type('text/plain').send('healthy');
+  });
+  health.get('/readyz', (_req, res) => {
+    const engine = deps.engine.health();
+    res.status(engine.ready ? 200 : 503).json({ ready: engine.ready, engine: { loaded: engine.loaded, storeReachable: engine.storeReachable } });
+  });
+  return createServiceApp({
+    info: { title: 'Access Manager Auth', version: '1.0.0', description: 'Tokens, authorize, permissions, userinfo, logout and MFA login' },
+    routes: authRouteFactories.flatMap((routes) => routes(deps)),
+    catalogue: authCatalogue,
+    guards: {
+      async authenticate(req, options) {
+        const token = await deps.tokens.verify(bearerToken(req, options));
+        return callerFromToken(token, deps.tenancy);
+      },
+      async authorize(caller, resource, action) {
+        const decision = await deps.engine.decide({ sub: caller.subject, dom: caller.tenantId, obj: resource, act: action });
+        if (!decision.allowed) throw new ServiceError('FORBIDDEN', { detail: `${caller.subject} may not ${action} ${resource}` });
+      },
+    },
+    report: deps.report,
+    before: [health],
+    formPaths: ['/oauth/token', '/v1/logout'],
+    oauthErrors: { paths: ['/oauth/token'], errorOf: oauthErrorOf as Record<string, string> },
+  });
+}

@@ -1,0 +1,53 @@
+import type { Valkey } from 'iovalkey';
+import type pg from 'pg';
+import type { PolicyEngine } from '../engine/index.js';
+import type { TenancyOptions } from '../platform/auth/caller-from-token.js';
+import type { TokenVerifier } from '../platform/auth/token-verifier.js';
+import type { ErrorReporter } from '../platform/http/error-handler.js';
+import type { PasswordHasher } from '../platform/password-hasher.js';
+import type { SecretBox } from '../platform/secret-box.js';
+import type { SigningKeyStore } from './keys/signing-key-store.js';
+import type { TokenIssuer } from './tokens/token-issuer.js';
+
+/** Auth's tunables, with the contract's defaults (LERIAN-CONTRACT "Defaults worth matching"). */
+export interface AuthSettings {
+  readonly issuer: string;
+  readonly audience: string;
+  readonly accessTokenTtlSeconds: number; // 3600
+  readonly refreshTokenTtlSeconds: number; // 86400
+  /** A session cannot be refreshed beyond this, however often it rotates (SECURITY-CHECKLIST C5). */
+  readonly sessionAbsoluteTtlSeconds: number;
+  readonly signIn: { readonly maxFailures: number; readonly lockSeconds: number }; // 5, 900
+  readonly mfa: {
+    readonly sessionTtlSeconds: number; // 300
+    readonly maxAttempts: number; // 5
+    readonly maxResends: number; // 3
+    readonly rememberTtlSeconds: number; // 30 days
+    /** HMAC key of mfaToken (MFA_SECRET). */
+    readonly tokenSecret: Buffer;
+  };
+  /** Callers inside these may omit `clientIp` on /v1/authorize (PLATFORM_INTERNAL_CIDRS). */
+  readonly platformInternalCidrs: readonly string[];
+  /** Proxies whose X-Forwarded-For is believed (TRUSTED_PROXIES); anything else is the socket address. */
+  readonly trustedProxies: readonly string[];
+}
+
+/** Everything the Auth app needs, built by main.ts (or a test) and passed in: app.ts opens nothing itself. */
+export interface AuthDeps {
+  readonly pool: pg.Pool;
+  readonly engine: PolicyEngine;
+  readonly keys: SigningKeyStore;
+  readonly issuer: TokenIssuer;
+  /** Verifies our own access tokens (keys from `keys`, issuer/audience/typ pinned). */
+  readonly tokens: TokenVerifier;
+  readonly tenancy: TenancyOptions;
+  readonly passwords: PasswordHasher;
+  readonly secrets: SecretBox;
+  /** Absent on embedded defaults: per-process state then (MFA challenges, rate limits, caches). */
+  readonly valkey: Valkey | undefined;
+  readonly keyPrefix: string;
+  readonly settings: AuthSettings;
+  readonly report: ErrorReporter;
+  readonly fetch: typeof fetch;
+  readonly nowMs: () => number;
+}

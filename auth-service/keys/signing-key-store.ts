@@ -1,0 +1,186 @@
+import { randomUUID } from 'node:crypto';
+import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK, type JWTVerifyGetKey } from 'jose';
+import type pg from 'pg';
+import { ServiceError } from '../../platform/http/service-error.js';
+import { query, withTransaction } from '../../platform/postgres-transaction.js';
+import type { SecretBox } from '../../platform/secret-box.js';
+
+export const signingAlgorithm = 'RS256';
+
+interface KeyRow {
+  readonly kid: string;
+  readonly public_jwk: JWK;
+  readonly private_jwk_sealed: string;
+  readonly created_ms: string;
+  readonly activates_ms: string;
+  readonly retires_ms: string | null;
+  readonly expires_ms: string | null;
+}
+
+interface LoadedKey {
+  readonly kid: string;
+  readonly publicJwk: JWK;
+  readonly sealed: string;
+  readonly activatesMs: number;
+  readonly retiresMs: number | undefined;
+  readonly expiresMs: number | undefined;
+}
+
+export interface SigningKeyStoreOptions {
+  readonly pool: pg.Pool;
+  readonly secrets: SecretBox;
+  readonly nowMs: () => number;
+  /** Longest life of a JWT we sign: a retired key stays published this long after it stops signing. */
+  readonly maxTokenLifetimeSeconds: number;
+  /** How long a new key is published before it signs, so every replica and client has it first. */
+  readonly prepublishSeconds?: number;
+  /** How often the store rereads the table (other replicas may have rotated). */
+  readonly reloadIntervalMs?: number;
+}
+
+/**
+ * Auth's signing keys, kept in PostgreSQL (private halves sealed) and shared by every replica. Rotation
+ * publishes the new key before it signs and keeps the old one published until its tokens have expired.
+ */
+export class SigningKeyStore {
+  private keys: LoadedKey[] = [];
+  private readonly privateKeys = new Map<string, CryptoKey>();
+  private readonly publicKeys = new Map<string, CryptoKey>();
+  private loadedAtMs = Number.NEGATIVE_INFINITY;
+  private loading: Promise<void> | undefined;
+
+  constructor(private readonly options: SigningKeyStoreOptions) {}
+
+  /** Makes sure a key is signing now (creating the first one under a lock, so replicas agree), then loads. */
+  async start(): Promise<void> {
+    await withTransaction(this.options.pool, async (client) => {
+      await client.query("SELECT pg_advisory_xact_lock(hashtext('am:signing_keys'))");
+      const { rows } = await client.query<{ n: string }>(
+        'SELECT count(*)::text AS n FROM signing_keys WHERE activates_at <= now() AND (retires_at IS NULL OR retires_at > now())',
+      );
+      if (Number(rows[0]?.n ?? 0) === 0) await this.insertKey(client, 0);
+    });
+    await this.reload();
+  }
+
+  /** Adds a key that signs after the prepublish delay and retires the current one at that moment. */
+  async rotate(): Promise<string> {
+    const prepublish = this.options.prepublishSeconds ?? 300;
+    const kid = await withTransaction(this.options.pool, async (client) => {
+      await client.query("SELECT pg_advisory_xact_lock(hashtext('am:signing_keys'))");
+      const kid = await this.insertKey(client, prepublish);
+      await client.query(
+        `UPDATE signing_keys SET retires_at = now() + make_interval(secs => $1),
+                expires_at = now() + make_interval(secs => $1 + $2)
+          WHERE kid <> $3 AND retires_at IS NULL`,
+        [prepublish, this.options.maxTokenLifetimeSeconds, kid],
+      );
+      return kid;
+    });
+    await this.reload();
+    return kid;
+  }
+
+  /** The key to sign with now: the newest active one. */
+  async signingKey(): Promise<{ kid: string; key: CryptoKey }> {
+    await this.reloadIfStale();
+    const now = this.options.nowMs();
+    const active = this.keys
+      .filter((k) => k.activatesMs <= now && (k.retiresMs === undefined || k.retiresMs > now))
+      .sort((a, b) => b.activatesMs - a.activatesMs)[0];
+    if (!active) throw new ServiceError('SERVICE_UNAVAILABLE', { detail: 'no active signing key' });
+    let key = this.privateKeys.get(active.kid);
+    if (!key) {
+      const jwk = JSON.parse(this.options.secrets.open(active.sealed, active.kid)) as JWK;
+      key = (await importJWK(jwk, signingAlgorithm)) as CryptoKey;
+      this.privateKeys.set(active.kid, key);
+    }
+    return { kid: active.kid, key };
+  }
+
+  /** The published keys (JWKS): every key until it expires, including ones not signing yet. */
+  async jwks(): Promise<{ keys: JWK[] }> {
+    await this.reloadIfStale();
+    const now = this.options.nowMs();
+    return { keys: this.keys.filter((k) => k.expiresMs === undefined || k.expiresMs > now).map((k) => k.publicJwk) };
+  }
+
+  /** A jose key resolver for verifying our own tokens; an unknown kid rereads the table at most once per interval. */
+  keyResolver(): JWTVerifyGetKey {
+    return async (header) => {
+      if (header.alg !== signingAlgorithm || typeof header.kid !== 'string' || header.kid.length > 128) throw new Error('unknown key');
+      let found = this.published(header.kid);
+      if (!found) {
+        await this.reloadIfStale(true);
+        found = this.published(header.kid);
+      }
+      if (!found) throw new Error('unknown key');
+      let key = this.publicKeys.get(found.kid);
+      if (!key) {
+        key = (await importJWK(found.publicJwk, signingAlgorithm)) as CryptoKey;
+        this.publicKeys.set(found.kid, key);
+      }
+      return key;
+    };
+  }
+
+  private published(kid: string): LoadedKey | undefined {
+    const now = this.options.nowMs();
+    return this.keys.find((k) => k.kid === kid && (k.expiresMs === undefined || k.expiresMs > now));
+  }
+
+  private async insertKey(client: pg.ClientBase, activateAfterSeconds: number): Promise<string> {
+    const kid = randomUUID();
+    const { publicKey, privateKey } = await generateKeyPair(signingAlgorithm, { modulusLength: 2048, extractable: true });
+    const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: signingAlgorithm, use: 'sig' };
+    const sealed = this.options.secrets.seal(JSON.stringify(await exportJWK(privateKey)), kid);
+    await client.query(
+      `INSERT INTO signing_keys (kid, algorithm, public_jwk, private_jwk_sealed, activates_at)
+       VALUES ($1, $2, $3::jsonb, $4, now() + make_interval(secs => $5))`,
+      [kid, signingAlgorithm, JSON.stringify(publicJwk), sealed, activateAfterSeconds],
+    );
+    return kid;
+  }
+
+  private async reloadIfStale(force = false): Promise<void> {
+    const interval = this.options.reloadIntervalMs ?? 60_000;
+    // Forced rereads (unknown kid) are still bounded: at most one per second (SECURITY-CHECKLIST A8).
+    const minimum = force ? 1_000 : interval;
+    if (this.options.nowMs() - this.loadedAtMs < minimum) return;
+    try {
+      await this.reload();
+    } catch (error) {
+      // PostgreSQL down: keep deciding with the keys already loaded (SECURITY-CHECKLIST I12), retry later.
+      if (this.keys.length === 0) throw error;
+      this.loadedAtMs = this.options.nowMs();
+    }
+  }
+
+  private async reload(): Promise<void> {
+    this.loading ??= (async () => {
+      try {
+        const { rows } = await query<KeyRow>(
+          this.options.pool,
+          `SELECT kid, public_jwk, private_jwk_sealed,
+                  (extract(epoch FROM created_at) * 1000)::text AS created_ms,
+                  (extract(epoch FROM activates_at) * 1000)::text AS activates_ms,
+                  (extract(epoch FROM retires_at) * 1000)::text AS retires_ms,
+                  (extract(epoch FROM expires_at) * 1000)::text AS expires_ms
+             FROM signing_keys ORDER BY activates_at`,
+        );
+        this.keys = rows.map((row) => ({
+          kid: row.kid,
+          publicJwk: row.public_jwk,
+          sealed: row.private_jwk_sealed,
+          activatesMs: Number(row.activates_ms),
+          retiresMs: row.retires_ms === null ? undefined : Number(row.retires_ms),
+          expiresMs: row.expires_ms === null ? undefined : Number(row.expires_ms),
+        }));
+        this.loadedAtMs = this.options.nowMs();
+      } finally {
+        this.loading = undefined;
+      }
+    })();
+    await this.loading;
+  }
+}

@@ -1,0 +1,6 @@
+import type { AnyRoute } from '../../platform/http/route.js';
+import type { AuthDeps } from '../deps.js';
+
+export function logoutRoutes(_deps: AuthDeps): AnyRoute[] {
+  return [];
+}

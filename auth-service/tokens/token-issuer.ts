@@ -1,0 +1,84 @@
+import { randomUUID } from 'node:crypto';
+import { SignJWT } from 'jose';
+import type { SigningKeyStore } from '../keys/signing-key-store.js';
+import { signingAlgorithm } from '../keys/signing-key-store.js';
+
+/** Who a token is about: a person or an application, in an organization. */
+export interface TokenSubject {
+  readonly kind: 'user' | 'application';
+  readonly id: string;
+  /** Username for people, application name for applications. */
+  readonly name: string;
+  readonly displayName: string;
+  readonly email?: string;
+  readonly orgId: string;
+  readonly orgSlug: string;
+}
+
+export interface TokenIssuerOptions {
+  readonly keys: SigningKeyStore;
+  readonly issuer: string;
+  readonly audience: string;
+  readonly accessTokenTtlSeconds: number;
+  readonly multiTenant: boolean;
+  readonly nowMs: () => number;
+}
+
+export interface IssuedToken {
+  readonly token: string;
+  readonly jti: string;
+  readonly expiresInSeconds: number;
+  readonly expiresAtMs: number;
+}
+
+/**
+ * Signs Auth's JWTs with the current key. Access tokens are RFC 9068 `at+jwt` with the Lerian contract's
+ * claims (`sub`, `owner`, `type`, `name`, `displayName`, `azp`, and in multi-tenant mode `tenantId`,
+ * `tenantSlug`); ID tokens are plain `JWT` for the client, so neither can stand in for the other.
+ */
+export class TokenIssuer {
+  constructor(private readonly options: TokenIssuerOptions) {}
+
+  async accessToken(subject: TokenSubject, clientId: string | undefined, scope: string | undefined): Promise<IssuedToken> {
+    const claims: Record<string, unknown> = {
+      owner: subject.orgSlug,
+      type: subject.kind === 'application' ? 'application' : 'normal-user',
+      name: subject.name,
+      displayName: subject.displayName,
+      ...(clientId ? { azp: clientId } : {}),
+      ...(scope ? { scope } : {}),
+      // The organization id is always carried: single-tenant services ignore it, multi-tenant ones require it.
+      tenantId: subject.orgId,
+      ...(this.options.multiTenant ? { tenantSlug: subject.orgSlug } : {}),
+    };
+    return this.sign(claims, subject.id, this.options.audience, 'at+jwt', this.options.accessTokenTtlSeconds);
+  }
+
+  async idToken(subject: TokenSubject, clientId: string): Promise<IssuedToken> {
+    const claims: Record<string, unknown> = {
+      name: subject.displayName,
+      preferred_username: subject.name,
+      ...(subject.email ? { email: subject.email } : {}),
+      owner: subject.orgSlug,
+      tenantId: subject.orgId,
+    };
+    return this.sign(claims, subject.id, clientId, 'JWT', this.options.accessTokenTtlSeconds);
+  }
+
+  private async sign(claims: Record<string, unknown>, sub: string, audience: string, typ: string, ttlSeconds: number): Promise<IssuedToken> {
+    const { kid, key } = await this.options.keys.signingKey();
+    const nowSeconds = Math.floor(this.options.nowMs() / 1000);
+    const jti = randomUUID();
+    const token = await new SignJWT(claims)
+      .setProtectedHeader({ alg: signingAlgorithm, kid, typ })
+      .setSubject(sub)
+      .setIssuer(this.options.issuer)
+      .setAudience(audience)
+      .setIssuedAt(nowSeconds)
+      .setNotBefore(nowSeconds)
+      .setExpirationTime(nowSeconds + ttlSeconds)
+      .setJti(jti)
+      .sign(key);
+    return { token, jti, expiresInSeconds: ttlSeconds, expiresAtMs: (nowSeconds + ttlSeconds) * 1000 };
+  }
+}

@@ -1,0 +1,147 @@
+// A whole Auth app on its own PostgreSQL schema and Valkey key prefix: real database, real engine, real keys.
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Express } from 'express';
+import supertest from 'supertest';
+import { PgPolicyStore } from '../../engine/adapters/index.js';
+import { loadModelFile, MemoryDecisionCache, PolicyEngine } from '../../engine/index.js';
+import { createAuthApp } from '../../auth-service/app.js';
+import type { AuthDeps, AuthSettings } from '../../auth-service/deps.js';
+import { SigningKeyStore } from '../../auth-service/keys/signing-key-store.js';
+import { TokenIssuer } from '../../auth-service/tokens/token-issuer.js';
+import { createTokenVerifier } from '../../platform/auth/token-verifier.js';
+import type { ErrorReporter } from '../../platform/http/error-handler.js';
+import { runMigrations } from '../../platform/migrations.js';
+import { createPasswordHasher } from '../../platform/password-hasher.js';
+import { SecretBox } from '../../platform/secret-box.js';
+import { createValkeyClient } from '../../platform/valkey-client.js';
+import { createTestSchema, type TestSchema } from './postgres.js';
+import { testKeyPrefix, testValkeyUrl } from './valkey.js';
+
+export const authIssuer = 'https://auth.test.local';
+export const authAudience = 'access-manager';
+export const defaultPassword = 'Correct-Horse-9-Battery';
+
+export interface AuthHarness {
+  readonly schema: TestSchema;
+  readonly deps: AuthDeps;
+  readonly app: Express;
+  readonly reports: Parameters<ErrorReporter>[0][];
+  http(): supertest.Agent;
+  createOrganization(slug?: string): Promise<{ id: string; slug: string }>;
+  createUser(orgId: string, options?: { username?: string; password?: string; email?: string; status?: 'active' | 'disabled' }): Promise<{ id: string; username: string; password: string }>;
+  createApplication(orgId: string, name?: string): Promise<{ id: string; clientId: string; clientSecret: string }>;
+  /** Policy lines straight through the engine (as Identity would write them). */
+  grant(orgId: string, subject: string, permissions: readonly (readonly [string, string])[]): Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface AuthHarnessOptions {
+  readonly withValkey?: boolean;
+  readonly multiTenant?: boolean;
+  readonly settings?: Partial<AuthSettings>;
+  readonly nowMs?: () => number;
+}
+
+export async function createAuthHarness(label: string, options: AuthHarnessOptions = {}): Promise<AuthHarness> {
+  const schema = await createTestSchema(label);
+  await runMigrations({ databaseUrl: schema.url });
+  const pool = schema.newPool({ max: 10 });
+  const nowMs = options.nowMs ?? (() => Date.now());
+  const model = await loadModelFile();
+  const engine = await PolicyEngine.start({ model, store: new PgPolicyStore({ pool }), localCache: new MemoryDecisionCache({ maxEntries: 10_000 }), resyncIntervalMs: 0 });
+  const secrets = new SecretBox(randomBytes(32));
+  const settings: AuthSettings = {
+    issuer: authIssuer,
+    audience: authAudience,
+    accessTokenTtlSeconds: 3600,
+    refreshTokenTtlSeconds: 86_400,
+    sessionAbsoluteTtlSeconds: 7 * 86_400,
+    signIn: { maxFailures: 5, lockSeconds: 900 },
+    mfa: { sessionTtlSeconds: 300, maxAttempts: 5, maxResends: 3, rememberTtlSeconds: 30 * 86_400, tokenSecret: randomBytes(32) },
+    platformInternalCidrs: ['127.0.0.0/8', '::1/128'],
+    trustedProxies: [],
+    ...options.settings,
+  };
+  const keys = new SigningKeyStore({ pool, secrets, nowMs, maxTokenLifetimeSeconds: settings.accessTokenTtlSeconds });
+  await keys.start();
+  const multiTenant = options.multiTenant ?? true;
+  const defaultOrg = randomUUID();
+  await pool.query(`INSERT INTO organizations (id, slug, name, builtin) VALUES ($1, $2, 'Default', true)`, [defaultOrg, `default-${defaultOrg.slice(0, 8)}`]);
+  const valkey = options.withValkey ? createValkeyClient({ url: testValkeyUrl }) : undefined;
+  if (valkey && valkey.status !== 'ready') await new Promise((resolve) => valkey.once('ready', resolve));
+  const keyPrefix = testKeyPrefix(label);
+  const reports: Parameters<ErrorReporter>[0][] = [];
+  const deps: AuthDeps = {
+    pool,
+    engine,
+    keys,
+    issuer: new TokenIssuer({ keys, issuer: settings.issuer, audience: settings.audience, accessTokenTtlSeconds: settings.accessTokenTtlSeconds, multiTenant, nowMs }),
+    tokens: createTokenVerifier({ keys: keys.keyResolver(), issuer: settings.issuer, audience: settings.audience, tokenType: 'at+jwt', nowMs }),
+    tenancy: { multiTenant, defaultTenantId: defaultOrg },
+    passwords: createPasswordHasher(),
+    secrets,
+    valkey,
+    keyPrefix,
+    settings,
+    report: (event) => reports.push(event),
+    fetch: globalThis.fetch,
+    nowMs,
+  };
+  const app = createAuthApp(deps);
+  const harness: AuthHarness = {
+    schema,
+    deps,
+    app,
+    reports,
+    http: () => supertest.agent(app),
+    async createOrganization(slug) {
+      const id = randomUUID();
+      const orgSlug = slug ?? `org-${id.slice(0, 8)}`;
+      await pool.query('INSERT INTO organizations (id, slug, name) VALUES ($1, $2, $3)', [id, orgSlug, `Org ${id.slice(0, 8)}`]);
+      return { id, slug: orgSlug };
+    },
+    async createUser(orgId, userOptions = {}) {
+      const id = randomUUID();
+      const username = userOptions.username ?? `user-${id.slice(0, 8)}`;
+      const password = userOptions.password ?? defaultPassword;
+      const email = userOptions.email ?? `${username}@example.test`;
+      await pool.query(
+        `INSERT INTO users (id, org_id, username, username_canonical, email, email_canonical, first_name, last_name, password_hash, status)
+         VALUES ($1, $2, $3, $4, $5, $6, 'Test', 'User', $7, $8)`,
+        [id, orgId, username, username.normalize('NFKC').toLowerCase(), email, email.normalize('NFKC').toLowerCase(), await deps.passwords.hash(password), userOptions.status ?? 'active'],
+      );
+      return { id, username, password };
+    },
+    async createApplication(orgId, name) {
+      const id = randomUUID();
+      const clientId = `am_${randomBytes(12).toString('hex')}`;
+      const clientSecret = randomBytes(32).toString('base64url');
+      await pool.query('INSERT INTO applications (id, org_id, name, client_id, client_secret_hash) VALUES ($1, $2, $3, $4, $5)', [
+        id,
+        orgId,
+        name ?? `app-${id.slice(0, 8)}`,
+        clientId,
+        await deps.passwords.hash(clientSecret),
+      ]);
+      await engine.write(orgId, [{ op: 'add', rule: { ptype: 'g', values: [`app:${id}`, `pset:${id}`, orgId] } }]);
+      return { id, clientId, clientSecret };
+    },
+    async grant(orgId, subject, permissions) {
+      const result = await engine.write(
+        orgId,
+        permissions.map(([resource, action]) => ({ op: 'add' as const, rule: { ptype: 'p', values: [subject, orgId, resource, action, 'allow'] } })),
+      );
+      return result.revision;
+    },
+    async close() {
+      engine.stop();
+      if (valkey) {
+        const keysLeft = await valkey.keys(`${keyPrefix}*`).catch(() => [] as string[]);
+        if (keysLeft.length > 0) await valkey.del(...keysLeft).catch(() => undefined);
+        valkey.disconnect();
+      }
+      await schema.drop();
+    },
+  };
+  return harness;
+}
