@@ -50,4 +50,9 @@ export interface AuthDeps {
   readonly report: ErrorReporter;
   readonly fetch: typeof fetch;
   readonly nowMs: () => number;
+  /**
+   * Sends an MFA code by e-mail or SMS through the organization's provider; absent when none is configured
+   * (then those methods answer MFA_METHOD_UNAVAILABLE and only TOTP works).
+   */
+  readonly deliverMfaCode?: (message: { tenantId: string; userId: string; channel: 'email' | 'sms'; to: string; code: string }) => Promise<void>;
 }

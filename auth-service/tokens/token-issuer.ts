@@ -39,8 +39,10 @@ export interface IssuedToken {
 export class TokenIssuer {
   constructor(private readonly options: TokenIssuerOptions) {}
 
-  async accessToken(subject: TokenSubject, clientId: string | undefined, scope: string | undefined): Promise<IssuedToken> {
+  /** `sessionId` (claim `sid`) ties the token to its sign-in, so ending the session ends the token at once. */
+  async accessToken(subject: TokenSubject, clientId: string | undefined, scope: string | undefined, sessionId?: string): Promise<IssuedToken> {
     const claims: Record<string, unknown> = {
+      ...(sessionId ? { sid: sessionId } : {}),
       owner: subject.orgSlug,
       type: subject.kind === 'application' ? 'application' : 'normal-user',
       name: subject.name,
@@ -54,8 +56,9 @@ export class TokenIssuer {
     return this.sign(claims, subject.id, this.options.audience, 'at+jwt', this.options.accessTokenTtlSeconds);
   }
 
-  async idToken(subject: TokenSubject, clientId: string): Promise<IssuedToken> {
+  async idToken(subject: TokenSubject, clientId: string, sessionId?: string): Promise<IssuedToken> {
     const claims: Record<string, unknown> = {
+      ...(sessionId ? { sid: sessionId } : {}),
       name: subject.displayName,
       preferred_username: subject.name,
       ...(subject.email ? { email: subject.email } : {}),
