@@ -1,0 +1,131 @@
+import type pg from 'pg';
+import { query } from '../../platform/postgres-transaction.js';
+import type { ProviderCategory, ProviderType } from '../../platform/senders/index.js';
+
+/** A link between an application and a provider, with the provider's name, category and type. */
+export interface ApplicationProviderRow {
+  readonly application_id: string;
+  readonly provider_id: string;
+  readonly provider_name: string;
+  readonly category: ProviderCategory;
+  readonly type: ProviderType;
+  readonly can_sign_in: boolean;
+  readonly can_sign_up: boolean;
+  readonly can_unlink: boolean;
+  readonly prompted: boolean;
+  readonly alert_type: string | null;
+  readonly rule: string | null;
+  readonly is_default: boolean;
+  readonly version: number;
+  readonly created_at: Date;
+}
+
+export interface LinkFlags {
+  readonly canSignIn: boolean;
+  readonly canSignUp: boolean;
+  readonly canUnlink: boolean;
+  readonly prompted: boolean;
+  readonly alertType: string | null;
+  readonly rule: string | null;
+}
+
+const linkColumns = `ap.application_id, ap.provider_id, p.name AS provider_name, p.category, p.type, ap.can_sign_in, ap.can_sign_up,
+  ap.can_unlink, ap.prompted, ap.alert_type, ap.rule, ap.is_default, ap.version, ap.created_at`;
+const linkSource = 'application_providers ap JOIN providers p ON p.org_id = ap.org_id AND p.id = ap.provider_id';
+
+/** Whether the tenant has this application (links of another tenant's application are a 404). */
+export async function applicationExists(db: pg.Pool | pg.ClientBase, orgId: string, applicationId: string): Promise<boolean> {
+  const { rows } = await query(db, 'SELECT 1 FROM applications WHERE org_id = $1 AND id = $2', [orgId, applicationId]);
+  return rows.length > 0;
+}
+
+export async function listApplicationProviders(
+  db: pg.Pool,
+  orgId: string,
+  applicationId: string,
+  page: { limit: number; offset: number; afterName?: string | undefined },
+): Promise<{ rows: ApplicationProviderRow[]; total: number }> {
+  const [found, count] = await Promise.all([
+    query<ApplicationProviderRow>(
+      db,
+      `SELECT ${linkColumns} FROM ${linkSource}
+        WHERE ap.org_id = $1 AND ap.application_id = $2 AND ($3::text IS NULL OR p.name > $3)
+        ORDER BY p.name, p.id LIMIT $4 OFFSET $5`,
+      [orgId, applicationId, page.afterName ?? null, page.limit, page.afterName === undefined ? page.offset : 0],
+    ),
+    query<{ total: string }>(db, 'SELECT count(*)::text AS total FROM application_providers WHERE org_id = $1 AND application_id = $2', [orgId, applicationId]),
+  ]);
+  return { rows: found.rows, total: Number(count.rows[0]?.total ?? 0) };
+}
+
+export async function findApplicationProvider(
+  db: pg.Pool | pg.ClientBase,
+  orgId: string,
+  applicationId: string,
+  providerId: string,
+  forUpdate = false,
+): Promise<ApplicationProviderRow | undefined> {
+  const { rows } = await query<ApplicationProviderRow>(
+    db,
+    `SELECT ${linkColumns} FROM ${linkSource}
+      WHERE ap.org_id = $1 AND ap.application_id = $2 AND ap.provider_id = $3${forUpdate ? ' FOR UPDATE OF ap' : ''}`,
+    [orgId, applicationId, providerId],
+  );
+  return rows[0];
+}
+
+export async function insertApplicationProvider(db: pg.ClientBase, orgId: string, applicationId: string, providerId: string, flags: LinkFlags): Promise<ApplicationProviderRow> {
+  await query(
+    db,
+    `INSERT INTO application_providers (org_id, application_id, provider_id, can_sign_in, can_sign_up, can_unlink, prompted, alert_type, rule)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+    [orgId, applicationId, providerId, flags.canSignIn, flags.canSignUp, flags.canUnlink, flags.prompted, flags.alertType, flags.rule],
+  );
+  return (await findApplicationProvider(db, orgId, applicationId, providerId)) as ApplicationProviderRow;
+}
+
+export async function updateApplicationProvider(db: pg.ClientBase, orgId: string, applicationId: string, providerId: string, flags: LinkFlags): Promise<ApplicationProviderRow> {
+  await query(
+    db,
+    `UPDATE application_providers
+        SET can_sign_in = $4, can_sign_up = $5, can_unlink = $6, prompted = $7, alert_type = $8, rule = $9, version = version + 1
+      WHERE org_id = $1 AND application_id = $2 AND provider_id = $3`,
+    [orgId, applicationId, providerId, flags.canSignIn, flags.canSignUp, flags.canUnlink, flags.prompted, flags.alertType, flags.rule],
+  );
+  return (await findApplicationProvider(db, orgId, applicationId, providerId)) as ApplicationProviderRow;
+}
+
+export async function deleteApplicationProvider(db: pg.ClientBase, orgId: string, applicationId: string, providerId: string): Promise<boolean> {
+  const { rowCount } = await query(
+    db,
+    'DELETE FROM application_providers WHERE org_id = $1 AND application_id = $2 AND provider_id = $3',
+    [orgId, applicationId, providerId],
+  );
+  return (rowCount ?? 0) > 0;
+}
+
+/**
+ * Makes one link the application's default for its category and clears every other default of that
+ * application and category. The category's links are locked first in one order (provider id), so two
+ * concurrent switches queue instead of deadlocking, and the last one to commit wins: at most one default.
+ */
+export async function setDefaultProvider(db: pg.ClientBase, orgId: string, applicationId: string, providerId: string, category: ProviderCategory): Promise<ApplicationProviderRow> {
+  await query(
+    db,
+    `SELECT ap.provider_id FROM ${linkSource}
+      WHERE ap.org_id = $1 AND ap.application_id = $2 AND p.category = $3
+      ORDER BY ap.provider_id FOR UPDATE OF ap`,
+    [orgId, applicationId, category],
+  );
+  await query(
+    db,
+    `UPDATE application_providers ap
+        SET is_default = (ap.provider_id = $3::uuid), version = ap.version + 1
+       FROM providers p
+      WHERE p.org_id = ap.org_id AND p.id = ap.provider_id AND p.category = $4
+        AND ap.org_id = $1 AND ap.application_id = $2
+        AND ap.is_default IS DISTINCT FROM (ap.provider_id = $3::uuid)`,
+    [orgId, applicationId, providerId, category],
+  );
+  return (await findApplicationProvider(db, orgId, applicationId, providerId)) as ApplicationProviderRow;
+}
