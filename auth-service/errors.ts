@@ -14,6 +14,8 @@ export type AuthErrorCode =
   | 'MFA_ATTEMPTS_EXHAUSTED'
   | 'MFA_RESEND_LIMIT'
   | 'MFA_METHOD_UNAVAILABLE'
+  | 'MFA_ENROLMENT_REQUIRED'
+  | 'MFA_DELIVERY_FAILED'
   | 'IDENTITY_PROVIDER_UNAVAILABLE';
 
 export type AuthError = AuthErrorCode | PlatformErrorCode;
@@ -32,6 +34,8 @@ export const authCatalogue: ErrorCatalogue<AuthError> = {
   MFA_ATTEMPTS_EXHAUSTED: { status: 429, code: 'AUT-0108', title: 'Too many MFA attempts; sign in again' },
   MFA_RESEND_LIMIT: { status: 429, code: 'AUT-0109', title: 'Too many codes sent; sign in again' },
   MFA_METHOD_UNAVAILABLE: { status: 400, code: 'AUT-0110', title: 'MFA method not available for this user' },
+  MFA_ENROLMENT_REQUIRED: { status: 403, code: 'AUT-0112', title: 'MFA is required but no method is available for this user' },
+  MFA_DELIVERY_FAILED: { status: 503, code: 'AUT-0113', title: 'The MFA code could not be sent; try again', retryable: true },
   IDENTITY_PROVIDER_UNAVAILABLE: { status: 503, code: 'AUT-0111', title: 'Identity provider unavailable', retryable: true },
 };
 

@@ -1,6 +1,49 @@
-import type { AnyRoute } from '../../platform/http/route.js';
+import { z } from 'zod';
+import { defineRoute, type AnyRoute } from '../../platform/http/route.js';
+import { ServiceError } from '../../platform/http/service-error.js';
 import type { AuthDeps } from '../deps.js';
+import { mfaMethods, sendChallengeCode, verifyChallenge } from '../mfa/index.js';
 
-export function mfaLoginRoutes(_deps: AuthDeps): AnyRoute[] {
-  return [];
+const mfaToken = z.string().min(1).max(200);
+const mfaType = z.enum(mfaMethods);
+const sixDigits = z.string().regex(/^[0-9]{6}$/, 'six digits');
+const recoveryCode = z.string().min(1).max(64).regex(/^[A-Za-z0-9 -]+$/, 'letters, digits and dashes');
+
+const challengeBody = z.object({ mfaToken, mfaType }).strict();
+const verifyBody = z
+  .object({ mfaToken, passcode: sixDigits.optional(), recoveryCode: recoveryCode.optional(), mfaType: mfaType.optional(), rememberDevice: z.boolean().optional() })
+  .strict()
+  .refine((b) => (b.passcode === undefined) !== (b.recoveryCode === undefined), 'exactly one of passcode, recoveryCode');
+
+const noStore = { 'Cache-Control': 'no-store', Pragma: 'no-cache' };
+
+export function mfaLoginRoutes(deps: AuthDeps): AnyRoute[] {
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/v1/login/mfa/challenge',
+      summary: 'Send a fresh MFA code by e-mail or SMS for a pending sign-in (or switch to the authenticator app)',
+      tags: ['mfa'],
+      auth: 'none',
+      body: challengeBody,
+      responses: { 200: { description: 'A code was sent (nothing is sent for app)', schema: z.object({ message: z.string() }) } },
+      async handler({ body }) {
+        return { body: await sendChallengeCode(deps, body), headers: noStore };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/login/mfa/verify',
+      summary: 'Complete a sign-in with a passcode or a one-time recovery code; answers the tokens (and a deviceToken with rememberDevice)',
+      tags: ['mfa'],
+      auth: 'none',
+      body: verifyBody,
+      responses: { 200: { description: 'The token answer, plus deviceToken when rememberDevice was asked' } },
+      async handler({ body }) {
+        const signIn = await verifyChallenge(deps, body);
+        // Interim until auth-service/tokens/issue-session.ts lands: fail closed, never a token without a session.
+        throw new ServiceError('SERVICE_UNAVAILABLE', { detail: `session issuance not wired (verified ${signIn.user.id}${signIn.deviceToken === undefined ? '' : ', device remembered'})` });
+      },
+    }),
+  ];
 }

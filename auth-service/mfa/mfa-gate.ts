@@ -1,0 +1,86 @@
+import { createHash } from 'node:crypto';
+import { ServiceError } from '../../platform/http/service-error.js';
+import type { AuthDeps } from '../deps.js';
+import { challengeStoreFor, mfaMethods, type ChallengeUser, type MfaMethod } from './challenge-store.js';
+import { findMfaProfile, isRememberedDevice, type MfaProfile } from './login-mfa-store.js';
+import { newChallengeId, signMfaToken } from './mfa-token.js';
+
+/** The password grant's answer when a second factor is needed instead of tokens (LERIAN-CONTRACT, Auth table). */
+export interface MfaChallengeAnswer {
+  readonly mfaRequired: true;
+  readonly mfaToken: string;
+  readonly mfaTypes: MfaMethod[];
+  readonly preferredType: MfaMethod;
+}
+
+export interface MfaGateContext {
+  /** The client the tokens will be issued to once the challenge is passed. */
+  readonly clientId: string;
+  readonly scope?: string;
+  /** The `deviceToken` a previous verify with `rememberDevice` returned (from the password grant's body). */
+  readonly deviceToken?: string;
+}
+
+/** The stored form of a remembered-device token. */
+export function hashDeviceToken(deviceToken: string): string {
+  return createHash('sha256').update(`am-remembered-device-v1:${deviceToken}`).digest('hex');
+}
+
+const deviceTokenShape = /^[A-Za-z0-9_-]{43}$/;
+
+/** Whether the method can be used now: e-mail needs a sender; SMS needs a sender and a phone number, which users do not have yet. */
+function isUsable(deps: AuthDeps, method: MfaMethod): boolean {
+  if (method === 'app') return true;
+  if (method === 'email') return deps.deliverMfaCode !== undefined;
+  return false;
+}
+
+function methodsFor(deps: AuthDeps, profile: MfaProfile): MfaMethod[] {
+  const enrolled = mfaMethods.filter((method) => profile.enabled[method]);
+  const usable = enrolled.filter((method) => profile.allowedMethods.includes(method) && isUsable(deps, method));
+  if (usable.length > 0) return usable;
+  if (enrolled.length > 0) throw new ServiceError('MFA_METHOD_UNAVAILABLE', { detail: `enrolled ${enrolled.join(',')}, none allowed and deliverable` });
+  // The organization requires MFA of a user who has not enrolled: a code to the address on file, if allowed.
+  if (profile.allowedMethods.includes('email') && isUsable(deps, 'email')) return ['email'];
+  throw new ServiceError('MFA_ENROLMENT_REQUIRED', { detail: 'organization requires MFA; user has no usable factor' });
+}
+
+/**
+ * Decides, after a correct password, whether the sign-in needs a second factor: when the organization requires
+ * MFA or the user enabled a factor, unless `deviceToken` is a live remembered device of this same user. Returns
+ * the challenge answer to send instead of tokens, or undefined when tokens may be issued now. Throws 503 when
+ * the challenge store is unreachable (never lets the sign-in through without its factor).
+ *
+ * @example
+ * const challenge = await mfaGateFor(deps, user, { clientId, deviceToken: body.deviceToken });
+ * if (challenge) return { status: 200, body: challenge };
+ * return { body: await issueUserSession(deps, user, clientId, scope) };
+ */
+export async function mfaGateFor(deps: AuthDeps, user: ChallengeUser, ctx: MfaGateContext): Promise<MfaChallengeAnswer | undefined> {
+  const profile = await findMfaProfile(deps.pool, user.orgId, user.id);
+  const anyEnrolled = mfaMethods.some((method) => profile.enabled[method]);
+  if (!profile.required && !anyEnrolled) return undefined;
+
+  const rememberTtlSeconds = Math.min(deps.settings.mfa.rememberTtlSeconds, profile.rememberDeviceDays * 86_400);
+  if (ctx.deviceToken !== undefined && rememberTtlSeconds > 0 && deviceTokenShape.test(ctx.deviceToken)) {
+    const remembered = await isRememberedDevice(deps.pool, { orgId: user.orgId, userId: user.id, tokenHash: hashDeviceToken(ctx.deviceToken), nowMs: deps.nowMs() });
+    if (remembered) return undefined;
+  }
+
+  const methods = methodsFor(deps, profile);
+  const preferredType = profile.preferredType !== null && methods.includes(profile.preferredType) ? profile.preferredType : (methods[0] as MfaMethod);
+  const ttlSeconds = Math.min(deps.settings.mfa.sessionTtlSeconds, profile.codeTtlSeconds);
+  const challengeId = newChallengeId();
+  await challengeStoreFor(deps).create(challengeId, {
+    user: { id: user.id, orgId: user.orgId, orgSlug: user.orgSlug, username: user.username, displayName: user.displayName, email: user.email },
+    clientId: ctx.clientId,
+    ...(ctx.scope === undefined ? {} : { scope: ctx.scope }),
+    methods,
+    preferredType,
+    expiresAtMs: deps.nowMs() + ttlSeconds * 1000,
+    maxAttempts: Math.min(deps.settings.mfa.maxAttempts, profile.maxAttempts),
+    maxResends: Math.min(deps.settings.mfa.maxResends, profile.maxResends),
+    rememberTtlSeconds,
+  });
+  return { mfaRequired: true, mfaToken: signMfaToken(deps.settings.mfa.tokenSecret, challengeId), mfaTypes: methods, preferredType };
+}

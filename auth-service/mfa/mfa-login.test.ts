@@ -1,0 +1,329 @@
+import nodemailer from 'nodemailer';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateRecoveryCodes, hashRecoveryCode } from '../../platform/recovery-codes.js';
+import { createTotpSecret, totpCodeAt, totpPeriodSeconds } from '../../platform/totp.js';
+import { createValkeyClient } from '../../platform/valkey-client.js';
+import { createAuthHarness, type AuthHarness } from '../../test/support/auth-harness.js';
+import { startSmtpReceiver, type SmtpReceiver } from '../../test/support/local-receivers.js';
+import { closedPortUrl } from '../../test/support/valkey.js';
+import { createAuthApp } from '../app.js';
+import type { AuthDeps } from '../deps.js';
+import type { ChallengeUser } from './challenge-store.js';
+import { sendChallengeCode, verifyChallenge } from './login-challenge.js';
+import { mfaGateFor, type MfaChallengeAnswer } from './mfa-gate.js';
+import { newChallengeId, signMfaToken } from './mfa-token.js';
+import supertest from 'supertest';
+
+const clientId = 'console';
+
+interface Enrolled {
+  readonly user: ChallengeUser;
+  readonly secret: string;
+  readonly recoveryCodes: string[];
+}
+
+/** A code of a step next to none the server would accept now: a guaranteed wrong passcode. */
+async function wrongCode(secret: string, nowMs: number): Promise<string> {
+  const near = await Promise.all([-1, 0, 1].map((step) => totpCodeAt(secret, nowMs + step * totpPeriodSeconds * 1000)));
+  let code = 0;
+  while (near.includes(String(code).padStart(6, '0'))) code++;
+  return String(code).padStart(6, '0');
+}
+
+async function challenged(answer: Promise<MfaChallengeAnswer | undefined>): Promise<MfaChallengeAnswer> {
+  const value = await answer;
+  if (!value) throw new Error('expected an MFA challenge');
+  return value;
+}
+
+describe.each([
+  { store: 'memory', withValkey: false },
+  { store: 'valkey', withValkey: true },
+])('MFA login with the $store challenge store', ({ store, withValkey }) => {
+  let h: AuthHarness;
+  let smtp: SmtpReceiver;
+  let deps: AuthDeps;
+  let depsWithoutSender: AuthDeps;
+  let http: () => supertest.Agent;
+  let now = Date.now();
+
+  beforeAll(async () => {
+    smtp = await startSmtpReceiver();
+    h = await createAuthHarness(`mfa-login-${store}`, { withValkey, nowMs: () => now });
+    const transport = nodemailer.createTransport({ host: '127.0.0.1', port: smtp.port, secure: false, ignoreTLS: true, logger: false });
+    deps = {
+      ...h.deps,
+      deliverMfaCode: async (message) => {
+        await transport.sendMail({ from: 'no-reply@am.test', to: message.to, subject: 'Your sign-in code', text: `Your sign-in code is ${message.code}` });
+      },
+    };
+    depsWithoutSender = h.deps;
+    const app = createAuthApp(deps);
+    http = () => supertest.agent(app);
+  });
+
+  afterAll(async () => {
+    await h.close();
+    await smtp.close();
+  });
+
+  async function newUser(orgSettings?: { required?: boolean; allowedMethods?: string[] }): Promise<ChallengeUser> {
+    const org = await h.createOrganization();
+    const created = await h.createUser(org.id);
+    if (orgSettings) {
+      await h.deps.pool.query('INSERT INTO organization_mfa_settings (org_id, required, allowed_methods) VALUES ($1, $2, $3)', [
+        org.id,
+        orgSettings.required ?? false,
+        orgSettings.allowedMethods ?? ['app', 'email', 'sms'],
+      ]);
+    }
+    return { id: created.id, orgId: org.id, orgSlug: org.slug, username: created.username, displayName: 'Test User', email: `${created.username}@example.test` };
+  }
+
+  async function enrolledUser(): Promise<Enrolled> {
+    const user = await newUser();
+    const secret = createTotpSecret();
+    const recoveryCodes = generateRecoveryCodes(3);
+    await h.deps.pool.query(
+      `INSERT INTO user_mfa (org_id, user_id, totp_secret_ciphertext, totp_enabled, recovery_code_hashes, preferred_type) VALUES ($1, $2, $3, true, $4, 'app')`,
+      [user.orgId, user.id, h.deps.secrets.seal(secret, user.id), recoveryCodes.map(hashRecoveryCode)],
+    );
+    return { user, secret, recoveryCodes };
+  }
+
+  function lastMailedCode(to: string): string {
+    const mail = smtp.mails.filter((m) => m.rcptTo.includes(to)).at(-1);
+    const match = mail ? /sign-in code is ([0-9]{6})/.exec(mail.data) : null;
+    if (!match?.[1]) throw new Error(`no code mailed to ${to}`);
+    return match[1];
+  }
+
+  describe('the gate', () => {
+    it('lets a user without factors in an organization that does not require MFA through', async () => {
+      expect(await mfaGateFor(deps, await newUser(), { clientId })).toBeUndefined();
+      expect(await mfaGateFor(deps, await newUser({ required: false }), { clientId })).toBeUndefined();
+    });
+
+    it('challenges a user who enabled an authenticator, with a signed mfaToken', async () => {
+      const { user } = await enrolledUser();
+      const answer = await challenged(mfaGateFor(deps, user, { clientId }));
+      expect(answer).toMatchObject({ mfaRequired: true, mfaTypes: ['app'], preferredType: 'app' });
+      expect(answer.mfaToken).toMatch(/^[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}$/);
+      if (h.deps.valkey) {
+        const key = `${h.deps.keyPrefix}mfa:${answer.mfaToken.split('.')[0] ?? ''}`;
+        expect(await h.deps.valkey.exists(key)).toBe(1);
+        const ttlMs = await h.deps.valkey.pttl(key);
+        expect(ttlMs).toBeGreaterThan(290_000);
+        expect(ttlMs).toBeLessThanOrEqual(300_000);
+      }
+    });
+
+    it('challenges a user of an organization that requires MFA: e-mail to the address on file when not enrolled', async () => {
+      const user = await newUser({ required: true });
+      expect(await challenged(mfaGateFor(deps, user, { clientId }))).toMatchObject({ mfaTypes: ['email'], preferredType: 'email' });
+    });
+
+    it('never lets a required sign-in through when no factor can be used (MFA_ENROLMENT_REQUIRED)', async () => {
+      await expect(mfaGateFor(depsWithoutSender, await newUser({ required: true }), { clientId })).rejects.toMatchObject({ code: 'MFA_ENROLMENT_REQUIRED' });
+      await expect(mfaGateFor(deps, await newUser({ required: true, allowedMethods: ['app'] }), { clientId })).rejects.toMatchObject({ code: 'MFA_ENROLMENT_REQUIRED' });
+    });
+  });
+
+  describe('TOTP', () => {
+    it('a right passcode completes the sign-in once; the challenge is single use (E8)', async () => {
+      const { user, secret } = await enrolledUser();
+      const { mfaToken } = await challenged(mfaGateFor(deps, user, { clientId, scope: 'openid' }));
+      const signIn = await verifyChallenge(deps, { mfaToken, mfaType: 'app', passcode: await totpCodeAt(secret, now) });
+      expect(signIn).toMatchObject({ user: { id: user.id, orgId: user.orgId }, clientId, scope: 'openid', deviceToken: undefined });
+      const { rows } = await h.deps.pool.query<{ step: number }>('SELECT last_totp_step::float8 AS step FROM user_mfa WHERE user_id = $1', [user.id]);
+      expect(rows[0]?.step).toBeGreaterThan(0);
+      await expect(verifyChallenge(deps, { mfaToken, passcode: await totpCodeAt(secret, now + 30_000) })).rejects.toMatchObject({ code: 'MFA_TOKEN_INVALID' });
+    });
+
+    it('five wrong passcodes kill the challenge: the sixth, even right, is 429 MFA_ATTEMPTS_EXHAUSTED (E1)', async () => {
+      const { user, secret } = await enrolledUser();
+      const { mfaToken } = await challenged(mfaGateFor(deps, user, { clientId }));
+      const wrong = await wrongCode(secret, now);
+      for (let i = 0; i < 5; i++) await expect(verifyChallenge(deps, { mfaToken, mfaType: 'app', passcode: wrong })).rejects.toMatchObject({ code: 'MFA_CODE_INVALID' });
+      const right = await totpCodeAt(secret, now);
+      const res = await http().post('/v1/login/mfa/verify').send({ mfaToken, mfaType: 'app', passcode: right });
+      expect(res.status).toBe(429);
+      expect(res.body).toMatchObject({ code: 'AUT-0108' });
+      await expect(verifyChallenge(deps, { mfaToken, passcode: right })).rejects.toMatchObject({ code: 'MFA_ATTEMPTS_EXHAUSTED' });
+    });
+
+    it('ten concurrent verifications of the right passcode: exactly one succeeds, at most maxAttempts are evaluated (E3)', async () => {
+      const { user, secret } = await enrolledUser();
+      const { mfaToken } = await challenged(mfaGateFor(deps, user, { clientId }));
+      const code = await totpCodeAt(secret, now);
+      const outcomes = await Promise.allSettled(Array.from({ length: 10 }, () => verifyChallenge(deps, { mfaToken, mfaType: 'app', passcode: code })));
+      expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+      const codes = outcomes.flatMap((o) => (o.status === 'rejected' ? [(o.reason as { code: string }).code] : []));
+      expect(codes.every((c) => ['MFA_CODE_INVALID', 'MFA_TOKEN_INVALID', 'MFA_ATTEMPTS_EXHAUSTED'].includes(c))).toBe(true);
+    });
+
+    it('a passcode already used is refused in a later challenge, and so is an earlier step (E4, E5)', async () => {
+      const { user, secret } = await enrolledUser();
+      const code = await totpCodeAt(secret, now);
+      const first = await challenged(mfaGateFor(deps, user, { clientId }));
+      await verifyChallenge(deps, { mfaToken: first.mfaToken, mfaType: 'app', passcode: code });
+      const second = await challenged(mfaGateFor(deps, user, { clientId }));
+      await expect(verifyChallenge(deps, { mfaToken: second.mfaToken, mfaType: 'app', passcode: code })).rejects.toMatchObject({
+        code: 'MFA_CODE_INVALID',
+        detail: expect.stringContaining('replayed') as unknown,
+      });
+      await expect(verifyChallenge(deps, { mfaToken: second.mfaToken, mfaType: 'app', passcode: await totpCodeAt(secret, now - 30_000) })).rejects.toMatchObject({
+        code: 'MFA_CODE_INVALID',
+      });
+    });
+
+    it('a challenge past its TTL (300 s) is refused with MFA_TOKEN_INVALID', async () => {
+      const { user, secret } = await enrolledUser();
+      const { mfaToken } = await challenged(mfaGateFor(deps, user, { clientId }));
+      const started = now;
+      try {
+        now = started + 300_000;
+        await expect(verifyChallenge(deps, { mfaToken, passcode: await totpCodeAt(secret, now) })).rejects.toMatchObject({ code: 'MFA_TOKEN_INVALID' });
+      } finally {
+        now = started;
+      }
+    });
+  });
+
+  describe('recovery codes', () => {
+    it('a recovery code completes one sign-in and is spent; two concurrent uses: exactly one succeeds (E7)', async () => {
+      const { user, recoveryCodes } = await enrolledUser();
+      const [first, second] = recoveryCodes as [string, string];
+      const a = await challenged(mfaGateFor(deps, user, { clientId }));
+      await verifyChallenge(deps, { mfaToken: a.mfaToken, recoveryCode: first.toLowerCase() });
+      const b = await challenged(mfaGateFor(deps, user, { clientId }));
+      await expect(verifyChallenge(deps, { mfaToken: b.mfaToken, recoveryCode: first })).rejects.toMatchObject({ code: 'MFA_CODE_INVALID' });
+      const c = await challenged(mfaGateFor(deps, user, { clientId }));
+      const outcomes = await Promise.allSettled([b, c].map((challenge) => verifyChallenge(deps, { mfaToken: challenge.mfaToken, recoveryCode: second })));
+      expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+      const { rows } = await h.deps.pool.query<{ n: number }>('SELECT cardinality(recovery_code_hashes) AS n FROM user_mfa WHERE user_id = $1', [user.id]);
+      expect(rows[0]?.n).toBe(1);
+    });
+  });
+
+  describe('e-mailed codes', () => {
+    it('a code sent through a real SMTP server completes the sign-in; a resend replaces it', async () => {
+      const user = await newUser({ required: true });
+      const { mfaToken } = await challenged(mfaGateFor(deps, user, { clientId }));
+      const sent = await http().post('/v1/login/mfa/challenge').send({ mfaToken, mfaType: 'email' });
+      expect(sent.status).toBe(200);
+      expect(sent.body).toEqual({ message: expect.any(String) as unknown });
+      const firstCode = lastMailedCode(user.email);
+      await http().post('/v1/login/mfa/challenge').send({ mfaToken, mfaType: 'email' }).expect(200);
+      const secondCode = lastMailedCode(user.email);
+      if (firstCode !== secondCode) await expect(verifyChallenge(deps, { mfaToken, mfaType: 'email', passcode: firstCode })).rejects.toMatchObject({ code: 'MFA_CODE_INVALID' });
+      const signIn = await verifyChallenge(deps, { mfaToken, mfaType: 'email', passcode: secondCode });
+      expect(signIn.user.id).toBe(user.id);
+      await expect(verifyChallenge(deps, { mfaToken, mfaType: 'email', passcode: secondCode })).rejects.toMatchObject({ code: 'MFA_TOKEN_INVALID' });
+    });
+
+    it('the fourth send of one challenge is 429 MFA_RESEND_LIMIT', async () => {
+      const user = await newUser({ required: true });
+      const { mfaToken } = await challenged(mfaGateFor(deps, user, { clientId }));
+      for (let i = 0; i < 3; i++) await http().post('/v1/login/mfa/challenge').send({ mfaToken, mfaType: 'email' }).expect(200);
+      const fourth = await http().post('/v1/login/mfa/challenge').send({ mfaToken, mfaType: 'email' });
+      expect(fourth.status).toBe(429);
+      expect(fourth.body).toMatchObject({ code: 'AUT-0109' });
+    });
+
+    it('a method the challenge does not offer, or no sender, is MFA_METHOD_UNAVAILABLE', async () => {
+      const { user } = await enrolledUser();
+      const { mfaToken } = await challenged(mfaGateFor(deps, user, { clientId }));
+      const res = await http().post('/v1/login/mfa/challenge').send({ mfaToken, mfaType: 'sms' });
+      expect(res.status).toBe(400);
+      expect(res.body).toMatchObject({ code: 'AUT-0110' });
+      expect((await http().post('/v1/login/mfa/challenge').send({ mfaToken, mfaType: 'app' }).expect(200)).body).toEqual({ message: expect.any(String) as unknown });
+    });
+  });
+
+  describe('mfaToken', () => {
+    it('a tampered, foreign or malformed mfaToken is 401 MFA_TOKEN_INVALID', async () => {
+      const { user } = await enrolledUser();
+      const { mfaToken } = await challenged(mfaGateFor(deps, user, { clientId }));
+      const [id, signature] = mfaToken.split('.') as [string, string];
+      const flipped = `${id}.${signature.startsWith('A') ? 'B' : 'A'}${signature.slice(1)}`;
+      const forged = signMfaToken(Buffer.alloc(32, 7), id);
+      for (const token of [flipped, forged, `${newChallengeId()}.${signature}`, 'x', `${mfaToken}x`]) {
+        const res = await http().post('/v1/login/mfa/challenge').send({ mfaToken: token, mfaType: 'app' });
+        expect(res.status).toBe(401);
+        expect(res.body).toMatchObject({ code: 'AUT-0106' });
+      }
+      const unknown = signMfaToken(h.deps.settings.mfa.tokenSecret, newChallengeId());
+      await expect(sendChallengeCode(deps, { mfaToken: unknown, mfaType: 'app' })).rejects.toMatchObject({ code: 'MFA_TOKEN_INVALID' });
+    });
+
+    it('verify refuses a body with both or neither of passcode and recoveryCode, and non-ASCII digits (E9)', async () => {
+      const { user } = await enrolledUser();
+      const { mfaToken } = await challenged(mfaGateFor(deps, user, { clientId }));
+      for (const body of [{ mfaToken }, { mfaToken, passcode: '123456', recoveryCode: 'ABCD' }, { mfaToken, passcode: '١٢٣٤٥٦' }, { mfaToken, passcode: '12345' }, { mfaToken, passcode: '123456', extra: 1 }]) {
+        const res = await http().post('/v1/login/mfa/verify').send(body);
+        expect(res.status).toBe(400);
+        expect(res.body).toMatchObject({ code: 'AUT-0001' });
+      }
+    });
+  });
+
+  describe('remember device', () => {
+    it('a device token skips MFA for that user only, for 30 days', async () => {
+      const a = await enrolledUser();
+      const b = await enrolledUser();
+      const { mfaToken } = await challenged(mfaGateFor(deps, a.user, { clientId }));
+      const { deviceToken } = await verifyChallenge(deps, { mfaToken, passcode: await totpCodeAt(a.secret, now), rememberDevice: true });
+      expect(deviceToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      const token = deviceToken as string;
+      expect(await mfaGateFor(deps, a.user, { clientId, deviceToken: token })).toBeUndefined();
+      expect(await mfaGateFor(deps, b.user, { clientId, deviceToken: token })).toMatchObject({ mfaRequired: true });
+      expect(await mfaGateFor(deps, a.user, { clientId, deviceToken: `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}` })).toMatchObject({ mfaRequired: true });
+      const { rows } = await h.deps.pool.query<{ token_hash: string }>('SELECT token_hash FROM remembered_devices WHERE user_id = $1', [a.user.id]);
+      expect(rows.map((r) => r.token_hash)).not.toContain(token);
+      const started = now;
+      try {
+        now = started + 30 * 86_400_000 - 1000;
+        expect(await mfaGateFor(deps, a.user, { clientId, deviceToken: token })).toBeUndefined();
+        now = started + 30 * 86_400_000 + 1000;
+        expect(await mfaGateFor(deps, a.user, { clientId, deviceToken: token })).toMatchObject({ mfaRequired: true });
+      } finally {
+        now = started;
+      }
+    });
+  });
+});
+
+describe('MFA login with Valkey configured but unreachable', () => {
+  let h: AuthHarness;
+  let deps: AuthDeps;
+
+  beforeAll(async () => {
+    h = await createAuthHarness('mfa-login-valkey-down');
+    deps = { ...h.deps, valkey: createValkeyClient({ url: closedPortUrl, lazyConnect: true }) };
+  });
+
+  afterAll(async () => {
+    deps.valkey?.disconnect();
+    await h.close();
+  });
+
+  it('fails closed: the gate and both routes answer 503, never a guess or an in-process fallback (I3)', async () => {
+    const org = await h.createOrganization();
+    const created = await h.createUser(org.id);
+    await h.deps.pool.query(`INSERT INTO user_mfa (org_id, user_id, totp_secret_ciphertext, totp_enabled) VALUES ($1, $2, $3, true)`, [
+      org.id,
+      created.id,
+      h.deps.secrets.seal(createTotpSecret(), created.id),
+    ]);
+    const user = { id: created.id, orgId: org.id, orgSlug: org.slug, username: created.username, displayName: 'Test User', email: 'x@example.test' };
+    await expect(mfaGateFor(deps, user, { clientId })).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+    const app = supertest(createAuthApp(deps));
+    const mfaToken = signMfaToken(deps.settings.mfa.tokenSecret, newChallengeId());
+    const verify = await app.post('/v1/login/mfa/verify').send({ mfaToken, passcode: '123456' });
+    expect(verify.status).toBe(503);
+    expect(verify.body).toMatchObject({ code: 'AUT-0017' });
+    expect(JSON.stringify(verify.body)).not.toMatch(/ECONNREFUSED|127\.0\.0\.1/);
+    expect((await app.post('/v1/login/mfa/challenge').send({ mfaToken, mfaType: 'app' })).status).toBe(503);
+  });
+});
