@@ -22,3 +22,4 @@ export {
 } from './provider-settings.js';
 export { createMessageSender, defaultSendTimeoutMs, parseProviderConfig, type SenderOptions, type StoredProvider } from './sender-factory.js';
 export { webhookSignature } from './webhook-sender.js';
+export { createProviderCodeDelivery, type CodeMessage } from './provider-code-delivery.js';
