@@ -1,11 +1,9 @@
 import type { Express } from 'express';
 import express from 'express';
-import { bearerToken } from '../platform/auth/bearer-token.js';
-import { callerFromToken } from '../platform/auth/caller-from-token.js';
 import { createServiceApp } from '../platform/http/service-app.js';
-import { ServiceError } from '../platform/http/service-error.js';
 import type { AuthDeps } from './deps.js';
 import { authCatalogue, oauthErrorOf } from './errors.js';
+import { createAuthGuards } from './guards.js';
 import { authorizeRoutes } from './routes/authorize.js';
 import { logoutRoutes } from './routes/logout.js';
 import { mfaLoginRoutes } from './routes/mfa-login.js';
@@ -40,16 +38,7 @@ export function createAuthApp(deps: AuthDeps): Express {
     info: { title: 'Access Manager Auth', version: '1.0.0', description: 'Tokens, authorize, permissions, userinfo, logout and MFA login' },
     routes: authRouteFactories.flatMap((routes) => routes(deps)),
     catalogue: authCatalogue,
-    guards: {
-      async authenticate(req, options) {
-        const token = await deps.tokens.verify(bearerToken(req, options));
-        return callerFromToken(token, deps.tenancy);
-      },
-      async authorize(caller, resource, action) {
-        const decision = await deps.engine.decide({ sub: caller.subject, dom: caller.tenantId, obj: resource, act: action });
-        if (!decision.allowed) throw new ServiceError('FORBIDDEN', { detail: `${caller.subject} may not ${action} ${resource}` });
-      },
-    },
+    guards: createAuthGuards(deps),
     report: deps.report,
     before: [health],
     formPaths: ['/oauth/token', '/v1/logout'],

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { loadModelFile, PolicyEngine, type ModelDefinition } from '../engine/index.js';
 import { createValkeyClient } from '../platform/valkey-client.js';
 import { suiteNames, type BenchResults, type SuiteName, type SuiteResult } from './bench-results.js';
+import { formatAuthorizeBench, runAuthorizeBench, type AuthorizeBenchResult } from './authorize-suite.js';
 import { runCasbinPlain } from './casbin-plain-suite.js';
 import { allowedShare, localHitBatchSize, runEngineLocalHit, runEngineUncached, seedMemoryStore } from './engine-suites.js';
 import type { LatencySummary } from './latency.js';
@@ -24,7 +25,7 @@ import { evaluateTargets, targetRules } from './targets.js';
 
 const resultsPath = new URL('./results/latest.json', import.meta.url);
 
-const onlyChoices = [...suiteNames, 'load', 'propagation'] as const;
+const onlyChoices = [...suiteNames, 'load', 'propagation', 'authorize'] as const;
 type Part = (typeof onlyChoices)[number];
 
 const envSchema = z.object({
@@ -294,8 +295,12 @@ async function main(): Promise<void> {
     results,
     valkey: () => (valkey ??= readyValkey(env.BENCH_VALKEY_URL)),
   };
+  let authorize: AuthorizeBenchResult | undefined;
   try {
-    for (const size of options.scale ? [...sizes, scaleSize] : sizes) await benchSize(ctx, size);
+    if (options.only !== 'authorize') for (const size of options.scale ? [...sizes, scaleSize] : sizes) await benchSize(ctx, size);
+    if (ctx.wants('authorize')) {
+      authorize = await runAuthorizeBench({ durationSeconds: options.quick ? 2 : 5, onStep: (what) => progress.update(`authorize over HTTP: ${what}`) });
+    }
   } finally {
     await valkey?.then((client) => client.quit()).catch(() => undefined);
   }
@@ -305,9 +310,10 @@ async function main(): Promise<void> {
   results.duration_s = progress.elapsedMs / 1_000;
   results.targets = evaluateTargets(results);
   progress.update('writing bench/results/latest.json');
-  await writeFile(resultsPath, `${JSON.stringify(results, roundedNumbers, 2)}\n`);
+  await writeFile(resultsPath, `${JSON.stringify(authorize ? { ...results, authorize_http: authorize } : results, roundedNumbers, 2)}\n`);
   progress.done();
   process.stdout.write(`${formatResults(results)}\n`);
+  if (authorize) process.stdout.write(`\n${formatAuthorizeBench(authorize)}\n`);
 }
 
 try {

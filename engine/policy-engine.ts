@@ -2,6 +2,7 @@ import { CasbinEvaluator } from './casbin-evaluator.js';
 import { decisionKey } from './decision-key.js';
 import { EngineError, isEngineError } from './errors.js';
 import { singlePartitionTenant, type ModelDefinition } from './model-definition.js';
+import { permissionMapOf, type PermissionMap } from './permission-map.js';
 import { assertRequestName, maxNameLength } from './policy-names.js';
 import type { PolicyChange, PolicyRule, WriteResult } from './policy-rule.js';
 import type {
@@ -257,6 +258,21 @@ export class PolicyEngine {
       return subject === '*' ? ['*'] : index.pathTo(request.sub, subject);
     });
     return { decision, matchedRules, paths };
+  }
+
+  /**
+   * The subject's map of resource → allowed actions in `dom`, at the tenant's current revision (see
+   * `permissionMapOf` for how denies and patterns are reported). Undefined for models without the fast path.
+   *
+   * @example
+   * engine.permissionsOf('user:1', 'acme') // { permissions: { accounts: ['get'] }, revision: 7 }
+   */
+  permissionsOf(sub: string, dom: string): { readonly permissions: PermissionMap; readonly revision: number } | undefined {
+    if (!this.loaded) throw new EngineError('ENGINE_NOT_READY', 'the policy has not been loaded yet');
+    assertRequestName('sub', sub);
+    assertRequestName('dom', dom);
+    if (!this.model.fastPath) return undefined;
+    return { permissions: permissionMapOf(this.tenants.get(dom), sub), revision: this.revisionOf(dom) };
   }
 
   /**

@@ -159,6 +159,22 @@ export class TenantIndex {
     return allowed ? Outcome.Allow : Outcome.None;
   }
 
+  /**
+   * The policy lines that apply to `sub` (its own, those of every role it reaches, and those of subject `*`),
+   * allow and deny, as `[resource, action, deny]` triples. For permission maps; not the hot path.
+   */
+  rulesFor(sub: string): Array<readonly [resource: string, action: string, deny: boolean]> {
+    const out: Array<readonly [string, string, boolean]> = [];
+    const names = new Set([...this.reach(sub), '*']);
+    for (const name of names) {
+      const bucket = this.bySubject.get(name);
+      if (!bucket) continue;
+      for (const [obj, list] of bucket.exact) for (const e of list) out.push([obj, e.act, e.deny]);
+      for (const e of bucket.patterns) out.push([e.values[2] ?? '', e.act, e.deny]);
+    }
+    return out;
+  }
+
   /** Every rule that matches the request (allow and deny), for explanations. */
   matchingRules(sub: string, obj: string, act: string): PolicyRule[] {
     const out: PolicyRule[] = [];

@@ -1,6 +1,157 @@
-import type { AnyRoute } from '../../platform/http/route.js';
+import type { Request } from 'express';
+import { z } from 'zod';
+import { assertRequestName, isEngineError, isPlainName } from '../../engine/index.js';
+import type { Caller } from '../../platform/auth/caller.js';
+import { defineRoute, type AnyRoute } from '../../platform/http/route.js';
+import { ServiceError } from '../../platform/http/service-error.js';
+import { assertClientIpAllowed } from '../authorization/ip-check.js';
+import { namedSubject, resolveSubject } from '../authorization/subject.js';
 import type { AuthDeps } from '../deps.js';
+import { authRuntimeOf } from '../guards.js';
 
-export function authorizeRoutes(_deps: AuthDeps): AnyRoute[] {
-  return [];
+/** What the caller must hold to ask about a subject other than itself. */
+export const authorizeOthersPermission = { resource: 'authorize', action: 'post' } as const;
+export const maxBatchChecks = 100;
+
+const nameText = z.string().min(1).max(256);
+const attributeValue = z.union([z.string().max(1_024), z.number(), z.boolean(), z.null()]);
+// Accepted for compatibility with Lerian's clients and ignored: no rule reads them.
+const attributes = z
+  .record(z.string().min(1).max(128), attributeValue)
+  .refine((value) => Object.keys(value).length <= 32, 'at most 32 attributes');
+const minRevision = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+const check = z
+  .object({
+    sub: z.string().min(1).max(320),
+    resource: nameText,
+    action: nameText,
+    product: nameText.optional(),
+    clientIp: z.string().min(1).max(64).optional(),
+    attributes: attributes.optional(),
+  })
+  .strict();
+type Check = z.infer<typeof check>;
+
+const reason = z.enum(['permission', 'suspended', 'expired', 'scope']);
+const answer = z
+  .object({ authorized: z.boolean(), timestamp: z.string(), revision: z.number().int(), reason: reason.optional() })
+  .meta({ id: 'AuthorizeAnswer' });
+const batchAnswer = z
+  .object({
+    results: z.array(z.object({ authorized: z.boolean(), reason: reason.optional() })),
+    timestamp: z.string(),
+    revision: z.number().int(),
+  })
+  .meta({ id: 'AuthorizeBatchAnswer' });
+
+type Verdict = { authorized: boolean; reason?: 'permission' | 'suspended'; revision: number };
+
+function assertName(field: 'obj' | 'act', value: string, bodyField: string): void {
+  try {
+    assertRequestName(field, value);
+  } catch (error) {
+    if (isEngineError(error)) throw new ServiceError('VALIDATION_FAILED', { message: `${bodyField} ${error.detail.slice(4)}`, field: `body.${bodyField}` });
+    throw error;
+  }
+}
+
+function assertCheckNames(item: Check): void {
+  assertName('obj', item.resource, 'resource');
+  assertName('act', item.action, 'action');
+  if (item.product !== undefined && (!isPlainName(item.product) || item.product === '.' || item.product === '..' || item.product.length > 128)) {
+    throw new ServiceError('VALIDATION_FAILED', { message: 'product may hold only letters, digits and _ . : @ -', field: 'body.product' });
+  }
+}
+
+/**
+ * Decides one check. Product scoping: with `product`, both `<product>/<resource>` and the bare `<resource>`
+ * are decided; allowed when the scoped one allows, or when the bare one allows and no deny matches the
+ * scoped one. A deny that matches only the bare resource does not override a scoped allow (the product's own
+ * rule is the more specific statement).
+ */
+async function decide(deps: AuthDeps, tenantId: string, subject: string, item: Check, minRev: number | undefined): Promise<Verdict> {
+  const options = minRev === undefined ? {} : { minRevision: minRev };
+  if (item.product === undefined) {
+    const decision = await deps.engine.decide({ sub: subject, dom: tenantId, obj: item.resource, act: item.action }, options);
+    return decision.allowed ? { authorized: true, revision: decision.revision } : { authorized: false, reason: 'permission', revision: decision.revision };
+  }
+  const scoped = await deps.engine.decide({ sub: subject, dom: tenantId, obj: `${item.product}/${item.resource}`, act: item.action }, options);
+  if (scoped.allowed) return { authorized: true, revision: scoped.revision };
+  if (scoped.reason === 'denied_by_policy') return { authorized: false, reason: 'permission', revision: scoped.revision };
+  const bare = await deps.engine.decide({ sub: subject, dom: tenantId, obj: item.resource, act: item.action });
+  return bare.allowed ? { authorized: true, revision: scoped.revision } : { authorized: false, reason: 'permission', revision: scoped.revision };
+}
+
+/** Answers checks for one request; asking about others needs `authorize` itself (checked once per request). */
+class CheckRunner {
+  private mayAskForOthers: Promise<boolean> | undefined;
+
+  constructor(
+    private readonly deps: AuthDeps,
+    private readonly caller: Caller,
+    private readonly req: Request,
+  ) {}
+
+  async run(item: Check, minRev: number | undefined): Promise<Verdict> {
+    const { deps, caller } = this;
+    assertCheckNames(item);
+    await assertClientIpAllowed(authRuntimeOf(deps), this.req, caller.tenantId, item.product, item.clientIp);
+    const named = namedSubject(caller, item.sub);
+    if (named.self) return decide(deps, caller.tenantId, named.subject, item, minRev);
+    this.mayAskForOthers ??= deps.engine
+      .decide({ sub: caller.subject, dom: caller.tenantId, obj: authorizeOthersPermission.resource, act: authorizeOthersPermission.action }, minRev === undefined ? {} : { minRevision: minRev })
+      .then((decision) => decision.allowed);
+    if (!(await this.mayAskForOthers)) {
+      throw new ServiceError('FORBIDDEN', { detail: `${caller.subject} may not ask about ${item.sub}`, message: 'sub must name the token\'s own subject' });
+    }
+    const target = await resolveSubject(deps.pool, caller.tenantId, named);
+    const revision = deps.engine.revisionOf(caller.tenantId);
+    if (!target) return { authorized: false, reason: 'permission', revision };
+    if (!target.active) return { authorized: false, reason: 'suspended', revision };
+    return decide(deps, caller.tenantId, target.subject, item, minRev);
+  }
+}
+
+export function authorizeRoutes(deps: AuthDeps): AnyRoute[] {
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/v1/authorize',
+      summary: 'May the subject do the action on the resource? (a denial is 200 with authorized:false)',
+      tags: ['authorize'],
+      auth: 'token',
+      bareToken: true,
+      body: check.extend({ minRevision: minRevision.optional() }).strict(),
+      responses: { 200: { description: 'The decision', schema: answer } },
+      async handler({ body, caller, req }) {
+        const { minRevision: minRev, ...item } = body;
+        const verdict = await new CheckRunner(deps, caller, req).run(item, minRev);
+        return {
+          body: { authorized: verdict.authorized, timestamp: new Date(deps.nowMs()).toISOString(), revision: verdict.revision, ...(verdict.reason ? { reason: verdict.reason } : {}) },
+        };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/authorize/batch',
+      summary: `Up to ${maxBatchChecks} authorize checks in one call`,
+      tags: ['authorize'],
+      auth: 'token',
+      bareToken: true,
+      body: z.object({ checks: z.array(check).min(1).max(maxBatchChecks), minRevision: minRevision.optional() }).strict(),
+      responses: { 200: { description: 'One decision per check, in order', schema: batchAnswer } },
+      async handler({ body, caller, req }) {
+        const runner = new CheckRunner(deps, caller, req);
+        const results: { authorized: boolean; reason?: string }[] = [];
+        let revision = 0;
+        for (const item of body.checks) {
+          const verdict = await runner.run(item, body.minRevision);
+          revision = Math.max(revision, verdict.revision);
+          results.push(verdict.reason ? { authorized: verdict.authorized, reason: verdict.reason } : { authorized: verdict.authorized });
+        }
+        return { body: { results, timestamp: new Date(deps.nowMs()).toISOString(), revision } };
+      },
+    }),
+  ];
 }

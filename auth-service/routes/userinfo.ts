@@ -1,6 +1,87 @@
-import type { AnyRoute } from '../../platform/http/route.js';
+import { z } from 'zod';
+import type { Caller } from '../../platform/auth/caller.js';
+import { defineRoute, type AnyRoute } from '../../platform/http/route.js';
+import { ServiceError } from '../../platform/http/service-error.js';
 import type { AuthDeps } from '../deps.js';
 
-export function userinfoRoutes(_deps: AuthDeps): AnyRoute[] {
-  return [];
+const contractUserinfo = z
+  .object({
+    sub: z.string(),
+    name: z.string(),
+    preferredUsername: z.string(),
+    email: z.string(),
+    emailVerified: z.boolean(),
+    picture: z.string(),
+    profile: z.string(),
+  })
+  .meta({ id: 'Userinfo' });
+const oidcUserinfo = z
+  .object({ sub: z.string(), name: z.string(), preferred_username: z.string(), email: z.string().optional(), email_verified: z.boolean().optional() })
+  .meta({ id: 'OidcUserinfo' });
+
+interface Profile {
+  readonly sub: string;
+  readonly name: string;
+  readonly preferredUsername: string;
+  readonly email: string | undefined;
+}
+
+async function profileOf(deps: AuthDeps, caller: Caller): Promise<Profile> {
+  try {
+    if (caller.kind === 'application') {
+      const { rows } = await deps.pool.query<{ name: string }>('SELECT name FROM applications WHERE id = $1::uuid AND org_id = $2::uuid', [caller.id, caller.tenantId]);
+      const row = rows[0];
+      if (!row) throw new ServiceError('TOKEN_INVALID', { detail: 'application no longer exists' });
+      return { sub: caller.id, name: row.name, preferredUsername: row.name, email: undefined };
+    }
+    const { rows } = await deps.pool.query<{ username: string; email: string; first_name: string; last_name: string }>(
+      'SELECT username, email, first_name, last_name FROM users WHERE id = $1::uuid AND org_id = $2::uuid',
+      [caller.id, caller.tenantId],
+    );
+    const row = rows[0];
+    if (!row) throw new ServiceError('TOKEN_INVALID', { detail: 'user no longer exists' });
+    return { sub: caller.id, name: `${row.first_name} ${row.last_name}`.trim(), preferredUsername: row.username, email: row.email };
+  } catch (error) {
+    if (error instanceof ServiceError) throw error;
+    throw new ServiceError('SERVICE_UNAVAILABLE', { detail: 'userinfo read failed', cause: error });
+  }
+}
+
+/**
+ * The contract's camelCase userinfo at `/v1/userinfo`; OIDC Core 5.3 claim names at `/oauth/userinfo`.
+ * `emailVerified` is false: addresses are not verified by this service. No picture or profile URL is kept.
+ */
+export function userinfoRoutes(deps: AuthDeps): AnyRoute[] {
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/v1/userinfo',
+      summary: 'Who the token belongs to',
+      tags: ['userinfo'],
+      auth: 'token',
+      responses: { 200: { description: 'The profile', schema: contractUserinfo } },
+      async handler({ caller }) {
+        const p = await profileOf(deps, caller);
+        return {
+          body: { sub: p.sub, name: p.name, preferredUsername: p.preferredUsername, email: p.email ?? '', emailVerified: false, picture: '', profile: '' },
+          headers: { 'Cache-Control': 'no-store' },
+        };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/oauth/userinfo',
+      summary: 'OpenID Connect userinfo (standard claim names)',
+      tags: ['userinfo'],
+      auth: 'token',
+      responses: { 200: { description: 'OIDC claims', schema: oidcUserinfo } },
+      async handler({ caller }) {
+        const p = await profileOf(deps, caller);
+        return {
+          body: { sub: p.sub, name: p.name, preferred_username: p.preferredUsername, ...(p.email ? { email: p.email, email_verified: false } : {}) },
+          headers: { 'Cache-Control': 'no-store' },
+        };
+      },
+    }),
+  ];
 }

@@ -1,0 +1,58 @@
+import type { Request } from 'express';
+import { bearerToken } from '../platform/auth/bearer-token.js';
+import type { Caller } from '../platform/auth/caller.js';
+import { callerFromToken } from '../platform/auth/caller-from-token.js';
+import type { Cidr } from '../platform/cidr.js';
+import type { RouteGuards } from '../platform/http/mount-routes.js';
+import { ServiceError } from '../platform/http/service-error.js';
+import { IpAllowlists } from './authorization/ip-allowlist.js';
+import { createClientAddress, parseRanges } from './client-ip.js';
+import type { AuthDeps } from './deps.js';
+import { TokenState } from './sessions/token-state.js';
+
+/** Per-app state the guards and the routes share (caches, parsed address ranges). */
+export interface AuthRuntime {
+  readonly tokenState: TokenState;
+  readonly ipAllowlists: IpAllowlists;
+  readonly clientAddress: (req: Request) => string | undefined;
+  readonly platformInternal: readonly Cidr[];
+}
+
+const runtimes = new WeakMap<AuthDeps, AuthRuntime>();
+
+/** The runtime of one set of deps (one app), built on first use; throws on unusable address settings. */
+export function authRuntimeOf(deps: AuthDeps): AuthRuntime {
+  let runtime = runtimes.get(deps);
+  if (!runtime) {
+    runtime = Object.freeze({
+      tokenState: new TokenState({ pool: deps.pool, nowMs: deps.nowMs }),
+      ipAllowlists: new IpAllowlists({ pool: deps.pool }),
+      clientAddress: createClientAddress(deps.settings.trustedProxies),
+      platformInternal: parseRanges('PLATFORM_INTERNAL_CIDRS', deps.settings.platformInternalCidrs),
+    });
+    runtimes.set(deps, runtime);
+  }
+  return runtime;
+}
+
+/**
+ * The guards of every protected Auth route: the token verified by the platform verifier (signature against
+ * our keys, RS256 only, `iss`, `aud`, `typ at+jwt`, `exp`/`nbf` with 30 s skew, cached by digest until `exp`),
+ * `tenantId` required in multi-tenant mode, then the token's state (subject active, not issued before the
+ * subject's cut-off, session and jti not revoked: see TokenState for the staleness bound).
+ */
+export function createAuthGuards(deps: AuthDeps): RouteGuards {
+  const runtime = authRuntimeOf(deps);
+  return {
+    async authenticate(req, options): Promise<Caller> {
+      const token = await deps.tokens.verify(bearerToken(req, options));
+      const caller = callerFromToken(token, deps.tenancy);
+      await runtime.tokenState.assertActive(caller);
+      return caller;
+    },
+    async authorize(caller, resource, action) {
+      const decision = await deps.engine.decide({ sub: caller.subject, dom: caller.tenantId, obj: resource, act: action });
+      if (!decision.allowed) throw new ServiceError('FORBIDDEN', { detail: `${caller.subject} may not ${action} ${resource}` });
+    },
+  };
+}
