@@ -1,10 +1,9 @@
 // `POST /v1/authorize` over HTTP with a valid, cached token, against a bare express route answering a constant
 // JSON in the same run (issue target: ≥ 70% of the floor's requests per second at 50 connections, p99 ≤ 20 ms).
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
-import express from 'express';
-import { createAuthHarness } from '../test/support/auth-harness.js';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 
 interface AutocannonResult {
   readonly requests: { readonly average: number; readonly total: number };
@@ -54,57 +53,49 @@ function figures(result: AutocannonResult): HttpFigures {
   };
 }
 
-function listen(app: express.Express): Promise<Server> {
-  return new Promise((resolve) => {
-    const server = app.listen(0, '127.0.0.1', () => resolve(server));
+interface ServerInfo {
+  readonly floorUrl: string;
+  readonly authUrl: string;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+/** Starts bench/authorize-servers.ts in its own process and waits for its URLs. */
+async function startServers(): Promise<{ info: ServerInfo; stop(): Promise<void> }> {
+  const script = fileURLToPath(new URL('./authorize-servers.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const info = await new Promise<ServerInfo>((resolve, reject) => {
+    createInterface({ input: child.stdout }).once('line', (line) => resolve(JSON.parse(line) as ServerInfo));
+    child.once('exit', (code) => reject(new Error(`authorize bench servers exited with ${code}`)));
   });
-}
-
-function urlOf(server: Server, path: string): string {
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}${path}`;
-}
-
-function close(server: Server): Promise<void> {
-  server.closeAllConnections();
-  return new Promise((resolve) => server.close(() => resolve()));
+  return {
+    info,
+    async stop() {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
 }
 
 export async function runAuthorizeBench(options: { durationSeconds: number; connections?: number; onStep?: (what: string) => void }): Promise<AuthorizeBenchResult> {
   const connections = options.connections ?? 50;
-  const h = await createAuthHarness('bench-authorize');
-  const servers: Server[] = [];
+  const servers = await startServers();
   try {
-    const org = await h.createOrganization();
-    const user = await h.createUser(org.id);
-    await h.grant(org.id, `user:${user.id}`, [['accounts', 'get']]);
-    const { token } = await h.deps.issuer.accessToken(
-      { kind: 'user', id: user.id, name: user.username, displayName: user.username, orgId: org.id, orgSlug: org.slug },
-      undefined,
-      undefined,
-    );
-    const floorApp = express();
-    floorApp.disable('x-powered-by');
-    floorApp.post('/v1/authorize', (_req, res) => {
-      res.json({ authorized: true, timestamp: new Date().toISOString() });
-    });
-    const floor = await listen(floorApp);
-    const auth = await listen(h.app);
-    servers.push(floor, auth);
-    const request = {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: token },
-      body: JSON.stringify({ action: 'get', product: 'midaz', resource: 'accounts', sub: `${org.slug}/${user.id}` }),
-    };
-    const check = await fetch(urlOf(auth, '/v1/authorize'), request);
+    const { floorUrl, authUrl, headers, body } = servers.info;
+    const request = { method: 'POST', headers, body };
+    const check = await fetch(authUrl, request);
     const answer = (await check.json()) as { authorized?: boolean };
     if (check.status !== 200 || answer.authorized !== true) throw new Error(`authorize bench: unexpected answer ${check.status} ${JSON.stringify(answer)}`);
     // Warm both (JIT, caches), then measure each alone.
-    await autocannon({ url: urlOf(floor, '/v1/authorize'), connections, duration: 1, ...request });
-    await autocannon({ url: urlOf(auth, '/v1/authorize'), connections, duration: 1, ...request });
+    await autocannon({ url: floorUrl, connections, duration: 1, ...request });
+    await autocannon({ url: authUrl, connections, duration: 1, ...request });
     options.onStep?.(`express floor: ${connections} connections, ${options.durationSeconds} s`);
-    const floorResult = figures(await autocannon({ url: urlOf(floor, '/v1/authorize'), connections, duration: options.durationSeconds, ...request }));
+    const floorResult = figures(await autocannon({ url: floorUrl, connections, duration: options.durationSeconds, ...request }));
     options.onStep?.(`POST /v1/authorize: ${connections} connections, ${options.durationSeconds} s`);
-    const authResult = figures(await autocannon({ url: urlOf(auth, '/v1/authorize'), connections, duration: options.durationSeconds, ...request }));
+    const authResult = figures(await autocannon({ url: authUrl, connections, duration: options.durationSeconds, ...request }));
     return {
       connections,
       duration_s: options.durationSeconds,
@@ -113,8 +104,7 @@ export async function runAuthorizeBench(options: { durationSeconds: number; conn
       ratio: floorResult.requests_per_s > 0 ? authResult.requests_per_s / floorResult.requests_per_s : 0,
     };
   } finally {
-    for (const server of servers) await close(server);
-    await h.close();
+    await servers.stop();
   }
 }
 
