@@ -12,6 +12,7 @@ import { permissionsRoutes } from './routes/permissions.js';
 import { tokensRoutes } from './routes/tokens.js';
 import { userinfoRoutes } from './routes/userinfo.js';
 import { wellKnownRoutes } from './routes/well-known.js';
+import { createTokenRateLimit } from './tokens/token-rate-limit.js';
 
 export const authRouteFactories = [
   tokensRoutes,
@@ -40,7 +41,16 @@ export function createAuthApp(deps: AuthDeps): Express {
     catalogue: authCatalogue,
     guards: createAuthGuards(deps),
     report: deps.report,
-    before: [health],
+    before: [
+      health,
+      createTokenRateLimit({
+        valkey: deps.valkey,
+        keyPrefix: deps.keyPrefix,
+        trustedProxies: deps.settings.trustedProxies,
+        limit: deps.settings.tokenRateLimit.limit,
+        windowMs: deps.settings.tokenRateLimit.windowSeconds * 1000,
+      }),
+    ],
     formPaths: ['/oauth/token', '/v1/logout'],
     oauthErrors: { paths: ['/oauth/token'], errorOf: oauthErrorOf as Record<string, string> },
   });

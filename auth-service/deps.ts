@@ -30,6 +30,8 @@ export interface AuthSettings {
   readonly platformInternalCidrs: readonly string[];
   /** Proxies whose X-Forwarded-For is believed (TRUSTED_PROXIES); anything else is the socket address. */
   readonly trustedProxies: readonly string[];
+  /** Requests per client address per window on the token routes (RATE_LIMIT_TOKEN_MAX, contract default 10 / 60 s). */
+  readonly tokenRateLimit: { readonly limit: number; readonly windowSeconds: number };
 }
 
 /** Everything the Auth app needs, built by main.ts (or a test) and passed in: app.ts opens nothing itself. */

@@ -19,7 +19,8 @@ export class ConfigError extends Error {
 
 /** Freezes an object and everything reachable from it, so parsed configuration cannot be changed later. */
 export function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+  // Typed arrays (a key as a Buffer) cannot be frozen; they are kept as they are.
+  if (value !== null && typeof value === 'object' && !ArrayBuffer.isView(value) && !Object.isFrozen(value)) {
     Object.freeze(value);
     for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
   }

@@ -58,7 +58,9 @@ export class SigningKeyStore {
       const { rows } = await client.query<{ n: string }>(
         'SELECT count(*)::text AS n FROM signing_keys WHERE activates_at <= now() AND (retires_at IS NULL OR retires_at > now())',
       );
-      if (Number(rows[0]?.n ?? 0) === 0) await this.insertKey(client, 0);
+      // The first key has no predecessor to overlap with: active at once, even for a replica whose clock is a
+      // little behind the database's (a day back covers any sane skew).
+      if (Number(rows[0]?.n ?? 0) === 0) await this.insertKey(client, -86_400);
     });
     await this.reload();
   }

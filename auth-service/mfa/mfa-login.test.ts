@@ -129,6 +129,18 @@ describe.each([
     });
   });
 
+  describe('verify route', () => {
+      it('POST /v1/login/mfa/verify answers the token answer and, with rememberDevice, a deviceToken', async () => {
+        const { user, secret } = await enrolledUser();
+        const { mfaToken } = await challenged(mfaGateFor(deps, user, { clientId }));
+        const res = await http().post('/v1/login/mfa/verify').send({ mfaToken, mfaType: 'app', passcode: await totpCodeAt(secret, now), rememberDevice: true });
+        expect(res.status).toBe(200);
+        expect(res.headers['cache-control']).toBe('no-store');
+        expect(res.body).toMatchObject({ accessToken: expect.any(String), refreshToken: expect.any(String), tokenType: 'Bearer', deviceToken: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) });
+        expect(await mfaGateFor(deps, user, { clientId, deviceToken: res.body.deviceToken })).toBeUndefined();
+      });
+  });
+
   describe('TOTP', () => {
     it('a right passcode completes the sign-in once; the challenge is single use (E8)', async () => {
       const { user, secret } = await enrolledUser();

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { defineRoute, type AnyRoute } from '../../platform/http/route.js';
-import { ServiceError } from '../../platform/http/service-error.js';
 import type { AuthDeps } from '../deps.js';
 import { mfaMethods, sendChallengeCode, verifyChallenge } from '../mfa/index.js';
+import { issueUserSession } from '../tokens/issue-session.js';
 
 const mfaToken = z.string().min(1).max(200);
 const mfaType = z.enum(mfaMethods);
@@ -41,8 +41,8 @@ export function mfaLoginRoutes(deps: AuthDeps): AnyRoute[] {
       responses: { 200: { description: 'The token answer, plus deviceToken when rememberDevice was asked' } },
       async handler({ body }) {
         const signIn = await verifyChallenge(deps, body);
-        // Interim until auth-service/tokens/issue-session.ts lands: fail closed, never a token without a session.
-        throw new ServiceError('SERVICE_UNAVAILABLE', { detail: `session issuance not wired (verified ${signIn.user.id}${signIn.deviceToken === undefined ? '' : ', device remembered'})` });
+        const tokens = await issueUserSession(deps, signIn.user, signIn.clientId, signIn.scope);
+        return { body: { ...tokens, ...(signIn.deviceToken === undefined ? {} : { deviceToken: signIn.deviceToken }) }, headers: noStore };
       },
     }),
   ];

@@ -1,6 +1,132 @@
-import type { AnyRoute } from '../../platform/http/route.js';
+import type { Request } from 'express';
+import { z } from 'zod';
+import { defineRoute, type AnyRoute } from '../../platform/http/route.js';
+import { ServiceError } from '../../platform/http/service-error.js';
 import type { AuthDeps } from '../deps.js';
+import { clientIdField, clientSecretField, deviceTokenField, passwordField, refreshTokenField, scopeField, usernameField } from '../tokens/token-fields.js';
+import { TokenService, type ClientCredentials, type TokenAnswer } from '../tokens/token-service.js';
 
-export function oauthTokenRoutes(_deps: AuthDeps): AnyRoute[] {
-  return [];
+// RFC 6749 3.2 / 8.2: unknown token-request parameters are ignored, so this form is not strict; every field the
+// endpoint reads is bounded, and a repeated one (an array) is refused as invalid_request.
+const tokenForm = z.object({
+  grant_type: z.string().min(1).max(64),
+  username: usernameField.optional(),
+  password: passwordField.optional(),
+  client_id: clientIdField.optional(),
+  client_secret: clientSecretField.optional(),
+  refresh_token: refreshTokenField.optional(),
+  scope: scopeField.optional(),
+  device_token: deviceTokenField.optional(),
+});
+type TokenForm = z.infer<typeof tokenForm>;
+
+const noStore = { 'Cache-Control': 'no-store', Pragma: 'no-cache' };
+
+function formDecode(value: string): string {
+  return decodeURIComponent(value.replace(/\+/g, ' '));
+}
+
+/** RFC 6749 2.3.1: client_secret_basic (form-urlencoded id and secret) or client_secret_post, never both. */
+function clientOf(req: Request, form: TokenForm): ClientCredentials | undefined {
+  const header = req.headers.authorization;
+  if (header !== undefined) {
+    if (form.client_secret !== undefined) throw new ServiceError('VALIDATION_FAILED', { message: 'use one client authentication method' });
+    const match = /^Basic ([A-Za-z0-9+/=]{1,1200})$/i.exec(header);
+    const decoded = match ? Buffer.from(match[1]!, 'base64').toString('utf8') : '';
+    const colon = decoded.indexOf(':');
+    if (colon < 1) throw new ServiceError('INVALID_CLIENT', { detail: 'malformed Basic client authentication' });
+    let clientId: string;
+    let clientSecret: string;
+    try {
+      clientId = formDecode(decoded.slice(0, colon));
+      clientSecret = formDecode(decoded.slice(colon + 1));
+    } catch {
+      throw new ServiceError('INVALID_CLIENT', { detail: 'malformed Basic client authentication' });
+    }
+    if (clientId.length > 200 || clientSecret.length === 0 || clientSecret.length > 512) throw new ServiceError('INVALID_CLIENT', { detail: 'Basic credentials out of bounds' });
+    if (form.client_id !== undefined && form.client_id !== clientId) throw new ServiceError('INVALID_CLIENT', { detail: 'client_id differs from Basic' });
+    return { clientId, clientSecret };
+  }
+  if (form.client_secret !== undefined) {
+    if (form.client_id === undefined) throw new ServiceError('INVALID_CLIENT', { detail: 'client_secret without client_id' });
+    return { clientId: form.client_id, clientSecret: form.client_secret };
+  }
+  return undefined;
+}
+
+function required<T>(value: T | undefined, name: string): T {
+  if (value === undefined) throw new ServiceError('VALIDATION_FAILED', { message: `${name} is required`, field: `body.${name}` });
+  return value;
+}
+
+function oauthAnswer(tokens: TokenAnswer): Record<string, string | number> {
+  return {
+    access_token: tokens.accessToken,
+    ...(tokens.idToken === undefined ? {} : { id_token: tokens.idToken }),
+    token_type: tokens.tokenType,
+    expires_in: tokens.expiresIn,
+    ...(tokens.refreshToken === undefined ? {} : { refresh_token: tokens.refreshToken }),
+    ...(tokens.scope === undefined ? {} : { scope: tokens.scope }),
+  };
+}
+
+/**
+ * The standard RFC 6749 token endpoint (form body, snake_case answer, RFC 6749 5.2 error bodies), for OAuth
+ * and OIDC client libraries; discovery points here. Same token service as the contract's routes.
+ */
+export function oauthTokenRoutes(deps: AuthDeps): AnyRoute[] {
+  const service = new TokenService(deps);
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/oauth/token',
+      summary: 'RFC 6749 token endpoint: password, client_credentials and refresh_token grants',
+      tags: ['tokens'],
+      auth: 'none',
+      body: tokenForm,
+      responses: {
+        200: { description: 'RFC 6749 5.1 token response' },
+        400: { description: 'RFC 6749 5.2 error' },
+        401: { description: 'invalid_client' },
+        403: { description: '{"error":"mfa_required","mfa_token":...}: pass the MFA challenge at /v1/login/mfa/verify' },
+      },
+      async handler({ body, req }) {
+        const client = clientOf(req, body);
+        const scope = body.scope === undefined ? {} : { scope: body.scope };
+        if (body.grant_type === 'password') {
+          const outcome = await service.passwordGrant({
+            username: required(body.username, 'username'),
+            password: required(body.password, 'password'),
+            ...(client ? { client } : {}),
+            ...scope,
+            ...(body.device_token === undefined ? {} : { deviceToken: body.device_token }),
+          });
+          if (outcome.kind === 'mfa') {
+            const { challenge } = outcome;
+            return {
+              status: 403,
+              headers: noStore,
+              body: {
+                error: 'mfa_required',
+                error_description: 'a second factor is required',
+                mfa_token: challenge.mfaToken,
+                mfa_types: challenge.mfaTypes,
+                preferred_type: challenge.preferredType,
+              },
+            };
+          }
+          return { body: oauthAnswer(outcome.tokens), headers: noStore };
+        }
+        if (body.grant_type === 'client_credentials') {
+          if (!client) throw new ServiceError('INVALID_CLIENT', { detail: 'client_credentials without client authentication' });
+          return { body: oauthAnswer(await service.clientCredentialsGrant(client, body.scope)), headers: noStore };
+        }
+        if (body.grant_type === 'refresh_token') {
+          const tokens = await service.refreshGrant({ refreshToken: required(body.refresh_token, 'refresh_token'), ...scope, ...(client ? { client } : {}), requireClientOfSession: true });
+          return { body: oauthAnswer(tokens), headers: noStore };
+        }
+        throw new ServiceError('UNSUPPORTED_GRANT_TYPE', { detail: `grant_type ${body.grant_type}` });
+      },
+    }),
+  ];
 }

@@ -60,6 +60,8 @@ export async function createAuthHarness(label: string, options: AuthHarnessOptio
     mfa: { sessionTtlSeconds: 300, maxAttempts: 5, maxResends: 3, rememberTtlSeconds: 30 * 86_400, tokenSecret: randomBytes(32) },
     platformInternalCidrs: ['127.0.0.0/8', '::1/128'],
     trustedProxies: [],
+    // High: test files send many token requests from one address; the limiter has its own test.
+    tokenRateLimit: { limit: 100_000, windowSeconds: 60 },
     ...options.settings,
   };
   const keys = new SigningKeyStore({ pool, secrets, nowMs, maxTokenLifetimeSeconds: settings.accessTokenTtlSeconds });

@@ -1,0 +1,68 @@
+import { z } from 'zod';
+import { ConfigError, deepFreeze } from '../platform/config-error.js';
+import { engineConfigSchema } from '../platform/engine-config.js';
+import { argon2Floor } from '../platform/password-hasher.js';
+import { Secret } from '../platform/secret.js';
+import { parseMfaSettings } from './mfa/mfa-config.js';
+
+const flag = (fallback: boolean) =>
+  z.enum(['true', 'false', '1', '0']).default(fallback ? 'true' : 'false').transform((v) => v === 'true' || v === '1');
+const seconds = (min: number, max: number, fallback: number) => z.coerce.number().int().min(min).max(max).default(fallback);
+const cidrList = z
+  .string()
+  .max(4096)
+  .default('')
+  .transform((value) => value.split(',').map((c) => c.trim()).filter((c) => c.length > 0));
+
+const encryptionKey = z.string().transform((value, ctx) => {
+  if (Buffer.from(value, 'base64').length !== 32) {
+    ctx.addIssue({ code: 'custom', message: 'must be 32 bytes, base64 encoded (openssl rand -base64 32)' });
+    return z.NEVER;
+  }
+  return new Secret(value);
+});
+
+/** Auth's environment: the engine's variables, the contract's names where they exist, and Auth's own. */
+export const authConfigSchema = engineConfigSchema.extend({
+  SERVER_PORT: z.coerce.number().int().min(0).max(65_535).default(4000),
+  SERVER_HOST: z.string().min(1).max(255).default('127.0.0.1'),
+  MULTI_TENANT_ENABLED: flag(false),
+  DEFAULT_ORGANIZATION_ID: z.uuid().optional(),
+  /** Auth's public URL: the `iss` of its tokens and the base of its discovery document. */
+  TOKEN_ISSUER: z.url(),
+  TOKEN_AUDIENCE: z.string().min(1).max(200).default('access-manager'),
+  ACCESS_TOKEN_TTL_SECONDS: seconds(60, 86_400, 3_600),
+  REFRESH_TOKEN_TTL_SECONDS: seconds(60, 30 * 86_400, 86_400),
+  SESSION_ABSOLUTE_TTL_SECONDS: seconds(300, 365 * 86_400, 7 * 86_400),
+  SIGN_IN_MAX_FAILURES: z.coerce.number().int().min(1).max(100).default(5),
+  SIGN_IN_LOCK_SECONDS: seconds(1, 86_400, 900),
+  RATE_LIMIT_TOKEN_MAX: z.coerce.number().int().min(1).max(1_000_000).default(10),
+  RATE_LIMIT_TOKEN_WINDOW_SECONDS: seconds(1, 3_600, 60),
+  PLATFORM_INTERNAL_CIDRS: cidrList,
+  TRUSTED_PROXIES: cidrList,
+  SECRETS_ENCRYPTION_KEY: encryptionKey,
+  ARGON2_MEMORY_KIB: z.coerce.number().int().min(argon2Floor.memoryCostKiB, 'below the OWASP floor (19456 KiB)').default(argon2Floor.memoryCostKiB),
+  ARGON2_ITERATIONS: z.coerce.number().int().min(argon2Floor.timeCost, 'below the OWASP floor (2)').default(argon2Floor.timeCost),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type AuthConfig = z.output<typeof authConfigSchema> & { readonly mfa: ReturnType<typeof parseMfaSettings> };
+
+/** Parses Auth's settings (MFA's `MFA_*` included), reporting every problem at once; the result is frozen. */
+export function parseAuthConfig(env: Record<string, string | undefined>): AuthConfig {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = authConfigSchema.safeParse(present);
+  const problems = parsed.success ? [] : ConfigError.fromZod(parsed.error).problems.slice();
+  let mfa: ReturnType<typeof parseMfaSettings> | undefined;
+  try {
+    mfa = parseMfaSettings(present);
+  } catch (error) {
+    if (error instanceof ConfigError) problems.push(...error.problems);
+    else throw error;
+  }
+  if (!present.DATABASE_URL) problems.push('DATABASE_URL: Auth needs PostgreSQL');
+  const multiTenant = present.MULTI_TENANT_ENABLED === 'true' || present.MULTI_TENANT_ENABLED === '1';
+  if (!multiTenant && !present.DEFAULT_ORGANIZATION_ID) problems.push('DEFAULT_ORGANIZATION_ID: required in single-tenant mode (MULTI_TENANT_ENABLED=false)');
+  if (problems.length > 0 || !parsed.success || !mfa) throw new ConfigError(problems);
+  return deepFreeze({ ...parsed.data, mfa });
+}

@@ -1,0 +1,2 @@
+export { createBuiltinIdentityProvider } from './builtin-identity-provider.js';
+export type { AuthenticatedApp, AuthenticatedSubject, AuthenticatedUser, IdentityProvider } from './identity-provider.js';

@@ -1,0 +1,66 @@
+// `npm run start:auth` as operators run it: a separate process, configured only by the environment.
+import { spawn } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runMigrations } from '../platform/migrations.js';
+import { freePort } from '../test/support/free-port.js';
+import { createTestSchema, type TestSchema } from '../test/support/postgres.js';
+
+const mainPath = fileURLToPath(new URL('./main.ts', import.meta.url));
+let schema: TestSchema;
+
+beforeAll(async () => {
+  schema = await createTestSchema('auth_main');
+  await runMigrations({ databaseUrl: schema.url });
+});
+afterAll(async () => schema.drop());
+
+function run(env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', mainPath], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, exited, output: () => output };
+}
+
+describe('auth main', () => {
+  it('refuses to start with a bad configuration, listing every problem at once, and never with a default secret (I15)', async () => {
+    const { exited, output } = run({ SECRETS_ENCRYPTION_KEY: 'short', ARGON2_MEMORY_KIB: '1024' });
+    expect(await exited).toBe(78);
+    for (const name of ['TOKEN_ISSUER', 'SECRETS_ENCRYPTION_KEY', 'ARGON2_MEMORY_KIB', 'DATABASE_URL', 'DEFAULT_ORGANIZATION_ID', 'MFA_SECRET']) expect(output()).toContain(name);
+    expect(output()).not.toContain('short');
+  });
+
+  it('starts, answers /health with the plain body "healthy", refuses anonymous API calls, and stops cleanly on SIGTERM', async () => {
+    const port = await freePort();
+    const { child, exited, output } = run({
+      DATABASE_URL: schema.url,
+      DB_MIGRATE_ON_START: 'false',
+      TOKEN_ISSUER: 'http://127.0.0.1:1',
+      DEFAULT_ORGANIZATION_ID: randomUUID(),
+      SECRETS_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      MFA_SECRET: randomBytes(32).toString('base64'),
+      SERVER_PORT: String(port),
+      POLICY_CHANGE_CHANNEL: `am_${randomBytes(4).toString('hex')}`,
+    });
+    const base = `http://127.0.0.1:${port}`;
+    const deadline = Date.now() + 20_000;
+    let health: Response | undefined;
+    while (Date.now() < deadline) {
+      health = await fetch(`${base}/health`).catch(() => undefined);
+      if (health) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(health?.status, output()).toBe(200);
+    expect(await health?.text()).toBe('healthy');
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    const anonymous = await fetch(`${base}/v1/userinfo`);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('content-type')).toMatch(/problem\+json/);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(output()).toMatch(/"msg":"auth listening"/);
+  }, 40_000);
+});

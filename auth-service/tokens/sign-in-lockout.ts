@@ -1,0 +1,57 @@
+import type pg from 'pg';
+import { ServiceError } from '../../platform/http/service-error.js';
+import { query } from '../../platform/postgres-transaction.js';
+
+export interface LockoutSettings {
+  readonly maxFailures: number;
+  readonly lockSeconds: number;
+}
+
+/**
+ * Refuses a sign-in while the account is locked: ACCOUNT_LOCKED (429) with `Retry-After`. Keyed by the
+ * canonical username, so unknown names lock exactly like real ones and the answer tells nothing (D5).
+ */
+export async function assertNotLocked(pool: pg.Pool, usernameCanonical: string, nowMs: number): Promise<void> {
+  const { rows } = await query<{ locked_until_ms: number | null }>(
+    pool,
+    'SELECT (extract(epoch FROM locked_until) * 1000)::float8 AS locked_until_ms FROM sign_in_failures WHERE username_canonical = $1',
+    [usernameCanonical],
+  );
+  const lockedUntilMs = rows[0]?.locked_until_ms ?? null;
+  if (lockedUntilMs !== null && lockedUntilMs > nowMs) {
+    const retryAfter = Math.max(1, Math.ceil((lockedUntilMs - nowMs) / 1000));
+    throw new ServiceError('ACCOUNT_LOCKED', { detail: 'sign-in locked after repeated failures', headers: { 'Retry-After': String(retryAfter) } });
+  }
+}
+
+/**
+ * Counts one failed sign-in atomically (concurrent failures are never lost: SECURITY-CHECKLIST D10). Failures
+ * count within a window of `lockSeconds`; reaching `maxFailures` locks the account for `lockSeconds`. A window
+ * that has passed, or a lock that has ended, starts the count again. Returns the new count.
+ */
+export async function recordSignInFailure(pool: pg.Pool, usernameCanonical: string, nowMs: number, settings: LockoutSettings): Promise<number> {
+  const { rows } = await query<{ failures: number }>(
+    pool,
+    `WITH args AS (SELECT to_timestamp($2::float8 / 1000) AS now, make_interval(secs => $3) AS lock, $4::int AS max)
+     INSERT INTO sign_in_failures AS f (username_canonical, failures, window_started_at, locked_until)
+     SELECT $1, 1, args.now, CASE WHEN args.max <= 1 THEN args.now + args.lock END FROM args
+     ON CONFLICT (username_canonical) DO UPDATE SET
+       failures = CASE WHEN f.window_started_at + (SELECT lock FROM args) <= (SELECT now FROM args)
+                         OR f.locked_until <= (SELECT now FROM args) THEN 1 ELSE f.failures + 1 END,
+       window_started_at = CASE WHEN f.window_started_at + (SELECT lock FROM args) <= (SELECT now FROM args)
+                         OR f.locked_until <= (SELECT now FROM args) THEN (SELECT now FROM args) ELSE f.window_started_at END,
+       locked_until = CASE
+         WHEN f.window_started_at + (SELECT lock FROM args) <= (SELECT now FROM args) OR f.locked_until <= (SELECT now FROM args)
+           THEN CASE WHEN (SELECT max FROM args) <= 1 THEN (SELECT now + lock FROM args) END
+         WHEN f.failures + 1 >= (SELECT max FROM args) THEN greatest(f.locked_until, (SELECT now + lock FROM args))
+         ELSE f.locked_until END
+     RETURNING f.failures`,
+    [usernameCanonical, nowMs, settings.lockSeconds, settings.maxFailures],
+  );
+  return rows[0]?.failures ?? 0;
+}
+
+/** A successful sign-in clears the account's failures. */
+export async function clearSignInFailures(pool: pg.Pool, usernameCanonical: string): Promise<void> {
+  await query(pool, 'DELETE FROM sign_in_failures WHERE username_canonical = $1', [usernameCanonical]);
+}

@@ -1,0 +1,54 @@
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import { ipKeyGenerator, rateLimit, type Store } from 'express-rate-limit';
+import type { Valkey } from 'iovalkey';
+import { RedisStore, type RedisReply } from 'rate-limit-redis';
+import { ServiceError } from '../../platform/http/service-error.js';
+import { createClientAddress } from '../client-ip.js';
+
+/** The routes that issue tokens: each client address gets `limit` requests per window across them. */
+export const tokenRoutePaths = ['/v1/login/oauth/access_token', '/v1/login/oauth/refresh_token', '/oauth/token'] as const;
+
+export interface TokenRateLimitOptions {
+  readonly valkey: Valkey | undefined;
+  readonly keyPrefix: string;
+  readonly trustedProxies: readonly string[];
+  /** Requests per window per client address (default 10, the contract's token-route limit). */
+  readonly limit?: number;
+  readonly windowMs?: number;
+}
+
+/**
+ * Per-client-address limit on the token routes (SECURITY-CHECKLIST D3): counted in Valkey when configured (all
+ * replicas share it), in this process otherwise. The address is the socket's, or X-Forwarded-For read through
+ * TRUSTED_PROXIES only. Over the limit: RATE_LIMITED (429, `Retry-After`), through the app's error handler, so
+ * `/oauth/token` answers an RFC 6749 body and the contract routes problem+json.
+ *
+ * Mount before the body parser: `createServiceApp({ before: [health, tokenRateLimit(deps)] })`.
+ */
+export function createTokenRateLimit(options: TokenRateLimitOptions): Router {
+  const clientAddress = createClientAddress(options.trustedProxies);
+  const valkey = options.valkey;
+  const store: Store | undefined = valkey
+    ? new RedisStore({
+        prefix: `${options.keyPrefix}rl:token:`,
+        sendCommand: (command: string, ...args: string[]) => valkey.call(command, ...args) as Promise<RedisReply>,
+      })
+    : undefined;
+  const limiter = rateLimit({
+    windowMs: options.windowMs ?? 60_000,
+    limit: options.limit ?? 10,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    // A Valkey outage must not open the token routes to unlimited guessing: fail closed (I3).
+    passOnStoreError: false,
+    ...(store ? { store } : {}),
+    keyGenerator: (req: Request) => ipKeyGenerator(clientAddress(req) ?? 'unknown'),
+    handler: (_req: Request, res: Response, next: NextFunction) => {
+      const reset = res.getHeader('Retry-After');
+      next(new ServiceError('RATE_LIMITED', { detail: 'token route rate limit', headers: reset === undefined ? {} : { 'Retry-After': String(reset) } }));
+    },
+  });
+  const router = express.Router();
+  router.post([...tokenRoutePaths], limiter);
+  return router;
+}

@@ -1,0 +1,211 @@
+import type { AuthDeps } from '../deps.js';
+import { ServiceError } from '../../platform/http/service-error.js';
+import { withTransaction } from '../../platform/postgres-transaction.js';
+import { canonicalName } from '../../platform/canonical-name.js';
+import { createBuiltinIdentityProvider } from '../identity-providers/builtin-identity-provider.js';
+import type { AuthenticatedApp, AuthenticatedSubject, IdentityProvider } from '../identity-providers/identity-provider.js';
+import { mfaGateFor, type MfaChallengeAnswer } from '../mfa/mfa-gate.js';
+import type { TokenSubject } from './token-issuer.js';
+import { findRefreshTokenSession, insertRefreshToken, insertSession, lockRefreshToken, markRefreshTokenUsed, refreshTokenHash, revokeSession } from './session-store.js';
+import { assertNotLocked, clearSignInFailures, recordSignInFailure } from './sign-in-lockout.js';
+
+/** The token answer, before a codec writes it as the contract's camelCase or RFC 6749's snake_case. */
+export interface TokenAnswer {
+  readonly accessToken: string;
+  readonly idToken?: string;
+  readonly tokenType: 'Bearer';
+  readonly expiresIn: number;
+  /** Absent for client_credentials (RFC 6749 4.4.3). */
+  readonly refreshToken?: string;
+  readonly scope?: string;
+}
+
+/** What the password grant answers: tokens, or an MFA challenge to pass first. */
+export type PasswordGrantOutcome = { readonly kind: 'tokens'; readonly tokens: TokenAnswer } | { readonly kind: 'mfa'; readonly challenge: MfaChallengeAnswer };
+
+export interface ClientCredentials {
+  readonly clientId: string;
+  readonly clientSecret: string;
+}
+
+export interface PasswordGrantInput {
+  readonly username: string;
+  readonly password: string;
+  /** A console's own credentials; when given they must be right (INVALID_CLIENT) and the tokens are issued to it. */
+  readonly client?: ClientCredentials;
+  readonly scope?: string;
+  readonly deviceToken?: string;
+}
+
+export interface RefreshGrantInput {
+  readonly refreshToken: string;
+  readonly scope?: string;
+  /** The client presenting the token; when given it must be the one the session was issued to (C4). */
+  readonly client?: ClientCredentials;
+  /** RFC 6749 6: a session issued to a client can be refreshed only with that client's authentication. */
+  readonly requireClientOfSession: boolean;
+}
+
+function scopeSet(scope: string | null | undefined): Set<string> {
+  return new Set((scope ?? '').split(' ').filter((s) => s.length > 0));
+}
+
+/** RFC 6749 6 / C6: a refresh may keep or narrow the session's scope, never widen it. */
+function narrowedScope(granted: string | null, requested: string | undefined): string | undefined {
+  if (requested === undefined) return granted ?? undefined;
+  const allowed = scopeSet(granted);
+  const asked = scopeSet(requested);
+  for (const s of asked) if (!allowed.has(s)) throw new ServiceError('INVALID_SCOPE', { message: 'the requested scope exceeds the granted scope' });
+  return [...asked].join(' ');
+}
+
+export function tokenSubjectOf(subject: AuthenticatedSubject): TokenSubject {
+  if (subject.kind === 'user') {
+    return { kind: 'user', id: subject.id, name: subject.username, displayName: subject.displayName, email: subject.email, orgId: subject.orgId, orgSlug: subject.orgSlug };
+  }
+  return { kind: 'application', id: subject.id, name: subject.name, displayName: subject.name, orgId: subject.orgId, orgSlug: subject.orgSlug };
+}
+
+async function signTokens(
+  deps: AuthDeps,
+  subject: AuthenticatedSubject,
+  clientId: string | undefined,
+  scope: string | undefined,
+  sessionId: string,
+  refreshToken: string | undefined,
+): Promise<TokenAnswer> {
+  const tokenSubject = tokenSubjectOf(subject);
+  const access = await deps.issuer.accessToken(tokenSubject, clientId, scope, sessionId);
+  // ID tokens are for people; without a client they are addressed to our own audience (logout's id_token_hint).
+  const id = subject.kind === 'user' ? await deps.issuer.idToken(tokenSubject, clientId ?? deps.settings.audience, sessionId) : undefined;
+  return {
+    accessToken: access.token,
+    ...(id ? { idToken: id.token } : {}),
+    tokenType: 'Bearer',
+    expiresIn: access.expiresInSeconds,
+    ...(refreshToken === undefined ? {} : { refreshToken }),
+    ...(scope === undefined ? {} : { scope }),
+  };
+}
+
+/**
+ * Starts a session for a signed-in subject (one transaction: the session, its first refresh token, the signed
+ * tokens) and answers the tokens. Applications get no refresh token but still a session (`sid`), so ending it
+ * ends their tokens.
+ */
+export async function issueSession(deps: AuthDeps, subject: AuthenticatedSubject, clientId: string | undefined, scope: string | undefined): Promise<TokenAnswer> {
+  const nowMs = deps.nowMs();
+  // Loads the signing key outside the transaction: no second pool connection is needed while one is held.
+  await deps.keys.signingKey();
+  return withTransaction(deps.pool, async (client) => {
+    const session = await insertSession(client, {
+      orgId: subject.orgId,
+      subjectKind: subject.kind,
+      subjectId: subject.id,
+      clientId,
+      scope,
+      nowMs,
+      absoluteTtlSeconds: subject.kind === 'user' ? deps.settings.sessionAbsoluteTtlSeconds : deps.settings.accessTokenTtlSeconds,
+    });
+    const refreshToken =
+      subject.kind === 'user' ? await insertRefreshToken(client, session.id, nowMs, deps.settings.refreshTokenTtlSeconds, session.absoluteExpiresMs) : undefined;
+    return signTokens(deps, subject, clientId, scope, session.id, refreshToken);
+  });
+}
+
+/**
+ * The one token service behind `/v1/login/oauth/*` and `/oauth/token`: the codecs differ, the rules do not.
+ * Every refusal of credentials is INVALID_GRANT with the same body, whatever the cause.
+ */
+export class TokenService {
+  private readonly provider: IdentityProvider;
+
+  constructor(
+    private readonly deps: AuthDeps,
+    provider?: IdentityProvider,
+  ) {
+    this.provider = provider ?? createBuiltinIdentityProvider(deps);
+  }
+
+  private async authenticateClient(credentials: ClientCredentials): Promise<AuthenticatedApp> {
+    const app = await this.provider.authenticateClient(credentials.clientId, credentials.clientSecret);
+    if (!app) throw new ServiceError('INVALID_CLIENT', { detail: 'client authentication failed' });
+    return app;
+  }
+
+  /**
+   * Resource-owner password grant. The tenant comes from the username (globally unique). Locked accounts are
+   * refused before the password is checked; every failure, for known and unknown names alike, counts (D1, D5).
+   */
+  async passwordGrant(input: PasswordGrantInput): Promise<PasswordGrantOutcome> {
+    const { deps } = this;
+    const client = input.client ? await this.authenticateClient(input.client) : undefined;
+    const canonical = canonicalName(input.username);
+    await assertNotLocked(deps.pool, canonical, deps.nowMs());
+    const user = await this.provider.authenticatePassword(input.username, input.password);
+    if (!user) {
+      await recordSignInFailure(deps.pool, canonical, deps.nowMs(), deps.settings.signIn);
+      throw new ServiceError('INVALID_GRANT', { detail: 'password sign-in failed' });
+    }
+    await clearSignInFailures(deps.pool, canonical);
+    // A console registered in the platform organization may sign in anyone; another client only its own tenant's people.
+    if (client && client.orgId !== user.orgId && client.orgId !== deps.tenancy.defaultTenantId) {
+      throw new ServiceError('INVALID_GRANT', { detail: `client ${client.clientId} belongs to another organization than the user` });
+    }
+    const challenge = await mfaGateFor(deps, user, {
+      clientId: client?.clientId ?? '',
+      ...(input.scope === undefined ? {} : { scope: input.scope }),
+      ...(input.deviceToken === undefined ? {} : { deviceToken: input.deviceToken }),
+    });
+    if (challenge) return { kind: 'mfa', challenge };
+    return { kind: 'tokens', tokens: await issueSession(deps, user, client?.clientId, input.scope) };
+  }
+
+  /** Client-credentials grant: the application's own token, scoped to its organization. */
+  async clientCredentialsGrant(credentials: ClientCredentials, scope?: string): Promise<TokenAnswer> {
+    const app = await this.authenticateClient(credentials);
+    return issueSession(this.deps, app, app.clientId, scope);
+  }
+
+  /**
+   * Refresh with rotation (RFC 9700 4.14.2), in one transaction holding the token row: a token used before
+   * revokes its whole session and is refused; the session's tenant and subject are fixed, so a refresh never
+   * moves to another tenant. Concurrent refreshes of one token serialize on the row lock: the first rotates,
+   * every later one sees a used token, which is reuse: the family is revoked (safe, and simple: no grace window).
+   * A failure of ours (database, signing) rolls everything back and revokes nothing (C10).
+   */
+  async refreshGrant(input: RefreshGrantInput): Promise<TokenAnswer> {
+    const { deps } = this;
+    const client = input.client ? await this.authenticateClient(input.client) : undefined;
+    const tokenHash = refreshTokenHash(input.refreshToken);
+    const nowMs = deps.nowMs();
+    // Everything that needs the pool (or the identity provider) is read before the transaction takes the row
+    // lock: under a burst, waiters hold every pooled connection, and the holder must not need another one.
+    const found = await findRefreshTokenSession(deps.pool, tokenHash);
+    if (!found) throw new ServiceError('INVALID_GRANT', { detail: 'unknown refresh token' });
+    const subject = await this.provider.findSubject(found.subjectKind, found.orgId, found.subjectId);
+    await deps.keys.signingKey();
+    const outcome = await withTransaction(deps.pool, async (tx): Promise<{ reused: string } | { tokens: TokenAnswer }> => {
+      const row = await lockRefreshToken(tx, tokenHash);
+      if (!row) throw new ServiceError('INVALID_GRANT', { detail: 'unknown refresh token' });
+      if (row.used) {
+        await revokeSession(tx, row.sessionId, 'refresh_reuse', nowMs);
+        return { reused: row.sessionId };
+      }
+      if (row.revoked) throw new ServiceError('INVALID_GRANT', { detail: 'session revoked' });
+      if (row.expiresMs <= nowMs) throw new ServiceError('INVALID_GRANT', { detail: 'refresh token expired' });
+      if (row.absoluteExpiresMs <= nowMs) throw new ServiceError('INVALID_GRANT', { detail: 'session past its absolute lifetime' });
+      if (client ? client.clientId !== row.clientId : input.requireClientOfSession && row.clientId !== null) {
+        throw new ServiceError('INVALID_GRANT', { detail: 'refresh token issued to another client' });
+      }
+      const scope = narrowedScope(row.scope, input.scope);
+      if (!subject || row.sessionId !== found.sessionId || subject.orgId !== row.orgId || subject.id !== row.subjectId) throw new ServiceError('INVALID_GRANT', { detail: 'subject no longer active in the session organization' });
+      await markRefreshTokenUsed(tx, tokenHash, nowMs);
+      const successor = await insertRefreshToken(tx, row.sessionId, nowMs, deps.settings.refreshTokenTtlSeconds, row.absoluteExpiresMs);
+      return { tokens: await signTokens(deps, subject, row.clientId ?? undefined, scope, row.sessionId, successor) };
+    });
+    if ('reused' in outcome) throw new ServiceError('INVALID_GRANT', { detail: `refresh token reused; session ${outcome.reused} revoked` });
+    return outcome.tokens;
+  }
+}
+
