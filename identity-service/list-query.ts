@@ -43,5 +43,33 @@ export function decodeCursor(cursor: string): { sortValue: string; id: string } 
   } catch {
     // fall through to the validation error
   }
-  throw new ServiceError('VALIDATION_FAILED', { message: 'query.cursor: not a cursor from this API', field: 'query.cursor' });
+  throw notACursor();
+}
+
+function notACursor(): ServiceError {
+  return new ServiceError('VALIDATION_FAILED', { message: 'query.cursor: not a cursor from this API', field: 'query.cursor' });
+}
+
+/** Where a page of a list starts: `offset` rows in, or (keyset) after the row with this sort value and id. */
+export interface PageStart {
+  readonly limit: number;
+  readonly offset: number;
+  readonly after?: { readonly sortValue: string; readonly id: string } | undefined;
+}
+
+const recordIdShape = z.uuid();
+
+/** Where the page a list query asks for starts: `?cursor` (keyset, from the previous page's `nextCursor`) or `?page`. */
+export function pageStartOf(query: Pick<z.infer<typeof listQuery>, 'page' | 'limit' | 'cursor'>): PageStart {
+  if (query.cursor === undefined) return { limit: query.limit, offset: (query.page - 1) * query.limit };
+  const after = decodeCursor(query.cursor);
+  // The id goes to SQL as a uuid: anything else is not one of our cursors (and not a 500).
+  if (!recordIdShape.safeParse(after.id).success) throw notACursor();
+  return { limit: query.limit, offset: 0, after };
+}
+
+/** The cursor of the page after `rows`, when the page is full (there may be more). */
+export function nextCursorOf<R extends { id: string }>(rows: readonly R[], limit: number, sortValue: (row: R) => string): { nextCursor?: string } {
+  const last = rows.at(-1);
+  return rows.length === limit && last ? { nextCursor: encodeCursor(sortValue(last), last.id) } : {};
 }

@@ -18,6 +18,12 @@ export interface WriteContext {
   readonly tenantId: string;
   /** Policy lines to change in the same transaction as the entity. */
   policy(...changes: PolicyChange[]): void;
+  /**
+   * Removes, with this write, every stored line of the tenant whose subject is `subject` (its grants and its
+   * `g` links, whoever wrote them). Call it after the subject's rows are gone: it takes the tenant's policy
+   * lock, so no line of the subject can be added behind it before the commit.
+   */
+  removeSubjectLines(subject: string): Promise<void>;
   audit(entry: AuditEntry): void;
 }
 
@@ -44,7 +50,16 @@ export async function runWrite<T>(
   const value = await withTransaction(deps.pool, async (client) => {
     changes = [];
     const audits: AuditEntry[] = [];
-    const value = await work({ client, tenantId, policy: (...c) => changes.push(...c), audit: (entry) => audits.push(entry) });
+    const value = await work({
+      client,
+      tenantId,
+      policy: (...c) => changes.push(...c),
+      async removeSubjectLines(subject) {
+        const rules = await deps.policyStore.rulesOfSubjectWithin(client, tenantId, subject);
+        changes.push(...rules.map((rule) => ({ op: 'remove' as const, rule })));
+      },
+      audit: (entry) => audits.push(entry),
+    });
     if (changes.length > 0) deps.engine.assertWritable(tenantId, changes);
     // With no changes this reads the committed revision, which this process may not have applied yet.
     policyResult = await deps.policyStore.applyChangesWithin(client, tenantId, changes);

@@ -33,7 +33,7 @@ describe('identity policy writes seen by another process', () => {
     const appId = created.body.id as string;
     const question = { sub: `app:${appId}`, dom: org, obj: 'midaz/accounts', act: 'get' };
 
-    const granted = await h.http().put(`/v1/applications/${appId}/permissions`).set('Authorization', auth).send({ permissions: [{ resource: 'midaz/accounts', actions: ['get'] }] });
+    const granted = await h.http().put(`/v1/applications/${appId}/permissions`).set('Authorization', auth).send({ permissions: [{ resource: 'midaz/accounts', action: 'get' }] });
     expect(granted.status).toBe(200);
     const revision = Number(granted.headers['x-policy-revision']);
     expect(revision).toBeGreaterThan(0);

@@ -223,6 +223,61 @@ describe('PgPolicyStore writes', () => {
     expect(kept.rowCount).toBe(3);
   });
 
+  it('rulesOfSubjectWithin returns exactly the p and g lines whose subject is the given one in that tenant', async () => {
+    const tenant = newTenant();
+    const other = newTenant();
+    const mine = [p(tenant, 'user:7'), p(tenant, 'user:7', 'reports', '*', 'deny'), g(tenant, 'user:7', 'group:a'), g(tenant, 'user:7', 'role:x', 'g2')];
+    const notMine = [
+      p(tenant, 'user:70'),
+      p(tenant, 'group:a'),
+      g(tenant, 'user:70', 'group:a'),
+      // user:7 as the role of a link, not its subject
+      g(tenant, 'group:b', 'user:7'),
+    ];
+    await store.applyChanges(tenant, [...mine, ...notMine].map(add));
+    await store.applyChanges(other, [add(p(other, 'user:7')), add(g(other, 'user:7', 'group:a'))]);
+
+    const client = await main.pool.connect();
+    try {
+      await client.query('BEGIN');
+      expect(sortRules(await store.rulesOfSubjectWithin(client, tenant, 'user:7'))).toEqual(sortRules(mine));
+      expect(await store.rulesOfSubjectWithin(client, tenant, 'user:nobody')).toEqual([]);
+      await client.query('COMMIT');
+    } finally {
+      client.release();
+    }
+  });
+
+  it('rulesOfSubjectWithin holds the tenant write lock: a concurrent grant to the subject waits, so removing what it read leaves no line', async () => {
+    const tenant = newTenant();
+    await store.applyChanges(tenant, [add(p(tenant, 'user:8'))]);
+    const client = await main.pool.connect();
+    let granted: Promise<unknown> | undefined;
+    try {
+      const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      await client.query('BEGIN');
+      const lines = await store.rulesOfSubjectWithin(client, tenant, 'user:8');
+      let settled = false;
+      granted = store.applyChanges(tenant, [add(p(tenant, 'user:8', 'ledgers'))]).finally(() => {
+        settled = true;
+      });
+      // Wait (with a deadline) until the grant's session is blocked by this one.
+      const deadline = Date.now() + 5_000;
+      const blockedBehind = async () =>
+        (await main.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))', [rows[0]?.pid])).rows[0]?.n ?? 0;
+      while ((await blockedBehind()) === 0 && Date.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
+      expect(await blockedBehind()).toBe(1);
+      expect(settled).toBe(false);
+      await store.applyChangesWithin(client, tenant, lines.map(remove));
+      await client.query('COMMIT');
+    } finally {
+      client.release();
+    }
+    await granted;
+    // The grant committed after the removal: it is the only line left, never one the removal missed.
+    expect((await store.loadTenant(tenant)).rules).toEqual([p(tenant, 'user:8', 'ledgers')]);
+  });
+
   it('a custom tenantOf decides which rules a tenant may write and which it loads', async () => {
     const byFirstField = new PgPolicyStore({
       pool: storePool(main),

@@ -75,6 +75,11 @@ const selectChangeLog = `
   UNION ALL
   SELECT true, revision, changes FROM policy_change WHERE tenant_id = $1 AND revision > $2
   ORDER BY is_log, revision`;
+// Lines whose subject (first field) is $2 in tenant $1 under the default layout: rule->>0 and the tenant field are indexed.
+const selectSubjectRules = `
+  SELECT ptype, rule FROM casbin
+  WHERE rule->>0 = $2 AND ((starts_with(ptype, 'p') AND rule->>1 = $1) OR (starts_with(ptype, 'g') AND rule->>2 = $1))
+  ORDER BY id`;
 const selectMatchingRules = `
   SELECT ptype, rule FROM casbin c
   WHERE ptype = $1 AND NOT EXISTS (
@@ -173,6 +178,38 @@ export class PgPolicyStore implements PolicyStore {
     }
   }
 
+  /**
+   * Every stored line of `tenantId` whose subject (first field) is `subject`: its `p*` lines and the `g*` lines
+   * that put it in a role, read inside the caller's open transaction. It first takes the tenant's write lock (as
+   * `applyChangesWithin` does), so until the caller commits no other writer can add a line of the subject that
+   * this read would miss: removing what it returns, in the same transaction, leaves the subject no line.
+   *
+   * @example
+   * const lines = await store.rulesOfSubjectWithin(client, 'acme', 'user:42');
+   * await store.applyChangesWithin(client, 'acme', lines.map((rule) => ({ op: 'remove', rule })));
+   */
+  async rulesOfSubjectWithin(client: pg.ClientBase, tenantId: string, subject: string): Promise<PolicyRule[]> {
+    try {
+      await this.#lockTenant(client, tenantId);
+      if (this.#filtersTenantInSql) return (await client.query<RuleRow>(selectSubjectRules, [tenantId, subject])).rows.map(toPolicyRule);
+      const { rows } = await client.query<RuleRow>(
+        "SELECT ptype, rule FROM casbin WHERE rule->>0 = $1 AND (starts_with(ptype, 'p') OR starts_with(ptype, 'g')) ORDER BY id",
+        [subject],
+      );
+      return rows.map(toPolicyRule).filter((rule) => this.#tenantOf(rule) === tenantId);
+    } catch (error) {
+      throw storeError('rulesOfSubjectWithin', error);
+    }
+  }
+
+  /** Serialises the tenant's writers until the transaction ends; the insert makes a first write lockable too. */
+  async #lockTenant(client: pg.ClientBase, tenantId: string): Promise<number> {
+    // A concurrent first writer waits on the unique index, then sees the committed row.
+    await client.query('INSERT INTO policy_revision (tenant_id, revision) VALUES ($1, 0) ON CONFLICT (tenant_id) DO NOTHING', [tenantId]);
+    const locked = await client.query<Pick<RevisionRow, 'revision'>>('SELECT revision FROM policy_revision WHERE tenant_id = $1 FOR UPDATE', [tenantId]);
+    return Number(locked.rows[0]?.revision ?? 0);
+  }
+
   async #revisionWithin(client: pg.ClientBase, tenantId: string): Promise<number> {
     const { rows } = await client.query<Pick<RevisionRow, 'revision'>>('SELECT revision FROM policy_revision WHERE tenant_id = $1', [tenantId]);
     return Number(rows[0]?.revision ?? 0);
@@ -183,17 +220,7 @@ export class PgPolicyStore implements PolicyStore {
     tenantId: string,
     changes: readonly PolicyChange[],
   ): Promise<{ readonly commit: boolean; readonly value: WriteResult }> {
-      // The row lock serialises this tenant's writers; the insert makes a first write lockable too (a
-      // concurrent first writer waits on the unique index, then sees the committed row).
-      await client.query(
-        'INSERT INTO policy_revision (tenant_id, revision) VALUES ($1, 0) ON CONFLICT (tenant_id) DO NOTHING',
-        [tenantId],
-      );
-      const locked = await client.query<Pick<RevisionRow, 'revision'>>(
-        'SELECT revision FROM policy_revision WHERE tenant_id = $1 FOR UPDATE',
-        [tenantId],
-      );
-      const current = Number(locked.rows[0]?.revision ?? 0);
+      const current = await this.#lockTenant(client, tenantId);
       const effective: PolicyChange[] = [];
       // Consecutive changes of one kind go in one statement; order matters only between an add and a remove.
       for (const run of runsOfSameOp(changes)) {

@@ -1,5 +1,5 @@
 import { findRecoveryCode } from '../../platform/recovery-codes.js';
-import { checkTotp } from '../../platform/totp.js';
+import { checkTotp, type TotpCheck } from '../../platform/totp.js';
 import type { UserMfaRow } from '../store/mfa-store.js';
 import { checkEmailedCode } from './emailed-code.js';
 import type { PendingMfaState } from './pending-state.js';
@@ -17,6 +17,8 @@ export type DisableProofCheck = {
   readonly pending: PendingMfaState;
   /** The TOTP step a passcode used, so it stays spent. */
   readonly totpStep?: number;
+  /** The outcome of an authenticator code, to be counted (see `totpAttemptChange`). */
+  readonly totp?: TotpCheck;
 };
 
 /**
@@ -37,8 +39,8 @@ export async function checkDisableProof(input: {
     if (input.totpSecret === undefined) return { accepted: false, field: 'body.passcode', reason: 'authenticator app not enabled', pending };
     const check = await checkTotp({ secret: input.totpSecret, passcode: proof.passcode, nowMs: input.nowMs, lastAcceptedStep: row.last_totp_step });
     return check.valid
-      ? { accepted: true, field: 'body.passcode', pending, totpStep: check.step }
-      : { accepted: false, field: 'body.passcode', reason: `passcode ${check.reason}`, pending };
+      ? { accepted: true, field: 'body.passcode', pending, totpStep: check.step, totp: check }
+      : { accepted: false, field: 'body.passcode', reason: `passcode ${check.reason}`, pending, totp: check };
   }
   if ('emailCode' in proof) {
     const check = checkEmailedCode(pending.disableCode, proof.emailCode, input.nowMs);

@@ -11,6 +11,13 @@ export const subjects = {
 
 export type Effect = 'allow' | 'deny';
 
+/** What a `p` line grants or denies, without its subject and tenant. */
+export interface Permission {
+  readonly resource: string;
+  readonly action: string;
+  readonly effect: Effect;
+}
+
 /** `p, <subject>, <tenant>, <resource>, <action>, <effect>` */
 export function permissionLine(op: 'add' | 'remove', subject: string, tenantId: string, resource: string, action: string, effect: Effect = 'allow'): PolicyChange {
   return { op, rule: { ptype: 'p', values: [subject, tenantId, resource, action, effect] } };

@@ -130,13 +130,22 @@ describe('applications', () => {
       .http()
       .put(path)
       .set('Authorization', auth)
-      .send({ permissions: [{ resource: 'ledgers', actions: ['get', 'post', 'get'] }, { resource: 'accounts/*', actions: ['*'] }] });
+      .send({
+        permissions: [
+          { resource: 'ledgers', action: 'get' },
+          { resource: 'ledgers', action: 'post', effect: 'allow' },
+          { resource: 'ledgers', action: 'get' },
+          { resource: 'accounts/*', action: '*' },
+        ],
+      });
     expect(first.status).toBe(200);
+    // One entry per line, as a role's permissions are; a repeated entry counts once.
     expect(first.body).toEqual({
       applicationId: app.id,
       permissions: [
-        { resource: 'accounts/*', actions: ['*'], effect: 'allow' },
-        { resource: 'ledgers', actions: ['get', 'post'], effect: 'allow' },
+        { resource: 'accounts/*', action: '*', effect: 'allow' },
+        { resource: 'ledgers', action: 'get', effect: 'allow' },
+        { resource: 'ledgers', action: 'post', effect: 'allow' },
       ],
     });
     const revision = Number(first.headers['x-policy-revision']);
@@ -145,7 +154,11 @@ describe('applications', () => {
     expect((await decide(orgA, app.id, 'ledgers', 'delete')).allowed).toBe(false);
     expect((await decide(orgB, app.id, 'ledgers', 'get')).allowed).toBe(false);
 
-    const same = await h.http().put(path).set('Authorization', auth).send({ permissions: [{ resource: 'ledgers', actions: ['post', 'get'] }, { resource: 'accounts/*', actions: ['*'] }] });
+    const same = await h
+      .http()
+      .put(path)
+      .set('Authorization', auth)
+      .send({ permissions: [{ resource: 'ledgers', action: 'post' }, { resource: 'accounts/*', action: '*' }, { resource: 'ledgers', action: 'get' }] });
     expect(Number(same.headers['x-policy-revision'])).toBe(revision);
 
     const second = await h
@@ -153,7 +166,7 @@ describe('applications', () => {
       .put(path)
       .set('Authorization', auth)
       .set('If-Match', first.headers.etag as string)
-      .send({ permissions: [{ resource: 'ledgers', actions: ['get'] }, { resource: 'ledgers', actions: ['get'], effect: 'deny' }, { resource: 'reports', actions: ['get'] }] });
+      .send({ permissions: [{ resource: 'ledgers', action: 'get' }, { resource: 'ledgers', action: 'get', effect: 'deny' }, { resource: 'reports', action: 'get' }] });
     expect(second.status).toBe(200);
     expect(Number(second.headers['x-policy-revision'])).toBe(revision + 1);
     expect(await linesOf(orgA, `pset:${app.id}`)).toEqual([
@@ -178,14 +191,19 @@ describe('applications', () => {
     const app = await createApplication('validator');
     const path = `/v1/applications/${app.id}/permissions`;
     for (const [permissions, field] of [
-      [[{ resource: 'a/../b', actions: ['get'] }], 'body.permissions.0.resource'],
-      [[{ resource: 'a*b', actions: ['get'] }], 'body.permissions.0.resource'],
-      [[{ resource: 'ledgers', actions: ['ge t'] }], 'body.permissions.0.actions.0'],
-      [[{ resource: 'ledgers', actions: ['get*'] }], 'body.permissions.0.actions.0'],
-      [[{ resource: 'ledgers', actions: [] }], 'body.permissions.0.actions'],
-      [[{ resource: 'ledgers', actions: ['get'], effect: 'maybe' }], 'body.permissions.0.effect'],
-      [[{ resource: 'ledgers', actions: ['get'], subject: '*' }], 'body.permissions.0'],
-      [Array.from({ length: 501 }, (_, i) => ({ resource: `r${i}`, actions: ['get'] })), 'body.permissions'],
+      [[{ resource: 'a/../b', action: 'get' }], 'body.permissions.0.resource'],
+      [[{ resource: 'a*b', action: 'get' }], 'body.permissions.0.resource'],
+      [[{ resource: 'x'.repeat(257), action: 'get' }], 'body.permissions.0.resource'],
+      [[{ resource: 'ledgers', action: 'ge t' }], 'body.permissions.0.action'],
+      [[{ resource: 'ledgers', action: 'get*' }], 'body.permissions.0.action'],
+      [[{ resource: 'ledgers', action: '' }], 'body.permissions.0.action'],
+      [[{ resource: 'ledgers', action: 'x'.repeat(257) }], 'body.permissions.0.action'],
+      [[{ resource: 'ledgers' }], 'body.permissions.0.action'],
+      [[{ resource: 'ledgers', action: 'get', effect: 'maybe' }], 'body.permissions.0.effect'],
+      [[{ resource: 'ledgers', action: 'get', subject: '*' }], 'body.permissions.0'],
+      // The former grouped shape is refused, not half-read.
+      [[{ resource: 'ledgers', action: 'get', actions: ['post'] }], 'body.permissions.0'],
+      [Array.from({ length: 501 }, (_, i) => ({ resource: `r${i}`, action: 'get' })), 'body.permissions'],
     ] as const) {
       const response = await h.http().put(path).set('Authorization', auth).send({ permissions });
       expect(response.status, field).toBe(400);
@@ -194,9 +212,20 @@ describe('applications', () => {
     expect(await linesOf(orgA, `pset:${app.id}`)).toEqual([]);
   });
 
+  it('a permission set holds up to 500 entries, each one policy line of pset:<id>', async () => {
+    const app = await createApplication('wide');
+    const permissions = Array.from({ length: 500 }, (_, i) => ({ resource: `r${String(i).padStart(3, '0')}`, action: 'get' }));
+    const response = await h.http().put(`/v1/applications/${app.id}/permissions`).set('Authorization', auth).send({ permissions });
+    expect(response.status).toBe(200);
+    expect(response.body.permissions).toHaveLength(500);
+    expect(response.body.permissions[499]).toEqual({ resource: 'r499', action: 'get', effect: 'allow' });
+    expect(await linesOf(orgA, `pset:${app.id}`)).toHaveLength(500);
+    expect((await decide(orgA, app.id, 'r250', 'get')).allowed).toBe(true);
+  });
+
   it('rotating the secret shows a new one once; the old secret and tokens issued before stop working', async () => {
     const app = await createApplication('rotator');
-    await h.http().put(`/v1/applications/${app.id}/permissions`).set('Authorization', auth).send({ permissions: [{ resource: 'applications', actions: ['get'] }] }).expect(200);
+    await h.http().put(`/v1/applications/${app.id}/permissions`).set('Authorization', auth).send({ permissions: [{ resource: 'applications', action: 'get' }] }).expect(200);
     const earlier = await h.token({ sub: app.id, tenantId: orgA, type: 'application', issuedAtSeconds: Math.floor(Date.now() / 1000) - 10 });
     expect((await h.http().get(`/v1/applications/${app.id}`).set('Authorization', `Bearer ${earlier}`)).status).toBe(200);
 
@@ -232,7 +261,7 @@ describe('applications', () => {
       .http()
       .put(`/v1/applications/${app.id}/permissions`)
       .set('Authorization', auth)
-      .send({ permissions: [{ resource: 'ledgers', actions: ['get', 'post'] }, { resource: 'secrets', actions: ['get'], effect: 'deny' }] })
+      .send({ permissions: [{ resource: 'ledgers', action: 'get' }, { resource: 'ledgers', action: 'post' }, { resource: 'secrets', action: 'get', effect: 'deny' }] })
       .expect(200);
     expect((await decide(orgA, app.id, 'ledgers', 'get')).allowed).toBe(true);
     const token = await h.token({ sub: app.id, tenantId: orgA, type: 'application' });
@@ -249,6 +278,24 @@ describe('applications', () => {
     expect((await h.http().delete(`/v1/applications/${app.id}`).set('Authorization', auth)).status).toBe(404);
   });
 
+  it('deleting an application also removes lines granted to app:<id> directly, outside its permission set', async () => {
+    const app = await createApplication('granted-directly');
+    await h.grant(orgA, `app:${app.id}`, [['ledgers', 'get'], ['reports', '*']]);
+    const other = await createApplication('bystander');
+    await h.grant(orgA, `app:${other.id}`, [['ledgers', 'get']]);
+    expect((await decide(orgA, app.id, 'ledgers', 'get')).allowed).toBe(true);
+
+    const deleted = await h.http().delete(`/v1/applications/${app.id}`).set('Authorization', auth);
+    expect(deleted.status).toBe(204);
+    expect(await linesOf(orgA, `app:${app.id}`)).toEqual([]);
+    expect((await decide(orgA, app.id, 'ledgers', 'get')).allowed).toBe(false);
+    expect((await decide(orgA, app.id, 'reports', 'get')).allowed).toBe(false);
+    // Another application's direct grant stays.
+    expect(await linesOf(orgA, `app:${other.id}`)).toEqual([`g, app:${other.id}, pset:${other.id}, ${orgA}`, `p, app:${other.id}, ${orgA}, ledgers, get, allow`]);
+    const audit = await h.deps.pool.query("SELECT count(*)::int AS n FROM audit_events WHERE target_id = $1 AND action = 'application.delete'", [app.id]);
+    expect(audit.rows[0].n).toBe(1);
+  });
+
   it("another tenant's application is 404 on every route and stays untouched", async () => {
     const app = await createApplication('private-app');
     const other = `Bearer ${adminB.token}`;
@@ -259,7 +306,7 @@ describe('applications', () => {
       h.http().delete(base).set('Authorization', other),
       h.http().post(`${base}/rotate-secret`).set('Authorization', other),
       h.http().get(`${base}/permissions`).set('Authorization', other),
-      h.http().put(`${base}/permissions`).set('Authorization', other).send({ permissions: [{ resource: '*', actions: ['*'] }] }),
+      h.http().put(`${base}/permissions`).set('Authorization', other).send({ permissions: [{ resource: '*', action: '*' }] }),
     ]) {
       const response = await request;
       expect(response.status).toBe(404);

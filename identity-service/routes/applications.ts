@@ -1,14 +1,14 @@
 import { z } from 'zod';
-import { isResourcePattern, maxNameLength } from '../../engine/index.js';
-import { isPlainName } from '../../engine/policy-names.js';
 import { defineRoute, type AnyRoute } from '../../platform/http/route.js';
 import { ServiceError } from '../../platform/http/service-error.js';
 import { uniqueViolation } from '../../platform/postgres-transaction.js';
 import { generateClientId, generateClientSecret, hashClientSecret } from '../client-secret.js';
 import type { IdentityDeps } from '../deps.js';
 import { assertVersion, etagOf } from '../etag.js';
-import { decodeCursor, encodeCursor, listPageSchema, listQuery } from '../list-query.js';
-import { linkLine, permissionLine, subjects } from '../policy/policy-lines.js';
+import { listPageSchema, listQuery, nextCursorOf, pageStartOf } from '../list-query.js';
+import { isEmptyDiff, permissionDiff, permissionDiffLines, toPermission } from '../policy/permission-diff.js';
+import { linkLine, subjects } from '../policy/policy-lines.js';
+import { applicationName, permissionEntry, recordDescription, recordId } from '../record-fields.js';
 import {
   deleteApplication,
   deleteApplicationPermissions,
@@ -25,34 +25,14 @@ import {
 } from '../store/applications-store.js';
 import { revisionHeaders, runWrite } from '../write-transaction.js';
 
-/** The product slug (`midaz`): also the `{slug}` a product declares its permissions under. */
-export const applicationName = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a product slug: lowercase letters, digits and -, at most 63');
-const description = z.string().trim().max(1000);
-const idParams = z.object({ id: z.uuid() }).strict();
+const idParams = z.object({ id: recordId }).strict();
 
-/** An engine action: a plain verb (`get`, `post`, ...) or `*`. */
-export const permissionAction = z
-  .string()
-  .min(1)
-  .max(64)
-  .refine((value) => value === '*' || isPlainName(value), 'an action is * or letters, digits and _ . : @ -');
-
-const permissionResource = z
-  .string()
-  .min(1)
-  .max(maxNameLength)
-  .refine(isResourcePattern, 'a resource is * or segments of letters, digits and _ . : @ - separated by /, optionally ending in * or /*');
-
-const effect = z.enum(['allow', 'deny']);
-
-const permissionGrant = z
-  .object({ resource: permissionResource, actions: z.array(permissionAction).min(1).max(32), effect: effect.default('allow') })
-  .strict()
-  .meta({ id: 'ApplicationPermission' });
+/** Most lines one application's permission set may hold (the whole set is replaced at once). */
+const maxPermissionsPerSet = 500;
 
 const permissionSet = z
-  .object({ applicationId: z.uuid(), permissions: z.array(permissionGrant) })
-  .meta({ id: 'ApplicationPermissionSet', description: 'What the application may do: resource → actions, allow or deny (deny overrides allow)' });
+  .object({ applicationId: z.uuid(), permissions: z.array(permissionEntry) })
+  .meta({ id: 'ApplicationPermissionSet', description: 'What the application may do: one entry per policy line, allow or deny (deny overrides allow)' });
 
 const application = z
   .object({
@@ -83,33 +63,9 @@ function toApplication(row: ApplicationRow): z.infer<typeof application> {
 // An answer carrying a secret is never stored by a cache (RFC 9111 5.2.2.5).
 const secretHeaders = { 'Cache-Control': 'no-store', Pragma: 'no-cache' } as const;
 
-const permissionKey = (p: ApplicationPermission) => JSON.stringify([p.resource, p.action, p.effect]);
-
-/** One line per (resource, action, effect), duplicates dropped. */
-function flatten(grants: readonly z.infer<typeof permissionGrant>[]): ApplicationPermission[] {
-  const byKey = new Map<string, ApplicationPermission>();
-  for (const grant of grants) {
-    for (const action of grant.actions) {
-      const permission = { resource: grant.resource, action, effect: grant.effect };
-      byKey.set(permissionKey(permission), permission);
-    }
-  }
-  return [...byKey.values()];
-}
-
-/** The stored lines as `resource → actions` per effect, in a stable order. */
+/** The stored lines, one entry each, in the store's (resource, action, effect) order. */
 function toPermissionSet(applicationId: string, permissions: readonly ApplicationPermission[]): z.infer<typeof permissionSet> {
-  const grouped = new Map<string, { resource: string; actions: string[]; effect: ApplicationPermission['effect'] }>();
-  for (const p of permissions) {
-    const key = JSON.stringify([p.resource, p.effect]);
-    const entry = grouped.get(key) ?? { resource: p.resource, actions: [], effect: p.effect };
-    entry.actions.push(p.action);
-    grouped.set(key, entry);
-  }
-  const order = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-  const entries = [...grouped.values()].map((e) => ({ ...e, actions: e.actions.sort(order) }));
-  entries.sort((a, b) => order(a.resource, b.resource) || order(a.effect, b.effect));
-  return { applicationId, permissions: entries };
+  return { applicationId, permissions: permissions.map(toPermission) };
 }
 
 function notFoundOrBuiltin(row: ApplicationRow | undefined, change: string): ApplicationRow {
@@ -132,7 +88,7 @@ export function applicationsRoutes(deps: IdentityDeps): AnyRoute[] {
       tags: ['applications'],
       auth: 'token',
       permission: { resource: 'applications', action: 'post' },
-      body: z.object({ name: applicationName, description: description.default('') }).strict(),
+      body: z.object({ name: applicationName, description: recordDescription.default('') }).strict(),
       responses: { 201: { description: 'Created, with the client secret (shown once)', schema: applicationWithSecret } },
       async handler({ body, caller, requestId }) {
         const clientSecret = generateClientSecret();
@@ -167,18 +123,8 @@ export function applicationsRoutes(deps: IdentityDeps): AnyRoute[] {
       query: listQuery,
       responses: { 200: { description: 'A page of applications', schema: listPageSchema(application) } },
       async handler({ query, caller }) {
-        const afterName = query.cursor === undefined ? undefined : decodeCursor(query.cursor).sortValue;
-        const { rows, total } = await listApplications(deps.pool, caller.tenantId, { limit: query.limit, offset: (query.page - 1) * query.limit, afterName });
-        const last = rows[rows.length - 1];
-        return {
-          body: {
-            items: rows.map(toApplication),
-            page: query.page,
-            limit: query.limit,
-            total,
-            ...(last && rows.length === query.limit ? { nextCursor: encodeCursor(last.name, last.id) } : {}),
-          },
-        };
+        const { rows, total } = await listApplications(deps.pool, caller.tenantId, pageStartOf(query));
+        return { body: { items: rows.map(toApplication), page: query.page, limit: query.limit, total, ...nextCursorOf(rows, query.limit, (row) => row.name) } };
       },
     }),
     defineRoute({
@@ -205,7 +151,7 @@ export function applicationsRoutes(deps: IdentityDeps): AnyRoute[] {
       permission: { resource: 'applications', action: 'patch' },
       params: idParams,
       body: z
-        .object({ description: description.optional() })
+        .object({ description: recordDescription.optional() })
         .strict()
         .refine((b) => b.description !== undefined, 'nothing to change'),
       responses: { 200: { description: 'The updated application', schema: application } },
@@ -223,7 +169,7 @@ export function applicationsRoutes(deps: IdentityDeps): AnyRoute[] {
     defineRoute({
       method: 'delete',
       path: '/v1/applications/{id}',
-      summary: 'Delete an application, its permission set and every policy line of it',
+      summary: 'Delete an application, its permission set and every policy line naming it or its set as subject (direct grants too)',
       tags: ['applications'],
       auth: 'token',
       permission: { resource: 'applications', action: 'delete' },
@@ -233,13 +179,10 @@ export function applicationsRoutes(deps: IdentityDeps): AnyRoute[] {
         const { policyRevision } = await runWrite(deps, caller, requestId, async (tx) => {
           const current = notFoundOrBuiltin(await findApplication(tx.client, tx.tenantId, params.id, true), 'lifecycle');
           assertVersion(req, current.version);
-          const permissions = await listApplicationPermissions(tx.client, tx.tenantId, current.id);
           await deleteApplication(tx.client, tx.tenantId, current.id);
-          const set = subjects.permissionSet(current.id);
-          tx.policy(
-            linkLine('remove', subjects.app(current.id), set, tx.tenantId),
-            ...permissions.map((p) => permissionLine('remove', set, tx.tenantId, p.resource, p.action, p.effect)),
-          );
+          // Its link to its permission set, the set's lines, and any line granted to `app:<id>` directly.
+          await tx.removeSubjectLines(subjects.app(current.id));
+          await tx.removeSubjectLines(subjects.permissionSet(current.id));
           tx.audit({ action: 'application.delete', targetType: 'application', targetId: current.id, before: toApplication(current) });
         });
         return { status: 204, headers: revisionHeaders(policyRevision) };
@@ -294,31 +237,28 @@ export function applicationsRoutes(deps: IdentityDeps): AnyRoute[] {
       auth: 'token',
       permission: { resource: 'applications', action: 'patch' },
       params: idParams,
-      body: z.object({ permissions: z.array(permissionGrant).max(500) }).strict(),
+      body: z
+        .object({
+          permissions: z
+            .array(permissionEntry)
+            .max(maxPermissionsPerSet)
+            .meta({ description: `The whole permission set, one entry per (resource, action, effect); duplicates count once; at most ${maxPermissionsPerSet}` }),
+        })
+        .strict(),
       responses: { 200: { description: 'The new permission set', schema: permissionSet } },
       async handler({ params, body, caller, requestId, req }) {
-        const wanted = flatten(body.permissions);
-        if (wanted.length > 2000) throw new ServiceError('VALIDATION_FAILED', { message: 'body.permissions: at most 2000 resource/action pairs', field: 'body.permissions' });
         const { value, policyRevision } = await runWrite(deps, caller, requestId, async (tx) => {
           const current = notFoundOrBuiltin(await findApplication(tx.client, tx.tenantId, params.id, true), 'permission set');
           assertVersion(req, current.version);
           const before = await listApplicationPermissions(tx.client, tx.tenantId, current.id);
-          const wantedKeys = new Set(wanted.map(permissionKey));
-          const beforeKeys = new Set(before.map(permissionKey));
-          const removed = before.filter((p) => !wantedKeys.has(permissionKey(p)));
-          const added = wanted.filter((p) => !beforeKeys.has(permissionKey(p)));
-          await deleteApplicationPermissions(tx.client, tx.tenantId, current.id, removed);
-          await insertApplicationPermissions(tx.client, tx.tenantId, current.id, added);
-          const set = subjects.permissionSet(current.id);
-          tx.policy(
-            ...removed.map((p) => permissionLine('remove', set, tx.tenantId, p.resource, p.action, p.effect)),
-            ...added.map((p) => permissionLine('add', set, tx.tenantId, p.resource, p.action, p.effect)),
-          );
-          const row = removed.length + added.length > 0 ? await touchApplication(tx.client, tx.tenantId, current.id) : current;
+          const diff = permissionDiff(before, body.permissions);
+          await deleteApplicationPermissions(tx.client, tx.tenantId, current.id, diff.removed);
+          await insertApplicationPermissions(tx.client, tx.tenantId, current.id, diff.added);
+          tx.policy(...permissionDiffLines(subjects.permissionSet(current.id), tx.tenantId, diff));
+          if (isEmptyDiff(diff)) return { row: current, after: toPermissionSet(current.id, before) };
+          const row = await touchApplication(tx.client, tx.tenantId, current.id);
           const after = toPermissionSet(current.id, await listApplicationPermissions(tx.client, tx.tenantId, current.id));
-          if (row !== current) {
-            tx.audit({ action: 'application.permissions.replace', targetType: 'application', targetId: current.id, before: toPermissionSet(current.id, before), after });
-          }
+          tx.audit({ action: 'application.permissions.replace', targetType: 'application', targetId: current.id, before: toPermissionSet(current.id, before), after });
           return { row, after };
         });
         return { body: value.after, headers: { ETag: etagOf(value.row.version), ...revisionHeaders(policyRevision) } };

@@ -6,6 +6,7 @@ import { ServiceError } from '../../platform/http/service-error.js';
 import { uniqueViolation } from '../../platform/postgres-transaction.js';
 import type { IdentityDeps } from '../deps.js';
 import { linkLine, permissionLine, subjects, type Effect } from '../policy/policy-lines.js';
+import { applicationName, permissionAction, permissionEffect } from '../record-fields.js';
 import { findApplication } from '../store/applications-store.js';
 import {
   deleteGroupRoles,
@@ -23,7 +24,6 @@ import {
   type RoleRow,
 } from '../store/declarations-store.js';
 import { revisionHeaders, runWrite } from '../write-transaction.js';
-import { applicationName, permissionAction } from './applications.js';
 
 const maxRoleAssignments = 2_500;
 
@@ -45,7 +45,7 @@ const manifestSchema = z
     service: applicationName,
     version: z.string().min(1).max(64),
     permissions: z
-      .array(z.object({ resource: declaredResource, action: permissionAction, effect: z.enum(['allow', 'deny']).default('allow'), roles: z.array(roleName).max(50) }).strict())
+      .array(z.object({ resource: declaredResource, action: permissionAction.max(64), effect: permissionEffect.default('allow'), roles: z.array(roleName).max(50) }).strict())
       .max(500),
     roles: z.array(z.object({ name: roleName, grantedTo: z.array(z.object({ group: groupName }).strict()).max(100) }).strict()).max(50),
   })

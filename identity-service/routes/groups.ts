@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import { defineRoute, type AnyRoute } from '../../platform/http/route.js';
 import { ServiceError } from '../../platform/http/service-error.js';
-import { uniqueViolation } from '../../platform/postgres-transaction.js';
 import type { IdentityDeps } from '../deps.js';
 import { assertVersion, etagOf } from '../etag.js';
-import { decodeCursor, encodeCursor, listPageSchema, listQuery } from '../list-query.js';
+import { listPageSchema, listQuery, nextCursorOf, pageStartOf } from '../list-query.js';
 import { linkLine, subjects } from '../policy/policy-lines.js';
+import { recordDescription, recordId, recordName } from '../record-fields.js';
+import { assertNameFree, uniqueName, type RecordNames } from '../record-names.js';
 import {
   addGroupRoles,
   addMember,
@@ -22,42 +23,9 @@ import {
   removeMember,
   updateGroup,
   type GroupRow,
-  type PageStart,
 } from '../store/groups-store.js';
 import { lockExistingRoles } from '../store/roles-store.js';
 import { revisionHeaders, runWrite, type WriteContext } from '../write-transaction.js';
-
-/** A record id: a UUID, lower-cased so that it names one engine subject (`group:<id>`) whatever case it came in. */
-export const recordId = z.uuid().toLowerCase();
-
-/** A group or role name: trimmed, 1-100 characters, no control characters (SECURITY-CHECKLIST G8, H8). */
-export const recordName = z
-  .string()
-  .trim()
-  .min(1)
-  .max(100)
-  .regex(/^[^\p{Cc}\p{Cs}\u2028\u2029]*$/u, 'must not contain control characters');
-
-/** Free text; tabs and line breaks allowed, other control characters not. */
-export const recordDescription = z
-  .string()
-  .trim()
-  .max(1000)
-  .regex(/^(?:[^\p{Cc}\p{Cs}]|[\t\n\r])*$/u, 'must not contain control characters');
-
-/** Where a page of a list starts: `?cursor` (keyset, from the previous page's `nextCursor`) or `?page`. */
-export function pageStartOf(query: z.infer<typeof listQuery>): PageStart {
-  if (query.cursor === undefined) return { limit: query.limit, offset: (query.page - 1) * query.limit };
-  const after = decodeCursor(query.cursor);
-  if (!z.uuid().safeParse(after.id).success) throw new ServiceError('VALIDATION_FAILED', { message: 'query.cursor: not a cursor from this API', field: 'query.cursor' });
-  return { limit: query.limit, offset: 0, after };
-}
-
-/** The cursor of the page after `rows`, when the page is full (there may be more). */
-export function nextCursorOf<R extends { id: string }>(rows: readonly R[], limit: number, sortValue: (row: R) => string): { nextCursor?: string } {
-  const last = rows.at(-1);
-  return rows.length === limit && last ? { nextCursor: encodeCursor(sortValue(last), last.id) } : {};
-}
 
 const idParams = z.object({ id: recordId }).strict();
 const memberParams = z.object({ id: recordId, userId: recordId }).strict();
@@ -100,22 +68,7 @@ function toGroup(row: GroupRow): z.infer<typeof group> {
   };
 }
 
-/** Runs a statement that may hit the (org, name) unique index: a concurrent duplicate is NAME_TAKEN too. */
-async function uniqueName<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (uniqueViolation(error)) throw new ServiceError('NAME_TAKEN', { message: 'a group with this name exists', field: 'body.name' });
-    throw error;
-  }
-}
-
-async function assertNameFree(tx: WriteContext, name: string, exceptId?: string): Promise<void> {
-  await lockGroupNames(tx.client, tx.tenantId);
-  if (await isGroupNameTaken(tx.client, tx.tenantId, name, exceptId)) {
-    throw new ServiceError('NAME_TAKEN', { message: 'a group with this name exists', field: 'body.name' });
-  }
-}
+const groupNames: RecordNames = { kind: 'group', lock: lockGroupNames, isTaken: isGroupNameTaken };
 
 /** The distinct role ids of a body, each a role of the caller's tenant (another tenant's role is "not found"). */
 async function resolveRoles(tx: WriteContext, ids: readonly string[]): Promise<string[]> {
@@ -192,9 +145,9 @@ export function groupsRoutes(deps: IdentityDeps): AnyRoute[] {
       responses: { 201: { description: 'Created', schema: group } },
       async handler({ body, caller, requestId }) {
         const { value: row, policyRevision } = await runWrite(deps, caller, requestId, async (tx) => {
-          await assertNameFree(tx, body.name);
+          await assertNameFree(tx, groupNames, body.name);
           const roles = await resolveRoles(tx, body.roles ?? []);
-          const created = await uniqueName(() => insertGroup(tx.client, tx.tenantId, body.name, body.description ?? ''));
+          const created = await uniqueName(groupNames, () => insertGroup(tx.client, tx.tenantId, body.name, body.description ?? ''));
           await addGroupRoles(tx.client, tx.tenantId, created.id, roles);
           tx.policy(...roleLines('add', created.id, roles, tx.tenantId));
           const view = await reread(tx, created.id);
@@ -228,8 +181,8 @@ export function groupsRoutes(deps: IdentityDeps): AnyRoute[] {
           const description = body.description !== undefined && body.description !== current.description ? body.description : undefined;
           if (name === undefined && description === undefined && added.length === 0 && removed.length === 0) return current;
           if (current.builtin) throw builtinReadOnly();
-          if (name !== undefined) await assertNameFree(tx, name, current.id);
-          await uniqueName(() => updateGroup(tx.client, tx.tenantId, current.id, { name, description }));
+          if (name !== undefined) await assertNameFree(tx, groupNames, name, current.id);
+          await uniqueName(groupNames, () => updateGroup(tx.client, tx.tenantId, current.id, { name, description }));
           await removeGroupRoles(tx.client, tx.tenantId, current.id, removed);
           await addGroupRoles(tx.client, tx.tenantId, current.id, added);
           tx.policy(...roleLines('remove', current.id, removed, tx.tenantId), ...roleLines('add', current.id, added, tx.tenantId));

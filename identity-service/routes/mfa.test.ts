@@ -215,6 +215,120 @@ describe('MFA: authenticator app (TOTP)', () => {
   });
 });
 
+/** A six-digit code that no step in the ±1 window around `ms` produces: certainly wrong, never a replay. */
+async function wrongCodeAt(secret: string, ms: number): Promise<string> {
+  const near = new Set(await Promise.all([-1, 0, 1].map((d) => codeAt(secret, ms + d * stepMs))));
+  for (let n = 0; ; n += 1) {
+    const code = String(n).padStart(6, '0');
+    if (!near.has(code)) return code;
+  }
+}
+
+async function attemptState(userId: string): Promise<{ failed_attempts: number; locked_until: Date | null }> {
+  const { rows } = await h.deps.pool.query('SELECT failed_attempts, locked_until FROM user_mfa WHERE user_id = $1', [userId]);
+  return rows[0];
+}
+
+describe('MFA: wrong authenticator codes are counted (SECURITY-CHECKLIST E2, E3)', () => {
+  const verify = (m: Member, passcode: string) => http().post(`/v1/users/${m.userId}/mfa/verify`).set('Authorization', m.auth).send({ passcode, mfaType: 'app' });
+  const disable = (m: Member, body: object) => http().post(`/v1/users/${m.userId}/mfa/disable`).set('Authorization', m.auth).send(body);
+
+  it('five wrong codes lock verify and disable for 15 minutes: even the right code is then 429 RATE_LIMITED with Retry-After', async () => {
+    const m = await member();
+    const setup = await enrolApp(m);
+    advance(1);
+    const wrong = await wrongCodeAt(setup.secret, clockMs);
+    for (let i = 1; i <= 5; i += 1) {
+      const response = await verify(m, wrong);
+      expect(response.status, `wrong code ${i}`).toBe(400);
+      expect(response.body.code).toBe('IDE-0112');
+    }
+    const lockedAt = clockMs;
+    expect(await attemptState(m.userId)).toEqual({ failed_attempts: 0, locked_until: new Date(lockedAt + 15 * 60_000) });
+
+    const right = await verify(m, await codeAt(setup.secret, clockMs));
+    expect(right.status).toBe(429);
+    expect(right.body).toMatchObject({ code: 'IDE-0015', status: 429 });
+    expect(right.headers['retry-after']).toBe('900');
+    // Every proof of disable is refused too while locked, and nothing is spent.
+    for (const body of [{ passcode: await codeAt(setup.secret, clockMs) }, { recoveryCode: setup.recoveryCodes[1] }]) {
+      const refused = await disable(m, body);
+      expect(refused.status).toBe(429);
+      expect(refused.headers['retry-after']).toBe('900');
+    }
+    const { rows } = await h.deps.pool.query("SELECT count(*)::int AS n FROM audit_events WHERE target_id = $1 AND action = 'mfa.lock'", [m.userId]);
+    expect(rows[0].n).toBe(1);
+
+    advance(10);
+    expect((await verify(m, await codeAt(setup.secret, clockMs))).headers['retry-after']).toBe('600');
+    clockMs = lockedAt + 15 * 60_000;
+    expect((await verify(m, await codeAt(setup.secret, clockMs))).status).toBe(200);
+    expect((await http().get(`/v1/users/${m.userId}/mfa`).set('Authorization', m.auth)).body).toMatchObject({ enabled: true, totpEnabled: true });
+  });
+
+  it('a right code resets the count, a replayed code does not count, and wrong codes at verify and disable add up to the organization’s maxAttempts', async () => {
+    const m = await member();
+    const setup = await enrolApp(m);
+    advance(1);
+    const wrong = await wrongCodeAt(setup.secret, clockMs);
+    for (let i = 0; i < 4; i += 1) expect((await verify(m, wrong)).status).toBe(400);
+    const right = await codeAt(setup.secret, clockMs);
+    expect((await verify(m, right)).status).toBe(200);
+    expect((await attemptState(m.userId)).failed_attempts).toBe(0);
+    for (let i = 0; i < 6; i += 1) expect((await verify(m, right)).status).toBe(400); // replays
+    for (let i = 0; i < 4; i += 1) expect((await verify(m, wrong)).status).toBe(400);
+    expect(await attemptState(m.userId)).toEqual({ failed_attempts: 4, locked_until: null });
+    advance(1);
+    expect((await verify(m, await codeAt(setup.secret, clockMs))).status).toBe(200);
+
+    // An organization allowing 3: two wrong at verify and one wrong passcode at disable lock the user.
+    const strictOrg = await h.createOrganization();
+    await h.deps.pool.query('INSERT INTO organization_mfa_settings (org_id, max_attempts) VALUES ($1, 3)', [strictOrg]);
+    const strict = await member(strictOrg);
+    const strictSetup = await enrolApp(strict);
+    advance(1);
+    const strictWrong = await wrongCodeAt(strictSetup.secret, clockMs);
+    expect((await verify(strict, strictWrong)).status).toBe(400);
+    expect((await verify(strict, strictWrong)).status).toBe(400);
+    expect((await disable(strict, { passcode: strictWrong })).status).toBe(400);
+    expect((await disable(strict, { passcode: await codeAt(strictSetup.secret, clockMs) })).status).toBe(429);
+    expect((await http().get(`/v1/users/${strict.userId}/mfa`).set('Authorization', strict.auth)).body).toMatchObject({ enabled: true });
+  });
+
+  it('wrong codes for a pending authenticator setup count too', async () => {
+    const m = await member();
+    const setup = await setupApp(m);
+    const wrong = await wrongCodeAt(setup.secret, clockMs);
+    for (let i = 0; i < 5; i += 1) expect((await verify(m, wrong)).status).toBe(400);
+    expect((await verify(m, await codeAt(setup.secret, clockMs))).status).toBe(429);
+  });
+
+  it('ten concurrent wrong codes: exactly maxAttempts are evaluated (400), the rest are 429, and the user ends locked', async () => {
+    const m = await member();
+    const setup = await enrolApp(m);
+    advance(1);
+    const wrong = await wrongCodeAt(setup.secret, clockMs);
+    const results = await Promise.all(Array.from({ length: 10 }, () => verify(m, wrong)));
+    const statuses = results.map((r) => r.status).sort();
+    expect(statuses).toEqual([400, 400, 400, 400, 400, 429, 429, 429, 429, 429]);
+    expect((await attemptState(m.userId)).locked_until).toEqual(new Date(clockMs + 15 * 60_000));
+    const right = await verify(m, await codeAt(setup.secret, clockMs));
+    expect(right.status).toBe(429);
+    expect(right.headers['retry-after']).toBe('900');
+  });
+
+  it('an administrator reset lifts the lock', async () => {
+    const m = await member(admin.orgId);
+    const setup = await enrolApp(m);
+    advance(1);
+    const wrong = await wrongCodeAt(setup.secret, clockMs);
+    for (let i = 0; i < 5; i += 1) await verify(m, wrong);
+    expect((await attemptState(m.userId)).locked_until).not.toBeNull();
+    expect((await http().post(`/v1/users/${m.userId}/mfa/reset`).set('Authorization', `Bearer ${admin.token}`)).status).toBe(200);
+    expect(await attemptState(m.userId)).toEqual({ failed_attempts: 0, locked_until: null });
+  });
+});
+
 describe('MFA: recovery codes and disabling', () => {
   it('recovery codes are one-time: the acknowledged one is spent, another proves a disable once (E7)', async () => {
     const m = await member();

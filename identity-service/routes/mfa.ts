@@ -4,12 +4,13 @@ import type { Caller } from '../../platform/auth/caller.js';
 import { defineRoute, type AnyRoute } from '../../platform/http/route.js';
 import { ServiceError } from '../../platform/http/service-error.js';
 import { findRecoveryCode, generateRecoveryCodes, hashRecoveryCode } from '../../platform/recovery-codes.js';
-import { checkTotp, createTotpSecret, totpUri } from '../../platform/totp.js';
+import { checkTotp, createTotpSecret, totpUri, type TotpCheck } from '../../platform/totp.js';
 import type { IdentityDeps } from '../deps.js';
 import { assertVersion, etagOf } from '../etag.js';
 import { checkDisableProof, type DisableProof } from '../mfa/disable-proof.js';
 import { checkEmailedCode, issueEmailedCode, type DeliverCode, type EmailedCodeLimits } from '../mfa/emailed-code.js';
 import { openPendingState, sealPendingState, totpSecretBox, type PendingEnrolment } from '../mfa/pending-state.js';
+import { totpAttemptChange, totpLockSecondsLeft } from '../mfa/totp-attempts.js';
 import {
   clearUserMfa,
   findMfaSettings,
@@ -27,7 +28,7 @@ import {
   type UserMfaChange,
   type UserMfaRow,
 } from '../store/mfa-store.js';
-import { revisionHeaders, runWrite } from '../write-transaction.js';
+import { revisionHeaders, runWrite, type WriteContext } from '../write-transaction.js';
 
 /** Identity's dependencies plus the optional code sender the MFA routes use (see `DeliverCode`). */
 export interface MfaDeps extends IdentityDeps {
@@ -150,6 +151,25 @@ function invalidCode(field: string, reason: string): ServiceError {
 
 const notEnrolled = (message: string) => new ServiceError('MFA_NOT_ENROLLED', { message, field: 'body.mfaType' });
 
+/** Verify and disable are refused while the user is locked out after too many wrong authenticator codes (SECURITY-CHECKLIST E2). */
+function assertNotLocked(row: UserMfaRow, nowMs: number): void {
+  const seconds = totpLockSecondsLeft(row, nowMs);
+  if (seconds === undefined) return;
+  throw new ServiceError('RATE_LIMITED', { message: 'too many wrong codes; try again later', headers: { 'Retry-After': String(seconds) }, detail: `MFA locked for ${seconds} s more` });
+}
+
+/** What an authenticator code's outcome does to the user's wrong-code count, read and written under the row lock; a lock it sets is audited. */
+async function totpAttempts(tx: WriteContext, row: UserMfaRow, check: TotpCheck, nowMs: number): Promise<UserMfaChange> {
+  const { max_attempts: maxAttempts } = await findMfaSettings(tx.client, tx.tenantId);
+  const change = totpAttemptChange(row, check, maxAttempts, nowMs);
+  if (change.locked_until) tx.audit({ action: 'mfa.lock', targetType: 'user', targetId: row.user_id, after: { lockedUntil: change.locked_until.toISOString(), maxAttempts } });
+  return change;
+}
+
+async function saveAttempts(tx: WriteContext, userId: string, change: UserMfaChange): Promise<void> {
+  if (Object.keys(change).length > 0) await updateUserMfa(tx.client, tx.tenantId, userId, change);
+}
+
 export function mfaRoutes(deps: MfaDeps): AnyRoute[] {
   return [
     defineRoute({
@@ -260,9 +280,10 @@ export function mfaRoutes(deps: MfaDeps): AnyRoute[] {
       async handler({ params, body, caller, requestId }) {
         const user = await selfUser(deps, caller, params.id);
         const nowMs = deps.nowMs();
-        // A refusal is returned, not thrown, so what it spent (an e-mailed code's attempt) commits.
+        // A refusal is returned, not thrown, so what it spent (an e-mailed code's attempt, a wrong authenticator code) commits.
         const { value: refusal } = await runWrite(deps, caller, requestId, async (tx) => {
           const row = await lockUserMfa(tx.client, tx.tenantId, user.id);
+          assertNotLocked(row, nowMs);
           const pending = openPendingState(deps.secrets, row);
           const enrolment = pending.enrolment?.method === body.mfaType ? pending.enrolment : undefined;
           if (enrolment) {
@@ -271,8 +292,10 @@ export function mfaRoutes(deps: MfaDeps): AnyRoute[] {
             }
             let verified: PendingEnrolment | undefined;
             let reason = 'wrong code';
+            let attempts: UserMfaChange = {};
             if (enrolment.totpSecret !== undefined) {
               const check = await checkTotp({ secret: enrolment.totpSecret, passcode: body.passcode, nowMs, lastAcceptedStep: enrolment.lastStep });
+              attempts = await totpAttempts(tx, row, check, nowMs);
               if (check.valid) verified = { ...enrolment, verified: true, lastStep: check.step };
               else reason = `pending passcode ${check.reason}`;
             } else {
@@ -284,8 +307,11 @@ export function mfaRoutes(deps: MfaDeps): AnyRoute[] {
                 await updateUserMfa(tx.client, tx.tenantId, user.id, { totp_pending_ciphertext: sealPendingState(deps.secrets, user.id, { ...pending, enrolment: next }) });
               }
             }
-            if (!verified) return { field: 'body.passcode', reason };
-            await updateUserMfa(tx.client, tx.tenantId, user.id, { totp_pending_ciphertext: sealPendingState(deps.secrets, user.id, { ...pending, enrolment: verified }) });
+            if (!verified) {
+              await saveAttempts(tx, user.id, attempts);
+              return { field: 'body.passcode', reason };
+            }
+            await updateUserMfa(tx.client, tx.tenantId, user.id, { totp_pending_ciphertext: sealPendingState(deps.secrets, user.id, { ...pending, enrolment: verified }), ...attempts });
             tx.audit({ action: 'mfa.verify', targetType: 'user', targetId: user.id, after: { mfaType: body.mfaType, pending: true } });
             return undefined;
           }
@@ -293,8 +319,12 @@ export function mfaRoutes(deps: MfaDeps): AnyRoute[] {
           const secret = totpSecretBox.open(deps.secrets, user.id, row.totp_secret_ciphertext);
           if (body.secret !== undefined && !sameSecret(body.secret, secret)) return { field: 'body.secret', reason: 'secret differs from the enabled one' };
           const check = await checkTotp({ secret, passcode: body.passcode, nowMs, lastAcceptedStep: row.last_totp_step });
-          if (!check.valid) return { field: 'body.passcode', reason: `passcode ${check.reason}` };
-          await updateUserMfa(tx.client, tx.tenantId, user.id, { last_totp_step: check.step });
+          const attempts = await totpAttempts(tx, row, check, nowMs);
+          if (!check.valid) {
+            await saveAttempts(tx, user.id, attempts);
+            return { field: 'body.passcode', reason: `passcode ${check.reason}` };
+          }
+          await updateUserMfa(tx.client, tx.tenantId, user.id, { last_totp_step: check.step, ...attempts });
           return undefined;
         });
         if (refusal) throw invalidCode(refusal.field, refusal.reason);
@@ -403,12 +433,14 @@ export function mfaRoutes(deps: MfaDeps): AnyRoute[] {
         const nowMs = deps.nowMs();
         const { value: outcome, policyRevision } = await runWrite(deps, caller, requestId, async (tx) => {
           const row = await lockUserMfa(tx.client, tx.tenantId, user.id);
+          assertNotLocked(row, nowMs);
           if (!statusOf(row).enabled) throw notEnrolled('MFA is not enabled');
           const pending = openPendingState(deps.secrets, row);
           const totpSecret = row.totp_enabled && row.totp_secret_ciphertext !== null ? totpSecretBox.open(deps.secrets, user.id, row.totp_secret_ciphertext) : undefined;
           const check = await checkDisableProof({ row, pending, totpSecret, proof, nowMs });
           if (!check.accepted) {
-            await updateUserMfa(tx.client, tx.tenantId, user.id, { totp_pending_ciphertext: sealPendingState(deps.secrets, user.id, check.pending) });
+            const attempts = check.totp ? await totpAttempts(tx, row, check.totp, nowMs) : {};
+            await updateUserMfa(tx.client, tx.tenantId, user.id, { totp_pending_ciphertext: sealPendingState(deps.secrets, user.id, check.pending), ...attempts });
             return { refused: check, cleared: undefined };
           }
           if (check.totpStep !== undefined) await updateUserMfa(tx.client, tx.tenantId, user.id, { last_totp_step: check.totpStep });

@@ -418,11 +418,15 @@ describe('roles: atomicity, concurrency, built-ins and tenants', () => {
     expect(await linesNaming(`role:${role.id}`)).toHaveLength(1);
   });
 
-  it('the OpenAPI document describes the permission format', async () => {
+  it('the OpenAPI document describes the permission format: one PermissionEntry, shared with application permission sets', async () => {
     const response = await h.http().get('/openapi.json');
     const schemas = response.body.components.schemas;
-    expect(schemas.RolePermission.properties).toHaveProperty('resource');
-    expect(schemas.RolePermission.properties.effect.enum).toEqual(['allow', 'deny']);
+    expect(Object.keys(schemas.PermissionEntry.properties).sort()).toEqual(['action', 'effect', 'resource']);
+    expect(schemas.PermissionEntry.properties.effect.enum).toEqual(['allow', 'deny']);
+    for (const path of ['/v1/roles/{id}/permissions', '/v1/applications/{id}/permissions']) {
+      const body = response.body.paths[path].put.requestBody.content['application/json'].schema;
+      expect(body.properties.permissions.items, path).toEqual({ $ref: '#/components/schemas/PermissionEntry' });
+    }
     expect(Object.keys(response.body.paths)).toEqual(expect.arrayContaining(['/v1/roles', '/v1/roles/{id}', '/v1/roles/{id}/permissions']));
     expect(Object.keys(response.body.paths['/v1/roles/{id}/permissions'])).toEqual(expect.arrayContaining(['get', 'put']));
   });

@@ -1,13 +1,13 @@
 import { z } from 'zod';
-import { isResourcePattern, maxNameLength } from '../../engine/index.js';
-import { isPlainName } from '../../engine/policy-names.js';
 import { defineRoute, type AnyRoute } from '../../platform/http/route.js';
 import { ServiceError } from '../../platform/http/service-error.js';
-import { uniqueViolation } from '../../platform/postgres-transaction.js';
 import type { IdentityDeps } from '../deps.js';
 import { assertVersion, etagOf } from '../etag.js';
-import { listPageSchema, listQuery } from '../list-query.js';
-import { linkLine, permissionLine, subjects } from '../policy/policy-lines.js';
+import { listPageSchema, listQuery, nextCursorOf, pageStartOf } from '../list-query.js';
+import { isEmptyDiff, permissionDiff, permissionDiffLines, toPermission } from '../policy/permission-diff.js';
+import { linkLine, subjects } from '../policy/policy-lines.js';
+import { permissionEntry, recordDescription, recordId, recordName } from '../record-fields.js';
+import { assertNameFree, uniqueName, type RecordNames } from '../record-names.js';
 import { groupsHoldingRole } from '../store/groups-store.js';
 import {
   deletePermissions,
@@ -24,32 +24,12 @@ import {
   type RoleRow,
 } from '../store/roles-store.js';
 import { revisionHeaders, runWrite, type WriteContext } from '../write-transaction.js';
-import { nextCursorOf, pageStartOf, recordDescription, recordId, recordName } from './groups.js';
 
 /** Most permission entries one request may set (a role's whole set is replaced at once). */
 const maxPermissionsPerRequest = 100;
 
-const resource = z
-  .string()
-  .max(maxNameLength)
-  .refine(isResourcePattern, 'a resource is *, or segments of letters, digits and _ . : @ - separated by /, optionally ending in * or /* (no . or .. segments)');
-
-const action = z
-  .string()
-  .max(maxNameLength)
-  .refine((value) => value === '*' || isPlainName(value), 'an action is * or letters, digits and _ . : @ -');
-
-const permission = z
-  .object({
-    resource: resource.meta({ example: 'midaz/accounts' }),
-    action: action.meta({ example: 'get' }),
-    effect: z.enum(['allow', 'deny']).default('allow').meta({ description: 'deny overrides an allow from any role' }),
-  })
-  .strict()
-  .meta({ id: 'RolePermission', description: 'One policy line `p, role:<id>, <tenant>, <resource>, <action>, <effect>`' });
-
 const permissions = z
-  .array(permission)
+  .array(permissionEntry)
   .max(maxPermissionsPerRequest)
   .meta({ description: `The role's whole permission set, one entry per (resource, action, effect); duplicates count once; at most ${maxPermissionsPerRequest}` });
 
@@ -61,7 +41,7 @@ const role = z
     name: z.string(),
     description: z.string(),
     builtin: z.boolean().meta({ description: 'Seeded by the bootstrap reconciler: read-only through the API' }),
-    permissions: z.array(permission),
+    permissions: z.array(permissionEntry),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
@@ -69,7 +49,7 @@ const role = z
 
 const permissionSet = z
   .object({
-    permissions: z.array(permission),
+    permissions: z.array(permissionEntry),
     policyRevision: z.number().int().optional().meta({ description: 'On a write: the tenant policy revision after it' }),
   })
   .meta({ id: 'RolePermissionSet' });
@@ -86,29 +66,11 @@ function toRole(row: RoleRow, granted: readonly PermissionRow[]): z.infer<typeof
   };
 }
 
-function toPermission(row: PermissionRow): PermissionRow {
-  return { resource: row.resource, action: row.action, effect: row.effect };
-}
-
-const keyOf = (p: PermissionRow) => JSON.stringify([p.resource, p.action, p.effect]);
-
 function builtinReadOnly(): ServiceError {
   return new ServiceError('BUILTIN_READ_ONLY', { message: 'a built-in role is managed by the bootstrap reconciler' });
 }
 
-async function uniqueName<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (uniqueViolation(error)) throw new ServiceError('NAME_TAKEN', { message: 'a role with this name exists', field: 'body.name' });
-    throw error;
-  }
-}
-
-async function assertNameFree(tx: WriteContext, name: string, exceptId?: string): Promise<void> {
-  await lockRoleNames(tx.client, tx.tenantId);
-  if (await isRoleNameTaken(tx.client, tx.tenantId, name, exceptId)) throw new ServiceError('NAME_TAKEN', { message: 'a role with this name exists', field: 'body.name' });
-}
+const roleNames: RecordNames = { kind: 'role', lock: lockRoleNames, isTaken: isRoleNameTaken };
 
 async function lockedRole(tx: WriteContext, id: string): Promise<{ row: RoleRow; granted: PermissionRow[] }> {
   const row = await findRole(tx.client, tx.tenantId, id, true);
@@ -117,27 +79,12 @@ async function lockedRole(tx: WriteContext, id: string): Promise<{ row: RoleRow;
   return { row, granted };
 }
 
-/** What replacing `current` with `wanted` adds and removes (duplicates in `wanted` count once). */
-function permissionDiff(current: readonly PermissionRow[], wanted: readonly PermissionRow[]): { added: PermissionRow[]; removed: PermissionRow[] } {
-  const currentKeys = new Set(current.map(keyOf));
-  const wantedByKey = new Map(wanted.map((p) => [keyOf(p), toPermission(p)]));
-  return {
-    added: [...wantedByKey].filter(([key]) => !currentKeys.has(key)).map(([, p]) => p),
-    removed: current.filter((p) => !wantedByKey.has(keyOf(p))),
-  };
-}
-
-/** Writes exactly the changed rows and `p` lines of a role's permission set; answers whether anything changed. */
-async function replacePermissions(tx: WriteContext, roleId: string, current: readonly PermissionRow[], wanted: readonly PermissionRow[]): Promise<boolean> {
-  const { added, removed } = permissionDiff(current, wanted);
-  await deletePermissions(tx.client, tx.tenantId, roleId, removed);
-  await insertPermissions(tx.client, tx.tenantId, roleId, added);
-  const subject = subjects.role(roleId);
-  tx.policy(
-    ...removed.map((p) => permissionLine('remove', subject, tx.tenantId, p.resource, p.action, p.effect)),
-    ...added.map((p) => permissionLine('add', subject, tx.tenantId, p.resource, p.action, p.effect)),
-  );
-  return added.length > 0 || removed.length > 0;
+/** Writes exactly the changed rows and `p` lines of a role's permission set. */
+async function replacePermissions(tx: WriteContext, roleId: string, current: readonly PermissionRow[], wanted: readonly PermissionRow[]): Promise<void> {
+  const diff = permissionDiff(current, wanted);
+  await deletePermissions(tx.client, tx.tenantId, roleId, diff.removed);
+  await insertPermissions(tx.client, tx.tenantId, roleId, diff.added);
+  tx.policy(...permissionDiffLines(subjects.role(roleId), tx.tenantId, diff));
 }
 
 async function rereadPermissions(tx: WriteContext, roleId: string): Promise<PermissionRow[]> {
@@ -201,8 +148,8 @@ export function rolesRoutes(deps: IdentityDeps): AnyRoute[] {
       responses: { 201: { description: 'Created', schema: role } },
       async handler({ body, caller, requestId }) {
         const { value, policyRevision } = await runWrite(deps, caller, requestId, async (tx) => {
-          await assertNameFree(tx, body.name);
-          const created = await uniqueName(() => insertRole(tx.client, tx.tenantId, body.name, body.description ?? ''));
+          await assertNameFree(tx, roleNames, body.name);
+          const created = await uniqueName(roleNames, () => insertRole(tx.client, tx.tenantId, body.name, body.description ?? ''));
           await replacePermissions(tx, created.id, [], body.permissions ?? []);
           const view = toRole(created, await rereadPermissions(tx, created.id));
           tx.audit({ action: 'role.create', targetType: 'role', targetId: created.id, after: view });
@@ -231,11 +178,11 @@ export function rolesRoutes(deps: IdentityDeps): AnyRoute[] {
           const before = toRole(current, granted);
           const name = body.name !== undefined && body.name !== current.name ? body.name : undefined;
           const description = body.description !== undefined && body.description !== current.description ? body.description : undefined;
-          const diff = body.permissions === undefined ? { added: [], removed: [] } : permissionDiff(granted, body.permissions);
-          if (name === undefined && description === undefined && diff.added.length === 0 && diff.removed.length === 0) return { row: current, view: before };
+          const diff = permissionDiff(granted, body.permissions ?? granted);
+          if (name === undefined && description === undefined && isEmptyDiff(diff)) return { row: current, view: before };
           if (current.builtin) throw builtinReadOnly();
-          if (name !== undefined) await assertNameFree(tx, name, current.id);
-          const updated = await uniqueName(() => updateRole(tx.client, tx.tenantId, current.id, { name, description }));
+          if (name !== undefined) await assertNameFree(tx, roleNames, name, current.id);
+          const updated = await uniqueName(roleNames, () => updateRole(tx.client, tx.tenantId, current.id, { name, description }));
           if (body.permissions !== undefined) await replacePermissions(tx, current.id, granted, body.permissions);
           const view = toRole(updated, await rereadPermissions(tx, current.id));
           tx.audit({ action: 'role.update', targetType: 'role', targetId: current.id, before, after: view });
@@ -263,7 +210,7 @@ export function rolesRoutes(deps: IdentityDeps): AnyRoute[] {
           await deleteRole(tx.client, tx.tenantId, current.id);
           const subject = subjects.role(current.id);
           tx.policy(
-            ...granted.map((p) => permissionLine('remove', subject, tx.tenantId, p.resource, p.action, p.effect)),
+            ...permissionDiffLines(subject, tx.tenantId, { added: [], removed: granted }),
             ...holders.map((groupId) => linkLine('remove', subjects.group(groupId), subject, tx.tenantId)),
           );
           tx.audit({ action: 'role.delete', targetType: 'role', targetId: current.id, before: { ...toRole(current, granted), groups: holders } });
@@ -302,7 +249,7 @@ export function rolesRoutes(deps: IdentityDeps): AnyRoute[] {
           const { row: current, granted } = await lockedRole(tx, params.id);
           assertVersion(req, current.version);
           const diff = permissionDiff(granted, body.permissions);
-          if (diff.added.length === 0 && diff.removed.length === 0) return { row: current, granted };
+          if (isEmptyDiff(diff)) return { row: current, granted };
           if (current.builtin) throw builtinReadOnly();
           await replacePermissions(tx, current.id, granted, body.permissions);
           const updated = await updateRole(tx.client, tx.tenantId, current.id, {});

@@ -172,6 +172,73 @@ describe('users: create, read, update', () => {
     expect((await h.http().delete(`/v1/users/${id}`).set('Authorization', asAdminA())).status).toBe(404);
   });
 
+  it('deleting a user also removes lines granted to user:<id> directly, not only its memberships: the engine denies', async () => {
+    const groupId = await groupAllowingLedgers(orgA);
+    const created = await createUser({ groups: [groupId] });
+    const id = created.body.id as string;
+    await h.grant(orgA, subjects.user(id), [['reports', 'get'], ['invoices', '*']]);
+    const bystander = await h.createUser(orgA);
+    await h.grant(orgA, subjects.user(bystander), [['reports', 'get']]);
+    const may = async (userId: string, obj: string) => (await h.deps.engine.decide({ sub: subjects.user(userId), dom: orgA, obj, act: 'get' })).allowed;
+    expect(await may(id, 'reports')).toBe(true);
+    expect(await countRows('casbin WHERE rule->>0 = $1', [subjects.user(id)])).toBe(3);
+
+    const deleted = await h.http().delete(`/v1/users/${id}`).set('Authorization', asAdminA());
+    expect(deleted.status).toBe(204);
+    expect(Number(deleted.headers['x-policy-revision'])).toBe(h.deps.engine.revisionOf(orgA));
+    expect(await countRows('casbin WHERE rule->>0 = $1', [subjects.user(id)])).toBe(0);
+    for (const obj of ['reports', 'invoices', 'ledgers']) expect(await may(id, obj), obj).toBe(false);
+    // Only that subject's lines went: another user's identical grant stays.
+    expect(await may(bystander, 'reports')).toBe(true);
+  });
+
+  it('a user delete racing member adds of that user never leaves a g line behind (the delete locks the user FOR UPDATE, then sweeps its lines)', async () => {
+    const groupId = await createGroup(orgA);
+    for (let round = 0; round < 10; round += 1) {
+      const id = await insertUserRow(orgA, unique('race-'));
+      const [deleted, added] = await Promise.all([
+        h.http().delete(`/v1/users/${id}`).set('Authorization', asAdminA()),
+        h.http().put(`/v1/groups/${groupId}/members/${id}`).set('Authorization', asAdminA()),
+      ]);
+      expect(deleted.status, `round ${round}`).toBe(204);
+      // The add either committed first (then the delete removed its row and line) or found no user.
+      expect([201, 404], `round ${round}`).toContain(added.status);
+      expect(await countRows('users WHERE id = $1', [id])).toBe(0);
+      expect(await countRows('group_members WHERE user_id = $1', [id])).toBe(0);
+      expect(await countRows("casbin WHERE ptype = 'g' AND rule->>0 = $1", [subjects.user(id)]), `round ${round}`).toBe(0);
+      expect((await h.deps.engine.decide({ sub: subjects.user(id), dom: orgA, obj: 'ledgers', act: 'get' })).allowed).toBe(false);
+    }
+  });
+
+  it('group and user ids are accepted in upper case and stored, linked and answered in lower case (like the groups routes)', async () => {
+    const groupId = await groupAllowingLedgers(orgA);
+    const other = await createGroup(orgA);
+    const created = await createUser({ groups: [groupId.toUpperCase(), groupId] });
+    expect(created.status).toBe(201);
+    expect(created.body.groups).toEqual([groupId]);
+    const id = created.body.id as string;
+    expect(await countRows("casbin WHERE ptype = 'g' AND rule->>0 = $1 AND rule->>1 = $2", [subjects.user(id), subjects.group(groupId)])).toBe(1);
+    expect(await mayGetLedgers(orgA, id)).toBe(true);
+
+    const upper = id.toUpperCase();
+    const read = await h.http().get(`/v1/users/${upper}`).set('Authorization', asAdminA());
+    expect(read.status).toBe(200);
+    expect(read.body).toMatchObject({ id, groups: [groupId] });
+    const listed = await h.http().get(`/v1/users?group=${groupId.toUpperCase()}&limit=100`).set('Authorization', asAdminA());
+    expect(listed.body.items.map((u: { id: string }) => u.id)).toContain(id);
+
+    const patched = await h.http().patch(`/v1/users/${upper}`).set('Authorization', asAdminA()).send({ groups: [other.toUpperCase()] });
+    expect(patched.status).toBe(200);
+    expect(patched.body.groups).toEqual([other]);
+    expect(await mayGetLedgers(orgA, id)).toBe(false);
+    expect(await countRows("casbin WHERE ptype = 'g' AND rule->>0 = $1", [subjects.user(id)])).toBe(1);
+    const disabled = await h.http().post(`/v1/users/${upper}/disable`).set('Authorization', asAdminA());
+    expect(disabled.body).toMatchObject({ id, status: 'disabled', groups: [other] });
+
+    expect((await h.http().delete(`/v1/users/${upper}`).set('Authorization', asAdminA())).status).toBe(204);
+    expect(await countRows('casbin WHERE rule->>0 = $1', [subjects.user(id)])).toBe(0);
+  });
+
   it('a built-in user cannot be deleted or disabled (the bootstrap reconciler owns it)', async () => {
     const id = await insertUserRow(orgA, unique('builtin-'));
     await h.deps.pool.query('UPDATE users SET builtin = true WHERE id = $1', [id]);

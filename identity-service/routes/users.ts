@@ -5,9 +5,10 @@ import { ServiceError } from '../../platform/http/service-error.js';
 import { uniqueViolation } from '../../platform/postgres-transaction.js';
 import type { IdentityDeps } from '../deps.js';
 import { assertVersion, etagOf } from '../etag.js';
-import { decodeCursor, encodeCursor, listPageSchema, listQuery } from '../list-query.js';
+import { listPageSchema, listQuery, nextCursorOf, pageStartOf } from '../list-query.js';
 import { assertPasswordPolicy, passwordMaxUtf16Units } from '../password-policy.js';
 import { linkLine, subjects } from '../policy/policy-lines.js';
+import { recordId } from '../record-fields.js';
 import { addMemberships, existingGroupIds, groupIdsOfUser, groupIdsOfUsers, removeAllMemberships, removeMemberships } from '../store/user-groups-store.js';
 import {
   deleteUser,
@@ -19,7 +20,6 @@ import {
   setUserStatus,
   updateUser,
   userConstraints,
-  type UserPosition,
   type UserRow,
 } from '../store/users-store.js';
 import { revisionHeaders, runWrite, type WriteContext } from '../write-transaction.js';
@@ -32,8 +32,8 @@ const username = z.string().min(3).max(64).regex(/^[A-Za-z0-9._@-]+$/, 'letters,
 const email = z.email().max(254);
 // Bounded before hashing; the policy then counts code points (passwordMaxLength).
 const password = z.string().min(1).max(passwordMaxUtf16Units);
-const groupIds = z.array(z.uuid()).max(100);
-const idParams = z.object({ id: z.uuid() }).strict();
+const groupIds = z.array(recordId).max(100);
+const idParams = z.object({ id: recordId }).strict();
 
 const user = z
   .object({
@@ -69,20 +69,13 @@ const listUsersQuery = listQuery
   .extend({
     username: z.string().min(1).max(64).optional(),
     email: z.string().min(1).max(254).optional(),
-    group: z.uuid().optional(),
+    group: recordId.optional(),
   })
   .strict()
   .refine((q) => q.cursor === undefined || q.page === 1, { message: 'use either page or cursor', path: ['cursor'] });
 
-function positionOf(q: { page: number; limit: number; cursor?: string | undefined }): UserPosition {
-  if (q.cursor === undefined) return { offset: (q.page - 1) * q.limit };
-  const { sortValue, id } = decodeCursor(q.cursor);
-  if (!z.uuid().safeParse(id).success) throw new ServiceError('VALIDATION_FAILED', { message: 'query.cursor: not a cursor from this API', field: 'query.cursor' });
-  return { after: { usernameCanonical: sortValue, id } };
-}
-
 function uniqueSorted(ids: readonly string[]): string[] {
-  return [...new Set(ids.map((id) => id.toLowerCase()))].sort();
+  return [...new Set(ids)].sort();
 }
 
 /** Refuses the whole write when a group is not one of the caller's tenant (another tenant's is "not found"). */
@@ -183,17 +176,15 @@ export function usersRoutes(deps: IdentityDeps): AnyRoute[] {
           emailCanonical: query.email === undefined ? undefined : canonicalName(query.email),
           groupId: query.group,
         };
-        const { rows, total } = await listUsers(deps.pool, caller.tenantId, filter, query.limit, positionOf(query));
-        const page = rows.slice(0, query.limit);
-        const groups = await groupIdsOfUsers(deps.pool, caller.tenantId, page.map((row) => row.id));
-        const last = page.at(-1);
+        const { rows, total, hasMore } = await listUsers(deps.pool, caller.tenantId, filter, pageStartOf(query));
+        const groups = await groupIdsOfUsers(deps.pool, caller.tenantId, rows.map((row) => row.id));
         return {
           body: {
-            items: page.map((row) => toUser(row, groups.get(row.id) ?? [])),
+            items: rows.map((row) => toUser(row, groups.get(row.id) ?? [])),
             page: query.page,
             limit: query.limit,
             total,
-            ...(rows.length > query.limit && last ? { nextCursor: encodeCursor(last.username_canonical, last.id) } : {}),
+            ...(hasMore ? nextCursorOf(rows, query.limit, (row) => row.username_canonical) : {}),
           },
         };
       },
@@ -263,7 +254,7 @@ export function usersRoutes(deps: IdentityDeps): AnyRoute[] {
     defineRoute({
       method: 'delete',
       path: '/v1/users/{id}',
-      summary: 'Delete a user, its memberships and their policy lines',
+      summary: 'Delete a user, its memberships and every policy line naming it as subject (direct grants too)',
       tags: ['users'],
       auth: 'token',
       permission: { resource: 'users', action: 'delete' },
@@ -271,13 +262,15 @@ export function usersRoutes(deps: IdentityDeps): AnyRoute[] {
       responses: { 204: { description: 'Deleted' } },
       async handler({ params, caller, requestId, req }) {
         const { policyRevision } = await runWrite(deps, caller, requestId, async (tx) => {
+          // FOR UPDATE before the memberships are read: a concurrent member add (which share-locks the user)
+          // either committed before, and its row and line are seen below, or waits and then finds no user.
           const current = await findUser(tx.client, tx.tenantId, params.id, true);
           if (!current) throw new ServiceError('NOT_FOUND');
           assertVersion(req, current.version);
           if (current.builtin) throw new ServiceError('BUILTIN_READ_ONLY', { message: 'a built-in user cannot be deleted' });
-          const groups = await removeAllMemberships(tx.client, tx.tenantId, params.id);
-          await deleteUser(tx.client, tx.tenantId, params.id);
-          tx.policy(...memberLines('remove', current.id, groups, tx.tenantId));
+          const groups = await removeAllMemberships(tx.client, tx.tenantId, current.id);
+          await deleteUser(tx.client, tx.tenantId, current.id);
+          await tx.removeSubjectLines(subjects.user(current.id));
           tx.audit({ action: 'user.delete', targetType: 'user', targetId: current.id, before: toUser(current, groups) });
         });
         return { status: 204, headers: revisionHeaders(policyRevision) };

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { query } from '../../platform/postgres-transaction.js';
-import type { Effect } from '../policy/policy-lines.js';
+import type { PageStart } from '../list-query.js';
+import type { Permission } from '../policy/policy-lines.js';
 
 /** An application without its secret hash: no read path here ever selects `client_secret_hash`. */
 export interface ApplicationRow {
@@ -15,11 +16,8 @@ export interface ApplicationRow {
   readonly updated_at: Date;
 }
 
-export interface ApplicationPermission {
-  readonly resource: string;
-  readonly action: string;
-  readonly effect: Effect;
-}
+/** One line of an application's permission set: `p, pset:<id>, <tenant>, <resource>, <action>, <effect>`. */
+export type ApplicationPermission = Permission;
 
 const columns = 'id, org_id, name, description, client_id, builtin, version, created_at, updated_at';
 
@@ -32,15 +30,11 @@ export async function findApplication(db: pg.Pool | pg.ClientBase, orgId: string
   return rows[0];
 }
 
-/** A page ordered by name, unique per organization, so the last name alone is an exact keyset position. */
-export async function listApplications(
-  db: pg.Pool,
-  orgId: string,
-  page: { limit: number; offset: number; afterName?: string | undefined },
-): Promise<{ rows: ApplicationRow[]; total: number }> {
+/** A page of the tenant's applications by name: unique per organization, so the last name alone is an exact keyset position. */
+export async function listApplications(db: pg.Pool, orgId: string, page: PageStart): Promise<{ rows: ApplicationRow[]; total: number }> {
   const [rows, count] = await Promise.all([
-    page.afterName !== undefined
-      ? query<ApplicationRow>(db, `SELECT ${columns} FROM applications WHERE org_id = $1 AND name > $2 ORDER BY name LIMIT $3`, [orgId, page.afterName, page.limit])
+    page.after
+      ? query<ApplicationRow>(db, `SELECT ${columns} FROM applications WHERE org_id = $1 AND name > $2 ORDER BY name LIMIT $3`, [orgId, page.after.sortValue, page.limit])
       : query<ApplicationRow>(db, `SELECT ${columns} FROM applications WHERE org_id = $1 ORDER BY name LIMIT $2 OFFSET $3`, [orgId, page.limit, page.offset]),
     query<{ total: string }>(db, 'SELECT count(*)::text AS total FROM applications WHERE org_id = $1', [orgId]),
   ]);

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { query } from '../../platform/postgres-transaction.js';
+import type { PageStart } from '../list-query.js';
 
 export interface GroupRow {
   readonly id: string;
@@ -21,13 +22,6 @@ export interface MemberRow {
   readonly username: string;
   readonly username_canonical: string;
   readonly added_at: Date;
-}
-
-/** Where a keyset page starts: after the row with this sort value and id. */
-export interface PageStart {
-  readonly limit: number;
-  readonly offset: number;
-  readonly after?: { readonly sortValue: string; readonly id: string } | undefined;
 }
 
 // Every statement names the tenant: a group id of another organization matches nothing (SECURITY-CHECKLIST F1, F7).

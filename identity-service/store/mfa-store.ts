@@ -85,6 +85,10 @@ export interface UserMfaRow {
   readonly preferred_type: MfaMethod | null;
   readonly recovery_code_hashes: string[];
   readonly last_totp_step: number;
+  /** Wrong authenticator codes since the last right one or the last lock (migration 0005). */
+  readonly failed_attempts: number;
+  /** Until when verify and disable are refused after too many wrong authenticator codes. */
+  readonly locked_until: Date | null;
   readonly version: number;
   readonly updated_at: Date;
 }
@@ -92,12 +96,21 @@ export interface UserMfaRow {
 export type UserMfaChange = Partial<
   Pick<
     UserMfaRow,
-    'totp_secret_ciphertext' | 'totp_pending_ciphertext' | 'totp_enabled' | 'email_enabled' | 'sms_enabled' | 'preferred_type' | 'recovery_code_hashes' | 'last_totp_step'
+    | 'totp_secret_ciphertext'
+    | 'totp_pending_ciphertext'
+    | 'totp_enabled'
+    | 'email_enabled'
+    | 'sms_enabled'
+    | 'preferred_type'
+    | 'recovery_code_hashes'
+    | 'last_totp_step'
+    | 'failed_attempts'
+    | 'locked_until'
   >
 >;
 
 const userMfaColumns =
-  'org_id, user_id, totp_secret_ciphertext, totp_pending_ciphertext, totp_enabled, email_enabled, sms_enabled, preferred_type, recovery_code_hashes, last_totp_step::float8 AS last_totp_step, version, updated_at';
+  'org_id, user_id, totp_secret_ciphertext, totp_pending_ciphertext, totp_enabled, email_enabled, sms_enabled, preferred_type, recovery_code_hashes, last_totp_step::float8 AS last_totp_step, failed_attempts, locked_until, version, updated_at';
 
 /** A user's MFA state as it is when nothing was ever set up. */
 export function emptyUserMfa(orgId: string, userId: string): UserMfaRow {
@@ -112,6 +125,8 @@ export function emptyUserMfa(orgId: string, userId: string): UserMfaRow {
     preferred_type: null,
     recovery_code_hashes: [],
     last_totp_step: 0,
+    failed_attempts: 0,
+    locked_until: null,
     version: 0,
     updated_at: new Date(0),
   };
@@ -142,6 +157,8 @@ const changeColumns: readonly (keyof UserMfaChange)[] = [
   'preferred_type',
   'recovery_code_hashes',
   'last_totp_step',
+  'failed_attempts',
+  'locked_until',
 ];
 
 /** Writes the given columns of a locked row (column names come from the fixed list above, values are parameters). */
@@ -162,7 +179,7 @@ export async function updateUserMfa(db: pg.ClientBase, orgId: string, userId: st
   return rows[0] as UserMfaRow;
 }
 
-/** Forgets every factor, secret, pending enrolment and recovery code of the user (disable, administrator reset). */
+/** Forgets every factor, secret, pending enrolment and recovery code of the user, and lifts a lock (disable, administrator reset). */
 export async function clearUserMfa(db: pg.ClientBase, orgId: string, userId: string): Promise<UserMfaRow> {
   return updateUserMfa(db, orgId, userId, {
     totp_secret_ciphertext: null,
@@ -172,5 +189,7 @@ export async function clearUserMfa(db: pg.ClientBase, orgId: string, userId: str
     sms_enabled: false,
     preferred_type: null,
     recovery_code_hashes: [],
+    failed_attempts: 0,
+    locked_until: null,
   });
 }

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { query } from '../../platform/postgres-transaction.js';
-import type { Effect } from '../policy/policy-lines.js';
-import type { PageStart } from './groups-store.js';
+import type { Permission } from '../policy/policy-lines.js';
+import type { PageStart } from '../list-query.js';
 
 export interface RoleRow {
   readonly id: string;
@@ -15,11 +15,7 @@ export interface RoleRow {
 }
 
 /** One permission of a role: the engine line `p, role:<id>, <tenant>, <resource>, <action>, <effect>`. */
-export interface PermissionRow {
-  readonly resource: string;
-  readonly action: string;
-  readonly effect: Effect;
-}
+export type PermissionRow = Permission;
 
 // Every statement names the tenant: a role id of another organization matches nothing (SECURITY-CHECKLIST F1, F7).
 const columns = 'id, org_id, name, description, builtin, version, created_at, updated_at';

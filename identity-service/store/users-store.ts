@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { query } from '../../platform/postgres-transaction.js';
+import type { PageStart } from '../list-query.js';
 
 /** A user as the API may show it: the password hash is never among these columns (see `passwordHashOf`). */
 export interface UserRow {
@@ -40,9 +41,6 @@ export interface UserFilter {
   readonly groupId?: string | undefined;
 }
 
-/** Where a page starts: an offset, or after a keyset position `(username_canonical, id)`. */
-export type UserPosition = { readonly offset: number } | { readonly after: { readonly usernameCanonical: string; readonly id: string } };
-
 /** The constraints whose violation means "taken" (names from 0002_identity.sql). */
 export const userConstraints = {
   username: 'users_username_canonical_key',
@@ -69,17 +67,11 @@ export function likePrefix(prefix: string): string {
 
 /**
  * One page of a tenant's users ordered by `(username_canonical, id)`: exactly the `users_org_username` index
- * (org_id leads the ORDER BY so the planner never prefers the global username index), so a keyset page is
- * an index range scan however deep it is; also the number of users matching the filter. `limit + 1` rows
- * are read so the caller knows whether another page follows.
+ * (org_id leads the ORDER BY so the planner never prefers the global username index), so a keyset page
+ * (`page.after` is a canonical username and id) is an index range scan however deep it is; also the number of
+ * users matching the filter. One row more than the page is read, so `hasMore` says whether another follows.
  */
-export async function listUsers(
-  db: pg.Pool,
-  orgId: string,
-  filter: UserFilter,
-  limit: number,
-  position: UserPosition,
-): Promise<{ rows: UserRow[]; total: number }> {
+export async function listUsers(db: pg.Pool, orgId: string, filter: UserFilter, page: PageStart): Promise<{ rows: UserRow[]; total: number; hasMore: boolean }> {
   const where = ['u.org_id = $1'];
   const values: unknown[] = [orgId];
   const add = (condition: (n: number) => string, value: unknown) => {
@@ -97,18 +89,15 @@ export async function listUsers(
       ? 'SELECT coalesce((SELECT users FROM organization_user_counts WHERE org_id = $1), 0)::text AS total'
       : `SELECT count(*)::text AS total FROM users u WHERE ${where.join(' AND ')}`;
   const countValues = [...values];
-  let offset = 0;
-  if ('after' in position) {
-    values.push(position.after.usernameCanonical, position.after.id);
+  if (page.after) {
+    values.push(page.after.sortValue, page.after.id);
     where.push(`(u.username_canonical, u.id) > ($${values.length - 1}, $${values.length}::uuid)`);
-  } else {
-    offset = position.offset;
   }
-  values.push(limit + 1, offset);
+  values.push(page.limit + 1, page.offset);
   const pageText = `SELECT ${columns} FROM users u WHERE ${where.join(' AND ')}
     ORDER BY u.org_id, u.username_canonical, u.id LIMIT $${values.length - 1} OFFSET $${values.length}`;
-  const [page, count] = await Promise.all([query<UserRow>(db, pageText, values), query<{ total: string }>(db, countText, countValues)]);
-  return { rows: page.rows, total: Number(count.rows[0]?.total ?? 0) };
+  const [rows, count] = await Promise.all([query<UserRow>(db, pageText, values), query<{ total: string }>(db, countText, countValues)]);
+  return { rows: rows.rows.slice(0, page.limit), total: Number(count.rows[0]?.total ?? 0), hasMore: rows.rows.length > page.limit };
 }
 
 export async function insertUser(db: pg.ClientBase, orgId: string, user: NewUser): Promise<UserRow> {
