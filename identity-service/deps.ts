@@ -6,6 +6,7 @@ import type { TokenVerifier } from '../platform/auth/token-verifier.js';
 import type { ErrorReporter } from '../platform/http/error-handler.js';
 import type { PasswordHasher } from '../platform/password-hasher.js';
 import type { SecretBox } from '../platform/secret-box.js';
+import type { DeliverCode } from './mfa/emailed-code.js';
 
 /** Everything the Identity app needs, built by main.ts (or a test) and passed in: app.ts opens nothing itself. */
 export interface IdentityDeps {
@@ -22,4 +23,6 @@ export interface IdentityDeps {
   /** Outbound HTTP for provider senders (SendGrid, Twilio, webhooks); injected so tests reach local receivers. */
   readonly fetch: typeof fetch;
   readonly nowMs: () => number;
+  /** Sends e-mailed MFA codes (setup confirmation, disable proof); absent → those routes answer 503. */
+  readonly deliverMfaCode?: DeliverCode;
 }

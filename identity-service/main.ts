@@ -9,6 +9,7 @@ import { startEngineRuntime } from '../platform/engine-runtime.js';
 import { createLogger, logReporter } from '../platform/logger.js';
 import { createPasswordHasher } from '../platform/password-hasher.js';
 import { SecretBox } from '../platform/secret-box.js';
+import { createProviderCodeDelivery } from '../platform/senders/index.js';
 import { createIdentityApp } from './app.js';
 import { parseIdentityConfig } from './config.js';
 
@@ -30,6 +31,8 @@ const runtime = await startEngineRuntime(config, {
   },
   onConnectionError: (source, error) => logger.warn({ source, err: error.message }, 'connection error'),
 });
+const secrets = new SecretBox(Buffer.from(config.SECRETS_ENCRYPTION_KEY.reveal(), 'base64'));
+const deliverCode = createProviderCodeDelivery({ pool: runtime.pool as NonNullable<typeof runtime.pool>, secrets });
 const defaultTenantId = (config.DEFAULT_ORGANIZATION_ID ?? config.PLATFORM_ORGANIZATION_ID) as string;
 const app = createIdentityApp({
   pool: runtime.pool as NonNullable<typeof runtime.pool>,
@@ -44,10 +47,11 @@ const app = createIdentityApp({
   tenancy: { multiTenant: config.MULTI_TENANT_ENABLED, defaultTenantId },
   platformTenantId: config.PLATFORM_ORGANIZATION_ID ?? defaultTenantId,
   passwords: createPasswordHasher({ memoryCostKiB: config.ARGON2_MEMORY_KIB, timeCost: config.ARGON2_ITERATIONS }),
-  secrets: new SecretBox(Buffer.from(config.SECRETS_ENCRYPTION_KEY.reveal(), 'base64')),
+  secrets,
   report: logReporter(logger),
   fetch: globalThis.fetch,
   nowMs: () => Date.now(),
+  deliverMfaCode: ({ tenantId, to, code }) => deliverCode({ tenantId, channel: 'email', to, code }),
 });
 
 const server = createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 30_000, headersTimeout: 10_000 }, app);

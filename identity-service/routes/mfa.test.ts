@@ -1,10 +1,10 @@
+import type { IdentityDeps } from '../deps.js';
 import { generate } from 'otplib';
 import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIdentityHarness, type IdentityHarness } from '../../test/support/identity-harness.js';
 import { runCommonRouteTests } from '../../test/support/route-security.js';
 import { createIdentityApp } from '../app.js';
-import type { MfaDeps } from './mfa.js';
 
 let h: IdentityHarness;
 let http: () => supertest.Agent;
@@ -16,10 +16,10 @@ const sent: { email: string; code: string }[] = [];
 
 beforeAll(async () => {
   h = await createIdentityHarness('mfa');
-  const deps: MfaDeps = {
+  const deps: IdentityDeps = {
     ...h.deps,
     nowMs: () => clockMs,
-    deliverMfaCode: async (email, code) => {
+    deliverMfaCode: async ({ to: email, code }) => {
       sent.push({ email, code });
     },
   };

@@ -30,11 +30,6 @@ import {
 } from '../store/mfa-store.js';
 import { revisionHeaders, runWrite, type WriteContext } from '../write-transaction.js';
 
-/** Identity's dependencies plus the optional code sender the MFA routes use (see `DeliverCode`). */
-export interface MfaDeps extends IdentityDeps {
-  readonly deliverMfaCode?: DeliverCode;
-}
-
 /** The issuer shown by authenticator apps next to the account. */
 const totpIssuer = 'Access Manager';
 
@@ -130,14 +125,14 @@ function sameSecret(given: string, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-function requireSender(deps: MfaDeps): DeliverCode {
+function requireSender(deps: IdentityDeps): DeliverCode {
   if (!deps.deliverMfaCode) throw new ServiceError('SERVICE_UNAVAILABLE', { message: 'no e-mail sender is configured', detail: 'MFA code sender not configured' });
   return deps.deliverMfaCode;
 }
 
-async function deliver(send: DeliverCode, email: string, code: string): Promise<void> {
+async function deliver(send: DeliverCode, tenantId: string, email: string, code: string): Promise<void> {
   try {
-    await send(email, code);
+    await send({ tenantId, to: email, code });
   } catch (error) {
     const reason = error instanceof Error ? error.message.split(code).join('[code]') : 'unknown';
     throw new ServiceError('PROVIDER_SEND_FAILED', { detail: `MFA code delivery failed: ${reason}` });
@@ -170,7 +165,7 @@ async function saveAttempts(tx: WriteContext, userId: string, change: UserMfaCha
   if (Object.keys(change).length > 0) await updateUserMfa(tx.client, tx.tenantId, userId, change);
 }
 
-export function mfaRoutes(deps: MfaDeps): AnyRoute[] {
+export function mfaRoutes(deps: IdentityDeps): AnyRoute[] {
   return [
     defineRoute({
       method: 'get',
@@ -260,7 +255,7 @@ export function mfaRoutes(deps: MfaDeps): AnyRoute[] {
           tx.audit({ action: 'mfa.setup', targetType: 'user', targetId: user.id, after: { mfaType: body.mfaType } });
           return code;
         });
-        if (send && emailCode !== undefined) await deliver(send, user.email, emailCode);
+        if (send && emailCode !== undefined) await deliver(send, caller.tenantId, user.email, emailCode);
         const totp = secret === undefined ? {} : { secret, url: totpUri({ secret, issuer: totpIssuer, accountName: user.username }) };
         return {
           body: { ...totp, recoveryCodes, mfaType: body.mfaType, enabled: false as const },
@@ -411,7 +406,7 @@ export function mfaRoutes(deps: MfaDeps): AnyRoute[] {
           await updateUserMfa(tx.client, tx.tenantId, user.id, { totp_pending_ciphertext: sealPendingState(deps.secrets, user.id, { ...pending, disableCode: issued.state }) });
           return issued.code;
         });
-        await deliver(send, user.email, code);
+        await deliver(send, caller.tenantId, user.email, code);
         return { body: { message: 'a code was sent to the e-mail address on file', expiresIn: settings.code_ttl_seconds } };
       },
     }),
