@@ -6,6 +6,7 @@ import type { TokenVerifier } from '../platform/auth/token-verifier.js';
 import type { ErrorReporter } from '../platform/http/error-handler.js';
 import type { PasswordHasher } from '../platform/password-hasher.js';
 import type { SecretBox } from '../platform/secret-box.js';
+import type { IdentityProvider } from './identity-providers/identity-provider.js';
 import type { SigningKeyStore } from './keys/signing-key-store.js';
 import type { TokenIssuer } from './tokens/token-issuer.js';
 
@@ -52,6 +53,8 @@ export interface AuthDeps {
   readonly report: ErrorReporter;
   readonly fetch: typeof fetch;
   readonly nowMs: () => number;
+  /** Where credentials are checked; absent means the builtin provider over Identity's tables (ARCHITECTURE "Identity provider"). */
+  readonly identityProvider?: IdentityProvider;
   /**
    * Sends an MFA code by e-mail or SMS through the organization's provider; absent when none is configured
    * (then those methods answer MFA_METHOD_UNAVAILABLE and only TOTP works).

@@ -8,6 +8,7 @@ import { createPasswordHasher } from '../platform/password-hasher.js';
 import { SecretBox } from '../platform/secret-box.js';
 import { createProviderCodeDelivery } from '../platform/senders/index.js';
 import { createTokenVerifier } from '../platform/auth/token-verifier.js';
+import { ValkeyTokenCache } from '../platform/auth/valkey-token-cache.js';
 import { createAuthApp } from './app.js';
 import { parseAuthConfig } from './config.js';
 import { SigningKeyStore } from './keys/signing-key-store.js';
@@ -42,7 +43,16 @@ const app = createAuthApp({
   engine: runtime.engine,
   keys,
   issuer: new TokenIssuer({ keys, issuer: config.TOKEN_ISSUER, audience: config.TOKEN_AUDIENCE, accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS, multiTenant: config.MULTI_TENANT_ENABLED, nowMs }),
-  tokens: createTokenVerifier({ keys: keys.keyResolver(), issuer: config.TOKEN_ISSUER, audience: config.TOKEN_AUDIENCE, tokenType: 'at+jwt', nowMs }),
+  tokens: createTokenVerifier({
+    keys: keys.keyResolver(),
+    issuer: config.TOKEN_ISSUER,
+    audience: config.TOKEN_AUDIENCE,
+    tokenType: 'at+jwt',
+    nowMs,
+    // Issue #4: verified tokens shared by the replicas, keyed by digest, never beyond the token's exp.
+    ...(runtime.valkey ? { shared: new ValkeyTokenCache({ client: runtime.valkey, keyPrefix: config.KEY_PREFIX }) } : {}),
+    onSharedError: (error) => logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'token cache tier failed'),
+  }),
   tenancy: { multiTenant: config.MULTI_TENANT_ENABLED, defaultTenantId: config.DEFAULT_ORGANIZATION_ID ?? '' },
   passwords: createPasswordHasher({ memoryCostKiB: config.ARGON2_MEMORY_KIB, timeCost: config.ARGON2_ITERATIONS }),
   secrets,

@@ -124,7 +124,7 @@ export class TokenService {
     private readonly deps: AuthDeps,
     provider?: IdentityProvider,
   ) {
-    this.provider = provider ?? createBuiltinIdentityProvider(deps);
+    this.provider = provider ?? deps.identityProvider ?? createBuiltinIdentityProvider(deps);
   }
 
   private async authenticateClient(credentials: ClientCredentials): Promise<AuthenticatedApp> {

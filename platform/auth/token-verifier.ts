@@ -15,7 +15,20 @@ export interface TokenVerifierOptions {
   /** Claims every token must carry besides `exp`, `iat` and `sub`. */
   readonly requiredClaims?: readonly string[];
   readonly cacheEntries?: number;
+  /**
+   * A tier shared by the replicas (Valkey), asked after an in-process miss and before jose, and written after
+   * a successful verification for the token's remaining lifetime. A failing tier is skipped: verification runs.
+   */
+  readonly shared?: SharedTokenCache;
+  /** Called when the shared tier fails (wire it to the logger); the request carries on without it. */
+  readonly onSharedError?: (error: unknown) => void;
   readonly nowMs?: () => number;
+}
+
+/** Verified claims by token digest, shared between replicas; entries must not outlive the token. */
+export interface SharedTokenCache {
+  get(digest: string): Promise<Readonly<JWTPayload & Record<string, unknown>> | undefined>;
+  set(digest: string, claims: Readonly<JWTPayload & Record<string, unknown>>, ttlSeconds: number): Promise<void>;
 }
 
 export interface VerifiedToken {
@@ -35,18 +48,58 @@ export function tokenDigest(token: string): string {
 /**
  * Verifies access tokens with jose, always pinning the algorithms, issuer, audience, type and required claims
  * (jose checks `exp` only when present and `iss`/`aud` only when told). A verified token is remembered by its
- * digest until it expires, so the hot path verifies each token once.
+ * digest until it expires, so the hot path verifies each token once; with `shared`, once across the replicas.
+ * Claims read from the shared tier are used only while `exp` is ahead and `iss`/`aud` are this verifier's
+ * (another service sharing the tier may pin other values); anything else falls through to jose.
  */
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
   const nowMs = options.nowMs ?? Date.now;
   const cache = new LRUCache<string, VerifiedToken>({ max: options.cacheEntries ?? 50_000 });
   const algorithms = [...(options.algorithms ?? ['RS256'])];
   const requiredClaims = ['exp', 'iat', 'sub', ...(options.requiredClaims ?? [])];
+  const reportShared = (error: unknown): void => options.onSharedError?.(error);
+
+  async function readShared(digest: string): Promise<VerifiedToken | undefined> {
+    if (!options.shared) return undefined;
+    let claims: Readonly<JWTPayload & Record<string, unknown>> | undefined;
+    try {
+      claims = await options.shared.get(digest);
+    } catch (error) {
+      reportShared(error);
+      return undefined;
+    }
+    if (!claims || typeof claims !== 'object' || Array.isArray(claims)) return undefined;
+    const { exp, sub, iss, aud } = claims;
+    if (typeof exp !== 'number' || !Number.isFinite(exp) || exp * 1000 <= nowMs()) return undefined;
+    if (typeof sub !== 'string' || sub.length === 0 || sub.length > 256 || iss !== options.issuer) return undefined;
+    if (!(aud === options.audience || (Array.isArray(aud) && aud.includes(options.audience)))) return undefined;
+    if (requiredClaims.some((claim) => claims[claim] === undefined)) return undefined;
+    return { claims: Object.freeze({ ...claims }), expiresAtMs: exp * 1000 };
+  }
+
+  async function writeShared(digest: string, verified: VerifiedToken): Promise<void> {
+    if (!options.shared) return;
+    // Whole seconds, rounded down: the entry never outlives `exp` (a token accepted within the clock
+    // tolerance after `exp` is not shared at all).
+    const ttlSeconds = Math.floor((verified.expiresAtMs - nowMs()) / 1000);
+    if (ttlSeconds < 1) return;
+    try {
+      await options.shared.set(digest, verified.claims, ttlSeconds);
+    } catch (error) {
+      reportShared(error);
+    }
+  }
+
   return {
     async verify(token) {
       const digest = tokenDigest(token);
       const cached = cache.get(digest);
       if (cached && cached.expiresAtMs > nowMs()) return cached;
+      const shared = await readShared(digest);
+      if (shared) {
+        cache.set(digest, shared, { ttl: Math.max(1, shared.expiresAtMs - nowMs()) });
+        return shared;
+      }
       try {
         const { payload } = await jwtVerify(token, options.keys, {
           issuer: options.issuer,
@@ -62,6 +115,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
         }
         const verified: VerifiedToken = { claims: Object.freeze({ ...payload }), expiresAtMs: (payload.exp as number) * 1000 };
         cache.set(digest, verified, { ttl: Math.max(1, verified.expiresAtMs - nowMs()) });
+        await writeShared(digest, verified);
         return verified;
       } catch (error) {
         if (error instanceof ServiceError) throw error;

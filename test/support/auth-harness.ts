@@ -1,6 +1,7 @@
 // A whole Auth app on its own PostgreSQL schema and Valkey key prefix: real database, real engine, real keys.
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Express } from 'express';
+import { generateKeyPair, SignJWT } from 'jose';
 import supertest from 'supertest';
 import { PgPolicyStore } from '../../engine/adapters/index.js';
 import { loadModelFile, MemoryDecisionCache, PolicyEngine } from '../../engine/index.js';
@@ -9,11 +10,13 @@ import type { AuthDeps, AuthSettings } from '../../auth-service/deps.js';
 import { SigningKeyStore } from '../../auth-service/keys/signing-key-store.js';
 import { TokenIssuer } from '../../auth-service/tokens/token-issuer.js';
 import { createTokenVerifier } from '../../platform/auth/token-verifier.js';
+import { ValkeyTokenCache } from '../../platform/auth/valkey-token-cache.js';
 import type { ErrorReporter } from '../../platform/http/error-handler.js';
 import { runMigrations } from '../../platform/migrations.js';
 import { createPasswordHasher } from '../../platform/password-hasher.js';
 import { SecretBox } from '../../platform/secret-box.js';
 import { createValkeyClient } from '../../platform/valkey-client.js';
+import type { TokenOptions } from './identity-harness.js';
 import { createTestSchema, type TestSchema } from './postgres.js';
 import { testKeyPrefix, testValkeyUrl } from './valkey.js';
 
@@ -26,7 +29,14 @@ export interface AuthHarness {
   readonly deps: AuthDeps;
   readonly app: Express;
   readonly reports: Parameters<ErrorReporter>[0][];
+  /** The builtin organization every caller belongs to in single-tenant mode. */
+  readonly defaultOrgId: string;
   http(): supertest.Agent;
+  /**
+   * An access token shaped as the caller chooses, signed with Auth's current key (or a foreign key under the
+   * same kid): for the hostile-token suite and claims the issuer never writes (no `tenantId`).
+   */
+  token(options: TokenOptions): Promise<string>;
   createOrganization(slug?: string): Promise<{ id: string; slug: string }>;
   createUser(orgId: string, options?: { username?: string; password?: string; email?: string; status?: 'active' | 'disabled' }): Promise<{ id: string; username: string; password: string }>;
   createApplication(orgId: string, name?: string): Promise<{ id: string; clientId: string; clientSecret: string }>;
@@ -37,6 +47,8 @@ export interface AuthHarness {
 
 export interface AuthHarnessOptions {
   readonly withValkey?: boolean;
+  /** With `withValkey`: the token verifier's shared tier in Valkey (as main.ts wires it). */
+  readonly sharedTokenCache?: boolean;
   readonly multiTenant?: boolean;
   readonly settings?: Partial<AuthSettings>;
   readonly nowMs?: () => number;
@@ -72,13 +84,21 @@ export async function createAuthHarness(label: string, options: AuthHarnessOptio
   const valkey = options.withValkey ? createValkeyClient({ url: testValkeyUrl }) : undefined;
   if (valkey && valkey.status !== 'ready') await new Promise((resolve) => valkey.once('ready', resolve));
   const keyPrefix = testKeyPrefix(label);
+  const foreignKey = (await generateKeyPair('RS256')).privateKey;
   const reports: Parameters<ErrorReporter>[0][] = [];
   const deps: AuthDeps = {
     pool,
     engine,
     keys,
     issuer: new TokenIssuer({ keys, issuer: settings.issuer, audience: settings.audience, accessTokenTtlSeconds: settings.accessTokenTtlSeconds, multiTenant, nowMs }),
-    tokens: createTokenVerifier({ keys: keys.keyResolver(), issuer: settings.issuer, audience: settings.audience, tokenType: 'at+jwt', nowMs }),
+    tokens: createTokenVerifier({
+      keys: keys.keyResolver(),
+      issuer: settings.issuer,
+      audience: settings.audience,
+      tokenType: 'at+jwt',
+      nowMs,
+      ...(valkey && options.sharedTokenCache ? { shared: new ValkeyTokenCache({ client: valkey, keyPrefix }) } : {}),
+    }),
     tenancy: { multiTenant, defaultTenantId: defaultOrg },
     passwords: createPasswordHasher(),
     secrets,
@@ -95,7 +115,25 @@ export async function createAuthHarness(label: string, options: AuthHarnessOptio
     deps,
     app,
     reports,
+    defaultOrgId: defaultOrg,
     http: () => supertest.agent(app),
+    async token(tokenOptions) {
+      const { kid, key } = await keys.signingKey();
+      const now = tokenOptions.issuedAtSeconds ?? Math.floor(nowMs() / 1000);
+      return new SignJWT({
+        type: tokenOptions.type ?? 'normal-user',
+        ...(tokenOptions.tenantId ? { tenantId: tokenOptions.tenantId } : {}),
+        ...tokenOptions.claims,
+      })
+        .setProtectedHeader({ alg: 'RS256', kid, typ: tokenOptions.typ ?? 'at+jwt' })
+        .setSubject(tokenOptions.sub)
+        .setIssuer(tokenOptions.issuer ?? settings.issuer)
+        .setAudience(tokenOptions.audience ?? settings.audience)
+        .setIssuedAt(now)
+        .setJti(randomUUID())
+        .setExpirationTime(now + (tokenOptions.expiresInSeconds ?? 3600))
+        .sign(tokenOptions.foreignKey ? foreignKey : key);
+    },
     async createOrganization(slug) {
       const id = randomUUID();
       const orgSlug = slug ?? `org-${id.slice(0, 8)}`;

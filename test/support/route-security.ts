@@ -1,7 +1,8 @@
 // The hostile-token matrix every protected route must survive (SECURITY-CHECKLIST A, B; STYLE "one shared suite").
+import type pg from 'pg';
 import { expect, it } from 'vitest';
 import type supertest from 'supertest';
-import type { IdentityHarness } from './identity-harness.js';
+import type { IdentityHarness, TokenOptions } from './identity-harness.js';
 
 export interface ProtectedRoute {
   readonly method: 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -10,11 +11,39 @@ export interface ProtectedRoute {
   readonly body?: unknown;
 }
 
+/** What the suite needs of any service harness (Identity's satisfies it as is). */
+export interface SecuritySuiteHarness {
+  http(): supertest.Agent;
+  readonly deps: { readonly pool: pg.Pool };
+}
+
 export interface SecuritySuiteContext {
-  readonly harness: IdentityHarness;
+  readonly harness: IdentityHarness | SecuritySuiteHarness;
   /** An organization, a user in it holding every permission the route needs, and that user's id. */
   readonly orgId: string;
   readonly userId: string;
+  /** Signs a token the service's verifier trusts (shaped by the options); defaults to `harness.token`. */
+  readonly mintToken?: (options: TokenOptions) => Promise<string>;
+  /** A new user of `orgId` holding no permission; defaults to `harness.createUser(orgId)`. */
+  readonly createSubject?: () => Promise<string>;
+  /** The route also takes the token without a scheme (`bareToken`: Lerian's clients on /v1/authorize). */
+  readonly bareToken?: boolean;
+  /** The route needs no permission beyond a valid token: a stranger of the tenant is served, not 403. */
+  readonly anyAuthenticatedCaller?: boolean;
+}
+
+function minterOf(ctx: SecuritySuiteContext): (options: TokenOptions) => Promise<string> {
+  if (ctx.mintToken) return ctx.mintToken;
+  const { harness } = ctx;
+  if ('token' in harness) return (options) => harness.token(options);
+  throw new Error('the security suite needs mintToken or an Identity harness');
+}
+
+function subjectMakerOf(ctx: SecuritySuiteContext): () => Promise<string> {
+  if (ctx.createSubject) return ctx.createSubject;
+  const { harness } = ctx;
+  if ('createUser' in harness) return () => harness.createUser(ctx.orgId);
+  throw new Error('the security suite needs createSubject or an Identity harness');
 }
 
 function send(agent: supertest.Agent, route: ProtectedRoute, authorization: string | undefined): supertest.Test {
@@ -43,42 +72,54 @@ export function runCommonRouteTests(name: string, context: () => SecuritySuiteCo
   };
 
   it(`${name}: no token, an empty or malformed one, or another scheme is 401 with WWW-Authenticate (A1-A3)`, async () => {
-    const { harness, orgId, userId } = context();
-    const good = await harness.token({ sub: userId, tenantId: orgId });
-    for (const authorization of [undefined, 'Bearer ', 'Bearer a.b', 'Bearer a.b.c.d', `bearer ${good}`, `Basic ${good}`, good]) {
-      expectUnauthorized(await call(authorization));
+    const ctx = context();
+    const { orgId, userId } = ctx;
+    const good = await minterOf(ctx)({ sub: userId, tenantId: orgId });
+    const refused = [undefined, 'Bearer ', 'Bearer a.b', 'Bearer a.b.c.d', `bearer ${good}`, `Basic ${good}`, 'a.b', `${good} ${good}`];
+    // A bare token is refused unless the route takes one; where it does, it is accepted like `Bearer <token>`.
+    if (!ctx.bareToken) refused.push(good);
+    for (const authorization of refused) expectUnauthorized(await call(authorization));
+    if (ctx.bareToken) {
+      const accepted = await call(good);
+      expect(accepted.status).toBeLessThan(400);
     }
   });
 
   it(`${name}: alg none, a foreign key, a flipped signature bit are 401 (A5, A7)`, async () => {
-    const { harness, orgId, userId } = context();
-    const good = await harness.token({ sub: userId, tenantId: orgId });
+    const ctx = context();
+    const { orgId, userId } = ctx;
+    const token = minterOf(ctx);
+    const good = await token({ sub: userId, tenantId: orgId });
     const [header, payload, signature] = good.split('.') as [string, string, string];
     const none = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'at+jwt' })).toString('base64url')}.${payload}.`;
     // Change one character in the middle of the signature: always a different character, so never the same token.
     const middle = Math.floor(signature.length / 2);
     const flipped = `${header}.${payload}.${signature.slice(0, middle)}${signature[middle] === 'A' ? 'B' : 'A'}${signature.slice(middle + 1)}`;
-    for (const token of [none, `${none}x`, flipped, await harness.token({ sub: userId, tenantId: orgId, foreignKey: true })]) {
-      expectUnauthorized(await call(`Bearer ${token}`));
+    for (const hostile of [none, `${none}x`, flipped, await token({ sub: userId, tenantId: orgId, foreignKey: true })]) {
+      expectUnauthorized(await call(`Bearer ${hostile}`));
     }
   });
 
   it(`${name}: expired, wrong audience, wrong issuer, wrong type or without tenant is 401 (B1-B7)`, async () => {
-    const { harness, orgId, userId } = context();
+    const ctx = context();
+    const { orgId, userId } = ctx;
+    const token = minterOf(ctx);
     const tokens = [
-      await harness.token({ sub: userId, tenantId: orgId, issuedAtSeconds: Math.floor(Date.now() / 1000) - 7200, expiresInSeconds: 60 }),
-      await harness.token({ sub: userId, tenantId: orgId, audience: 'another-service' }),
-      await harness.token({ sub: userId, tenantId: orgId, issuer: 'https://auth.test.local/' }),
-      await harness.token({ sub: userId, tenantId: orgId, typ: 'JWT' }),
-      await harness.token({ sub: userId }),
+      await token({ sub: userId, tenantId: orgId, issuedAtSeconds: Math.floor(Date.now() / 1000) - 7200, expiresInSeconds: 60 }),
+      await token({ sub: userId, tenantId: orgId, audience: 'another-service' }),
+      await token({ sub: userId, tenantId: orgId, issuer: 'https://auth.test.local/' }),
+      await token({ sub: userId, tenantId: orgId, typ: 'JWT' }),
+      await token({ sub: userId }),
     ];
     for (const token of tokens) expectUnauthorized(await call(`Bearer ${token}`));
   });
 
   it(`${name}: a token of a deleted, unknown or revoked subject is 401 (B8, B9)`, async () => {
-    const { harness, orgId, userId } = context();
-    expectUnauthorized(await call(`Bearer ${await harness.token({ sub: '00000000-0000-0000-0000-000000000000', tenantId: orgId })}`));
-    const before = await harness.token({ sub: userId, tenantId: orgId, issuedAtSeconds: Math.floor(Date.now() / 1000) - 10 });
+    const ctx = context();
+    const { harness, orgId, userId } = ctx;
+    const token = minterOf(ctx);
+    expectUnauthorized(await call(`Bearer ${await token({ sub: '00000000-0000-0000-0000-000000000000', tenantId: orgId })}`));
+    const before = await token({ sub: userId, tenantId: orgId, issuedAtSeconds: Math.floor(Date.now() / 1000) - 10 });
     await harness.deps.pool.query("UPDATE users SET tokens_valid_after = now() - interval '5 seconds' WHERE id = $1", [userId]);
     try {
       expectUnauthorized(await call(`Bearer ${before}`));
@@ -87,10 +128,14 @@ export function runCommonRouteTests(name: string, context: () => SecuritySuiteCo
     }
   });
 
-  it(`${name}: an authenticated caller without the permission is 403 and nothing runs`, async () => {
-    const { harness, orgId } = context();
-    const stranger = await harness.createUser(orgId);
-    const response = await call(`Bearer ${await harness.token({ sub: stranger, tenantId: orgId })}`);
+  it(`${name}: an authenticated caller without the permission is 403 and nothing runs (or served, on a route open to every caller)`, async () => {
+    const ctx = context();
+    const stranger = await subjectMakerOf(ctx)();
+    const response = await call(`Bearer ${await minterOf(ctx)({ sub: stranger, tenantId: ctx.orgId })}`);
+    if (ctx.anyAuthenticatedCaller) {
+      expect(response.status).toBe(200);
+      return;
+    }
     expect(response.status).toBe(403);
     expect(response.headers['content-type']).toMatch(/application\/problem\+json/);
   });

@@ -1,0 +1,144 @@
+import type pg from 'pg';
+import * as oidc from 'openid-client';
+import { canonicalName } from '../../platform/canonical-name.js';
+import { ServiceError } from '../../platform/http/service-error.js';
+import { query } from '../../platform/postgres-transaction.js';
+import type { AuthenticatedApp, AuthenticatedSubject, AuthenticatedUser, IdentityProvider } from './identity-provider.js';
+
+export interface OidcIdentityProviderOptions {
+  /** The external provider's issuer; discovery reads `<issuer>/.well-known/openid-configuration`. */
+  readonly issuerUrl: string;
+  /** Access Manager's own client at the provider (used for the password grant). */
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly pool: pg.Pool;
+  /** The ID token claim whose canonical form is matched to `users.username_canonical` (default `preferred_username`). */
+  readonly usernameClaim?: string;
+  /** Scope asked for at the password grant (default `openid profile email`). */
+  readonly scope?: string;
+  /** Bound on every request to the provider, discovery included (default 5 s). */
+  readonly timeoutSeconds?: number;
+  /** Plain http issuers (tests, a provider on loopback); never in production. */
+  readonly allowInsecureRequests?: boolean;
+}
+
+interface UserRow {
+  id: string;
+  org_id: string;
+  org_slug: string;
+  username: string;
+  first_name: string;
+  last_name: string;
+  email: string;
+  active: boolean;
+}
+
+interface AppRow {
+  id: string;
+  org_id: string;
+  org_slug: string;
+  name: string;
+  client_id: string;
+  active: boolean;
+}
+
+const userSelect = `SELECT u.id, u.org_id, o.slug AS org_slug, u.username, u.first_name, u.last_name, u.email,
+       (u.status = 'active' AND o.status = 'active') AS active
+  FROM users u JOIN organizations o ON o.id = u.org_id`;
+const appSelect = `SELECT a.id, a.org_id, o.slug AS org_slug, a.name, a.client_id, (o.status = 'active') AS active
+  FROM applications a JOIN organizations o ON o.id = a.org_id`;
+
+function toUser(row: UserRow): AuthenticatedUser {
+  const displayName = `${row.first_name} ${row.last_name}`.trim() || row.username;
+  return { kind: 'user', id: row.id, orgId: row.org_id, orgSlug: row.org_slug, username: row.username, displayName, email: row.email };
+}
+
+function toApp(row: AppRow): AuthenticatedApp {
+  return { kind: 'application', id: row.id, orgId: row.org_id, orgSlug: row.org_slug, name: row.name, clientId: row.client_id };
+}
+
+/** OAuth errors that mean "these credentials are refused" (RFC 6749 5.2); anything else means the provider cannot decide. */
+const refusals = new Set(['invalid_grant', 'invalid_client', 'unauthorized_client', 'access_denied']);
+
+function unavailable(what: string, error: unknown): ServiceError {
+  return new ServiceError('IDENTITY_PROVIDER_UNAVAILABLE', { detail: `oidc ${what}: ${(error as Error).message}`, cause: error });
+}
+
+/** A refusal by the provider is `undefined`; a network failure, timeout, 5xx or invalid token throws (never an allow). */
+async function refusedOrThrow<T>(what: string, call: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof oidc.ResponseBodyError && error.status >= 400 && error.status < 500 && refusals.has(error.error)) return undefined;
+    if (error instanceof ServiceError) throw error;
+    throw unavailable(what, error);
+  }
+}
+
+/**
+ * The identity provider over an external OpenID Connect provider, reached with `openid-client`: credentials
+ * are checked by the provider (a `password` grant, which the provider must offer, and `client_credentials`),
+ * its ID token is validated against its JWKS (signature, issuer, audience, expiry), and the subject is then
+ * mapped to Identity's own rows, which keep carrying organizations and permissions. A provider user or client
+ * without an Identity row, or a disabled one, is refused like a wrong password.
+ */
+export class OidcIdentityProvider implements IdentityProvider {
+  readonly #options: OidcIdentityProviderOptions;
+  readonly #timeoutSeconds: number;
+  #discovery: Promise<oidc.Configuration> | undefined;
+
+  constructor(options: OidcIdentityProviderOptions) {
+    this.#options = options;
+    this.#timeoutSeconds = options.timeoutSeconds ?? 5;
+  }
+
+  /** Discovery once, cached; a failed discovery is retried at the next call. */
+  #configuration(): Promise<oidc.Configuration> {
+    this.#discovery ??= (async () => {
+      const { issuerUrl, clientId, clientSecret } = this.#options;
+      const execute = [oidc.enableNonRepudiationChecks, ...(this.#options.allowInsecureRequests ? [oidc.allowInsecureRequests] : [])];
+      try {
+        return await oidc.discovery(new URL(issuerUrl), clientId, undefined, oidc.ClientSecretPost(clientSecret), { execute, timeout: this.#timeoutSeconds });
+      } catch (error) {
+        this.#discovery = undefined;
+        throw unavailable('discovery', error);
+      }
+    })();
+    return this.#discovery;
+  }
+
+  async authenticatePassword(username: string, password: string): Promise<AuthenticatedUser | undefined> {
+    const config = await this.#configuration();
+    const scope = this.#options.scope ?? 'openid profile email';
+    const response = await refusedOrThrow('password grant', () => oidc.genericGrantRequest(config, 'password', { username, password, scope }));
+    if (!response) return undefined;
+    // Validated by openid-client already: signature against the JWKS (non-repudiation checks), iss, aud, exp.
+    const claims = response.claims();
+    if (!claims) throw new ServiceError('IDENTITY_PROVIDER_UNAVAILABLE', { detail: 'oidc password grant: no id_token in the token response' });
+    const name = claims[this.#options.usernameClaim ?? 'preferred_username'];
+    if (typeof name !== 'string' || name.length === 0) return undefined;
+    const { rows } = await query<UserRow>(this.#options.pool, `${userSelect} WHERE u.username_canonical = $1`, [canonicalName(name)]);
+    return rows[0]?.active ? toUser(rows[0]) : undefined;
+  }
+
+  async authenticateClient(clientId: string, clientSecret: string): Promise<AuthenticatedApp | undefined> {
+    const base = await this.#configuration();
+    const config = new oidc.Configuration(base.serverMetadata(), clientId, undefined, oidc.ClientSecretPost(clientSecret));
+    config.timeout = this.#timeoutSeconds;
+    if (this.#options.allowInsecureRequests) oidc.allowInsecureRequests(config);
+    const response = await refusedOrThrow('client_credentials grant', () => oidc.clientCredentialsGrant(config));
+    if (!response) return undefined;
+    const { rows } = await query<AppRow>(this.#options.pool, `${appSelect} WHERE a.client_id = $1`, [clientId]);
+    return rows[0]?.active ? toApp(rows[0]) : undefined;
+  }
+
+  /** Rereads our own tables, like the builtin provider: the external provider has no say at refresh. */
+  async findSubject(kind: AuthenticatedSubject['kind'], orgId: string, id: string): Promise<AuthenticatedSubject | undefined> {
+    if (kind === 'user') {
+      const { rows } = await query<UserRow>(this.#options.pool, `${userSelect} WHERE u.id = $1 AND u.org_id = $2`, [id, orgId]);
+      return rows[0]?.active ? toUser(rows[0]) : undefined;
+    }
+    const { rows } = await query<AppRow>(this.#options.pool, `${appSelect} WHERE a.id = $1 AND a.org_id = $2`, [id, orgId]);
+    return rows[0]?.active ? toApp(rows[0]) : undefined;
+  }
+}
