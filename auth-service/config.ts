@@ -3,6 +3,7 @@ import { ConfigError, deepFreeze } from '../platform/config-error.js';
 import { engineConfigSchema } from '../platform/engine-config.js';
 import { argon2Floor } from '../platform/password-hasher.js';
 import { Secret } from '../platform/secret.js';
+import { parseIdentityProviderSettings, type IdentityProviderSettings } from './identity-providers/identity-provider-config.js';
 import { parseMfaSettings } from './mfa/mfa-config.js';
 
 const flag = (fallback: boolean) =>
@@ -46,7 +47,7 @@ export const authConfigSchema = engineConfigSchema.extend({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
-export type AuthConfig = z.output<typeof authConfigSchema> & { readonly mfa: ReturnType<typeof parseMfaSettings> };
+export type AuthConfig = z.output<typeof authConfigSchema> & { readonly mfa: ReturnType<typeof parseMfaSettings>; readonly identityProvider: IdentityProviderSettings };
 
 /** Parses Auth's settings (MFA's `MFA_*` included), reporting every problem at once; the result is frozen. */
 export function parseAuthConfig(env: Record<string, string | undefined>): AuthConfig {
@@ -60,9 +61,17 @@ export function parseAuthConfig(env: Record<string, string | undefined>): AuthCo
     if (error instanceof ConfigError) problems.push(...error.problems);
     else throw error;
   }
+  // IDENTITY_PROVIDER and OIDC_* (identity-providers/identity-provider-config.ts).
+  let identityProvider: IdentityProviderSettings | undefined;
+  try {
+    identityProvider = parseIdentityProviderSettings(present);
+  } catch (error) {
+    if (error instanceof ConfigError) problems.push(...error.problems);
+    else throw error;
+  }
   if (!present.DATABASE_URL) problems.push('DATABASE_URL: Auth needs PostgreSQL');
   const multiTenant = present.MULTI_TENANT_ENABLED === 'true' || present.MULTI_TENANT_ENABLED === '1';
   if (!multiTenant && !present.DEFAULT_ORGANIZATION_ID) problems.push('DEFAULT_ORGANIZATION_ID: required in single-tenant mode (MULTI_TENANT_ENABLED=false)');
-  if (problems.length > 0 || !parsed.success || !mfa) throw new ConfigError(problems);
-  return deepFreeze({ ...parsed.data, mfa });
+  if (problems.length > 0 || !parsed.success || !mfa || !identityProvider) throw new ConfigError(problems);
+  return deepFreeze({ ...parsed.data, mfa, identityProvider });
 }

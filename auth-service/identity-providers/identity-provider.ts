@@ -36,4 +36,6 @@ export interface IdentityProvider {
   authenticateClient(clientId: string, clientSecret: string): Promise<AuthenticatedApp | undefined>;
   /** Rereads a session's subject at refresh: undefined when it is gone, disabled, or no longer in `orgId`. */
   findSubject(kind: AuthenticatedSubject['kind'], orgId: string, id: string): Promise<AuthenticatedSubject | undefined>;
+  /** Readiness of an external provider (its discovery reachable); throws IDENTITY_PROVIDER_UNAVAILABLE. Absent for builtin. */
+  check?(): Promise<void>;
 }

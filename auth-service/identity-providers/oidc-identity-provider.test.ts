@@ -35,7 +35,7 @@ describe('OidcIdentityProvider against a real OpenID Connect provider', () => {
   });
 
   const providerFor = (issuerUrl: string, timeoutSeconds = 2) =>
-    new OidcIdentityProvider({ issuerUrl, ...amClient, pool: harness.deps.pool, allowInsecureRequests: true, timeoutSeconds });
+    new OidcIdentityProvider({ issuerUrl, ...amClient, pool: harness.deps.pool, secrets: harness.deps.secrets, allowInsecureRequests: true, timeoutSeconds });
 
   it('maps a user the provider signs in to the Identity user of the same username', async () => {
     const signedIn = await providerFor(external.issuer).authenticatePassword(user.username, 'provider-pw');

@@ -3,6 +3,7 @@ import * as oidc from 'openid-client';
 import { canonicalName } from '../../platform/canonical-name.js';
 import { ServiceError } from '../../platform/http/service-error.js';
 import { query } from '../../platform/postgres-transaction.js';
+import type { SecretBox } from '../../platform/secret-box.js';
 import type { AuthenticatedApp, AuthenticatedSubject, AuthenticatedUser, IdentityProvider } from './identity-provider.js';
 
 export interface OidcIdentityProviderOptions {
@@ -12,6 +13,8 @@ export interface OidcIdentityProviderOptions {
   readonly clientId: string;
   readonly clientSecret: string;
   readonly pool: pg.Pool;
+  /** Seals the provider's tokens kept beside each session (never stored or logged in clear). */
+  readonly secrets: SecretBox;
   /** The ID token claim whose canonical form is matched to `users.username_canonical` (default `preferred_username`). */
   readonly usernameClaim?: string;
   /** Scope asked for at the password grant (default `openid profile email`). */
@@ -105,6 +108,15 @@ export class OidcIdentityProvider implements IdentityProvider {
       }
     })();
     return this.#discovery;
+  }
+
+  /**
+   * Readiness: resolves when the provider's discovery document is reachable (fetched afresh, so a provider that
+   * went down is seen), throws IDENTITY_PROVIDER_UNAVAILABLE otherwise. For `/ready` ("identity provider").
+   */
+  async check(): Promise<void> {
+    this.#discovery = undefined;
+    await this.#configuration();
   }
 
   async authenticatePassword(username: string, password: string): Promise<AuthenticatedUser | undefined> {
