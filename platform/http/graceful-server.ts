@@ -1,0 +1,73 @@
+import { createServer, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+
+/** A started service (Auth, Identity): where it listens, and how to stop it (drain, then close its pools). */
+export interface RunningService {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export interface StartServiceOptions {
+  readonly logger?: Logger;
+  /** Longest wait for in-flight requests at close before their connections are cut. */
+  readonly drainTimeoutMs?: number;
+}
+
+/** A listening HTTP server that can be drained. */
+export interface GracefulServer {
+  readonly server: Server;
+  /** `http://host:port` as bound (the real port when 0 was asked). */
+  readonly url: string;
+  /**
+   * Stops accepting connections, lets every in-flight request finish (each answered with `Connection: close`,
+   * so keep-alive clients reconnect elsewhere), and resolves once every connection is closed. After
+   * `drainTimeoutMs` the remaining connections are cut (SECURITY-CHECKLIST I14).
+   */
+  close(drainTimeoutMs?: number): Promise<void>;
+}
+
+/** Listens with bounded header and request timeouts, tracking in-flight responses for a clean drain. */
+export async function listenGracefully(handler: RequestListener, options: { port: number; host: string }): Promise<GracefulServer> {
+  const server = createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 30_000, headersTimeout: 10_000 }, handler);
+  const inFlight = new Set<ServerResponse>();
+  let draining = false;
+  server.on('request', (_req, res: ServerResponse) => {
+    // A request that arrives on a kept-alive connection during the drain is still served, on its way out.
+    if (draining) res.setHeader('Connection', 'close');
+    inFlight.add(res);
+    res.once('close', () => {
+      inFlight.delete(res);
+      // A connection whose last response was already under way when the drain began is idle only now.
+      if (draining) setImmediate(() => server.closeIdleConnections());
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  let closing: Promise<void> | undefined;
+  return {
+    server,
+    url: `http://${host}:${address.port}`,
+    close(drainTimeoutMs = 15_000) {
+      closing ??= new Promise<void>((resolve) => {
+        draining = true;
+        for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
+        const cut = setTimeout(() => server.closeAllConnections(), drainTimeoutMs);
+        cut.unref();
+        server.close(() => {
+          clearTimeout(cut);
+          resolve();
+        });
+        server.closeIdleConnections();
+      });
+      return closing;
+    },
+  };
+}
