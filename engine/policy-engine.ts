@@ -46,7 +46,9 @@ export type EngineEvent =
   | { readonly type: 'tenant-reloaded'; readonly tenantId: string; readonly revision: number }
   | { readonly type: 'cache-tier-failed'; readonly tier: string; readonly error: unknown }
   | { readonly type: 'sync-failed'; readonly error: unknown }
-  | { readonly type: 'feed-failed'; readonly error: unknown };
+  | { readonly type: 'feed-failed'; readonly error: unknown }
+  /** Another engine's announced revision is applied here, `lagMs` after it was announced (two wall clocks: skew included). */
+  | { readonly type: 'revision-propagated'; readonly tenantId: string; readonly revision: number; readonly lagMs: number };
 
 export interface PolicyEngineOptions {
   readonly model: ModelDefinition;
@@ -89,6 +91,8 @@ export interface EngineHealth {
   readonly tenants: number;
   readonly rules: number;
   readonly fastPath: boolean;
+  /** Sum of every tenant's applied revision: replicas that have converged report the same. */
+  readonly revisionSum: number;
   readonly stats: Readonly<EngineStats>;
 }
 
@@ -129,6 +133,8 @@ export class PolicyEngine {
   private readonly waiters = new RevisionWaiters();
   private readonly catchUps = new Map<string, { running: Promise<void>; queued: Promise<void> | undefined }>();
   private readonly pendingNotices = new Set<string>();
+  /** The earliest announcement not yet applied, per tenant (for `revision-propagated`). */
+  private readonly announcements = new Map<string, { readonly revision: number; readonly atMs: number }>();
   private readonly stats: EngineStats = {
     decisions: 0,
     localHits: 0,
@@ -308,7 +314,7 @@ export class PolicyEngine {
     }
     if (this.options.feed) {
       await this.options.feed
-        .publish({ tenantId: result.tenantId, revision: result.revision })
+        .publish({ tenantId: result.tenantId, revision: result.revision, announcedAtMs: this.clock.nowMs() })
         .catch((error: unknown) => this.emit({ type: 'feed-failed', error }));
     }
   }
@@ -357,6 +363,8 @@ export class PolicyEngine {
     let rules = 0;
     if (this.model.fastPath) for (const index of this.tenants.values()) rules += index.ruleCount;
     else rules = this.evaluator?.ruleCount ?? 0;
+    let revisionSum = 0;
+    for (const revision of this.revisions.values()) revisionSum += revision;
     return {
       ready: this.loaded && this.storeReachable && !this.stopped,
       loaded: this.loaded,
@@ -365,6 +373,7 @@ export class PolicyEngine {
       tenants: this.model.fastPath ? this.tenants.size : this.revisions.size,
       rules,
       fastPath: this.model.fastPath,
+      revisionSum,
       stats: { ...this.stats },
     };
   }
@@ -429,6 +438,10 @@ export class PolicyEngine {
       return;
     }
     if (notice.revision > this.revisionOf(notice.tenantId)) {
+      // Bounded: the feed is internal, but a flood of notices for unknown tenants must not grow memory.
+      if (notice.announcedAtMs !== undefined && !this.announcements.has(notice.tenantId) && this.announcements.size < 10_000) {
+        this.announcements.set(notice.tenantId, { revision: notice.revision, atMs: notice.announcedAtMs });
+      }
       this.catchUp(notice.tenantId).catch((error: unknown) => this.emit({ type: 'sync-failed', error }));
     }
   }
@@ -529,6 +542,11 @@ export class PolicyEngine {
   private advance(tenantId: string, revision: number): void {
     this.revisions.set(tenantId, revision);
     this.waiters.released(tenantId, revision);
+    const announced = this.announcements.get(tenantId);
+    if (announced && revision >= announced.revision) {
+      this.announcements.delete(tenantId);
+      this.emit({ type: 'revision-propagated', tenantId, revision: announced.revision, lagMs: Math.max(0, this.clock.nowMs() - announced.atMs) });
+    }
   }
 
   private emit(event: EngineEvent): void {

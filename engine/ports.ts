@@ -65,6 +65,8 @@ export interface LocalDecisionCache {
 export interface PolicyChangeNotice {
   readonly tenantId: string;
   readonly revision: number;
+  /** The announcer's wall clock when it published (ms since the epoch), for propagation-lag metrics. */
+  readonly announcedAtMs?: number;
 }
 
 /**

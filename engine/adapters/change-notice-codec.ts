@@ -12,11 +12,13 @@ const maxPayloadLength = 1_024;
 const noticeBody = z.object({
   t: z.string().min(1).max(maxNoticeTenantIdLength),
   r: z.number().int().nonnegative(),
+  // Optional, so notices from replicas that predate it still parse.
+  a: z.number().int().nonnegative().optional(),
 });
 
 /** The wire body of a revision announcement: `{"t": tenantId, "r": revision}`. Throws on an invalid notice. */
 export function encodeChangeNotice(notice: PolicyChangeNotice): string {
-  const body = { t: notice.tenantId, r: notice.revision };
+  const body = notice.announcedAtMs === undefined ? { t: notice.tenantId, r: notice.revision } : { t: notice.tenantId, r: notice.revision, a: notice.announcedAtMs };
   if (!noticeBody.safeParse(body).success) {
     throw new RangeError(`invalid policy change notice for tenant ${JSON.stringify(notice.tenantId)}`);
   }
@@ -33,5 +35,7 @@ export function parseChangeNotice(payload: string | undefined): PolicyChangeNoti
     return undefined;
   }
   const parsed = noticeBody.safeParse(value);
-  return parsed.success ? { tenantId: parsed.data.t, revision: parsed.data.r } : undefined;
+  if (!parsed.success) return undefined;
+  const { t: tenantId, r: revision, a: announcedAtMs } = parsed.data;
+  return announcedAtMs === undefined ? { tenantId, revision } : { tenantId, revision, announcedAtMs };
 }

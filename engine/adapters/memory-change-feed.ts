@@ -49,7 +49,11 @@ export class MemoryChangeBus {
       return;
     }
     // A copy, so no receiver shares an object with the publisher (as over a real wire).
-    const delivered: PolicyChangeNotice = Object.freeze({ tenantId: notice.tenantId, revision: notice.revision });
+    const delivered: PolicyChangeNotice = Object.freeze(
+      notice.announcedAtMs === undefined
+        ? { tenantId: notice.tenantId, revision: notice.revision }
+        : { tenantId: notice.tenantId, revision: notice.revision, announcedAtMs: notice.announcedAtMs },
+    );
     // Receivers are fixed at publish time, as a pub/sub server fixes them when PUBLISH arrives.
     for (const listener of this.listeners) queueMicrotask(() => listener(delivered));
   }
