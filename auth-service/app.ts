@@ -1,6 +1,7 @@
 import type { Express } from 'express';
 import express from 'express';
 import { createServiceApp } from '../platform/http/service-app.js';
+import { readinessRouter, serviceReadinessChecks } from '../platform/readiness.js';
 import type { AuthDeps } from './deps.js';
 import { authCatalogue, oauthErrorOf } from './errors.js';
 import { createAuthGuards } from './guards.js';
@@ -31,10 +32,7 @@ export function createAuthApp(deps: AuthDeps): Express {
   health.get('/health', (_req, res) => {
     res.type('text/plain').send('healthy');
   });
-  health.get('/readyz', (_req, res) => {
-    const engine = deps.engine.health();
-    res.status(engine.ready ? 200 : 503).json({ ready: engine.ready, engine: { loaded: engine.loaded, storeReachable: engine.storeReachable } });
-  });
+  health.use(readinessRouter(serviceReadinessChecks({ pool: deps.pool, engine: deps.engine, valkey: deps.valkey, identityProvider: deps.identityProvider })));
   return createServiceApp({
     info: { title: 'Access Manager Auth', version: '1.0.0', description: 'Tokens, authorize, permissions, userinfo, logout and MFA login' },
     routes: authRouteFactories.flatMap((routes) => routes(deps)),

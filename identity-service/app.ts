@@ -1,6 +1,7 @@
 import type { Express } from 'express';
 import express from 'express';
 import { createServiceApp } from '../platform/http/service-app.js';
+import { readinessRouter, serviceReadinessChecks } from '../platform/readiness.js';
 import type { IdentityDeps } from './deps.js';
 import { identityCatalogue } from './errors.js';
 import { identityGuards } from './guards.js';
@@ -34,10 +35,7 @@ export function createIdentityApp(deps: IdentityDeps): Express {
   health.get('/health', (_req, res) => {
     res.type('text/plain').send('healthy');
   });
-  health.get('/readyz', (_req, res) => {
-    const engine = deps.engine.health();
-    res.status(engine.ready ? 200 : 503).json({ ready: engine.ready, engine: { loaded: engine.loaded, storeReachable: engine.storeReachable } });
-  });
+  health.use(readinessRouter(serviceReadinessChecks({ pool: deps.pool, engine: deps.engine, valkey: deps.valkey })));
   return createServiceApp({
     info: { title: 'Access Manager Identity', version: '1.0.0', description: 'Organizations, users, groups, roles, applications, providers and MFA settings' },
     routes: identityRouteFactories.flatMap((routes) => routes(deps)),

@@ -1,3 +1,4 @@
+import type { Valkey } from 'iovalkey';
 import type pg from 'pg';
 import type { PolicyEngine } from '../engine/index.js';
 import type { PgPolicyStore } from '../engine/adapters/index.js';
@@ -23,6 +24,8 @@ export interface IdentityDeps {
   /** Outbound HTTP for provider senders (SendGrid, Twilio, webhooks); injected so tests reach local receivers. */
   readonly fetch: typeof fetch;
   readonly nowMs: () => number;
+  /** The engine's Valkey client when VALKEY_URL is set: only `/ready` uses it here. */
+  readonly valkey?: Valkey | undefined;
   /** Sends e-mailed MFA codes (setup confirmation, disable proof); absent → those routes answer 503. */
   readonly deliverMfaCode?: DeliverCode;
 }

@@ -30,6 +30,7 @@ export async function startIdentityService(config: IdentityConfig, options: Star
       pool,
       engine: runtime.engine,
       policyStore: runtime.store as PgPolicyStore,
+      valkey: runtime.valkey,
       tokens: createTokenVerifier({
         keys: createRemoteJWKSet(new URL(config.JWKS_URL ?? `${config.TOKEN_ISSUER.replace(/\/$/, '')}/.well-known/jwks`), { timeoutDuration: 2_000, cooldownDuration: 30_000 }),
         issuer: config.TOKEN_ISSUER,

