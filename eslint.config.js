@@ -45,6 +45,22 @@ export default tseslint.config(
     rules: restrict(['**/auth-service/**'], 'services never import each other'),
   },
   {
+    files: ['client/**/*.ts'],
+    ignores: ['client/**/*.test.ts'],
+    rules: restrict(
+      [...services, '**/platform/**', '**/engine/**', '**/bootstrap/**', 'pg', 'pg-*', 'iovalkey'],
+      'the client is what products import: it talks to the services over HTTP only and imports none of their code',
+    ),
+  },
+  {
+    files: ['examples/**/*.ts'],
+    ignores: ['examples/**/*.test.ts'],
+    rules: restrict(
+      [...services, '**/platform/**', '**/engine/**', '**/bootstrap/**'],
+      'an example is a product: it uses the client (access-manager/client) and nothing else of ours',
+    ),
+  },
+  {
     files: ['policies/**/*.ts', 'migrations/**/*.ts'],
     ignores: ['policies/cli.ts', 'policies/tools/**', 'policies/**/*.test.ts'],
     rules: restrict(['**/engine/**', '**/platform/**', ...services], 'policies/ and migrations/ depend on nothing'),

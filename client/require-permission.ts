@@ -1,0 +1,76 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { AuthClient, TokenIdentity } from './auth-client.js';
+import { isAuthClientError, type AuthClientError } from './errors.js';
+import { sendProblem, type ClientProblem } from './problem.js';
+
+/** What the middleware puts on a request it let through. */
+export interface RequestAuth extends TokenIdentity {
+  /** The policy revision the decision was made at. */
+  readonly revision: number;
+}
+
+export type AuthenticatedRequest = Request & { auth: RequestAuth };
+
+/** The verified subject and tenant of a request that passed `requirePermission` (undefined otherwise). */
+export function authOf(req: Request): RequestAuth | undefined {
+  return (req as Partial<AuthenticatedRequest>).auth;
+}
+
+const bearer = /^Bearer[ ]+([A-Za-z0-9\-._~+/]+=*)$/i;
+const problemOfKind: Record<AuthClientError['kind'], ClientProblem> = {
+  unauthenticated: 'TOKEN_INVALID',
+  forbidden: 'FORBIDDEN',
+  not_found: 'NOT_FOUND',
+  unavailable: 'UNAVAILABLE',
+};
+
+/**
+ * Express middleware: the request's bearer token must be allowed `action` on `resource` by Auth. Missing or
+ * refused token → 401, denied → 403, Auth unreachable or failing → 503 (problem+json); only an allow calls
+ * `next()`, with the verified subject and tenant on `req.auth`. The end user's address (TRUSTED_PROXIES)
+ * goes to Auth as `clientIp` for the tenant's IP allowlist. With `PLUGIN_AUTH_ENABLED=false` every request
+ * passes.
+ */
+export function requirePermission(client: AuthClient, resource: string, action: string, options: { readonly product?: string } = {}): RequestHandler {
+  return (req: Request, res: Response, next: NextFunction) => {
+    if (!client.enabled) {
+      next();
+      return;
+    }
+    const match = bearer.exec(req.headers.authorization ?? '');
+    if (!match) {
+      sendProblem(res, 'TOKEN_MISSING', 'a Bearer token is required');
+      return;
+    }
+    const token = match[1]!;
+    const clientIp = client.clientAddress(req);
+    if (clientIp === undefined) {
+      sendProblem(res, 'CLIENT_ADDRESS_UNKNOWN', 'the forwarded client address is not an IP address');
+      return;
+    }
+    const decide = async () => {
+      const identity = await client.identify(token);
+      const decision = await client.authorize(token, resource, action, { clientIp, ...(options.product ? { product: options.product } : {}) });
+      return { identity, decision };
+    };
+    decide().then(
+      ({ identity, decision }) => {
+        if (!decision.allowed) {
+          sendProblem(res, 'FORBIDDEN', `not permitted to ${action} ${resource}`);
+          return;
+        }
+        (req as AuthenticatedRequest).auth = { ...identity, revision: decision.revision };
+        next();
+      },
+      (error: unknown) => {
+        // Anything unexpected is a 503 too: a failure never becomes an allow, and never reaches next().
+        if (!isAuthClientError(error)) {
+          sendProblem(res, 'UNAVAILABLE', 'authorization failed');
+          return;
+        }
+        if (error.kind === 'unavailable') sendProblem(res, 'UNAVAILABLE', 'authorization is unavailable');
+        else sendProblem(res, problemOfKind[error.kind], error.message, error.code);
+      },
+    );
+  };
+}
