@@ -1,4 +1,4 @@
-import express, { type Express, type NextFunction, type Request, type Response, type Router } from 'express';
+import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
 import { apiDocsRouter } from './api-docs.js';
 import { errorHandler, type ErrorReporter, type OAuthErrorFormat } from './error-handler.js';
 import { jsonBody } from './json-body.js';
@@ -15,6 +15,8 @@ export interface ServiceAppOptions<C extends string> {
   readonly catalogue: ErrorCatalogue<C | PlatformErrorCode>;
   readonly guards: RouteGuards;
   readonly report: ErrorReporter;
+  /** Runs first on every request, before the request id (request metrics time the whole request). */
+  readonly observe?: RequestHandler;
   /** Routers mounted before the API routes (health, readiness, metrics). */
   readonly before?: readonly Router[];
   readonly bodyLimitBytes?: number;
@@ -34,6 +36,7 @@ export function createServiceApp<C extends string>(options: ServiceAppOptions<C>
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.set('etag', false);
+  if (options.observe) app.use(options.observe);
   app.use(requestId);
   for (const router of options.before ?? []) app.use(router);
   app.use(apiDocsRouter(openApiDocument(options.info, options.routes)));

@@ -1,0 +1,33 @@
+import type { RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { EngineEvent } from '../../engine/index.js';
+import { accessLog } from './access-log.js';
+import { AuthorizeDecisions } from './authorize-decisions.js';
+import { EngineMetrics, type EngineSource } from './engine-metrics.js';
+import { httpMetrics } from './http-metrics.js';
+import { createMetricsRegistry } from './metrics-registry.js';
+
+/** One service's metrics: what main/server wires into the engine hooks and the app. */
+export interface ServiceMetrics {
+  readonly registry: Registry;
+  /** First middleware of the app: latency histogram per route pattern and the debug access log. */
+  readonly http: RequestHandler;
+  readonly authorizeDecisions: AuthorizeDecisions;
+  /** Pass to the engine runtime's `onEvent` (alongside the logger's). */
+  onEngineEvent(event: EngineEvent): void;
+  /** Report on this engine from now on. */
+  watchEngine(engine: EngineSource): void;
+}
+
+export function createServiceMetrics(options: { service: string; logger?: Logger }): ServiceMetrics {
+  const registry = createMetricsRegistry(options.service);
+  const engine = new EngineMetrics(registry);
+  return {
+    registry,
+    http: httpMetrics(registry, options.logger ? accessLog(options.logger) : undefined),
+    authorizeDecisions: new AuthorizeDecisions(registry),
+    onEngineEvent: engine.onEvent,
+    watchEngine: (source) => engine.watch(source),
+  };
+}
