@@ -1,0 +1,269 @@
+import type pg from 'pg';
+import type { Permission } from '../platform/policy-lines.js';
+import { query } from '../platform/postgres-transaction.js';
+
+// The SQL of built-in rows. Identity's stores cannot write them (they never set an id or `builtin`), and every
+// statement here that changes a row names `builtin` (or a ledger only the reconciler writes), so no statement of
+// this file can change or delete a record an administrator created.
+
+export interface LiveOrganization {
+  readonly id: string;
+  readonly slug: string;
+  readonly name: string;
+  readonly builtin: boolean;
+}
+
+export interface LiveRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly description: string;
+}
+
+export interface LiveRole extends LiveRecord {
+  readonly permissions: Permission[];
+}
+
+export interface LiveGroup extends LiveRecord {
+  /** Every role the group holds, built-in or not. */
+  readonly roleIds: string[];
+  readonly members: number;
+}
+
+export interface LiveApplication extends LiveRecord {
+  readonly permissions: Permission[];
+}
+
+export interface LiveState {
+  readonly organization: LiveOrganization | undefined;
+  readonly roles: ReadonlyMap<string, LiveRole>;
+  readonly groups: ReadonlyMap<string, LiveGroup>;
+  readonly applications: ReadonlyMap<string, LiveApplication>;
+  readonly tenantRules: readonly Permission[];
+  /** A built-in user of the organization (the first administrator), if one was ever created. */
+  readonly admin: { readonly id: string; readonly username: string } | undefined;
+}
+
+const permissionOrder = 'resource COLLATE "C", action COLLATE "C", effect';
+
+/** The organization's built-in records as they are now (administrators' records are not read). */
+export async function readLiveState(db: pg.ClientBase, orgId: string): Promise<LiveState> {
+  const org = await query<LiveOrganization>(db, 'SELECT id::text, slug, name, builtin FROM organizations WHERE id = $1', [orgId]);
+  const roles = await query<LiveRecord>(db, 'SELECT id::text, name, description FROM roles WHERE org_id = $1 AND builtin ORDER BY name', [orgId]);
+  const rolePermissions = await query<Permission & { role_id: string }>(
+    db,
+    `SELECT p.role_id::text, p.resource, p.action, p.effect FROM role_permissions p JOIN roles r ON r.org_id = p.org_id AND r.id = p.role_id
+      WHERE p.org_id = $1 AND r.builtin ORDER BY ${permissionOrder}`,
+    [orgId],
+  );
+  const groups = await query<LiveRecord & { role_ids: string[]; members: number }>(
+    db,
+    `SELECT g.id::text, g.name, g.description,
+            ARRAY(SELECT gr.role_id::text FROM group_roles gr WHERE gr.org_id = g.org_id AND gr.group_id = g.id ORDER BY gr.role_id) AS role_ids,
+            (SELECT count(*)::int FROM group_members m WHERE m.org_id = g.org_id AND m.group_id = g.id) AS members
+       FROM groups g WHERE g.org_id = $1 AND g.builtin ORDER BY g.name`,
+    [orgId],
+  );
+  const applications = await query<LiveRecord>(db, 'SELECT id::text, name, description FROM applications WHERE org_id = $1 AND builtin ORDER BY name', [orgId]);
+  const applicationPermissions = await query<Permission & { application_id: string }>(
+    db,
+    `SELECT p.application_id::text, p.resource, p.action, p.effect FROM application_permissions p
+       JOIN applications a ON a.org_id = p.org_id AND a.id = p.application_id
+      WHERE p.org_id = $1 AND a.builtin ORDER BY ${permissionOrder}`,
+    [orgId],
+  );
+  const tenantRules = await query<Permission>(db, `SELECT resource, action, effect FROM builtin_tenant_rules WHERE org_id = $1 ORDER BY ${permissionOrder}`, [orgId]);
+  const admin = await query<{ id: string; username: string }>(db, 'SELECT id::text, username FROM users WHERE org_id = $1 AND builtin ORDER BY created_at LIMIT 1', [orgId]);
+
+  const permissionsOf = <R extends Permission>(rows: readonly R[], idOf: (row: R) => string, id: string): Permission[] =>
+    rows.filter((row) => idOf(row) === id).map((row) => ({ resource: row.resource, action: row.action, effect: row.effect }));
+  return {
+    organization: org.rows[0],
+    roles: new Map(roles.rows.map((r) => [r.id, { ...r, permissions: permissionsOf(rolePermissions.rows, (p) => p.role_id, r.id) }])),
+    groups: new Map(groups.rows.map((g) => [g.id, { id: g.id, name: g.name, description: g.description, roleIds: g.role_ids, members: g.members }])),
+    applications: new Map(applications.rows.map((a) => [a.id, { ...a, permissions: permissionsOf(applicationPermissions.rows, (p) => p.application_id, a.id) }])),
+    tenantRules: tenantRules.rows,
+    admin: admin.rows[0],
+  };
+}
+
+export type NamedTable = 'groups' | 'roles' | 'applications';
+
+/**
+ * Records of `table` in the organization whose name equals one of `names` in canonical form (NFKC, case-folded,
+ * as Identity compares them) but that are not the built-in wanted under that name: each stands in the way.
+ */
+export async function blockingNames(db: pg.ClientBase, orgId: string, table: NamedTable, wanted: readonly { id: string; name: string }[]): Promise<{ name: string; builtin: boolean }[]> {
+  if (wanted.length === 0) return [];
+  const { rows } = await query<{ name: string; builtin: boolean }>(
+    db,
+    `SELECT t.name, t.builtin FROM ${table} t JOIN unnest($2::uuid[], $3::text[]) AS w(id, name)
+        ON lower(normalize(t.name, NFKC)) = lower(normalize(w.name, NFKC)) AND t.id <> w.id
+      WHERE t.org_id = $1 ORDER BY t.name`,
+    [orgId, wanted.map((w) => w.id), wanted.map((w) => w.name)],
+  );
+  return rows;
+}
+
+/** Another organization holding the slug. */
+export async function isSlugTaken(db: pg.ClientBase, orgId: string, slug: string): Promise<boolean> {
+  const { rows } = await query(db, 'SELECT 1 FROM organizations WHERE slug = $1 AND id <> $2', [slug, orgId]);
+  return rows.length > 0;
+}
+
+/** Whether the username (canonical, unique across organizations) or the e-mail (canonical, per organization) is in use. */
+export async function userTaken(db: pg.ClientBase, orgId: string, usernameCanonical: string, emailCanonical: string): Promise<{ username: boolean; email: boolean }> {
+  const { rows } = await query<{ username: boolean; email: boolean }>(
+    db,
+    `SELECT EXISTS (SELECT 1 FROM users WHERE username_canonical = $2) AS username,
+            EXISTS (SELECT 1 FROM users WHERE org_id = $1 AND email_canonical = $3) AS email`,
+    [orgId, usernameCanonical, emailCanonical],
+  );
+  return rows[0] ?? { username: false, email: false };
+}
+
+/** Records an administrator made that link to the built-in roles `roleIds`: non-built-in groups holding one. */
+export async function administratorGroupsHolding(db: pg.ClientBase, orgId: string, roleIds: readonly string[]): Promise<{ roleId: string; group: string }[]> {
+  if (roleIds.length === 0) return [];
+  const { rows } = await query<{ role_id: string; name: string }>(
+    db,
+    `SELECT gr.role_id::text, g.name FROM group_roles gr JOIN groups g ON g.org_id = gr.org_id AND g.id = gr.group_id
+      WHERE gr.org_id = $1 AND gr.role_id = ANY($2::uuid[]) AND NOT g.builtin ORDER BY g.name`,
+    [orgId, roleIds],
+  );
+  return rows.map((row) => ({ roleId: row.role_id, group: row.name }));
+}
+
+export async function insertOrganization(db: pg.ClientBase, id: string, slug: string, name: string): Promise<void> {
+  await query(db, 'INSERT INTO organizations (id, slug, name, builtin) VALUES ($1, $2, $3, true)', [id, slug, name]);
+}
+
+export async function updateOrganization(db: pg.ClientBase, id: string, slug: string, name: string): Promise<void> {
+  await query(db, 'UPDATE organizations SET slug = $2, name = $3, version = version + 1, updated_at = now() WHERE id = $1 AND builtin', [id, slug, name]);
+}
+
+export async function insertRecord(db: pg.ClientBase, table: 'groups' | 'roles', orgId: string, record: LiveRecord): Promise<void> {
+  await query(db, `INSERT INTO ${table} (id, org_id, name, description, builtin) VALUES ($1, $2, $3, $4, true)`, [record.id, orgId, record.name, record.description]);
+}
+
+/** Bumps the version too: a change of a built-in's permissions or roles is a new version of it (its ETag). */
+export async function updateRecord(db: pg.ClientBase, table: NamedTable, orgId: string, id: string, description: string): Promise<void> {
+  await query(db, `UPDATE ${table} SET description = $3, version = version + 1, updated_at = now() WHERE org_id = $1 AND id = $2 AND builtin`, [orgId, id, description]);
+}
+
+/** Deletes a built-in; its permissions, links and memberships go with it (ON DELETE CASCADE). */
+export async function deleteRecord(db: pg.ClientBase, table: NamedTable, orgId: string, id: string): Promise<void> {
+  await query(db, `DELETE FROM ${table} WHERE org_id = $1 AND id = $2 AND builtin`, [orgId, id]);
+}
+
+export async function insertApplication(
+  db: pg.ClientBase,
+  orgId: string,
+  app: LiveRecord & { readonly clientId: string; readonly clientSecretHash: string },
+): Promise<void> {
+  await query(
+    db,
+    'INSERT INTO applications (id, org_id, name, description, client_id, client_secret_hash, builtin) VALUES ($1, $2, $3, $4, $5, $6, true)',
+    [app.id, orgId, app.name, app.description, app.clientId, app.clientSecretHash],
+  );
+}
+
+const permissionTables = {
+  role: { table: 'role_permissions', owner: 'role_id' },
+  application: { table: 'application_permissions', owner: 'application_id' },
+} as const;
+
+export async function insertPermissions(db: pg.ClientBase, kind: keyof typeof permissionTables, orgId: string, ownerId: string, permissions: readonly Permission[]): Promise<void> {
+  if (permissions.length === 0) return;
+  const { table, owner } = permissionTables[kind];
+  await query(
+    db,
+    `INSERT INTO ${table} (org_id, ${owner}, resource, action, effect)
+     SELECT $1, $2, p.resource, p.action, p.effect FROM unnest($3::text[], $4::text[], $5::text[]) AS p (resource, action, effect)
+     ON CONFLICT DO NOTHING`,
+    [orgId, ownerId, ...permissionColumns(permissions)],
+  );
+}
+
+export async function deletePermissions(db: pg.ClientBase, kind: keyof typeof permissionTables, orgId: string, ownerId: string, permissions: readonly Permission[]): Promise<void> {
+  if (permissions.length === 0) return;
+  const { table, owner } = permissionTables[kind];
+  await query(
+    db,
+    `DELETE FROM ${table} t USING unnest($3::text[], $4::text[], $5::text[]) AS p (resource, action, effect)
+      WHERE t.org_id = $1 AND t.${owner} = $2 AND t.resource = p.resource AND t.action = p.action AND t.effect = p.effect`,
+    [orgId, ownerId, ...permissionColumns(permissions)],
+  );
+}
+
+export async function addGroupRoles(db: pg.ClientBase, orgId: string, groupId: string, roleIds: readonly string[]): Promise<void> {
+  if (roleIds.length === 0) return;
+  await query(db, 'INSERT INTO group_roles (org_id, group_id, role_id) SELECT $1, $2, unnest($3::uuid[]) ON CONFLICT DO NOTHING', [orgId, groupId, roleIds]);
+}
+
+export async function removeGroupRoles(db: pg.ClientBase, orgId: string, groupId: string, roleIds: readonly string[]): Promise<void> {
+  if (roleIds.length === 0) return;
+  await query(db, 'DELETE FROM group_roles WHERE org_id = $1 AND group_id = $2 AND role_id = ANY($3::uuid[])', [orgId, groupId, roleIds]);
+}
+
+export async function addTenantRules(db: pg.ClientBase, orgId: string, rules: readonly Permission[]): Promise<void> {
+  if (rules.length === 0) return;
+  await query(
+    db,
+    `INSERT INTO builtin_tenant_rules (org_id, resource, action, effect)
+     SELECT $1, p.resource, p.action, p.effect FROM unnest($2::text[], $3::text[], $4::text[]) AS p (resource, action, effect) ON CONFLICT DO NOTHING`,
+    [orgId, ...permissionColumns(rules)],
+  );
+}
+
+export async function removeTenantRules(db: pg.ClientBase, orgId: string, rules: readonly Permission[]): Promise<void> {
+  if (rules.length === 0) return;
+  await query(
+    db,
+    `DELETE FROM builtin_tenant_rules t USING unnest($2::text[], $3::text[], $4::text[]) AS p (resource, action, effect)
+      WHERE t.org_id = $1 AND t.resource = p.resource AND t.action = p.action AND t.effect = p.effect`,
+    [orgId, ...permissionColumns(rules)],
+  );
+}
+
+export interface NewAdmin {
+  readonly id: string;
+  readonly username: string;
+  readonly usernameCanonical: string;
+  readonly email: string;
+  readonly emailCanonical: string;
+  readonly firstName: string;
+  readonly lastName: string;
+  readonly passwordHash: string;
+  readonly groupId: string;
+}
+
+export async function insertAdmin(db: pg.ClientBase, orgId: string, admin: NewAdmin): Promise<void> {
+  await query(
+    db,
+    `INSERT INTO users (id, org_id, username, username_canonical, email, email_canonical, first_name, last_name, password_hash, builtin)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, true)`,
+    [admin.id, orgId, admin.username, admin.usernameCanonical, admin.email, admin.emailCanonical, admin.firstName, admin.lastName, admin.passwordHash],
+  );
+  await query(db, 'INSERT INTO group_members (org_id, group_id, user_id) VALUES ($1, $2, $3)', [orgId, admin.groupId, admin.id]);
+}
+
+/** One audit event per change, as Identity writes them, with the reconciler as actor. */
+export async function insertAudit(
+  db: pg.ClientBase,
+  orgId: string,
+  events: readonly { action: string; targetType: string; targetId: string; before?: unknown; after?: unknown }[],
+): Promise<void> {
+  if (events.length === 0) return;
+  const json = (value: unknown) => (value === undefined ? null : JSON.stringify(value));
+  await query(
+    db,
+    `INSERT INTO audit_events (org_id, actor, action, target_type, target_id, before, after)
+     SELECT $1, 'bootstrap', e.action, e.target_type, e.target_id, e.before::jsonb, e.after::jsonb
+       FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) WITH ORDINALITY AS e(action, target_type, target_id, before, after, n) ORDER BY n`,
+    [orgId, events.map((e) => e.action), events.map((e) => e.targetType), events.map((e) => e.targetId), events.map((e) => json(e.before)), events.map((e) => json(e.after))],
+  );
+}
+
+function permissionColumns(permissions: readonly Permission[]): [string[], string[], string[]] {
+  return [permissions.map((p) => p.resource), permissions.map((p) => p.action), permissions.map((p) => p.effect)];
+}
