@@ -1,10 +1,26 @@
-// The servers of the authorize bench, in their own process so the load generator does not share their event
-// loop: a bare express route answering a constant JSON (the floor) and the Auth app with a real user, grant
-// and token. Prints one JSON line with their URLs and the request to send; SIGTERM closes everything.
+// One server of the authorize bench, in its own process so neither the load generator nor the other server
+// shares its event loop or heap. `floor`: a bare express app with express.json() answering a constant JSON.
+// `authorize`: the real Auth app from createAuthApp (Valkey and its shared token tier wired as main.ts does),
+// with a real user, grant, session and token. Prints one JSON line (its URL, the request to send); then each
+// `cpu` line on stdin is answered with one JSON line: the process's CPU time and the requests served so far.
+// SIGTERM closes everything.
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import { createInterface } from 'node:readline';
 import express from 'express';
-import { createAuthHarness } from '../test/support/auth-harness.js';
+
+export type ServerRole = 'floor' | 'authorize';
+
+export interface ServerReady {
+  readonly url: string;
+  /** The authorize server's request (a valid token, a body it allows); the floor sends none. */
+  readonly request?: { readonly headers: Record<string, string>; readonly body: string };
+}
+
+export interface ServerCpu {
+  readonly cpuMicros: number;
+  readonly requests: number;
+}
 
 function listen(app: express.Express): Promise<Server> {
   return new Promise((resolve) => {
@@ -12,40 +28,72 @@ function listen(app: express.Express): Promise<Server> {
   });
 }
 
-const h = await createAuthHarness('bench-authorize');
-const org = await h.createOrganization();
-const user = await h.createUser(org.id);
-await h.grant(org.id, `user:${user.id}`, [['accounts', 'get']]);
-const session = await h.deps.pool.query<{ id: string }>(
-  `INSERT INTO sessions (org_id, subject_kind, subject_id, absolute_expires_at) VALUES ($1, 'user', $2, now() + interval '1 day') RETURNING id`,
-  [org.id, user.id],
-);
-const { token } = await h.deps.issuer.accessToken(
-  { kind: 'user', id: user.id, name: user.username, displayName: user.username, orgId: org.id, orgSlug: org.slug },
-  undefined,
-  undefined,
-  session.rows[0]?.id,
-);
-const floorApp = express();
-floorApp.disable('x-powered-by');
-floorApp.post('/v1/authorize', (_req, res) => {
-  res.json({ authorized: true, timestamp: new Date().toISOString() });
+async function floorServer(): Promise<{ app: express.Express; ready: Omit<ServerReady, 'url'>; close(): Promise<void> }> {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(express.json());
+  app.post('/v1/authorize', (_req, res) => {
+    res.json({ authorized: true, timestamp: new Date().toISOString(), revision: 1 });
+  });
+  return {
+    app,
+    // The suite sends it the authorize server's request, so both parse the same headers and body.
+    ready: {},
+    close: () => Promise.resolve(),
+  };
+}
+
+async function authorizeServer(): Promise<{ app: express.Express; ready: Omit<ServerReady, 'url'>; close(): Promise<void> }> {
+  // Imported here so the floor process loads none of the Auth app.
+  const { createAuthHarness } = await import('../test/support/auth-harness.js');
+  const h = await createAuthHarness('bench-authorize', { withValkey: true, sharedTokenCache: true });
+  const org = await h.createOrganization();
+  const user = await h.createUser(org.id);
+  // Granted on the bare resource while the request names a product: each request decides the scoped resource,
+  // then the bare one (the costlier path of /v1/authorize).
+  await h.grant(org.id, `user:${user.id}`, [['accounts', 'get']]);
+  const session = await h.deps.pool.query<{ id: string }>(
+    `INSERT INTO sessions (org_id, subject_kind, subject_id, absolute_expires_at) VALUES ($1, 'user', $2, now() + interval '1 day') RETURNING id`,
+    [org.id, user.id],
+  );
+  const { token } = await h.deps.issuer.accessToken(
+    { kind: 'user', id: user.id, name: user.username, displayName: user.username, orgId: org.id, orgSlug: org.slug },
+    undefined,
+    undefined,
+    session.rows[0]?.id,
+  );
+  return {
+    app: h.app,
+    ready: {
+      request: {
+        headers: { 'content-type': 'application/json', authorization: token },
+        body: JSON.stringify({ action: 'get', product: 'midaz', resource: 'accounts', sub: `${org.slug}/${user.id}` }),
+      },
+    },
+    close: () => h.close(),
+  };
+}
+
+const role = process.argv[2];
+if (role !== 'floor' && role !== 'authorize') throw new Error(`usage: authorize-servers.ts floor|authorize (got ${String(role)})`);
+const built = role === 'floor' ? await floorServer() : await authorizeServer();
+const server = await listen(built.app);
+let requests = 0;
+server.on('request', () => {
+  requests++;
 });
-const floor = await listen(floorApp);
-const auth = await listen(h.app);
-const url = (server: Server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/authorize`;
-process.stdout.write(
-  `${JSON.stringify({
-    floorUrl: url(floor),
-    authUrl: url(auth),
-    headers: { 'content-type': 'application/json', authorization: token },
-    body: JSON.stringify({ action: 'get', product: 'midaz', resource: 'accounts', sub: `${org.slug}/${user.id}` }),
-  })}\n`,
-);
+const ready: ServerReady = { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/authorize`, ...built.ready };
+process.stdout.write(`${JSON.stringify(ready)}\n`);
+
+createInterface({ input: process.stdin }).on('line', (line) => {
+  if (line.trim() !== 'cpu') return;
+  const { user, system } = process.cpuUsage();
+  const cpu: ServerCpu = { cpuMicros: user + system, requests };
+  process.stdout.write(`${JSON.stringify(cpu)}\n`);
+});
 
 process.once('SIGTERM', () => {
-  for (const server of [floor, auth]) server.closeAllConnections();
-  floor.close();
-  auth.close();
-  void h.close().then(() => process.exit(0));
+  server.closeAllConnections();
+  server.close();
+  void built.close().then(() => process.exit(0));
 });
