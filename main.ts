@@ -1,32 +1,139 @@
-// Until the Auth and Identity services land, `npm start` runs the policy engine: on embedded defaults (policy in
-// memory, decisions cached in process) when no DATABASE_URL/VALKEY_URL is given, or on the configured ones.
-import { parseEngineConfig } from './platform/engine-config.js';
+// `npm start`: the whole product in one process. Without DATABASE_URL a real PostgreSQL runs embedded with its
+// data in DATA_DIR; without VALKEY_URL caches stay in process. Secrets and the first administrator are generated
+// once and kept in DATA_DIR. Then migrations, the bootstrap, Auth and Identity; SIGTERM drains both and stops
+// the embedded server. For real deployments each service runs alone (`npm run start:auth`, `start:identity`).
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { parseAuthConfig, type AuthConfig } from './auth-service/config.js';
+import { startAuthService } from './auth-service/server.js';
+import { builtinOrganizationId, reconcile } from './bootstrap/index.js';
+import { PgPolicyStore } from './engine/adapters/index.js';
+import { parseIdentityConfig, type IdentityConfig } from './identity-service/config.js';
+import { startIdentityService } from './identity-service/server.js';
 import { ConfigError } from './platform/config-error.js';
-import { startEngineRuntime } from './platform/engine-runtime.js';
+import { freePort } from './platform/free-port.js';
+import { EmbeddedPostgresError, startEmbeddedPostgres, type EmbeddedPostgres } from './platform/embedded-postgres.js';
+import type { RunningService } from './platform/http/graceful-server.js';
+import { loadLocalSecrets } from './platform/local-secrets.js';
+import { createLogger } from './platform/logger.js';
+import { runMigrations } from './platform/migrations.js';
+import { exitOnSignal } from './platform/shutdown.js';
+import { parseStartConfig } from './platform/start-config.js';
 
-let config;
-try {
-  config = parseEngineConfig(process.env);
-} catch (error) {
-  if (error instanceof ConfigError) {
-    console.error(error.message);
-    process.exit(78);
+function refuse(error: unknown): never {
+  if (error instanceof ConfigError || error instanceof EmbeddedPostgresError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(error instanceof ConfigError ? 78 : 1);
   }
   throw error;
 }
 
-const runtime = await startEngineRuntime(config, {
-  onConnectionError: (source, error) => console.error(JSON.stringify({ level: 'warn', msg: 'connection error', source, error: error.message })),
-});
-const { ready, tenants, rules, fastPath } = runtime.engine.health();
-console.log(JSON.stringify({ level: 'info', msg: 'policy engine ready', ready, tenants, rules, fastPath, store: config.DATABASE_URL ? 'postgres' : 'memory', feed: runtime.feedName ?? 'none' }));
+// An optional .env beside the working directory; variables already set win over it.
+if (existsSync('.env')) process.loadEnvFile('.env');
 
-// Nothing else holds the event loop open on embedded defaults (the engine's timers are unref'd).
-const keepAlive = setInterval(() => undefined, 60_000);
-const shutdown = async (): Promise<void> => {
-  clearInterval(keepAlive);
-  await runtime.close();
-  process.exit(0);
+const env: Record<string, string | undefined> = { ...process.env };
+let start;
+try {
+  start = parseStartConfig(env);
+} catch (error) {
+  refuse(error);
+}
+const { secrets, created, file: secretsFile } = await loadLocalSecrets(start.DATA_DIR);
+const embedded = !env.DATABASE_URL;
+const embeddedPort = embedded ? start.EMBEDDED_POSTGRES_PORT || (await freePort()) : 0;
+const embeddedUrl = embedded ? `postgres://postgres:${secrets.EMBEDDED_POSTGRES_PASSWORD}@127.0.0.1:${embeddedPort}/access_manager` : undefined;
+const publicHost = start.SERVER_HOST === '0.0.0.0' || start.SERVER_HOST === '::' ? 'localhost' : start.SERVER_HOST;
+const multiTenant = env.MULTI_TENANT_ENABLED === 'true' || env.MULTI_TENANT_ENABLED === '1';
+const admin = {
+  username: env.BOOTSTRAP_ADMIN_USERNAME || secrets.BOOTSTRAP_ADMIN_USERNAME,
+  password: env.BOOTSTRAP_ADMIN_PASSWORD || secrets.BOOTSTRAP_ADMIN_PASSWORD,
 };
-process.once('SIGTERM', () => void shutdown());
-process.once('SIGINT', () => void shutdown());
+
+// What the environment leaves unset is filled with the local install's values; both services share them.
+const shared: Record<string, string | undefined> = {
+  ...env,
+  DATABASE_URL: env.DATABASE_URL || embeddedUrl,
+  SECRETS_ENCRYPTION_KEY: env.SECRETS_ENCRYPTION_KEY || secrets.SECRETS_ENCRYPTION_KEY,
+  MFA_SECRET: env.MFA_SECRET || secrets.MFA_SECRET,
+  TOKEN_ISSUER: env.TOKEN_ISSUER || `http://${publicHost}:${start.AUTH_SERVER_PORT}`,
+  ...(multiTenant ? { PLATFORM_ORGANIZATION_ID: env.PLATFORM_ORGANIZATION_ID || builtinOrganizationId } : { DEFAULT_ORGANIZATION_ID: env.DEFAULT_ORGANIZATION_ID || builtinOrganizationId }),
+  // Migrations run once, below, before the bootstrap; the services do not race to run them again.
+  DB_MIGRATE_ON_START: 'false',
+};
+let authConfig: AuthConfig | undefined;
+let identityConfig: IdentityConfig | undefined;
+const problems: string[] = [];
+for (const parse of [
+  () => (authConfig = parseAuthConfig({ ...shared, SERVER_PORT: String(start.AUTH_SERVER_PORT) })),
+  () => (identityConfig = parseIdentityConfig({ ...shared, SERVER_PORT: String(start.IDENTITY_SERVER_PORT) })),
+]) {
+  try {
+    parse();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    for (const problem of error.problems) if (!problems.includes(problem)) problems.push(problem);
+  }
+}
+if (problems.length > 0 || !authConfig || !identityConfig) refuse(new ConfigError(problems));
+
+const logger = createLogger({ name: 'access-manager', level: authConfig.LOG_LEVEL });
+if (created.length > 0) logger.info({ generated: created, file: secretsFile }, 'local secrets generated and kept');
+
+let database: EmbeddedPostgres | undefined;
+const services: RunningService[] = [];
+const stop = async (): Promise<void> => {
+  await Promise.all(services.map((service) => service.close()));
+  await database?.stop();
+};
+exitOnSignal(stop);
+
+try {
+  if (embedded) {
+    const postgresLog = logger.child({ source: 'postgres' });
+    database = await startEmbeddedPostgres({
+      dataDir: path.join(start.DATA_DIR, 'postgres'),
+      password: secrets.EMBEDDED_POSTGRES_PASSWORD,
+      port: embeddedPort,
+      onLog: (line) => postgresLog.debug(line),
+    });
+    logger.info({ dataDir: path.join(start.DATA_DIR, 'postgres'), port: database.port }, 'embedded PostgreSQL ready');
+  }
+  const databaseUrl = authConfig.DATABASE_URL?.reveal() as string;
+  if (env.DB_MIGRATE_ON_START !== 'false' && env.DB_MIGRATE_ON_START !== '0') await runMigrations({ databaseUrl });
+
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 2, connectionTimeoutMillis: 10_000 });
+  let adminCreated = false;
+  // The reconciler's report holds each new built-in application's client secret, shown this once: it goes to
+  // the console as text with the banner, never into the JSON log.
+  const bootstrapReport: string[] = [];
+  try {
+    const result = await reconcile({ pool, store: new PgPolicyStore({ pool }), mode: 'apply', admin, log: (line) => bootstrapReport.push(line) });
+    adminCreated = result.adminCreated;
+    logger.info({ changes: result.changes.length }, result.changes.length > 0 ? 'bootstrap applied' : 'bootstrap: nothing to change');
+    if (result.changes.length > 0) process.stdout.write(`\nBootstrap\n${bootstrapReport.map((line) => `  ${line}`).join('\n')}\n`);
+  } finally {
+    await pool.end();
+  }
+
+  services.push(await startAuthService(authConfig), await startIdentityService(identityConfig));
+  const [auth, identity] = services as [RunningService, RunningService];
+  const lines = [
+    '',
+    'Access Manager is running',
+    `  Auth      ${auth.url}   (token: POST ${auth.url}/v1/login/oauth/access_token)`,
+    `  Identity  ${identity.url}   (API reference: ${identity.url}/docs)`,
+    `  Ready     ${auth.url}/ready  ${identity.url}/ready`,
+    `  Database  ${database ? `embedded PostgreSQL, data in ${path.join(start.DATA_DIR, 'postgres')}` : 'DATABASE_URL'}; cache ${env.VALKEY_URL ? 'VALKEY_URL' : 'in process'}`,
+    // The password is shown once, when the administrator is created; afterwards only where it is kept.
+    adminCreated && !env.BOOTSTRAP_ADMIN_PASSWORD
+      ? `  Admin     username ${admin.username}  password ${admin.password}  (kept in ${secretsFile})`
+      : `  Admin     username ${admin.username}  (password in ${env.BOOTSTRAP_ADMIN_PASSWORD ? 'BOOTSTRAP_ADMIN_PASSWORD' : secretsFile})`,
+    `  Check     npm run doctor`,
+    '',
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+} catch (error) {
+  await stop().catch(() => undefined);
+  refuse(error);
+}

@@ -1,0 +1,52 @@
+// `npm run doctor`: checks a running install end to end and prints a ✓/✗ checklist; exit 1 on any ✗.
+// Defaults reach the local `npm start` (its ports, its administrator from DATA_DIR); AUTH_URL, IDENTITY_URL and
+// BOOTSTRAP_ADMIN_USERNAME / BOOTSTRAP_ADMIN_PASSWORD point it elsewhere.
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import { ConfigError } from './config-error.js';
+import { formatDoctorReport, runDoctor } from './doctor.js';
+import { localSecretsFileName } from './local-secrets.js';
+import { parseStartConfig } from './start-config.js';
+
+if (existsSync('.env')) process.loadEnvFile('.env');
+const present = Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== undefined && v !== ''));
+
+const doctorSchema = z.object({
+  AUTH_URL: z.url({ protocol: /^https?$/ }).optional(),
+  IDENTITY_URL: z.url({ protocol: /^https?$/ }).optional(),
+  DOCTOR_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+});
+
+let target;
+try {
+  const start = parseStartConfig(present);
+  const parsed = doctorSchema.safeParse(present);
+  if (!parsed.success) throw ConfigError.fromZod(parsed.error);
+  const host = start.SERVER_HOST === '0.0.0.0' || start.SERVER_HOST === '::' ? '127.0.0.1' : start.SERVER_HOST;
+  let username = start.BOOTSTRAP_ADMIN_USERNAME;
+  let password = start.BOOTSTRAP_ADMIN_PASSWORD;
+  if (!username || !password) {
+    const file = path.join(start.DATA_DIR, localSecretsFileName);
+    const kept = JSON.parse(await readFile(file, 'utf8').catch(() => '{}')) as { BOOTSTRAP_ADMIN_USERNAME?: string; BOOTSTRAP_ADMIN_PASSWORD?: string };
+    username ??= kept.BOOTSTRAP_ADMIN_USERNAME;
+    password ??= kept.BOOTSTRAP_ADMIN_PASSWORD;
+    if (!username || !password) throw new ConfigError([`BOOTSTRAP_ADMIN_USERNAME / BOOTSTRAP_ADMIN_PASSWORD: not set, and ${file} does not hold them (run npm start first, or set them)`]);
+  }
+  target = {
+    authUrl: (parsed.data.AUTH_URL ?? `http://${host}:${start.AUTH_SERVER_PORT}`).replace(/\/$/, ''),
+    identityUrl: (parsed.data.IDENTITY_URL ?? `http://${host}:${start.IDENTITY_SERVER_PORT}`).replace(/\/$/, ''),
+    username,
+    password,
+    timeoutMs: parsed.data.DOCTOR_TIMEOUT_MS,
+  };
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`${error.message}\n`);
+  process.exit(78);
+}
+
+const checks = await runDoctor(target);
+process.stdout.write(formatDoctorReport(checks));
+process.exitCode = checks.every((check) => check.ok) ? 0 : 1;
