@@ -4,7 +4,8 @@ import { canonicalName } from '../../platform/canonical-name.js';
 import { ServiceError } from '../../platform/http/service-error.js';
 import { query } from '../../platform/postgres-transaction.js';
 import type { SecretBox } from '../../platform/secret-box.js';
-import type { AuthenticatedApp, AuthenticatedSubject, AuthenticatedUser, IdentityProvider } from './identity-provider.js';
+import { UpstreamGrant, type AuthenticatedApp, type AuthenticatedSubject, type AuthenticatedUser, type IdentityProvider } from './identity-provider.js';
+import { OidcUpstreamSessions } from './oidc-upstream-sessions.js';
 
 export interface OidcIdentityProviderOptions {
   /** The external provider's issuer; discovery reads `<issuer>/.well-known/openid-configuration`. */
@@ -17,12 +18,13 @@ export interface OidcIdentityProviderOptions {
   readonly secrets: SecretBox;
   /** The ID token claim whose canonical form is matched to `users.username_canonical` (default `preferred_username`). */
   readonly usernameClaim?: string;
-  /** Scope asked for at the password grant (default `openid profile email`). */
+  /** Scope asked for at the password grant (default `openid profile email offline_access`: a refresh token to forward). */
   readonly scope?: string;
   /** Bound on every request to the provider, discovery included (default 5 s). */
   readonly timeoutSeconds?: number;
   /** Plain http issuers (tests, a provider on loopback); never in production. */
   readonly allowInsecureRequests?: boolean;
+  readonly nowMs?: () => number;
 }
 
 interface UserRow {
@@ -88,11 +90,16 @@ async function refusedOrThrow<T>(what: string, call: () => Promise<T>): Promise<
 export class OidcIdentityProvider implements IdentityProvider {
   readonly #options: OidcIdentityProviderOptions;
   readonly #timeoutSeconds: number;
+  readonly #nowMs: () => number;
   #discovery: Promise<oidc.Configuration> | undefined;
+  /** The provider's grant kept beside each session: forwarded at refresh, asked at userinfo, revoked at logout. */
+  readonly sessions: OidcUpstreamSessions;
 
   constructor(options: OidcIdentityProviderOptions) {
     this.#options = options;
     this.#timeoutSeconds = options.timeoutSeconds ?? 5;
+    this.#nowMs = options.nowMs ?? Date.now;
+    this.sessions = new OidcUpstreamSessions({ configuration: () => this.#configuration(), pool: options.pool, secrets: options.secrets, nowMs: this.#nowMs });
   }
 
   /** Discovery once, cached; a failed discovery is retried at the next call. */
@@ -121,7 +128,7 @@ export class OidcIdentityProvider implements IdentityProvider {
 
   async authenticatePassword(username: string, password: string): Promise<AuthenticatedUser | undefined> {
     const config = await this.#configuration();
-    const scope = this.#options.scope ?? 'openid profile email';
+    const scope = this.#options.scope ?? 'openid profile email offline_access';
     const response = await refusedOrThrow('password grant', () => oidc.genericGrantRequest(config, 'password', { username, password, scope }));
     if (!response) return undefined;
     // Validated by openid-client already: signature against the JWKS (non-repudiation checks), iss, aud, exp.
@@ -130,7 +137,14 @@ export class OidcIdentityProvider implements IdentityProvider {
     const name = claims[this.#options.usernameClaim ?? 'preferred_username'];
     if (typeof name !== 'string' || name.length === 0) return undefined;
     const { rows } = await query<UserRow>(this.#options.pool, `${userSelect} WHERE u.username_canonical = $1`, [canonicalName(name)]);
-    return rows[0]?.active ? toUser(rows[0]) : undefined;
+    if (!rows[0]?.active) return undefined;
+    const upstream = new UpstreamGrant({
+      providerSubject: claims.sub,
+      accessToken: response.access_token,
+      accessExpiresMs: response.expires_in === undefined ? undefined : this.#nowMs() + response.expires_in * 1000,
+      refreshToken: response.refresh_token,
+    });
+    return { ...toUser(rows[0]), upstream };
   }
 
   async authenticateClient(clientId: string, clientSecret: string): Promise<AuthenticatedApp | undefined> {

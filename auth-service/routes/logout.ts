@@ -57,7 +57,7 @@ export function logoutRoutes(deps: AuthDeps): AnyRoute[] {
       auth: 'none',
       body,
       responses: { 200: { description: 'Session ended (empty body)' } },
-      async handler({ body: form, req }) {
+      async handler({ body: form, req, requestId }) {
         const hint = await verifyIdTokenHint(deps, form.id_token_hint);
         const sid = hint.sid as unknown;
         const subjectId = hint.sub as string;
@@ -72,6 +72,7 @@ export function logoutRoutes(deps: AuthDeps): AnyRoute[] {
         }
         const accessExpMs = access && typeof access.claims.exp === 'number' ? access.claims.exp * 1000 : undefined;
         let subjectKind: 'user' | 'application';
+        let revokeAtProvider: (() => Promise<void>) | undefined;
         const client = await deps.pool.connect().catch((error: unknown) => {
           throw new ServiceError('SERVICE_UNAVAILABLE', { detail: 'logout: no database connection', cause: error });
         });
@@ -84,6 +85,8 @@ export function logoutRoutes(deps: AuthDeps): AnyRoute[] {
           );
           subjectKind = ended.rows[0]?.subject_kind ?? 'user';
           await client.query('UPDATE refresh_tokens SET expires_at = least(expires_at, now()) WHERE session_id = $1::uuid', [sid]);
+          // oidc mode: our copy of the provider's tokens goes with the session; revoked at the provider after the commit.
+          if (ended.rows.length > 0) revokeAtProvider = await deps.identityProvider?.sessions?.detach(client, sid);
           if (access?.tokenId !== undefined && accessExpMs !== undefined) {
             await client.query(
               'INSERT INTO revoked_access_tokens (jti, org_id, expires_at) VALUES ($1, $2::uuid, to_timestamp($3 / 1000.0)) ON CONFLICT (jti) DO NOTHING',
@@ -106,6 +109,10 @@ export function logoutRoutes(deps: AuthDeps): AnyRoute[] {
           ...(access?.tokenId ? { jti: access.tokenId } : {}),
           untilMs,
         });
+        // Best effort: the session is over here whatever the provider answers, and its tokens were only ever in our hands.
+        await revokeAtProvider?.().catch((error: unknown) =>
+          deps.report({ level: 'warn', requestId, code: 'IDENTITY_PROVIDER_UNAVAILABLE', status: 200, detail: 'logout: revocation at the identity provider failed', error }),
+        );
         return { status: 200, headers: { 'Cache-Control': 'no-store' } };
       },
     }),

@@ -3,6 +3,7 @@ import type { Caller } from '../../platform/auth/caller.js';
 import { defineRoute, type AnyRoute } from '../../platform/http/route.js';
 import { ServiceError } from '../../platform/http/service-error.js';
 import type { AuthDeps } from '../deps.js';
+import { upstreamProfileOf } from '../identity-providers/upstream-userinfo.js';
 
 const contractUserinfo = z
   .object({
@@ -16,7 +17,15 @@ const contractUserinfo = z
   })
   .meta({ id: 'Userinfo' });
 const oidcUserinfo = z
-  .object({ sub: z.string(), name: z.string(), preferred_username: z.string(), email: z.string().optional(), email_verified: z.boolean().optional() })
+  .object({
+    sub: z.string(),
+    name: z.string(),
+    preferred_username: z.string(),
+    email: z.string().optional(),
+    email_verified: z.boolean().optional(),
+    picture: z.string().optional(),
+    profile: z.string().optional(),
+  })
   .meta({ id: 'OidcUserinfo' });
 
 interface Profile {
@@ -49,7 +58,8 @@ async function profileOf(deps: AuthDeps, caller: Caller): Promise<Profile> {
 
 /**
  * The contract's camelCase userinfo at `/v1/userinfo`; OIDC Core 5.3 claim names at `/oauth/userinfo`.
- * `emailVerified` is false: addresses are not verified by this service. No picture or profile URL is kept.
+ * `emailVerified` is false: addresses are not verified by this service, and no picture or profile URL is kept,
+ * except in oidc mode, where the provider's userinfo is asked too (identity-providers/upstream-userinfo.ts).
  */
 export function userinfoRoutes(deps: AuthDeps): AnyRoute[] {
   return [
@@ -62,8 +72,17 @@ export function userinfoRoutes(deps: AuthDeps): AnyRoute[] {
       responses: { 200: { description: 'The profile', schema: contractUserinfo } },
       async handler({ caller }) {
         const p = await profileOf(deps, caller);
+        const up = await upstreamProfileOf(deps, caller, p.email);
         return {
-          body: { sub: p.sub, name: p.name, preferredUsername: p.preferredUsername, email: p.email ?? '', emailVerified: false, picture: '', profile: '' },
+          body: {
+            sub: p.sub,
+            name: p.name,
+            preferredUsername: p.preferredUsername,
+            email: p.email ?? '',
+            emailVerified: up?.emailVerified ?? false,
+            picture: up?.picture ?? '',
+            profile: up?.profile ?? '',
+          },
           headers: { 'Cache-Control': 'no-store' },
         };
       },
@@ -77,8 +96,16 @@ export function userinfoRoutes(deps: AuthDeps): AnyRoute[] {
       responses: { 200: { description: 'OIDC claims', schema: oidcUserinfo } },
       async handler({ caller }) {
         const p = await profileOf(deps, caller);
+        const up = await upstreamProfileOf(deps, caller, p.email);
         return {
-          body: { sub: p.sub, name: p.name, preferred_username: p.preferredUsername, ...(p.email ? { email: p.email, email_verified: false } : {}) },
+          body: {
+            sub: p.sub,
+            name: p.name,
+            preferred_username: p.preferredUsername,
+            ...(p.email ? { email: p.email, email_verified: up?.emailVerified ?? false } : {}),
+            ...(up?.picture ? { picture: up.picture } : {}),
+            ...(up?.profile ? { profile: up.profile } : {}),
+          },
           headers: { 'Cache-Control': 'no-store' },
         };
       },

@@ -1,4 +1,6 @@
 import type { AuthDeps } from '../deps.js';
+import { authRuntimeOf } from '../guards.js';
+import { subjectOf } from '../../platform/auth/caller.js';
 import { ServiceError } from '../../platform/http/service-error.js';
 import { withTransaction } from '../../platform/postgres-transaction.js';
 import { canonicalName } from '../../platform/canonical-name.js';
@@ -109,6 +111,7 @@ export async function issueSession(deps: AuthDeps, subject: AuthenticatedSubject
     });
     const refreshToken =
       subject.kind === 'user' ? await insertRefreshToken(client, session.id, nowMs, deps.settings.refreshTokenTtlSeconds, session.absoluteExpiresMs) : undefined;
+    if (subject.kind === 'user' && subject.upstream) await deps.identityProvider?.sessions?.attach(client, session.id, subject.upstream);
     return signTokens(deps, subject, clientId, scope, session.id, refreshToken);
   });
 }
@@ -185,7 +188,7 @@ export class TokenService {
     if (!found) throw new ServiceError('INVALID_GRANT', { detail: 'unknown refresh token' });
     const subject = await this.provider.findSubject(found.subjectKind, found.orgId, found.subjectId);
     await deps.keys.signingKey();
-    const outcome = await withTransaction(deps.pool, async (tx): Promise<{ reused: string } | { tokens: TokenAnswer }> => {
+    const outcome = await withTransaction(deps.pool, async (tx): Promise<{ reused: string } | { providerRefused: string } | { tokens: TokenAnswer }> => {
       const row = await lockRefreshToken(tx, tokenHash);
       if (!row) throw new ServiceError('INVALID_GRANT', { detail: 'unknown refresh token' });
       if (row.used) {
@@ -200,10 +203,19 @@ export class TokenService {
       }
       const scope = narrowedScope(row.scope, input.scope);
       if (!subject || row.sessionId !== found.sessionId || subject.orgId !== row.orgId || subject.id !== row.subjectId) throw new ServiceError('INVALID_GRANT', { detail: 'subject no longer active in the session organization' });
+      // oidc mode: the provider refresh token is forwarded too; a provider outage throws (503) and rolls back.
+      if ((await this.provider.sessions?.refresh(tx, row.sessionId)) === 'refused') return { providerRefused: row.sessionId };
       await markRefreshTokenUsed(tx, tokenHash, nowMs);
       const successor = await insertRefreshToken(tx, row.sessionId, nowMs, deps.settings.refreshTokenTtlSeconds, row.absoluteExpiresMs);
       return { tokens: await signTokens(deps, subject, row.clientId ?? undefined, scope, row.sessionId, successor) };
     });
+    if ('providerRefused' in outcome) {
+      // Outside the row lock, as logout takes the session row before the refresh tokens.
+      await revokeSession(deps.pool, outcome.providerRefused, 'provider_refused', deps.nowMs());
+      const untilMs = deps.nowMs() + (deps.settings.accessTokenTtlSeconds + 60) * 1000;
+      authRuntimeOf(deps).tokenState.revokeLocally({ tenantId: found.orgId, subject: subjectOf(found.subjectKind, found.subjectId), sid: outcome.providerRefused, untilMs });
+      throw new ServiceError('INVALID_GRANT', { detail: `identity provider refused the refresh; session ${outcome.providerRefused} ended` });
+    }
     if ('reused' in outcome) throw new ServiceError('INVALID_GRANT', { detail: `refresh token reused; session ${outcome.reused} revoked` });
     return outcome.tokens;
   }

@@ -19,7 +19,10 @@ declare module 'oidc-provider' {
     callback(): (req: IncomingMessage, res: ServerResponse) => void;
     registerGrantType(name: string, handler: (ctx: ProviderContext & { body: unknown }) => Promise<void>, params?: readonly string[]): void;
     on(event: string, listener: (...args: unknown[]) => void): this;
-    readonly Grant: new (values: { accountId: string; clientId: string }) => Saveable & { addOIDCScope(scope: string): void };
+    readonly Grant: (new (values: { accountId: string; clientId: string }) => Saveable & { addOIDCScope(scope: string): void }) & {
+      find(id: string): Promise<{ destroy(): Promise<void> } | undefined>;
+    };
+    readonly RefreshToken: new (values: Record<string, unknown>) => Saveable;
     readonly AccessToken: new (values: Record<string, unknown>) => Saveable & { readonly expiration: number };
     readonly IdToken: new (claims: Record<string, unknown>, options: { ctx: unknown }) => { scope: string; issue(options: { use: 'idtoken' }): Promise<string> };
   }

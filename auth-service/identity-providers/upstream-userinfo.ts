@@ -1,0 +1,46 @@
+import type { Caller } from '../../platform/auth/caller.js';
+import { ServiceError } from '../../platform/http/service-error.js';
+import type { AuthDeps } from '../deps.js';
+import { authRuntimeOf } from '../guards.js';
+import { revokeSession } from '../tokens/session-store.js';
+
+/** What the provider adds to our userinfo; the contract's own fields (sub, name, username, email) stay ours. */
+export interface UpstreamProfile {
+  /** True only when the provider verified the very address we hold. */
+  readonly emailVerified: boolean;
+  readonly picture: string | undefined;
+  readonly profile: string | undefined;
+}
+
+const httpsUrl = (value: unknown): string | undefined => (typeof value === 'string' && value.length <= 2_048 && /^https:\/\//.test(value) ? value : undefined);
+
+/**
+ * For a person's session with an external provider grant: asks the provider's userinfo (oidc mode), so a user
+ * removed or disabled at the provider gets no profile. A refusal ends our session here and now (TOKEN_INVALID,
+ * 401); a provider outage is IDENTITY_PROVIDER_UNAVAILABLE (503). Undefined when there is no provider to ask:
+ * builtin mode, an application, a session without a provider grant.
+ */
+export async function upstreamProfileOf(deps: AuthDeps, caller: Caller, email: string | undefined): Promise<UpstreamProfile | undefined> {
+  const sessions = deps.identityProvider?.sessions;
+  const sid = caller.claims.sid;
+  if (!sessions || caller.kind !== 'user' || typeof sid !== 'string') return undefined;
+  const answer = await sessions.userinfo(sid);
+  if (answer.kind === 'absent') return undefined;
+  if (answer.kind === 'refused') {
+    authRuntimeOf(deps).tokenState.revokeLocally({
+      tenantId: caller.tenantId,
+      subject: caller.subject,
+      sid,
+      untilMs: deps.nowMs() + (deps.settings.accessTokenTtlSeconds + 60) * 1000,
+    });
+    try {
+      await revokeSession(deps.pool, sid, 'provider_refused', deps.nowMs());
+    } catch (error) {
+      throw new ServiceError('SERVICE_UNAVAILABLE', { detail: 'session end after a provider refusal failed', cause: error });
+    }
+    throw new ServiceError('TOKEN_INVALID', { detail: 'identity provider refused the session at userinfo' });
+  }
+  const { claims } = answer;
+  const sameEmail = email !== undefined && typeof claims.email === 'string' && claims.email.toLowerCase() === email.toLowerCase();
+  return { emailVerified: sameEmail && claims.email_verified === true, picture: httpsUrl(claims.picture), profile: httpsUrl(claims.profile) };
+}
