@@ -1,0 +1,41 @@
+import { z } from 'zod';
+import { ConfigError, deepFreeze } from '../platform/config-error.js';
+import { Secret } from '../platform/secret.js';
+
+/** The environment of `npm run bootstrap`. */
+export const cliConfigSchema = z.object({
+  DATABASE_URL: z
+    .string()
+    .max(2048)
+    .refine((value) => {
+      try {
+        return ['postgres:', 'postgresql:'].includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    }, 'must be a postgres: or postgresql: URL')
+    .transform((value) => new Secret(value)),
+  /** The first administrator's username, used only when no built-in user exists yet. */
+  BOOTSTRAP_ADMIN_USERNAME: z.string().min(1).max(100).default('admin'),
+  /** Without it no administrator is created (an existing one is never changed). */
+  BOOTSTRAP_ADMIN_PASSWORD: z
+    .string()
+    .min(1)
+    .max(256)
+    .transform((value) => new Secret(value))
+    .optional(),
+  /** Another seed folder than the shipped `bootstrap/seed/`. */
+  BOOTSTRAP_SEED_DIR: z.string().min(1).max(4096).optional(),
+  DB_CONNECTION_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(2_000),
+  DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
+});
+
+export type CliConfig = z.output<typeof cliConfigSchema>;
+
+/** Parses once, reporting every problem; an empty variable means "not set". The result is frozen. */
+export function parseCliConfig(env: Record<string, string | undefined>): CliConfig {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = cliConfigSchema.safeParse(present);
+  if (!parsed.success) throw ConfigError.fromZod(parsed.error);
+  return deepFreeze(parsed.data);
+}
