@@ -3,9 +3,11 @@ import { ServiceError } from '../../platform/http/service-error.js';
 import { withTransaction } from '../../platform/postgres-transaction.js';
 import { findRecoveryCode } from '../../platform/recovery-codes.js';
 import { checkTotp } from '../../platform/totp.js';
+import { totpAttemptChange, totpLockSecondsLeft } from '../../platform/totp-attempts.js';
 import type { AuthDeps } from '../deps.js';
+import { recordSettled, type RequestContext } from '../tokens/auth-events.js';
 import { challengeStoreFor, type Challenge, type ChallengeState, type ChallengeUser, type CodeChannel, type MfaMethod } from './challenge-store.js';
-import { isActiveUser, lockFactors, saveLastTotpStep, saveRecoveryCodeHashes, saveRememberedDevice } from './login-mfa-store.js';
+import { isActiveUser, lockFactors, maxTotpAttempts, saveRecoveryCodeHashes, saveRememberedDevice, saveTotpOutcome } from './login-mfa-store.js';
 import { hashDeviceToken } from './mfa-gate.js';
 import { challengeIdOf, hashOneTimeCode, isOneTimeCode } from './mfa-token.js';
 
@@ -79,14 +81,33 @@ function proofOf(input: VerifyInput, challenge: Challenge): Proof {
   return { kind: 'sent', channel: method, passcode };
 }
 
+/** Why a passcode or recovery code was refused, in the words the security event records. */
+type RefusalReason = 'wrong_code' | 'replayed' | 'no_authenticator' | 'recovery_code_unknown' | 'sent_code_wrong' | 'totp_locked';
+
+interface Refusal {
+  readonly reason: RefusalReason;
+  /** Set when this wrong code reached the organization's limit and locked the user's TOTP. */
+  readonly lockedUntil?: Date;
+  /** Set for `totp_locked`: whole seconds until the lock ends. */
+  readonly lockSecondsLeft?: number;
+}
+
+const methodOf = (proof: Proof): string => (proof.kind === 'sent' ? proof.channel : proof.kind);
+
 /**
  * `POST /v1/login/mfa/verify`: checks one passcode or recovery code against the challenge. Every check spends
  * one attempt first (atomically, so concurrent guesses cannot exceed `maxAttempts`); TOTP steps and recovery
  * codes are consumed under the `user_mfa` row lock, and the challenge itself is single use.
+ *
+ * An authenticator code also meets the user's wrong-code limit that Identity's MFA routes count (`user_mfa`
+ * `failed_attempts`, `locked_until`): refused while the user is locked, and a wrong one counts towards the lock,
+ * so guesses spread over both services and over many challenges meet one limit (SECURITY-CHECKLIST E2).
+ * Every refusal and lock is recorded as a security event (K6).
  */
-export async function verifyChallenge(deps: AuthDeps, input: VerifyInput): Promise<VerifiedSignIn> {
+export async function verifyChallenge(deps: AuthDeps, input: VerifyInput, context: RequestContext): Promise<VerifiedSignIn> {
   const { challengeId, challenge } = await liveChallenge(deps, input.mfaToken);
   const { state } = challenge;
+  const { user } = state;
   const proof = proofOf(input, challenge);
   if (proof.kind === 'sent' && challenge.sentCode?.channel !== proof.channel) {
     throw new ServiceError('MFA_CODE_INVALID', { field: 'body.passcode', message: `request a code by ${proof.channel} first`, detail: 'no code sent on this channel' });
@@ -94,10 +115,15 @@ export async function verifyChallenge(deps: AuthDeps, input: VerifyInput): Promi
   const store = challengeStoreFor(deps);
   const attempt = await store.increment(challengeId, 'attempts');
   if (attempt === undefined) throw tokenInvalid('challenge ended during verification');
-  if (attempt > state.maxAttempts) throw new ServiceError('MFA_ATTEMPTS_EXHAUSTED', { detail: `attempt ${attempt} of at most ${state.maxAttempts}` });
+  const refused = (details: Record<string, string | number>) =>
+    recordSettled(deps, context, { tenantId: user.orgId, actor: `user:${user.id}`, action: 'auth.mfa', outcome: 'failure', targetType: 'user', targetId: user.id, details: { method: methodOf(proof), ...details } });
+  if (attempt > state.maxAttempts) {
+    await refused({ reason: 'attempts_exhausted', attempt });
+    throw new ServiceError('MFA_ATTEMPTS_EXHAUSTED', { detail: `attempt ${attempt} of at most ${state.maxAttempts}` });
+  }
 
-  const { user } = state;
-  const refusal = await withTransaction(deps.pool, async (client) => {
+  // A refusal is returned, not thrown, so what the attempt spent (a wrong code's count, a lock) commits.
+  const refusal = await withTransaction(deps.pool, async (client): Promise<Refusal | undefined> => {
     if (!(await isActiveUser(client, user.orgId, user.id))) {
       await store.consume(challengeId);
       throw new ServiceError('INVALID_GRANT', { detail: 'user or organization disabled during MFA' });
@@ -106,19 +132,23 @@ export async function verifyChallenge(deps: AuthDeps, input: VerifyInput): Promi
       // Re-read: a resend after this request's first read replaced the code.
       const current = await store.find(challengeId);
       const sent = current?.sentCode;
-      if (!sent || sent.channel !== proof.channel || !isOneTimeCode(deps.settings.mfa.tokenSecret, challengeId, proof.passcode, sent.hash)) return `${proof.channel} code wrong`;
+      if (!sent || sent.channel !== proof.channel || !isOneTimeCode(deps.settings.mfa.tokenSecret, challengeId, proof.passcode, sent.hash)) return { reason: 'sent_code_wrong' };
     } else {
       const factors = await lockFactors(client, user.orgId, user.id);
       if (proof.kind === 'totp') {
-        if (!factors?.totpEnabled || factors.totpSecretCiphertext === null) return 'no authenticator enrolled';
+        if (!factors?.totpEnabled || factors.totpSecretCiphertext === null) return { reason: 'no_authenticator' };
+        const nowMs = deps.nowMs();
+        const lockSecondsLeft = totpLockSecondsLeft(factors, nowMs);
+        if (lockSecondsLeft !== undefined) return { reason: 'totp_locked', lockSecondsLeft };
         const secret = deps.secrets.open(factors.totpSecretCiphertext, user.id);
-        const check = await checkTotp({ secret, passcode: proof.passcode, nowMs: deps.nowMs(), lastAcceptedStep: factors.lastTotpStep });
+        const check = await checkTotp({ secret, passcode: proof.passcode, nowMs, lastAcceptedStep: factors.lastTotpStep });
+        const attempts = totpAttemptChange(factors, check, await maxTotpAttempts(client, user.orgId), nowMs);
+        await saveTotpOutcome(client, user.orgId, user.id, { ...(check.valid ? { step: check.step } : {}), attempts });
         // A replayed code is refused like a wrong one; the private detail (logged) says which.
-        if (!check.valid) return `passcode ${check.reason}`;
-        await saveLastTotpStep(client, user.orgId, user.id, check.step);
+        if (!check.valid) return { reason: check.reason, ...(attempts.locked_until ? { lockedUntil: attempts.locked_until } : {}) };
       } else {
         const index = findRecoveryCode(proof.code, factors?.recoveryCodeHashes ?? []);
-        if (!factors || index < 0) return 'recovery code unknown or used';
+        if (!factors || index < 0) return { reason: 'recovery_code_unknown' };
         await saveRecoveryCodeHashes(client, user.orgId, user.id, factors.recoveryCodeHashes.filter((_, at) => at !== index));
       }
     }
@@ -127,8 +157,27 @@ export async function verifyChallenge(deps: AuthDeps, input: VerifyInput): Promi
     return undefined;
   });
   if (refusal !== undefined) {
+    await refused({ reason: refusal.reason, attempt });
+    if (refusal.lockedUntil) {
+      await recordSettled(deps, context, {
+        tenantId: user.orgId,
+        actor: `user:${user.id}`,
+        action: 'mfa.lock',
+        outcome: 'failure',
+        targetType: 'user',
+        targetId: user.id,
+        details: { method: 'totp', lockedUntil: refusal.lockedUntil.toISOString() },
+      });
+    }
+    if (refusal.lockSecondsLeft !== undefined) {
+      throw new ServiceError('RATE_LIMITED', {
+        message: 'too many wrong codes; try again later',
+        headers: { 'Retry-After': String(refusal.lockSecondsLeft) },
+        detail: `TOTP locked for ${refusal.lockSecondsLeft} s more (attempt ${attempt} of ${state.maxAttempts})`,
+      });
+    }
     const field = proof.kind === 'recovery' ? 'body.recoveryCode' : 'body.passcode';
-    throw new ServiceError('MFA_CODE_INVALID', { field, detail: `${refusal} (attempt ${attempt} of ${state.maxAttempts})` });
+    throw new ServiceError('MFA_CODE_INVALID', { field, detail: `${refusal.reason} (attempt ${attempt} of ${state.maxAttempts})` });
   }
 
   let deviceToken: string | undefined;

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { query } from '../../platform/postgres-transaction.js';
+import type { TotpAttemptChange, TotpAttemptState } from '../../platform/totp-attempts.js';
 import { mfaMethods, type MfaMethod } from './challenge-store.js';
 
 // Auth's reads and writes of the MFA tables Identity owns (organization_mfa_settings, user_mfa) and of its
@@ -56,8 +57,11 @@ export async function findMfaProfile(db: pg.Pool | pg.ClientBase, orgId: string,
   };
 }
 
-/** The factors a sign-in consumes, locked until the transaction ends: concurrent uses serialise, one wins. */
-export interface LockedFactors {
+/**
+ * The factors a sign-in consumes, locked until the transaction ends: concurrent uses serialise, one wins. The
+ * wrong-code count and lock (`failed_attempts`, `locked_until`) are Identity's too: one limit for both services.
+ */
+export interface LockedFactors extends TotpAttemptState {
   readonly totpSecretCiphertext: string | null;
   readonly totpEnabled: boolean;
   readonly recoveryCodeHashes: readonly string[];
@@ -65,19 +69,48 @@ export interface LockedFactors {
 }
 
 export async function lockFactors(db: pg.ClientBase, orgId: string, userId: string): Promise<LockedFactors | undefined> {
-  const { rows } = await query<{ totp_secret_ciphertext: string | null; totp_enabled: boolean; recovery_code_hashes: string[]; last_totp_step: number }>(
+  const { rows } = await query<{
+    totp_secret_ciphertext: string | null;
+    totp_enabled: boolean;
+    recovery_code_hashes: string[];
+    last_totp_step: number;
+    failed_attempts: number;
+    locked_until: Date | null;
+  }>(
     db,
-    `SELECT totp_secret_ciphertext, totp_enabled, recovery_code_hashes, last_totp_step::float8 AS last_totp_step
+    `SELECT totp_secret_ciphertext, totp_enabled, recovery_code_hashes, last_totp_step::float8 AS last_totp_step, failed_attempts, locked_until
        FROM user_mfa WHERE org_id = $1 AND user_id = $2 FOR UPDATE`,
     [orgId, userId],
   );
   const row = rows[0];
   if (!row) return undefined;
-  return { totpSecretCiphertext: row.totp_secret_ciphertext, totpEnabled: row.totp_enabled, recoveryCodeHashes: row.recovery_code_hashes, lastTotpStep: row.last_totp_step };
+  return {
+    totpSecretCiphertext: row.totp_secret_ciphertext,
+    totpEnabled: row.totp_enabled,
+    recoveryCodeHashes: row.recovery_code_hashes,
+    lastTotpStep: row.last_totp_step,
+    failed_attempts: row.failed_attempts,
+    locked_until: row.locked_until,
+  };
 }
 
-export async function saveLastTotpStep(db: pg.ClientBase, orgId: string, userId: string, step: number): Promise<void> {
-  await query(db, 'UPDATE user_mfa SET last_totp_step = $3, version = version + 1, updated_at = now() WHERE org_id = $1 AND user_id = $2', [orgId, userId, step]);
+/** The organization's wrong authenticator-code limit (Identity's MFA settings; the table default without a row). */
+export async function maxTotpAttempts(db: pg.ClientBase, orgId: string): Promise<number> {
+  const { rows } = await query<{ max_attempts: number }>(db, 'SELECT max_attempts FROM organization_mfa_settings WHERE org_id = $1', [orgId]);
+  return rows[0]?.max_attempts ?? 5;
+}
+
+/** Writes a TOTP check's outcome: the accepted step (when one was), and the wrong-code count and lock change. */
+export async function saveTotpOutcome(db: pg.ClientBase, orgId: string, userId: string, outcome: { step?: number; attempts: TotpAttemptChange }): Promise<void> {
+  const { step, attempts } = outcome;
+  if (step === undefined && attempts.failed_attempts === undefined && attempts.locked_until === undefined) return;
+  await query(
+    db,
+    `UPDATE user_mfa SET last_totp_step = coalesce($3, last_totp_step), failed_attempts = coalesce($4, failed_attempts),
+            locked_until = coalesce($5, locked_until), version = version + 1, updated_at = now()
+      WHERE org_id = $1 AND user_id = $2`,
+    [orgId, userId, step ?? null, attempts.failed_attempts ?? null, attempts.locked_until ?? null],
+  );
 }
 
 export async function saveRecoveryCodeHashes(db: pg.ClientBase, orgId: string, userId: string, hashes: readonly string[]): Promise<void> {

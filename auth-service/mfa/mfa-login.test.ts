@@ -15,6 +15,7 @@ import { newChallengeId, signMfaToken } from './mfa-token.js';
 import supertest from 'supertest';
 
 const clientId = 'console';
+const testContext = { requestId: 'mfa-login-test', clientIp: '192.0.2.10' };
 
 interface Enrolled {
   readonly user: ChallengeUser;
@@ -145,30 +146,30 @@ describe.each([
     it('a right passcode completes the sign-in once; the challenge is single use (E8)', async () => {
       const { user, secret } = await enrolledUser();
       const { mfaToken } = await challenged(mfaGateFor(deps, user, { clientId, scope: 'openid' }));
-      const signIn = await verifyChallenge(deps, { mfaToken, mfaType: 'app', passcode: await totpCodeAt(secret, now) });
+      const signIn = await verifyChallenge(deps, { mfaToken, mfaType: 'app', passcode: await totpCodeAt(secret, now) }, testContext);
       expect(signIn).toMatchObject({ user: { id: user.id, orgId: user.orgId }, clientId, scope: 'openid', deviceToken: undefined });
       const { rows } = await h.deps.pool.query<{ step: number }>('SELECT last_totp_step::float8 AS step FROM user_mfa WHERE user_id = $1', [user.id]);
       expect(rows[0]?.step).toBeGreaterThan(0);
-      await expect(verifyChallenge(deps, { mfaToken, passcode: await totpCodeAt(secret, now + 30_000) })).rejects.toMatchObject({ code: 'MFA_TOKEN_INVALID' });
+      await expect(verifyChallenge(deps, { mfaToken, passcode: await totpCodeAt(secret, now + 30_000) }, testContext)).rejects.toMatchObject({ code: 'MFA_TOKEN_INVALID' });
     });
 
     it('five wrong passcodes kill the challenge: the sixth, even right, is 429 MFA_ATTEMPTS_EXHAUSTED (E1)', async () => {
       const { user, secret } = await enrolledUser();
       const { mfaToken } = await challenged(mfaGateFor(deps, user, { clientId }));
       const wrong = await wrongCode(secret, now);
-      for (let i = 0; i < 5; i++) await expect(verifyChallenge(deps, { mfaToken, mfaType: 'app', passcode: wrong })).rejects.toMatchObject({ code: 'MFA_CODE_INVALID' });
+      for (let i = 0; i < 5; i++) await expect(verifyChallenge(deps, { mfaToken, mfaType: 'app', passcode: wrong }, testContext)).rejects.toMatchObject({ code: 'MFA_CODE_INVALID' });
       const right = await totpCodeAt(secret, now);
       const res = await http().post('/v1/login/mfa/verify').send({ mfaToken, mfaType: 'app', passcode: right });
       expect(res.status).toBe(429);
       expect(res.body).toMatchObject({ code: 'AUT-0108' });
-      await expect(verifyChallenge(deps, { mfaToken, passcode: right })).rejects.toMatchObject({ code: 'MFA_ATTEMPTS_EXHAUSTED' });
+      await expect(verifyChallenge(deps, { mfaToken, passcode: right }, testContext)).rejects.toMatchObject({ code: 'MFA_ATTEMPTS_EXHAUSTED' });
     });
 
     it('ten concurrent verifications of the right passcode: exactly one succeeds, at most maxAttempts are evaluated (E3)', async () => {
       const { user, secret } = await enrolledUser();
       const { mfaToken } = await challenged(mfaGateFor(deps, user, { clientId }));
       const code = await totpCodeAt(secret, now);
-      const outcomes = await Promise.allSettled(Array.from({ length: 10 }, () => verifyChallenge(deps, { mfaToken, mfaType: 'app', passcode: code })));
+      const outcomes = await Promise.allSettled(Array.from({ length: 10 }, () => verifyChallenge(deps, { mfaToken, mfaType: 'app', passcode: code }, testContext)));
       expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
       const codes = outcomes.flatMap((o) => (o.status === 'rejected' ? [(o.reason as { code: string }).code] : []));
       expect(codes.every((c) => ['MFA_CODE_INVALID', 'MFA_TOKEN_INVALID', 'MFA_ATTEMPTS_EXHAUSTED'].includes(c))).toBe(true);
@@ -178,13 +179,13 @@ describe.each([
       const { user, secret } = await enrolledUser();
       const code = await totpCodeAt(secret, now);
       const first = await challenged(mfaGateFor(deps, user, { clientId }));
-      await verifyChallenge(deps, { mfaToken: first.mfaToken, mfaType: 'app', passcode: code });
+      await verifyChallenge(deps, { mfaToken: first.mfaToken, mfaType: 'app', passcode: code }, testContext);
       const second = await challenged(mfaGateFor(deps, user, { clientId }));
-      await expect(verifyChallenge(deps, { mfaToken: second.mfaToken, mfaType: 'app', passcode: code })).rejects.toMatchObject({
+      await expect(verifyChallenge(deps, { mfaToken: second.mfaToken, mfaType: 'app', passcode: code }, testContext)).rejects.toMatchObject({
         code: 'MFA_CODE_INVALID',
         detail: expect.stringContaining('replayed') as unknown,
       });
-      await expect(verifyChallenge(deps, { mfaToken: second.mfaToken, mfaType: 'app', passcode: await totpCodeAt(secret, now - 30_000) })).rejects.toMatchObject({
+      await expect(verifyChallenge(deps, { mfaToken: second.mfaToken, mfaType: 'app', passcode: await totpCodeAt(secret, now - 30_000) }, testContext)).rejects.toMatchObject({
         code: 'MFA_CODE_INVALID',
       });
     });
@@ -195,7 +196,7 @@ describe.each([
       const started = now;
       try {
         now = started + 300_000;
-        await expect(verifyChallenge(deps, { mfaToken, passcode: await totpCodeAt(secret, now) })).rejects.toMatchObject({ code: 'MFA_TOKEN_INVALID' });
+        await expect(verifyChallenge(deps, { mfaToken, passcode: await totpCodeAt(secret, now) }, testContext)).rejects.toMatchObject({ code: 'MFA_TOKEN_INVALID' });
       } finally {
         now = started;
       }
@@ -207,11 +208,11 @@ describe.each([
       const { user, recoveryCodes } = await enrolledUser();
       const [first, second] = recoveryCodes as [string, string];
       const a = await challenged(mfaGateFor(deps, user, { clientId }));
-      await verifyChallenge(deps, { mfaToken: a.mfaToken, recoveryCode: first.toLowerCase() });
+      await verifyChallenge(deps, { mfaToken: a.mfaToken, recoveryCode: first.toLowerCase() }, testContext);
       const b = await challenged(mfaGateFor(deps, user, { clientId }));
-      await expect(verifyChallenge(deps, { mfaToken: b.mfaToken, recoveryCode: first })).rejects.toMatchObject({ code: 'MFA_CODE_INVALID' });
+      await expect(verifyChallenge(deps, { mfaToken: b.mfaToken, recoveryCode: first }, testContext)).rejects.toMatchObject({ code: 'MFA_CODE_INVALID' });
       const c = await challenged(mfaGateFor(deps, user, { clientId }));
-      const outcomes = await Promise.allSettled([b, c].map((challenge) => verifyChallenge(deps, { mfaToken: challenge.mfaToken, recoveryCode: second })));
+      const outcomes = await Promise.allSettled([b, c].map((challenge) => verifyChallenge(deps, { mfaToken: challenge.mfaToken, recoveryCode: second }, testContext)));
       expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
       const { rows } = await h.deps.pool.query<{ n: number }>('SELECT cardinality(recovery_code_hashes) AS n FROM user_mfa WHERE user_id = $1', [user.id]);
       expect(rows[0]?.n).toBe(1);
@@ -228,10 +229,10 @@ describe.each([
       const firstCode = lastMailedCode(user.email);
       await http().post('/v1/login/mfa/challenge').send({ mfaToken, mfaType: 'email' }).expect(200);
       const secondCode = lastMailedCode(user.email);
-      if (firstCode !== secondCode) await expect(verifyChallenge(deps, { mfaToken, mfaType: 'email', passcode: firstCode })).rejects.toMatchObject({ code: 'MFA_CODE_INVALID' });
-      const signIn = await verifyChallenge(deps, { mfaToken, mfaType: 'email', passcode: secondCode });
+      if (firstCode !== secondCode) await expect(verifyChallenge(deps, { mfaToken, mfaType: 'email', passcode: firstCode }, testContext)).rejects.toMatchObject({ code: 'MFA_CODE_INVALID' });
+      const signIn = await verifyChallenge(deps, { mfaToken, mfaType: 'email', passcode: secondCode }, testContext);
       expect(signIn.user.id).toBe(user.id);
-      await expect(verifyChallenge(deps, { mfaToken, mfaType: 'email', passcode: secondCode })).rejects.toMatchObject({ code: 'MFA_TOKEN_INVALID' });
+      await expect(verifyChallenge(deps, { mfaToken, mfaType: 'email', passcode: secondCode }, testContext)).rejects.toMatchObject({ code: 'MFA_TOKEN_INVALID' });
     });
 
     it('the fourth send of one challenge is 429 MFA_RESEND_LIMIT', async () => {
@@ -285,7 +286,7 @@ describe.each([
       const a = await enrolledUser();
       const b = await enrolledUser();
       const { mfaToken } = await challenged(mfaGateFor(deps, a.user, { clientId }));
-      const { deviceToken } = await verifyChallenge(deps, { mfaToken, passcode: await totpCodeAt(a.secret, now), rememberDevice: true });
+      const { deviceToken } = await verifyChallenge(deps, { mfaToken, passcode: await totpCodeAt(a.secret, now), rememberDevice: true }, testContext);
       expect(deviceToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
       const token = deviceToken as string;
       expect(await mfaGateFor(deps, a.user, { clientId, deviceToken: token })).toBeUndefined();

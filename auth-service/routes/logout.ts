@@ -7,6 +7,7 @@ import { ServiceError } from '../../platform/http/service-error.js';
 import { signingAlgorithm } from '../keys/signing-key-store.js';
 import type { AuthDeps } from '../deps.js';
 import { authRuntimeOf } from '../guards.js';
+import { recordSettled, requestContextOf } from '../tokens/auth-events.js';
 
 const uuidShape = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -108,6 +109,16 @@ export function logoutRoutes(deps: AuthDeps): AnyRoute[] {
           sid,
           ...(access?.tokenId ? { jti: access.tokenId } : {}),
           untilMs,
+        });
+        // After the commit, best effort: the logout stands even if its security event cannot be written.
+        await recordSettled(deps, requestContextOf(deps, req, requestId), {
+          tenantId,
+          actor: `${subjectKind === 'application' ? 'app' : 'user'}:${subjectId}`,
+          action: 'auth.logout',
+          outcome: 'success',
+          targetType: subjectKind,
+          targetId: subjectId,
+          details: { sessionId: sid },
         });
         // Best effort: the session is over here whatever the provider answers, and its tokens were only ever in our hands.
         await revokeAtProvider?.().catch((error: unknown) =>

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { defineRoute, type AnyRoute } from '../../platform/http/route.js';
 import type { AuthDeps } from '../deps.js';
 import { mfaMethods, sendChallengeCode, verifyChallenge } from '../mfa/index.js';
+import { requestContextOf } from '../tokens/auth-events.js';
 import { issueUserSession } from '../tokens/issue-session.js';
 
 const mfaToken = z.string().min(1).max(200);
@@ -39,9 +40,10 @@ export function mfaLoginRoutes(deps: AuthDeps): AnyRoute[] {
       auth: 'none',
       body: verifyBody,
       responses: { 200: { description: 'The token answer, plus deviceToken when rememberDevice was asked' } },
-      async handler({ body }) {
-        const signIn = await verifyChallenge(deps, body);
-        const tokens = await issueUserSession(deps, signIn.user, signIn.clientId, signIn.scope);
+      async handler({ body, req, requestId }) {
+        const context = requestContextOf(deps, req, requestId);
+        const signIn = await verifyChallenge(deps, body, context);
+        const tokens = await issueUserSession(deps, signIn.user, signIn.clientId, signIn.scope, context);
         return { body: { ...tokens, ...(signIn.deviceToken === undefined ? {} : { deviceToken: signIn.deviceToken }) }, headers: noStore };
       },
     }),

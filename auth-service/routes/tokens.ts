@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { defineRoute, type AnyRoute } from '../../platform/http/route.js';
 import { ServiceError } from '../../platform/http/service-error.js';
 import type { AuthDeps } from '../deps.js';
+import { requestContextOf } from '../tokens/auth-events.js';
 import { clientIdField, clientSecretField, deviceTokenField, passwordField, refreshTokenField, scopeField, usernameField } from '../tokens/token-fields.js';
 import { TokenService, type TokenAnswer } from '../tokens/token-service.js';
 
@@ -92,7 +93,8 @@ export function tokensRoutes(deps: AuthDeps): AnyRoute[] {
         401: { description: 'INVALID_CLIENT' },
         429: { description: 'ACCOUNT_LOCKED or RATE_LIMITED, with Retry-After' },
       },
-      async handler({ body }) {
+      async handler({ body, req, requestId }) {
+        const context = requestContextOf(deps, req, requestId);
         if (isPasswordBody(body)) {
           const outcome = await service.passwordGrant({
             username: body.username,
@@ -100,11 +102,11 @@ export function tokensRoutes(deps: AuthDeps): AnyRoute[] {
             ...(body.clientId !== undefined && body.clientSecret !== undefined ? { client: { clientId: body.clientId, clientSecret: body.clientSecret } } : {}),
             ...(body.scope === undefined ? {} : { scope: body.scope }),
             ...(body.deviceToken === undefined ? {} : { deviceToken: body.deviceToken }),
-          });
+          }, context);
           return { body: outcome.kind === 'mfa' ? outcome.challenge : contractAnswer(outcome.tokens), headers: noStore };
         }
         if (isClientCredentialsBody(body)) {
-          const tokens = await service.clientCredentialsGrant({ clientId: body.clientId, clientSecret: body.clientSecret }, body.scope);
+          const tokens = await service.clientCredentialsGrant({ clientId: body.clientId, clientSecret: body.clientSecret }, body.scope, context);
           return { body: contractAnswer(tokens), headers: noStore };
         }
         throw new ServiceError('UNSUPPORTED_GRANT_TYPE', { detail: `grantType ${body.grantType}`.slice(0, 100) });
@@ -121,14 +123,14 @@ export function tokensRoutes(deps: AuthDeps): AnyRoute[] {
         200: { description: 'New tokens, with the next refresh token', schema: tokenAnswer },
         400: { description: 'INVALID_GRANT or INVALID_SCOPE' },
       },
-      async handler({ body }) {
+      async handler({ body, req, requestId }) {
         const tokens = await service.refreshGrant({
           refreshToken: body.refreshToken,
           ...(body.scope === undefined ? {} : { scope: body.scope }),
           ...(body.clientId !== undefined && body.clientSecret !== undefined ? { client: { clientId: body.clientId, clientSecret: body.clientSecret } } : {}),
           // The contract's body carries no client: the refresh token alone is the credential here.
           requireClientOfSession: false,
-        });
+        }, requestContextOf(deps, req, requestId));
         return { body: contractAnswer(tokens), headers: noStore };
       },
     }),

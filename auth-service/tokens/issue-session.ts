@@ -1,5 +1,6 @@
 import type { AuthDeps } from '../deps.js';
 import type { AuthenticatedUser } from '../identity-providers/identity-provider.js';
+import type { RequestContext } from './auth-events.js';
 import { issueSession, type TokenAnswer } from './token-service.js';
 
 /**
@@ -8,9 +9,15 @@ import { issueSession, type TokenAnswer } from './token-service.js';
  * string means none.
  *
  * @example
- * const signIn = await verifyChallenge(deps, body);
- * return { body: await issueUserSession(deps, signIn.user, signIn.clientId, signIn.scope) };
+ * const signIn = await verifyChallenge(deps, body, context);
+ * return { body: await issueUserSession(deps, signIn.user, signIn.clientId, signIn.scope, context) };
  */
-export async function issueUserSession(deps: AuthDeps, user: Omit<AuthenticatedUser, 'kind'>, clientId: string | undefined, scope?: string): Promise<TokenAnswer> {
-  return issueSession(deps, { ...user, kind: 'user' }, clientId === '' ? undefined : clientId, scope);
+export async function issueUserSession(
+  deps: AuthDeps,
+  user: Omit<AuthenticatedUser, 'kind'>,
+  clientId: string | undefined,
+  scope: string | undefined,
+  context: RequestContext,
+): Promise<TokenAnswer> {
+  return issueSession(deps, { ...user, kind: 'user' }, clientId === '' ? undefined : clientId, scope, { context, grant: 'password+mfa' });
 }

@@ -48,7 +48,29 @@ export async function recordSignInFailure(pool: pg.Pool, usernameCanonical: stri
      RETURNING f.failures`,
     [usernameCanonical, nowMs, settings.lockSeconds, settings.maxFailures],
   );
+  // On write: every failure adds at most one row and removes up to a batch of dead ones, so dead rows cannot pile up.
+  await purgeExpiredSignInFailures(pool, nowMs, settings);
   return rows[0]?.failures ?? 0;
+}
+
+/**
+ * Removes up to `batch` rows that count nothing any more: their window has passed and their lock, if any, has
+ * ended (the next failure of such a name would start from 1 anyway). Returns how many were removed.
+ */
+export async function purgeExpiredSignInFailures(pool: pg.Pool, nowMs: number, settings: Pick<LockoutSettings, 'lockSeconds'>, batch = 100): Promise<number> {
+  // The condition is repeated on the outer DELETE: a row a concurrent failure has just restarted is re-checked
+  // against its new version (READ COMMITTED) and kept.
+  const result = await query(
+    pool,
+    `WITH args AS (SELECT to_timestamp($1::float8 / 1000) AS now, to_timestamp($1::float8 / 1000) - make_interval(secs => $2) AS window_cutoff)
+     DELETE FROM sign_in_failures f USING args
+      WHERE f.username_canonical IN (
+              SELECT d.username_canonical FROM sign_in_failures d, args a
+               WHERE d.window_started_at <= a.window_cutoff AND (d.locked_until IS NULL OR d.locked_until <= a.now) LIMIT $3)
+        AND f.window_started_at <= args.window_cutoff AND (f.locked_until IS NULL OR f.locked_until <= args.now)`,
+    [nowMs, settings.lockSeconds, batch],
+  );
+  return result.rowCount ?? 0;
 }
 
 /** A successful sign-in clears the account's failures. */

@@ -1,9 +1,9 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { ipKeyGenerator, rateLimit, type Store } from 'express-rate-limit';
 import type { Valkey } from 'iovalkey';
-import { RedisStore, type RedisReply } from 'rate-limit-redis';
 import { ServiceError } from '../../platform/http/service-error.js';
 import { createClientAddress } from '../client-ip.js';
+import { ValkeyRateLimitStore } from './valkey-rate-limit-store.js';
 
 /** The routes that issue tokens: each client address gets `limit` requests per window across them. */
 export const tokenRoutePaths = ['/v1/login/oauth/access_token', '/v1/login/oauth/refresh_token', '/oauth/token'] as const;
@@ -19,8 +19,8 @@ export interface TokenRateLimitOptions {
 
 /**
  * Per-client-address limit on the token routes (SECURITY-CHECKLIST D3): counted in Valkey when configured (all
- * replicas share it), in this process otherwise. The address is the socket's, or X-Forwarded-For read through
- * TRUSTED_PROXIES only. Over the limit: RATE_LIMITED (429, `Retry-After`), through the app's error handler, so
+ * replicas share it; while it is unreachable the routes answer 503, never an unlimited pass), in this process
+ * otherwise. The address is the socket's, or X-Forwarded-For read through TRUSTED_PROXIES only. Over the limit: RATE_LIMITED (429, `Retry-After`), through the app's error handler, so
  * `/oauth/token` answers an RFC 6749 body and the contract routes problem+json.
  *
  * Mount before the body parser: `createServiceApp({ before: [health, tokenRateLimit(deps)] })`.
@@ -28,18 +28,13 @@ export interface TokenRateLimitOptions {
 export function createTokenRateLimit(options: TokenRateLimitOptions): Router {
   const clientAddress = createClientAddress(options.trustedProxies);
   const valkey = options.valkey;
-  const store: Store | undefined = valkey
-    ? new RedisStore({
-        prefix: `${options.keyPrefix}rl:token:`,
-        sendCommand: (command: string, ...args: string[]) => valkey.call(command, ...args) as Promise<RedisReply>,
-      })
-    : undefined;
+  const store: Store | undefined = valkey ? new ValkeyRateLimitStore({ client: valkey, prefix: `${options.keyPrefix}rl:token:` }) : undefined;
   const limiter = rateLimit({
     windowMs: options.windowMs ?? 60_000,
     limit: options.limit ?? 10,
     standardHeaders: 'draft-8',
     legacyHeaders: false,
-    // A Valkey outage must not open the token routes to unlimited guessing: fail closed (I3).
+    // A Valkey outage must not open the token routes to unlimited guessing: the store answers 503 (I3).
     passOnStoreError: false,
     ...(store ? { store } : {}),
     keyGenerator: (req: Request) => ipKeyGenerator(clientAddress(req) ?? 'unknown'),

@@ -5,10 +5,12 @@ import { ServiceError } from '../../platform/http/service-error.js';
 import { withTransaction } from '../../platform/postgres-transaction.js';
 import { canonicalName } from '../../platform/canonical-name.js';
 import { createBuiltinIdentityProvider } from '../identity-providers/builtin-identity-provider.js';
+import { upstreamGrantOf } from '../identity-providers/upstream-grant-seal.js';
 import type { AuthenticatedApp, AuthenticatedSubject, IdentityProvider } from '../identity-providers/identity-provider.js';
 import { mfaGateFor, type MfaChallengeAnswer } from '../mfa/mfa-gate.js';
 import type { TokenSubject } from './token-issuer.js';
 import { findRefreshTokenSession, insertRefreshToken, insertSession, lockRefreshToken, markRefreshTokenUsed, refreshTokenHash, revokeSession } from './session-store.js';
+import { accountNamed, applicationWithClientId, recordGrantWithin, recordSettled, unknownNameTarget, type RequestContext } from './auth-events.js';
 import { assertNotLocked, clearSignInFailures, recordSignInFailure } from './sign-in-lockout.js';
 
 /** The token answer, before a codec writes it as the contract's camelCase or RFC 6749's snake_case. */
@@ -90,12 +92,22 @@ async function signTokens(
   };
 }
 
+/** How a sign-in that starts a session is recorded: the request it came in, and the grant that proved it. */
+export interface SignInRecord {
+  readonly context: RequestContext;
+  readonly grant: 'password' | 'client_credentials' | 'password+mfa';
+}
+
+export function actorOf(subject: { kind: 'user' | 'application'; id: string }): string {
+  return `${subject.kind === 'application' ? 'app' : 'user'}:${subject.id}`;
+}
+
 /**
- * Starts a session for a signed-in subject (one transaction: the session, its first refresh token, the signed
- * tokens) and answers the tokens. Applications get no refresh token but still a session (`sid`), so ending it
- * ends their tokens.
+ * Starts a session for a signed-in subject (one transaction: the session, its first refresh token, the sign-in's
+ * security event, the signed tokens) and answers the tokens. Applications get no refresh token but still a session
+ * (`sid`), so ending it ends their tokens.
  */
-export async function issueSession(deps: AuthDeps, subject: AuthenticatedSubject, clientId: string | undefined, scope: string | undefined): Promise<TokenAnswer> {
+export async function issueSession(deps: AuthDeps, subject: AuthenticatedSubject, clientId: string | undefined, scope: string | undefined, record: SignInRecord): Promise<TokenAnswer> {
   const nowMs = deps.nowMs();
   // Loads the signing key outside the transaction: no second pool connection is needed while one is held.
   await deps.keys.signingKey();
@@ -111,7 +123,17 @@ export async function issueSession(deps: AuthDeps, subject: AuthenticatedSubject
     });
     const refreshToken =
       subject.kind === 'user' ? await insertRefreshToken(client, session.id, nowMs, deps.settings.refreshTokenTtlSeconds, session.absoluteExpiresMs) : undefined;
-    if (subject.kind === 'user' && subject.upstream) await deps.identityProvider?.sessions?.attach(client, session.id, subject.upstream);
+    const upstream = upstreamGrantOf(deps.secrets, subject);
+    if (upstream) await deps.identityProvider?.sessions?.attach(client, session.id, upstream);
+    await recordGrantWithin(client, deps, record.context, {
+      tenantId: subject.orgId,
+      actor: actorOf(subject),
+      action: 'auth.sign-in',
+      outcome: 'success',
+      targetType: subject.kind,
+      targetId: subject.id,
+      details: { grant: record.grant, sessionId: session.id, ...(clientId === undefined ? {} : { clientId }) },
+    });
     return signTokens(deps, subject, clientId, scope, session.id, refreshToken);
   });
 }
@@ -130,29 +152,67 @@ export class TokenService {
     this.provider = provider ?? deps.identityProvider ?? createBuiltinIdentityProvider(deps);
   }
 
-  private async authenticateClient(credentials: ClientCredentials): Promise<AuthenticatedApp> {
+  private async authenticateClient(credentials: ClientCredentials, context: RequestContext): Promise<AuthenticatedApp> {
     const app = await this.provider.authenticateClient(credentials.clientId, credentials.clientSecret);
-    if (!app) throw new ServiceError('INVALID_CLIENT', { detail: 'client authentication failed' });
+    if (!app) {
+      const known = await applicationWithClientId(this.deps.pool, credentials.clientId).catch(() => undefined);
+      await recordSettled(this.deps, context, {
+        tenantId: known?.orgId,
+        actor: 'anonymous',
+        action: 'auth.sign-in',
+        outcome: 'failure',
+        targetType: known ? 'application' : 'client',
+        targetId: known?.id ?? credentials.clientId,
+        details: { reason: 'invalid_client', clientId: credentials.clientId },
+      });
+      throw new ServiceError('INVALID_CLIENT', { detail: 'client authentication failed' });
+    }
     return app;
+  }
+
+  /** A refused password sign-in, recorded against the account the name belongs to (when it is one). */
+  private async signInRefused(usernameCanonical: string, context: RequestContext, action: 'auth.sign-in' | 'auth.lockout', details: Record<string, string | number>): Promise<void> {
+    // The refusal stands whatever happens here: a failed lookup only leaves the event without its organization.
+    const account = await accountNamed(this.deps.pool, usernameCanonical).catch(() => undefined);
+    await recordSettled(this.deps, context, {
+      tenantId: account?.orgId,
+      actor: 'anonymous',
+      action,
+      outcome: 'failure',
+      targetType: account ? 'user' : 'username',
+      targetId: account?.id ?? unknownNameTarget(usernameCanonical),
+      details,
+    });
   }
 
   /**
    * Resource-owner password grant. The tenant comes from the username (globally unique). Locked accounts are
    * refused before the password is checked; every failure, for known and unknown names alike, counts (D1, D5).
    */
-  async passwordGrant(input: PasswordGrantInput): Promise<PasswordGrantOutcome> {
+  async passwordGrant(input: PasswordGrantInput, context: RequestContext): Promise<PasswordGrantOutcome> {
     const { deps } = this;
-    const client = input.client ? await this.authenticateClient(input.client) : undefined;
+    const client = input.client ? await this.authenticateClient(input.client, context) : undefined;
     const canonical = canonicalName(input.username);
-    await assertNotLocked(deps.pool, canonical, deps.nowMs());
+    try {
+      await assertNotLocked(deps.pool, canonical, deps.nowMs());
+    } catch (error) {
+      if (error instanceof ServiceError && error.code === 'ACCOUNT_LOCKED') await this.signInRefused(canonical, context, 'auth.sign-in', { grant: 'password', reason: 'account_locked' });
+      throw error;
+    }
     const user = await this.provider.authenticatePassword(input.username, input.password);
     if (!user) {
-      await recordSignInFailure(deps.pool, canonical, deps.nowMs(), deps.settings.signIn);
+      const failures = await recordSignInFailure(deps.pool, canonical, deps.nowMs(), deps.settings.signIn);
+      await this.signInRefused(canonical, context, 'auth.sign-in', { grant: 'password', reason: 'invalid_credentials', failures });
+      // Exactly one failure reaches the limit, however many run at once (the count is atomic): one lockout event.
+      if (failures === deps.settings.signIn.maxFailures) {
+        await this.signInRefused(canonical, context, 'auth.lockout', { failures, lockSeconds: deps.settings.signIn.lockSeconds });
+      }
       throw new ServiceError('INVALID_GRANT', { detail: 'password sign-in failed' });
     }
     await clearSignInFailures(deps.pool, canonical);
     // A console registered in the platform organization may sign in anyone; another client only its own tenant's people.
     if (client && client.orgId !== user.orgId && client.orgId !== deps.tenancy.defaultTenantId) {
+      await this.signInRefused(canonical, context, 'auth.sign-in', { grant: 'password', reason: 'client_of_another_organization', clientId: client.clientId });
       throw new ServiceError('INVALID_GRANT', { detail: `client ${client.clientId} belongs to another organization than the user` });
     }
     const challenge = await mfaGateFor(deps, user, {
@@ -161,13 +221,13 @@ export class TokenService {
       ...(input.deviceToken === undefined ? {} : { deviceToken: input.deviceToken }),
     });
     if (challenge) return { kind: 'mfa', challenge };
-    return { kind: 'tokens', tokens: await issueSession(deps, user, client?.clientId, input.scope) };
+    return { kind: 'tokens', tokens: await issueSession(deps, user, client?.clientId, input.scope, { context, grant: 'password' }) };
   }
 
   /** Client-credentials grant: the application's own token, scoped to its organization. */
-  async clientCredentialsGrant(credentials: ClientCredentials, scope?: string): Promise<TokenAnswer> {
-    const app = await this.authenticateClient(credentials);
-    return issueSession(this.deps, app, app.clientId, scope);
+  async clientCredentialsGrant(credentials: ClientCredentials, scope: string | undefined, context: RequestContext): Promise<TokenAnswer> {
+    const app = await this.authenticateClient(credentials, context);
+    return issueSession(this.deps, app, app.clientId, scope, { context, grant: 'client_credentials' });
   }
 
   /**
@@ -177,9 +237,9 @@ export class TokenService {
    * every later one sees a used token, which is reuse: the family is revoked (safe, and simple: no grace window).
    * A failure of ours (database, signing) rolls everything back and revokes nothing (C10).
    */
-  async refreshGrant(input: RefreshGrantInput): Promise<TokenAnswer> {
+  async refreshGrant(input: RefreshGrantInput, context: RequestContext): Promise<TokenAnswer> {
     const { deps } = this;
-    const client = input.client ? await this.authenticateClient(input.client) : undefined;
+    const client = input.client ? await this.authenticateClient(input.client, context) : undefined;
     const tokenHash = refreshTokenHash(input.refreshToken);
     const nowMs = deps.nowMs();
     // Everything that needs the pool (or the identity provider) is read before the transaction takes the row
@@ -216,7 +276,19 @@ export class TokenService {
       authRuntimeOf(deps).tokenState.revokeLocally({ tenantId: found.orgId, subject: subjectOf(found.subjectKind, found.subjectId), sid: outcome.providerRefused, untilMs });
       throw new ServiceError('INVALID_GRANT', { detail: `identity provider refused the refresh; session ${outcome.providerRefused} ended` });
     }
-    if ('reused' in outcome) throw new ServiceError('INVALID_GRANT', { detail: `refresh token reused; session ${outcome.reused} revoked` });
+    if ('reused' in outcome) {
+      // After the commit: the revocation stands even if the event cannot be written.
+      await recordSettled(deps, context, {
+        tenantId: found.orgId,
+        actor: 'anonymous',
+        action: 'auth.refresh-reuse',
+        outcome: 'failure',
+        targetType: found.subjectKind,
+        targetId: found.subjectId,
+        details: { sessionId: outcome.reused, sessionRevoked: true },
+      });
+      throw new ServiceError('INVALID_GRANT', { detail: `refresh token reused; session ${outcome.reused} revoked` });
+    }
     return outcome.tokens;
   }
 }

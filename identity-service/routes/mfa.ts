@@ -5,12 +5,12 @@ import { defineRoute, type AnyRoute } from '../../platform/http/route.js';
 import { ServiceError } from '../../platform/http/service-error.js';
 import { findRecoveryCode, generateRecoveryCodes, hashRecoveryCode } from '../../platform/recovery-codes.js';
 import { checkTotp, createTotpSecret, totpUri, type TotpCheck } from '../../platform/totp.js';
+import { totpAttemptChange, totpLockSecondsLeft } from '../../platform/totp-attempts.js';
 import type { IdentityDeps } from '../deps.js';
 import { assertVersion, etagOf } from '../etag.js';
 import { checkDisableProof, type DisableProof } from '../mfa/disable-proof.js';
 import { checkEmailedCode, issueEmailedCode, type DeliverCode, type EmailedCodeLimits } from '../mfa/emailed-code.js';
 import { openPendingState, sealPendingState, totpSecretBox, type PendingEnrolment } from '../mfa/pending-state.js';
-import { totpAttemptChange, totpLockSecondsLeft } from '../mfa/totp-attempts.js';
 import {
   clearUserMfa,
   findMfaSettings,

@@ -1,0 +1,167 @@
+// Auth's MFA sign-in and Identity's MFA routes share one wrong-authenticator-code count and lock per user
+// (`user_mfa.failed_attempts`, `locked_until`; SECURITY-CHECKLIST E2, E3).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateRecoveryCodes, hashRecoveryCode } from '../../platform/recovery-codes.js';
+import { totpLockoutMs, totpLockSecondsLeft } from '../../platform/totp-attempts.js';
+import { createTotpSecret, totpCodeAt, totpPeriodSeconds } from '../../platform/totp.js';
+import { createAuthHarness, type AuthHarness } from '../../test/support/auth-harness.js';
+
+let h: AuthHarness;
+let org: { id: string; slug: string };
+let now = Date.now();
+
+interface Enrolled {
+  readonly id: string;
+  readonly username: string;
+  readonly password: string;
+  readonly secret: string;
+  readonly recoveryCodes: string[];
+}
+
+async function enrolled(attempts: { failed?: number; lockedUntilMs?: number } = {}): Promise<Enrolled> {
+  const user = await h.createUser(org.id);
+  const secret = createTotpSecret();
+  const recoveryCodes = generateRecoveryCodes(2);
+  await h.deps.pool.query(
+    `INSERT INTO user_mfa (org_id, user_id, totp_secret_ciphertext, totp_enabled, recovery_code_hashes, preferred_type, failed_attempts, locked_until)
+     VALUES ($1, $2, $3, true, $4, 'app', $5, to_timestamp($6::float8 / 1000))`,
+    [org.id, user.id, h.deps.secrets.seal(secret, user.id), recoveryCodes.map(hashRecoveryCode), attempts.failed ?? 0, attempts.lockedUntilMs ?? null],
+  );
+  return { ...user, secret, recoveryCodes };
+}
+
+/** The password step: answers the mfaToken of a fresh challenge. */
+async function challenge(user: Enrolled): Promise<string> {
+  const res = await h.http().post('/v1/login/oauth/access_token').send({ grantType: 'password', username: user.username, password: user.password });
+  expect(res.body).toMatchObject({ mfaRequired: true });
+  return res.body.mfaToken as string;
+}
+
+const verify = (body: Record<string, unknown>) => h.http().post('/v1/login/mfa/verify').send(body);
+
+/** A passcode no step near `now` produces: a guaranteed wrong code. */
+async function wrongCode(secret: string): Promise<string> {
+  const near = await Promise.all([-1, 0, 1].map((step) => totpCodeAt(secret, now + step * totpPeriodSeconds * 1000)));
+  let code = 0;
+  while (near.includes(String(code).padStart(6, '0'))) code++;
+  return String(code).padStart(6, '0');
+}
+
+async function attemptsOf(userId: string): Promise<{ failed_attempts: number; locked_until_ms: number | null; step: number }> {
+  const { rows } = await h.deps.pool.query(
+    'SELECT failed_attempts, (extract(epoch FROM locked_until) * 1000)::float8 AS locked_until_ms, last_totp_step::float8 AS step FROM user_mfa WHERE user_id = $1',
+    [userId],
+  );
+  return rows[0];
+}
+
+async function eventCount(userId: string, action: string, reason?: string): Promise<number> {
+  const { rows } = await h.deps.pool.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM audit_events WHERE target_id = $1 AND action = $2 AND ($3::text IS NULL OR after->>'reason' = $3)`,
+    [userId, action, reason ?? null],
+  );
+  return rows[0]?.n ?? 0;
+}
+
+async function sessionsOf(userId: string): Promise<number> {
+  const { rows } = await h.deps.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM sessions WHERE subject_id = $1', [userId]);
+  return rows[0]?.n ?? 0;
+}
+
+beforeAll(async () => {
+  h = await createAuthHarness('totp-lock', { nowMs: () => now });
+  org = await h.createOrganization();
+});
+
+afterAll(async () => {
+  await h?.close();
+});
+
+describe('MFA sign-in and the TOTP attempt lock shared with Identity (E2)', () => {
+  it('a right authenticator code is refused while Identity has locked the user: 429 with Retry-After, no session; after the lock it works', async () => {
+    const user = await enrolled({ lockedUntilMs: now + 10 * 60_000 });
+    const mfaToken = await challenge(user);
+    const res = await verify({ mfaToken, mfaType: 'app', passcode: await totpCodeAt(user.secret, now) });
+    expect(res.status).toBe(429);
+    expect(res.body).toMatchObject({ code: 'AUT-0015', retryable: true });
+    expect(Number(res.headers['retry-after'])).toBe(600);
+    expect(await sessionsOf(user.id)).toBe(0);
+    expect((await attemptsOf(user.id)).step).toBe(0);
+    expect(await eventCount(user.id, 'auth.mfa', 'totp_locked')).toBe(1);
+
+    const started = now;
+    try {
+      now = started + 10 * 60_000 + 1000;
+      const later = await verify({ mfaToken: await challenge(user), mfaType: 'app', passcode: await totpCodeAt(user.secret, now) });
+      expect(later.status).toBe(200);
+      expect(await sessionsOf(user.id)).toBe(1);
+    } finally {
+      now = started;
+    }
+  });
+
+  it('wrong codes at Auth count into the same counter: with 3 counted by Identity, 2 more lock the user for 15 minutes, recorded once', async () => {
+    const user = await enrolled({ failed: 3 });
+    const mfaToken = await challenge(user);
+    const wrong = await wrongCode(user.secret);
+    expect((await verify({ mfaToken, mfaType: 'app', passcode: wrong })).body).toMatchObject({ code: 'AUT-0107' });
+    expect(await attemptsOf(user.id)).toMatchObject({ failed_attempts: 4, locked_until_ms: null });
+    expect((await verify({ mfaToken, mfaType: 'app', passcode: wrong })).body).toMatchObject({ code: 'AUT-0107' });
+    const locked = await attemptsOf(user.id);
+    expect(locked).toMatchObject({ failed_attempts: 0, locked_until_ms: now + totpLockoutMs });
+    // What Identity's verify and disable routes read: they now refuse too.
+    expect(totpLockSecondsLeft({ failed_attempts: 0, locked_until: new Date(locked.locked_until_ms as number) }, now)).toBe(900);
+    expect(await eventCount(user.id, 'mfa.lock')).toBe(1);
+    expect(await eventCount(user.id, 'auth.mfa', 'wrong_code')).toBe(2);
+
+    const next = await verify({ mfaToken: await challenge(user), mfaType: 'app', passcode: await totpCodeAt(user.secret, now) });
+    expect(next.status).toBe(429);
+    expect(Number(next.headers['retry-after'])).toBe(900);
+    expect(await sessionsOf(user.id)).toBe(0);
+  });
+
+  it('a right code resets the count, so only consecutive wrong codes lock', async () => {
+    const user = await enrolled({ failed: 4 });
+    expect((await verify({ mfaToken: await challenge(user), mfaType: 'app', passcode: await totpCodeAt(user.secret, now) })).status).toBe(200);
+    expect(await attemptsOf(user.id)).toMatchObject({ failed_attempts: 0, locked_until_ms: null });
+  });
+
+  it('a recovery code still completes the sign-in while the authenticator is locked: the owner can recover (D4)', async () => {
+    const user = await enrolled({ lockedUntilMs: now + 10 * 60_000 });
+    const res = await verify({ mfaToken: await challenge(user), recoveryCode: user.recoveryCodes[0] });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ accessToken: expect.any(String) });
+  });
+
+  it('eight concurrent wrong codes over eight challenges: exactly five are evaluated, one lock, one lock event (E3)', async () => {
+    const user = await enrolled();
+    const tokens: string[] = [];
+    for (let i = 0; i < 8; i++) tokens.push(await challenge(user));
+    const wrong = await wrongCode(user.secret);
+    const answers = await Promise.all(tokens.map((mfaToken) => verify({ mfaToken, mfaType: 'app', passcode: wrong })));
+    expect(answers.filter((r) => r.status === 400)).toHaveLength(5);
+    expect(answers.filter((r) => r.status === 429)).toHaveLength(3);
+    expect(await attemptsOf(user.id)).toMatchObject({ failed_attempts: 0, locked_until_ms: now + totpLockoutMs });
+    expect(await eventCount(user.id, 'mfa.lock')).toBe(1);
+    expect(await eventCount(user.id, 'auth.mfa', 'wrong_code')).toBe(5);
+    expect(await eventCount(user.id, 'auth.mfa', 'totp_locked')).toBe(3);
+  });
+
+  it("the organization's own limit applies: with max_attempts 2 the second wrong code locks", async () => {
+    const other = await h.createOrganization();
+    await h.deps.pool.query('INSERT INTO organization_mfa_settings (org_id, max_attempts) VALUES ($1, 2)', [other.id]);
+    const saved = org;
+    org = other;
+    try {
+      const user = await enrolled();
+      const mfaToken = await challenge(user);
+      const wrong = await wrongCode(user.secret);
+      await verify({ mfaToken, mfaType: 'app', passcode: wrong });
+      expect((await attemptsOf(user.id)).locked_until_ms).toBeNull();
+      await verify({ mfaToken, mfaType: 'app', passcode: wrong });
+      expect((await attemptsOf(user.id)).locked_until_ms).toBe(now + totpLockoutMs);
+    } finally {
+      org = saved;
+    }
+  });
+});
