@@ -45,6 +45,10 @@ export default tseslint.config(
     rules: restrict(['**/auth-service/**'], 'services never import each other'),
   },
   {
+    files: ['bootstrap/**/*.ts'],
+    rules: restrict(services, 'bootstrap imports engine/ and platform/ only (ARCHITECTURE layout); move what it needs from a service to platform/'),
+  },
+  {
     files: ['client/**/*.ts'],
     ignores: ['client/**/*.test.ts'],
     rules: restrict(
