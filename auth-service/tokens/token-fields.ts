@@ -1,10 +1,11 @@
 import { z } from 'zod';
 
 /** Request fields both token codecs share: bounded before anything is hashed or looked up (D7, G). */
-export const usernameField = z.string().min(1).max(256);
+// No control characters or lone surrogates: no stored name holds them, and PostgreSQL refuses NUL (a 500 before).
+export const usernameField = z.string().min(1).max(256).regex(/^[^\p{Cc}\p{Cs}\u2028\u2029]+$/u, 'no control characters');
 /** Passwords are taken byte-exact (no trim); anything longer than this is refused before hashing (D7). */
 export const passwordField = z.string().min(1).max(1024);
-export const clientIdField = z.string().min(1).max(200);
+export const clientIdField = z.string().min(1).max(200).regex(/^[\x21-\x7E]+$/, 'printable ASCII');
 export const clientSecretField = z.string().min(1).max(512);
 export const refreshTokenField = z.string().min(1).max(512);
 /** RFC 6749 3.3: space-separated scope tokens of NQCHAR. */

@@ -45,7 +45,8 @@ export function ipAllowlistsRoutes(deps: IdentityDeps): AnyRoute[] {
       tags: ['ip-allowlists'],
       auth: 'token',
       permission: { resource: 'ip-allowlists', action: 'get' },
-      query: listQuery,
+      // Numbered pages only: a `cursor` here would be silently ignored, so it is refused.
+      query: listQuery.omit({ cursor: true }),
       responses: { 200: { description: 'A page of allowlists', schema: listPageSchema(ipAllowlist) } },
       async handler({ query, caller }) {
         const { rows, total } = await listIpAllowlists(deps.pool, caller.tenantId, query.limit, (query.page - 1) * query.limit);

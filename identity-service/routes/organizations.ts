@@ -71,7 +71,8 @@ export function organizationsRoutes(deps: IdentityDeps): AnyRoute[] {
       summary: 'List organizations',
       tags: ['organizations'],
       auth: 'token',
-      query: listQuery,
+      // Numbered pages only: a `cursor` here would be silently ignored, so it is refused.
+      query: listQuery.omit({ cursor: true }),
       responses: { 200: { description: 'A page of organizations', schema: listPageSchema(organization) } },
       async handler({ query, caller }) {
         await assertPlatformAdmin(deps, caller, 'get');

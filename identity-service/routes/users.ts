@@ -26,7 +26,7 @@ import { revisionHeaders, runWrite, type WriteContext } from '../write-transacti
 
 // Control characters, lone surrogates and bidi overrides/isolates have no place in a person's name
 // (SECURITY-CHECKLIST G8): they corrupt logs and consoles or spoof the text around them.
-const printable = /^[^\p{Cc}\p{Cs}\u202A-\u202E\u2066-\u2069]*$/u;
+const printable = /^[^\p{Cc}\p{Cs}\u2028\u2029\u202A-\u202E\u2066-\u2069]*$/u;
 const personName = z.string().trim().min(1).max(100).regex(printable, 'no control characters');
 const username = z.string().min(3).max(64).regex(/^[A-Za-z0-9._@-]+$/, 'letters, digits, ".", "_", "@" and "-" only');
 const email = z.email().max(254);

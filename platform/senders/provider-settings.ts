@@ -7,7 +7,8 @@ export type ProviderCategory = (typeof providerCategories)[number];
 export const providerTypes = ['SMTP', 'Webhook', 'SendGrid', 'Twilio'] as const;
 export type ProviderType = (typeof providerTypes)[number];
 
-const noControlCharacters = /^[^\p{Cc}]*$/u;
+// Lone surrogates would be stored as U+FFFD (silently altered); U+2028/2029 break lines like CR/LF do.
+const noControlCharacters = /^[^\p{Cc}\p{Cs}\u2028\u2029]*$/u;
 const hostLabel = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
 
 /** A DNS name or an IP literal; nothing that could carry a CRLF, a port or a path into a connection. */

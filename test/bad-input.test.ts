@@ -1,0 +1,430 @@
+// The bad-input corpus (issue #6, deliverable 5): every route of Auth and Identity, taken from each app's own
+// OpenAPI document, is sent each class of malformed input. Each must be a clear 4xx — problem+json with the
+// contract's code (RFC 6749 `{error}` on the OAuth endpoint) — never a 5xx, and the database must be exactly
+// as it was (a digest of every table, casbin rules and policy revisions included).
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type pg from 'pg';
+import supertest from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAuthHarness, type AuthHarness } from './support/auth-harness.js';
+import { createIdentityHarness, type IdentityHarness } from './support/identity-harness.js';
+
+interface Operation {
+  readonly method: 'get' | 'post' | 'put' | 'patch' | 'delete';
+  readonly path: string;
+  readonly hasBody: boolean;
+  readonly pathParams: readonly string[];
+  readonly queryParams: readonly string[];
+}
+
+interface BadRequest {
+  readonly label: string;
+  readonly method: Operation['method'];
+  readonly path: string;
+  readonly contentType?: string;
+  readonly body?: string;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+interface Target {
+  readonly agent: () => supertest.Agent;
+  readonly pool: pg.Pool;
+  readonly token: string;
+  /** Paths that answer RFC 6749 error bodies instead of problem+json. */
+  readonly oauthPaths: readonly string[];
+}
+
+const codePattern = /^(AUT|IDE)-\d{4}$/;
+const methods = new Set(['get', 'post', 'put', 'patch', 'delete']);
+
+async function operationsOf(agent: supertest.Agent): Promise<Operation[]> {
+  const doc = (await agent.get('/openapi.json')).body as { paths: Record<string, Record<string, { requestBody?: unknown; parameters?: { in: string; name: string }[] }>> };
+  return Object.entries(doc.paths).flatMap(([path, operations]) =>
+    Object.entries(operations)
+      .filter(([method]) => methods.has(method))
+      .map(([method, op]) => ({
+        method: method as Operation['method'],
+        path,
+        hasBody: op.requestBody !== undefined,
+        pathParams: (op.parameters ?? []).filter((p) => p.in === 'path').map((p) => p.name),
+        queryParams: (op.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name),
+      })),
+  );
+}
+
+/** A digest of every table of the schema: any insert, update or delete changes it. */
+async function databaseDigest(pool: pg.Pool): Promise<Record<string, string>> {
+  const { rows: tables } = await pool.query<{ name: string }>(
+    `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' AND table_name <> 'pgmigrations' ORDER BY 1`,
+  );
+  const digest: Record<string, string> = {};
+  for (const { name } of tables) {
+    const { rows } = await pool.query<{ rows: string; hash: string }>(`SELECT count(*)::text AS rows, md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) AS hash FROM "${name}" t`);
+    digest[name] = `${rows[0]!.rows}:${rows[0]!.hash}`;
+  }
+  return digest;
+}
+
+const fill = (op: Operation, value: (name: string) => string) => op.path.replace(/\{(\w+)\}/g, (_, name: string) => value(name));
+const validParam = (name: string) => (name === 'slug' ? 'ledger' : name === 'surface' ? 'auth' : '00000000-0000-4000-8000-000000000000');
+
+const hostileSegments = [
+  ["SQL-like", encodeURIComponent("1' OR '1'='1")],
+  ['path-like', '..%2F..%2Fetc%2Fpasswd'],
+  ['NUL', '%00'],
+  ['bidi override', '%E2%80%AEevil'],
+  ['4,000 characters', 'a'.repeat(4_000)],
+  ['negative number', '-1'],
+  ['huge number', '99999999999999999999999'],
+] as const;
+
+const hostileQueries = [
+  'page=-1',
+  'page=0',
+  'page=abc',
+  'page=1e400',
+  'page=99999999999999999999',
+  'limit=0',
+  'limit=-5',
+  'limit=1000000',
+  'limit=1.5',
+  `cursor=${encodeURIComponent("' OR 1=1 --")}`,
+  'page=1&page=2',
+] as const;
+
+function deeplyNested(depth: number): string {
+  return `${'['.repeat(depth)}${']'.repeat(depth)}`;
+}
+
+/** The classes every route is sent (bodies only to routes that take one). */
+function corpusOf(op: Operation): BadRequest[] {
+  const path = fill(op, validParam);
+  const json = (label: string, body: string): BadRequest => ({ label, method: op.method, path, contentType: 'application/json', body });
+  const cases: BadRequest[] = [];
+  if (op.hasBody) {
+    cases.push(
+      json('malformed JSON', '{"name": '),
+      json('truncated string', '{"name": "abc'),
+      json('trailing garbage', '{} xyz'),
+      json('JSON with a comment', '{/* x */}'),
+      json('missing fields: {}', '{}'),
+      json('an extra field', '{"unexpectedField": true}'),
+      json('__proto__ key', '{"__proto__": {"isAdmin": true}}'),
+      json('constructor.prototype key', '{"constructor": {"prototype": {"isAdmin": true}}}'),
+      json('an array', '[]'),
+      json('null', 'null'),
+      json('a string', '"text"'),
+      json('a number', '-1e309'),
+      json('nested 1,000 deep', deeplyNested(1_000)),
+      json('a 1 MiB body', JSON.stringify({ name: 'x'.repeat(1024 * 1024) })),
+      { label: 'text/plain', method: op.method, path, contentType: 'text/plain', body: 'name=x' },
+      { label: 'application/xml', method: op.method, path, contentType: 'application/xml', body: '<name>x</name>' },
+      { label: 'multipart', method: op.method, path, contentType: 'multipart/form-data; boundary=x', body: '--x\r\nContent-Disposition: form-data; name="a"\r\n\r\nb\r\n--x--' },
+      { label: 'JSON sent with a charset that is not UTF-8', method: op.method, path, contentType: 'application/json; charset=utf-7', body: '{}' },
+    );
+  } else if (op.method !== 'get') {
+    cases.push({ label: 'an unexpected 1 MiB body', method: op.method, path, contentType: 'application/json', body: JSON.stringify({ x: 'y'.repeat(1024 * 1024) }) });
+  }
+  for (const name of op.pathParams) {
+    for (const [label, segment] of hostileSegments) {
+      cases.push({ label: `path {${name}} ${label}`, method: op.method, path: fill(op, (n) => (n === name ? segment : validParam(n))), ...(op.hasBody ? { contentType: 'application/json', body: '{}' } : {}) });
+    }
+  }
+  if (op.queryParams.includes('page') || op.queryParams.includes('limit')) {
+    for (const query of hostileQueries) {
+      if (query.startsWith('page') && !op.queryParams.includes('page')) continue;
+      if (query.startsWith('cursor') && !op.queryParams.includes('cursor')) continue;
+      cases.push({ label: `query ${query.slice(0, 40)}`, method: op.method, path: `${path}?${query}` });
+    }
+  }
+  return cases;
+}
+
+function send(target: Target, request: BadRequest, withToken = true): supertest.Test {
+  let test = target.agent()[request.method](request.path);
+  if (withToken) test = test.set('Authorization', `Bearer ${target.token}`);
+  for (const [name, value] of Object.entries(request.headers ?? {})) test = test.set(name, value);
+  if (request.contentType) test = test.set('Content-Type', request.contentType);
+  return request.body === undefined ? test : test.send(request.body);
+}
+
+/** What a refusal must look like; undefined when it does. */
+function refusalProblem(target: Target, request: BadRequest, res: supertest.Response): string | undefined {
+  const where = `${request.method.toUpperCase()} ${request.path.slice(0, 80)} [${request.label}]`;
+  if (res.status < 400 || res.status >= 500) return `${where}: answered ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`;
+  const pathOnly = request.path.split('?')[0]!;
+  if (target.oauthPaths.includes(pathOnly)) {
+    return typeof res.body?.error === 'string' ? undefined : `${where}: ${res.status} without an OAuth error body`;
+  }
+  if (!/^application\/problem\+json/.test(String(res.headers['content-type']))) return `${where}: ${res.status} as ${res.headers['content-type']}`;
+  if (res.body?.status !== res.status || !codePattern.test(String(res.body?.code))) return `${where}: ${res.status} with body ${JSON.stringify(res.body).slice(0, 200)}`;
+  if (/\bat .+:\d+:\d+|SELECT |INSERT |stack/i.test(JSON.stringify(res.body))) return `${where}: the answer leaks internals`;
+  return undefined;
+}
+
+async function sendAll(target: Target, requests: readonly BadRequest[]): Promise<string[]> {
+  const problems: string[] = [];
+  for (const request of requests) {
+    const problem = refusalProblem(target, request, await send(target, request));
+    if (problem) problems.push(problem);
+  }
+  return problems;
+}
+
+/** A raw request through a real listener (Node's parser owns header limits: supertest's in-process server has the same). */
+async function rawStatus(url: string, method: string, path: string, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${url}${path}`, { method: method.toUpperCase(), headers }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function listen(app: http.RequestListener): Promise<{ url: string; close(): Promise<void> }> {
+  const server = http.createServer({ maxHeaderSize: 16 * 1024 }, app);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+const badNames = [
+  ['empty', ''],
+  ['blank', '   '],
+  ['NUL', 'a\u0000b'],
+  ['line break', 'line\nbreak'],
+  ['escape sequence', '\u001b[31mred'],
+  ['bell', 'ding\u0007'],
+  ['lone surrogate', 'a\ud800b'],
+  ['line separator', 'a\u2028b'],
+  ['10,000 characters', 'n'.repeat(10_000)],
+] as const;
+
+const badResources = [
+  ['SQL-like', "accounts'; DROP TABLE casbin; --"],
+  ['path traversal', '../../etc/passwd'],
+  ['dot-dot segment', 'accounts/../users'],
+  ['empty segment', 'accounts//7'],
+  ['leading slash', '/accounts'],
+  ['space', 'my accounts'],
+  ['comma (CSV injection)', 'accounts,users'],
+  ['quote', 'accounts"'],
+  ['NUL', 'acc\u0000ounts'],
+  ['non-ASCII letter', 'cuentaś'],
+  ['bidi override', '\u202eaccounts'],
+  ['percent-encoded dots', '%2e%2e/accounts'],
+  ['300 characters', 'r'.repeat(300)],
+  ['star inside', 'acc*ounts/7'],
+] as const;
+
+describe('bad input: Identity', () => {
+  let h: IdentityHarness;
+  let target: Target;
+  let operations: Operation[];
+  let before: Record<string, string>;
+  let roleId: string;
+  let applicationId: string;
+
+  beforeAll(async () => {
+    h = await createIdentityHarness('bad-input-identity');
+    const admin = await h.admin(h.deps.platformTenantId);
+    target = { agent: () => h.http(), pool: h.deps.pool, token: admin.token, oauthPaths: [] };
+    operations = await operationsOf(h.http());
+    const role = await h.http().post('/v1/roles').set('Authorization', `Bearer ${admin.token}`).send({ name: 'bad-input-role' });
+    roleId = role.body.id;
+    const app = await h.http().post('/v1/applications').set('Authorization', `Bearer ${admin.token}`).send({ name: 'bad-input-app' });
+    applicationId = app.body.id;
+    expect([role.status, app.status]).toEqual([201, 201]);
+    before = await databaseDigest(h.deps.pool);
+  });
+
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('the OpenAPI document lists the routes the corpus walks', () => {
+    expect(operations.length).toBeGreaterThan(60);
+    expect(operations.some((op) => op.method === 'put' && op.path === '/v1/declarations/{slug}')).toBe(true);
+  });
+
+  it('every route refuses each malformed body, content type, size, path and query with a clear 4xx, and nothing changes', async () => {
+    const problems: string[] = [];
+    for (const op of operations) problems.push(...(await sendAll(target, corpusOf(op))));
+    expect(problems).toEqual([]);
+    expect(await databaseDigest(h.deps.pool)).toEqual(before);
+  });
+
+  it('names with control characters, lone surrogates or no text, and over-long names are refused; nothing changes', async () => {
+    const requests: BadRequest[] = [];
+    const json = (label: string, method: Operation['method'], path: string, body: unknown): BadRequest => ({ label, method, path, contentType: 'application/json', body: JSON.stringify(body) });
+    for (const [label, name] of badNames) {
+      requests.push(
+        json(`group name ${label}`, 'post', '/v1/groups', { name }),
+        json(`role name ${label}`, 'post', '/v1/roles', { name }),
+        json(`role rename ${label}`, 'patch', `/v1/roles/${roleId}`, { name }),
+        json(`application name ${label}`, 'post', '/v1/applications', { name }),
+        json(`user first name ${label}`, 'post', '/v1/users', { firstName: name, lastName: 'L', username: 'bad-input-u', email: 'bad-input-u@example.test', password: 'Correct-Horse-9-Battery' }),
+        json(`username ${label}`, 'post', '/v1/users', { firstName: 'F', lastName: 'L', username: name, email: 'bad-input-v@example.test', password: 'Correct-Horse-9-Battery' }),
+        json(`provider name ${label}`, 'post', '/v1/providers', { name, category: 'Email', type: 'SMTP', host: 'smtp.example.test', port: 587, from: 'a@example.test' }),
+        json(`declared group ${label}`, 'put', '/v1/declarations/bad-input-app', { service: 'bad-input-app', version: '1', permissions: [], roles: [{ name: 'r', grantedTo: [{ group: name }] }] }),
+      );
+    }
+    const problems = await sendAll(target, requests);
+    expect(problems).toEqual([]);
+    expect(await databaseDigest(h.deps.pool)).toEqual(before);
+  });
+
+  it('SQL-like, path-like, unicode and malformed resource names never reach a policy line', async () => {
+    const requests: BadRequest[] = [];
+    const json = (label: string, method: Operation['method'], path: string, body: unknown): BadRequest => ({ label, method, path, contentType: 'application/json', body: JSON.stringify(body) });
+    for (const [label, resource] of badResources) {
+      requests.push(
+        json(`role permission ${label}`, 'put', `/v1/roles/${roleId}/permissions`, { permissions: [{ resource, action: 'get' }] }),
+        json(`new role permission ${label}`, 'post', '/v1/roles', { name: 'bad-input-role-2', permissions: [{ resource, action: 'get' }] }),
+        json(`application permission ${label}`, 'put', `/v1/applications/${applicationId}/permissions`, { permissions: [{ resource, action: 'get' }] }),
+        json(`declared resource ${label}`, 'put', '/v1/declarations/bad-input-app', { service: 'bad-input-app', version: '1', permissions: [{ resource, action: 'get', roles: ['r'] }], roles: [] }),
+        json(`action ${label}`, 'put', `/v1/roles/${roleId}/permissions`, { permissions: [{ resource: 'accounts', action: resource }] }),
+      );
+    }
+    const problems = await sendAll(target, requests);
+    expect(problems).toEqual([]);
+    expect(await databaseDigest(h.deps.pool)).toEqual(before);
+  });
+
+  it('negative, fractional and huge numbers and wrong types are refused', async () => {
+    const requests: BadRequest[] = [];
+    for (const port of [-1, 0, 65_536, 1.5, 1e308, '25', null]) {
+      requests.push({ label: `provider port ${String(port)}`, method: 'post', path: '/v1/providers', contentType: 'application/json', body: JSON.stringify({ name: 'p', category: 'Email', type: 'SMTP', host: 'smtp.example.test', port, from: 'a@example.test' }) });
+    }
+    for (const cidrs of [[], ['0.0.0.0/0'], ['10.0.0.0/33'], ['10.0.0.1'], ["10.0.0.0/8'; --"], ['x'.repeat(65)], 'not-a-list', Array.from({ length: 10_000 }, () => '10.0.0.0/8')]) {
+      requests.push({ label: `allowlist ${JSON.stringify(cidrs).slice(0, 30)}`, method: 'put', path: '/v1/ip-allowlists/auth', contentType: 'application/json', body: JSON.stringify({ cidrs }) });
+    }
+    for (const groups of [['not-a-uuid'], 'x', [1], Array.from({ length: 101 }, () => '00000000-0000-4000-8000-000000000000')]) {
+      requests.push({ label: `user groups ${JSON.stringify(groups).slice(0, 30)}`, method: 'post', path: '/v1/users', contentType: 'application/json', body: JSON.stringify({ firstName: 'F', lastName: 'L', username: 'bad-input-w', email: 'w@example.test', password: 'Correct-Horse-9-Battery', groups }) });
+    }
+    const problems = await sendAll(target, requests);
+    expect(problems).toEqual([]);
+    expect(await databaseDigest(h.deps.pool)).toEqual(before);
+  });
+
+  it('headers over 16 KiB are 431; a 15 KiB bearer token is 401', async () => {
+    const server = await listen(h.app);
+    try {
+      expect(await rawStatus(server.url, 'get', '/v1/users', { authorization: `Bearer ${target.token}`, 'x-padding': 'p'.repeat(20 * 1024) })).toBe(431);
+      const res = await supertest(server.url).get('/v1/users').set('Authorization', `Bearer ${'a'.repeat(15 * 1024)}`);
+      expect(res.status).toBe(401);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    } finally {
+      await server.close();
+    }
+    expect(await databaseDigest(h.deps.pool)).toEqual(before);
+  });
+});
+
+describe('bad input: Auth', () => {
+  let h: AuthHarness;
+  let target: Target;
+  let operations: Operation[];
+  let before: Record<string, string>;
+  let sub: string;
+
+  beforeAll(async () => {
+    h = await createAuthHarness('bad-input-auth');
+    const org = await h.createOrganization();
+    const user = await h.createUser(org.id);
+    await h.grant(org.id, `user:${user.id}`, [['accounts', 'get']]);
+    const token = (await h.deps.issuer.accessToken({ kind: 'user', id: user.id, name: user.username, displayName: user.username, orgId: org.id, orgSlug: org.slug }, undefined, undefined)).token;
+    sub = `${org.slug}/${user.id}`;
+    target = { agent: () => h.http(), pool: h.deps.pool, token, oauthPaths: ['/oauth/token'] };
+    operations = await operationsOf(h.http());
+    before = await databaseDigest(h.deps.pool);
+  });
+
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('the OpenAPI document lists the routes the corpus walks', () => {
+    expect(operations.map((op) => `${op.method} ${op.path}`)).toEqual(expect.arrayContaining(['post /v1/authorize', 'post /v1/authorize/batch', 'post /v1/login/oauth/access_token']));
+  });
+
+  it('every route refuses each malformed body, content type, size, path and query with a clear 4xx, and nothing changes', async () => {
+    const problems: string[] = [];
+    for (const op of operations) problems.push(...(await sendAll(target, corpusOf(op))));
+    expect(problems).toEqual([]);
+    expect(await databaseDigest(h.deps.pool)).toEqual(before);
+  });
+
+  it('authorize refuses SQL-like, path-like and unicode resources and actions, and bad numbers', async () => {
+    const json = (label: string, path: string, body: unknown): BadRequest => ({ label, method: 'post', path, contentType: 'application/json', body: JSON.stringify(body) });
+    const requests: BadRequest[] = [];
+    for (const [label, resource] of badResources) {
+      requests.push(json(`resource ${label}`, '/v1/authorize', { sub, resource, action: 'get' }));
+      requests.push(json(`action ${label}`, '/v1/authorize', { sub, resource: 'accounts', action: resource }));
+      requests.push(json(`batch resource ${label}`, '/v1/authorize/batch', { checks: [{ sub, resource, action: 'get' }] }));
+    }
+    for (const [label, name] of badNames) {
+      requests.push(json(`sub ${label}`, '/v1/authorize', { sub: name, resource: 'accounts', action: 'get' }));
+      requests.push(json(`product ${label}`, '/v1/authorize', { sub, resource: 'accounts', action: 'get', product: name }));
+    }
+    for (const minRevision of [-1, 1.5, 1e300, '1', null, 2 ** 64]) {
+      requests.push(json(`minRevision ${String(minRevision)}`, '/v1/authorize', { sub, resource: 'accounts', action: 'get', minRevision }));
+    }
+    requests.push(
+      json('no checks', '/v1/authorize/batch', { checks: [] }),
+      json('101 checks', '/v1/authorize/batch', { checks: Array.from({ length: 101 }, () => ({ sub, resource: 'accounts', action: 'get' })) }),
+      json('33 attributes', '/v1/authorize', { sub, resource: 'accounts', action: 'get', attributes: Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`k${i}`, i])) }),
+      json('attribute object value', '/v1/authorize', { sub, resource: 'accounts', action: 'get', attributes: { a: { nested: true } } }),
+      json('missing resource', '/v1/authorize', { sub, action: 'get' }),
+    );
+    const problems = await sendAll(target, requests);
+    expect(problems).toEqual([]);
+    expect(await databaseDigest(h.deps.pool)).toEqual(before);
+  });
+
+  it('token endpoints refuse malformed grants before looking anyone up', async () => {
+    const json = (label: string, path: string, body: unknown): BadRequest => ({ label, method: 'post', path, contentType: 'application/json', body: JSON.stringify(body) });
+    const requests: BadRequest[] = [];
+    for (const [label, name] of badNames) {
+      if (label === 'blank') continue;
+      requests.push(json(`username ${label}`, '/v1/login/oauth/access_token', { grantType: 'password', username: name, password: 'x' }));
+      requests.push(json(`clientId ${label}`, '/v1/login/oauth/access_token', { grantType: 'client_credentials', clientId: name, clientSecret: 'x' }));
+      requests.push(json(`refresh token ${label}`, '/v1/login/oauth/refresh_token', { refreshToken: name }));
+    }
+    requests.push(
+      json('password grant without password', '/v1/login/oauth/access_token', { grantType: 'password', username: 'someone' }),
+      json('grant type as a number', '/v1/login/oauth/access_token', { grantType: 7 }),
+      json('password as an object', '/v1/login/oauth/access_token', { grantType: 'password', username: 'someone', password: { $ne: '' } }),
+      json('clientId without clientSecret', '/v1/login/oauth/access_token', { grantType: 'password', username: 'someone', password: 'x', clientId: 'c' }),
+      json('MFA verify with a 7-digit passcode', '/v1/login/mfa/verify', { mfaToken: 'x', passcode: '1234567', mfaType: 'app' }),
+      json('MFA challenge with an unknown type', '/v1/login/mfa/challenge', { mfaToken: 'x', mfaType: 'carrier-pigeon' }),
+      { label: 'form grant with a NUL username', method: 'post', path: '/oauth/token', contentType: 'application/x-www-form-urlencoded', body: 'grant_type=password&username=a%00b&password=x' },
+      { label: 'form grant repeated parameter', method: 'post', path: '/oauth/token', contentType: 'application/x-www-form-urlencoded', body: 'grant_type=password&grant_type=client_credentials' },
+    );
+    const problems = await sendAll(target, requests);
+    expect(problems).toEqual([]);
+    expect(await databaseDigest(h.deps.pool)).toEqual(before);
+  });
+
+  it('headers over 16 KiB are 431; a 15 KiB bearer token is 401', async () => {
+    const server = await listen(h.app);
+    try {
+      expect(await rawStatus(server.url, 'post', '/v1/authorize', { authorization: `Bearer ${target.token}`, 'x-padding': 'p'.repeat(20 * 1024) })).toBe(431);
+      const res = await supertest(server.url).post('/v1/authorize').set('Authorization', `Bearer ${'a'.repeat(15 * 1024)}`).send({ sub, resource: 'accounts', action: 'get' });
+      expect(res.status).toBe(401);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    } finally {
+      await server.close();
+    }
+    expect(await databaseDigest(h.deps.pool)).toEqual(before);
+  });
+});
