@@ -44,6 +44,8 @@ export interface AuthenticatedUser {
   readonly email: string;
   /** Set by an external provider: its grant, kept (sealed) beside the session this sign-in starts. */
   readonly upstream?: UpstreamGrant;
+  /** The same grant sealed (upstream-grant-seal.ts), as it travels through an MFA challenge. */
+  readonly upstreamSealed?: string;
 }
 
 /** An application whose client secret was verified, in an active organization. */

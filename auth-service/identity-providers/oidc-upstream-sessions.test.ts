@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AuthHarness, createAuthHarness } from '../../test/support/auth-harness.js';
 import { startHostileOidcProvider, type HostileIdToken } from '../../test/support/oidc-hostile-provider.js';
 import { startTestOidcProvider, type TestOidcProvider } from '../../test/support/oidc-test-provider.js';
+import { createTotpSecret, totpCodeAt } from '../../platform/totp.js';
 import { createAuthApp } from '../app.js';
 import { OidcIdentityProvider } from './oidc-identity-provider.js';
 import { findOidcSession } from './oidc-session-store.js';
@@ -31,7 +32,7 @@ describe('oidc identity provider mode over HTTP', () => {
   beforeAll(async () => {
     harness = await createAuthHarness('oidc_sessions');
     orgId = (await harness.createOrganization()).id;
-    for (const name of ['ana', 'bia', 'caio', 'duda', 'edu', 'fabi']) {
+    for (const name of ['ana', 'bia', 'caio', 'duda', 'edu', 'fabi', 'gabi']) {
       const created = await harness.createUser(orgId, { username: `${name}-${Date.now()}` });
       users.set(name, { ...created, sub: `ext-${name}` });
     }
@@ -177,6 +178,25 @@ describe('oidc identity provider mode over HTTP', () => {
     expect(out.status).toBe(200);
     expect(external.revokedGrantsOf(user('fabi').sub)).toBe(revokedBefore + 1);
     expect(await findOidcSession(harness.deps.pool, harness.deps.secrets, session.sid)).toBeUndefined();
+  });
+
+  it("keeps the provider's grant through an MFA challenge (sealed in the challenge) for the session the verify step starts", async () => {
+    const secret = createTotpSecret();
+    await harness.deps.pool.query(`INSERT INTO user_mfa (org_id, user_id, totp_secret_ciphertext, totp_enabled, preferred_type) VALUES ($1, $2, $3, true, 'app')`, [
+      orgId,
+      user('gabi').id,
+      harness.deps.secrets.seal(secret, user('gabi').id),
+    ]);
+    const challenge = await http().post('/v1/login/oauth/access_token').send({ grantType: 'password', username: user('gabi').username, password });
+    expect(challenge.status).toBe(200);
+    expect(challenge.body.mfaRequired).toBe(true);
+    const verified = await http().post('/v1/login/mfa/verify').send({ mfaToken: challenge.body.mfaToken, passcode: await totpCodeAt(secret, Date.now()) });
+    expect(verified.status, JSON.stringify(verified.body)).toBe(200);
+    const sid = decodeJwt(verified.body.accessToken as string).sid as string;
+    expect(await findOidcSession(harness.deps.pool, harness.deps.secrets, sid)).toMatchObject({ providerSubject: user('gabi').sub, refreshToken: expect.any(String) });
+    const forwarded = external.grantRequests('refresh_token');
+    expect((await http().post('/v1/login/oauth/refresh_token').send({ refreshToken: verified.body.refreshToken })).status).toBe(200);
+    expect(external.grantRequests('refresh_token')).toBe(forwarded + 1);
   });
 
   describe('provider down', () => {

@@ -14,6 +14,8 @@ export interface ChallengeUser {
   readonly username: string;
   readonly displayName: string;
   readonly email: string;
+  /** oidc mode: the provider's grant, sealed, for the session the verify step starts. */
+  readonly upstreamSealed?: string;
 }
 
 /** What a sign-in waiting for its second factor remembers; fixed when the challenge is created. */

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { ServiceError } from '../../platform/http/service-error.js';
 import type { AuthDeps } from '../deps.js';
+import type { UpstreamGrant } from '../identity-providers/identity-provider.js';
+import { sealUpstreamGrant } from '../identity-providers/upstream-grant-seal.js';
 import { challengeStoreFor, mfaMethods, type ChallengeUser, type MfaMethod } from './challenge-store.js';
 import { findMfaProfile, isRememberedDevice, type MfaProfile } from './login-mfa-store.js';
 import { newChallengeId, signMfaToken } from './mfa-token.js';
@@ -56,7 +58,7 @@ function methodsFor(deps: AuthDeps, profile: MfaProfile): MfaMethod[] {
  * if (challenge) return { status: 200, body: challenge };
  * return { body: await issueUserSession(deps, user, clientId, scope) };
  */
-export async function mfaGateFor(deps: AuthDeps, user: ChallengeUser, ctx: MfaGateContext): Promise<MfaChallengeAnswer | undefined> {
+export async function mfaGateFor(deps: AuthDeps, user: ChallengeUser & { readonly upstream?: UpstreamGrant }, ctx: MfaGateContext): Promise<MfaChallengeAnswer | undefined> {
   const profile = await findMfaProfile(deps.pool, user.orgId, user.id);
   const anyEnrolled = mfaMethods.some((method) => profile.enabled[method]);
   if (!profile.required && !anyEnrolled) return undefined;
@@ -72,7 +74,15 @@ export async function mfaGateFor(deps: AuthDeps, user: ChallengeUser, ctx: MfaGa
   const ttlSeconds = Math.min(deps.settings.mfa.sessionTtlSeconds, profile.codeTtlSeconds);
   const challengeId = newChallengeId();
   await challengeStoreFor(deps).create(challengeId, {
-    user: { id: user.id, orgId: user.orgId, orgSlug: user.orgSlug, username: user.username, displayName: user.displayName, email: user.email },
+    user: {
+      id: user.id,
+      orgId: user.orgId,
+      orgSlug: user.orgSlug,
+      username: user.username,
+      displayName: user.displayName,
+      email: user.email,
+      ...(user.upstream ? { upstreamSealed: sealUpstreamGrant(deps.secrets, user.id, user.upstream) } : {}),
+    },
     clientId: ctx.clientId,
     ...(ctx.scope === undefined ? {} : { scope: ctx.scope }),
     methods,
