@@ -100,6 +100,18 @@ describe('bootstrap reconciler on a fresh database', () => {
     }
   });
 
+  it('a failure part way through apply leaves nothing written (one transaction)', async () => {
+    // The database refuses the first application row, long after the organization, roles and groups were written.
+    await schema.pool.query(`CREATE FUNCTION refuse_row() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$`);
+    await schema.pool.query('CREATE TRIGGER refuse_applications BEFORE INSERT ON applications FOR EACH ROW EXECUTE FUNCTION refuse_row()');
+    try {
+      await expect(reconcile({ pool: schema.pool, store, mode: 'apply', admin: adminCredentials })).rejects.toThrow('refused by the test');
+      expect(Object.values(await counts(schema.pool)).every((n) => n === 0)).toBe(true);
+    } finally {
+      await schema.pool.query('DROP TRIGGER refuse_applications ON applications; DROP FUNCTION refuse_row()');
+    }
+  });
+
   it('apply creates the seed, and the engine decides as the contract says', async () => {
     const lines: string[] = [];
     const { changes, adminCreated } = await reconcile({ pool: schema.pool, store, mode: 'apply', admin: adminCredentials, log: (l) => lines.push(l) });
@@ -233,6 +245,10 @@ describe('bootstrap reconciler next to administrators', () => {
     const alice = await api('post', '/v1/users', { firstName: 'Alice', lastName: 'Ops', username: 'alice', email: 'alice@example.test', password: 'Sturdy-Passw0rd-1', groups: [opsGroup.id, await idOf(pool, 'groups', 'midaz-viewer-group')] });
     const app = await api('post', '/v1/applications', { name: 'reporting', description: 'made by an administrator' });
     await api('put', `/v1/applications/${app.id}/permissions`, { permissions: [{ resource: 'midaz/balances', action: 'get', effect: 'allow' }] });
+    // A product's declaration may link its own role to a built-in group: that link is the product's, not the seed's.
+    const adminGroup = await idOf(pool, 'groups', 'admin-group');
+    await pool.query('INSERT INTO group_roles (org_id, group_id, role_id) VALUES ($1, $2, $3)', [orgId, adminGroup, opsRole.id]);
+    await harness.deps.policyStore.applyChanges(orgId, [{ op: 'add', rule: { ptype: 'g', values: [`group:${adminGroup}`, `role:${opsRole.id}`, orgId] } }]);
     const adminRows = async () =>
       (
         await pool.query(
@@ -241,15 +257,16 @@ describe('bootstrap reconciler next to administrators', () => {
            UNION ALL SELECT 'user', id::text, username, email, version FROM users WHERE NOT builtin AND org_id = $1
            UNION ALL SELECT 'app', id::text, name, description, version FROM applications WHERE NOT builtin
            UNION ALL SELECT 'member', group_id::text, user_id::text, '', 0 FROM group_members WHERE user_id = $2
-           UNION ALL SELECT 'link', group_id::text, role_id::text, '', 0 FROM group_roles WHERE group_id = $3
+           UNION ALL SELECT 'link', group_id::text, role_id::text, '', 0 FROM group_roles WHERE group_id = $3 OR role_id = $4
            ORDER BY 1, 2, 3`,
-          [orgId, alice.id, opsGroup.id],
+          [orgId, alice.id, opsGroup.id, opsRole.id],
         )
       ).rows;
     const adminLines = async () => (await policyLines(pool)).filter((l) => [opsRole.id, opsGroup.id, alice.id, app.id].some((id) => l.includes(id)));
     const rowsBefore = await adminRows();
     const linesBefore = await adminLines();
-    expect(linesBefore.length).toBeGreaterThanOrEqual(7);
+    expect(linesBefore).toContain(`g, group:${adminGroup}, role:${opsRole.id}, ${orgId}`);
+    expect(linesBefore.length).toBeGreaterThanOrEqual(8);
 
     // The seed changes: viewers of Midaz may also `head`, Routing viewers go, so does the CRM plugin's application and the tenant rule.
     await edit(seedDir, 'roles.yaml', (t) => t.replace('    description: Reads every resource of Midaz\n    grants:\n      - { resourceSet: midaz, actions: [get] }', '    description: Reads every resource of Midaz, headers too\n    grants:\n      - { resourceSet: midaz, actions: [get, head] }'));
