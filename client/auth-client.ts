@@ -30,6 +30,8 @@ export interface Decision {
   readonly revision: number;
   /** Answered from the local cache, without asking Auth. */
   readonly cached: boolean;
+  /** Whom the token names (verified locally, or by Auth answering for it). */
+  readonly identity: TokenIdentity;
 }
 
 export interface CheckOptions {
@@ -180,14 +182,14 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
       const question = questionOf({ resource, action, ...checkOptions });
       const floor = withFloor(identity, checkOptions.minRevision);
       const hit = cache.get(digest, partitionOf(identity), question);
-      if (hit) return { allowed: hit.allowed, revision: hit.revision, cached: true, ...(hit.reason ? { reason: hit.reason } : {}) };
+      if (hit) return { allowed: hit.allowed, revision: hit.revision, cached: true, identity, ...(hit.reason ? { reason: hit.reason } : {}) };
       const answer = readAnswer(
         await auth.call({ method: 'POST', path: '/v1/authorize', headers: bearer(token), json: { ...bodyOf(identity, question), ...floor } }),
         authorizeAnswer,
         'authorize',
       );
       cache.set(digest, partitionOf(identity), question, { allowed: answer.authorized, reason: answer.reason, revision: answer.revision }, expiryOf(identity));
-      return { allowed: answer.authorized, revision: answer.revision, cached: false, ...(answer.reason ? { reason: answer.reason } : {}) };
+      return { allowed: answer.authorized, revision: answer.revision, cached: false, identity, ...(answer.reason ? { reason: answer.reason } : {}) };
     },
 
     async batch(token, checks, batchOptions = {}) {
@@ -197,7 +199,7 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
       const questions = checks.map(questionOf);
       const decisions: (Decision | undefined)[] = questions.map((question) => {
         const hit = cache.get(digest, partitionOf(identity), question);
-        return hit ? { allowed: hit.allowed, revision: hit.revision, cached: true, ...(hit.reason ? { reason: hit.reason } : {}) } : undefined;
+        return hit ? { allowed: hit.allowed, revision: hit.revision, cached: true, identity, ...(hit.reason ? { reason: hit.reason } : {}) } : undefined;
       });
       const missing = questions.map((_, index) => index).filter((index) => decisions[index] === undefined);
       for (let start = 0; start < missing.length; start += maxBatchChecks) {
@@ -211,7 +213,7 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
         chunk.forEach((index, position) => {
           const result = answer.results[position]!;
           cache.set(digest, partitionOf(identity), questions[index]!, { allowed: result.authorized, reason: result.reason, revision: answer.revision }, expiryOf(identity));
-          decisions[index] = { allowed: result.authorized, revision: answer.revision, cached: false, ...(result.reason ? { reason: result.reason } : {}) };
+          decisions[index] = { allowed: result.authorized, revision: answer.revision, cached: false, identity, ...(result.reason ? { reason: result.reason } : {}) };
         });
       }
       return decisions as Decision[];

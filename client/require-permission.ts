@@ -48,18 +48,13 @@ export function requirePermission(client: AuthClient, resource: string, action: 
       sendProblem(res, 'CLIENT_ADDRESS_UNKNOWN', 'the forwarded client address is not an IP address');
       return;
     }
-    const decide = async () => {
-      const identity = await client.identify(token);
-      const decision = await client.authorize(token, resource, action, { clientIp, ...(options.product ? { product: options.product } : {}) });
-      return { identity, decision };
-    };
-    decide().then(
-      ({ identity, decision }) => {
+    client.authorize(token, resource, action, { clientIp, ...(options.product ? { product: options.product } : {}) }).then(
+      (decision) => {
         if (!decision.allowed) {
           sendProblem(res, 'FORBIDDEN', `not permitted to ${action} ${resource}`);
           return;
         }
-        (req as AuthenticatedRequest).auth = { ...identity, revision: decision.revision };
+        (req as AuthenticatedRequest).auth = { ...decision.identity, revision: decision.revision };
         next();
       },
       (error: unknown) => {
