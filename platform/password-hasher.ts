@@ -13,6 +13,11 @@ export interface PasswordHasher {
   hash(password: string): Promise<string>;
   /** Constant work whether or not a hash is given: with none, a dummy hash is verified (SECURITY-CHECKLIST D5). */
   verify(hash: string | undefined, password: string): Promise<boolean>;
+  /**
+   * Whether `hash` was made with other parameters than this hasher's (an older, weaker setting): hash the
+   * password again after it verifies (SECURITY-CHECKLIST D9). False for anything that is not an argon2 hash.
+   */
+  needsRehash(hash: string): boolean;
 }
 
 /** argon2id hashing; refuses parameters below the OWASP floor. Passwords are hashed byte-exact (no trimming). */
@@ -27,6 +32,13 @@ export function createPasswordHasher(options: PasswordHasherOptions = {}): Passw
   let dummy: Promise<string> | undefined;
   return {
     hash: (password) => argon2.hash(password, settings),
+    needsRehash(hash) {
+      try {
+        return argon2.needsRehash(hash, { memoryCost, timeCost, parallelism });
+      } catch {
+        return false;
+      }
+    },
     async verify(hash, password) {
       dummy ??= argon2.hash('dummy password for timing', settings);
       const target = hash ?? (await dummy);

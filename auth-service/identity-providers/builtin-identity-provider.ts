@@ -42,6 +42,20 @@ function toApp(row: AppRow): AuthenticatedApp {
 }
 
 /**
+ * Stores the password again under the current hashing parameters, after it verified against a hash made with
+ * older ones (SECURITY-CHECKLIST D9). Only if the stored hash is still the one verified (a password change
+ * meanwhile wins); best effort: on failure the old hash stays and still verifies, so the sign-in goes on.
+ */
+async function rehashPassword(deps: { pool: pg.Pool; passwords: PasswordHasher }, row: UserRow, password: string): Promise<void> {
+  try {
+    const hash = await deps.passwords.hash(password);
+    await deps.pool.query('UPDATE users SET password_hash = $1 WHERE id = $2 AND org_id = $3 AND password_hash = $4', [hash, row.id, row.org_id, row.password_hash]);
+  } catch {
+    // The sign-in is already proven; the next one tries again.
+  }
+}
+
+/**
  * The identity provider over Identity's own tables. Usernames are globally unique by their canonical form, so
  * the username alone resolves the tenant. The hash is always verified, against a dummy for an unknown name,
  * so an unknown, disabled or wrong-password sign-in costs the same (SECURITY-CHECKLIST D5).
@@ -52,7 +66,9 @@ export function createBuiltinIdentityProvider(deps: { pool: pg.Pool; passwords: 
       const { rows } = await query<UserRow>(deps.pool, `${userSelect} WHERE u.username_canonical = $1`, [canonicalName(username)]);
       const row = rows[0];
       const ok = await deps.passwords.verify(row?.password_hash, password);
-      return ok && row?.active ? toUser(row) : undefined;
+      if (!ok || !row?.active) return undefined;
+      if (deps.passwords.needsRehash(row.password_hash)) await rehashPassword(deps, row, password);
+      return toUser(row);
     },
     async authenticateClient(clientId, clientSecret) {
       const { rows } = await query<AppRow>(deps.pool, `${appSelect} WHERE a.client_id = $1`, [clientId]);

@@ -1,10 +1,12 @@
 // Auth's MFA sign-in and Identity's MFA routes share one wrong-authenticator-code count and lock per user
 // (`user_mfa.failed_attempts`, `locked_until`; SECURITY-CHECKLIST E2, E3).
+import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateRecoveryCodes, hashRecoveryCode } from '../../platform/recovery-codes.js';
 import { totpLockoutMs, totpLockSecondsLeft } from '../../platform/totp-attempts.js';
 import { createTotpSecret, totpCodeAt, totpPeriodSeconds } from '../../platform/totp.js';
 import { createAuthHarness, type AuthHarness } from '../../test/support/auth-harness.js';
+import { createAuthApp } from '../app.js';
 
 let h: AuthHarness;
 let org: { id: string; slug: string };
@@ -163,5 +165,30 @@ describe('MFA sign-in and the TOTP attempt lock shared with Identity (E2)', () =
     } finally {
       org = saved;
     }
+  });
+});
+
+describe('a database fault during verification (E10)', () => {
+  it('answers 503 and starts no session, spends no TOTP step and no wrong-code count; the same code then completes the sign-in', async () => {
+    const user = await enrolled({ failed: 1 });
+    // A pool whose statements give up after 300 ms, while another transaction holds the user's factor row.
+    const app = supertest(createAuthApp({ ...h.deps, pool: h.schema.newPool({ max: 4, statement_timeout: 300 }) }));
+    const login = await app.post('/v1/login/oauth/access_token').send({ grantType: 'password', username: user.username, password: user.password });
+    const mfaToken = login.body.mfaToken as string;
+    const code = await totpCodeAt(user.secret, now);
+    const holder = await h.deps.pool.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT 1 FROM user_mfa WHERE user_id = $1 FOR UPDATE', [user.id]);
+      const faulted = await app.post('/v1/login/mfa/verify').send({ mfaToken, mfaType: 'app', passcode: code });
+      expect(faulted.status).toBe(503);
+      expect(faulted.body).toMatchObject({ code: 'AUT-0017', retryable: true });
+    } finally {
+      await holder.query('ROLLBACK');
+      holder.release();
+    }
+    expect(await sessionsOf(user.id)).toBe(0);
+    expect(await attemptsOf(user.id)).toMatchObject({ failed_attempts: 1, step: 0 });
+    expect((await app.post('/v1/login/mfa/verify').send({ mfaToken, mfaType: 'app', passcode: code })).status).toBe(200);
   });
 });

@@ -1,3 +1,4 @@
+import argon2 from 'argon2';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authAudience, authIssuer, createAuthHarness, type AuthHarness } from '../../test/support/auth-harness.js';
@@ -104,6 +105,30 @@ describe('POST /v1/login/oauth/access_token, password grant', () => {
     }
   });
 
+  it('a 64-character Unicode password with leading and trailing spaces is verified byte-exact: no trim, no normalization (D6)', async () => {
+    const head = ' Ünïcödé-𝒜-ß-✓';
+    const password = `${head}${'p'.repeat(63 - [...head].length)} `;
+    expect([...password]).toHaveLength(64);
+    const user = await h.createUser(org.id, { password });
+    expect((await login({ grantType: 'password', username: user.username, password })).status).toBe(200);
+    expect((await login({ grantType: 'password', username: user.username, password: password.trim() })).status).toBe(400);
+    expect((await login({ grantType: 'password', username: user.username, password: password.normalize('NFD') })).status).toBe(400);
+    expect((await login({ grantType: 'password', username: user.username, password: password.toUpperCase() })).status).toBe(400);
+  });
+
+  it('a password stored under weaker hashing parameters verifies, then is stored again under the current ones (D9)', async () => {
+    const user = await h.createUser(org.id);
+    const weak = await argon2.hash(user.password, { type: argon2.argon2id, memoryCost: 4096, timeCost: 1, parallelism: 1 });
+    await h.deps.pool.query('UPDATE users SET password_hash = $1 WHERE id = $2', [weak, user.id]);
+    expect((await login({ grantType: 'password', username: user.username, password: user.password })).status).toBe(200);
+    const { rows } = await h.deps.pool.query<{ password_hash: string }>('SELECT password_hash FROM users WHERE id = $1', [user.id]);
+    expect(rows[0]?.password_hash).not.toBe(weak);
+    expect(rows[0]?.password_hash).toMatch(/^\$argon2id\$v=19\$[^$]*m=19456/);
+    expect(h.deps.passwords.needsRehash(rows[0]!.password_hash)).toBe(false);
+    expect((await login({ grantType: 'password', username: user.username, password: user.password })).status).toBe(200);
+    expect((await login({ grantType: 'password', username: user.username, password: 'Wrong-Password-9' })).status).toBe(400);
+  });
+
   it('50 concurrent failures on one account count exactly 50 (D10)', async () => {
     const name = `burst-${Date.now()}`;
     await Promise.all(Array.from({ length: 50 }, () => recordSignInFailure(h.deps.pool, name, h.deps.nowMs(), { maxFailures: 1000, lockSeconds: 900 })));
@@ -158,6 +183,8 @@ describe('POST /v1/login/oauth/refresh_token', () => {
     expect(reused.body.code).toBe('AUT-0100');
     const newest = await refresh({ refreshToken: first.body.refreshToken });
     expect(newest.status).toBe(400);
+    // The family's access tokens die with it, the newest included.
+    for (const accessToken of [tokens.accessToken, first.body.accessToken]) expect((await h.http().get('/v1/userinfo').set('Authorization', `Bearer ${accessToken}`)).status).toBe(401);
     const { rows } = await h.deps.pool.query('SELECT revoked_reason FROM sessions WHERE id = $1', [sid]);
     expect(rows[0].revoked_reason).toBe('refresh_reuse');
   });

@@ -26,12 +26,28 @@ async function names(prefix: string): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  h = await createAuthHarness('sign-in-lockout', { settings: { signIn: { maxFailures: 5, lockSeconds } } });
+  // Loopback is a trusted proxy here, so each request may name its client address in X-Forwarded-For.
+  h = await createAuthHarness('sign-in-lockout', { settings: { signIn: { maxFailures: 5, lockSeconds }, trustedProxies: ['127.0.0.0/8', '::1/128'] } });
   org = await h.createOrganization();
 });
 
 afterAll(async () => {
   await h?.close();
+});
+
+describe('sign-in lockout', () => {
+  it('counts failures on the account, not the address: five failures from five addresses lock it for a sixth (D2)', async () => {
+    const user = await h.createUser(org.id);
+    for (let i = 1; i <= 5; i++) {
+      const res = await h.http().post('/v1/login/oauth/access_token').set('X-Forwarded-For', `198.51.100.${i}`).send({ grantType: 'password', username: user.username, password: `wrong-${i}` });
+      expect(res.status).toBe(400);
+    }
+    const sixth = await h.http().post('/v1/login/oauth/access_token').set('X-Forwarded-For', '198.51.100.77').send({ grantType: 'password', username: user.username, password: user.password });
+    expect(sixth.status).toBe(429);
+    expect(sixth.body).toMatchObject({ code: 'AUT-0104' });
+    const { rows } = await h.deps.pool.query<{ ips: string[] }>(`SELECT array_agg(DISTINCT client_ip) AS ips FROM audit_events WHERE target_id = $1 AND action = 'auth.sign-in'`, [user.id]);
+    expect(rows[0]?.ips).toHaveLength(6);
+  });
 });
 
 describe('sign_in_failures cleanup', () => {
