@@ -21,6 +21,8 @@ interface Entry extends CachedDecision {
 
 export interface DecisionCacheOptions {
   readonly maxEntries: number;
+  /** Tenants whose revision floor is remembered (default 10,000). */
+  readonly maxTenants?: number;
   readonly ttlMs: number;
   readonly nowMs: () => number;
 }
@@ -33,11 +35,18 @@ export interface DecisionCacheOptions {
  */
 export class DecisionCache {
   private readonly entries: LRUCache<string, Entry>;
-  private readonly floors = new LRUCache<string, number>({ max: 10_000 });
+  private readonly floors: LRUCache<string, number>;
   private readonly digestKey = randomBytes(32);
 
   constructor(private readonly options: DecisionCacheOptions) {
     this.entries = new LRUCache<string, Entry>({ max: options.maxEntries });
+    // A forgotten floor would read as 0 and make the tenant's pre-floor entries reachable again: forget them all.
+    this.floors = new LRUCache<string, number>({
+      max: options.maxTenants ?? 10_000,
+      dispose: (_floor, _tenant, reason) => {
+        if (reason === 'evict') this.entries.clear();
+      },
+    });
   }
 
   get size(): number {
