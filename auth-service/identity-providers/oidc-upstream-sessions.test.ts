@@ -32,7 +32,7 @@ describe('oidc identity provider mode over HTTP', () => {
   beforeAll(async () => {
     harness = await createAuthHarness('oidc_sessions');
     orgId = (await harness.createOrganization()).id;
-    for (const name of ['ana', 'bia', 'caio', 'duda', 'edu', 'fabi', 'gabi']) {
+    for (const name of ['ana', 'bia', 'caio', 'duda', 'edu', 'fabi', 'gabi', 'hugo']) {
       const created = await harness.createUser(orgId, { username: `${name}-${Date.now()}` });
       users.set(name, { ...created, sub: `ext-${name}` });
     }
@@ -125,6 +125,24 @@ describe('oidc identity provider mode over HTTP', () => {
     expect((await harness.deps.tokens.verify(oauth.body.access_token as string)).claims.sub).toBe(user('bia').id);
   });
 
+  it('forwards the provider refresh token once when one of our refresh tokens is presented concurrently (RFC 9700 4.14: exactly one success)', async () => {
+    const session = await signIn('hugo');
+    const forwarded = external.grantRequests('refresh_token');
+    const answers = await Promise.all(Array.from({ length: 4 }, () => http().post('/v1/login/oauth/refresh_token').send({ refreshToken: session.refreshToken })));
+    expect(answers.filter((a) => a.status === 200)).toHaveLength(1);
+    expect(answers.filter((a) => a.status === 400)).toHaveLength(3);
+    expect(external.grantRequests('refresh_token')).toBe(forwarded + 1);
+  });
+
+  it('refuses the password grant on /oauth/token in oidc mode too (RFC 9700 2.4), without asking the provider', async () => {
+    const asked = external.grantRequests('password');
+    const res = await http().post('/oauth/token').type('form').send({ grant_type: 'password', username: user('ana').username, password, client_id: app.clientId, client_secret: appSecret });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toBe('unsupported_grant_type');
+    expect(res.body.access_token).toBeUndefined();
+    expect(external.grantRequests('password')).toBe(asked);
+  });
+
   it("ends the session when the provider refuses the refresh (grant revoked there): invalid_grant, and the session's access tokens stop working", async () => {
     const session = await signIn('caio');
     expect((await http().get('/v1/userinfo').set('Authorization', `Bearer ${session.accessToken}`)).status).toBe(200);
@@ -197,6 +215,25 @@ describe('oidc identity provider mode over HTTP', () => {
     const forwarded = external.grantRequests('refresh_token');
     expect((await http().post('/v1/login/oauth/refresh_token').send({ refreshToken: verified.body.refreshToken })).status).toBe(200);
     expect(external.grantRequests('refresh_token')).toBe(forwarded + 1);
+  });
+
+  it('logs out against a provider without a revocation endpoint: our session ends, its tokens are forgotten, nothing fails', async () => {
+    const plain = await startTestOidcProvider({ accounts: [{ sub: 'ext-ana', username: user('ana').username, password, email: 'a@example.test' }], clients: [amClient], revocation: false });
+    try {
+      const plainApp = createAuthApp({
+        ...harness.deps,
+        identityProvider: new OidcIdentityProvider({ issuerUrl: plain.issuer, ...amClient, pool: harness.deps.pool, secrets: harness.deps.secrets, allowInsecureRequests: true }),
+      });
+      const login = await supertest(plainApp).post('/v1/login/oauth/access_token').send({ grantType: 'password', username: user('ana').username, password });
+      const sid = decodeJwt(login.body.accessToken as string).sid as string;
+      const reportsBefore = harness.reports.length;
+      expect((await supertest(plainApp).post('/v1/logout').type('form').send({ id_token_hint: login.body.idToken })).status).toBe(200);
+      expect(await findOidcSession(harness.deps.pool, harness.deps.secrets, sid)).toBeUndefined();
+      expect((await sessionRow(sid))?.revoked_reason).toBe('logout');
+      expect(harness.reports.slice(reportsBefore).filter((r) => r.code === 'IDENTITY_PROVIDER_UNAVAILABLE')).toEqual([]);
+    } finally {
+      await plain.stop();
+    }
   });
 
   describe('provider down', () => {

@@ -4,6 +4,7 @@
 // Refresh, userinfo and revocation (RFC 7009) are oidc-provider's own.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { exportJWK, generateKeyPair } from 'jose';
 import { errors, Provider } from 'oidc-provider';
 
 export interface TestOidcAccount {
@@ -51,7 +52,9 @@ export async function startTestOidcProvider(options: {
   const subByGrant = new Map<string, string>();
   const revoked = new Map<string, number>();
   const grantRequests = new Map<string, number>();
+  const signingKey = { ...(await exportJWK((await generateKeyPair('RS256', { extractable: true })).privateKey)), kid: 'test-idp', alg: 'RS256', use: 'sig' };
   const provider = new Provider(issuer, {
+    jwks: { keys: [signingKey] },
     clients: options.clients.map((client) => ({
       client_id: client.clientId,
       client_secret: client.clientSecret,
@@ -63,10 +66,14 @@ export async function startTestOidcProvider(options: {
     features: {
       clientCredentials: { enabled: true },
       devInteractions: { enabled: false },
-      revocation: { enabled: options.revocation ?? true },
+      // A client may revoke only its own tokens (RFC 7009 2.1).
+      revocation: {
+        enabled: options.revocation ?? true,
+        allowedPolicy: (_ctx: unknown, client: { clientId: string }, token: { clientId: string }) => token.clientId === client.clientId,
+      },
       userinfo: { enabled: true },
     },
-    ttl: { AccessToken: options.accessTokenTtlSeconds ?? 3600, RefreshToken: 86_400, Grant: 86_400 },
+    ttl: { AccessToken: options.accessTokenTtlSeconds ?? 3600, RefreshToken: 86_400, Grant: 86_400, IdToken: 3600, ClientCredentials: 600 },
     scopes: ['openid', 'offline_access', 'profile', 'email'],
     claims: { openid: ['sub'], profile: ['preferred_username', 'picture'], email: ['email', 'email_verified'] },
     findAccount(_ctx: unknown, id: string) {
