@@ -1,6 +1,8 @@
 import type { Express } from 'express';
 import express from 'express';
 import { createServiceApp } from '../platform/http/service-app.js';
+import { licenseStatusAt, licenseWarningAt } from '../platform/license/index.js';
+import { metricsEndpoint } from '../platform/metrics/index.js';
 import { readinessRouter, serviceReadinessChecks } from '../platform/readiness.js';
 import type { AuthDeps } from './deps.js';
 import { authCatalogue, oauthErrorOf } from './errors.js';
@@ -30,17 +32,23 @@ export const authRouteFactories = [
 export function createAuthApp(deps: AuthDeps): Express {
   const health = express.Router();
   health.get('/health', (_req, res) => {
+    // The contract fixes the body to `healthy`: an expiring or expired license is said in a header.
+    const warning = deps.license && licenseWarningAt(deps.license, deps.nowMs());
+    if (warning) res.setHeader('X-License-Warning', warning);
     res.type('text/plain').send('healthy');
   });
-  health.use(readinessRouter(serviceReadinessChecks({ pool: deps.pool, engine: deps.engine, valkey: deps.valkey, identityProvider: deps.identityProvider })));
+  const readinessDetails = () => (deps.license ? { license: licenseStatusAt(deps.license, deps.nowMs()) } : {});
+  health.use(readinessRouter(serviceReadinessChecks({ pool: deps.pool, engine: deps.engine, valkey: deps.valkey, identityProvider: deps.identityProvider }), { details: readinessDetails }));
   return createServiceApp({
     info: { title: 'Access Manager Auth', version: '1.0.0', description: 'Tokens, authorize, permissions, userinfo, logout and MFA login' },
     routes: authRouteFactories.flatMap((routes) => routes(deps)),
     catalogue: authCatalogue,
     guards: createAuthGuards(deps),
     report: deps.report,
+    ...(deps.metrics ? { observe: deps.metrics.http } : {}),
     before: [
       health,
+      ...(deps.metrics ? [metricsEndpoint(deps.metrics.registry, deps.metricsToken)] : []),
       createTokenRateLimit({
         valkey: deps.valkey,
         keyPrefix: deps.keyPrefix,

@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import { ConfigError, deepFreeze } from '../platform/config-error.js';
 import { engineConfigSchema } from '../platform/engine-config.js';
+import { licenseConfigShape } from '../platform/license/index.js';
+import { metricsConfigShape } from '../platform/metrics/index.js';
 import { argon2Floor } from '../platform/password-hasher.js';
 import { Secret } from '../platform/secret.js';
-import { parseIdentityProviderSettings, type IdentityProviderSettings } from './identity-providers/identity-provider-config.js';
-import { parseMfaSettings } from './mfa/mfa-config.js';
+import { identityProviderVariableNames, parseIdentityProviderSettings, type IdentityProviderSettings } from './identity-providers/identity-provider-config.js';
+import { mfaVariableNames, parseMfaSettings } from './mfa/mfa-config.js';
 
 const flag = (fallback: boolean) =>
   z.enum(['true', 'false', '1', '0']).default(fallback ? 'true' : 'false').transform((v) => v === 'true' || v === '1');
@@ -45,7 +47,12 @@ export const authConfigSchema = engineConfigSchema.extend({
   ARGON2_MEMORY_KIB: z.coerce.number().int().min(argon2Floor.memoryCostKiB, 'below the OWASP floor (19456 KiB)').default(argon2Floor.memoryCostKiB),
   ARGON2_ITERATIONS: z.coerce.number().int().min(argon2Floor.timeCost, 'below the OWASP floor (2)').default(argon2Floor.timeCost),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ...licenseConfigShape,
+  ...metricsConfigShape,
 });
+
+/** Every variable Auth reads (deploy/deploy-env.test.ts checks the deployment files against it). */
+export const authConfigVariableNames: readonly string[] = [...Object.keys(authConfigSchema.shape), ...mfaVariableNames, ...identityProviderVariableNames, 'NODE_ENV'];
 
 export type AuthConfig = z.output<typeof authConfigSchema> & { readonly mfa: ReturnType<typeof parseMfaSettings>; readonly identityProvider: IdentityProviderSettings };
 

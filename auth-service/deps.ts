@@ -4,8 +4,11 @@ import type { PolicyEngine } from '../engine/index.js';
 import type { TenancyOptions } from '../platform/auth/caller-from-token.js';
 import type { TokenVerifier } from '../platform/auth/token-verifier.js';
 import type { ErrorReporter } from '../platform/http/error-handler.js';
+import type { License } from '../platform/license/index.js';
+import type { ServiceMetrics } from '../platform/metrics/index.js';
 import type { PasswordHasher } from '../platform/password-hasher.js';
 import type { SecretBox } from '../platform/secret-box.js';
+import type { Secret } from '../platform/secret.js';
 import type { IdentityProvider } from './identity-providers/identity-provider.js';
 import type { SigningKeyStore } from './keys/signing-key-store.js';
 import type { TokenIssuer } from './tokens/token-issuer.js';
@@ -60,4 +63,9 @@ export interface AuthDeps {
    * (then those methods answer MFA_METHOD_UNAVAILABLE and only TOTP works).
    */
   readonly deliverMfaCode?: (message: { tenantId: string; userId: string; channel: 'email' | 'sms'; to: string; code: string }) => Promise<void>;
+  /** The license verified at start: `/health` warns in `X-License-Warning`, `/ready` reports its status. */
+  readonly license?: License;
+  /** Prometheus metrics of this service; `/metrics` is served only with `metricsToken` (METRICS_TOKEN). */
+  readonly metrics?: ServiceMetrics;
+  readonly metricsToken?: Secret | undefined;
 }

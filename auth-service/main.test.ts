@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMigrations } from '../platform/migrations.js';
 import { freePort } from '../test/support/free-port.js';
+import { testLicenseEnv } from '../test/support/license.js';
 import { createTestSchema, type TestSchema } from '../test/support/postgres.js';
 
 const mainPath = fileURLToPath(new URL('./main.ts', import.meta.url));
@@ -36,6 +37,7 @@ describe('auth main', () => {
   it('starts, answers /health with the plain body "healthy", refuses anonymous API calls, and stops cleanly on SIGTERM', async () => {
     const port = await freePort();
     const { child, exited, output } = run({
+      ...testLicenseEnv,
       DATABASE_URL: schema.url,
       DB_MIGRATE_ON_START: 'false',
       TOKEN_ISSUER: 'http://127.0.0.1:1',

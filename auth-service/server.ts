@@ -4,7 +4,9 @@ import { createTokenVerifier } from '../platform/auth/token-verifier.js';
 import { ValkeyTokenCache } from '../platform/auth/valkey-token-cache.js';
 import { startEngineRuntime } from '../platform/engine-runtime.js';
 import { listenGracefully, type RunningService, type StartServiceOptions } from '../platform/http/graceful-server.js';
+import { loadLicense } from '../platform/license/index.js';
 import { createLogger, logReporter } from '../platform/logger.js';
+import { createServiceMetrics } from '../platform/metrics/index.js';
 import { createPasswordHasher } from '../platform/password-hasher.js';
 import { SecretBox } from '../platform/secret-box.js';
 import { createProviderCodeDelivery } from '../platform/senders/index.js';
@@ -17,8 +19,14 @@ import { TokenIssuer } from './tokens/token-issuer.js';
 /** Starts Auth from a parsed configuration; resolves once it listens. */
 export async function startAuthService(config: AuthConfig, options: StartServiceOptions = {}): Promise<RunningService> {
   const logger = options.logger ?? createLogger({ name: 'auth', level: config.LOG_LEVEL });
+  // Issue #5: no start without a valid license (a LicenseError is a ConfigError: the caller exits 78).
+  const license = await loadLicense(config, Date.now());
+  if (license.expiringSoon) logger.warn({ licensee: license.licensee, expiresAt: license.expiresAt.toISOString() }, 'license expires within 14 days');
+  else logger.info({ licensee: license.licensee, expiresAt: license.expiresAt.toISOString(), limits: license.limits }, 'license verified');
+  const metrics = createServiceMetrics({ service: 'auth', logger });
   const runtime = await startEngineRuntime(config, {
     onEvent: (event) => {
+      metrics.onEngineEvent(event);
       if (event.type === 'sync-failed' || event.type === 'feed-failed' || event.type === 'cache-tier-failed') logger.warn({ event: event.type }, 'engine degraded');
     },
     onConnectionError: (source, error) => logger.warn({ source, err: error.message }, 'connection error'),
@@ -30,7 +38,11 @@ export async function startAuthService(config: AuthConfig, options: StartService
     const keys = new SigningKeyStore({ pool, secrets, nowMs, maxTokenLifetimeSeconds: config.ACCESS_TOKEN_TTL_SECONDS });
     await keys.start();
     const deliver = createProviderCodeDelivery({ pool, secrets });
+    metrics.watchEngine(runtime.engine);
     const app = createAuthApp({
+      license,
+      metrics,
+      metricsToken: config.METRICS_TOKEN,
       pool,
       engine: runtime.engine,
       keys,

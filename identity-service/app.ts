@@ -1,6 +1,8 @@
 import type { Express } from 'express';
 import express from 'express';
 import { createServiceApp } from '../platform/http/service-app.js';
+import { licenseStatusAt, licenseWarningAt } from '../platform/license/index.js';
+import { metricsEndpoint } from '../platform/metrics/index.js';
 import { readinessRouter, serviceReadinessChecks } from '../platform/readiness.js';
 import type { IdentityDeps } from './deps.js';
 import { identityCatalogue } from './errors.js';
@@ -33,16 +35,21 @@ export const identityRouteFactories = [
 export function createIdentityApp(deps: IdentityDeps): Express {
   const health = express.Router();
   health.get('/health', (_req, res) => {
+    // The contract fixes the body to `healthy`: an expiring or expired license is said in a header.
+    const warning = deps.license && licenseWarningAt(deps.license, deps.nowMs());
+    if (warning) res.setHeader('X-License-Warning', warning);
     res.type('text/plain').send('healthy');
   });
-  health.use(readinessRouter(serviceReadinessChecks({ pool: deps.pool, engine: deps.engine, valkey: deps.valkey })));
+  const readinessDetails = () => (deps.license ? { license: licenseStatusAt(deps.license, deps.nowMs()) } : {});
+  health.use(readinessRouter(serviceReadinessChecks({ pool: deps.pool, engine: deps.engine, valkey: deps.valkey }), { details: readinessDetails }));
   return createServiceApp({
     info: { title: 'Access Manager Identity', version: '1.0.0', description: 'Organizations, users, groups, roles, applications, providers and MFA settings' },
     routes: identityRouteFactories.flatMap((routes) => routes(deps)),
     catalogue: identityCatalogue,
     guards: identityGuards(deps),
     report: deps.report,
-    before: [health],
+    ...(deps.metrics ? { observe: deps.metrics.http } : {}),
+    before: [health, ...(deps.metrics ? [metricsEndpoint(deps.metrics.registry, deps.metricsToken)] : [])],
     // Product declarations (up to 500 permissions) are the largest bodies Identity takes.
     bodyLimitBytes: 256 * 1024,
   });

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { ConfigError, deepFreeze } from '../platform/config-error.js';
 import { engineConfigSchema } from '../platform/engine-config.js';
+import { licenseConfigShape } from '../platform/license/index.js';
+import { metricsConfigShape } from '../platform/metrics/index.js';
 import { argon2Floor } from '../platform/password-hasher.js';
 import { Secret } from '../platform/secret.js';
 
@@ -33,7 +35,12 @@ export const identityConfigSchema = engineConfigSchema
     ARGON2_MEMORY_KIB: z.coerce.number().int().min(argon2Floor.memoryCostKiB, 'below the OWASP floor (19456 KiB)').default(argon2Floor.memoryCostKiB),
     ARGON2_ITERATIONS: z.coerce.number().int().min(argon2Floor.timeCost, 'below the OWASP floor (2)').default(argon2Floor.timeCost),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    ...licenseConfigShape,
+    ...metricsConfigShape,
   });
+
+/** Every variable Identity reads (deploy/deploy-env.test.ts checks the deployment files against it); NODE_ENV is express's. */
+export const identityConfigVariableNames: readonly string[] = [...Object.keys(identityConfigSchema.shape), 'NODE_ENV'];
 
 export type IdentityConfig = z.output<typeof identityConfigSchema>;
 

@@ -5,8 +5,11 @@ import type { PgPolicyStore } from '../engine/adapters/index.js';
 import type { TenancyOptions } from '../platform/auth/caller-from-token.js';
 import type { TokenVerifier } from '../platform/auth/token-verifier.js';
 import type { ErrorReporter } from '../platform/http/error-handler.js';
+import type { License } from '../platform/license/index.js';
+import type { ServiceMetrics } from '../platform/metrics/index.js';
 import type { PasswordHasher } from '../platform/password-hasher.js';
 import type { SecretBox } from '../platform/secret-box.js';
+import type { Secret } from '../platform/secret.js';
 import type { DeliverCode } from './mfa/emailed-code.js';
 
 /** Everything the Identity app needs, built by main.ts (or a test) and passed in: app.ts opens nothing itself. */
@@ -28,4 +31,9 @@ export interface IdentityDeps {
   readonly valkey?: Valkey | undefined;
   /** Sends e-mailed MFA codes (setup confirmation, disable proof); absent → those routes answer 503. */
   readonly deliverMfaCode?: DeliverCode;
+  /** The license verified at start: `/health` warns in `X-License-Warning`, `/ready` reports its status. */
+  readonly license?: License;
+  /** Prometheus metrics of this service; `/metrics` is served only with `metricsToken` (METRICS_TOKEN). */
+  readonly metrics?: ServiceMetrics;
+  readonly metricsToken?: Secret | undefined;
 }

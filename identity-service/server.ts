@@ -5,7 +5,9 @@ import type { PgPolicyStore } from '../engine/adapters/index.js';
 import { createTokenVerifier } from '../platform/auth/token-verifier.js';
 import { startEngineRuntime } from '../platform/engine-runtime.js';
 import { listenGracefully, type RunningService, type StartServiceOptions } from '../platform/http/graceful-server.js';
+import { loadLicense } from '../platform/license/index.js';
 import { createLogger, logReporter } from '../platform/logger.js';
+import { createServiceMetrics } from '../platform/metrics/index.js';
 import { createPasswordHasher } from '../platform/password-hasher.js';
 import { SecretBox } from '../platform/secret-box.js';
 import { createProviderCodeDelivery } from '../platform/senders/index.js';
@@ -15,8 +17,14 @@ import type { IdentityConfig } from './config.js';
 /** Starts Identity from a parsed configuration; resolves once it listens. */
 export async function startIdentityService(config: IdentityConfig, options: StartServiceOptions = {}): Promise<RunningService> {
   const logger = options.logger ?? createLogger({ name: 'identity', level: config.LOG_LEVEL });
+  // Issue #5: no start without a valid license (a LicenseError is a ConfigError: the caller exits 78).
+  const license = await loadLicense(config, Date.now());
+  if (license.expiringSoon) logger.warn({ licensee: license.licensee, expiresAt: license.expiresAt.toISOString() }, 'license expires within 14 days');
+  else logger.info({ licensee: license.licensee, expiresAt: license.expiresAt.toISOString(), limits: license.limits }, 'license verified');
+  const metrics = createServiceMetrics({ service: 'identity', logger });
   const runtime = await startEngineRuntime(config, {
     onEvent: (event) => {
+      metrics.onEngineEvent(event);
       if (event.type === 'sync-failed' || event.type === 'feed-failed' || event.type === 'cache-tier-failed') logger.warn({ event: event.type }, 'engine degraded');
     },
     onConnectionError: (source, error) => logger.warn({ source, err: error.message }, 'connection error'),
@@ -26,7 +34,11 @@ export async function startIdentityService(config: IdentityConfig, options: Star
     const secrets = new SecretBox(Buffer.from(config.SECRETS_ENCRYPTION_KEY.reveal(), 'base64'));
     const deliverCode = createProviderCodeDelivery({ pool, secrets });
     const defaultTenantId = (config.DEFAULT_ORGANIZATION_ID ?? config.PLATFORM_ORGANIZATION_ID) as string;
+    metrics.watchEngine(runtime.engine);
     const app = createIdentityApp({
+      license,
+      metrics,
+      metricsToken: config.METRICS_TOKEN,
       pool,
       engine: runtime.engine,
       policyStore: runtime.store as PgPolicyStore,

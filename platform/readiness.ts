@@ -76,14 +76,15 @@ export async function checkReadiness(checks: readonly ReadinessCheck[], timeoutM
 
 /**
  * `GET /ready` (and `/readyz`, the contract's name): 200 with every check when all pass, 503 naming the failing
- * parts otherwise. The body is JSON on both, for people and probes alike.
+ * parts otherwise. The body is JSON on both, for people and probes alike. `details` adds facts that never
+ * fail readiness (the license status).
  */
-export function readinessRouter(checks: readonly ReadinessCheck[], options: { timeoutMs?: number } = {}): Router {
+export function readinessRouter(checks: readonly ReadinessCheck[], options: { timeoutMs?: number; details?: () => Readonly<Record<string, unknown>> } = {}): Router {
   const router = express.Router();
   const timeoutMs = options.timeoutMs ?? 1_000;
   router.get(['/ready', '/readyz'], async (_req, res) => {
     const report = await checkReadiness(checks, timeoutMs);
-    res.status(report.ready ? 200 : 503).set('Cache-Control', 'no-store').json(report);
+    res.status(report.ready ? 200 : 503).set('Cache-Control', 'no-store').json({ ...options.details?.(), ...report });
   });
   return router;
 }

@@ -14,6 +14,7 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from '../platform/embedd
 import type { RunningService } from '../platform/http/graceful-server.js';
 import { createValkeyClient } from '../platform/valkey-client.js';
 import { freePort } from './support/free-port.js';
+import { testLicenseEnv } from './support/license.js';
 
 let workDir: string;
 let pgPort: number;
@@ -81,6 +82,7 @@ beforeAll(async () => {
   database = await startPostgres();
   redis = await startRedis();
   const env = {
+    ...testLicenseEnv,
     DATABASE_URL: database.url,
     VALKEY_URL: `redis://127.0.0.1:${redisPort}`,
     TOKEN_ISSUER: 'http://127.0.0.1:1',

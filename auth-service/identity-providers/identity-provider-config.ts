@@ -41,6 +41,9 @@ const envSchema = z.object({
     .transform((v) => v === 'true' || v === '1'),
 });
 
+/** The variables read here (for the deployment files' check against the config). */
+export const identityProviderVariableNames: readonly string[] = Object.keys(envSchema.shape);
+
 /**
  * Auth's identity provider settings; throws a ConfigError listing every problem (one per missing `OIDC_*`
  * variable in `oidc` mode; plain-http providers refused when `NODE_ENV=production`). Other variables are ignored.

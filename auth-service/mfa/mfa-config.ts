@@ -14,6 +14,9 @@ const mfaEnvSchema = z.object({
   MFA_SECRET: z.string().min(32, 'at least 32 characters').max(512),
 });
 
+/** The variables read here (for the deployment files' check against the config). */
+export const mfaVariableNames: readonly string[] = Object.keys(mfaEnvSchema.shape);
+
 /**
  * Auth's MFA settings from the environment; throws a ConfigError listing every problem. Unknown variables are
  * ignored (the environment holds everything else too).

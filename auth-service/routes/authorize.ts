@@ -126,7 +126,14 @@ export function authorizeRoutes(deps: AuthDeps): AnyRoute[] {
       responses: { 200: { description: 'The decision', schema: answer } },
       async handler({ body, caller, req }) {
         const { minRevision: minRev, ...item } = body;
-        const verdict = await new CheckRunner(deps, caller, req).run(item, minRev);
+        let verdict: Verdict;
+        try {
+          verdict = await new CheckRunner(deps, caller, req).run(item, minRev);
+        } catch (error) {
+          deps.metrics?.authorizeDecisions.recordError();
+          throw error;
+        }
+        deps.metrics?.authorizeDecisions.record(verdict.authorized);
         return {
           body: { authorized: verdict.authorized, timestamp: new Date(deps.nowMs()).toISOString(), revision: verdict.revision, ...(verdict.reason ? { reason: verdict.reason } : {}) },
         };
@@ -146,7 +153,14 @@ export function authorizeRoutes(deps: AuthDeps): AnyRoute[] {
         const results: { authorized: boolean; reason?: string }[] = [];
         let revision = 0;
         for (const item of body.checks) {
-          const verdict = await runner.run(item, body.minRevision);
+          let verdict: Verdict;
+          try {
+            verdict = await runner.run(item, body.minRevision);
+          } catch (error) {
+            deps.metrics?.authorizeDecisions.recordError();
+            throw error;
+          }
+          deps.metrics?.authorizeDecisions.record(verdict.authorized);
           revision = Math.max(revision, verdict.revision);
           results.push(verdict.reason ? { authorized: verdict.authorized, reason: verdict.reason } : { authorized: verdict.authorized });
         }

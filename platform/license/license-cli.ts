@@ -115,7 +115,7 @@ export async function runLicenseCli(args: readonly string[], output: CliOutput, 
       return 64;
     }
     if (isLicenseError(error)) {
-      output.err(error.message);
+      output.err(error.problems.join('\n'));
       return 78;
     }
     output.err(`error: ${error instanceof Error ? error.message : String(error)}`);

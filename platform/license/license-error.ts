@@ -1,3 +1,5 @@
+import { ConfigError } from '../config-error.js';
+
 /** Why a license was refused; each names one thing an operator can fix. */
 export type LicenseErrorCode =
   | 'LICENSE_MISSING'
@@ -17,14 +19,14 @@ const hints: Record<LicenseErrorCode, string> = {
 };
 
 /**
- * A license refused at start. The message is meant for the operator's terminal: what is wrong and what to do;
- * it never contains the token itself.
+ * A license refused at start. It is a configuration problem, so whatever refuses a bad configuration (exit 78
+ * with the message) refuses it too. The message says what is wrong and what to do, never the token itself.
  */
-export class LicenseError extends Error {
+export class LicenseError extends ConfigError {
   readonly code: LicenseErrorCode;
 
   constructor(code: LicenseErrorCode, detail: string) {
-    super(`license refused (${code}): ${detail}; ${hints[code]}`);
+    super([`license refused (${code}): ${detail}; ${hints[code]}`]);
     this.name = 'LicenseError';
     this.code = code;
   }
