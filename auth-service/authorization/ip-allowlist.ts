@@ -17,7 +17,9 @@ export interface IpAllowlistsOptions {
 
 /**
  * Each organization's IP allowlists (`ip_allowlists`: surface → CIDRs), cached per tenant for a short TTL.
- * An entry that does not parse allows nothing (fail closed). A read failure is SERVICE_UNAVAILABLE, never
+ * An entry that does not parse allows nothing (fail closed). A read failure falls back on the tenant's expired
+ * lists when this replica has them (lists are changed only through PostgreSQL, so none can change while it is
+ * unreachable: authorize keeps answering through an outage, issue #6); otherwise SERVICE_UNAVAILABLE, never
  * "no list".
  */
 export class IpAllowlists {
@@ -25,7 +27,7 @@ export class IpAllowlists {
   private readonly inflight = new Map<string, Promise<TenantLists>>();
 
   constructor(private readonly options: IpAllowlistsOptions) {
-    this.cache = new LRUCache({ max: options.maxTenants ?? 10_000, ttl: options.ttlMs ?? 5_000 });
+    this.cache = new LRUCache({ max: options.maxTenants ?? 10_000, ttl: options.ttlMs ?? 5_000, noDeleteOnStaleGet: true });
   }
 
   /** The ranges guarding `product` (when the tenant has a list for it) or else the `auth` surface; undefined when unrestricted. */
@@ -63,6 +65,8 @@ export class IpAllowlists {
         this.cache.set(tenantId, lists);
         return lists;
       } catch (error) {
+        const last = this.cache.get(tenantId, { allowStale: true });
+        if (last) return last;
         throw new ServiceError('SERVICE_UNAVAILABLE', { detail: 'IP allowlists could not be read', cause: error });
       } finally {
         this.inflight.delete(tenantId);

@@ -5,6 +5,8 @@ import { ServiceError } from '../../platform/http/service-error.js';
 
 /** How stale a replica's view of a subject, session or jti may be (another replica's logout, a disable). */
 export const defaultStalenessMs = 2_000;
+/** How long a token's last verdict stands in for PostgreSQL while it cannot be read (an outage). */
+export const defaultStaleIfErrorMs = 10 * 60_000;
 
 const uuidShape = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -20,6 +22,7 @@ type Refusal =
 interface Verdict {
   readonly refusal: Refusal | undefined;
   readonly generation: number;
+  readonly readAtMs: number;
 }
 
 interface StateRow {
@@ -45,6 +48,8 @@ export interface TokenStateOptions {
   readonly nowMs: () => number;
   /** Bound on how long a verdict is reused (default 2 s). */
   readonly stalenessMs?: number;
+  /** Bound on how long a verdict is reused when PostgreSQL cannot be read (default 10 min). */
+  readonly staleIfErrorMs?: number;
   readonly maxEntries?: number;
 }
 
@@ -56,8 +61,9 @@ export interface TokenStateOptions {
  * Verdicts are cached in process for at most `stalenessMs` (2 s by default): that is the bound on how long
  * another replica's logout, a password change or a disable takes to reach this replica. On the replica that
  * performs a logout the bound is 0: `revokeLocally` refuses the session and jti at once and drops the
- * subject's verdicts. PostgreSQL is the source of truth and is read on every miss; when it fails the request
- * gets 503, never an allow.
+ * subject's verdicts. PostgreSQL is the source of truth and is read on every miss; when it cannot be read, a
+ * token this replica already checked keeps its last verdict for up to `staleIfErrorMs` (so authorize keeps
+ * answering through a database outage, issue #6), and any other token gets 503, never an allow.
  */
 export class TokenState {
   private readonly verdicts: LRUCache<string, Verdict>;
@@ -70,7 +76,8 @@ export class TokenState {
   constructor(private readonly options: TokenStateOptions) {
     const ttl = options.stalenessMs ?? defaultStalenessMs;
     const max = options.maxEntries ?? 100_000;
-    this.verdicts = new LRUCache({ max, ttl, ttlAutopurge: false });
+    // Expired verdicts stay (until evicted) so an outage can fall back on them: see `lastKnown`.
+    this.verdicts = new LRUCache({ max, ttl, ttlAutopurge: false, noDeleteOnStaleGet: true });
     this.generations = new LRUCache({ max, ttl });
     this.revokedSessions = new LRUCache({ max, ttl: 1 });
     this.revokedJtis = new LRUCache({ max, ttl: 1 });
@@ -95,8 +102,14 @@ export class TokenState {
         pending = this.load(caller, sid, generation).finally(() => this.inflight.delete(key));
         this.inflight.set(key, pending);
       }
-      verdict = await pending;
-      if (verdict.generation === (this.generations.get(subjectKey) ?? 0)) this.verdicts.set(key, verdict);
+      try {
+        verdict = await pending;
+        if (verdict.generation === (this.generations.get(subjectKey) ?? 0)) this.verdicts.set(key, verdict);
+      } catch (error) {
+        const last = this.lastKnown(key, generation, error);
+        if (!last) throw error;
+        verdict = last;
+      }
     }
     if (verdict.refusal) throw refused(verdict.refusal);
   }
@@ -112,6 +125,18 @@ export class TokenState {
     this.forgetSubject(change.tenantId, change.subject);
   }
 
+  /**
+   * The token's expired verdict, while PostgreSQL cannot be read: logouts, disables and cut-offs are all written
+   * there, so none can be made during the outage; only one made in the last `stalenessMs` before it may be
+   * missed, for at most `staleIfErrorMs`. A token this replica never checked still gets 503.
+   */
+  private lastKnown(key: string, generation: number, error: unknown): Verdict | undefined {
+    if (!(error instanceof ServiceError) || error.code !== 'SERVICE_UNAVAILABLE') return undefined;
+    const last = this.verdicts.get(key, { allowStale: true });
+    if (!last || last.generation !== generation) return undefined;
+    return this.options.nowMs() - last.readAtMs <= (this.options.staleIfErrorMs ?? defaultStaleIfErrorMs) ? last : undefined;
+  }
+
   /** Drops the subject's cached verdicts: its next request reads PostgreSQL. */
   forgetSubject(tenantId: string, subject: string): void {
     const subjectKey = `${tenantId}\u0000${subject}`;
@@ -120,8 +145,9 @@ export class TokenState {
 
   private async load(caller: Caller, sid: string | undefined, generation: number): Promise<Verdict> {
     const iat = caller.claims.iat;
-    if (!uuidShape.test(caller.id) || !uuidShape.test(caller.tenantId)) return { refusal: 'subject-unknown', generation };
-    if (sid !== undefined && !uuidShape.test(sid)) return { refusal: 'session-unknown', generation };
+    const readAtMs = this.options.nowMs();
+    if (!uuidShape.test(caller.id) || !uuidShape.test(caller.tenantId)) return { refusal: 'subject-unknown', generation, readAtMs };
+    if (sid !== undefined && !uuidShape.test(sid)) return { refusal: 'session-unknown', generation, readAtMs };
     let row: StateRow | undefined;
     try {
       const result = await this.options.pool.query<StateRow>(caller.kind === 'application' ? applicationStateSql : userStateSql, [
@@ -134,7 +160,7 @@ export class TokenState {
     } catch (error) {
       throw new ServiceError('SERVICE_UNAVAILABLE', { detail: 'token state could not be read', cause: error });
     }
-    return { refusal: refusalOf(row, sid, typeof iat === 'number' ? iat : -Infinity), generation };
+    return { refusal: refusalOf(row, sid, typeof iat === 'number' ? iat : -Infinity), generation, readAtMs };
   }
 }
 

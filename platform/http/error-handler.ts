@@ -30,6 +30,25 @@ interface BodyParserError {
   readonly status?: number;
 }
 
+// Errors of the PostgreSQL and Valkey clients that mean "the dependency is down or too slow", thrown by code that
+// did not wrap them: still a dependency fault, so 503 and never a generic 500.
+const unreachableCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006']);
+const unreachableMessages = [
+  'Connection terminated',
+  'timeout exceeded when trying to connect',
+  'Command timed out',
+  "Stream isn't writeable",
+  'Connection is closed',
+];
+
+function isDependencyFault(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && unreachableCodes.has(code)) return true;
+  if (error instanceof AggregateError && error.errors.some(isDependencyFault)) return true;
+  return unreachableMessages.some((text) => error.message.startsWith(text));
+}
+
 function fromBodyParser(error: unknown): PlatformErrorCode | undefined {
   const type = (error as BodyParserError | undefined)?.type;
   if (type === 'entity.too.large') return 'BODY_TOO_LARGE';
@@ -41,7 +60,8 @@ function fromBodyParser(error: unknown): PlatformErrorCode | undefined {
 
 /**
  * The one place failures become HTTP: a `ServiceError` through the service's table, an engine error through
- * the platform mapping, a body-parser error to 400/413/415, anything else to a generic 500. A 5xx never
+ * the platform mapping, a body-parser error to 400/413/415, a PostgreSQL or Valkey client error that means the
+ * dependency is unreachable to 503, anything else to a generic 500. A 5xx never
  * carries the error's own message (SECURITY-CHECKLIST K3).
  */
 export interface OAuthErrorFormat {
@@ -78,7 +98,7 @@ export function errorHandler<C extends string>(catalogue: ErrorCatalogue<C | Pla
       field = error.field;
       detail = `${error.code}: ${error.detail}`;
     } else {
-      code = 'INTERNAL';
+      code = isDependencyFault(error) ? 'SERVICE_UNAVAILABLE' : 'INTERNAL';
       detail = error instanceof Error ? error.message : String(error);
     }
     const entry: ErrorEntry = (catalogue as Record<string, ErrorEntry>)[code] ?? (catalogue as Record<string, ErrorEntry>).INTERNAL!;

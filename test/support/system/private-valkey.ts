@@ -1,0 +1,54 @@
+// A Valkey/Redis server of one test file on its own port: the fault tests stop it, never the shared one on 6379.
+import { connect } from 'node:net';
+import { freePort } from '../free-port.js';
+import { spawnTracked, type TrackedChild } from './child-process.js';
+import { pollUntil } from './poll.js';
+
+export interface PrivateValkey {
+  readonly port: number;
+  readonly url: string;
+  /** Kills the server (no persistence: its keys are gone when it comes back). */
+  stop(): Promise<void>;
+  /** Starts it again on the same port. */
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+function answersPing(port: number): Promise<true | undefined> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.setTimeout(500);
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('data', (data) => {
+      socket.destroy();
+      resolve(data.toString().startsWith('+PONG') ? true : undefined);
+    });
+    socket.once('error', () => resolve(undefined));
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(undefined);
+    });
+  });
+}
+
+export async function startPrivateValkey(binary = process.env.TEST_VALKEY_SERVER ?? 'redis-server'): Promise<PrivateValkey> {
+  const port = await freePort();
+  let server: TrackedChild | undefined;
+  const start = async () => {
+    server = spawnTracked(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no']);
+    const running = server;
+    await pollUntil(`private Valkey on ${port}\n${running.output()}`, () => (running.isRunning() ? answersPing(port) : Promise.reject(new Error(running.output()))), 10_000);
+  };
+  await start();
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    async stop() {
+      await server?.stop('SIGKILL');
+    },
+    start,
+    async close() {
+      await server?.stop('SIGKILL');
+    },
+  };
+}

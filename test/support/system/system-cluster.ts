@@ -1,0 +1,178 @@
+// The whole system on loopback: one Identity and N Auth replicas as separate processes over one PostgreSQL
+// database and one Valkey, seeded with an organization and its administrator. Teardown kills every process.
+import { randomBytes, randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { PgPolicyStore } from '../../../engine/adapters/index.js';
+import { loadModelFile, PolicyEngine } from '../../../engine/index.js';
+import { runMigrations } from '../../../platform/migrations.js';
+import { createPasswordHasher } from '../../../platform/password-hasher.js';
+import { SecretBox } from '../../../platform/secret-box.js';
+import { freePort } from '../free-port.js';
+import { identityResources } from '../identity-harness.js';
+import { testLicenseEnv } from '../license.js';
+import { createServiceProcess, type ServiceProcess } from './service-process.js';
+
+export const systemPassword = 'Correct-Horse-9-Battery';
+
+export interface SystemUser {
+  readonly id: string;
+  readonly username: string;
+  readonly password: string;
+}
+
+export interface SignedIn {
+  readonly accessToken: string;
+  readonly idToken?: string;
+  readonly refreshToken?: string;
+}
+
+export interface IdentityAnswer {
+  readonly status: number;
+  readonly body: unknown;
+  /** X-Policy-Revision of a write that changed policy. */
+  readonly revision: number | undefined;
+}
+
+export interface SystemCluster {
+  readonly orgId: string;
+  readonly orgSlug: string;
+  readonly identity: ServiceProcess;
+  readonly auths: readonly ServiceProcess[];
+  /** The test's own connection to the system's database (for seeding and for checking what was written). */
+  readonly pool: pg.Pool;
+  /** The services' SECRETS_ENCRYPTION_KEY, to seal seeded MFA secrets as they would. */
+  readonly secrets: SecretBox;
+  readonly admin: SystemUser;
+  createUser(username?: string): Promise<SystemUser>;
+  /** Password grant on one Auth replica; throws unless it answers tokens. */
+  signIn(user: SystemUser, replica?: number): Promise<SignedIn>;
+  /** A call to Identity as the administrator. */
+  callIdentity(method: string, path: string, body?: unknown): Promise<IdentityAnswer>;
+  /** The administrator's access token (fetched once). */
+  adminToken(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface SystemClusterOptions {
+  /** A database URL the cluster may migrate and own (a test schema, or a private server). */
+  readonly databaseUrl: string;
+  readonly valkeyUrl: string;
+  readonly authReplicas?: number;
+  /** How often each engine re-reads revisions from PostgreSQL when no notice arrives. */
+  readonly resyncIntervalMs?: number;
+  readonly extraEnv?: Record<string, string>;
+}
+
+export async function startSystemCluster(options: SystemClusterOptions): Promise<SystemCluster> {
+  await runMigrations({ databaseUrl: options.databaseUrl });
+  const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 4, connectionTimeoutMillis: 2_000 });
+  pool.on('error', () => undefined);
+  const passwords = createPasswordHasher();
+  const orgId = randomUUID();
+  const orgSlug = `sys-${orgId.slice(0, 8)}`;
+  await pool.query(`INSERT INTO organizations (id, slug, name, builtin) VALUES ($1, $2, 'System test', true)`, [orgId, orgSlug]);
+
+  const createUser = async (username?: string): Promise<SystemUser> => {
+    const id = randomUUID();
+    const name = username ?? `user-${id.slice(0, 8)}`;
+    await pool.query(
+      `INSERT INTO users (id, org_id, username, username_canonical, email, email_canonical, first_name, last_name, password_hash)
+       VALUES ($1, $2, $3, $4, $5, $6, 'System', 'User', $7)`,
+      [id, orgId, name, name.toLowerCase(), `${name}@example.test`, `${name}@example.test`, await passwords.hash(systemPassword)],
+    );
+    return { id, username: name, password: systemPassword };
+  };
+
+  const admin = await createUser('admin');
+  // The administrator's rights are seeded as policy lines through the engine, as the bootstrap would write them.
+  const seeder = await PolicyEngine.start({ model: await loadModelFile(), store: new PgPolicyStore({ pool }), resyncIntervalMs: 0 });
+  try {
+    await seeder.write(
+      orgId,
+      identityResources.map((resource) => ({ op: 'add' as const, rule: { ptype: 'p', values: [`user:${admin.id}`, orgId, resource, '*', 'allow'] } })),
+    );
+  } finally {
+    seeder.stop();
+  }
+
+  const secretKey = randomBytes(32);
+  const suffix = randomBytes(4).toString('hex');
+  const authPorts = await Promise.all(Array.from({ length: options.authReplicas ?? 3 }, () => freePort()));
+  const issuer = `http://127.0.0.1:${authPorts[0]}`;
+  const common = {
+    ...testLicenseEnv,
+    DATABASE_URL: options.databaseUrl,
+    VALKEY_URL: options.valkeyUrl,
+    DB_MIGRATE_ON_START: 'false',
+    DB_POOL_MAX: '5',
+    TOKEN_ISSUER: issuer,
+    DEFAULT_ORGANIZATION_ID: orgId,
+    SECRETS_ENCRYPTION_KEY: secretKey.toString('base64'),
+    KEY_PREFIX: `sys:${suffix}:`,
+    POLICY_CHANGE_CHANNEL: `am_sys_${suffix}`,
+    ENGINE_RESYNC_INTERVAL_MS: String(options.resyncIntervalMs ?? 1_000),
+    ENGINE_STALE_WAIT_MS: '2000',
+    // Loopback on a machine shared with other test runs: 200 ms is too tight to tell slow from down.
+    VALKEY_COMMAND_TIMEOUT_MS: '1000',
+    LOG_LEVEL: 'warn',
+    ...options.extraEnv,
+  };
+  const authEnv = {
+    ...common,
+    MFA_SECRET: randomBytes(32).toString('base64'),
+    // Every test signs in from 127.0.0.1; the limiter itself is tested in auth-service.
+    RATE_LIMIT_TOKEN_MAX: '100000',
+  };
+  const auths = await Promise.all(authPorts.map((port, index) => createServiceProcess('auth', `auth-${index + 1}`, () => authEnv, port)));
+  const identity = await createServiceProcess('identity', 'identity', () => ({ ...common, JWKS_URL: `${issuer}/.well-known/jwks.json` }));
+
+  const close = async () => {
+    await Promise.all([...auths, identity].map((service) => service.kill()));
+    await pool.end().catch(() => undefined);
+  };
+  try {
+    // Replica 1 first: it creates the signing key the others and Identity then read.
+    await auths[0]!.start();
+    await Promise.all([...auths.slice(1).map((auth) => auth.start()), identity.start()]);
+  } catch (error) {
+    await close();
+    throw error;
+  }
+
+  const signIn = async (user: SystemUser, replica = 0): Promise<SignedIn> => {
+    const response = await fetch(`${auths[replica]!.url}/v1/login/oauth/access_token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ grantType: 'password', username: user.username, password: user.password }),
+    });
+    const body = (await response.json()) as SignedIn;
+    if (response.status !== 200 || typeof body.accessToken !== 'string') throw new Error(`sign-in of ${user.username}: ${response.status} ${JSON.stringify(body)}`);
+    return body;
+  };
+  let adminToken: Promise<string> | undefined;
+  const tokenOfAdmin = () => (adminToken ??= signIn(admin).then((tokens) => tokens.accessToken));
+
+  return {
+    orgId,
+    orgSlug,
+    identity,
+    auths,
+    pool,
+    secrets: new SecretBox(secretKey),
+    admin,
+    createUser,
+    signIn,
+    adminToken: tokenOfAdmin,
+    async callIdentity(method, path, body) {
+      const response = await fetch(`${identity.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${await tokenOfAdmin()}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      const text = await response.text();
+      const revision = response.headers.get('x-policy-revision');
+      return { status: response.status, body: text ? (JSON.parse(text) as unknown) : undefined, revision: revision === null ? undefined : Number(revision) };
+    },
+    close,
+  };
+}
