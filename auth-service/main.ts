@@ -5,9 +5,10 @@ import { exitOnSignal } from '../platform/shutdown.js';
 import { parseAuthConfig } from './config.js';
 import { startAuthService } from './server.js';
 
-let config;
+let service;
 try {
-  config = parseAuthConfig(process.env);
+  // A refused license (missing, forged, expired) is a ConfigError too: the same exit 78 with its message.
+  service = await startAuthService(parseAuthConfig(process.env));
 } catch (error) {
   if (error instanceof ConfigError) {
     process.stderr.write(`${error.message}\n`);
@@ -16,5 +17,4 @@ try {
   throw error;
 }
 
-const service = await startAuthService(config);
 exitOnSignal(() => service.close());
