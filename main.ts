@@ -2,7 +2,6 @@
 // data in DATA_DIR; without VALKEY_URL caches stay in process. Secrets and the first administrator are generated
 // once and kept in DATA_DIR. Then migrations, the bootstrap, Auth and Identity; SIGTERM drains both and stops
 // the embedded server. For real deployments each service runs alone (`npm run start:auth`, `start:identity`).
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { parseAuthConfig, type AuthConfig } from './auth-service/config.js';
@@ -13,9 +12,11 @@ import { parseIdentityConfig, type IdentityConfig } from './identity-service/con
 import { startIdentityService } from './identity-service/server.js';
 import { ConfigError } from './platform/config-error.js';
 import { freePort } from './platform/free-port.js';
+import { loadEnvFile } from './platform/env-file.js';
 import { EmbeddedPostgresError, startEmbeddedPostgres, type EmbeddedPostgres } from './platform/embedded-postgres.js';
 import type { RunningService } from './platform/http/graceful-server.js';
-import { loadLocalSecrets } from './platform/local-secrets.js';
+import { issueEvaluationLicense } from './platform/license/index.js';
+import { generateLocalSecrets, loadLocalSecrets } from './platform/local-secrets.js';
 import { createLogger } from './platform/logger.js';
 import { runMigrations } from './platform/migrations.js';
 import { exitOnSignal } from './platform/shutdown.js';
@@ -29,18 +30,26 @@ function refuse(error: unknown): never {
   throw error;
 }
 
-// An optional .env beside the working directory; variables already set win over it.
-if (existsSync('.env')) process.loadEnvFile('.env');
+loadEnvFile();
 
 const env: Record<string, string | undefined> = { ...process.env };
-let start;
+// Every problem of every schema is reported in one message, before anything is started or written.
+const problems: string[] = [];
+const collect = (error: unknown): void => {
+  if (!(error instanceof ConfigError)) throw error;
+  for (const problem of error.problems) if (!problems.includes(problem)) problems.push(problem);
+};
+let start = parseStartConfig({});
 try {
   start = parseStartConfig(env);
 } catch (error) {
-  refuse(error);
+  collect(error);
 }
-const { secrets, created, file: secretsFile } = await loadLocalSecrets(start.DATA_DIR);
+const { secrets, created, file: secretsFile } = problems.length > 0 ? { secrets: generateLocalSecrets(), created: [], file: '' } : await loadLocalSecrets(start.DATA_DIR);
 const embedded = !env.DATABASE_URL;
+// On embedded defaults the quick start needs no vendor: a local key pair and a 30-day evaluation license.
+const evaluationLicense =
+  embedded && !env.LICENSE_KEY && !env.LICENSE_FILE && problems.length === 0 ? await issueEvaluationLicense(path.join(start.DATA_DIR, 'license')) : undefined;
 const embeddedPort = embedded ? start.EMBEDDED_POSTGRES_PORT || (await freePort()) : 0;
 const embeddedUrl = embedded ? `postgres://postgres:${secrets.EMBEDDED_POSTGRES_PASSWORD}@127.0.0.1:${embeddedPort}/access_manager` : undefined;
 const publicHost = start.SERVER_HOST === '0.0.0.0' || start.SERVER_HOST === '::' ? 'localhost' : start.SERVER_HOST;
@@ -58,22 +67,21 @@ const shared: Record<string, string | undefined> = {
   MFA_SECRET: env.MFA_SECRET || secrets.MFA_SECRET,
   TOKEN_ISSUER: env.TOKEN_ISSUER || `http://${publicHost}:${start.AUTH_SERVER_PORT}`,
   ...(multiTenant ? { PLATFORM_ORGANIZATION_ID: env.PLATFORM_ORGANIZATION_ID || builtinOrganizationId } : { DEFAULT_ORGANIZATION_ID: env.DEFAULT_ORGANIZATION_ID || builtinOrganizationId }),
+  ...(evaluationLicense ? { LICENSE_FILE: evaluationLicense.LICENSE_FILE, LICENSE_PUBLIC_KEY_FILE: evaluationLicense.LICENSE_PUBLIC_KEY_FILE } : {}),
   // Migrations run once, below, before the bootstrap; the services do not race to run them again.
   DB_MIGRATE_ON_START: 'false',
 };
 let authConfig: AuthConfig | undefined;
 let identityConfig: IdentityConfig | undefined;
-const problems: string[] = [];
-for (const parse of [
-  () => (authConfig = parseAuthConfig({ ...shared, SERVER_PORT: String(start.AUTH_SERVER_PORT) })),
-  () => (identityConfig = parseIdentityConfig({ ...shared, SERVER_PORT: String(start.IDENTITY_SERVER_PORT) })),
-]) {
-  try {
-    parse();
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    for (const problem of error.problems) if (!problems.includes(problem)) problems.push(problem);
-  }
+try {
+  authConfig = parseAuthConfig({ ...shared, SERVER_PORT: String(start.AUTH_SERVER_PORT) });
+} catch (error) {
+  collect(error);
+}
+try {
+  identityConfig = parseIdentityConfig({ ...shared, SERVER_PORT: String(start.IDENTITY_SERVER_PORT) });
+} catch (error) {
+  collect(error);
 }
 if (problems.length > 0 || !authConfig || !identityConfig) refuse(new ConfigError(problems));
 
@@ -129,6 +137,7 @@ try {
     adminCreated && !env.BOOTSTRAP_ADMIN_PASSWORD
       ? `  Admin     username ${admin.username}  password ${admin.password}  (kept in ${secretsFile})`
       : `  Admin     username ${admin.username}  (password in ${env.BOOTSTRAP_ADMIN_PASSWORD ? 'BOOTSTRAP_ADMIN_PASSWORD' : secretsFile})`,
+    ...(evaluationLicense ? [`  License   local evaluation, expires ${evaluationLicense.expiresAt.toISOString().slice(0, 10)} (set LICENSE_KEY or LICENSE_FILE for yours)`] : []),
     `  Check     npm run doctor`,
     '',
   ];

@@ -1,10 +1,12 @@
-// Auth on its own (`npm run start:auth`, one per replica): configuration from the environment, then the server
+// Auth on its own (`npm run start:auth`, one per replica): configuration from the environment (and an optional .env), then the server
 // (auth-service/server.ts); SIGTERM drains in-flight requests and closes the pools.
 import { ConfigError } from '../platform/config-error.js';
+import { loadEnvFile } from '../platform/env-file.js';
 import { exitOnSignal } from '../platform/shutdown.js';
 import { parseAuthConfig } from './config.js';
 import { startAuthService } from './server.js';
 
+loadEnvFile();
 let service;
 try {
   // A refused license (missing, forged, expired) is a ConfigError too: the same exit 78 with its message.

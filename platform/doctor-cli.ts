@@ -1,16 +1,16 @@
 // `npm run doctor`: checks a running install end to end and prints a ✓/✗ checklist; exit 1 on any ✗.
 // Defaults reach the local `npm start` (its ports, its administrator from DATA_DIR); AUTH_URL, IDENTITY_URL and
 // BOOTSTRAP_ADMIN_USERNAME / BOOTSTRAP_ADMIN_PASSWORD point it elsewhere.
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './config-error.js';
 import { formatDoctorReport, runDoctor } from './doctor.js';
+import { loadEnvFile } from './env-file.js';
 import { localSecretsFileName } from './local-secrets.js';
 import { parseStartConfig } from './start-config.js';
 
-if (existsSync('.env')) process.loadEnvFile('.env');
+loadEnvFile();
 const present = Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== undefined && v !== ''));
 
 const doctorSchema = z.object({

@@ -38,7 +38,8 @@ export function generatePassword(): string {
   }
 }
 
-function generated(): LocalSecrets {
+/** A fresh set, not written anywhere. */
+export function generateLocalSecrets(): LocalSecrets {
   return {
     SECRETS_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     MFA_SECRET: randomBytes(48).toString('base64url'),
@@ -68,7 +69,7 @@ export async function loadLocalSecrets(dataDir: string): Promise<{ secrets: Loca
       throw new Error(`${file} is not a valid local secrets file (${error instanceof Error ? error.message : String(error)}): fix or remove it`, { cause: error });
     }
   }
-  const fresh = generated();
+  const fresh = generateLocalSecrets();
   const created = (Object.keys(fresh) as (keyof LocalSecrets)[]).filter((key) => stored[key] === undefined);
   const secrets: LocalSecrets = { ...fresh, ...stored };
   if (created.length > 0) {

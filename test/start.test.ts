@@ -2,12 +2,17 @@
 // data folder. It must start its own PostgreSQL, bootstrap, serve both APIs, pass `npm run doctor`, drain on
 // SIGTERM, and find everything again on the next start.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmod, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { issueEvaluationLicense } from '../platform/license/index.js';
+import { createValkeyClient } from '../platform/valkey-client.js';
 import { freePort } from './support/free-port.js';
+import { createTestSchema } from './support/postgres.js';
+import { testKeyPrefix, testValkeyUrl } from './support/valkey.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 let workDir: string;
@@ -22,11 +27,11 @@ interface Started {
   output(): string;
 }
 
-function run(script: string, env: Record<string, string>): Started {
+function run(script: string, env: Record<string, string>, cwd = workDir): Started {
   // tsx by its full path: the working directory is a fresh folder with no node_modules.
   // Only PATH from this environment: the test's own DATABASE_URL and the like must not leak into "nothing configured".
   const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), path.join(root, script)], {
-    cwd: workDir,
+    cwd,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -45,6 +50,10 @@ function startProduct(): Started {
     IDENTITY_SERVER_PORT: String(identityPort),
     // The load below sends more token requests from one address than the contract's 10 per minute.
     RATE_LIMIT_TOKEN_MAX: '10000',
+    // Room for the whole burst on a busy machine: a request waiting on the pool (or on a new connection's SCRAM
+    // handshake) past its timeout would be a 503 of load, not of shutdown.
+    DB_POOL_MAX: '30',
+    DB_CONNECTION_TIMEOUT_MS: '15000',
   });
 }
 
@@ -120,9 +129,9 @@ describe('npm start on a fresh install', () => {
   it('on SIGTERM answers every request already in flight, then exits 0 (SECURITY-CHECKLIST I14)', async () => {
     const { BOOTSTRAP_ADMIN_USERNAME: username, BOOTSTRAP_ADMIN_PASSWORD: password } = await localSecrets();
     // Each token request verifies an argon2id hash, so a burst keeps the server busy for a while.
-    const requests = Array.from({ length: 24 }, () =>
+    const requests = Array.from({ length: 16 }, () =>
       tokenRequest(username, password).then(
-        (response) => response.status,
+        async (response) => (response.status === 200 ? 200 : `${response.status} ${await response.text()}`),
         (error: unknown) => `lost: ${error instanceof Error ? String(error.cause ?? error.message) : String(error)}`,
       ),
     );
@@ -157,4 +166,64 @@ describe('npm start on a fresh install', () => {
     expect(doctor.output()).toContain('✗ Auth is alive');
     expect(doctor.output()).toContain('✗ Identity lists the seeded groups (GET /v1/groups) — skipped: no token');
   }, 30_000);
+});
+
+describe('npm start configuration', () => {
+  it('refuses a bad configuration from the environment and .env with one line per problem, before writing anything; the environment wins over .env', async () => {
+    const cwd = path.join(workDir, 'with-dotenv');
+    await mkdir(cwd);
+    await writeFile(path.join(cwd, '.env'), 'AUTH_SERVER_PORT=not-a-port\nSECRETS_ENCRYPTION_KEY=short-secret-value\nIDENTITY_SERVER_PORT=also-bad\n');
+    const refusedDataDir = path.join(cwd, 'data');
+    const started = run('main.ts', { DATA_DIR: refusedDataDir, ARGON2_MEMORY_KIB: '1024', IDENTITY_SERVER_PORT: String(identityPort) }, cwd);
+    expect(await started.exited, started.output()).toBe(78);
+    const output = started.output();
+    expect(output).toContain('AUTH_SERVER_PORT');
+    expect(output).toContain('SECRETS_ENCRYPTION_KEY');
+    // Both services refuse the same variable: reported once.
+    expect(output.split('ARGON2_MEMORY_KIB').length - 1).toBe(1);
+    expect(output).not.toContain('IDENTITY_SERVER_PORT');
+    expect(output).not.toContain('short-secret-value');
+    expect(existsSync(refusedDataDir)).toBe(false);
+  }, 30_000);
+
+  it('uses DATABASE_URL and VALKEY_URL when they are set: no embedded PostgreSQL, Valkey checked by /ready', async () => {
+    const schema = await createTestSchema('npm_start');
+    const keyPrefix = testKeyPrefix('npm_start');
+    const externalDataDir = path.join(workDir, 'external');
+    const [auth, identity] = [await freePort(), await freePort()];
+    // Outside embedded defaults no evaluation license is issued: the deployment brings its own.
+    const license = await issueEvaluationLicense(path.join(workDir, 'vendor-license'));
+    const started = run('main.ts', {
+      LICENSE_FILE: license.LICENSE_FILE,
+      LICENSE_PUBLIC_KEY_FILE: license.LICENSE_PUBLIC_KEY_FILE,
+      DATA_DIR: externalDataDir,
+      DATABASE_URL: schema.url,
+      VALKEY_URL: testValkeyUrl,
+      KEY_PREFIX: keyPrefix,
+      POLICY_CHANGE_CHANNEL: `am_${path.basename(workDir).replace(/[^a-z0-9]/gi, '').toLowerCase()}`,
+      AUTH_SERVER_PORT: String(auth),
+      IDENTITY_SERVER_PORT: String(identity),
+    });
+    try {
+      await untilRunning(started);
+      expect(started.output()).toContain('Database  DATABASE_URL; cache VALKEY_URL');
+      expect(existsSync(path.join(externalDataDir, 'postgres'))).toBe(false);
+      expect(existsSync(path.join(externalDataDir, 'license'))).toBe(false);
+      for (const port of [auth, identity]) {
+        const ready = await fetch(`http://127.0.0.1:${port}/ready`);
+        expect(ready.status).toBe(200);
+        expect(Object.keys(((await ready.json()) as { checks: Record<string, unknown> }).checks)).toContain('valkey');
+      }
+      const { rows } = await schema.pool.query<{ n: string }>("SELECT count(*)::text AS n FROM groups WHERE name = 'admin-group'");
+      expect(rows[0]?.n).toBe('1');
+    } finally {
+      started.child.kill('SIGTERM');
+      expect(await started.exited, started.output()).toBe(0);
+      await schema.drop();
+      const valkey = createValkeyClient({ url: testValkeyUrl });
+      const keys = await valkey.keys(`${keyPrefix}*`).catch(() => [] as string[]);
+      if (keys.length > 0) await valkey.del(...keys).catch(() => undefined);
+      valkey.disconnect();
+    }
+  }, 180_000);
 });
