@@ -4,6 +4,8 @@ import { isEngineError } from '../engine/index.js';
 import { ServiceError } from './http/service-error.js';
 
 const retryableStates = new Set(['40001', '40P01']); // serialization failure, deadlock
+// lock_timeout: the row stayed locked too long. A busy database, not a wrong query (SECURITY-CHECKLIST I9).
+const lockNotAvailable = '55P03';
 
 /** The name of the unique constraint a write violated, if that is why it failed. */
 export function uniqueViolation(error: unknown): string | undefined {
@@ -13,8 +15,8 @@ export function uniqueViolation(error: unknown): string | undefined {
 
 /**
  * Runs `work` in one transaction: commits when it returns, rolls back when it throws. Serialization failures
- * and deadlocks are retried (bounded), then answered 503; a lost or refused connection is a 503, never a 500
- * with SQL in the body (SECURITY-CHECKLIST I7-I10).
+ * and deadlocks are retried (bounded), then answered 503; a lock wait past `lock_timeout` and a lost or refused
+ * connection are a 503, never a 500 with SQL in the body (SECURITY-CHECKLIST I7-I10).
  */
 export async function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>, attempts = 3): Promise<T> {
   for (let attempt = 1; ; attempt++) {
@@ -36,7 +38,8 @@ export async function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolCl
       });
       if (retryableStates.has(sqlStateOf(error) ?? '') && attempt < attempts) continue;
       if (error instanceof ServiceError || (isEngineError(error) && error.code !== 'POLICY_STORE_UNAVAILABLE')) throw error;
-      if (isPgConnectionError(error) || retryableStates.has(sqlStateOf(error) ?? '') || (isEngineError(error) && error.code === 'POLICY_STORE_UNAVAILABLE')) {
+      const sqlState = sqlStateOf(error) ?? '';
+      if (isPgConnectionError(error) || retryableStates.has(sqlState) || sqlState === lockNotAvailable || (isEngineError(error) && error.code === 'POLICY_STORE_UNAVAILABLE')) {
         broken = broken || isPgConnectionError(error);
         throw new ServiceError('SERVICE_UNAVAILABLE', { detail: (error as Error).message, cause: error });
       }
@@ -52,7 +55,7 @@ export async function query<R extends pg.QueryResultRow>(db: pg.Pool | pg.Client
   try {
     return await db.query<R>(text, values as unknown[]);
   } catch (error) {
-    if (isPgConnectionError(error)) throw new ServiceError('SERVICE_UNAVAILABLE', { detail: (error as Error).message, cause: error });
+    if (isPgConnectionError(error) || sqlStateOf(error) === lockNotAvailable) throw new ServiceError('SERVICE_UNAVAILABLE', { detail: (error as Error).message, cause: error });
     throw error;
   }
 }

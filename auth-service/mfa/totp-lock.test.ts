@@ -122,6 +122,17 @@ describe('MFA sign-in and the TOTP attempt lock shared with Identity (E2)', () =
     expect(await sessionsOf(user.id)).toBe(0);
   });
 
+  it('a code replayed in a later challenge is refused and recorded as a replay, without counting towards the lock (E4)', async () => {
+    const user = await enrolled({ failed: 2 });
+    const code = await totpCodeAt(user.secret, now);
+    expect((await verify({ mfaToken: await challenge(user), mfaType: 'app', passcode: code })).status).toBe(200);
+    const replayed = await verify({ mfaToken: await challenge(user), mfaType: 'app', passcode: code });
+    expect(replayed.status).toBe(400);
+    expect(replayed.body).toMatchObject({ code: 'AUT-0107' });
+    expect(await eventCount(user.id, 'auth.mfa', 'replayed')).toBe(1);
+    expect(await attemptsOf(user.id)).toMatchObject({ failed_attempts: 0, locked_until_ms: null });
+  });
+
   it('a right code resets the count, so only consecutive wrong codes lock', async () => {
     const user = await enrolled({ failed: 4 });
     expect((await verify({ mfaToken: await challenge(user), mfaType: 'app', passcode: await totpCodeAt(user.secret, now) })).status).toBe(200);

@@ -1,7 +1,10 @@
 import argon2 from 'argon2';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
+import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authAudience, authIssuer, createAuthHarness, type AuthHarness } from '../../test/support/auth-harness.js';
+import { createAuthApp } from '../app.js';
+import { refreshTokenHash } from '../tokens/session-store.js';
 import { recordSignInFailure } from '../tokens/sign-in-lockout.js';
 import { issueUserSession } from '../tokens/issue-session.js';
 
@@ -253,6 +256,24 @@ describe('POST /v1/login/oauth/refresh_token', () => {
     } finally {
       skewMs = start;
     }
+  });
+
+  it('a refresh that waits past lock_timeout on its token row answers 503 retryable and revokes nothing (I9)', async () => {
+    const { tokens } = await signIn();
+    const app = supertest(createAuthApp({ ...h.deps, pool: h.schema.newPool({ max: 4, lock_timeout: 200 }) }));
+    const holder = await h.deps.pool.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT 1 FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE', [refreshTokenHash(tokens.refreshToken)]);
+      const waited = await app.post('/v1/login/oauth/refresh_token').send({ refreshToken: tokens.refreshToken });
+      expect(waited.status).toBe(503);
+      expect(waited.body).toMatchObject({ code: 'AUT-0017', retryable: true });
+      expect(JSON.stringify(waited.body)).not.toMatch(/lock|55P03/i);
+    } finally {
+      await holder.query('ROLLBACK');
+      holder.release();
+    }
+    expect((await refresh({ refreshToken: tokens.refreshToken })).status).toBe(200);
   });
 
   it('a database failure mid-rotation rolls back, answers 5xx and revokes nothing: the same token then works (C10)', async () => {
