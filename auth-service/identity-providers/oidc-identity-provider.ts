@@ -62,15 +62,20 @@ function toApp(row: AppRow): AuthenticatedApp {
   return { kind: 'application', id: row.id, orgId: row.org_id, orgSlug: row.org_slug, name: row.name, clientId: row.client_id };
 }
 
-/** OAuth errors that mean "these credentials are refused" (RFC 6749 5.2); anything else means the provider cannot decide. */
-const refusals = new Set(['invalid_grant', 'invalid_client', 'unauthorized_client', 'access_denied']);
+/**
+ * OAuth errors that mean "these credentials are refused" (RFC 6749 5.2); anything else means the provider cannot
+ * decide. At the password grant the client is Access Manager itself: `invalid_client` or `unauthorized_client`
+ * there is our misconfiguration (503), never a user's wrong password counted towards a lockout.
+ */
+const passwordRefusals = new Set(['invalid_grant', 'access_denied']);
+const clientRefusals = new Set(['invalid_grant', 'invalid_client', 'unauthorized_client', 'access_denied']);
 
 function unavailable(what: string, error: unknown): ServiceError {
   return new ServiceError('IDENTITY_PROVIDER_UNAVAILABLE', { detail: `oidc ${what}: ${(error as Error).message}`, cause: error });
 }
 
 /** A refusal by the provider is `undefined`; a network failure, timeout, 5xx or invalid token throws (never an allow). */
-async function refusedOrThrow<T>(what: string, call: () => Promise<T>): Promise<T | undefined> {
+async function refusedOrThrow<T>(what: string, refusals: ReadonlySet<string>, call: () => Promise<T>): Promise<T | undefined> {
   try {
     return await call();
   } catch (error) {
@@ -102,34 +107,40 @@ export class OidcIdentityProvider implements IdentityProvider {
     this.sessions = new OidcUpstreamSessions({ configuration: () => this.#configuration(), pool: options.pool, secrets: options.secrets, nowMs: this.#nowMs });
   }
 
-  /** Discovery once, cached; a failed discovery is retried at the next call. */
+  async #discover(): Promise<oidc.Configuration> {
+    const { issuerUrl, clientId, clientSecret } = this.#options;
+    const execute = [oidc.enableNonRepudiationChecks, ...(this.#options.allowInsecureRequests ? [oidc.allowInsecureRequests] : [])];
+    try {
+      return await oidc.discovery(new URL(issuerUrl), clientId, undefined, oidc.ClientSecretPost(clientSecret), { execute, timeout: this.#timeoutSeconds });
+    } catch (error) {
+      throw unavailable('discovery', error);
+    }
+  }
+
+  /** Discovery once, cached (with the JWKS openid-client keeps on it); a failed discovery is retried at the next call. */
   #configuration(): Promise<oidc.Configuration> {
-    this.#discovery ??= (async () => {
-      const { issuerUrl, clientId, clientSecret } = this.#options;
-      const execute = [oidc.enableNonRepudiationChecks, ...(this.#options.allowInsecureRequests ? [oidc.allowInsecureRequests] : [])];
-      try {
-        return await oidc.discovery(new URL(issuerUrl), clientId, undefined, oidc.ClientSecretPost(clientSecret), { execute, timeout: this.#timeoutSeconds });
-      } catch (error) {
-        this.#discovery = undefined;
-        throw unavailable('discovery', error);
-      }
-    })();
+    this.#discovery ??= this.#discover().catch((error: unknown) => {
+      this.#discovery = undefined;
+      throw error;
+    });
     return this.#discovery;
   }
 
   /**
-   * Readiness: resolves when the provider's discovery document is reachable (fetched afresh, so a provider that
-   * went down is seen), throws IDENTITY_PROVIDER_UNAVAILABLE otherwise. For `/ready` ("identity provider").
+   * Readiness: resolves when the provider's discovery document is reachable now (fetched afresh, so a provider
+   * that went down is seen), throws IDENTITY_PROVIDER_UNAVAILABLE otherwise. For `/ready` ("identity provider").
+   * The cached configuration is kept: a probe costs one request, not a JWKS refetch at the next sign-in.
    */
   async check(): Promise<void> {
-    this.#discovery = undefined;
-    await this.#configuration();
+    const fresh = this.#discover();
+    await fresh;
+    this.#discovery ??= fresh;
   }
 
   async authenticatePassword(username: string, password: string): Promise<AuthenticatedUser | undefined> {
     const config = await this.#configuration();
     const scope = this.#options.scope ?? 'openid profile email offline_access';
-    const response = await refusedOrThrow('password grant', () => oidc.genericGrantRequest(config, 'password', { username, password, scope }));
+    const response = await refusedOrThrow('password grant', passwordRefusals, () => oidc.genericGrantRequest(config, 'password', { username, password, scope }));
     if (!response) return undefined;
     // Validated by openid-client already: signature against the JWKS (non-repudiation checks), iss, aud, exp.
     const claims = response.claims();
@@ -152,13 +163,13 @@ export class OidcIdentityProvider implements IdentityProvider {
     const config = new oidc.Configuration(base.serverMetadata(), clientId, undefined, oidc.ClientSecretPost(clientSecret));
     config.timeout = this.#timeoutSeconds;
     if (this.#options.allowInsecureRequests) oidc.allowInsecureRequests(config);
-    const response = await refusedOrThrow('client_credentials grant', () => oidc.clientCredentialsGrant(config));
+    const response = await refusedOrThrow('client_credentials grant', clientRefusals, () => oidc.clientCredentialsGrant(config));
     if (!response) return undefined;
     const { rows } = await query<AppRow>(this.#options.pool, `${appSelect} WHERE a.client_id = $1`, [clientId]);
     return rows[0]?.active ? toApp(rows[0]) : undefined;
   }
 
-  /** Rereads our own tables, like the builtin provider: the external provider has no say at refresh. */
+  /** Rereads our own tables at refresh, like the builtin provider; the external provider is asked through `sessions.refresh`. */
   async findSubject(kind: AuthenticatedSubject['kind'], orgId: string, id: string): Promise<AuthenticatedSubject | undefined> {
     if (kind === 'user') {
       const { rows } = await query<UserRow>(this.#options.pool, `${userSelect} WHERE u.id = $1 AND u.org_id = $2`, [id, orgId]);

@@ -98,6 +98,20 @@ describe('oidc identity provider mode over HTTP', () => {
     expect(shape(ghost.body)).toEqual(shape(wrong.body));
   });
 
+  it("answers 503, never a wrong password, when the provider refuses Access Manager's own client (a misconfiguration), and counts no sign-in failure", async () => {
+    const failures = async () =>
+      (await harness.deps.pool.query<{ failures: number }>('SELECT failures FROM sign_in_failures WHERE username_canonical = $1', [user('bia').username.toLowerCase()])).rows[0]?.failures ?? 0;
+    const before = await failures();
+    const misconfigured = createAuthApp({
+      ...harness.deps,
+      identityProvider: new OidcIdentityProvider({ issuerUrl: external.issuer, clientId: amClient.clientId, clientSecret: 'not-the-secret', pool: harness.deps.pool, secrets: harness.deps.secrets, allowInsecureRequests: true }),
+    });
+    const res = await supertest(misconfigured).post('/v1/login/oauth/access_token').send({ grantType: 'password', username: user('bia').username, password });
+    expect(res.status).toBe(503);
+    expect(res.body.code).toBe('AUT-0111');
+    expect(await failures()).toBe(before);
+  });
+
   it('forwards client_credentials to the provider on /v1/login/oauth/access_token and /oauth/token', async () => {
     const v1 = await http().post('/v1/login/oauth/access_token').send({ grantType: 'client_credentials', clientId: app.clientId, clientSecret: appSecret });
     expect(v1.status).toBe(200);
