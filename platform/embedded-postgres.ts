@@ -3,7 +3,7 @@
 // that stop the server and exit 143 at once, before our services have drained their in-flight requests.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chown, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { chown, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { arch, platform, tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -80,6 +80,30 @@ function run(command: string, args: readonly string[], user: { uid: number; gid:
     child.once('error', reject);
     child.once('exit', (code) => (code === 0 ? resolve() : reject(new EmbeddedPostgresError(`${path.basename(command)} failed (exit ${code}): ${output.trim().slice(-1000)}`))));
   });
+}
+
+/**
+ * A server left running on our folder by an earlier start that was killed outright (SIGKILL, OOM): its parent
+ * is gone, so it was re-parented to init. It is stopped so this start can take the folder over. A server whose
+ * parent still lives belongs to another running start, which is refused rather than disturbed.
+ */
+async function stopOrphanedServer(dataDir: string, onLog: (line: string) => void): Promise<void> {
+  const pidText = await readFile(path.join(dataDir, 'postmaster.pid'), 'utf8').catch(() => undefined);
+  const pid = Number(pidText?.split('\n')[0]);
+  if (!Number.isInteger(pid) || pid <= 0) return;
+  const procStat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+  const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => undefined);
+  if (!procStat || !cmdline?.includes(dataDir)) return;
+  // Field 4 of /proc/<pid>/stat, after the parenthesised command name (which may itself hold spaces).
+  const parentPid = Number(procStat.slice(procStat.lastIndexOf(')') + 2).split(' ')[1]);
+  if (parentPid !== 1) throw new EmbeddedPostgresError(`PostgreSQL (pid ${pid}) of another running start already uses ${dataDir}: stop it first, or use another DATA_DIR`);
+  onLog(`stopping PostgreSQL pid ${pid} left running on ${dataDir} by an earlier start`);
+  process.kill(pid, 'SIGINT');
+  const deadline = Date.now() + 30_000;
+  while (await readFile(`/proc/${pid}/stat`).then(() => true, () => false)) {
+    if (Date.now() > deadline) throw new EmbeddedPostgresError(`PostgreSQL pid ${pid} left on ${dataDir} by an earlier start did not stop within 30 s`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 async function isInitialised(dataDir: string): Promise<boolean> {
@@ -163,6 +187,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const user = serverUser();
   const dataDir = path.resolve(options.dataDir);
   if (!(await isInitialised(dataDir))) await initialise(bin, dataDir, options.password, user);
+  else if (platform() === 'linux') await stopOrphanedServer(dataDir, options.onLog ?? (() => undefined));
   const port = options.port || (await freePort());
   const child = spawn(bin.postgres, ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='], {
     ...user,

@@ -91,10 +91,21 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  // A test that failed midway may leave a start running: SIGTERM lets it stop its PostgreSQL; SIGKILL only after.
+  const running = children.filter((child) => child.exitCode === null && child.signalCode === null);
+  for (const child of running) child.kill('SIGTERM');
+  await Promise.race([Promise.all(running.map((child) => new Promise((resolve) => child.once('exit', resolve)))), new Promise((resolve) => setTimeout(resolve, 20_000))]);
+  for (const child of running) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  const postmaster = await readFile(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').catch(() => undefined);
+  if (postmaster) {
+    try {
+      process.kill(Number(postmaster.split('\n')[0]), 'SIGINT');
+    } catch {
+      // Not running.
+    }
+  }
   if (workDir) await rm(workDir, { recursive: true, force: true });
-}, 30_000);
+}, 60_000);
 
 describe('npm start on a fresh install', () => {
   let first: Started;
