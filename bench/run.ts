@@ -320,7 +320,9 @@ async function main(): Promise<void> {
 }
 
 try {
-  await main();
+  // `npm run bench -- system [--quick]`: the multi-process scenario, with its own options and table (loaded only then).
+  if (process.argv[2] === 'system') await (await import('./system-bench.js')).runSystemBenchCli(process.argv.slice(3));
+  else await main();
 } catch (error) {
   process.stderr.write(`\nbench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exitCode = 1;
