@@ -10,6 +10,7 @@ import { createServiceMetrics } from '../platform/metrics/index.js';
 import { Secret } from '../platform/secret.js';
 import { createAuthHarness, type AuthHarness } from '../test/support/auth-harness.js';
 import { createAuthApp } from './app.js';
+import { parseAuthConfig } from './config.js';
 
 const dayMs = 86_400_000;
 const metricsToken = randomBytes(32).toString('hex');
@@ -79,6 +80,22 @@ describe('metrics and logs of the Auth app', () => {
     expect(text).toMatch(/http_request_duration_seconds_count\{[^}]*route="\/v1\/authorize\/batch"[^}]*\} 1\n/);
     expect(text).toMatch(/am_decision_cache_requests_total\{tier="local",result="(hit|miss)"/);
     expect(text).not.toContain(user.id);
+  });
+
+  it('the license token and the metrics token never print: Secret-wrapped in the parsed config, redacted by name in the logger', () => {
+    const lines: string[] = [];
+    const logger = createLogger({ name: 'auth', destination: new Writable({ write: (chunk: Buffer, _e, done) => { lines.push(chunk.toString()); done(); } }) });
+    const licenseKey = `eyJ${randomBytes(24).toString('base64url')}`;
+    const token = randomBytes(32).toString('hex');
+    const config = parseAuthConfig({
+      DATABASE_URL: 'postgres://am@127.0.0.1:1/am', TOKEN_ISSUER: 'http://127.0.0.1:1', DEFAULT_ORGANIZATION_ID: randomUUID(),
+      SECRETS_ENCRYPTION_KEY: randomBytes(32).toString('base64'), MFA_SECRET: randomBytes(32).toString('base64'), LICENSE_KEY: licenseKey, METRICS_TOKEN: token,
+    });
+    logger.info({ license: config.LICENSE_KEY, metrics: config.METRICS_TOKEN }, 'parsed');
+    logger.info({ LICENSE_KEY: licenseKey, METRICS_TOKEN: token }, 'raw environment');
+    expect(lines).toHaveLength(2);
+    expect(lines.join('')).not.toContain(licenseKey);
+    expect(lines.join('')).not.toContain(token);
   });
 
   it('logs carry the request id (also in the problem body) and never a password, client secret or token (K1)', async () => {

@@ -6,7 +6,7 @@ const redactPaths = [
   'password', '*.password', 'newPassword', '*.newPassword', 'oldPassword', '*.oldPassword',
   'clientSecret', '*.clientSecret', 'secret', '*.secret', 'token', '*.token', 'accessToken', '*.accessToken',
   'refreshToken', '*.refreshToken', 'authorization', '*.authorization', 'headers.authorization', 'passcode', '*.passcode',
-  'recoveryCode', '*.recoveryCode', 'recoveryCodes', '*.recoveryCodes', 'DATABASE_URL', 'VALKEY_URL',
+  'recoveryCode', '*.recoveryCode', 'recoveryCodes', '*.recoveryCodes', 'DATABASE_URL', 'VALKEY_URL', 'LICENSE_KEY', 'METRICS_TOKEN',
 ];
 
 /** Structured JSON logs (pino), secrets redacted by path; strings are JSON-encoded, so CRLF cannot forge lines (K4). */
