@@ -88,6 +88,42 @@ describe('OidcIdentityProvider against a real OpenID Connect provider', () => {
     await new Promise<void>((resolve) => silent.close(() => resolve()));
   });
 
+  it('after a failure refuses at once instead of waiting the timeout again, and asks again once the cooldown has passed (I12)', async () => {
+    const sockets: import('node:net').Socket[] = [];
+    const silent: Server = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const address = silent.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    let offsetMs = 0;
+    const provider = new OidcIdentityProvider({
+      issuerUrl: `http://127.0.0.1:${port}`,
+      ...amClient,
+      pool: harness.deps.pool,
+      secrets: harness.deps.secrets,
+      allowInsecureRequests: true,
+      timeoutSeconds: 1,
+      nowMs: () => Date.now() + offsetMs,
+    });
+    try {
+      let started = Date.now();
+      await expect(provider.authenticatePassword('x', 'y')).rejects.toMatchObject({ code: 'IDENTITY_PROVIDER_UNAVAILABLE' });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+      started = Date.now();
+      await expect(provider.authenticatePassword('x', 'y')).rejects.toMatchObject({ code: 'IDENTITY_PROVIDER_UNAVAILABLE' });
+      await expect(provider.check()).rejects.toMatchObject({ code: 'IDENTITY_PROVIDER_UNAVAILABLE' });
+      expect(Date.now() - started).toBeLessThan(300);
+      expect(sockets).toHaveLength(1);
+      offsetMs = 1_500;
+      started = Date.now();
+      await expect(provider.authenticatePassword('x', 'y')).rejects.toMatchObject({ code: 'IDENTITY_PROVIDER_UNAVAILABLE' });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+      expect(sockets.length).toBeGreaterThan(1);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
+  });
+
   it('signs in end to end through /v1/login/oauth/access_token: the provider checks, Auth issues its own tokens for the mapped user', async () => {
     const authApp = createAuthApp({ ...harness.deps, identityProvider: providerFor(external.issuer) });
     const login = (body: Record<string, unknown>) => supertest(authApp).post('/v1/login/oauth/access_token').send(body);

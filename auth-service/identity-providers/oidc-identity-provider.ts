@@ -6,6 +6,7 @@ import { query } from '../../platform/postgres-transaction.js';
 import type { SecretBox } from '../../platform/secret-box.js';
 import { UpstreamGrant, type AuthenticatedApp, type AuthenticatedSubject, type AuthenticatedUser, type IdentityProvider } from './identity-provider.js';
 import { OidcUpstreamSessions } from './oidc-upstream-sessions.js';
+import { providerCircuitFetch } from './provider-circuit.js';
 
 export interface OidcIdentityProviderOptions {
   /** The external provider's issuer; discovery reads `<issuer>/.well-known/openid-configuration`. */
@@ -20,7 +21,7 @@ export interface OidcIdentityProviderOptions {
   readonly usernameClaim?: string;
   /** Scope asked for at the password grant (default `openid profile email offline_access`: a refresh token to forward). */
   readonly scope?: string;
-  /** Bound on every request to the provider, discovery included (default 5 s). */
+  /** Bound on every request to the provider, discovery included (default 5 s); after a failure the provider is not asked for min(this, 5 s). */
   readonly timeoutSeconds?: number;
   /** Plain http issuers (tests, a provider on loopback); never in production. */
   readonly allowInsecureRequests?: boolean;
@@ -96,6 +97,7 @@ export class OidcIdentityProvider implements IdentityProvider {
   readonly #options: OidcIdentityProviderOptions;
   readonly #timeoutSeconds: number;
   readonly #nowMs: () => number;
+  readonly #fetch: oidc.CustomFetch;
   #discovery: Promise<oidc.Configuration> | undefined;
   /** The provider's grant kept beside each session: forwarded at refresh, asked at userinfo, revoked at logout. */
   readonly sessions: OidcUpstreamSessions;
@@ -104,6 +106,7 @@ export class OidcIdentityProvider implements IdentityProvider {
     this.#options = options;
     this.#timeoutSeconds = options.timeoutSeconds ?? 5;
     this.#nowMs = options.nowMs ?? Date.now;
+    this.#fetch = providerCircuitFetch({ cooldownMs: Math.min(this.#timeoutSeconds, 5) * 1000, nowMs: this.#nowMs });
     this.sessions = new OidcUpstreamSessions({ configuration: () => this.#configuration(), pool: options.pool, secrets: options.secrets, nowMs: this.#nowMs });
   }
 
@@ -111,7 +114,7 @@ export class OidcIdentityProvider implements IdentityProvider {
     const { issuerUrl, clientId, clientSecret } = this.#options;
     const execute = [oidc.enableNonRepudiationChecks, ...(this.#options.allowInsecureRequests ? [oidc.allowInsecureRequests] : [])];
     try {
-      return await oidc.discovery(new URL(issuerUrl), clientId, undefined, oidc.ClientSecretPost(clientSecret), { execute, timeout: this.#timeoutSeconds });
+      return await oidc.discovery(new URL(issuerUrl), clientId, undefined, oidc.ClientSecretPost(clientSecret), { execute, timeout: this.#timeoutSeconds, [oidc.customFetch]: this.#fetch });
     } catch (error) {
       throw unavailable('discovery', error);
     }
@@ -162,6 +165,7 @@ export class OidcIdentityProvider implements IdentityProvider {
     const base = await this.#configuration();
     const config = new oidc.Configuration(base.serverMetadata(), clientId, undefined, oidc.ClientSecretPost(clientSecret));
     config.timeout = this.#timeoutSeconds;
+    config[oidc.customFetch] = this.#fetch;
     if (this.#options.allowInsecureRequests) oidc.allowInsecureRequests(config);
     const response = await refusedOrThrow('client_credentials grant', clientRefusals, () => oidc.clientCredentialsGrant(config));
     if (!response) return undefined;
