@@ -3,9 +3,8 @@
 // BOOTSTRAP_ADMIN_USERNAME / BOOTSTRAP_ADMIN_PASSWORD point it elsewhere.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { z } from 'zod';
 import { ConfigError } from './config-error.js';
-import { formatDoctorReport, runDoctor } from './doctor.js';
+import { doctorConfigSchema, formatDoctorReport, runDoctor } from './doctor.js';
 import { loadEnvFile } from './env-file.js';
 import { localSecretsFileName } from './local-secrets.js';
 import { parseStartConfig } from './start-config.js';
@@ -13,16 +12,10 @@ import { parseStartConfig } from './start-config.js';
 loadEnvFile();
 const present = Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== undefined && v !== ''));
 
-const doctorSchema = z.object({
-  AUTH_URL: z.url({ protocol: /^https?$/ }).optional(),
-  IDENTITY_URL: z.url({ protocol: /^https?$/ }).optional(),
-  DOCTOR_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
-});
-
 let target;
 try {
   const start = parseStartConfig(present);
-  const parsed = doctorSchema.safeParse(present);
+  const parsed = doctorConfigSchema.safeParse(present);
   if (!parsed.success) throw ConfigError.fromZod(parsed.error);
   const host = start.SERVER_HOST === '0.0.0.0' || start.SERVER_HOST === '::' ? '127.0.0.1' : start.SERVER_HOST;
   let username = start.BOOTSTRAP_ADMIN_USERNAME;

@@ -1,4 +1,12 @@
 // The checks of a fresh install, end to end over HTTP, as an operator would make them by hand.
+import { z } from 'zod';
+
+/** `npm run doctor`'s own variables (with npm start's ports, host and BOOTSTRAP_ADMIN_* for the defaults). */
+export const doctorConfigSchema = z.object({
+  AUTH_URL: z.url({ protocol: /^https?$/ }).optional(),
+  IDENTITY_URL: z.url({ protocol: /^https?$/ }).optional(),
+  DOCTOR_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+});
 
 export interface DoctorTarget {
   readonly authUrl: string;
