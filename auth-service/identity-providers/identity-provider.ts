@@ -111,5 +111,5 @@ export interface UpstreamSessions {
    * At logout, in its transaction: forgets the session's provider tokens and returns what revokes them at the
    * provider, to run once the logout has committed (undefined when there is nothing to revoke).
    */
-  detach(db: pg.ClientBase, sessionId: string): Promise<(() => Promise<void>) | undefined>;
+  detach(db: pg.ClientBase | pg.Pool, sessionId: string): Promise<(() => Promise<void>) | undefined>;
 }

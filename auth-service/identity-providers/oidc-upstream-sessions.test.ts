@@ -139,13 +139,16 @@ describe('oidc identity provider mode over HTTP', () => {
     expect((await harness.deps.tokens.verify(oauth.body.access_token as string)).claims.sub).toBe(user('bia').id);
   });
 
-  it('forwards the provider refresh token once when one of our refresh tokens is presented concurrently (RFC 9700 4.14: exactly one success)', async () => {
+  it('forwards the provider refresh token once when one of our refresh tokens is presented concurrently, and revokes the provider grant with the reused family (RFC 9700 4.14)', async () => {
     const session = await signIn('hugo');
     const forwarded = external.grantRequests('refresh_token');
     const answers = await Promise.all(Array.from({ length: 4 }, () => http().post('/v1/login/oauth/refresh_token').send({ refreshToken: session.refreshToken })));
     expect(answers.filter((a) => a.status === 200)).toHaveLength(1);
     expect(answers.filter((a) => a.status === 400)).toHaveLength(3);
     expect(external.grantRequests('refresh_token')).toBe(forwarded + 1);
+    // The reuse ended our session; the provider's grant goes with it.
+    expect(external.revokedGrantsOf(user('hugo').sub)).toBe(1);
+    expect(await findOidcSession(harness.deps.pool, harness.deps.secrets, session.sid)).toBeUndefined();
   });
 
   it('refuses the password grant on /oauth/token in oidc mode too (RFC 9700 2.4), without asking the provider', async () => {

@@ -84,7 +84,7 @@ export class OidcUpstreamSessions implements UpstreamSessions {
     }
   }
 
-  async detach(db: pg.ClientBase, sessionId: string): Promise<(() => Promise<void>) | undefined> {
+  async detach(db: pg.ClientBase | pg.Pool, sessionId: string): Promise<(() => Promise<void>) | undefined> {
     const taken = await takeOidcSession(db, this.options.secrets, sessionId);
     if (!taken) return undefined;
     return async () => {

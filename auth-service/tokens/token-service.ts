@@ -6,6 +6,7 @@ import { withTransaction } from '../../platform/postgres-transaction.js';
 import { canonicalName } from '../../platform/canonical-name.js';
 import { createBuiltinIdentityProvider } from '../identity-providers/builtin-identity-provider.js';
 import { upstreamGrantOf } from '../identity-providers/upstream-grant-seal.js';
+import { endUpstreamGrant } from '../identity-providers/upstream-revocation.js';
 import type { AuthenticatedApp, AuthenticatedSubject, IdentityProvider } from '../identity-providers/identity-provider.js';
 import { mfaGateFor, type MfaChallengeAnswer } from '../mfa/mfa-gate.js';
 import type { TokenSubject } from './token-issuer.js';
@@ -287,6 +288,7 @@ export class TokenService {
         targetId: found.subjectId,
         details: { sessionId: outcome.reused, sessionRevoked: true },
       });
+      await endUpstreamGrant(deps, this.provider.sessions, outcome.reused, context.requestId);
       throw new ServiceError('INVALID_GRANT', { detail: `refresh token reused; session ${outcome.reused} revoked` });
     }
     return outcome.tokens;
