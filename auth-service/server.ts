@@ -4,7 +4,7 @@ import { createTokenVerifier } from '../platform/auth/token-verifier.js';
 import { ValkeyTokenCache } from '../platform/auth/valkey-token-cache.js';
 import { startEngineRuntime } from '../platform/engine-runtime.js';
 import { listenGracefully, type RunningService, type StartServiceOptions } from '../platform/http/graceful-server.js';
-import { loadLicense } from '../platform/license/index.js';
+import { loadLicense, watchLicense } from '../platform/license/index.js';
 import { createLogger, logReporter } from '../platform/logger.js';
 import { createServiceMetrics } from '../platform/metrics/index.js';
 import { createPasswordHasher } from '../platform/password-hasher.js';
@@ -23,6 +23,10 @@ export async function startAuthService(config: AuthConfig, options: StartService
   const license = await loadLicense(config, Date.now());
   if (license.expiringSoon) logger.warn({ licensee: license.licensee, expiresAt: license.expiresAt.toISOString() }, 'license expires within 14 days');
   else logger.info({ licensee: license.licensee, expiresAt: license.expiresAt.toISOString(), limits: license.limits }, 'license verified');
+  const stopLicenseWatch = watchLicense(license, {
+    nowMs: () => Date.now(),
+    onChange: (status) => logger.warn(status, status.status === 'expired' ? 'license expired: the next start will be refused' : 'license expires within 14 days'),
+  });
   const metrics = createServiceMetrics({ service: 'auth', logger });
   const runtime = await startEngineRuntime(config, {
     onEvent: (event) => {
@@ -90,12 +94,14 @@ export async function startAuthService(config: AuthConfig, options: StartService
         closing ??= (async () => {
           logger.info('shutting down: draining in-flight requests');
           await http.close(options.drainTimeoutMs);
+          stopLicenseWatch();
           await runtime.close();
         })();
         return closing;
       },
     };
   } catch (error) {
+    stopLicenseWatch();
     await runtime.close();
     throw error;
   }

@@ -9,3 +9,4 @@ export { generateLicenseKeyPair, parseLicensePrivateKey, parseLicensePublicKey }
 export { licenseStatusAt, licenseWarningAt, type LicenseStatus } from './license-status.js';
 export { loadLicense } from './load-license.js';
 export { verifyLicense, type VerifyLicenseOptions } from './verify-license.js';
+export { watchLicense, type LicenseWatchOptions } from './license-watch.js';
