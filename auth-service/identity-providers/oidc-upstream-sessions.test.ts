@@ -32,7 +32,7 @@ describe('oidc identity provider mode over HTTP', () => {
   beforeAll(async () => {
     harness = await createAuthHarness('oidc_sessions');
     orgId = (await harness.createOrganization()).id;
-    for (const name of ['ana', 'bia', 'caio', 'duda', 'edu', 'fabi', 'gabi', 'hugo']) {
+    for (const name of ['ana', 'bia', 'caio', 'duda', 'edu', 'fabi', 'gabi', 'hugo', 'ines']) {
       const created = await harness.createUser(orgId, { username: `${name}-${Date.now()}` });
       users.set(name, { ...created, sub: `ext-${name}` });
     }
@@ -195,6 +195,38 @@ describe('oidc identity provider mode over HTTP', () => {
     }
     expect(external.grantRequests('refresh_token')).toBe(forwarded + 1);
     expect((await findOidcSession(harness.deps.pool, harness.deps.secrets, session.sid))?.accessToken).not.toBe(before?.accessToken);
+  });
+
+  it("without a provider refresh token (no offline_access) a session lasts as long as the provider's access token", async () => {
+    const online = createAuthApp({
+      ...harness.deps,
+      identityProvider: new OidcIdentityProvider({
+        issuerUrl: external.issuer,
+        ...amClient,
+        scope: 'openid profile email',
+        pool: harness.deps.pool,
+        secrets: harness.deps.secrets,
+        allowInsecureRequests: true,
+        nowMs: () => Date.now() + clockOffsetMs,
+      }),
+    });
+    const login = await supertest(online).post('/v1/login/oauth/access_token').send({ grantType: 'password', username: user('ines').username, password });
+    expect(login.status).toBe(200);
+    const sid = decodeJwt(login.body.accessToken as string).sid as string;
+    expect((await findOidcSession(harness.deps.pool, harness.deps.secrets, sid))?.refreshToken).toBeUndefined();
+    const forwarded = external.grantRequests('refresh_token');
+    const refreshed = await supertest(online).post('/v1/login/oauth/refresh_token').send({ refreshToken: login.body.refreshToken });
+    expect(refreshed.status).toBe(200);
+    expect(external.grantRequests('refresh_token')).toBe(forwarded);
+    clockOffsetMs = 2 * 3600 * 1000;
+    try {
+      const info = await supertest(online).get('/v1/userinfo').set('Authorization', `Bearer ${refreshed.body.accessToken as string}`);
+      expect(info.status).toBe(401);
+    } finally {
+      clockOffsetMs = 0;
+    }
+    expect((await sessionRow(sid))?.revoked_reason).toBe('provider_refused');
+    expect((await supertest(online).post('/v1/login/oauth/refresh_token').send({ refreshToken: refreshed.body.refreshToken })).status).toBe(400);
   });
 
   it('refuses userinfo, and ends the session, for a user deleted at the provider', async () => {
