@@ -245,4 +245,46 @@ describe.sequential('the system under faults', () => {
       expect(await authorize(replica, { minRevision: retried.revision })).toMatchObject({ status: 200, body: { authorized: true } });
     }
   }, 120_000);
+
+  it('Identity writes in flight when PostgreSQL stops are all or nothing: an entity, its permission rows, its policy lines and its audit row', async () => {
+    const attempts: { name: string; resource: string; status: number }[] = [];
+    let answered = 0;
+    // One write after another until the outage refuses one: some are answered, one is cut off mid-flight.
+    const writer = (async () => {
+      for (let i = 0; i < 200; i++) {
+        const name = `inflight-${i}`;
+        const resource = `inflight-resource-${i}`;
+        const answer = await cluster.callIdentity('POST', '/v1/roles', { name, permissions: [{ resource, action: 'get' }, { resource, action: 'post' }] });
+        attempts.push({ name, resource, status: answer.status });
+        if (answer.status !== 201) return;
+        answered++;
+      }
+    })();
+    await pollUntil('three writes answered', async () => (answered >= 3 ? true : undefined), 20_000, 5);
+    await postgres.stop();
+    try {
+      await writer;
+    } finally {
+      await postgres.start();
+    }
+    await pollUntil('identity ready again', async () => ((await cluster.identity.readiness()) === 200 ? true : undefined), 20_000, 100);
+
+    const refused = attempts.filter((a) => a.status !== 201);
+    expect(refused.map((a) => a.status)).toEqual([503]);
+    for (const attempt of attempts) {
+      const { rows } = await cluster.pool.query<{ roles: number; permissions: number; lines: number; audits: number }>(
+        `SELECT (SELECT count(*)::int FROM roles WHERE name = $1) AS roles,
+                (SELECT count(*)::int FROM role_permissions WHERE resource = $2) AS permissions,
+                (SELECT count(*)::int FROM casbin WHERE rule->>2 = $2) AS lines,
+                (SELECT count(*)::int FROM audit_events a JOIN roles r ON r.id::text = a.target_id WHERE r.name = $1 AND a.action = 'role.create') AS audits`,
+        [attempt.name, attempt.resource],
+      );
+      const found = rows[0]!;
+      const whole = { roles: 1, permissions: 2, lines: 2, audits: 1 };
+      const none = { roles: 0, permissions: 0, lines: 0, audits: 0 };
+      // A write the server committed just as the connection died may be answered 503: then whole, never half.
+      if (attempt.status === 201) expect({ ...attempt, ...found }).toEqual({ ...attempt, ...whole });
+      else expect([whole, none]).toContainEqual(found);
+    }
+  }, 120_000);
 });
