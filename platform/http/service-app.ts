@@ -6,6 +6,7 @@ import { mountRoutes, type RouteGuards } from './mount-routes.js';
 import { openApiDocument } from './openapi-document.js';
 import type { PlatformErrorCode } from './platform-errors.js';
 import { requestId } from './request-id.js';
+import { skipUnrouted } from './skip-unrouted.js';
 import type { AnyRoute } from './route.js';
 import { ServiceError, type ErrorCatalogue } from './service-error.js';
 
@@ -38,8 +39,9 @@ export function createServiceApp<C extends string>(options: ServiceAppOptions<C>
   app.set('etag', false);
   if (options.observe) app.use(options.observe);
   app.use(requestId);
-  for (const router of options.before ?? []) app.use(router);
-  app.use(apiDocsRouter(openApiDocument(options.info, options.routes)));
+  // Routers of a few fixed paths are passed by on every other request (see skipUnrouted).
+  for (const router of options.before ?? []) app.use(skipUnrouted(router));
+  app.use(skipUnrouted(apiDocsRouter(openApiDocument(options.info, options.routes))));
   app.use(jsonBody({ limitBytes: options.bodyLimitBytes ?? 64 * 1024, formPaths: options.formPaths ?? [] }));
   const api = express.Router({ strict: true, caseSensitive: true });
   mountRoutes(api, options.routes, options.guards);
