@@ -229,6 +229,18 @@ describe('oidc identity provider mode over HTTP', () => {
     expect((await supertest(online).post('/v1/login/oauth/refresh_token').send({ refreshToken: refreshed.body.refreshToken })).status).toBe(400);
   });
 
+  it('renews once, and answers, when the provider refuses an access token we thought still good (dropped alone there)', async () => {
+    const session = await signIn('duda');
+    const stored = await findOidcSession(harness.deps.pool, harness.deps.secrets, session.sid);
+    await external.dropAccessToken(stored?.accessToken ?? '');
+    const forwarded = external.grantRequests('refresh_token');
+    const info = await http().get('/v1/userinfo').set('Authorization', `Bearer ${session.accessToken}`);
+    expect(info.status).toBe(200);
+    expect(info.body.emailVerified).toBe(true);
+    expect(external.grantRequests('refresh_token')).toBe(forwarded + 1);
+    expect((await sessionRow(session.sid))?.revoked_reason).toBeNull();
+  });
+
   it('refuses userinfo, and ends the session, for a user deleted at the provider', async () => {
     const session = await signIn('edu');
     external.removeAccount(user('edu').sub);

@@ -52,36 +52,65 @@ export class OidcUpstreamSessions implements UpstreamSessions {
   /**
    * Asks the provider with the stored access token. An expired one is renewed first with the provider refresh
    * token (a serious product keeps asking the provider rather than answering from its own copy: a user removed
-   * at the provider must stop getting a profile); without a refresh token an expired session is refused.
+   * at the provider must stop getting a profile); so is one the provider refuses although we thought it good
+   * (its clock, or an early revocation), once. Refused when the renewal is refused too, or impossible.
    */
   async userinfo(sessionId: string): Promise<UpstreamUserinfo> {
     const { pool, secrets } = this.options;
-    let stored: UpstreamTokens | 'refused' | undefined;
+    let stored: UpstreamTokens | undefined;
     try {
       stored = await findOidcSession(pool, secrets, sessionId);
     } catch (error) {
       throw new ServiceError('SERVICE_UNAVAILABLE', { detail: 'oidc session read failed', cause: error });
     }
     if (!stored) return { kind: 'absent' };
+    let renewed = false;
     if (this.#isExpired(stored)) {
-      // Under the row lock, so concurrent requests (and our refresh grant) forward the provider refresh token once.
-      stored = await withTransaction(pool, async (tx) => {
-        const locked = await findOidcSession(tx, secrets, sessionId, true);
-        if (!locked) return undefined;
-        return this.#isExpired(locked) ? this.#renew(tx, sessionId, locked) : locked;
-      });
-      if (!stored) return { kind: 'absent' };
-      if (stored === 'refused') return { kind: 'refused' };
+      const current = await this.#renewLocked(sessionId, (locked) => this.#isExpired(locked));
+      if (current === undefined || current === 'refused') return current === 'refused' ? { kind: 'refused' } : { kind: 'absent' };
+      stored = current;
+      renewed = true;
     }
+    const first = await this.#ask(stored);
+    if (first !== 'refused') return first;
+    if (!renewed && stored.refreshToken !== undefined) {
+      const refusedToken = stored.accessToken;
+      const current = await this.#renewLocked(sessionId, (locked) => locked.accessToken === refusedToken);
+      if (current === undefined) return { kind: 'absent' };
+      if (current === 'refused') return { kind: 'refused' };
+      const second = await this.#ask(current);
+      if (second !== 'refused') return second;
+    }
+    await takeOidcSession(pool, secrets, sessionId).catch(() => undefined);
+    return { kind: 'refused' };
+  }
+
+  async #ask(tokens: UpstreamTokens): Promise<UpstreamUserinfo | 'refused'> {
     const config = await this.options.configuration();
     try {
-      const claims = await oidc.fetchUserInfo(config, stored.accessToken, stored.providerSubject);
-      return { kind: 'claims', claims };
+      return { kind: 'claims', claims: await oidc.fetchUserInfo(config, tokens.accessToken, tokens.providerSubject) };
     } catch (error) {
-      if (!isTokenRefused(error)) throw unavailable('userinfo', error);
-      await takeOidcSession(pool, secrets, sessionId).catch(() => undefined);
-      return { kind: 'refused' };
+      if (isTokenRefused(error)) return 'refused';
+      throw unavailable('userinfo', error);
     }
+  }
+
+  /**
+   * Renews under the row lock when `stillNeeded` says so once the lock is held, so concurrent requests (and our
+   * refresh grant) forward the provider refresh token once. Never retried: a retry would forward a refresh
+   * token the provider has already rotated.
+   */
+  async #renewLocked(sessionId: string, stillNeeded: (locked: UpstreamTokens) => boolean): Promise<UpstreamTokens | 'refused' | undefined> {
+    const { pool, secrets } = this.options;
+    return withTransaction(
+      pool,
+      async (tx) => {
+        const locked = await findOidcSession(tx, secrets, sessionId, true);
+        if (!locked) return undefined;
+        return stillNeeded(locked) ? this.#renew(tx, sessionId, locked, true) : locked;
+      },
+      1,
+    );
   }
 
   async detach(db: pg.ClientBase | pg.Pool, sessionId: string): Promise<(() => Promise<void>) | undefined> {
@@ -106,13 +135,14 @@ export class OidcUpstreamSessions implements UpstreamSessions {
 
   /**
    * Forwards the provider refresh token (the row must be locked by `db`'s transaction) and stores what the
-   * provider rotated; returns the tokens unchanged when there is nothing to forward and they are still good.
+   * provider rotated; returns the tokens unchanged when there is nothing to forward and they are still good
+   * (unless `force`: the caller knows they are not).
    * A refusal forgets the provider tokens. If our transaction later rolls back, the provider's rotated refresh
    * token is lost and the next refresh is refused: the session ends, which is the safe way to fail.
    */
-  async #renew(db: pg.ClientBase, sessionId: string, stored: UpstreamTokens): Promise<UpstreamTokens | 'refused'> {
+  async #renew(db: pg.ClientBase, sessionId: string, stored: UpstreamTokens, force = false): Promise<UpstreamTokens | 'refused'> {
     if (stored.refreshToken === undefined) {
-      if (!this.#isExpired(stored)) return stored;
+      if (!force && !this.#isExpired(stored)) return stored;
       await takeOidcSession(db, this.options.secrets, sessionId);
       return 'refused';
     }

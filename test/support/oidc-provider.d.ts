@@ -23,7 +23,9 @@ declare module 'oidc-provider' {
       find(id: string): Promise<{ destroy(): Promise<void> } | undefined>;
     };
     readonly RefreshToken: new (values: Record<string, unknown>) => Saveable;
-    readonly AccessToken: new (values: Record<string, unknown>) => Saveable & { readonly expiration: number };
+    readonly AccessToken: (new (values: Record<string, unknown>) => Saveable & { readonly expiration: number }) & {
+      find(value: string): Promise<{ destroy(): Promise<void> } | undefined>;
+    };
     readonly IdToken: new (claims: Record<string, unknown>, options: { ctx: unknown }) => { scope: string; issue(options: { use: 'idtoken' }): Promise<string> };
   }
 

@@ -27,6 +27,8 @@ export interface TestOidcProvider {
   readonly revokedGrantsOf: (sub: string) => number;
   /** The account is deleted at the provider: its refresh and userinfo are refused from now on. */
   removeAccount(sub: string): void;
+  /** The provider drops one access token alone (its grant and refresh token live on), e.g. lost in a restart. */
+  dropAccessToken(accessToken: string): Promise<void>;
   /** An administrator ends every grant of the account at the provider. */
   revokeGrantsOf(sub: string): Promise<void>;
   /** Token requests seen, by grant type (`password`, `refresh_token`, ...). */
@@ -139,6 +141,9 @@ export async function startTestOidcProvider(options: {
     grantRequests: (grantType) => grantRequests.get(grantType) ?? 0,
     removeAccount(sub) {
       bySub.delete(sub);
+    },
+    async dropAccessToken(accessToken) {
+      await (await provider.AccessToken.find(accessToken))?.destroy();
     },
     async revokeGrantsOf(sub) {
       for (const grantId of grantsBySub.get(sub) ?? []) {
