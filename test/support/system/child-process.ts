@@ -4,13 +4,22 @@ import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
 const tracked = new Set<ChildProcess>();
 let exitHookInstalled = false;
 
-// Last resort for a test that throws before its teardown: the worker's own exit kills what it started.
+function killTracked(): void {
+  for (const child of tracked) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+}
+
+// Last resort for a test that throws before its teardown: the worker's own exit kills what it started, also when
+// the worker is ended by a signal (raised again when nobody else listens, so the worker still ends as it would).
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  process.once('exit', () => {
-    for (const child of tracked) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
+  process.once('exit', killTracked);
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      killTracked();
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    });
+  }
 }
 
 /** The last `limit` characters a child wrote, for failure messages. */
