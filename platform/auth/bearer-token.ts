@@ -13,7 +13,9 @@ const compactJws = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
  */
 export function bearerToken(req: Request, options: { allowBareToken?: boolean } = {}): string {
   let headers = 0;
-  for (let i = 0; i < req.rawHeaders.length; i += 2) if (req.rawHeaders[i]?.toLowerCase() === 'authorization') headers++;
+  const raw = req.rawHeaders;
+  // The length test first: no lowercased copy of every other header name on each request.
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]?.length === 13 && raw[i]?.toLowerCase() === 'authorization') headers++;
   if (headers > 1) throw new ServiceError('TOKEN_INVALID', { detail: 'more than one Authorization header' });
   if (typeof req.query?.access_token !== 'undefined') throw new ServiceError('TOKEN_INVALID', { detail: 'token in the query string' });
   const header = req.header('authorization');

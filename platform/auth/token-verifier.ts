@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { LRUCache } from 'lru-cache';
 import { ServiceError } from '../http/service-error.js';
@@ -42,7 +42,8 @@ export interface TokenVerifier {
 
 /** A digest, so the cache never holds a token itself (SECURITY-CHECKLIST K2). */
 export function tokenDigest(token: string): string {
-  return createHash('sha256').update(token).digest('base64url');
+  // One-shot: no Hash object per request (half the time of createHash().update().digest(), same bytes).
+  return hash('sha256', token, 'base64url');
 }
 
 /**

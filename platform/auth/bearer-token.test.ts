@@ -1,0 +1,33 @@
+import type { Request } from 'express';
+import { describe, expect, it } from 'vitest';
+import { bearerToken } from './bearer-token.js';
+
+const jws = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln';
+
+/** A request as node's parser leaves it: raw header names as sent, `header()` answering the first value. */
+function requestWith(rawHeaders: readonly string[]): Request {
+  const lower = new Map<string, string>();
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!.toLowerCase();
+    if (!lower.has(name)) lower.set(name, rawHeaders[i + 1]!);
+  }
+  return { rawHeaders, query: {}, header: (name: string) => lower.get(name.toLowerCase()) } as unknown as Request;
+}
+
+describe('bearerToken', () => {
+  it('takes the token of the one Authorization header, whatever the case of its name', () => {
+    expect(bearerToken(requestWith(['Host', 'x', 'AUTHORIZATION', `Bearer ${jws}`, 'X-Authorization', 'y']))).toBe(jws);
+  });
+
+  it('refuses more than one Authorization header, in any spelling of the name (RFC 6750 2.1, SECURITY-CHECKLIST A)', () => {
+    for (const second of ['authorization', 'Authorization', 'AuThOrIzAtIoN']) {
+      expect(() => bearerToken(requestWith(['Authorization', `Bearer ${jws}`, 'Host', 'x', second, `Bearer ${jws}`]))).toThrow(
+        expect.objectContaining({ code: 'TOKEN_INVALID', detail: 'more than one Authorization header' }),
+      );
+    }
+  });
+
+  it('does not count headers whose names merely contain or resemble it', () => {
+    expect(bearerToken(requestWith(['Authorization', `Bearer ${jws}`, 'Proxy-Authorization', 'Basic eA==', 'Authorisation', 'z', 'authorization-x', 'w']))).toBe(jws);
+  });
+});
