@@ -27,6 +27,12 @@ export async function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolCl
       throw new ServiceError('SERVICE_UNAVAILABLE', { detail: `database connect: ${(error as Error).message}`, cause: error });
     }
     let broken = false;
+    // A checked-out client has no pool listener: without ours, a connection dropped mid-transaction (the server
+    // stopped) is an unhandled 'error' event that ends the whole process. The query in flight rejects anyway.
+    const onError = (): void => {
+      broken = true;
+    };
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const value = await work(client);
@@ -45,6 +51,7 @@ export async function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolCl
       }
       throw error;
     } finally {
+      client.removeListener('error', onError);
       client.release(broken ? true : undefined);
     }
   }

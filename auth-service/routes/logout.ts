@@ -77,6 +77,9 @@ export function logoutRoutes(deps: AuthDeps): AnyRoute[] {
         const client = await deps.pool.connect().catch((error: unknown) => {
           throw new ServiceError('SERVICE_UNAVAILABLE', { detail: 'logout: no database connection', cause: error });
         });
+        // Checked out, the client has no pool listener: a dropped connection must not crash the process.
+        const onError = (): void => undefined;
+        client.on('error', onError);
         try {
           await client.query('BEGIN');
           const ended = await client.query<{ subject_kind: 'user' | 'application' }>(
@@ -99,6 +102,7 @@ export function logoutRoutes(deps: AuthDeps): AnyRoute[] {
           await client.query('ROLLBACK').catch(() => undefined);
           throw new ServiceError('SERVICE_UNAVAILABLE', { detail: 'logout could not be recorded', cause: error });
         } finally {
+          client.removeListener('error', onError);
           client.release();
         }
         // The last instant any access token of the session could still verify (TTL plus the verifier's skew).
