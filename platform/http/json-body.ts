@@ -12,16 +12,8 @@ export function jsonBody(options: { limitBytes?: number; maxDepth?: number; form
   const formPaths = new Set(options.formPaths ?? []);
   // OAuth token requests and logout are form-encoded by their standards; only those paths take forms.
   const parseForm = express.urlencoded({ extended: false, limit: options.limitBytes ?? 64 * 1024, parameterLimit: 50 });
-  const parse = express.json({
-    limit: options.limitBytes ?? 64 * 1024,
-    strict: true,
-    type: ['application/json', 'application/*+json'],
-    reviver: (key, value: unknown) => {
-      // body-parser turns this into a 400 (entity.parse.failed) without running anything after it.
-      if (forbiddenKeys.has(key)) throw new SyntaxError(`key "${key}" is not allowed`);
-      return value;
-    },
-  });
+  // No reviver: JSON.parse with one is about 3x slower; assertSafeJson checks the keys after it, in one pass.
+  const parse = express.json({ limit: options.limitBytes ?? 64 * 1024, strict: true, type: ['application/json', 'application/*+json'] });
   return (req: Request, res: Response, next: NextFunction): void => {
     const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
     if (hasBody && formPaths.has(req.path) && req.is('application/x-www-form-urlencoded')) {
@@ -39,19 +31,42 @@ export function jsonBody(options: { limitBytes?: number; maxDepth?: number; form
       }
       try {
         // The body limit keeps JSON.parse itself cheap; this keeps handlers and zod away from deep trees.
-        assertDepth(req.body, maxDepth);
+        assertSafeJson(req.body, maxDepth);
         next();
-      } catch (depthError) {
-        next(depthError);
+      } catch (unsafe) {
+        next(unsafe);
       }
     });
   };
 }
 
-/** Throws when a parsed value nests deeper than `maxDepth` (arrays and objects). */
-export function assertDepth(value: unknown, maxDepth: number, depth = 0): void {
-  if (depth > maxDepth) throw new ServiceError('VALIDATION_FAILED', { message: `JSON nested deeper than ${maxDepth} levels` });
-  if (value !== null && typeof value === 'object') {
-    for (const child of Object.values(value)) assertDepth(child, maxDepth, depth + 1);
+/**
+ * Throws MALFORMED_JSON when a key that could pollute prototypes appears anywhere in a parsed value (G4),
+ * else VALIDATION_FAILED when a value sits deeper than `maxDepth` (G3). The whole value is walked, without
+ * recursion, so the key check wins at any depth, as it did when a reviver ran it during the parse.
+ */
+export function assertSafeJson(value: unknown, maxDepth: number): void {
+  if (value === null || typeof value !== 'object') return;
+  let tooDeep = false;
+  const nodes: unknown[] = [value];
+  const depths: number[] = [0];
+  while (nodes.length > 0) {
+    const node = nodes.pop();
+    const depth = depths.pop() ?? 0;
+    if (depth > maxDepth) tooDeep = true;
+    if (node === null || typeof node !== 'object') continue;
+    if (Array.isArray(node)) {
+      for (const child of node as unknown[]) {
+        nodes.push(child);
+        depths.push(depth + 1);
+      }
+      continue;
+    }
+    for (const key in node) {
+      if (forbiddenKeys.has(key)) throw new ServiceError('MALFORMED_JSON', { detail: `key "${key}" is not allowed` });
+      nodes.push((node as Record<string, unknown>)[key]);
+      depths.push(depth + 1);
+    }
   }
+  if (tooDeep) throw new ServiceError('VALIDATION_FAILED', { message: `JSON nested deeper than ${maxDepth} levels` });
 }
