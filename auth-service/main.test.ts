@@ -36,6 +36,7 @@ describe('auth main', () => {
 
   it('starts, answers /health with the plain body "healthy", refuses anonymous API calls, and stops cleanly on SIGTERM', async () => {
     const port = await freePort();
+    const metricsToken = randomBytes(32).toString('hex');
     const { child, exited, output } = run({
       ...testLicenseEnv,
       DATABASE_URL: schema.url,
@@ -46,6 +47,7 @@ describe('auth main', () => {
       MFA_SECRET: randomBytes(32).toString('base64'),
       SERVER_PORT: String(port),
       POLICY_CHANGE_CHANNEL: `am_${randomBytes(4).toString('hex')}`,
+      METRICS_TOKEN: metricsToken,
     });
     const base = `http://127.0.0.1:${port}`;
     const deadline = Date.now() + 20_000;
@@ -61,6 +63,13 @@ describe('auth main', () => {
     const anonymous = await fetch(`${base}/v1/userinfo`);
     expect(anonymous.status).toBe(401);
     expect(anonymous.headers.get('content-type')).toMatch(/problem\+json/);
+    // METRICS_TOKEN from the environment serves /metrics to that token only (issue #5).
+    expect((await fetch(`${base}/metrics`)).status).toBe(401);
+    const metrics = await fetch(`${base}/metrics`, { headers: { Authorization: `Bearer ${metricsToken}` } });
+    expect(metrics.status).toBe(200);
+    const text = await metrics.text();
+    expect(text).toMatch(/am_engine_ready\{service="auth"\} 1/);
+    expect(text).toMatch(/http_request_duration_seconds_count\{[^}]*route="\/v1\/userinfo"[^}]*status="401"[^}]*\} 1/);
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(output()).toMatch(/"msg":"auth listening"/);
