@@ -38,7 +38,9 @@ export function httpMetrics(registry: Registry, onFinished?: RequestFinished): R
     const durationMs = performance.now() - (this[startedAt] ?? 0);
     const req = this.req as Request;
     const path: unknown = req.route?.path;
-    const route = typeof path === 'string' ? `${req.baseUrl}${path}` : unmatchedRoute;
+    // Not prefixed with req.baseUrl: under a mount with parameters it holds the raw ids. The services mount
+    // every router at the root, so the pattern alone is the full path.
+    const route = typeof path === 'string' ? path : unmatchedRoute;
     childFor(req.method, route, this.statusCode).observe(durationMs / 1000);
     onFinished?.(this, route, durationMs);
   }
