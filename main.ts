@@ -124,7 +124,9 @@ try {
     await pool.end();
   }
 
-  services.push(await startAuthService(authConfig), await startIdentityService(identityConfig));
+  // One at a time, so a failure of the second still closes the first.
+  services.push(await startAuthService(authConfig));
+  services.push(await startIdentityService(identityConfig));
   const [auth, identity] = services as [RunningService, RunningService];
   const lines = [
     '',
