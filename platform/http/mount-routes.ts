@@ -1,6 +1,7 @@
-import type { NextFunction, Request, Response, Router } from 'express';
+import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import { z } from 'zod';
 import type { Caller } from '../auth/caller.js';
+import { directRoutes } from './direct-routes.js';
 import { requestIdOf } from './request-id.js';
 import type { AnyRoute, RouteContext } from './route.js';
 import { ServiceError } from './service-error.js';
@@ -23,9 +24,10 @@ const anyParams = z.record(z.string(), z.string());
 
 /**
  * Mounts routes on a router: authenticate, validate params/query/body, authorize, run the handler, send its
- * result as JSON. A path that exists answers other methods with 405 and `Allow`.
+ * result as JSON. A path that exists answers other methods with 405 and `Allow`. Returns the shortcut to
+ * mount just before the router (see directRoutes): requests for a fixed-path route skip the router's walk.
  */
-export function mountRoutes(router: Router, routes: readonly AnyRoute[], guards: RouteGuards): void {
+export function mountRoutes(router: Router, routes: readonly AnyRoute[], guards: RouteGuards): RequestHandler {
   const methodsByPath = new Map<string, Set<string>>();
   for (const route of routes) {
     const path = expressPath(route.path);
@@ -49,7 +51,8 @@ export function mountRoutes(router: Router, routes: readonly AnyRoute[], guards:
         if (result.body === undefined) res.end();
         else res.json(result.body);
       } catch (error) {
-        next(error);
+        // A falsy or 'route'/'router' throw would read as "carry on" to express: it is a failure like any other.
+        next(!error || error === 'route' || error === 'router' ? new Error(`route handler threw ${String(error)}`) : error);
       }
     });
   }
@@ -58,4 +61,5 @@ export function mountRoutes(router: Router, routes: readonly AnyRoute[], guards:
       next(new ServiceError('METHOD_NOT_ALLOWED', { headers: { Allow: [...methods].join(', ') } }));
     });
   }
+  return directRoutes(router, new Set(routes.map((route) => route.method.toUpperCase())));
 }

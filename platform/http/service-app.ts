@@ -44,7 +44,7 @@ export function createServiceApp<C extends string>(options: ServiceAppOptions<C>
   app.use(skipUnrouted(apiDocsRouter(openApiDocument(options.info, options.routes))));
   app.use(jsonBody({ limitBytes: options.bodyLimitBytes ?? 64 * 1024, formPaths: options.formPaths ?? [] }));
   const api = express.Router({ strict: true, caseSensitive: true });
-  mountRoutes(api, options.routes, options.guards);
+  app.use(mountRoutes(api, options.routes, options.guards));
   app.use(api);
   app.use((_req: Request, _res: Response, next: NextFunction) => next(new ServiceError('NOT_FOUND')));
   app.use(errorHandler(options.catalogue, options.report, options.oauthErrors));
