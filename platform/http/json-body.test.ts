@@ -93,6 +93,16 @@ describe('jsonBody: keys that could pollute prototypes and deep nesting', () => 
     }
   });
 
+  it('takes JSON media types in any spelling and refuses others with 415', async () => {
+    const app = appWith(jsonBody());
+    for (const type of ['application/json', 'Application/JSON', 'application/json; charset=utf-8', 'application/problem+json']) {
+      expect((await supertest(app).post('/x').set('Content-Type', type).send('{"a":1}')).status, type).toBe(200);
+    }
+    for (const type of ['text/json', 'application/jsonx', 'application/json-patch', 'text/plain']) {
+      expect((await supertest(app).post('/x').set('Content-Type', type).send('{"a":1}')).status, type).toBe(415);
+    }
+  });
+
   it('refuses a __proto__ key 40 levels down with MALFORMED_JSON, not the depth error, and pollutes nothing', async () => {
     const response = await supertest(appWith(jsonBody()))
       .post('/x')

@@ -20,7 +20,8 @@ export function jsonBody(options: { limitBytes?: number; maxDepth?: number; form
       parseForm(req, res, next);
       return;
     }
-    if (hasBody && !req.is(['application/json', 'application/*+json'])) {
+    // The exact common header needs no media-type parse (req.is would accept it).
+    if (hasBody && req.headers['content-type'] !== 'application/json' && !req.is(['application/json', 'application/*+json'])) {
       next(new ServiceError('UNSUPPORTED_MEDIA_TYPE', { message: 'send the body as application/json' }));
       return;
     }

@@ -66,11 +66,11 @@ function startsWithAny(path: string, prefixes: readonly string[]): boolean {
   return false;
 }
 
-/** The number of layers of the router and of the routers it mounts at `/`, to notice one added later. */
-function layerCount(router: RouterLike): number {
-  let count = router.stack.length;
-  for (const layer of router.stack) if (!layer.route && layer.slash && isRouter(layer.handle)) count += layerCount(layer.handle);
-  return count;
+/** The router and the routers it mounts at `/`: a layer added to any of them changes what it reaches. */
+function routersOf(router: RouterLike, into: RouterLike[] = []): RouterLike[] {
+  into.push(router);
+  for (const layer of router.stack) if (!layer.route && layer.slash && isRouter(layer.handle)) routersOf(layer.handle, into);
+  return into;
 }
 
 /**
@@ -84,16 +84,22 @@ function layerCount(router: RouterLike): number {
 export function skipUnrouted(handler: RequestHandler): RequestHandler {
   if (!isRouter(handler)) return handler;
   const router = handler;
-  let layers = -1;
+  let watched: RouterLike[] = [];
+  let layers: number[] = [];
   let reach: Reach | undefined;
   const refresh = (): void => {
-    layers = layerCount(router);
+    watched = routersOf(router);
+    layers = watched.map((each) => each.stack.length);
     reach = reachOf(router, { exact: new Set(), prefixes: [] });
+  };
+  const changed = (): boolean => {
+    for (let i = 0; i < watched.length; i++) if (watched[i]?.stack.length !== layers[i]) return true;
+    return false;
   };
   refresh();
   if (!reach) return handler;
   return function skipUnroutedRouter(req: Request, res: Response, next: NextFunction): void {
-    if (layerCount(router) !== layers) refresh();
+    if (changed()) refresh();
     if (!reach) {
       router(req, res, next);
       return;
