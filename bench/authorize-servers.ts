@@ -1,8 +1,9 @@
 // One server of the authorize bench, in its own process so neither the load generator nor the other server
 // shares its event loop or heap. `floor`: a bare express app with express.json() answering a constant JSON.
-// `authorize`: the real Auth app from createAuthApp (Valkey and its shared token tier wired as main.ts does),
-// with a real user, grant, session and token. Prints one JSON line (its URL, the request to send); then each
-// `cpu` line on stdin is answered with one JSON line: the process's CPU time and the requests served so far.
+// `authorize`: the real Auth app from createAuthApp (Valkey, its shared token tier and the metrics wired as
+// auth-service/server.ts does), with a real user, grant, session and token. Prints one JSON line (its URL,
+// the request to send); then each `cpu` line on stdin is answered with one JSON line: the process's CPU time
+// and the requests served so far.
 // SIGTERM closes everything.
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -46,7 +47,15 @@ async function floorServer(): Promise<{ app: express.Express; ready: Omit<Server
 async function authorizeServer(): Promise<{ app: express.Express; ready: Omit<ServerReady, 'url'>; close(): Promise<void> }> {
   // Imported here so the floor process loads none of the Auth app.
   const { createAuthHarness } = await import('../test/support/auth-harness.js');
+  const { createAuthApp } = await import('../auth-service/app.js');
+  const { createServiceMetrics } = await import('../platform/metrics/index.js');
+  const { pino } = await import('pino');
   const h = await createAuthHarness('bench-authorize', { withValkey: true, sharedTokenCache: true });
+  // As auth-service/server.ts builds it: Prometheus metrics (HTTP latency, authorize outcomes, engine) and an
+  // info-level logger (on stderr: stdout carries this process's answers to the suite).
+  const metrics = createServiceMetrics({ service: 'auth', logger: pino({ name: 'auth', level: 'info' }, pino.destination(2)) });
+  metrics.watchEngine(h.deps.engine);
+  const app = createAuthApp({ ...h.deps, metrics });
   const org = await h.createOrganization();
   const user = await h.createUser(org.id);
   // Granted on the bare resource while the request names a product: each request decides the scoped resource,
@@ -63,7 +72,7 @@ async function authorizeServer(): Promise<{ app: express.Express; ready: Omit<Se
     session.rows[0]?.id,
   );
   return {
-    app: h.app,
+    app,
     ready: {
       request: {
         headers: { 'content-type': 'application/json', authorization: token },

@@ -66,13 +66,13 @@ interface ServerProcess {
 }
 
 /**
- * Starts one role of bench/authorize-servers.ts in its own process. `BENCH_AUTHORIZE_CPU_PROF=<dir>` runs the
- * authorize server under `node --cpu-prof`, writing its profile to `<dir>` when it stops.
+ * Starts one role of bench/authorize-servers.ts in its own process. `BENCH_AUTHORIZE_CPU_PROF=<dir>` runs both
+ * servers under `node --cpu-prof`, each writing its profile to `<dir>` when it stops.
  */
 async function startServer(role: ServerRole): Promise<ServerProcess> {
   const script = fileURLToPath(new URL('./authorize-servers.ts', import.meta.url));
   const profileDir = process.env.BENCH_AUTHORIZE_CPU_PROF;
-  const profile = role === 'authorize' && profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
   const child: ChildProcessByStdio<Writable, Readable, null> = spawn(process.execPath, [...profile, '--import', 'tsx', script, role], {
     stdio: ['pipe', 'pipe', 'inherit'],
     env: { ...process.env, NODE_ENV: 'production' },
