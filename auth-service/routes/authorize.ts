@@ -70,8 +70,10 @@ function assertCheckNames(item: Check): void {
  * scoped one. A deny that matches only the bare resource does not override a scoped allow (the product's own
  * rule is the more specific statement).
  */
+const noOptions = Object.freeze({});
+
 async function decide(deps: AuthDeps, tenantId: string, subject: string, item: Check, minRev: number | undefined): Promise<Verdict> {
-  const options = minRev === undefined ? {} : { minRevision: minRev };
+  const options = minRev === undefined ? noOptions : { minRevision: minRev };
   if (item.product === undefined) {
     const decision = await deps.engine.decide({ sub: subject, dom: tenantId, obj: item.resource, act: item.action }, options);
     return decision.allowed ? { authorized: true, revision: decision.revision } : { authorized: false, reason: 'permission', revision: decision.revision };
@@ -125,17 +127,20 @@ export function authorizeRoutes(deps: AuthDeps): AnyRoute[] {
       body: check.extend({ minRevision: minRevision.optional() }).strict(),
       responses: { 200: { description: 'The decision', schema: answer } },
       async handler({ body, caller, req }) {
-        const { minRevision: minRev, ...item } = body;
         let verdict: Verdict;
         try {
-          verdict = await new CheckRunner(deps, caller, req).run(item, minRev);
+          // The body is the check (its minRevision is read apart): no copy of it per request.
+          verdict = await new CheckRunner(deps, caller, req).run(body, body.minRevision);
         } catch (error) {
           deps.metrics?.authorizeDecisions.recordError();
           throw error;
         }
         deps.metrics?.authorizeDecisions.record(verdict.authorized);
+        const timestamp = new Date(deps.nowMs()).toISOString();
         return {
-          body: { authorized: verdict.authorized, timestamp: new Date(deps.nowMs()).toISOString(), revision: verdict.revision, ...(verdict.reason ? { reason: verdict.reason } : {}) },
+          body: verdict.reason
+            ? { authorized: verdict.authorized, timestamp, revision: verdict.revision, reason: verdict.reason }
+            : { authorized: verdict.authorized, timestamp, revision: verdict.revision },
         };
       },
     }),

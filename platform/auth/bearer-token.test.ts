@@ -5,13 +5,14 @@ import { bearerToken } from './bearer-token.js';
 const jws = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln';
 
 /** A request as node's parser leaves it: raw header names as sent, `header()` answering the first value. */
-function requestWith(rawHeaders: readonly string[]): Request {
+function requestWith(rawHeaders: readonly string[], url = '/v1/authorize'): Request {
   const lower = new Map<string, string>();
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!.toLowerCase();
     if (!lower.has(name)) lower.set(name, rawHeaders[i + 1]!);
   }
-  return { rawHeaders, query: {}, header: (name: string) => lower.get(name.toLowerCase()) } as unknown as Request;
+  const query = Object.fromEntries(new URLSearchParams(url.split('?')[1] ?? ''));
+  return { rawHeaders, url, query, header: (name: string) => lower.get(name.toLowerCase()) } as unknown as Request;
 }
 
 describe('bearerToken', () => {
@@ -25,6 +26,13 @@ describe('bearerToken', () => {
         expect.objectContaining({ code: 'TOKEN_INVALID', detail: 'more than one Authorization header' }),
       );
     }
+  });
+
+  it('refuses a request with a token in the query string, even beside a good header (RFC 6750 2.3 not supported)', () => {
+    for (const url of [`/v1/authorize?access_token=${jws}`, '/v1/authorize?x=1&access_token=', '/v1/authorize?access_token']) {
+      expect(() => bearerToken(requestWith(['Authorization', `Bearer ${jws}`], url))).toThrow(expect.objectContaining({ code: 'TOKEN_INVALID', detail: 'token in the query string' }));
+    }
+    expect(bearerToken(requestWith(['Authorization', `Bearer ${jws}`], '/v1/authorize?x=1'))).toBe(jws);
   });
 
   it('does not count headers whose names merely contain or resemble it', () => {

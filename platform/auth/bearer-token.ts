@@ -17,7 +17,8 @@ export function bearerToken(req: Request, options: { allowBareToken?: boolean } 
   // The length test first: no lowercased copy of every other header name on each request.
   for (let i = 0; i < raw.length; i += 2) if (raw[i]?.length === 13 && raw[i]?.toLowerCase() === 'authorization') headers++;
   if (headers > 1) throw new ServiceError('TOKEN_INVALID', { detail: 'more than one Authorization header' });
-  if (typeof req.query?.access_token !== 'undefined') throw new ServiceError('TOKEN_INVALID', { detail: 'token in the query string' });
+  // Without a '?' there is no query to parse (express parses it again on every read of req.query).
+  if (req.url.includes('?') && typeof req.query?.access_token !== 'undefined') throw new ServiceError('TOKEN_INVALID', { detail: 'token in the query string' });
   const header = req.header('authorization');
   if (header === undefined || header.trim() === '') throw new ServiceError('TOKEN_MISSING', { detail: 'no Authorization header' });
   if (header.length > maxTokenLength + 7) throw new ServiceError('TOKEN_INVALID', { detail: 'token too long' });

@@ -38,7 +38,8 @@ export function mountRoutes(router: Router, routes: readonly AnyRoute[], guards:
       try {
         const caller = route.auth === 'token' ? await guards.authenticate(req, { allowBareToken: route.bareToken === true }) : (undefined as unknown as Caller);
         const params = validateInput(route.params ?? anyParams, req.params, 'params');
-        const query = validateInput(route.query ?? emptyObject, { ...req.query }, 'query');
+        // Without a '?' the query is empty: no parse (express parses it again on every read of req.query).
+        const query = validateInput(route.query ?? emptyObject, req.url.includes('?') ? { ...req.query } : {}, 'query');
         const hasBody = req.body !== undefined && !(typeof req.body === 'object' && req.body !== null && Object.keys(req.body).length === 0 && route.body === undefined);
         if (route.body === undefined && hasBody) throw new ServiceError('VALIDATION_FAILED', { message: 'this route takes no body', field: 'body' });
         const body = route.body ? validateInput(route.body, req.body, 'body') : undefined;
