@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authIssuer, createAuthHarness, type AuthHarness } from '../../test/support/auth-harness.js';
+import { lockRefreshToken, refreshTokenHash, revokeSession } from '../tokens/session-store.js';
 import type { TokenSubject } from '../tokens/token-issuer.js';
 
 let h: AuthHarness;
@@ -89,5 +90,38 @@ describe('POST /v1/logout refuses hints that are not our ID token, and ends noth
     expect(res.status).toBe(403);
     expect(await isRevoked(victim.sid)).toBe(false);
     expect(await isRevoked(attacker.sid)).toBe(false);
+  });
+});
+
+describe('POST /v1/logout beside a refresh of the same session', () => {
+  it('takes the refresh token before the session row, as a refresh does, so the two never deadlock', async () => {
+    const p = await person();
+    const hash = refreshTokenHash(randomUUID());
+    await h.deps.pool.query(`INSERT INTO refresh_tokens (token_hash, session_id, expires_at) VALUES ($1, $2, now() + interval '1 day')`, [hash, p.sid]);
+    const hint = (await h.deps.issuer.idToken(p.subject, 'console', p.sid)).token;
+    const refresh = await h.deps.pool.connect();
+    try {
+      // A refresh holding its token row (as a reuse does before revoking the session).
+      await refresh.query('BEGIN');
+      expect(await lockRefreshToken(refresh, hash)).toMatchObject({ sessionId: p.sid });
+      const pending = logout(hint).then((res) => res.status);
+      // Wait until logout blocks on a lock (with the old order it would hold the session row by then).
+      const deadline = Date.now() + 5_000;
+      for (;;) {
+        const { rows } = await h.deps.pool.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE%' AND (query LIKE '%refresh_tokens%' OR query LIKE '%sessions%')",
+        );
+        if ((rows[0]?.n ?? 0) > 0 || Date.now() > deadline) break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await revokeSession(refresh, p.sid, 'refresh_reuse', Date.now());
+      await refresh.query('COMMIT');
+      expect(await pending).toBe(200);
+    } finally {
+      refresh.release();
+    }
+    expect(await isRevoked(p.sid)).toBe(true);
+    const { rows } = await h.deps.pool.query<{ live: boolean }>('SELECT expires_at > now() AS live FROM refresh_tokens WHERE token_hash = $1', [hash]);
+    expect(rows[0]?.live).toBe(false);
   });
 });

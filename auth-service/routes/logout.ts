@@ -82,13 +82,19 @@ export function logoutRoutes(deps: AuthDeps): AnyRoute[] {
         client.on('error', onError);
         try {
           await client.query('BEGIN');
+          // Refresh tokens before the session row: a refresh locks its token, then the session (reuse revokes it);
+          // taking the two in the other order here would deadlock with it.
+          await client.query(
+            `UPDATE refresh_tokens rt SET expires_at = least(rt.expires_at, now())
+               FROM sessions s WHERE rt.session_id = s.id AND s.id = $1::uuid AND s.org_id = $2::uuid AND s.subject_id = $3::uuid`,
+            [sid, tenantId, subjectId],
+          );
           const ended = await client.query<{ subject_kind: 'user' | 'application' }>(
             `UPDATE sessions SET revoked_at = coalesce(revoked_at, now()), revoked_reason = coalesce(revoked_reason, 'logout')
               WHERE id = $1::uuid AND org_id = $2::uuid AND subject_id = $3::uuid RETURNING subject_kind`,
             [sid, tenantId, subjectId],
           );
           subjectKind = ended.rows[0]?.subject_kind ?? 'user';
-          await client.query('UPDATE refresh_tokens SET expires_at = least(expires_at, now()) WHERE session_id = $1::uuid', [sid]);
           // oidc mode: our copy of the provider's tokens goes with the session; revoked at the provider after the commit.
           if (ended.rows.length > 0) revokeAtProvider = await deps.identityProvider?.sessions?.detach(client, sid);
           if (access?.tokenId !== undefined && accessExpMs !== undefined) {
