@@ -85,7 +85,7 @@ export async function startAuthService(config: AuthConfig, options: StartService
       identityProvider: identityProviderFromConfig(config.identityProvider, { pool, secrets }),
     });
 
-    const http = await listenGracefully(app, { port: config.SERVER_PORT, host: config.SERVER_HOST });
+    const http = await listenGracefully(app, { port: config.SERVER_PORT, host: config.SERVER_HOST, errorPrefix: 'AUT' });
     logger.info({ url: http.url, issuer: config.TOKEN_ISSUER, feed: runtime.feedName ?? 'none' }, 'auth listening');
     let closing: Promise<void> | undefined;
     return {

@@ -63,7 +63,7 @@ export async function startIdentityService(config: IdentityConfig, options: Star
       deliverMfaCode: ({ tenantId, to, code }) => deliverCode({ tenantId, channel: 'email', to, code }),
     });
 
-    const http = await listenGracefully(app, { port: config.SERVER_PORT, host: config.SERVER_HOST });
+    const http = await listenGracefully(app, { port: config.SERVER_PORT, host: config.SERVER_HOST, errorPrefix: 'IDE' });
     logger.info({ url: http.url, feed: runtime.feedName ?? 'none' }, 'identity listening');
     let closing: Promise<void> | undefined;
     return {

@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { createServer, type RequestListener, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
+import { platformCatalogue, type PlatformErrorCode } from './platform-errors.js';
 
 /** A started service (Auth, Identity): where it listens, and how to stop it (drain, then close its pools). */
 export interface RunningService {
@@ -27,9 +29,35 @@ export interface GracefulServer {
   close(drainTimeoutMs?: number): Promise<void>;
 }
 
+const reasonPhrases: Readonly<Record<number, string>> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
+
+/**
+ * Node refuses oversized headers, unparsable requests and slow senders before express sees them, with a bare
+ * status line; the same failures get the service's problem+json here (SECURITY-CHECKLIST G), written straight
+ * to the socket since there is no response object yet.
+ */
+function answerClientError(errorPrefix: 'AUT' | 'IDE', error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const code: PlatformErrorCode = error.code === 'HPE_HEADER_OVERFLOW' ? 'HEADERS_TOO_LARGE' : 'VALIDATION_FAILED';
+  const timedOut = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+  const entry = platformCatalogue(errorPrefix)[code];
+  const status = timedOut ? 408 : entry.status;
+  const title = timedOut ? 'Request timeout' : entry.title;
+  const text = timedOut ? 'the request was not received in time' : code === 'HEADERS_TOO_LARGE' ? 'request headers exceed 16 KiB' : 'the request is not valid HTTP';
+  const body = JSON.stringify({ type: 'about:blank', title, status, detail: text, code: entry.code, message: text, requestId: randomUUID() });
+  socket.end(
+    `HTTP/1.1 ${status} ${reasonPhrases[status]}\r\nContent-Type: application/problem+json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
 /** Listens with bounded header and request timeouts, tracking in-flight responses for a clean drain. */
-export async function listenGracefully(handler: RequestListener, options: { port: number; host: string }): Promise<GracefulServer> {
+export async function listenGracefully(handler: RequestListener, options: { port: number; host: string; errorPrefix: 'AUT' | 'IDE' }): Promise<GracefulServer> {
   const server = createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 30_000, headersTimeout: 10_000 }, handler);
+  server.on('clientError', (error: Error & { code?: string }, socket: Socket) => answerClientError(options.errorPrefix, error, socket));
   const inFlight = new Set<ServerResponse>();
   let draining = false;
   server.on('request', (_req, res: ServerResponse) => {
