@@ -30,3 +30,13 @@ export class Secret {
     return 'Secret([redacted])';
   }
 }
+
+/**
+ * Key bytes decoded from a configuration secret, for APIs that need a Buffer (HMAC): the same Buffer, but
+ * printing, logging or serialising it shows `[redacted]` instead of its bytes.
+ */
+export function redactedBytes(bytes: Buffer): Buffer {
+  Object.defineProperty(bytes, 'toJSON', { value: () => '[redacted]' });
+  Object.defineProperty(bytes, Symbol.for('nodejs.util.inspect.custom'), { value: () => 'Buffer([redacted])' });
+  return bytes;
+}

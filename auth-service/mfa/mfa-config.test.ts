@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../platform/config-error.js';
 import { parseMfaSettings } from './mfa-config.js';
@@ -13,6 +14,17 @@ describe('MFA settings from the environment', () => {
     const mfa = parseMfaSettings({ MFA_SECRET: secret, MFA_SESSION_TTL_SEC: '120', MFA_MAX_ATTEMPTS: '3', MFA_MAX_RESEND_ATTEMPTS: '1', MFA_REMEMBER_TTL_SEC: '0' });
     expect(mfa).toMatchObject({ sessionTtlSeconds: 120, maxAttempts: 3, maxResends: 1, rememberTtlSeconds: 0 });
     expect(mfa.tokenSecret.equals(Buffer.from(secret))).toBe(true);
+  });
+
+  it('the secret never shows when the settings are logged, serialised or printed (K1)', () => {
+    const mfa = parseMfaSettings({ MFA_SECRET: secret });
+    const bytes = [...Buffer.from(secret)].join(',');
+    for (const shown of [JSON.stringify(mfa), inspect(mfa, { depth: 5 }), JSON.stringify({ config: { mfa } })]) {
+      expect(shown).not.toContain(secret);
+      expect(shown).not.toContain(bytes);
+      expect(shown).not.toContain('78 78 78');
+      expect(shown).toContain('[redacted]');
+    }
   });
 
   it('refuses to start without a secret and lists every problem at once (I15)', () => {

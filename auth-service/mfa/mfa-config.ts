@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError } from '../../platform/config-error.js';
+import { redactedBytes } from '../../platform/secret.js';
 import type { AuthSettings } from '../deps.js';
 
 const seconds = (fallback: number, max: number) => z.coerce.number().int().min(1).max(max).default(fallback);
@@ -34,6 +35,6 @@ export function parseMfaSettings(env: Readonly<Record<string, string | undefined
     maxAttempts: e.MFA_MAX_ATTEMPTS,
     maxResends: e.MFA_MAX_RESEND_ATTEMPTS,
     rememberTtlSeconds: e.MFA_REMEMBER_TTL_SEC,
-    tokenSecret: Buffer.from(e.MFA_SECRET, 'utf8'),
+    tokenSecret: redactedBytes(Buffer.from(e.MFA_SECRET, 'utf8')),
   });
 }
