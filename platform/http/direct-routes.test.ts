@@ -79,7 +79,7 @@ const routes: AnyRoute[] = [
 ];
 
 /** An app as createServiceApp builds it, with or without the shortcut; `routeSeen` records `req.route.path` at finish (as the metrics do). */
-function appWith(shortcut: boolean): { app: Express; routeSeen: string[]; routerEntries: () => number } {
+function appWith(shortcut: boolean): { app: Express; routeSeen: string[]; routerEntries: () => number; routeDispatches: () => number } {
   const app = express();
   const routeSeen: string[] = [];
   app.use((req: Request, res: Response, next: NextFunction) => {
@@ -96,11 +96,21 @@ function appWith(shortcut: boolean): { app: Express; routeSeen: string[]; router
     return handle(...args);
   };
   const direct = mountRoutes(api, routes, guards);
+  let routeDispatches = 0;
+  for (const layer of (api as unknown as { stack: { route?: { dispatch: (...args: unknown[]) => unknown } }[] }).stack) {
+    const route = layer.route;
+    if (!route) continue;
+    const dispatch = route.dispatch.bind(route);
+    route.dispatch = (...args: unknown[]) => {
+      routeDispatches++;
+      return dispatch(...args);
+    };
+  }
   if (shortcut) app.use(direct);
   app.use(api);
   app.use((_req: Request, _res: Response, next: NextFunction) => next(new ServiceError('NOT_FOUND')));
   app.use(errorHandler(platformCatalogue('AUT'), () => undefined));
-  return { app, routeSeen, routerEntries: () => routerEntries };
+  return { app, routeSeen, routerEntries: () => routerEntries, routeDispatches: () => routeDispatches };
 }
 
 type Call = readonly [method: 'get' | 'head' | 'post' | 'put' | 'delete' | 'options', path: string, body?: string, token?: boolean];
@@ -148,10 +158,11 @@ describe('directRoutes: a fixed-path route is reached without walking the router
   });
 
   it('skips the router for the exact method and path of a fixed-path route, and only for those', async () => {
-    const { app, routerEntries } = appWith(true);
+    const { app, routerEntries, routeDispatches } = appWith(true);
     await supertest(app).post('/v1/authorize').set('Authorization', 'Bearer ok.ok.ok').send({ sub: 'a' }).expect(200);
     await supertest(app).post('/v1/fail').expect(403);
     expect(routerEntries()).toBe(0);
+    expect(routeDispatches()).toBe(0);
     // The parameter route registered first keeps this path; HEAD and other spellings take the router.
     await supertest(app).get('/v1/things/me').expect(200, { route: 'by-id', id: 'me' });
     await supertest(app).head('/v1/things/me').expect(200);
