@@ -34,15 +34,19 @@ export function mountRoutes(router: Router, routes: readonly AnyRoute[], guards:
     const methods = methodsByPath.get(path) ?? new Set<string>();
     methods.add(route.method.toUpperCase());
     methodsByPath.set(path, methods);
+    // zod's AOT compilation: same results and issues as the schema (it falls back to it on any failure), faster.
+    const paramsSchema = z.compile(route.params ?? anyParams);
+    const querySchema = z.compile(route.query ?? emptyObject);
+    const bodySchema = route.body ? z.compile(route.body) : undefined;
     router[route.method](path, async (req: Request, res: Response, next: NextFunction) => {
       try {
         const caller = route.auth === 'token' ? await guards.authenticate(req, { allowBareToken: route.bareToken === true }) : (undefined as unknown as Caller);
-        const params = validateInput(route.params ?? anyParams, req.params, 'params');
+        const params = validateInput(paramsSchema, req.params, 'params');
         // Without a '?' the query is empty: no parse (express parses it again on every read of req.query).
-        const query = validateInput(route.query ?? emptyObject, req.url.includes('?') ? { ...req.query } : {}, 'query');
+        const query = validateInput(querySchema, req.url.includes('?') ? { ...req.query } : {}, 'query');
         const hasBody = req.body !== undefined && !(typeof req.body === 'object' && req.body !== null && Object.keys(req.body).length === 0 && route.body === undefined);
         if (route.body === undefined && hasBody) throw new ServiceError('VALIDATION_FAILED', { message: 'this route takes no body', field: 'body' });
-        const body = route.body ? validateInput(route.body, req.body, 'body') : undefined;
+        const body = bodySchema ? validateInput(bodySchema, req.body, 'body') : undefined;
         const ctx: RouteContext<unknown, unknown, unknown> = { params, query, body, caller, requestId: requestIdOf(res), req };
         const permission = typeof route.permission === 'function' ? route.permission(ctx) : route.permission;
         if (permission) await guards.authorize(caller, permission.resource, permission.action);
