@@ -1,6 +1,5 @@
 // `/ready` on both services follows their dependencies: a PRIVATE PostgreSQL (embedded, its own folder and port)
 // and a PRIVATE redis-server are stopped and started again here; the shared servers on 5432/6379 are never touched.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,42 +11,16 @@ import { parseIdentityConfig } from '../identity-service/config.js';
 import { startIdentityService } from '../identity-service/server.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../platform/embedded-postgres.js';
 import type { RunningService } from '../platform/http/graceful-server.js';
-import { createValkeyClient } from '../platform/valkey-client.js';
 import { freePort } from './support/free-port.js';
 import { testLicenseEnv } from './support/license.js';
+import { startPrivateValkey, type PrivateValkey } from './support/private-valkey.js';
 
 let workDir: string;
 let pgPort: number;
 let database: EmbeddedPostgres | undefined;
 const pgPassword = randomBytes(16).toString('hex');
-let redisPort: number;
-let redis: ChildProcess | undefined;
+let redis: PrivateValkey;
 const services: RunningService[] = [];
-
-async function startRedis(): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  const probe = createValkeyClient({ url: `redis://127.0.0.1:${redisPort}`, maxReconnectDelayMs: 50 });
-  try {
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      if ((await probe.ping().catch(() => undefined)) === 'PONG') break;
-      if (Date.now() > deadline) throw new Error('private redis-server did not start');
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  } finally {
-    probe.disconnect();
-  }
-  return child;
-}
-
-async function stopRedis(): Promise<void> {
-  const child = redis;
-  redis = undefined;
-  if (!child || child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGKILL');
-  await exited;
-}
 
 const startPostgres = () => startEmbeddedPostgres({ dataDir: path.join(workDir, 'postgres'), password: pgPassword, port: pgPort });
 
@@ -78,13 +51,12 @@ beforeAll(async () => {
   // As root the embedded server runs as the postgres OS user, which must reach its folder.
   await chmod(workDir, 0o755);
   pgPort = await freePort();
-  redisPort = await freePort();
   database = await startPostgres();
-  redis = await startRedis();
+  redis = await startPrivateValkey();
   const env = {
     ...testLicenseEnv,
     DATABASE_URL: database.url,
-    VALKEY_URL: `redis://127.0.0.1:${redisPort}`,
+    VALKEY_URL: redis.url,
     TOKEN_ISSUER: 'http://127.0.0.1:1',
     DEFAULT_ORGANIZATION_ID: randomUUID(),
     SECRETS_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
@@ -100,7 +72,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(services.map((service) => service.close()));
   await database?.stop();
-  await stopRedis();
+  await redis?.close();
   if (workDir) await rm(workDir, { recursive: true, force: true });
 }, 60_000);
 
@@ -117,14 +89,14 @@ describe('/ready on Auth and Identity', () => {
   });
 
   it('answers 503 naming valkey while the configured Valkey is down, and 200 again once it is back', async () => {
-    await stopRedis();
+    await redis.stop();
     const down = await eventually((r) => r.status === 503);
     for (const r of down) {
       expect(r.body.failing).toEqual(['valkey']);
       expect(r.body.checks.valkey?.status).toBe('down');
       expect(r.body.checks.postgres?.status).toBe('up');
     }
-    redis = await startRedis();
+    await redis.start();
     await eventually((r) => r.status === 200 && r.body.ready);
   }, 60_000);
 

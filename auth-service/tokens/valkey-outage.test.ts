@@ -8,7 +8,6 @@ import { ValkeyTokenCache } from '../../platform/auth/valkey-token-cache.js';
 import { createTotpSecret, totpCodeAt } from '../../platform/totp.js';
 import { createValkeyClient } from '../../platform/valkey-client.js';
 import { createAuthHarness, type AuthHarness } from '../../test/support/auth-harness.js';
-import { freePort } from '../../test/support/free-port.js';
 import { startPrivateValkey, type PrivateValkey } from '../../test/support/private-valkey.js';
 import { testKeyPrefix } from '../../test/support/valkey.js';
 import { createAuthApp } from '../app.js';
@@ -27,8 +26,8 @@ async function until(what: string, check: () => boolean | Promise<boolean>, time
   }
 }
 
-async function privateServer(port?: number): Promise<PrivateValkey> {
-  const server = await startPrivateValkey(port);
+async function privateServer(options: { running?: boolean } = {}): Promise<PrivateValkey> {
+  const server = await startPrivateValkey(options);
   servers.push(server);
   return server;
 }
@@ -40,7 +39,7 @@ function clientOf(url: string): Valkey {
 }
 
 async function killed(server: PrivateValkey, client: Valkey): Promise<void> {
-  await server.kill();
+  await server.stop();
   await until('the client to notice the outage', () => client.status !== 'ready');
 }
 
@@ -58,7 +57,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const client of clients) client.disconnect();
-  await Promise.all(servers.map((server) => server.kill()));
+  await Promise.all(servers.map((server) => server.close()));
   await h?.close();
 });
 
@@ -98,13 +97,13 @@ describe('token rate limit with Valkey unreachable (SECURITY-CHECKLIST I2, I3)',
   });
 
   it('Valkey down when Auth starts: 503 until it is reachable, then the limit counts again (no stale script load)', async () => {
-    const port = await freePort();
-    const client = clientOf(`redis://127.0.0.1:${port}`);
+    const server = await privateServer({ running: false });
+    const client = clientOf(server.url);
     const app = createAuthApp(depsWith(client, { tokenRateLimit: { limit: 3, windowSeconds: 60 } }));
     const attempt = () => supertest(app).post('/oauth/token').type('form').send({ grant_type: 'refresh_token', refresh_token: 'unknown' });
     expect((await attempt()).status).toBe(503);
 
-    await privateServer(port);
+    await server.start();
     await until('the client to reconnect', () => client.status === 'ready');
     const statuses: number[] = [];
     for (let i = 0; i < 4; i++) statuses.push((await attempt()).status);

@@ -7,7 +7,7 @@ import { createTotpSecret, totpCodeAt } from '../../platform/totp.js';
 import { fetchAuthorize, startAuthorizeLoad, type AskAuthorize } from '../support/system/authorize-load.js';
 import { pollUntil } from '../support/system/poll.js';
 import { startPrivatePostgres, type PrivatePostgres } from '../support/system/private-postgres.js';
-import { startPrivateValkey, type PrivateValkey } from '../support/system/private-valkey.js';
+import { startPrivateValkey, type PrivateValkey } from '../support/private-valkey.js';
 import { startSystemCluster, type SystemCluster, type SystemUser } from '../support/system/system-cluster.js';
 
 const question = { resource: 'ledgers', action: 'get' };
