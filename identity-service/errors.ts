@@ -19,7 +19,8 @@ export type IdentityErrorCode =
   | 'MFA_NOT_ENROLLED'
   | 'MFA_METHOD_NOT_ALLOWED'
   | 'CIDR_INVALID'
-  | 'DECLARATION_FORBIDDEN';
+  | 'DECLARATION_FORBIDDEN'
+  | 'LICENSE_LIMIT_REACHED';
 
 export type IdentityError = IdentityErrorCode | PlatformErrorCode;
 
@@ -43,4 +44,5 @@ export const identityCatalogue: ErrorCatalogue<IdentityError> = {
   MFA_METHOD_NOT_ALLOWED: { status: 400, code: 'IDE-0114', title: 'MFA method not allowed by the organization' },
   CIDR_INVALID: { status: 400, code: 'IDE-0115', title: 'Invalid CIDR' },
   DECLARATION_FORBIDDEN: { status: 403, code: 'IDE-0116', title: 'Only the product application itself may publish its declaration' },
+  LICENSE_LIMIT_REACHED: { status: 403, code: 'IDE-0117', title: 'The license does not allow more of these' },
 };

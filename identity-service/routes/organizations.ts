@@ -7,6 +7,7 @@ import type { IdentityDeps } from '../deps.js';
 import { assertVersion, etagOf } from '../etag.js';
 import { listPageSchema, listQuery } from '../list-query.js';
 import { findOrganization, insertOrganization, listOrganizations, updateOrganization, type OrganizationRow } from '../store/organizations-store.js';
+import { assertWithinLicense } from '../license-limits.js';
 import { revisionHeaders, runWrite } from '../write-transaction.js';
 
 const slug = z.string().min(2).max(63).regex(/^[a-z0-9][a-z0-9-]*[a-z0-9]$/, 'lowercase letters, digits and -');
@@ -53,6 +54,7 @@ export function organizationsRoutes(deps: IdentityDeps): AnyRoute[] {
       async handler({ body, caller, requestId }) {
         await assertPlatformAdmin(deps, caller, 'post');
         const { value: row, policyRevision } = await runWrite(deps, caller, requestId, async (tx) => {
+          await assertWithinLicense(deps, tx.client, 'organizations');
           try {
             const created = await insertOrganization(tx.client, body.slug, body.name);
             tx.audit({ action: 'organization.create', targetType: 'organization', targetId: created.id, after: toOrganization(created) });

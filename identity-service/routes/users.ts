@@ -22,6 +22,7 @@ import {
   userConstraints,
   type UserRow,
 } from '../store/users-store.js';
+import { assertWithinLicense } from '../license-limits.js';
 import { revisionHeaders, runWrite, type WriteContext } from '../write-transaction.js';
 
 // Control characters, lone surrogates and bidi overrides/isolates have no place in a person's name
@@ -138,6 +139,7 @@ export function usersRoutes(deps: IdentityDeps): AnyRoute[] {
         const passwordHash = await deps.passwords.hash(body.password);
         const { value, policyRevision } = await runWrite(deps, caller, requestId, async (tx) => {
           await assertGroupsExist(tx, groups);
+          await assertWithinLicense(deps, tx.client, 'users');
           let row: UserRow;
           try {
             row = await insertUser(tx.client, tx.tenantId, {

@@ -9,7 +9,7 @@ export const licenseTokenType = 'am-license+jwt';
 /** The only signature algorithm accepted (Ed25519). */
 export const licenseAlgorithm = 'EdDSA';
 
-/** What a license may cap. Absent means unlimited; the services report them, they do not enforce them yet. */
+/** What a license may cap. Absent means unlimited; Identity refuses a create past a cap (identity-service/license-limits.ts). */
 export const licenseLimitsSchema = z
   .object({
     maxOrganizations: z.number().int().min(1).max(1_000_000_000).optional(),
