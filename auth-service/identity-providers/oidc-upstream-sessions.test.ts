@@ -151,13 +151,15 @@ describe('oidc identity provider mode over HTTP', () => {
     expect(await findOidcSession(harness.deps.pool, harness.deps.secrets, session.sid)).toBeUndefined();
   });
 
-  it('refuses the password grant on /oauth/token in oidc mode too (RFC 9700 2.4), without asking the provider', async () => {
+  it('forwards the password grant of /oauth/token to the provider too, and a wrong password is invalid_grant', async () => {
     const asked = external.grantRequests('password');
     const res = await http().post('/oauth/token').type('form').send({ grant_type: 'password', username: user('ana').username, password, client_id: app.clientId, client_secret: appSecret });
-    expect(res.status).toBe(400);
-    expect(res.body.error).toBe('unsupported_grant_type');
-    expect(res.body.access_token).toBeUndefined();
-    expect(external.grantRequests('password')).toBe(asked);
+    expect(res.status).toBe(200);
+    expect(res.body.access_token).toEqual(expect.any(String));
+    expect(external.grantRequests('password')).toBe(asked + 1);
+    const wrong = await http().post('/oauth/token').type('form').send({ grant_type: 'password', username: user('ana').username, password: 'not-her-password', client_id: app.clientId, client_secret: appSecret });
+    expect(wrong.status).toBe(400);
+    expect(wrong.body.error).toBe('invalid_grant');
   });
 
   it("ends the session when the provider refuses the refresh (grant revoked there): invalid_grant, and the session's access tokens stop working", async () => {

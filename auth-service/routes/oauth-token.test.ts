@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import * as client from 'openid-client';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTotpSecret, totpCodeAt } from '../../platform/totp.js';
 import { authAudience, createAuthHarness, type AuthHarness } from '../../test/support/auth-harness.js';
 
 let h: AuthHarness;
@@ -40,7 +41,7 @@ describe('discovery', () => {
       jwks_uri: `${issuer}/.well-known/jwks`,
       userinfo_endpoint: `${issuer}/v1/userinfo`,
       end_session_endpoint: `${issuer}/v1/logout`,
-      grant_types_supported: ['client_credentials', 'refresh_token'],
+      grant_types_supported: ['password', 'client_credentials', 'refresh_token'],
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
       id_token_signing_alg_values_supported: ['RS256'],
       subject_types_supported: ['public'],
@@ -91,19 +92,53 @@ describe('POST /oauth/token (RFC 6749)', () => {
     expect(res.body).toMatchObject({ token_type: 'Bearer', expires_in: 3600 });
   });
 
-  it('the password and implicit grants are unsupported_grant_type, even with right credentials; no session starts (C11, RFC 9700 2.4)', async () => {
+  it('password grant with client_secret_basic answers snake_case tokens with Cache-Control: no-store', async () => {
+    const user = await h.createUser(org.id);
+    const res = await token({ grant_type: 'password', username: user.username, password: user.password }).set('Authorization', basic(app.clientId, app.clientSecret));
+    expect(res.status).toBe(200);
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(Object.keys(res.body).sort()).toEqual(['access_token', 'expires_in', 'id_token', 'refresh_token', 'token_type']);
+    const jwks = (await h.http().get('/.well-known/jwks')).body as JSONWebKeySet;
+    const { payload } = await jwtVerify(res.body.access_token as string, createLocalJWKSet(jwks), { issuer, audience: authAudience, typ: 'at+jwt' });
+    expect(payload).toMatchObject({ sub: user.id, tenantId: org.id, owner: org.slug });
+  });
+
+  it('wrong credentials: RFC 6749 body invalid_grant, the same for an unknown user; no session starts', async () => {
     const user = await h.createUser(org.id);
     const sessionsBefore = await h.deps.pool.query('SELECT count(*)::int AS n FROM sessions');
-    for (const grant of ['password', 'implicit', 'token']) {
-      const res = await token({ grant_type: grant, username: user.username, password: user.password }).set('Authorization', basic(app.clientId, app.clientSecret));
+    const wrong = await token({ grant_type: 'password', username: user.username, password: 'nope-nope' });
+    const unknown = await token({ grant_type: 'password', username: `ghost-${user.id}`, password: 'nope-nope' });
+    expect(wrong.status).toBe(400);
+    expect(wrong.headers['cache-control']).toBe('no-store');
+    expect(wrong.body).toMatchObject({ error: 'invalid_grant', error_description: expect.any(String) });
+    expect({ ...unknown.body, requestId: undefined }).toEqual({ ...wrong.body, requestId: undefined });
+    expect((await token({ grant_type: 'password', username: 'a' })).body.error).toBe('invalid_request');
+    expect((await h.deps.pool.query('SELECT count(*)::int AS n FROM sessions')).rows).toEqual(sessionsBefore.rows);
+  });
+
+  it('a user who must pass MFA gets 403 {"error":"mfa_required","mfa_token"} and no tokens; the token completes at /v1/login/mfa/verify', async () => {
+    const user = await h.createUser(org.id);
+    const secret = createTotpSecret();
+    await h.deps.pool.query(
+      `INSERT INTO user_mfa (org_id, user_id, totp_secret_ciphertext, totp_enabled, recovery_code_hashes, preferred_type) VALUES ($1, $2, $3, true, '{}', 'app')`,
+      [org.id, user.id, h.deps.secrets.seal(secret, user.id)],
+    );
+    const res = await token({ grant_type: 'password', username: user.username, password: user.password }).set('Authorization', basic(app.clientId, app.clientSecret));
+    expect(res.status).toBe(403);
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.body).toMatchObject({ error: 'mfa_required', mfa_token: expect.any(String), mfa_types: expect.arrayContaining(['app']) });
+    expect(res.body.access_token).toBeUndefined();
+    const verified = await h.http().post('/v1/login/mfa/verify').send({ mfaToken: res.body.mfa_token, mfaType: 'app', passcode: await totpCodeAt(secret, Date.now()) });
+    expect(verified.status).toBe(200);
+    expect(verified.body.accessToken).toEqual(expect.any(String));
+  });
+
+  it('the implicit flow and other grants are unsupported_grant_type, refused before the client is checked (C11 for implicit)', async () => {
+    for (const grant of ['implicit', 'token', 'authorization_code', 'urn:ietf:params:oauth:grant-type:device_code']) {
+      const res = await token({ grant_type: grant }).set('Authorization', basic(app.clientId, 'wrong'));
       expect(res.status).toBe(400);
-      expect(res.headers['cache-control']).toBe('no-store');
       expect(res.body).toMatchObject({ error: 'unsupported_grant_type', error_description: expect.any(String) });
     }
-    // Refused before the client is checked: a wrong secret gets the same answer and costs no hash.
-    const wrong = await token({ grant_type: 'password', username: user.username, password: 'nope-nope' }).set('Authorization', basic(app.clientId, 'wrong'));
-    expect(wrong.body.error).toBe('unsupported_grant_type');
-    expect((await h.deps.pool.query('SELECT count(*)::int AS n FROM sessions')).rows).toEqual(sessionsBefore.rows);
   });
 
   it('unknown grant type is unsupported_grant_type; client_credentials without or with a wrong client is 401 invalid_client', async () => {

@@ -4,17 +4,20 @@ import { defineRoute, type AnyRoute } from '../../platform/http/route.js';
 import { ServiceError } from '../../platform/http/service-error.js';
 import type { AuthDeps } from '../deps.js';
 import { requestContextOf } from '../tokens/auth-events.js';
-import { clientIdField, clientSecretField, refreshTokenField, scopeField } from '../tokens/token-fields.js';
+import { clientIdField, clientSecretField, deviceTokenField, passwordField, refreshTokenField, scopeField, usernameField } from '../tokens/token-fields.js';
 import { TokenService, type ClientCredentials, type TokenAnswer } from '../tokens/token-service.js';
 
 // RFC 6749 3.2 / 8.2: unknown token-request parameters are ignored, so this form is not strict; every field the
 // endpoint reads is bounded, and a repeated one (an array) is refused as invalid_request.
 const tokenForm = z.object({
   grant_type: z.string().min(1).max(64),
+  username: usernameField.optional(),
+  password: passwordField.optional(),
   client_id: clientIdField.optional(),
   client_secret: clientSecretField.optional(),
   refresh_token: refreshTokenField.optional(),
   scope: scopeField.optional(),
+  device_token: deviceTokenField.optional(),
 });
 type TokenForm = z.infer<typeof tokenForm>;
 
@@ -72,9 +75,9 @@ function oauthAnswer(tokens: TokenAnswer): Record<string, string | number> {
  * The standard RFC 6749 token endpoint (form body, snake_case answer, RFC 6749 5.2 error bodies), for OAuth
  * and OIDC client libraries; discovery points here. Same token service as the contract's routes.
  *
- * The resource-owner password grant is refused here as `unsupported_grant_type` (RFC 9700 2.4, ASVS 10.4.4,
- * SECURITY-CHECKLIST C11): it lives only on the contract's `/v1/login/oauth/access_token`, which existing
- * Lerian consoles speak; the implicit flow has no grant type and so is refused as well.
+ * The resource-owner password grant is served here because issue #4 asks for it (people sign in through any
+ * OAuth library, and an MFA user gets `403 {"error":"mfa_required","mfa_token":...}`), which overrides
+ * SECURITY-CHECKLIST C11; every other grant (implicit, authorization_code, ...) is `unsupported_grant_type`.
  */
 export function oauthTokenRoutes(deps: AuthDeps): AnyRoute[] {
   const service = new TokenService(deps);
@@ -82,7 +85,7 @@ export function oauthTokenRoutes(deps: AuthDeps): AnyRoute[] {
     defineRoute({
       method: 'post',
       path: '/oauth/token',
-      summary: 'RFC 6749 token endpoint: client_credentials and refresh_token grants (no password grant: RFC 9700 2.4)',
+      summary: 'RFC 6749 token endpoint: password, client_credentials and refresh_token grants',
       tags: ['tokens'],
       auth: 'none',
       body: tokenForm,
@@ -90,14 +93,42 @@ export function oauthTokenRoutes(deps: AuthDeps): AnyRoute[] {
         200: { description: 'RFC 6749 5.1 token response' },
         400: { description: 'RFC 6749 5.2 error' },
         401: { description: 'invalid_client' },
+        403: { description: '{"error":"mfa_required","mfa_token":...}: pass the MFA challenge at /v1/login/mfa/verify' },
       },
       async handler({ body, req, requestId }) {
         // Before the client is authenticated: a refused grant type costs no secret check.
-        if (body.grant_type !== 'client_credentials' && body.grant_type !== 'refresh_token') {
+        if (body.grant_type !== 'password' && body.grant_type !== 'client_credentials' && body.grant_type !== 'refresh_token') {
           throw new ServiceError('UNSUPPORTED_GRANT_TYPE', { detail: `grant_type ${body.grant_type}` });
         }
         const client = clientOf(req, body);
         const context = requestContextOf(deps, req, requestId);
+        if (body.grant_type === 'password') {
+          const outcome = await service.passwordGrant(
+            {
+              username: required(body.username, 'username'),
+              password: required(body.password, 'password'),
+              ...(client ? { client } : {}),
+              ...(body.scope === undefined ? {} : { scope: body.scope }),
+              ...(body.device_token === undefined ? {} : { deviceToken: body.device_token }),
+            },
+            context,
+          );
+          if (outcome.kind === 'mfa') {
+            const { challenge } = outcome;
+            return {
+              status: 403,
+              headers: noStore,
+              body: {
+                error: 'mfa_required',
+                error_description: 'a second factor is required',
+                mfa_token: challenge.mfaToken,
+                mfa_types: challenge.mfaTypes,
+                preferred_type: challenge.preferredType,
+              },
+            };
+          }
+          return { body: oauthAnswer(outcome.tokens), headers: noStore };
+        }
         if (body.grant_type === 'client_credentials') {
           if (!client) throw new ServiceError('INVALID_CLIENT', { detail: 'client_credentials without client authentication' });
           return { body: oauthAnswer(await service.clientCredentialsGrant(client, body.scope, context)), headers: noStore };

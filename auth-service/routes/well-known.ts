@@ -14,7 +14,7 @@ export function wellKnownRoutes(deps: AuthDeps): AnyRoute[] {
     jwks_uri: `${issuer}/.well-known/jwks`,
     userinfo_endpoint: `${issuer}/v1/userinfo`,
     end_session_endpoint: `${issuer}/v1/logout`,
-    grant_types_supported: ['client_credentials', 'refresh_token'],
+    grant_types_supported: ['password', 'client_credentials', 'refresh_token'],
     token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
     id_token_signing_alg_values_supported: [signingAlgorithm],
     // No authorization endpoint: tokens come only from the token endpoint.
