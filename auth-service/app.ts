@@ -1,9 +1,7 @@
 import type { Express } from 'express';
-import express from 'express';
+import { healthRoutes } from '../platform/health-routes.js';
 import { createServiceApp } from '../platform/http/service-app.js';
-import { licenseStatusAt, licenseWarningAt } from '../platform/license/index.js';
 import { metricsEndpoint } from '../platform/metrics/index.js';
-import { readinessRouter, serviceReadinessChecks } from '../platform/readiness.js';
 import type { AuthDeps } from './deps.js';
 import { authCatalogue, oauthErrorOf } from './errors.js';
 import { createAuthGuards } from './guards.js';
@@ -30,15 +28,7 @@ export const authRouteFactories = [
 
 /** The Auth HTTP API (default port 4000). Reads no environment and opens no connection. */
 export function createAuthApp(deps: AuthDeps): Express {
-  const health = express.Router();
-  health.get('/health', (_req, res) => {
-    // The contract fixes the body to `healthy`: an expiring or expired license is said in a header.
-    const warning = deps.license && licenseWarningAt(deps.license, deps.nowMs());
-    if (warning) res.setHeader('X-License-Warning', warning);
-    res.type('text/plain').send('healthy');
-  });
-  const readinessDetails = () => (deps.license ? { license: licenseStatusAt(deps.license, deps.nowMs()) } : {});
-  health.use(readinessRouter(serviceReadinessChecks({ pool: deps.pool, engine: deps.engine, valkey: deps.valkey, identityProvider: deps.identityProvider }), { details: readinessDetails }));
+  const health = healthRoutes({ pool: deps.pool, engine: deps.engine, valkey: deps.valkey, identityProvider: deps.identityProvider, license: deps.license, nowMs: deps.nowMs });
   return createServiceApp({
     info: { title: 'Access Manager Auth', version: '1.0.0', description: 'Tokens, authorize, permissions, userinfo, logout and MFA login' },
     routes: authRouteFactories.flatMap((routes) => routes(deps)),

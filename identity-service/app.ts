@@ -1,9 +1,7 @@
 import type { Express } from 'express';
-import express from 'express';
+import { healthRoutes } from '../platform/health-routes.js';
 import { createServiceApp } from '../platform/http/service-app.js';
-import { licenseStatusAt, licenseWarningAt } from '../platform/license/index.js';
 import { metricsEndpoint } from '../platform/metrics/index.js';
-import { readinessRouter, serviceReadinessChecks } from '../platform/readiness.js';
 import type { IdentityDeps } from './deps.js';
 import { identityCatalogue } from './errors.js';
 import { identityGuards } from './guards.js';
@@ -33,15 +31,7 @@ export const identityRouteFactories = [
 
 /** The Identity HTTP API (default port 4001). Reads no environment and opens no connection. */
 export function createIdentityApp(deps: IdentityDeps): Express {
-  const health = express.Router();
-  health.get('/health', (_req, res) => {
-    // The contract fixes the body to `healthy`: an expiring or expired license is said in a header.
-    const warning = deps.license && licenseWarningAt(deps.license, deps.nowMs());
-    if (warning) res.setHeader('X-License-Warning', warning);
-    res.type('text/plain').send('healthy');
-  });
-  const readinessDetails = () => (deps.license ? { license: licenseStatusAt(deps.license, deps.nowMs()) } : {});
-  health.use(readinessRouter(serviceReadinessChecks({ pool: deps.pool, engine: deps.engine, valkey: deps.valkey }), { details: readinessDetails }));
+  const health = healthRoutes({ pool: deps.pool, engine: deps.engine, valkey: deps.valkey, license: deps.license, nowMs: deps.nowMs });
   return createServiceApp({
     info: { title: 'Access Manager Identity', version: '1.0.0', description: 'Organizations, users, groups, roles, applications, providers and MFA settings' },
     routes: identityRouteFactories.flatMap((routes) => routes(deps)),
