@@ -1,4 +1,5 @@
 import type { Request } from 'express';
+import { issuedBeforeCutoff } from '../platform/auth/token-cutoff.js';
 import { bearerToken } from '../platform/auth/bearer-token.js';
 import type { Caller } from '../platform/auth/caller.js';
 import { callerFromToken } from '../platform/auth/caller-from-token.js';
@@ -42,10 +43,7 @@ export function identityGuards(deps: IdentityDeps): RouteGuards {
       if (!row || row.status === null) throw new ServiceError('TOKEN_INVALID', { detail: 'subject or organization unknown' });
       if (row.org_status !== 'active') throw new ServiceError('ORGANIZATION_DISABLED');
       if (row.status !== 'active') throw new ServiceError('TOKEN_INVALID', { detail: 'subject disabled' });
-      const issuedAtMs = Number(caller.claims.iat) * 1000;
-      // -infinity comes back as a non-number: no revocation yet.
-      const validAfter = Number(row.valid_after_ms);
-      if (Number.isFinite(validAfter) && issuedAtMs < validAfter) throw new ServiceError('TOKEN_INVALID', { detail: 'token issued before revocation' });
+      if (issuedBeforeCutoff(Number(caller.claims.iat), Number(row.valid_after_ms))) throw new ServiceError('TOKEN_INVALID', { detail: 'token issued before revocation' });
       return caller;
     },
     async authorize(caller, resource, action) {

@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type pg from 'pg';
+import { issuedBeforeCutoff } from '../../platform/auth/token-cutoff.js';
 import type { Caller } from '../../platform/auth/caller.js';
 import { ServiceError } from '../../platform/http/service-error.js';
 
@@ -168,8 +169,7 @@ function refusalOf(row: StateRow | undefined, sid: string | undefined, iatSecond
   if (!row) return 'subject-unknown';
   if (row.subject_status !== 'active') return 'subject-disabled';
   if (row.org_status !== 'active') return 'organization-disabled';
-  // `iat` has whole seconds: a token issued in the second of the cut-off is still accepted.
-  if (iatSeconds < Math.floor(Number(row.valid_after_ms) / 1000)) return 'issued-before-cutoff';
+  if (issuedBeforeCutoff(iatSeconds, Number(row.valid_after_ms))) return 'issued-before-cutoff';
   if (sid !== undefined && row.session_revoked === null) return 'session-unknown';
   if (row.session_revoked === true) return 'session-revoked';
   if (row.jti_revoked) return 'token-revoked';
