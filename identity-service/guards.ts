@@ -43,7 +43,7 @@ export function identityGuards(deps: IdentityDeps): RouteGuards {
       if (!row || row.status === null) throw new ServiceError('TOKEN_INVALID', { detail: 'subject or organization unknown' });
       if (row.org_status !== 'active') throw new ServiceError('ORGANIZATION_DISABLED');
       if (row.status !== 'active') throw new ServiceError('TOKEN_INVALID', { detail: 'subject disabled' });
-      if (issuedBeforeCutoff(Number(caller.claims.iat), Number(row.valid_after_ms))) throw new ServiceError('TOKEN_INVALID', { detail: 'token issued before revocation' });
+      if (issuedBeforeCutoff(caller.claims, Number(row.valid_after_ms))) throw new ServiceError('TOKEN_INVALID', { detail: 'token issued before revocation' });
       return caller;
     },
     async authorize(caller, resource, action) {

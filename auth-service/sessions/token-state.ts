@@ -56,7 +56,7 @@ export interface TokenStateOptions {
 
 /**
  * Whether a verified access token is still good: its subject exists and is active in an active organization,
- * it was issued at or after the subject's `tokens_valid_after` (compared in whole seconds, as `iat` is), its
+ * it was issued at or after the subject's `tokens_valid_after` (to the millisecond: see `issuedBeforeCutoff`), its
  * session (`sid`) exists and is not revoked, and its `jti` was not revoked.
  *
  * Verdicts are cached in process for at most `stalenessMs` (2 s by default): that is the bound on how long
@@ -145,7 +145,6 @@ export class TokenState {
   }
 
   private async load(caller: Caller, sid: string | undefined, generation: number): Promise<Verdict> {
-    const iat = caller.claims.iat;
     const readAtMs = this.options.nowMs();
     if (!uuidShape.test(caller.id) || !uuidShape.test(caller.tenantId)) return { refusal: 'subject-unknown', generation, readAtMs };
     if (sid !== undefined && !uuidShape.test(sid)) return { refusal: 'session-unknown', generation, readAtMs };
@@ -161,15 +160,15 @@ export class TokenState {
     } catch (error) {
       throw new ServiceError('SERVICE_UNAVAILABLE', { detail: 'token state could not be read', cause: error });
     }
-    return { refusal: refusalOf(row, sid, typeof iat === 'number' ? iat : -Infinity), generation, readAtMs };
+    return { refusal: refusalOf(row, sid, caller.claims), generation, readAtMs };
   }
 }
 
-function refusalOf(row: StateRow | undefined, sid: string | undefined, iatSeconds: number): Refusal | undefined {
+function refusalOf(row: StateRow | undefined, sid: string | undefined, claims: Readonly<Record<string, unknown>>): Refusal | undefined {
   if (!row) return 'subject-unknown';
   if (row.subject_status !== 'active') return 'subject-disabled';
   if (row.org_status !== 'active') return 'organization-disabled';
-  if (issuedBeforeCutoff(iatSeconds, Number(row.valid_after_ms))) return 'issued-before-cutoff';
+  if (issuedBeforeCutoff(claims, Number(row.valid_after_ms))) return 'issued-before-cutoff';
   if (sid !== undefined && row.session_revoked === null) return 'session-unknown';
   if (row.session_revoked === true) return 'session-revoked';
   if (row.jti_revoked) return 'token-revoked';

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
+import { issuedAtMsClaim } from '../../platform/auth/token-cutoff.js';
 import type { SigningKeyStore } from '../keys/signing-key-store.js';
 import { signingAlgorithm } from '../keys/signing-key-store.js';
 
@@ -70,9 +71,11 @@ export class TokenIssuer {
 
   private async sign(claims: Record<string, unknown>, sub: string, audience: string, typ: string, ttlSeconds: number): Promise<IssuedToken> {
     const { kid, key } = await this.options.keys.signingKey();
-    const nowSeconds = Math.floor(this.options.nowMs() / 1000);
+    const nowMs = Math.floor(this.options.nowMs());
+    const nowSeconds = Math.floor(nowMs / 1000);
     const jti = randomUUID();
-    const token = await new SignJWT(claims)
+    // `iat_ms`: a cut-off (password change, rotation) inside this second must split tokens before and after it.
+    const token = await new SignJWT({ ...claims, [issuedAtMsClaim]: nowMs })
       .setProtectedHeader({ alg: signingAlgorithm, kid, typ })
       .setSubject(sub)
       .setIssuer(this.options.issuer)

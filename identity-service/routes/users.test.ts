@@ -152,16 +152,17 @@ describe('users: create, read, update', () => {
     expect(rows.map((r) => r.action)).toEqual(['user.disable', 'user.enable']);
   });
 
-  it('a token signed in the same second as a revocation is accepted (a sign-in right after a password change); one from an earlier second is not', async () => {
+  it('a revocation splits the second it falls in: a token Auth signed after it (iat_ms) works, one signed before does not', async () => {
     const id = await h.createUser(orgA);
     await h.grant(orgA, subjects.user(id), [['users', 'get']]);
     const second = Math.floor(Date.now() / 1000);
-    // The cut-off falls inside `second`; `iat` only has whole seconds (as Auth compares it too).
     await h.deps.pool.query('UPDATE users SET tokens_valid_after = to_timestamp($2::float8 + 0.6) WHERE id = $1', [id, second]);
-    const sameSecond = await h.token({ sub: id, tenantId: orgA, issuedAtSeconds: second });
-    expect((await h.http().get('/v1/users').set('Authorization', bearer(sameSecond))).status).toBe(200);
-    const earlier = await h.token({ sub: id, tenantId: orgA, issuedAtSeconds: second - 1 });
-    expect((await h.http().get('/v1/users').set('Authorization', bearer(earlier))).status).toBe(401);
+    const signed = (ms?: number) => h.token({ sub: id, tenantId: orgA, issuedAtSeconds: second, ...(ms === undefined ? {} : { claims: { iat_ms: second * 1000 + ms } }) });
+    // A sign-in right after a password change or a secret rotation, in the same second.
+    expect((await h.http().get('/v1/users').set('Authorization', bearer(await signed(700)))).status).toBe(200);
+    expect((await h.http().get('/v1/users').set('Authorization', bearer(await signed(500)))).status).toBe(401);
+    // Without iat_ms the token counts from the start of its second: refused.
+    expect((await h.http().get('/v1/users').set('Authorization', bearer(await signed()))).status).toBe(401);
   });
 
   it('deleting a user removes its memberships and their policy lines in one write: the engine denies what the group allowed', async () => {
