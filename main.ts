@@ -45,7 +45,7 @@ try {
 } catch (error) {
   collect(error);
 }
-const { secrets, created, file: secretsFile } = problems.length > 0 ? { secrets: generateLocalSecrets(), created: [], file: '' } : await loadLocalSecrets(start.DATA_DIR);
+const { secrets, created, file: secretsFile } = problems.length > 0 ? { secrets: generateLocalSecrets(), created: [], file: '' } : await loadLocalSecrets(start.DATA_DIR, env);
 const embedded = !env.DATABASE_URL;
 // On embedded defaults the quick start needs no vendor: a local key pair and a 30-day evaluation license.
 const evaluationLicense =

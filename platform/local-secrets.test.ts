@@ -25,6 +25,20 @@ describe('local secrets of npm start', () => {
     expect(second.secrets).toEqual(first.secrets);
   });
 
+  it('a value set in the environment is used, and neither generated nor kept in the file', async () => {
+    const target = path.join(dir, 'from-env');
+    const { secrets, created, file } = await loadLocalSecrets(target, { BOOTSTRAP_ADMIN_PASSWORD: 'Set-By-The-Operator-9', MFA_SECRET: '' });
+    expect(secrets.BOOTSTRAP_ADMIN_PASSWORD).toBe('Set-By-The-Operator-9');
+    expect(created).not.toContain('BOOTSTRAP_ADMIN_PASSWORD');
+    expect(created).toContain('MFA_SECRET');
+    const onDisk = JSON.parse(await readFile(file, 'utf8')) as Record<string, string>;
+    expect(onDisk).not.toHaveProperty('BOOTSTRAP_ADMIN_PASSWORD');
+    expect(onDisk.MFA_SECRET).toBe(secrets.MFA_SECRET);
+    // Without the variable, a later start generates and keeps one (the administrator then already exists).
+    const later = await loadLocalSecrets(target);
+    expect(later.created).toEqual(['BOOTSTRAP_ADMIN_PASSWORD']);
+  });
+
   it('fills only what an older file lacks, and tightens a file copied in with looser rights', async () => {
     const target = path.join(dir, 'partial');
     await loadLocalSecrets(target);

@@ -50,13 +50,16 @@ export function generateLocalSecrets(): LocalSecrets {
 }
 
 /**
- * Reads the local secrets of `dataDir`, generating whatever is missing (all of it on a fresh install) and
- * writing the file back atomically, readable by its owner only.
+ * Reads the local secrets of `dataDir`, generating whatever is missing and not set in `env` (all of it on a
+ * fresh install with nothing set) and writing the file back atomically, readable by its owner only.
  *
  * @example
  * const { secrets, created } = await loadLocalSecrets('.data');
  */
-export async function loadLocalSecrets(dataDir: string): Promise<{ secrets: LocalSecrets; created: readonly (keyof LocalSecrets)[]; file: string }> {
+export async function loadLocalSecrets(
+  dataDir: string,
+  env: Readonly<Record<string, string | undefined>> = {},
+): Promise<{ secrets: LocalSecrets; created: readonly (keyof LocalSecrets)[]; file: string }> {
   const file = path.join(dataDir, localSecretsFileName);
   let stored: z.output<typeof fileSchema> = {};
   try {
@@ -70,12 +73,16 @@ export async function loadLocalSecrets(dataDir: string): Promise<{ secrets: Loca
     }
   }
   const fresh = generateLocalSecrets();
-  const created = (Object.keys(fresh) as (keyof LocalSecrets)[]).filter((key) => stored[key] === undefined);
-  const secrets: LocalSecrets = { ...fresh, ...stored };
+  // A value the environment sets is used, never generated or kept: the file would otherwise hold an
+  // administrator password that was never the administrator's (and `npm run doctor` would sign in with it).
+  const fromEnv = Object.fromEntries((Object.keys(fresh) as (keyof LocalSecrets)[]).flatMap((key) => (env[key] ? [[key, env[key]]] : [])));
+  const created = (Object.keys(fresh) as (keyof LocalSecrets)[]).filter((key) => stored[key] === undefined && fromEnv[key] === undefined);
+  const kept = { ...stored, ...Object.fromEntries(created.map((key) => [key, fresh[key]])) };
+  const secrets: LocalSecrets = { ...fresh, ...kept, ...fromEnv };
   if (created.length > 0) {
     await mkdir(dataDir, { recursive: true });
     const temporary = `${file}.${process.pid}.tmp`;
-    await writeFile(temporary, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
+    await writeFile(temporary, `${JSON.stringify(kept, null, 2)}\n`, { mode: 0o600 });
     await rename(temporary, file);
   }
   // A file copied in with looser rights is tightened, not trusted as it is.
