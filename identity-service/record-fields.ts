@@ -4,13 +4,16 @@ import { isPlainName, isResourcePattern, maxNameLength } from '../engine/index.j
 /** A record id: a UUID, lower-cased so that it names one engine subject (`group:<id>`) whatever case it came in. */
 export const recordId = z.uuid().toLowerCase();
 
-/** A group or role name: trimmed, 1-100 characters, no control characters (SECURITY-CHECKLIST G8, H8). */
+/**
+ * A group or role name: trimmed, 1-100 characters, no control characters and no bidirectional overrides or
+ * isolates, which make a console show a name other than the one stored (SECURITY-CHECKLIST G8, H8).
+ */
 export const recordName = z
   .string()
   .trim()
   .min(1)
   .max(100)
-  .regex(/^[^\p{Cc}\p{Cs}\u2028\u2029]*$/u, 'must not contain control characters');
+  .regex(/^[^\p{Cc}\p{Cs}\u2028\u2029\u202A-\u202E\u2066-\u2069]*$/u, 'must not contain control or bidirectional override characters');
 
 /** Free text; tabs and line breaks allowed, other control characters not. */
 export const recordDescription = z

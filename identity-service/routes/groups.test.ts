@@ -286,6 +286,9 @@ describe('groups: validation, names and concurrency', () => {
       [{ name: 'bad\u0000name' }, 'body.name'],
       [{ name: 'bad\nname' }, 'body.name'],
       [{ name: 'bad\u202Ename\u0007' }, 'body.name'],
+      // A right-to-left override alone: a console would show another name than the one stored.
+      [{ name: 'admins\u202Esresu' }, 'body.name'],
+      [{ name: 'admins\u2066x\u2069' }, 'body.name'],
       [{ name: 'ok', description: 'x'.repeat(1001) }, 'body.description'],
       [{ name: 'ok', description: 'bell\u0007' }, 'body.description'],
       [{ name: 'ok', roles: ['not-a-uuid'] }, 'body.roles.0'],
