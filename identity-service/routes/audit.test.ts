@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeSecurityEvent } from '../../platform/security-events.js';
 import { createIdentityHarness, type IdentityHarness } from '../../test/support/identity-harness.js';
 import { runCommonRouteTests } from '../../test/support/route-security.js';
 
@@ -25,6 +26,31 @@ describe('audit events', () => {
     expect(Date.parse(create.at)).not.toBeNaN();
     const page = await h.http().get(`/v1/audit-events?limit=1&before=${update.id}`).set('Authorization', auth);
     expect(page.body.items.map((e: { id: string }) => e.id)).toEqual([create.id]);
+  });
+
+  it("shows Auth's security events with their outcome and client address; ordinary changes carry neither", async () => {
+    const auth = `Bearer ${admin.token}`;
+    const userId = await h.createUser(h.deps.platformTenantId);
+    await writeSecurityEvent(h.deps.pool, {
+      tenantId: h.deps.platformTenantId,
+      actor: `user:${userId}`,
+      action: 'auth.sign-in',
+      outcome: 'failure',
+      targetType: 'user',
+      targetId: userId,
+      clientIp: '192.0.2.44',
+      requestId: 'auth-req-0001',
+      atMs: Date.now(),
+    });
+    const list = await h.http().get(`/v1/audit-events?targetId=${userId}&action=auth.sign-in`).set('Authorization', auth);
+    expect(list.status).toBe(200);
+    expect(list.body.items).toHaveLength(1);
+    expect(list.body.items[0]).toMatchObject({ action: 'auth.sign-in', outcome: 'failure', clientIp: '192.0.2.44', requestId: 'auth-req-0001' });
+    const changes = await h.http().get('/v1/audit-events?action=organization.create').set('Authorization', auth);
+    for (const event of changes.body.items) {
+      expect(event).not.toHaveProperty('outcome');
+      expect(event).not.toHaveProperty('clientIp');
+    }
   });
 
   it("never shows another organization's events", async () => {

@@ -14,6 +14,9 @@ const auditEvent = z
     before: z.unknown().optional(),
     after: z.unknown().optional(),
     requestId: z.string().nullable(),
+    /** Auth's security events (sign-ins, lockouts, logouts, MFA failures) say how they ended and from where. */
+    outcome: z.enum(['success', 'failure']).optional(),
+    clientIp: z.string().optional(),
     at: z.string(),
   })
   .meta({ id: 'AuditEvent' });
@@ -27,6 +30,8 @@ interface AuditRow {
   readonly before: unknown;
   readonly after: unknown;
   readonly request_id: string | null;
+  readonly outcome: 'success' | 'failure' | null;
+  readonly client_ip: string | null;
   readonly at: Date;
 }
 
@@ -71,7 +76,7 @@ export function auditRoutes(deps: IdentityDeps): AnyRoute[] {
         const offset = query.before ? 0 : (query.page - 1) * query.limit;
         values.push(offset);
         const [page, count] = await Promise.all([
-          sql<AuditRow>(deps.pool, `SELECT id::text, actor, action, target_type, target_id, before, after, request_id, at FROM audit_events WHERE ${filters.join(' AND ')} ORDER BY id DESC LIMIT ${limitParam} OFFSET $${values.length}`, values),
+          sql<AuditRow>(deps.pool, `SELECT id::text, actor, action, target_type, target_id, before, after, request_id, outcome, client_ip, at FROM audit_events WHERE ${filters.join(' AND ')} ORDER BY id DESC LIMIT ${limitParam} OFFSET $${values.length}`, values),
           sql<{ total: string }>(deps.pool, `SELECT count(*)::text AS total FROM audit_events WHERE ${where}`, countValues),
         ]);
         const items = page.rows.map((row) => ({
@@ -83,6 +88,8 @@ export function auditRoutes(deps: IdentityDeps): AnyRoute[] {
           ...(row.before === null ? {} : { before: row.before }),
           ...(row.after === null ? {} : { after: row.after }),
           requestId: row.request_id,
+          ...(row.outcome === null ? {} : { outcome: row.outcome }),
+          ...(row.client_ip === null ? {} : { clientIp: row.client_ip }),
           at: row.at.toISOString(),
         }));
         const last = items[items.length - 1];
