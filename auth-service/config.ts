@@ -39,6 +39,8 @@ export const authConfigSchema = engineConfigSchema.extend({
   SESSION_ABSOLUTE_TTL_SECONDS: seconds(300, 365 * 86_400, 7 * 86_400),
   SIGN_IN_MAX_FAILURES: z.coerce.number().int().min(1).max(100).default(5),
   SIGN_IN_LOCK_SECONDS: seconds(1, 86_400, 900),
+  SIGN_IN_TENANT_MAX_FAILURES: z.coerce.number().int().min(0).max(1_000_000).default(200),
+  SIGN_IN_TENANT_WINDOW_SECONDS: seconds(1, 3_600, 60),
   RATE_LIMIT_TOKEN_MAX: z.coerce.number().int().min(1).max(1_000_000).default(10),
   RATE_LIMIT_TOKEN_WINDOW_SECONDS: seconds(1, 3_600, 60),
   PLATFORM_INTERNAL_CIDRS: cidrList,

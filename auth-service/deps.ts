@@ -11,6 +11,7 @@ import type { SecretBox } from '../platform/secret-box.js';
 import type { Secret } from '../platform/secret.js';
 import type { IdentityProvider } from './identity-providers/identity-provider.js';
 import type { SigningKeyStore } from './keys/signing-key-store.js';
+import type { TenantSprayLimit } from './tokens/tenant-spray-limit.js';
 import type { TokenIssuer } from './tokens/token-issuer.js';
 
 /** Auth's tunables, with the contract's defaults (LERIAN-CONTRACT "Defaults worth matching"). */
@@ -21,7 +22,12 @@ export interface AuthSettings {
   readonly refreshTokenTtlSeconds: number; // 86400
   /** A session cannot be refreshed beyond this, however often it rotates (SECURITY-CHECKLIST C5). */
   readonly sessionAbsoluteTtlSeconds: number;
-  readonly signIn: { readonly maxFailures: number; readonly lockSeconds: number }; // 5, 900
+  readonly signIn: {
+    readonly maxFailures: number; // 5
+    readonly lockSeconds: number; // 900
+    /** Failed password sign-ins per organization per window (SECURITY-CHECKLIST D3); default 200 per 60 s. */
+    readonly tenant?: TenantSprayLimit;
+  };
   readonly mfa: {
     readonly sessionTtlSeconds: number; // 300
     readonly maxAttempts: number; // 5

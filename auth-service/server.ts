@@ -51,7 +51,11 @@ export async function startAuthService(config: AuthConfig, options: StartService
         accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
         refreshTokenTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
         sessionAbsoluteTtlSeconds: config.SESSION_ABSOLUTE_TTL_SECONDS,
-        signIn: { maxFailures: config.SIGN_IN_MAX_FAILURES, lockSeconds: config.SIGN_IN_LOCK_SECONDS },
+        signIn: {
+          maxFailures: config.SIGN_IN_MAX_FAILURES,
+          lockSeconds: config.SIGN_IN_LOCK_SECONDS,
+          tenant: { maxFailures: config.SIGN_IN_TENANT_MAX_FAILURES, windowSeconds: config.SIGN_IN_TENANT_WINDOW_SECONDS },
+        },
         mfa: config.mfa,
         platformInternalCidrs: config.PLATFORM_INTERNAL_CIDRS,
         trustedProxies: config.TRUSTED_PROXIES,

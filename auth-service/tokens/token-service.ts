@@ -10,6 +10,7 @@ import { endUpstreamGrant } from '../identity-providers/upstream-revocation.js';
 import type { AuthenticatedApp, AuthenticatedSubject, IdentityProvider } from '../identity-providers/identity-provider.js';
 import { mfaGateFor, type MfaChallengeAnswer } from '../mfa/mfa-gate.js';
 import type { TokenSubject } from './token-issuer.js';
+import { assertTenantNotSprayed, defaultTenantSprayLimit, organizationOfUsername, recordTenantFailure } from './tenant-spray-limit.js';
 import { findRefreshTokenSession, insertRefreshToken, insertSession, lockRefreshToken, markRefreshTokenUsed, refreshTokenHash, revokeSession } from './session-store.js';
 import { accountNamed, applicationWithClientId, recordGrantWithin, recordSettled, unknownNameTarget, type RequestContext } from './auth-events.js';
 import { assertNotLocked, clearSignInFailures, recordSignInFailure } from './sign-in-lockout.js';
@@ -200,8 +201,19 @@ export class TokenService {
       if (error instanceof ServiceError && error.code === 'ACCOUNT_LOCKED') await this.signInRefused(canonical, context, 'auth.sign-in', { grant: 'password', reason: 'account_locked' });
       throw error;
     }
+    const tenantLimit = deps.settings.signIn.tenant ?? defaultTenantSprayLimit;
+    const tenantOfName = await organizationOfUsername(deps.pool, canonical);
+    if (tenantOfName !== undefined) {
+      try {
+        await assertTenantNotSprayed(deps.pool, tenantOfName, deps.nowMs(), tenantLimit);
+      } catch (error) {
+        if (error instanceof ServiceError && error.code === 'RATE_LIMITED') await this.signInRefused(canonical, context, 'auth.sign-in', { grant: 'password', reason: 'organization_rate_limited' });
+        throw error;
+      }
+    }
     const user = await this.provider.authenticatePassword(input.username, input.password);
     if (!user) {
+      if (tenantOfName !== undefined) await recordTenantFailure(deps.pool, tenantOfName, deps.nowMs(), tenantLimit);
       const failures = await recordSignInFailure(deps.pool, canonical, deps.nowMs(), deps.settings.signIn);
       await this.signInRefused(canonical, context, 'auth.sign-in', { grant: 'password', reason: 'invalid_credentials', failures });
       // Exactly one failure reaches the limit, however many run at once (the count is atomic): one lockout event.
