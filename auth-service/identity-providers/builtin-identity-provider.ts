@@ -1,45 +1,8 @@
 import type pg from 'pg';
 import { canonicalName } from '../../platform/canonical-name.js';
 import type { PasswordHasher } from '../../platform/password-hasher.js';
-import { query } from '../../platform/postgres-transaction.js';
-import type { AuthenticatedApp, AuthenticatedSubject, AuthenticatedUser, IdentityProvider } from './identity-provider.js';
-
-interface UserRow {
-  id: string;
-  org_id: string;
-  org_slug: string;
-  username: string;
-  first_name: string;
-  last_name: string;
-  email: string;
-  password_hash: string;
-  active: boolean;
-}
-
-interface AppRow {
-  id: string;
-  org_id: string;
-  org_slug: string;
-  name: string;
-  client_id: string;
-  client_secret_hash: string;
-  active: boolean;
-}
-
-const userSelect = `SELECT u.id, u.org_id, o.slug AS org_slug, u.username, u.first_name, u.last_name, u.email, u.password_hash,
-       (u.status = 'active' AND o.status = 'active') AS active
-  FROM users u JOIN organizations o ON o.id = u.org_id`;
-const appSelect = `SELECT a.id, a.org_id, o.slug AS org_slug, a.name, a.client_id, a.client_secret_hash, (o.status = 'active') AS active
-  FROM applications a JOIN organizations o ON o.id = a.org_id`;
-
-function toUser(row: UserRow): AuthenticatedUser {
-  const displayName = `${row.first_name} ${row.last_name}`.trim() || row.username;
-  return { kind: 'user', id: row.id, orgId: row.org_id, orgSlug: row.org_slug, username: row.username, displayName, email: row.email };
-}
-
-function toApp(row: AppRow): AuthenticatedApp {
-  return { kind: 'application', id: row.id, orgId: row.org_id, orgSlug: row.org_slug, name: row.name, clientId: row.client_id };
-}
+import type { IdentityProvider } from './identity-provider.js';
+import { activeSubject, appByClientId, toApp, toUser, userByUsername, type UserRow } from './subject-rows.js';
 
 /**
  * Stores the password again under the current hashing parameters, after it verified against a hash made with
@@ -63,26 +26,19 @@ async function rehashPassword(deps: { pool: pg.Pool; passwords: PasswordHasher }
 export function createBuiltinIdentityProvider(deps: { pool: pg.Pool; passwords: PasswordHasher }): IdentityProvider {
   return {
     async authenticatePassword(username, password) {
-      const { rows } = await query<UserRow>(deps.pool, `${userSelect} WHERE u.username_canonical = $1`, [canonicalName(username)]);
-      const row = rows[0];
+      const row = await userByUsername(deps.pool, canonicalName(username));
       const ok = await deps.passwords.verify(row?.password_hash, password);
       if (!ok || !row?.active) return undefined;
       if (deps.passwords.needsRehash(row.password_hash)) await rehashPassword(deps, row, password);
       return toUser(row);
     },
     async authenticateClient(clientId, clientSecret) {
-      const { rows } = await query<AppRow>(deps.pool, `${appSelect} WHERE a.client_id = $1`, [clientId]);
-      const row = rows[0];
+      const row = await appByClientId(deps.pool, clientId);
       const ok = await deps.passwords.verify(row?.client_secret_hash, clientSecret);
       return ok && row?.active ? toApp(row) : undefined;
     },
-    async findSubject(kind, orgId, id): Promise<AuthenticatedSubject | undefined> {
-      if (kind === 'user') {
-        const { rows } = await query<UserRow>(deps.pool, `${userSelect} WHERE u.id = $1 AND u.org_id = $2`, [id, orgId]);
-        return rows[0]?.active ? toUser(rows[0]) : undefined;
-      }
-      const { rows } = await query<AppRow>(deps.pool, `${appSelect} WHERE a.id = $1 AND a.org_id = $2`, [id, orgId]);
-      return rows[0]?.active ? toApp(rows[0]) : undefined;
+    findSubject(kind, orgId, id) {
+      return activeSubject(deps.pool, kind, orgId, id);
     },
   };
 }

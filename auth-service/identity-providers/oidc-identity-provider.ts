@@ -2,11 +2,11 @@ import type pg from 'pg';
 import * as oidc from 'openid-client';
 import { canonicalName } from '../../platform/canonical-name.js';
 import { ServiceError } from '../../platform/http/service-error.js';
-import { query } from '../../platform/postgres-transaction.js';
 import type { SecretBox } from '../../platform/secret-box.js';
 import { UpstreamGrant, type AuthenticatedApp, type AuthenticatedSubject, type AuthenticatedUser, type IdentityProvider } from './identity-provider.js';
 import { OidcUpstreamSessions } from './oidc-upstream-sessions.js';
 import { providerCircuitFetch } from './provider-circuit.js';
+import { activeSubject, appByClientId, toApp, toUser, userByUsername } from './subject-rows.js';
 
 export interface OidcIdentityProviderOptions {
   /** The external provider's issuer; discovery reads `<issuer>/.well-known/openid-configuration`. */
@@ -26,41 +26,6 @@ export interface OidcIdentityProviderOptions {
   /** Plain http issuers (tests, a provider on loopback); never in production. */
   readonly allowInsecureRequests?: boolean;
   readonly nowMs?: () => number;
-}
-
-interface UserRow {
-  id: string;
-  org_id: string;
-  org_slug: string;
-  username: string;
-  first_name: string;
-  last_name: string;
-  email: string;
-  active: boolean;
-}
-
-interface AppRow {
-  id: string;
-  org_id: string;
-  org_slug: string;
-  name: string;
-  client_id: string;
-  active: boolean;
-}
-
-const userSelect = `SELECT u.id, u.org_id, o.slug AS org_slug, u.username, u.first_name, u.last_name, u.email,
-       (u.status = 'active' AND o.status = 'active') AS active
-  FROM users u JOIN organizations o ON o.id = u.org_id`;
-const appSelect = `SELECT a.id, a.org_id, o.slug AS org_slug, a.name, a.client_id, (o.status = 'active') AS active
-  FROM applications a JOIN organizations o ON o.id = a.org_id`;
-
-function toUser(row: UserRow): AuthenticatedUser {
-  const displayName = `${row.first_name} ${row.last_name}`.trim() || row.username;
-  return { kind: 'user', id: row.id, orgId: row.org_id, orgSlug: row.org_slug, username: row.username, displayName, email: row.email };
-}
-
-function toApp(row: AppRow): AuthenticatedApp {
-  return { kind: 'application', id: row.id, orgId: row.org_id, orgSlug: row.org_slug, name: row.name, clientId: row.client_id };
 }
 
 /**
@@ -150,15 +115,15 @@ export class OidcIdentityProvider implements IdentityProvider {
     if (!claims) throw new ServiceError('IDENTITY_PROVIDER_UNAVAILABLE', { detail: 'oidc password grant: no id_token in the token response' });
     const name = claims[this.#options.usernameClaim ?? 'preferred_username'];
     if (typeof name !== 'string' || name.length === 0) return undefined;
-    const { rows } = await query<UserRow>(this.#options.pool, `${userSelect} WHERE u.username_canonical = $1`, [canonicalName(name)]);
-    if (!rows[0]?.active) return undefined;
+    const row = await userByUsername(this.#options.pool, canonicalName(name));
+    if (!row?.active) return undefined;
     const upstream = new UpstreamGrant({
       providerSubject: claims.sub,
       accessToken: response.access_token,
       accessExpiresMs: response.expires_in === undefined ? undefined : this.#nowMs() + response.expires_in * 1000,
       refreshToken: response.refresh_token,
     });
-    return { ...toUser(rows[0]), upstream };
+    return { ...toUser(row), upstream };
   }
 
   async authenticateClient(clientId: string, clientSecret: string): Promise<AuthenticatedApp | undefined> {
@@ -169,17 +134,12 @@ export class OidcIdentityProvider implements IdentityProvider {
     if (this.#options.allowInsecureRequests) oidc.allowInsecureRequests(config);
     const response = await refusedOrThrow('client_credentials grant', clientRefusals, () => oidc.clientCredentialsGrant(config));
     if (!response) return undefined;
-    const { rows } = await query<AppRow>(this.#options.pool, `${appSelect} WHERE a.client_id = $1`, [clientId]);
-    return rows[0]?.active ? toApp(rows[0]) : undefined;
+    const row = await appByClientId(this.#options.pool, clientId);
+    return row?.active ? toApp(row) : undefined;
   }
 
   /** Rereads our own tables at refresh, like the builtin provider; the external provider is asked through `sessions.refresh`. */
-  async findSubject(kind: AuthenticatedSubject['kind'], orgId: string, id: string): Promise<AuthenticatedSubject | undefined> {
-    if (kind === 'user') {
-      const { rows } = await query<UserRow>(this.#options.pool, `${userSelect} WHERE u.id = $1 AND u.org_id = $2`, [id, orgId]);
-      return rows[0]?.active ? toUser(rows[0]) : undefined;
-    }
-    const { rows } = await query<AppRow>(this.#options.pool, `${appSelect} WHERE a.id = $1 AND a.org_id = $2`, [id, orgId]);
-    return rows[0]?.active ? toApp(rows[0]) : undefined;
+  findSubject(kind: AuthenticatedSubject['kind'], orgId: string, id: string): Promise<AuthenticatedSubject | undefined> {
+    return activeSubject(this.#options.pool, kind, orgId, id);
   }
 }
