@@ -226,6 +226,10 @@ const badResources = [
   ['star inside', 'acc*ounts/7'],
 ] as const;
 
+
+/** A JSON request of the corpus. */
+const jsonRequest = (label: string, method: Operation['method'], path: string, body: unknown): BadRequest => ({ label, method, path, contentType: 'application/json', body: JSON.stringify(body) });
+const postJson = (label: string, path: string, body: unknown): BadRequest => jsonRequest(label, 'post', path, body);
 describe('bad input: Identity', () => {
   let h: IdentityHarness;
   let target: Target;
@@ -265,17 +269,16 @@ describe('bad input: Identity', () => {
 
   it('names with control characters, lone surrogates or no text, and over-long names are refused; nothing changes', async () => {
     const requests: BadRequest[] = [];
-    const json = (label: string, method: Operation['method'], path: string, body: unknown): BadRequest => ({ label, method, path, contentType: 'application/json', body: JSON.stringify(body) });
     for (const [label, name] of badNames) {
       requests.push(
-        json(`group name ${label}`, 'post', '/v1/groups', { name }),
-        json(`role name ${label}`, 'post', '/v1/roles', { name }),
-        json(`role rename ${label}`, 'patch', `/v1/roles/${roleId}`, { name }),
-        json(`application name ${label}`, 'post', '/v1/applications', { name }),
-        json(`user first name ${label}`, 'post', '/v1/users', { firstName: name, lastName: 'L', username: 'bad-input-u', email: 'bad-input-u@example.test', password: 'Correct-Horse-9-Battery' }),
-        json(`username ${label}`, 'post', '/v1/users', { firstName: 'F', lastName: 'L', username: name, email: 'bad-input-v@example.test', password: 'Correct-Horse-9-Battery' }),
-        json(`provider name ${label}`, 'post', '/v1/providers', { name, category: 'Email', type: 'SMTP', host: 'smtp.example.test', port: 587, from: 'a@example.test' }),
-        json(`declared group ${label}`, 'put', '/v1/declarations/bad-input-app', { service: 'bad-input-app', version: '1', permissions: [], roles: [{ name: 'r', grantedTo: [{ group: name }] }] }),
+        jsonRequest(`group name ${label}`, 'post', '/v1/groups', { name }),
+        jsonRequest(`role name ${label}`, 'post', '/v1/roles', { name }),
+        jsonRequest(`role rename ${label}`, 'patch', `/v1/roles/${roleId}`, { name }),
+        jsonRequest(`application name ${label}`, 'post', '/v1/applications', { name }),
+        jsonRequest(`user first name ${label}`, 'post', '/v1/users', { firstName: name, lastName: 'L', username: 'bad-input-u', email: 'bad-input-u@example.test', password: 'Correct-Horse-9-Battery' }),
+        jsonRequest(`username ${label}`, 'post', '/v1/users', { firstName: 'F', lastName: 'L', username: name, email: 'bad-input-v@example.test', password: 'Correct-Horse-9-Battery' }),
+        jsonRequest(`provider name ${label}`, 'post', '/v1/providers', { name, category: 'Email', type: 'SMTP', host: 'smtp.example.test', port: 587, from: 'a@example.test' }),
+        jsonRequest(`declared group ${label}`, 'put', '/v1/declarations/bad-input-app', { service: 'bad-input-app', version: '1', permissions: [], roles: [{ name: 'r', grantedTo: [{ group: name }] }] }),
       );
     }
     const problems = await sendAll(target, requests);
@@ -285,14 +288,13 @@ describe('bad input: Identity', () => {
 
   it('SQL-like, path-like, unicode and malformed resource names never reach a policy line', async () => {
     const requests: BadRequest[] = [];
-    const json = (label: string, method: Operation['method'], path: string, body: unknown): BadRequest => ({ label, method, path, contentType: 'application/json', body: JSON.stringify(body) });
     for (const [label, resource] of badResources) {
       requests.push(
-        json(`role permission ${label}`, 'put', `/v1/roles/${roleId}/permissions`, { permissions: [{ resource, action: 'get' }] }),
-        json(`new role permission ${label}`, 'post', '/v1/roles', { name: 'bad-input-role-2', permissions: [{ resource, action: 'get' }] }),
-        json(`application permission ${label}`, 'put', `/v1/applications/${applicationId}/permissions`, { permissions: [{ resource, action: 'get' }] }),
-        json(`declared resource ${label}`, 'put', '/v1/declarations/bad-input-app', { service: 'bad-input-app', version: '1', permissions: [{ resource, action: 'get', roles: ['r'] }], roles: [] }),
-        json(`action ${label}`, 'put', `/v1/roles/${roleId}/permissions`, { permissions: [{ resource: 'accounts', action: resource }] }),
+        jsonRequest(`role permission ${label}`, 'put', `/v1/roles/${roleId}/permissions`, { permissions: [{ resource, action: 'get' }] }),
+        jsonRequest(`new role permission ${label}`, 'post', '/v1/roles', { name: 'bad-input-role-2', permissions: [{ resource, action: 'get' }] }),
+        jsonRequest(`application permission ${label}`, 'put', `/v1/applications/${applicationId}/permissions`, { permissions: [{ resource, action: 'get' }] }),
+        jsonRequest(`declared resource ${label}`, 'put', '/v1/declarations/bad-input-app', { service: 'bad-input-app', version: '1', permissions: [{ resource, action: 'get', roles: ['r'] }], roles: [] }),
+        jsonRequest(`action ${label}`, 'put', `/v1/roles/${roleId}/permissions`, { permissions: [{ resource: 'accounts', action: resource }] }),
       );
     }
     const problems = await sendAll(target, requests);
@@ -365,26 +367,25 @@ describe('bad input: Auth', () => {
   });
 
   it('authorize refuses SQL-like, path-like and unicode resources and actions, and bad numbers', async () => {
-    const json = (label: string, path: string, body: unknown): BadRequest => ({ label, method: 'post', path, contentType: 'application/json', body: JSON.stringify(body) });
     const requests: BadRequest[] = [];
     for (const [label, resource] of badResources) {
-      requests.push(json(`resource ${label}`, '/v1/authorize', { sub, resource, action: 'get' }));
-      requests.push(json(`action ${label}`, '/v1/authorize', { sub, resource: 'accounts', action: resource }));
-      requests.push(json(`batch resource ${label}`, '/v1/authorize/batch', { checks: [{ sub, resource, action: 'get' }] }));
+      requests.push(postJson(`resource ${label}`, '/v1/authorize', { sub, resource, action: 'get' }));
+      requests.push(postJson(`action ${label}`, '/v1/authorize', { sub, resource: 'accounts', action: resource }));
+      requests.push(postJson(`batch resource ${label}`, '/v1/authorize/batch', { checks: [{ sub, resource, action: 'get' }] }));
     }
     for (const [label, name] of badNames) {
-      requests.push(json(`sub ${label}`, '/v1/authorize', { sub: name, resource: 'accounts', action: 'get' }));
-      requests.push(json(`product ${label}`, '/v1/authorize', { sub, resource: 'accounts', action: 'get', product: name }));
+      requests.push(postJson(`sub ${label}`, '/v1/authorize', { sub: name, resource: 'accounts', action: 'get' }));
+      requests.push(postJson(`product ${label}`, '/v1/authorize', { sub, resource: 'accounts', action: 'get', product: name }));
     }
     for (const minRevision of [-1, 1.5, 1e300, '1', null, 2 ** 64]) {
-      requests.push(json(`minRevision ${String(minRevision)}`, '/v1/authorize', { sub, resource: 'accounts', action: 'get', minRevision }));
+      requests.push(postJson(`minRevision ${String(minRevision)}`, '/v1/authorize', { sub, resource: 'accounts', action: 'get', minRevision }));
     }
     requests.push(
-      json('no checks', '/v1/authorize/batch', { checks: [] }),
-      json('101 checks', '/v1/authorize/batch', { checks: Array.from({ length: 101 }, () => ({ sub, resource: 'accounts', action: 'get' })) }),
-      json('33 attributes', '/v1/authorize', { sub, resource: 'accounts', action: 'get', attributes: Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`k${i}`, i])) }),
-      json('attribute object value', '/v1/authorize', { sub, resource: 'accounts', action: 'get', attributes: { a: { nested: true } } }),
-      json('missing resource', '/v1/authorize', { sub, action: 'get' }),
+      postJson('no checks', '/v1/authorize/batch', { checks: [] }),
+      postJson('101 checks', '/v1/authorize/batch', { checks: Array.from({ length: 101 }, () => ({ sub, resource: 'accounts', action: 'get' })) }),
+      postJson('33 attributes', '/v1/authorize', { sub, resource: 'accounts', action: 'get', attributes: Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`k${i}`, i])) }),
+      postJson('attribute object value', '/v1/authorize', { sub, resource: 'accounts', action: 'get', attributes: { a: { nested: true } } }),
+      postJson('missing resource', '/v1/authorize', { sub, action: 'get' }),
     );
     const problems = await sendAll(target, requests);
     expect(problems).toEqual([]);
@@ -392,21 +393,20 @@ describe('bad input: Auth', () => {
   });
 
   it('token endpoints refuse malformed grants before looking anyone up', async () => {
-    const json = (label: string, path: string, body: unknown): BadRequest => ({ label, method: 'post', path, contentType: 'application/json', body: JSON.stringify(body) });
     const requests: BadRequest[] = [];
     for (const [label, name] of badNames) {
       if (label === 'blank') continue;
-      requests.push(json(`username ${label}`, '/v1/login/oauth/access_token', { grantType: 'password', username: name, password: 'x' }));
-      requests.push(json(`clientId ${label}`, '/v1/login/oauth/access_token', { grantType: 'client_credentials', clientId: name, clientSecret: 'x' }));
-      requests.push(json(`refresh token ${label}`, '/v1/login/oauth/refresh_token', { refreshToken: name }));
+      requests.push(postJson(`username ${label}`, '/v1/login/oauth/access_token', { grantType: 'password', username: name, password: 'x' }));
+      requests.push(postJson(`clientId ${label}`, '/v1/login/oauth/access_token', { grantType: 'client_credentials', clientId: name, clientSecret: 'x' }));
+      requests.push(postJson(`refresh token ${label}`, '/v1/login/oauth/refresh_token', { refreshToken: name }));
     }
     requests.push(
-      json('password grant without password', '/v1/login/oauth/access_token', { grantType: 'password', username: 'someone' }),
-      json('grant type as a number', '/v1/login/oauth/access_token', { grantType: 7 }),
-      json('password as an object', '/v1/login/oauth/access_token', { grantType: 'password', username: 'someone', password: { $ne: '' } }),
-      json('clientId without clientSecret', '/v1/login/oauth/access_token', { grantType: 'password', username: 'someone', password: 'x', clientId: 'c' }),
-      json('MFA verify with a 7-digit passcode', '/v1/login/mfa/verify', { mfaToken: 'x', passcode: '1234567', mfaType: 'app' }),
-      json('MFA challenge with an unknown type', '/v1/login/mfa/challenge', { mfaToken: 'x', mfaType: 'carrier-pigeon' }),
+      postJson('password grant without password', '/v1/login/oauth/access_token', { grantType: 'password', username: 'someone' }),
+      postJson('grant type as a number', '/v1/login/oauth/access_token', { grantType: 7 }),
+      postJson('password as an object', '/v1/login/oauth/access_token', { grantType: 'password', username: 'someone', password: { $ne: '' } }),
+      postJson('clientId without clientSecret', '/v1/login/oauth/access_token', { grantType: 'password', username: 'someone', password: 'x', clientId: 'c' }),
+      postJson('MFA verify with a 7-digit passcode', '/v1/login/mfa/verify', { mfaToken: 'x', passcode: '1234567', mfaType: 'app' }),
+      postJson('MFA challenge with an unknown type', '/v1/login/mfa/challenge', { mfaToken: 'x', mfaType: 'carrier-pigeon' }),
       { label: 'form grant with a NUL username', method: 'post', path: '/oauth/token', contentType: 'application/x-www-form-urlencoded', body: 'grant_type=password&username=a%00b&password=x' },
       { label: 'form grant repeated parameter', method: 'post', path: '/oauth/token', contentType: 'application/x-www-form-urlencoded', body: 'grant_type=password&grant_type=client_credentials' },
     );
