@@ -1,4 +1,4 @@
-// The whole system on loopback: one Identity and N Auth replicas as separate processes over one PostgreSQL
+// The whole system on loopback: N Identity and M Auth replicas as separate processes over one PostgreSQL
 // database and one Valkey, seeded with an organization and its administrator. Teardown kills every process.
 import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
@@ -33,10 +33,18 @@ export interface IdentityAnswer {
   readonly revision: number | undefined;
 }
 
+/** Which Identity replica a call goes to (default the first) and with which token (default the administrator's). */
+export interface IdentityCallOptions {
+  readonly replica?: number;
+  readonly token?: string;
+}
+
 export interface SystemCluster {
   readonly orgId: string;
   readonly orgSlug: string;
+  /** The first Identity replica (`identities[0]`). */
   readonly identity: ServiceProcess;
+  readonly identities: readonly ServiceProcess[];
   readonly auths: readonly ServiceProcess[];
   /** The test's own connection to the system's database (for seeding and for checking what was written). */
   readonly pool: pg.Pool;
@@ -46,8 +54,8 @@ export interface SystemCluster {
   createUser(username?: string): Promise<SystemUser>;
   /** Password grant on one Auth replica; throws unless it answers tokens. */
   signIn(user: SystemUser, replica?: number): Promise<SignedIn>;
-  /** A call to Identity as the administrator. */
-  callIdentity(method: string, path: string, body?: unknown): Promise<IdentityAnswer>;
+  /** A call to Identity, as the administrator unless `options.token` says otherwise. */
+  callIdentity(method: string, path: string, body?: unknown, options?: IdentityCallOptions): Promise<IdentityAnswer>;
   /** The administrator's access token (fetched once). */
   adminToken(): Promise<string>;
   close(): Promise<void>;
@@ -58,6 +66,8 @@ export interface SystemClusterOptions {
   readonly databaseUrl: string;
   readonly valkeyUrl: string;
   readonly authReplicas?: number;
+  /** Identity processes (default 1): where a change made through one replica must be seen by the others. */
+  readonly identityReplicas?: number;
   /** How often each engine re-reads revisions from PostgreSQL when no notice arrives. */
   readonly resyncIntervalMs?: number;
   readonly extraEnv?: Record<string, string>;
@@ -124,16 +134,21 @@ export async function startSystemCluster(options: SystemClusterOptions): Promise
     RATE_LIMIT_TOKEN_MAX: '100000',
   };
   const auths = await Promise.all(authPorts.map((port, index) => createServiceProcess('auth', `auth-${index + 1}`, () => authEnv, port)));
-  const identity = await createServiceProcess('identity', 'identity', () => ({ ...common, JWKS_URL: `${issuer}/.well-known/jwks.json` }));
+  const identityEnv = { ...common, JWKS_URL: `${issuer}/.well-known/jwks.json` };
+  const identityCount = options.identityReplicas ?? 1;
+  // One replica keeps its historical name, so failure messages of single-Identity tests read as before.
+  const identities = await Promise.all(
+    Array.from({ length: identityCount }, (_, index) => createServiceProcess('identity', identityCount === 1 ? 'identity' : `identity-${index + 1}`, () => identityEnv)),
+  );
 
   const close = async () => {
-    await Promise.all([...auths, identity].map((service) => service.kill()));
+    await Promise.all([...auths, ...identities].map((service) => service.kill()));
     await pool.end().catch(() => undefined);
   };
   try {
     // Replica 1 first: it creates the signing key the others and Identity then read.
     await auths[0]!.start();
-    await Promise.all([...auths.slice(1).map((auth) => auth.start()), identity.start()]);
+    await Promise.all([...auths.slice(1), ...identities].map((service) => service.start()));
   } catch (error) {
     await close();
     throw error;
@@ -155,7 +170,8 @@ export async function startSystemCluster(options: SystemClusterOptions): Promise
   return {
     orgId,
     orgSlug,
-    identity,
+    identity: identities[0]!,
+    identities,
     auths,
     pool,
     secrets: new SecretBox(secretKey),
@@ -163,10 +179,12 @@ export async function startSystemCluster(options: SystemClusterOptions): Promise
     createUser,
     signIn,
     adminToken: tokenOfAdmin,
-    async callIdentity(method, path, body) {
-      const response = await fetch(`${identity.url}${path}`, {
+    async callIdentity(method, path, body, callOptions = {}) {
+      const replica = identities[callOptions.replica ?? 0];
+      if (!replica) throw new Error(`no Identity replica ${callOptions.replica}`);
+      const response = await fetch(`${replica.url}${path}`, {
         method,
-        headers: { authorization: `Bearer ${await tokenOfAdmin()}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: { authorization: `Bearer ${callOptions.token ?? (await tokenOfAdmin())}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
       const text = await response.text();
