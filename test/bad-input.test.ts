@@ -8,6 +8,7 @@ import type pg from 'pg';
 import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthHarness, type AuthHarness } from './support/auth-harness.js';
+import { databaseDigest } from './support/database-digest.js';
 import { createIdentityHarness, type IdentityHarness } from './support/identity-harness.js';
 
 interface Operation {
@@ -51,19 +52,6 @@ async function operationsOf(agent: supertest.Agent): Promise<Operation[]> {
         queryParams: (op.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name),
       })),
   );
-}
-
-/** A digest of every table of the schema: any insert, update or delete changes it. */
-async function databaseDigest(pool: pg.Pool): Promise<Record<string, string>> {
-  const { rows: tables } = await pool.query<{ name: string }>(
-    `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' AND table_name <> 'pgmigrations' ORDER BY 1`,
-  );
-  const digest: Record<string, string> = {};
-  for (const { name } of tables) {
-    const { rows } = await pool.query<{ rows: string; hash: string }>(`SELECT count(*)::text AS rows, md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) AS hash FROM "${name}" t`);
-    digest[name] = `${rows[0]!.rows}:${rows[0]!.hash}`;
-  }
-  return digest;
 }
 
 const fill = (op: Operation, value: (name: string) => string) => op.path.replace(/\{(\w+)\}/g, (_, name: string) => value(name));
