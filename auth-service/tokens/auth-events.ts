@@ -69,9 +69,10 @@ export async function applicationWithClientId(pool: pg.Pool, clientId: string): 
 }
 
 /**
- * How an event names an attempt on an account that does not exist: a digest, so repeated attempts on one name
- * can be told apart from a spray, without storing what was typed (sometimes a password in the wrong field).
+ * How an event names an attempt on an account or client that does not exist (a username, a client id): a digest,
+ * so repeated attempts on one name can be told apart from a spray, without storing what was typed (sometimes a
+ * password or a secret in the wrong field).
  */
-export function unknownNameTarget(usernameCanonical: string): string {
-  return `sha256:${createHash('sha256').update(usernameCanonical).digest('hex').slice(0, 16)}`;
+export function unknownNameTarget(name: string): string {
+  return `sha256:${createHash('sha256').update(name).digest('hex').slice(0, 16)}`;
 }

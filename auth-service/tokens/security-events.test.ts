@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthHarness, type AuthHarness } from '../../test/support/auth-harness.js';
+import { unknownNameTarget } from './auth-events.js';
 
 let h: AuthHarness;
 let org: { id: string; slug: string };
@@ -139,8 +140,27 @@ describe('sign-in events', () => {
     expect(await eventsOf(wrongId)).toEqual([expect.objectContaining({ org_id: org.id, outcome: 'failure', target_type: 'application', target_id: app.id, after: { reason: 'invalid_client', clientId: app.clientId } })]);
     const unknownId = newRequestId();
     expect((await login({ grantType: 'client_credentials', clientId: 'am_nobody', clientSecret: 'wrong-secret' }, unknownId)).status).toBe(401);
-    expect(await eventsOf(unknownId)).toEqual([expect.objectContaining({ org_id: null, outcome: 'failure', target_type: 'client', target_id: 'am_nobody' })]);
+    expect(await eventsOf(unknownId)).toEqual([expect.objectContaining({ org_id: null, outcome: 'failure', target_type: 'client', target_id: unknownNameTarget('am_nobody'), after: { reason: 'invalid_client' } })]);
     expect(await allEventText()).not.toContain(app.clientSecret);
+  });
+
+  it('a client_credentials attempt with a random client id stores no plaintext of it: the event names its digest, twice the same one', async () => {
+    // Something a person might paste into the wrong field: a secret must never reach the trail in clear.
+    const typed = `pasted-secret-${randomUUID()}`;
+    const ids = [newRequestId(), newRequestId()];
+    for (const id of ids) expect((await login({ grantType: 'client_credentials', clientId: typed, clientSecret: 'whatever' }, id)).status).toBe(401);
+    const events = [...(await eventsOf(ids[0] as string)), ...(await eventsOf(ids[1] as string))];
+    expect(events).toEqual([
+      expect.objectContaining({ org_id: null, actor: 'anonymous', action: 'auth.sign-in', outcome: 'failure', target_type: 'client', target_id: expect.stringMatching(/^sha256:[0-9a-f]{16}$/) }),
+      expect.objectContaining({ target_id: events[0]?.target_id }),
+    ]);
+    expect(await allEventText()).not.toContain(typed);
+    // The same rule on the standard endpoint, with the client in a Basic header.
+    const basicId = newRequestId();
+    const basic = await post('/oauth/token', basicId).type('form').auth(typed, 'whatever').send({ grant_type: 'client_credentials' });
+    expect(basic.status).toBe(401);
+    expect(await eventsOf(basicId)).toEqual([expect.objectContaining({ target_type: 'client', target_id: unknownNameTarget(typed) })]);
+    expect(await allEventText()).not.toContain(typed);
   });
 });
 

@@ -164,8 +164,9 @@ export class TokenService {
         action: 'auth.sign-in',
         outcome: 'failure',
         targetType: known ? 'application' : 'client',
-        targetId: known?.id ?? credentials.clientId,
-        details: { reason: 'invalid_client', clientId: credentials.clientId },
+        // A client id that names no application is kept only as a digest, like an unknown username.
+        targetId: known?.id ?? unknownNameTarget(credentials.clientId),
+        details: { reason: 'invalid_client', ...(known ? { clientId: credentials.clientId } : {}) },
       });
       throw new ServiceError('INVALID_CLIENT', { detail: 'client authentication failed' });
     }
