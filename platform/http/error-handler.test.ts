@@ -4,6 +4,7 @@ import supertest from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { errorHandler, type ErrorReporter } from './error-handler.js';
 import { platformCatalogue } from './platform-errors.js';
+import { ServiceError } from './service-error.js';
 
 function appThrowing(error: unknown) {
   const reports: Parameters<ErrorReporter>[0][] = [];
@@ -41,5 +42,23 @@ describe('errors of unreachable dependencies', () => {
     const response = await http.get('/fails');
     expect(response.status).toBe(500);
     expect(response.body).toMatchObject({ code: 'AUT-0018' });
+  });
+});
+
+describe('extension members of a refusal (RFC 9457 3.2)', () => {
+  it('a 4xx carries the error\'s extensions beside the standard members, which they never replace', async () => {
+    const missing = [{ resource: 'users', action: '*' }];
+    const { http } = appThrowing(new ServiceError('FORBIDDEN', { message: 'not held', extensions: { missing, status: 200, code: 'X' } }));
+    const response = await http.get('/fails');
+    expect(response.status).toBe(403);
+    expect(response.headers['content-type']).toMatch(/problem\+json/);
+    expect(response.body).toMatchObject({ status: 403, code: 'AUT-0012', message: 'not held', missing });
+  });
+
+  it('a 5xx drops them: a failure never says more than its title', async () => {
+    const { http } = appThrowing(new ServiceError('SERVICE_UNAVAILABLE', { extensions: { missing: ['secret'] } }));
+    const response = await http.get('/fails');
+    expect(response.status).toBe(503);
+    expect(response.body).not.toHaveProperty('missing');
   });
 });

@@ -80,6 +80,7 @@ export function errorHandler<C extends string>(catalogue: ErrorCatalogue<C | Pla
     let field: string | undefined;
     let detail: string;
     let headers: Readonly<Record<string, string>> = {};
+    let extensions: Readonly<Record<string, unknown>> = {};
     const parserCode = fromBodyParser(error);
     if (parserCode !== undefined) {
       // body-parser rebuilds errors thrown while parsing (even ours), so its `type` is the only reliable signal.
@@ -91,6 +92,7 @@ export function errorHandler<C extends string>(catalogue: ErrorCatalogue<C | Pla
       field = error.field;
       detail = error.detail;
       headers = error.headers;
+      extensions = error.extensions;
     } else if (isEngineError(error)) {
       code = engineToPlatform[error.code];
       // Engine details about requests and rules name fields, never internals; store failures stay private.
@@ -102,7 +104,10 @@ export function errorHandler<C extends string>(catalogue: ErrorCatalogue<C | Pla
       detail = error instanceof Error ? error.message : String(error);
     }
     const entry: ErrorEntry = (catalogue as Record<string, ErrorEntry>)[code] ?? (catalogue as Record<string, ErrorEntry>).INTERNAL!;
-    if (entry.status >= 500) message = undefined;
+    if (entry.status >= 500) {
+      message = undefined;
+      extensions = {};
+    }
     const text = message ?? entry.title;
     report({ level: entry.status >= 500 ? 'error' : 'info', requestId, code, status: entry.status, detail, error: entry.status >= 500 ? error : undefined });
     if (oauth && oauthPaths.has(req.path) && !res.headersSent) {
@@ -116,6 +121,7 @@ export function errorHandler<C extends string>(catalogue: ErrorCatalogue<C | Pla
     sendProblem(
       res,
       {
+        ...extensions,
         type: 'about:blank',
         title: entry.title,
         status: entry.status,

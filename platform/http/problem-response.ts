@@ -11,6 +11,8 @@ export interface ProblemBody {
   readonly requestId: string;
   readonly field?: string;
   readonly retryable?: boolean;
+  /** RFC 9457 3.2 extension members; they never replace a member above. */
+  readonly [extension: string]: unknown;
 }
 
 export function sendProblem(res: Response, body: ProblemBody, headers: Readonly<Record<string, string>> = {}): void {

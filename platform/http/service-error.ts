@@ -1,6 +1,7 @@
 /**
  * A failure a service reports: `code` from the service's closed catalogue (mapped to HTTP in one table per
- * service), `detail` private (logged, never sent), `message` public, `field` the offending input.
+ * service), `detail` private (logged, never sent), `message` public, `field` the offending input, `extensions`
+ * public RFC 9457 extension members that say what exactly was refused (e.g. the permissions a caller lacks).
  */
 export class ServiceError<C extends string = string> extends Error {
   readonly code: C;
@@ -8,10 +9,18 @@ export class ServiceError<C extends string = string> extends Error {
   readonly publicMessage: string | undefined;
   readonly field: string | undefined;
   readonly headers: Readonly<Record<string, string>>;
+  readonly extensions: Readonly<Record<string, unknown>>;
 
   constructor(
     code: C,
-    options: { detail?: string; message?: string; field?: string; headers?: Record<string, string>; cause?: unknown } = {},
+    options: {
+      detail?: string;
+      message?: string;
+      field?: string;
+      headers?: Record<string, string>;
+      extensions?: Record<string, unknown>;
+      cause?: unknown;
+    } = {},
   ) {
     super(`${code}${options.detail ? `: ${options.detail}` : ''}`, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'ServiceError';
@@ -20,6 +29,7 @@ export class ServiceError<C extends string = string> extends Error {
     this.publicMessage = options.message;
     this.field = options.field;
     this.headers = options.headers ?? {};
+    this.extensions = options.extensions ?? {};
   }
 }
 
