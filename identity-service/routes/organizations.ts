@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { IdentityResource } from '../../platform/access-manager-resources.js';
 import type { Caller } from '../../platform/auth/caller.js';
 import { defineRoute, type AnyRoute } from '../../platform/http/route.js';
 import { ServiceError } from '../../platform/http/service-error.js';
@@ -29,6 +30,9 @@ function toOrganization(row: OrganizationRow): z.infer<typeof organization> {
   return { id: row.id, slug: row.slug, name: row.name, status: row.status, createdAt: row.created_at.toISOString(), updatedAt: row.updated_at.toISOString() };
 }
 
+/** Checked in the platform organization rather than the caller's, so not as a route permission. */
+export const organizationsResource = 'organizations' satisfies IdentityResource;
+
 /**
  * Organizations are managed by platform administrators only: callers of the platform organization whom its
  * policy allows `organizations` (other tenants' administrators are refused even with that permission).
@@ -36,7 +40,7 @@ function toOrganization(row: OrganizationRow): z.infer<typeof organization> {
 async function assertPlatformAdmin(deps: IdentityDeps, caller: Caller, action: string): Promise<void> {
   const decision =
     caller.tenantId === deps.platformTenantId
-      ? await deps.engine.decide({ sub: caller.subject, dom: deps.platformTenantId, obj: 'organizations', act: action })
+      ? await deps.engine.decide({ sub: caller.subject, dom: deps.platformTenantId, obj: organizationsResource, act: action })
       : undefined;
   if (!decision?.allowed) throw new ServiceError('FORBIDDEN', { detail: `${caller.subject} is not a platform administrator` });
 }

@@ -7,6 +7,7 @@ import { PgPolicyStore } from '../../engine/adapters/index.js';
 import { loadModelFile, PolicyEngine } from '../../engine/index.js';
 import { createIdentityApp } from '../../identity-service/app.js';
 import type { IdentityDeps } from '../../identity-service/deps.js';
+import { identityResources } from '../../platform/access-manager-resources.js';
 import { createTokenVerifier } from '../../platform/auth/token-verifier.js';
 import type { ErrorReporter } from '../../platform/http/error-handler.js';
 import { runMigrations } from '../../platform/migrations.js';
@@ -47,9 +48,8 @@ export interface IdentityHarness {
   close(): Promise<void>;
 }
 
-export const identityResources = [
-  'organizations', 'users', 'groups', 'roles', 'applications', 'declarations', 'providers', 'mfa', 'ip-allowlists', 'audit', 'update-password', 'reset-password',
-] as const;
+/** Every resource Identity checks: what `admin()` grants. */
+export { identityResources };
 
 export async function createIdentityHarness(label: string): Promise<IdentityHarness> {
   const schema = await createTestSchema(label);
