@@ -16,6 +16,7 @@ export { loadModelFile, shippedModelPath } from './model-file.js';
 export { CasbinEvaluator } from './casbin-evaluator.js';
 export { decisionKey } from './decision-key.js';
 export type { PermissionMap } from './permission-map.js';
+export type { Grant } from './holdings.js';
 export { MemoryDecisionCache } from './local-decision-cache.js';
 export { EngineError, isEngineError, engineErrorCodes } from './errors.js';
 export type { EngineErrorCode } from './errors.js';

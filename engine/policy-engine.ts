@@ -1,9 +1,10 @@
 import { CasbinEvaluator } from './casbin-evaluator.js';
 import { decisionKey } from './decision-key.js';
 import { EngineError, isEngineError } from './errors.js';
+import { grantsOf, grantsOfBinding, holds, missingGrants, type Grant, type HoldingsView } from './holdings.js';
 import { singlePartitionTenant, type ModelDefinition } from './model-definition.js';
 import { permissionMapOf, type PermissionMap } from './permission-map.js';
-import { assertRequestName, maxNameLength } from './policy-names.js';
+import { assertRequestName, isPlainName, isResourcePattern, maxNameLength } from './policy-names.js';
 import type { PolicyChange, PolicyRule, WriteResult } from './policy-rule.js';
 import type {
   CachedDecision,
@@ -111,6 +112,9 @@ const reasonOf: Record<Outcome, DecisionReason> = {
 };
 
 const systemClock: Clock = { nowMs: () => Date.now() };
+
+/** A tenant without policy (or a model the holdings rules cannot read): nobody holds anything. */
+const emptyView: HoldingsView = { reach: (name) => [name], linesOf: () => [], has: () => false };
 
 /**
  * The policy engine: every tenant's policy in memory, decisions in microseconds, exactly as plain casbin
@@ -282,6 +286,59 @@ export class PolicyEngine {
   }
 
   /**
+   * Whether `subject` holds `(resource, action)` in `tenantId` at the revision applied here: every concrete
+   * request the pair can match is allowed to it. `resource` may be a pattern (`accounts/*`, `*`) and `action`
+   * `*`; a pattern is held only through one allow line whose pattern covers it, and not at all while a deny line
+   * the subject is under intersects it (the full rule is on `holds` in `holdings.ts`). For "may this caller grant
+   * this?", never for a request: `decide` answers those. Under a model without the fast path nothing is held
+   * (coverage cannot be proven from an arbitrary matcher).
+   *
+   * @example
+   * engine.holds('acme', 'user:1', 'accounts/*', 'get') // false while user:1 holds only accounts/7
+   */
+  holds(tenantId: string, subject: string, resource: string, action: string): boolean {
+    this.assertHoldingsInput(tenantId, subject, [{ resource, action }]);
+    return this.model.fastPath && holds(this.holdingsView(tenantId), subject, { resource, action });
+  }
+
+  /**
+   * The pairs of `wanted` that `subject` does not hold in `tenantId` (the batch form of `holds`), each once.
+   *
+   * @example
+   * engine.missingGrants('acme', 'user:1', [{ resource: 'users', action: 'get' }, { resource: '*', action: '*' }])
+   * // [{ resource: '*', action: '*' }]
+   */
+  missingGrants(tenantId: string, subject: string, wanted: readonly Grant[]): Grant[] {
+    this.assertHoldingsInput(tenantId, subject, wanted);
+    return missingGrants(this.model.fastPath ? this.holdingsView(tenantId) : emptyView, subject, wanted);
+  }
+
+  /**
+   * What applying `changes` to `tenantId` would give somebody, judged against the revision applied here: the
+   * pairs a writer must hold to make them without escalating (see `grantsOf` in `holdings.ts`). Under a model
+   * without the fast path any change may give anything: `*`/`*`.
+   *
+   * @example
+   * engine.grantsOf('acme', [{ op: 'add', rule: { ptype: 'g', values: ['user:2', 'group:admins', 'acme'] } }])
+   * // every allow line group:admins reaches
+   */
+  grantsOf(tenantId: string, changes: readonly PolicyChange[]): Grant[] {
+    this.assertHoldingsInput(tenantId, undefined, []);
+    if (!this.model.fastPath) return changes.length > 0 ? [{ resource: '*', action: '*' }] : [];
+    return grantsOf(this.holdingsView(tenantId), changes);
+  }
+
+  /**
+   * What becoming a member of `role` (or taking over subject `role`, e.g. by resetting its credentials) would
+   * give in `tenantId`: every allow line it reaches, subject-`*` lines aside. `*`/`*` without the fast path.
+   */
+  grantsOfBinding(tenantId: string, role: string): Grant[] {
+    this.assertHoldingsInput(tenantId, role, []);
+    if (!this.model.fastPath) return [{ resource: '*', action: '*' }];
+    return grantsOfBinding(this.holdingsView(tenantId), role);
+  }
+
+  /**
    * Applies a batch of changes to one tenant: validated, written atomically under a new revision, applied
    * here before this returns, and announced to every other engine. A failed write changes nothing anywhere.
    */
@@ -396,6 +453,24 @@ export class PolicyEngine {
       this.assertRequest(request);
     }
     return this.model.fastPath || this.model.requestFields.includes('dom') ? dom : singlePartitionTenant;
+  }
+
+  private holdingsView(tenantId: string): HoldingsView {
+    return this.tenants.get(tenantId) ?? emptyView;
+  }
+
+  private assertHoldingsInput(tenantId: string, subject: string | undefined, grants: readonly Grant[]): void {
+    if (!this.loaded) throw new EngineError('ENGINE_NOT_READY', 'the policy has not been loaded yet');
+    assertRequestName('dom', tenantId);
+    if (subject !== undefined) assertRequestName('sub', subject);
+    grants.forEach((grant, index) => {
+      if (typeof grant.resource !== 'string' || grant.resource.length > maxNameLength || !isResourcePattern(grant.resource)) {
+        throw new EngineError('INVALID_REQUEST', 'resource must be a resource pattern', { field: `grants[${index}].resource` });
+      }
+      if (typeof grant.action !== 'string' || (grant.action !== '*' && !isPlainName(grant.action))) {
+        throw new EngineError('INVALID_REQUEST', 'action must be a plain name or *', { field: `grants[${index}].action` });
+      }
+    });
   }
 
   private assertRequest(request: AuthorizationRequest): void {

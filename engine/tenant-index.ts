@@ -175,6 +175,19 @@ export class TenantIndex {
     return out;
   }
 
+  /** The `p` lines whose subject is exactly `subject`, as `[resource, action, deny]` (for holdings checks). */
+  *linesOf(subject: string): Generator<readonly [resource: string, action: string, deny: boolean]> {
+    const bucket = this.bySubject.get(subject);
+    if (!bucket) return;
+    for (const [obj, list] of bucket.exact) for (const e of list) yield [obj, e.act, e.deny];
+    for (const e of bucket.patterns) yield [e.values[2] ?? '', e.act, e.deny];
+  }
+
+  /** Whether exactly this rule is stored. */
+  has(rule: PolicyRule): boolean {
+    return this.ruleKeys.has(ruleKey(rule));
+  }
+
   /** Every rule that matches the request (allow and deny), for explanations. */
   matchingRules(sub: string, obj: string, act: string): PolicyRule[] {
     const out: PolicyRule[] = [];
