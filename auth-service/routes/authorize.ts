@@ -1,16 +1,18 @@
 import type { Request } from 'express';
 import { z } from 'zod';
 import { assertRequestName, isEngineError, isPlainName } from '../../engine/index.js';
+import type { AuthResource } from '../../platform/access-manager-resources.js';
 import type { Caller } from '../../platform/auth/caller.js';
 import { defineRoute, type AnyRoute } from '../../platform/http/route.js';
 import { ServiceError } from '../../platform/http/service-error.js';
 import { assertClientIpAllowed } from '../authorization/ip-check.js';
+import { decideForProduct } from '../authorization/product-scope.js';
 import { namedSubject, resolveSubject } from '../authorization/subject.js';
 import type { AuthDeps } from '../deps.js';
 import { authRuntimeOf } from '../guards.js';
 
 /** What the caller must hold to ask about a subject other than itself. */
-export const authorizeOthersPermission = { resource: 'authorize', action: 'post' } as const;
+export const authorizeOthersPermission = { resource: 'authorize' satisfies AuthResource, action: 'post' } as const;
 export const maxBatchChecks = 100;
 
 const nameText = z.string().min(1).max(256);
@@ -64,25 +66,16 @@ function assertCheckNames(item: Check): void {
   }
 }
 
-/**
- * Decides one check. Product scoping: with `product`, both `<product>/<resource>` and the bare `<resource>`
- * are decided; allowed when the scoped one allows, or when the bare one allows and no deny matches the
- * scoped one. A deny that matches only the bare resource does not override a scoped allow (the product's own
- * rule is the more specific statement).
- */
 const noOptions = Object.freeze({});
 
+/** Decides one check; with `product`, by the product-scoping rule of decideForProduct. */
 async function decide(deps: AuthDeps, tenantId: string, subject: string, item: Check, minRev: number | undefined): Promise<Verdict> {
   const options = minRev === undefined ? noOptions : { minRevision: minRev };
-  if (item.product === undefined) {
-    const decision = await deps.engine.decide({ sub: subject, dom: tenantId, obj: item.resource, act: item.action }, options);
-    return decision.allowed ? { authorized: true, revision: decision.revision } : { authorized: false, reason: 'permission', revision: decision.revision };
-  }
-  const scoped = await deps.engine.decide({ sub: subject, dom: tenantId, obj: `${item.product}/${item.resource}`, act: item.action }, options);
-  if (scoped.allowed) return { authorized: true, revision: scoped.revision };
-  if (scoped.reason === 'denied_by_policy') return { authorized: false, reason: 'permission', revision: scoped.revision };
-  const bare = await deps.engine.decide({ sub: subject, dom: tenantId, obj: item.resource, act: item.action });
-  return bare.allowed ? { authorized: true, revision: scoped.revision } : { authorized: false, reason: 'permission', revision: scoped.revision };
+  const decision =
+    item.product === undefined
+      ? await deps.engine.decide({ sub: subject, dom: tenantId, obj: item.resource, act: item.action }, options)
+      : await decideForProduct(deps.engine, tenantId, subject, item.product, item.resource, item.action, options);
+  return decision.allowed ? { authorized: true, revision: decision.revision } : { authorized: false, reason: 'permission', revision: decision.revision };
 }
 
 /** Answers checks for one request; asking about others needs `authorize` itself (checked once per request). */
