@@ -20,7 +20,8 @@ export type IdentityErrorCode =
   | 'MFA_METHOD_NOT_ALLOWED'
   | 'CIDR_INVALID'
   | 'DECLARATION_FORBIDDEN'
-  | 'LICENSE_LIMIT_REACHED';
+  | 'LICENSE_LIMIT_REACHED'
+  | 'MFA_PROOF_REQUIRED';
 
 export type IdentityError = IdentityErrorCode | PlatformErrorCode;
 
@@ -45,4 +46,5 @@ export const identityCatalogue: ErrorCatalogue<IdentityError> = {
   CIDR_INVALID: { status: 400, code: 'IDE-0115', title: 'Invalid CIDR' },
   DECLARATION_FORBIDDEN: { status: 403, code: 'IDE-0116', title: 'Only the product application itself may publish its declaration' },
   LICENSE_LIMIT_REACHED: { status: 403, code: 'IDE-0117', title: 'The license does not allow more of these' },
+  MFA_PROOF_REQUIRED: { status: 403, code: 'IDE-0118', title: 'Proof of a current MFA factor is required: a passcode, an e-mailed code or a recovery code' },
 };

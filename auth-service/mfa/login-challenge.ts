@@ -1,13 +1,14 @@
 import { randomBytes, randomInt } from 'node:crypto';
+import type pg from 'pg';
 import { ServiceError } from '../../platform/http/service-error.js';
 import { withTransaction } from '../../platform/postgres-transaction.js';
 import { findRecoveryCode } from '../../platform/recovery-codes.js';
 import { checkTotp } from '../../platform/totp.js';
-import { totpAttemptChange, totpLockSecondsLeft } from '../../platform/totp-attempts.js';
+import { mfaAttemptChange, mfaLockSecondsLeft, type CodeOutcome } from '../../platform/mfa-attempts.js';
 import type { AuthDeps } from '../deps.js';
 import { recordSettled, type RequestContext } from '../tokens/auth-events.js';
 import { challengeStoreFor, type Challenge, type ChallengeState, type ChallengeUser, type CodeChannel, type MfaMethod } from './challenge-store.js';
-import { isActiveUser, lockFactors, maxTotpAttempts, saveRecoveryCodeHashes, saveRememberedDevice, saveTotpOutcome } from './login-mfa-store.js';
+import { isActiveUser, lockFactors, maxCodeAttempts, saveCodeOutcome, saveRecoveryCodeHashes, saveRememberedDevice, type LockedFactors } from './login-mfa-store.js';
 import { hashDeviceToken } from './mfa-gate.js';
 import { challengeIdOf, hashOneTimeCode, isOneTimeCode } from './mfa-token.js';
 
@@ -82,14 +83,46 @@ function proofOf(input: VerifyInput, challenge: Challenge): Proof {
 }
 
 /** Why a passcode or recovery code was refused, in the words the security event records. */
-type RefusalReason = 'wrong_code' | 'replayed' | 'no_authenticator' | 'recovery_code_unknown' | 'sent_code_wrong' | 'totp_locked';
+type RefusalReason = 'wrong_code' | 'replayed' | 'no_authenticator' | 'recovery_code_unknown' | 'sent_code_wrong' | 'mfa_locked';
 
 interface Refusal {
   readonly reason: RefusalReason;
-  /** Set when this wrong code reached the organization's limit and locked the user's TOTP. */
+  /** Set when this wrong code reached the organization's limit and locked the user's one-time codes. */
   readonly lockedUntil?: Date;
-  /** Set for `totp_locked`: whole seconds until the lock ends. */
+  /** Set for `mfa_locked`: whole seconds until the lock ends. */
   readonly lockSecondsLeft?: number;
+}
+
+type Passcode = Exclude<Proof, { kind: 'recovery' }>;
+
+/**
+ * Checks a passcode (authenticator, or a code sent by e-mail or SMS) under the `user_mfa` row lock, against the
+ * user's one wrong-code limit: refused while locked, a wrong one counted, the limit's last one locking. A right
+ * authenticator code's step is spent.
+ */
+async function checkPasscode(deps: AuthDeps, client: pg.ClientBase, challengeId: string, user: ChallengeUser, proof: Passcode, factors: LockedFactors): Promise<Refusal | undefined> {
+  const nowMs = deps.nowMs();
+  const lockSecondsLeft = mfaLockSecondsLeft(factors, nowMs);
+  if (lockSecondsLeft !== undefined) return { reason: 'mfa_locked', lockSecondsLeft };
+  let outcome: CodeOutcome;
+  let step: number | undefined;
+  if (proof.kind === 'totp') {
+    if (!factors.totpEnabled || factors.totpSecretCiphertext === null) return { reason: 'no_authenticator' };
+    const secret = deps.secrets.open(factors.totpSecretCiphertext, user.id);
+    const check = await checkTotp({ secret, passcode: proof.passcode, nowMs, lastAcceptedStep: factors.lastTotpStep });
+    outcome = check;
+    if (check.valid) step = check.step;
+  } else {
+    // Re-read: a resend after this request's first read replaced the code. A challenge ended meanwhile compared nothing.
+    const sent = (await challengeStoreFor(deps).find(challengeId))?.sentCode;
+    if (!sent || sent.channel !== proof.channel) return { reason: 'sent_code_wrong' };
+    outcome = isOneTimeCode(deps.settings.mfa.tokenSecret, challengeId, proof.passcode, sent.hash) ? { valid: true } : { valid: false, reason: 'wrong_code' };
+  }
+  const attempts = mfaAttemptChange(factors, outcome, await maxCodeAttempts(client, user.orgId), nowMs);
+  await saveCodeOutcome(client, user.orgId, user.id, { ...(step === undefined ? {} : { step }), attempts });
+  if (outcome.valid) return undefined;
+  const reason: RefusalReason = proof.kind === 'sent' ? 'sent_code_wrong' : outcome.reason === 'replayed' ? 'replayed' : 'wrong_code';
+  return { reason, ...(attempts.locked_until ? { lockedUntil: attempts.locked_until } : {}) };
 }
 
 const methodOf = (proof: Proof): string => (proof.kind === 'sent' ? proof.channel : proof.kind);
@@ -99,10 +132,10 @@ const methodOf = (proof: Proof): string => (proof.kind === 'sent' ? proof.channe
  * one attempt first (atomically, so concurrent guesses cannot exceed `maxAttempts`); TOTP steps and recovery
  * codes are consumed under the `user_mfa` row lock, and the challenge itself is single use.
  *
- * An authenticator code also meets the user's wrong-code limit that Identity's MFA routes count (`user_mfa`
- * `failed_attempts`, `locked_until`): refused while the user is locked, and a wrong one counts towards the lock,
- * so guesses spread over both services and over many challenges meet one limit (SECURITY-CHECKLIST E2).
- * Every refusal and lock is recorded as a security event (K6).
+ * A passcode, from the authenticator or sent by e-mail or SMS, also meets the user's wrong-code limit that
+ * Identity's MFA routes count (`user_mfa` `failed_attempts`, `locked_until`): refused while the user is locked,
+ * and a wrong one counts towards the lock, so guesses spread over both services, over channels and over many
+ * challenges meet one limit (SECURITY-CHECKLIST E2). Every refusal and lock is recorded as a security event (K6).
  */
 export async function verifyChallenge(deps: AuthDeps, input: VerifyInput, context: RequestContext): Promise<VerifiedSignIn> {
   const { challengeId, challenge } = await liveChallenge(deps, input.mfaToken);
@@ -128,29 +161,15 @@ export async function verifyChallenge(deps: AuthDeps, input: VerifyInput, contex
       await store.consume(challengeId);
       throw new ServiceError('INVALID_GRANT', { detail: 'user or organization disabled during MFA' });
     }
-    if (proof.kind === 'sent') {
-      // Re-read: a resend after this request's first read replaced the code.
-      const current = await store.find(challengeId);
-      const sent = current?.sentCode;
-      if (!sent || sent.channel !== proof.channel || !isOneTimeCode(deps.settings.mfa.tokenSecret, challengeId, proof.passcode, sent.hash)) return { reason: 'sent_code_wrong' };
+    const factors = await lockFactors(client, user.orgId, user.id);
+    if (proof.kind === 'recovery') {
+      // Not counted and not refused while locked: a recovery code cannot be guessed, and it is the owner's way out of a lock (D4).
+      const index = findRecoveryCode(proof.code, factors.recoveryCodeHashes);
+      if (index < 0) return { reason: 'recovery_code_unknown' };
+      await saveRecoveryCodeHashes(client, user.orgId, user.id, factors.recoveryCodeHashes.filter((_, at) => at !== index));
     } else {
-      const factors = await lockFactors(client, user.orgId, user.id);
-      if (proof.kind === 'totp') {
-        if (!factors?.totpEnabled || factors.totpSecretCiphertext === null) return { reason: 'no_authenticator' };
-        const nowMs = deps.nowMs();
-        const lockSecondsLeft = totpLockSecondsLeft(factors, nowMs);
-        if (lockSecondsLeft !== undefined) return { reason: 'totp_locked', lockSecondsLeft };
-        const secret = deps.secrets.open(factors.totpSecretCiphertext, user.id);
-        const check = await checkTotp({ secret, passcode: proof.passcode, nowMs, lastAcceptedStep: factors.lastTotpStep });
-        const attempts = totpAttemptChange(factors, check, await maxTotpAttempts(client, user.orgId), nowMs);
-        await saveTotpOutcome(client, user.orgId, user.id, { ...(check.valid ? { step: check.step } : {}), attempts });
-        // A replayed code is refused like a wrong one; the private detail (logged) says which.
-        if (!check.valid) return { reason: check.reason, ...(attempts.locked_until ? { lockedUntil: attempts.locked_until } : {}) };
-      } else {
-        const index = findRecoveryCode(proof.code, factors?.recoveryCodeHashes ?? []);
-        if (!factors || index < 0) return { reason: 'recovery_code_unknown' };
-        await saveRecoveryCodeHashes(client, user.orgId, user.id, factors.recoveryCodeHashes.filter((_, at) => at !== index));
-      }
+      const refused = await checkPasscode(deps, client, challengeId, user, proof, factors);
+      if (refused) return refused;
     }
     // Inside the transaction: if another request used the challenge first, the step or code is not spent.
     if (!(await store.consume(challengeId))) throw tokenInvalid('challenge used by a concurrent verification');
@@ -166,14 +185,14 @@ export async function verifyChallenge(deps: AuthDeps, input: VerifyInput, contex
         outcome: 'failure',
         targetType: 'user',
         targetId: user.id,
-        details: { method: 'totp', lockedUntil: refusal.lockedUntil.toISOString() },
+        details: { method: methodOf(proof), lockedUntil: refusal.lockedUntil.toISOString() },
       });
     }
     if (refusal.lockSecondsLeft !== undefined) {
       throw new ServiceError('RATE_LIMITED', {
         message: 'too many wrong codes; try again later',
         headers: { 'Retry-After': String(refusal.lockSecondsLeft) },
-        detail: `TOTP locked for ${refusal.lockSecondsLeft} s more (attempt ${attempt} of ${state.maxAttempts})`,
+        detail: `one-time codes locked for ${refusal.lockSecondsLeft} s more (attempt ${attempt} of ${state.maxAttempts})`,
       });
     }
     const field = proof.kind === 'recovery' ? 'body.recoveryCode' : 'body.passcode';

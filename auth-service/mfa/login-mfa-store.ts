@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { query } from '../../platform/postgres-transaction.js';
-import type { TotpAttemptChange, TotpAttemptState } from '../../platform/totp-attempts.js';
+import type { MfaAttemptChange, MfaAttemptState } from '../../platform/mfa-attempts.js';
 import { mfaMethods, type MfaMethod } from './challenge-store.js';
 
 // Auth's reads and writes of the MFA tables Identity owns (organization_mfa_settings, user_mfa) and of its
@@ -59,16 +59,22 @@ export async function findMfaProfile(db: pg.Pool | pg.ClientBase, orgId: string,
 
 /**
  * The factors a sign-in consumes, locked until the transaction ends: concurrent uses serialise, one wins. The
- * wrong-code count and lock (`failed_attempts`, `locked_until`) are Identity's too: one limit for both services.
+ * wrong-code count and lock (`failed_attempts`, `locked_until`) are Identity's too: one limit for both services
+ * and every kind of one-time code.
  */
-export interface LockedFactors extends TotpAttemptState {
+export interface LockedFactors extends MfaAttemptState {
   readonly totpSecretCiphertext: string | null;
   readonly totpEnabled: boolean;
   readonly recoveryCodeHashes: readonly string[];
   readonly lastTotpStep: number;
 }
 
-export async function lockFactors(db: pg.ClientBase, orgId: string, userId: string): Promise<LockedFactors | undefined> {
+/**
+ * Creates the user's row if missing (a user the organization requires MFA of may have none, and is still sent a
+ * code whose wrong guesses must count), then locks it for the transaction.
+ */
+export async function lockFactors(db: pg.ClientBase, orgId: string, userId: string): Promise<LockedFactors> {
+  await query(db, 'INSERT INTO user_mfa (org_id, user_id) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING', [orgId, userId]);
   const { rows } = await query<{
     totp_secret_ciphertext: string | null;
     totp_enabled: boolean;
@@ -82,8 +88,7 @@ export async function lockFactors(db: pg.ClientBase, orgId: string, userId: stri
        FROM user_mfa WHERE org_id = $1 AND user_id = $2 FOR UPDATE`,
     [orgId, userId],
   );
-  const row = rows[0];
-  if (!row) return undefined;
+  const row = rows[0] as (typeof rows)[number];
   return {
     totpSecretCiphertext: row.totp_secret_ciphertext,
     totpEnabled: row.totp_enabled,
@@ -94,14 +99,14 @@ export async function lockFactors(db: pg.ClientBase, orgId: string, userId: stri
   };
 }
 
-/** The organization's wrong authenticator-code limit (Identity's MFA settings; the table default without a row). */
-export async function maxTotpAttempts(db: pg.ClientBase, orgId: string): Promise<number> {
+/** The organization's wrong one-time-code limit (Identity's MFA settings; the table default without a row). */
+export async function maxCodeAttempts(db: pg.ClientBase, orgId: string): Promise<number> {
   const { rows } = await query<{ max_attempts: number }>(db, 'SELECT max_attempts FROM organization_mfa_settings WHERE org_id = $1', [orgId]);
   return rows[0]?.max_attempts ?? 5;
 }
 
-/** Writes a TOTP check's outcome: the accepted step (when one was), and the wrong-code count and lock change. */
-export async function saveTotpOutcome(db: pg.ClientBase, orgId: string, userId: string, outcome: { step?: number; attempts: TotpAttemptChange }): Promise<void> {
+/** Writes a one-time code's outcome: the accepted TOTP step (when one was), and the wrong-code count and lock change. */
+export async function saveCodeOutcome(db: pg.ClientBase, orgId: string, userId: string, outcome: { step?: number; attempts: MfaAttemptChange }): Promise<void> {
   const { step, attempts } = outcome;
   if (step === undefined && attempts.failed_attempts === undefined && attempts.locked_until === undefined) return;
   await query(

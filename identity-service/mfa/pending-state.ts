@@ -6,8 +6,10 @@ import { emailedCodeSchema } from './emailed-code.js';
 /**
  * What is in flight for a user and must not take effect yet: an enrolment between setup and enable (its
  * new TOTP secret, the hashes of its recovery codes, whether a code of it was verified) and an e-mailed
- * code that may prove a disable. It is sealed as one value in `user_mfa.totp_pending_ciphertext` (AES-GCM
- * bound to the user), so the enabled secret stays untouched until an enable replaces it.
+ * code that may prove a current factor (for a disable, or a setup while a factor is enabled; the field keeps
+ * its first name, `disableCode`, so codes sealed before still open). It is sealed as one value in
+ * `user_mfa.totp_pending_ciphertext` (AES-GCM bound to the user), so the enabled secret stays untouched until an
+ * enable replaces it.
  */
 const pendingStateSchema = z
   .object({

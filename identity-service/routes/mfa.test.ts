@@ -52,15 +52,16 @@ async function freshAuth(m: Member): Promise<string> {
 const codeAt = (secret: string, ms: number) => generate({ secret, epoch: Math.floor(ms / 1000) });
 const lastSentTo = (email: string) => [...sent].reverse().find((s) => s.email === email)?.code as string;
 
-async function setupApp(m: Member) {
-  const response = await http().post(`/v1/users/${m.userId}/mfa/setup`).set('Authorization', m.auth).send({ mfaType: 'app' });
+/** Sets up the authenticator app; `proof` of a current factor is needed while one is enabled. */
+async function setupApp(m: Member, proof: { passcode?: string; emailCode?: string; recoveryCode?: string } = {}) {
+  const response = await http().post(`/v1/users/${m.userId}/mfa/setup`).set('Authorization', m.auth).send({ mfaType: 'app', ...proof });
   expect(response.status).toBe(200);
   return response.body as { secret: string; url: string; recoveryCodes: string[]; mfaType: string; enabled: boolean };
 }
 
 /** Setup, verify and enable the authenticator app; returns the secret and the recovery codes (the first one spent). */
-async function enrolApp(m: Member) {
-  const setup = await setupApp(m);
+async function enrolApp(m: Member, proof: { passcode?: string; emailCode?: string; recoveryCode?: string } = {}) {
+  const setup = await setupApp(m, proof);
   await http().post(`/v1/users/${m.userId}/mfa/verify`).set('Authorization', m.auth).send({ passcode: await codeAt(setup.secret, clockMs), mfaType: 'app' }).expect(200);
   await http().post(`/v1/users/${m.userId}/mfa/enable`).set('Authorization', m.auth).send({ recoveryCode: setup.recoveryCodes[0], mfaType: 'app' }).expect(200);
   return setup;
@@ -188,7 +189,8 @@ describe('MFA: authenticator app (TOTP)', () => {
       const { rows } = await h.deps.pool.query('SELECT totp_secret_ciphertext FROM user_mfa WHERE user_id = $1', [m.userId]);
       return h.deps.secrets.open(rows[0].totp_secret_ciphertext, m.userId);
     };
-    const next = await setupApp(m);
+    advance(1);
+    const next = await setupApp(m, { passcode: await codeAt(first.secret, clockMs) });
     expect(await enabledSecret()).toBe(first.secret);
     expect((await http().get(`/v1/users/${m.userId}/mfa`).set('Authorization', m.auth)).body.totpEnabled).toBe(true);
     advance(1);
@@ -303,6 +305,18 @@ describe('MFA: wrong authenticator codes are counted (SECURITY-CHECKLIST E2, E3)
     expect((await verify(m, await codeAt(setup.secret, clockMs))).status).toBe(429);
   });
 
+  it('wrong codes for a pending e-mail setup count too', async () => {
+    const m = await member();
+    await http().post(`/v1/users/${m.userId}/mfa/setup`).set('Authorization', m.auth).send({ mfaType: 'email' }).expect(200);
+    const code = lastSentTo(m.email);
+    const wrong = code === '000000' ? '000001' : '000000';
+    const verifyEmail = (passcode: string) => http().post(`/v1/users/${m.userId}/mfa/verify`).set('Authorization', m.auth).send({ passcode, mfaType: 'email' });
+    for (let i = 0; i < 4; i += 1) expect((await verifyEmail(wrong)).status).toBe(400);
+    expect(await attemptState(m.userId)).toEqual({ failed_attempts: 4, locked_until: null });
+    expect((await verifyEmail(wrong)).status).toBe(400);
+    expect((await verifyEmail(code)).status).toBe(429);
+  });
+
   it('ten concurrent wrong codes: exactly maxAttempts are evaluated (400), the rest are 429, and the user ends locked', async () => {
     const m = await member();
     const setup = await enrolApp(m);
@@ -326,6 +340,100 @@ describe('MFA: wrong authenticator codes are counted (SECURITY-CHECKLIST E2, E3)
     expect((await attemptState(m.userId)).locked_until).not.toBeNull();
     expect((await http().post(`/v1/users/${m.userId}/mfa/reset`).set('Authorization', `Bearer ${admin.token}`)).status).toBe(200);
     expect(await attemptState(m.userId)).toEqual({ failed_attempts: 0, locked_until: null });
+  });
+});
+
+describe('MFA: setting up a factor while one is enabled needs proof of a current one', () => {
+  const setup = (m: Member, body: object) => http().post(`/v1/users/${m.userId}/mfa/setup`).set('Authorization', m.auth).send(body);
+  const rowOf = async (userId: string) => (await h.deps.pool.query('SELECT * FROM user_mfa WHERE user_id = $1', [userId])).rows[0];
+
+  it('without proof: 403 IDE-0118 for replacing the authenticator and for adding e-mail beside it; nothing is written', async () => {
+    const m = await member();
+    await enrolApp(m);
+    const before = await rowOf(m.userId);
+    for (const mfaType of ['app', 'email']) {
+      const refused = await setup(m, { mfaType });
+      expect(refused.status, mfaType).toBe(403);
+      expect(refused.body).toMatchObject({ code: 'IDE-0118', status: 403 });
+      expect(refused.body).not.toHaveProperty('secret');
+    }
+    expect(await rowOf(m.userId)).toEqual(before);
+    // Two proofs at once are a malformed request.
+    expect((await setup(m, { mfaType: 'app', passcode: '123456', recoveryCode: 'ABCD-EFGH' })).status).toBe(400);
+  });
+
+  it('a current passcode proves it once: the step is spent, so the same code cannot prove a second setup or a disable', async () => {
+    const m = await member();
+    const first = await enrolApp(m);
+    advance(1);
+    const passcode = await codeAt(first.secret, clockMs);
+    const next = await setup(m, { mfaType: 'app', passcode });
+    expect(next.status).toBe(200);
+    expect(next.body.secret).toEqual(expect.any(String));
+    const again = await setup(m, { mfaType: 'app', passcode });
+    expect(again.status).toBe(400);
+    expect(again.body).toMatchObject({ code: 'IDE-0112', field: 'body.passcode' });
+    expect((await http().post(`/v1/users/${m.userId}/mfa/disable`).set('Authorization', m.auth).send({ passcode })).status).toBe(400);
+    // A replay is refused but not counted as a guess.
+    expect((await attemptState(m.userId)).failed_attempts).toBe(0);
+  });
+
+  it('a recovery code proves it once and is spent; an e-mailed code from /mfa/challenge proves it once', async () => {
+    const m = await member();
+    const first = await enrolApp(m);
+    expect((await setup(m, { mfaType: 'app', recoveryCode: first.recoveryCodes[1] })).status).toBe(200);
+    expect((await rowOf(m.userId)).recovery_code_hashes).toHaveLength(8);
+    expect((await setup(m, { mfaType: 'app', recoveryCode: first.recoveryCodes[1] })).status).toBe(400);
+
+    await http().post(`/v1/users/${m.userId}/mfa/challenge`).set('Authorization', m.auth).expect(200);
+    const emailCode = lastSentTo(m.email);
+    expect((await setup(m, { mfaType: 'app', emailCode })).status).toBe(200);
+    const reused = await setup(m, { mfaType: 'app', emailCode });
+    expect(reused.status).toBe(400);
+    expect(reused.body.field).toBe('body.emailCode');
+  });
+
+  it('wrong proofs count into the one wrong-code lock: the fifth locks, then even a right proof is 429 and no setup is stored', async () => {
+    const m = await member();
+    const first = await enrolApp(m);
+    advance(1);
+    const wrong = await wrongCodeAt(first.secret, clockMs);
+    for (let i = 0; i < 4; i += 1) expect((await setup(m, { mfaType: 'app', passcode: wrong })).status).toBe(400);
+    expect(await attemptState(m.userId)).toEqual({ failed_attempts: 4, locked_until: null });
+    await http().post(`/v1/users/${m.userId}/mfa/challenge`).set('Authorization', m.auth).expect(200);
+    const sentCode = lastSentTo(m.email);
+    expect((await setup(m, { mfaType: 'app', emailCode: sentCode === '000000' ? '000001' : '000000' })).status).toBe(400);
+    expect(await attemptState(m.userId)).toEqual({ failed_attempts: 0, locked_until: new Date(clockMs + 15 * 60_000) });
+    const pendingBefore = (await rowOf(m.userId)).totp_pending_ciphertext;
+    for (const proof of [{ passcode: await codeAt(first.secret, clockMs) }, { emailCode: sentCode }, { recoveryCode: first.recoveryCodes[1] }]) {
+      const locked = await setup(m, { mfaType: 'app', ...proof });
+      expect(locked.status).toBe(429);
+      expect(locked.headers['retry-after']).toBe('900');
+    }
+    expect((await rowOf(m.userId)).totp_pending_ciphertext).toBe(pendingBefore);
+  });
+
+  it('eight concurrent wrong proofs at setup, with the organization allowing 10: the count is exactly eight; four more at once lock at the tenth, once', async () => {
+    const roomy = await h.createOrganization();
+    await h.deps.pool.query('INSERT INTO organization_mfa_settings (org_id, max_attempts) VALUES ($1, 10)', [roomy]);
+    const m = await member(roomy);
+    const first = await enrolApp(m);
+    advance(1);
+    const wrong = await wrongCodeAt(first.secret, clockMs);
+    const burst = (n: number) => Promise.all(Array.from({ length: n }, () => setup(m, { mfaType: 'app', passcode: wrong })));
+    expect((await burst(8)).map((r) => r.status)).toEqual(Array(8).fill(400));
+    expect(await attemptState(m.userId)).toEqual({ failed_attempts: 8, locked_until: null });
+    const statuses = (await burst(4)).map((r) => r.status).sort();
+    expect(statuses).toEqual([400, 400, 429, 429]);
+    expect(await attemptState(m.userId)).toEqual({ failed_attempts: 0, locked_until: new Date(clockMs + 15 * 60_000) });
+    const { rows } = await h.deps.pool.query("SELECT count(*)::int AS n FROM audit_events WHERE target_id = $1 AND action = 'mfa.lock'", [m.userId]);
+    expect(rows[0].n).toBe(1);
+  });
+
+  it('a user without an enabled factor sets one up with no proof (the first enrolment), and the lock does not apply to it', async () => {
+    const m = await member();
+    expect((await setup(m, { mfaType: 'app' })).status).toBe(200);
+    expect((await setup(m, { mfaType: 'email' })).status).toBe(200);
   });
 });
 
@@ -384,9 +492,11 @@ describe('MFA: recovery codes and disabling', () => {
     const sentCode = lastSentTo(n.email);
     const other = sentCode === '000000' ? '000001' : '000000';
     for (let i = 0; i < 5; i++) await http().post(`/v1/users/${n.userId}/mfa/disable`).set('Authorization', n.auth).send({ emailCode: other }).expect(400);
-    const exhausted = await http().post(`/v1/users/${n.userId}/mfa/disable`).set('Authorization', n.auth).send({ emailCode: sentCode });
-    expect(exhausted.status).toBe(400);
-    expect(h.reports.some((r) => r.requestId === exhausted.headers['x-request-id'] && /exhausted/.test(r.detail))).toBe(true);
+    // Wrong e-mailed codes count into the user's one wrong-code lock: the fifth locked the user, so even the sent code is now 429.
+    const locked = await http().post(`/v1/users/${n.userId}/mfa/disable`).set('Authorization', n.auth).send({ emailCode: sentCode });
+    expect(locked.status).toBe(429);
+    expect(Number(locked.headers['retry-after'])).toBe(900);
+    expect((await http().get(`/v1/users/${n.userId}/mfa`).set('Authorization', n.auth)).body).toMatchObject({ enabled: true });
     // Resends are bounded while a code is live (1 + 3 by default).
     const resends = [];
     for (let i = 0; i < 4; i++) resends.push((await http().post(`/v1/users/${n.userId}/mfa/disable/challenge`).set('Authorization', n.auth)).status);
@@ -439,7 +549,7 @@ describe('MFA: e-mail factor, preferred method, settings', () => {
     const code = lastSentTo(m.email);
     await http().post(`/v1/users/${m.userId}/mfa/verify`).set('Authorization', m.auth).send({ passcode: code, mfaType: 'email' }).expect(200);
     await http().post(`/v1/users/${m.userId}/mfa/enable`).set('Authorization', m.auth).send({ recoveryCode: setup.body.recoveryCodes[0], mfaType: 'email' }).expect(200);
-    await enrolApp(m);
+    await enrolApp(m, { recoveryCode: setup.body.recoveryCodes[1] });
     const status = await http().get(`/v1/users/${m.userId}/mfa`).set('Authorization', m.auth);
     expect(status.body).toEqual({ enabled: true, preferredType: 'email', methods: ['app', 'email'], totpEnabled: true, emailEnabled: true, smsEnabled: false });
     const preferred = await http().patch(`/v1/users/${m.userId}/mfa/preferred`).set('Authorization', m.auth).send({ mfaType: 'app' });

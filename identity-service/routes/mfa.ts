@@ -4,13 +4,13 @@ import type { Caller } from '../../platform/auth/caller.js';
 import { defineRoute, type AnyRoute } from '../../platform/http/route.js';
 import { ServiceError } from '../../platform/http/service-error.js';
 import { findRecoveryCode, generateRecoveryCodes, hashRecoveryCode } from '../../platform/recovery-codes.js';
-import { checkTotp, createTotpSecret, totpUri, type TotpCheck } from '../../platform/totp.js';
-import { totpAttemptChange, totpLockSecondsLeft } from '../../platform/totp-attempts.js';
+import { mfaAttemptChange, mfaLockSecondsLeft, type CodeOutcome } from '../../platform/mfa-attempts.js';
+import { checkTotp, createTotpSecret, totpUri } from '../../platform/totp.js';
 import type { IdentityDeps } from '../deps.js';
 import { assertVersion, etagOf } from '../etag.js';
-import { checkDisableProof, type DisableProof } from '../mfa/disable-proof.js';
 import { checkEmailedCode, issueEmailedCode, type DeliverCode, type EmailedCodeLimits } from '../mfa/emailed-code.js';
-import { openPendingState, sealPendingState, totpSecretBox, type PendingEnrolment } from '../mfa/pending-state.js';
+import { checkFactorProof, factorProofOf, type FactorProofCheck } from '../mfa/factor-proof.js';
+import { openPendingState, sealPendingState, totpSecretBox, type PendingEnrolment, type PendingMfaState } from '../mfa/pending-state.js';
 import {
   clearUserMfa,
   findMfaSettings,
@@ -38,6 +38,10 @@ const mfaType = z.enum(mfaMethods);
 const sixDigits = z.string().regex(/^[0-9]{6}$/, 'six digits');
 const recoveryCode = z.string().min(1).max(64).regex(/^[A-Za-z0-9 -]+$/, 'letters, digits and dashes');
 const totpSecretInput = z.string().min(16).max(128).regex(/^[A-Za-z2-7= ]+$/, 'a Base32 secret');
+/** Proof of a current factor: a passcode, a code from `/mfa/challenge` (or `/mfa/disable/challenge`), or a recovery code. */
+const proofFields = { passcode: sixDigits.optional(), emailCode: sixDigits.optional(), recoveryCode: recoveryCode.optional() };
+const proofCount = (b: { passcode?: string | undefined; emailCode?: string | undefined; recoveryCode?: string | undefined }) =>
+  [b.passcode, b.emailCode, b.recoveryCode].filter((v) => v !== undefined).length;
 
 const mfaStatus = z
   .object({
@@ -146,23 +150,76 @@ function invalidCode(field: string, reason: string): ServiceError {
 
 const notEnrolled = (message: string) => new ServiceError('MFA_NOT_ENROLLED', { message, field: 'body.mfaType' });
 
-/** Verify and disable are refused while the user is locked out after too many wrong authenticator codes (SECURITY-CHECKLIST E2). */
+/** Code checks are refused while the user is locked out after too many wrong one-time codes (SECURITY-CHECKLIST E2). */
 function assertNotLocked(row: UserMfaRow, nowMs: number): void {
-  const seconds = totpLockSecondsLeft(row, nowMs);
+  const seconds = mfaLockSecondsLeft(row, nowMs);
   if (seconds === undefined) return;
   throw new ServiceError('RATE_LIMITED', { message: 'too many wrong codes; try again later', headers: { 'Retry-After': String(seconds) }, detail: `MFA locked for ${seconds} s more` });
 }
 
-/** What an authenticator code's outcome does to the user's wrong-code count, read and written under the row lock; a lock it sets is audited. */
-async function totpAttempts(tx: WriteContext, row: UserMfaRow, check: TotpCheck, nowMs: number): Promise<UserMfaChange> {
+/** What a one-time code's outcome does to the user's wrong-code count, read and written under the row lock; a lock it sets is audited. */
+async function codeAttempts(tx: WriteContext, row: UserMfaRow, outcome: CodeOutcome, nowMs: number): Promise<UserMfaChange> {
   const { max_attempts: maxAttempts } = await findMfaSettings(tx.client, tx.tenantId);
-  const change = totpAttemptChange(row, check, maxAttempts, nowMs);
+  const change = mfaAttemptChange(row, outcome, maxAttempts, nowMs);
   if (change.locked_until) tx.audit({ action: 'mfa.lock', targetType: 'user', targetId: row.user_id, after: { lockedUntil: change.locked_until.toISOString(), maxAttempts } });
   return change;
 }
 
 async function saveAttempts(tx: WriteContext, userId: string, change: UserMfaChange): Promise<void> {
   if (Object.keys(change).length > 0) await updateUserMfa(tx.client, tx.tenantId, userId, change);
+}
+
+/**
+ * Checks a proof of a current factor under the user's row lock (refused while locked). A refusal stores what it
+ * spent (a wrong code's count, an e-mailed code's attempt) and is returned, so the caller's transaction commits
+ * it; an accepted proof is returned unspent: the caller spends it with its own change.
+ */
+async function proveFactor(deps: IdentityDeps, tx: WriteContext, row: UserMfaRow, proof: NonNullable<ReturnType<typeof factorProofOf>>, nowMs: number): Promise<FactorProofCheck> {
+  assertNotLocked(row, nowMs);
+  const pending = openPendingState(deps.secrets, row);
+  const totpSecret = row.totp_enabled && row.totp_secret_ciphertext !== null ? totpSecretBox.open(deps.secrets, row.user_id, row.totp_secret_ciphertext) : undefined;
+  const check = await checkFactorProof({ row, pending, totpSecret, proof, nowMs });
+  const attempts = check.counted ? await codeAttempts(tx, row, check.counted, nowMs) : {};
+  if (!check.accepted) await updateUserMfa(tx.client, tx.tenantId, row.user_id, { totp_pending_ciphertext: sealPendingState(deps.secrets, row.user_id, check.pending), ...attempts });
+  else await saveAttempts(tx, row.user_id, attempts);
+  return check;
+}
+
+/** The columns that spend an accepted proof: the TOTP step it used, the recovery code it used. */
+function spentProof(row: UserMfaRow, check: FactorProofCheck): UserMfaChange {
+  return {
+    ...(check.totpStep === undefined ? {} : { last_totp_step: check.totpStep }),
+    ...(check.recoveryCodeIndex === undefined ? {} : { recovery_code_hashes: row.recovery_code_hashes.filter((_, index) => index !== check.recoveryCodeIndex) }),
+  };
+}
+
+/** Sends the e-mailed code that proves a current factor (kept as the pending `disableCode`; a new one replaces it). */
+function proofChallengeRoute(deps: IdentityDeps, path: string, summary: string): AnyRoute {
+  return defineRoute({
+    method: 'post',
+    path,
+    summary,
+    tags: ['mfa'],
+    auth: 'token',
+    params: userParams,
+    responses: { 200: { description: 'A code was sent', schema: z.object({ message: z.string(), expiresIn: z.number().int() }) } },
+    async handler({ params, caller, requestId }) {
+      const user = await selfUser(deps, caller, params.id);
+      const send = requireSender(deps);
+      const settings = await findMfaSettings(deps.pool, caller.tenantId);
+      const { value: code } = await runWrite(deps, caller, requestId, async (tx) => {
+        const row = await lockUserMfa(tx.client, tx.tenantId, user.id);
+        if (!statusOf(row).enabled) throw notEnrolled('MFA is not enabled');
+        const pending = openPendingState(deps.secrets, row);
+        const issued = issueEmailedCode(pending.disableCode, limitsOf(settings), deps.nowMs());
+        if (!issued.ok) throw new ServiceError('RATE_LIMITED', { message: 'too many codes sent; wait for the last one to expire' });
+        await updateUserMfa(tx.client, tx.tenantId, user.id, { totp_pending_ciphertext: sealPendingState(deps.secrets, user.id, { ...pending, disableCode: issued.state }) });
+        return issued.code;
+      });
+      await deliver(send, caller.tenantId, user.email, code);
+      return { body: { message: 'a code was sent to the e-mail address on file', expiresIn: settings.code_ttl_seconds } };
+    },
+  });
 }
 
 export function mfaRoutes(deps: IdentityDeps): AnyRoute[] {
@@ -224,11 +281,15 @@ export function mfaRoutes(deps: IdentityDeps): AnyRoute[] {
     defineRoute({
       method: 'post',
       path: '/v1/users/{id}/mfa/setup',
-      summary: 'Start setting up a factor: a new TOTP secret (app) or an e-mailed code (email), and new recovery codes',
+      summary:
+        'Start setting up a factor: a new TOTP secret (app) or an e-mailed code (email), and new recovery codes. While a factor is enabled, one proof of it is required: passcode, emailCode (from /mfa/challenge) or recoveryCode',
       tags: ['mfa'],
       auth: 'token',
       params: userParams,
-      body: z.object({ mfaType }).strict(),
+      body: z
+        .object({ mfaType, ...proofFields })
+        .strict()
+        .refine((b) => proofCount(b) <= 1, 'at most one of passcode, emailCode, recoveryCode'),
       responses: { 200: { description: 'The pending factor; the secret and recovery codes are shown only here', schema: mfaSetup } },
       async handler({ params, body, caller, requestId }) {
         const user = await selfUser(deps, caller, params.id);
@@ -236,26 +297,41 @@ export function mfaRoutes(deps: IdentityDeps): AnyRoute[] {
         if (!settings.allowed_methods.includes(body.mfaType)) throw new ServiceError('MFA_METHOD_NOT_ALLOWED', { field: 'body.mfaType' });
         if (body.mfaType === 'sms') throw new ServiceError('SERVICE_UNAVAILABLE', { message: 'no SMS sender is configured', detail: 'SMS factor has no sender or phone number yet' });
         const send = body.mfaType === 'email' ? requireSender(deps) : undefined;
+        const proof = factorProofOf(body);
         const recoveryCodes = generateRecoveryCodes();
         const secret = body.mfaType === 'app' ? createTotpSecret() : undefined;
-        const { value: emailCode, policyRevision } = await runWrite(deps, caller, requestId, async (tx) => {
+        const nowMs = deps.nowMs();
+        // A refusal of the proof is returned, not thrown, so what it spent (a wrong code's count) commits.
+        const { value: outcome, policyRevision } = await runWrite(deps, caller, requestId, async (tx) => {
           const row = await lockUserMfa(tx.client, tx.tenantId, user.id);
-          const pending = openPendingState(deps.secrets, row);
+          let pending: PendingMfaState;
+          let spent: UserMfaChange = {};
+          if (statusOf(row).enabled) {
+            // Whoever holds only the access token must not swap in a factor of their own, nor add one beside it.
+            if (!proof) throw new ServiceError('MFA_PROOF_REQUIRED', { detail: 'setup while a factor is enabled, without proof' });
+            const check = await proveFactor(deps, tx, row, proof, nowMs);
+            if (!check.accepted) return { refused: check, code: undefined };
+            pending = check.pending;
+            spent = spentProof(row, check);
+          } else {
+            pending = openPendingState(deps.secrets, row);
+          }
           let enrolment: PendingEnrolment = { method: body.mfaType, totpSecret: secret, lastStep: 0, recoveryCodeHashes: recoveryCodes.map(hashRecoveryCode), verified: false };
           let code: string | undefined;
           if (body.mfaType === 'email') {
             const previous = pending.enrolment?.method === 'email' ? pending.enrolment.emailCode : undefined;
-            const issued = issueEmailedCode(previous, limitsOf(settings), deps.nowMs());
+            const issued = issueEmailedCode(previous, limitsOf(settings), nowMs);
             if (!issued.ok) throw new ServiceError('RATE_LIMITED', { message: 'too many codes sent; wait for the last one to expire' });
             enrolment = { ...enrolment, emailCode: issued.state };
             code = issued.code;
           }
           // Replaces a pending enrolment; an enabled factor stays in force until this one is enabled.
-          await updateUserMfa(tx.client, tx.tenantId, user.id, { totp_pending_ciphertext: sealPendingState(deps.secrets, user.id, { ...pending, enrolment }) });
-          tx.audit({ action: 'mfa.setup', targetType: 'user', targetId: user.id, after: { mfaType: body.mfaType } });
-          return code;
+          await updateUserMfa(tx.client, tx.tenantId, user.id, { totp_pending_ciphertext: sealPendingState(deps.secrets, user.id, { ...pending, enrolment }), ...spent });
+          tx.audit({ action: 'mfa.setup', targetType: 'user', targetId: user.id, after: { mfaType: body.mfaType, ...(statusOf(row).enabled && proof ? { proof: Object.keys(proof)[0] } : {}) } });
+          return { refused: undefined, code };
         });
-        if (send && emailCode !== undefined) await deliver(send, caller.tenantId, user.email, emailCode);
+        if (outcome.refused) throw invalidCode(outcome.refused.field, outcome.refused.reason ?? 'refused');
+        if (send && outcome.code !== undefined) await deliver(send, caller.tenantId, user.email, outcome.code);
         const totp = secret === undefined ? {} : { secret, url: totpUri({ secret, issuer: totpIssuer, accountName: user.username }) };
         return {
           body: { ...totp, recoveryCodes, mfaType: body.mfaType, enabled: false as const },
@@ -287,15 +363,16 @@ export function mfaRoutes(deps: IdentityDeps): AnyRoute[] {
             }
             let verified: PendingEnrolment | undefined;
             let reason = 'wrong code';
-            let attempts: UserMfaChange = {};
+            let attempts: UserMfaChange;
             if (enrolment.totpSecret !== undefined) {
               const check = await checkTotp({ secret: enrolment.totpSecret, passcode: body.passcode, nowMs, lastAcceptedStep: enrolment.lastStep });
-              attempts = await totpAttempts(tx, row, check, nowMs);
+              attempts = await codeAttempts(tx, row, check, nowMs);
               if (check.valid) verified = { ...enrolment, verified: true, lastStep: check.step };
               else reason = `pending passcode ${check.reason}`;
             } else {
               const check = checkEmailedCode(enrolment.emailCode, body.passcode, nowMs);
               const next = { ...enrolment, emailCode: check.next };
+              attempts = await codeAttempts(tx, row, check, nowMs);
               if (check.valid) verified = { ...next, verified: true };
               else {
                 reason = `pending e-mailed code ${check.reason}`;
@@ -314,7 +391,7 @@ export function mfaRoutes(deps: IdentityDeps): AnyRoute[] {
           const secret = totpSecretBox.open(deps.secrets, user.id, row.totp_secret_ciphertext);
           if (body.secret !== undefined && !sameSecret(body.secret, secret)) return { field: 'body.secret', reason: 'secret differs from the enabled one' };
           const check = await checkTotp({ secret, passcode: body.passcode, nowMs, lastAcceptedStep: row.last_totp_step });
-          const attempts = await totpAttempts(tx, row, check, nowMs);
+          const attempts = await codeAttempts(tx, row, check, nowMs);
           if (!check.valid) {
             await saveAttempts(tx, user.id, attempts);
             return { field: 'body.passcode', reason: `passcode ${check.reason}` };
@@ -385,31 +462,8 @@ export function mfaRoutes(deps: IdentityDeps): AnyRoute[] {
         return { body: statusOf(row), headers: revisionHeaders(policyRevision) };
       },
     }),
-    defineRoute({
-      method: 'post',
-      path: '/v1/users/{id}/mfa/disable/challenge',
-      summary: 'E-mail a one-time code that proves a disable (503 while no e-mail sender is configured)',
-      tags: ['mfa'],
-      auth: 'token',
-      params: userParams,
-      responses: { 200: { description: 'A code was sent', schema: z.object({ message: z.string(), expiresIn: z.number().int() }) } },
-      async handler({ params, caller, requestId }) {
-        const user = await selfUser(deps, caller, params.id);
-        const send = requireSender(deps);
-        const settings = await findMfaSettings(deps.pool, caller.tenantId);
-        const { value: code } = await runWrite(deps, caller, requestId, async (tx) => {
-          const row = await lockUserMfa(tx.client, tx.tenantId, user.id);
-          if (!statusOf(row).enabled) throw notEnrolled('MFA is not enabled');
-          const pending = openPendingState(deps.secrets, row);
-          const issued = issueEmailedCode(pending.disableCode, limitsOf(settings), deps.nowMs());
-          if (!issued.ok) throw new ServiceError('RATE_LIMITED', { message: 'too many codes sent; wait for the last one to expire' });
-          await updateUserMfa(tx.client, tx.tenantId, user.id, { totp_pending_ciphertext: sealPendingState(deps.secrets, user.id, { ...pending, disableCode: issued.state }) });
-          return issued.code;
-        });
-        await deliver(send, caller.tenantId, user.email, code);
-        return { body: { message: 'a code was sent to the e-mail address on file', expiresIn: settings.code_ttl_seconds } };
-      },
-    }),
+    proofChallengeRoute(deps, '/v1/users/{id}/mfa/challenge', 'E-mail a one-time code that proves a current factor, for a disable or a setup while a factor is enabled (503 while no e-mail sender is configured)'),
+    proofChallengeRoute(deps, '/v1/users/{id}/mfa/disable/challenge', 'The same as POST /v1/users/{id}/mfa/challenge, under the name the disable flow has used'),
     defineRoute({
       method: 'post',
       path: '/v1/users/{id}/mfa/disable',
@@ -418,26 +472,20 @@ export function mfaRoutes(deps: IdentityDeps): AnyRoute[] {
       auth: 'token',
       params: userParams,
       body: z
-        .object({ passcode: sixDigits.optional(), emailCode: sixDigits.optional(), recoveryCode: recoveryCode.optional() })
+        .object(proofFields)
         .strict()
-        .refine((b) => [b.passcode, b.emailCode, b.recoveryCode].filter((v) => v !== undefined).length === 1, 'exactly one of passcode, emailCode, recoveryCode'),
+        .refine((b) => proofCount(b) === 1, 'exactly one of passcode, emailCode, recoveryCode'),
       responses: { 200: { description: 'MFA is off', schema: mfaStatus } },
       async handler({ params, body, caller, requestId }) {
         const user = await selfUser(deps, caller, params.id);
-        const proof = (body.passcode !== undefined ? { passcode: body.passcode } : body.emailCode !== undefined ? { emailCode: body.emailCode } : { recoveryCode: body.recoveryCode }) as DisableProof;
+        const proof = factorProofOf(body) as NonNullable<ReturnType<typeof factorProofOf>>;
         const nowMs = deps.nowMs();
         const { value: outcome, policyRevision } = await runWrite(deps, caller, requestId, async (tx) => {
           const row = await lockUserMfa(tx.client, tx.tenantId, user.id);
           assertNotLocked(row, nowMs);
           if (!statusOf(row).enabled) throw notEnrolled('MFA is not enabled');
-          const pending = openPendingState(deps.secrets, row);
-          const totpSecret = row.totp_enabled && row.totp_secret_ciphertext !== null ? totpSecretBox.open(deps.secrets, user.id, row.totp_secret_ciphertext) : undefined;
-          const check = await checkDisableProof({ row, pending, totpSecret, proof, nowMs });
-          if (!check.accepted) {
-            const attempts = check.totp ? await totpAttempts(tx, row, check.totp, nowMs) : {};
-            await updateUserMfa(tx.client, tx.tenantId, user.id, { totp_pending_ciphertext: sealPendingState(deps.secrets, user.id, check.pending), ...attempts });
-            return { refused: check, cleared: undefined };
-          }
+          const check = await proveFactor(deps, tx, row, proof, nowMs);
+          if (!check.accepted) return { refused: check, cleared: undefined };
           if (check.totpStep !== undefined) await updateUserMfa(tx.client, tx.tenantId, user.id, { last_totp_step: check.totpStep });
           const cleared = await clearUserMfa(tx.client, tx.tenantId, user.id);
           await revokeUserTokens(tx.client, tx.tenantId, user.id);

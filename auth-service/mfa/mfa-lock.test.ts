@@ -1,9 +1,9 @@
-// Auth's MFA sign-in and Identity's MFA routes share one wrong-authenticator-code count and lock per user
-// (`user_mfa.failed_attempts`, `locked_until`; SECURITY-CHECKLIST E2, E3).
+// Auth's MFA sign-in and Identity's MFA routes share one wrong-code count and lock per user, for authenticator
+// codes and codes sent by e-mail alike (`user_mfa.failed_attempts`, `locked_until`; SECURITY-CHECKLIST E2, E3).
 import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateRecoveryCodes, hashRecoveryCode } from '../../platform/recovery-codes.js';
-import { totpLockoutMs, totpLockSecondsLeft } from '../../platform/totp-attempts.js';
+import { mfaLockoutMs, mfaLockSecondsLeft } from '../../platform/mfa-attempts.js';
 import { createTotpSecret, totpCodeAt, totpPeriodSeconds } from '../../platform/totp.js';
 import { createAuthHarness, type AuthHarness } from '../../test/support/auth-harness.js';
 import { createAuthApp } from '../app.js';
@@ -11,6 +11,10 @@ import { createAuthApp } from '../app.js';
 let h: AuthHarness;
 let org: { id: string; slug: string };
 let now = Date.now();
+/** Codes Auth e-mailed, newest last. */
+const mailed: { to: string; code: string }[] = [];
+/** The harness's Auth app with an e-mail sender that keeps what it sends. */
+let app: ReturnType<typeof createAuthApp>;
 
 interface Enrolled {
   readonly id: string;
@@ -20,26 +24,38 @@ interface Enrolled {
   readonly recoveryCodes: string[];
 }
 
-async function enrolled(attempts: { failed?: number; lockedUntilMs?: number } = {}): Promise<Enrolled> {
+/** A user with the authenticator enabled (and the e-mail factor with `email`), with a wrong-code count or lock already in place. */
+async function enrolled(attempts: { failed?: number; lockedUntilMs?: number; email?: boolean } = {}): Promise<Enrolled> {
   const user = await h.createUser(org.id);
   const secret = createTotpSecret();
   const recoveryCodes = generateRecoveryCodes(2);
   await h.deps.pool.query(
-    `INSERT INTO user_mfa (org_id, user_id, totp_secret_ciphertext, totp_enabled, recovery_code_hashes, preferred_type, failed_attempts, locked_until)
-     VALUES ($1, $2, $3, true, $4, 'app', $5, to_timestamp($6::float8 / 1000))`,
-    [org.id, user.id, h.deps.secrets.seal(secret, user.id), recoveryCodes.map(hashRecoveryCode), attempts.failed ?? 0, attempts.lockedUntilMs ?? null],
+    `INSERT INTO user_mfa (org_id, user_id, totp_secret_ciphertext, totp_enabled, email_enabled, recovery_code_hashes, preferred_type, failed_attempts, locked_until)
+     VALUES ($1, $2, $3, true, $4, $5, 'app', $6, to_timestamp($7::float8 / 1000))`,
+    [org.id, user.id, h.deps.secrets.seal(secret, user.id), attempts.email ?? false, recoveryCodes.map(hashRecoveryCode), attempts.failed ?? 0, attempts.lockedUntilMs ?? null],
   );
   return { ...user, secret, recoveryCodes };
 }
 
 /** The password step: answers the mfaToken of a fresh challenge. */
 async function challenge(user: Enrolled): Promise<string> {
-  const res = await h.http().post('/v1/login/oauth/access_token').send({ grantType: 'password', username: user.username, password: user.password });
+  const res = await supertest(app).post('/v1/login/oauth/access_token').send({ grantType: 'password', username: user.username, password: user.password });
   expect(res.body).toMatchObject({ mfaRequired: true });
   return res.body.mfaToken as string;
 }
 
-const verify = (body: Record<string, unknown>) => h.http().post('/v1/login/mfa/verify').send(body);
+/** A challenge whose code was e-mailed: its mfaToken and the code sent. */
+async function emailChallenge(user: Enrolled): Promise<{ mfaToken: string; code: string }> {
+  const mfaToken = await challenge(user);
+  expect((await supertest(app).post('/v1/login/mfa/challenge').send({ mfaToken, mfaType: 'email' })).status).toBe(200);
+  const code = mailed.findLast((m) => m.to === `${user.username}@example.test`)?.code as string;
+  return { mfaToken, code };
+}
+
+/** Any six digits but `code`. */
+const otherThan = (code: string) => (code === '000000' ? '000001' : '000000');
+
+const verify = (body: Record<string, unknown>) => supertest(app).post('/v1/login/mfa/verify').send(body);
 
 /** A passcode no step near `now` produces: a guaranteed wrong code. */
 async function wrongCode(secret: string): Promise<string> {
@@ -71,15 +87,16 @@ async function sessionsOf(userId: string): Promise<number> {
 }
 
 beforeAll(async () => {
-  h = await createAuthHarness('totp-lock', { nowMs: () => now });
+  h = await createAuthHarness('mfa-lock', { nowMs: () => now });
   org = await h.createOrganization();
+  app = createAuthApp({ ...h.deps, deliverMfaCode: async ({ to, code }) => void mailed.push({ to, code }) });
 });
 
 afterAll(async () => {
   await h?.close();
 });
 
-describe('MFA sign-in and the TOTP attempt lock shared with Identity (E2)', () => {
+describe('MFA sign-in and the one-time code lock shared with Identity (E2)', () => {
   it('a right authenticator code is refused while Identity has locked the user: 429 with Retry-After, no session; after the lock it works', async () => {
     const user = await enrolled({ lockedUntilMs: now + 10 * 60_000 });
     const mfaToken = await challenge(user);
@@ -89,7 +106,7 @@ describe('MFA sign-in and the TOTP attempt lock shared with Identity (E2)', () =
     expect(Number(res.headers['retry-after'])).toBe(600);
     expect(await sessionsOf(user.id)).toBe(0);
     expect((await attemptsOf(user.id)).step).toBe(0);
-    expect(await eventCount(user.id, 'auth.mfa', 'totp_locked')).toBe(1);
+    expect(await eventCount(user.id, 'auth.mfa', 'mfa_locked')).toBe(1);
 
     const started = now;
     try {
@@ -110,9 +127,9 @@ describe('MFA sign-in and the TOTP attempt lock shared with Identity (E2)', () =
     expect(await attemptsOf(user.id)).toMatchObject({ failed_attempts: 4, locked_until_ms: null });
     expect((await verify({ mfaToken, mfaType: 'app', passcode: wrong })).body).toMatchObject({ code: 'AUT-0107' });
     const locked = await attemptsOf(user.id);
-    expect(locked).toMatchObject({ failed_attempts: 0, locked_until_ms: now + totpLockoutMs });
+    expect(locked).toMatchObject({ failed_attempts: 0, locked_until_ms: now + mfaLockoutMs });
     // What Identity's verify and disable routes read: they now refuse too.
-    expect(totpLockSecondsLeft({ failed_attempts: 0, locked_until: new Date(locked.locked_until_ms as number) }, now)).toBe(900);
+    expect(mfaLockSecondsLeft({ failed_attempts: 0, locked_until: new Date(locked.locked_until_ms as number) }, now)).toBe(900);
     expect(await eventCount(user.id, 'mfa.lock')).toBe(1);
     expect(await eventCount(user.id, 'auth.mfa', 'wrong_code')).toBe(2);
 
@@ -154,10 +171,10 @@ describe('MFA sign-in and the TOTP attempt lock shared with Identity (E2)', () =
     const answers = await Promise.all(tokens.map((mfaToken) => verify({ mfaToken, mfaType: 'app', passcode: wrong })));
     expect(answers.filter((r) => r.status === 400)).toHaveLength(5);
     expect(answers.filter((r) => r.status === 429)).toHaveLength(3);
-    expect(await attemptsOf(user.id)).toMatchObject({ failed_attempts: 0, locked_until_ms: now + totpLockoutMs });
+    expect(await attemptsOf(user.id)).toMatchObject({ failed_attempts: 0, locked_until_ms: now + mfaLockoutMs });
     expect(await eventCount(user.id, 'mfa.lock')).toBe(1);
     expect(await eventCount(user.id, 'auth.mfa', 'wrong_code')).toBe(5);
-    expect(await eventCount(user.id, 'auth.mfa', 'totp_locked')).toBe(3);
+    expect(await eventCount(user.id, 'auth.mfa', 'mfa_locked')).toBe(3);
   });
 
   it("the organization's own limit applies: with max_attempts 2 the second wrong code locks", async () => {
@@ -172,7 +189,78 @@ describe('MFA sign-in and the TOTP attempt lock shared with Identity (E2)', () =
       await verify({ mfaToken, mfaType: 'app', passcode: wrong });
       expect((await attemptsOf(user.id)).locked_until_ms).toBeNull();
       await verify({ mfaToken, mfaType: 'app', passcode: wrong });
-      expect((await attemptsOf(user.id)).locked_until_ms).toBe(now + totpLockoutMs);
+      expect((await attemptsOf(user.id)).locked_until_ms).toBe(now + mfaLockoutMs);
+    } finally {
+      org = saved;
+    }
+  });
+});
+
+describe('codes sent by e-mail count into the same lock', () => {
+  it('wrong e-mailed codes and wrong authenticator codes add up: 3 authenticator + 2 e-mailed lock the user, recorded once; then even a right code is 429', async () => {
+    const user = await enrolled({ email: true });
+    const wrongTotp = await wrongCode(user.secret);
+    const mfaToken = await challenge(user);
+    for (let i = 0; i < 3; i++) expect((await verify({ mfaToken, mfaType: 'app', passcode: wrongTotp })).body).toMatchObject({ code: 'AUT-0107' });
+    expect(await attemptsOf(user.id)).toMatchObject({ failed_attempts: 3, locked_until_ms: null });
+    const first = await emailChallenge(user);
+    expect((await verify({ mfaToken: first.mfaToken, mfaType: 'email', passcode: otherThan(first.code) })).body).toMatchObject({ code: 'AUT-0107' });
+    expect(await attemptsOf(user.id)).toMatchObject({ failed_attempts: 4, locked_until_ms: null });
+    expect((await verify({ mfaToken: first.mfaToken, mfaType: 'email', passcode: otherThan(first.code) })).body).toMatchObject({ code: 'AUT-0107' });
+    expect(await attemptsOf(user.id)).toMatchObject({ failed_attempts: 0, locked_until_ms: now + mfaLockoutMs });
+    expect(await eventCount(user.id, 'mfa.lock')).toBe(1);
+    expect(await eventCount(user.id, 'auth.mfa', 'sent_code_wrong')).toBe(2);
+
+    // The right e-mailed code of the same challenge, and a right authenticator code, are refused while locked.
+    const locked = await verify({ mfaToken: first.mfaToken, mfaType: 'email', passcode: first.code });
+    expect(locked.status).toBe(429);
+    expect(locked.body).toMatchObject({ code: 'AUT-0015' });
+    expect(Number(locked.headers['retry-after'])).toBe(900);
+    expect((await verify({ mfaToken: await challenge(user), mfaType: 'app', passcode: await totpCodeAt(user.secret, now) })).status).toBe(429);
+    expect(await sessionsOf(user.id)).toBe(0);
+    expect(await eventCount(user.id, 'auth.mfa', 'mfa_locked')).toBe(2);
+  });
+
+  it('a right e-mailed code resets the count; one the organization requires of a user without factors counts too', async () => {
+    const user = await enrolled({ email: true, failed: 3 });
+    const sent = await emailChallenge(user);
+    expect((await verify({ mfaToken: sent.mfaToken, mfaType: 'email', passcode: sent.code })).status).toBe(200);
+    expect(await attemptsOf(user.id)).toMatchObject({ failed_attempts: 0, locked_until_ms: null });
+
+    // No user_mfa row at all: the organization requires MFA and e-mails a code to the address on file.
+    const required = await h.createOrganization();
+    await h.deps.pool.query('INSERT INTO organization_mfa_settings (org_id, required) VALUES ($1, true)', [required.id]);
+    const bare = await h.createUser(required.id);
+    const mfaToken = (await supertest(app).post('/v1/login/oauth/access_token').send({ grantType: 'password', username: bare.username, password: bare.password })).body.mfaToken as string;
+    await supertest(app).post('/v1/login/mfa/challenge').send({ mfaToken, mfaType: 'email' }).expect(200);
+    const code = mailed.findLast((m) => m.to === `${bare.username}@example.test`)?.code as string;
+    expect((await verify({ mfaToken, mfaType: 'email', passcode: otherThan(code) })).status).toBe(400);
+    expect(await attemptsOf(bare.id)).toMatchObject({ failed_attempts: 1, locked_until_ms: null });
+  });
+
+  it('six concurrent wrong e-mailed codes over six challenges count exactly six; six more at once: the lock trips at the tenth, exactly once (E3, D10)', async () => {
+    const other = await h.createOrganization();
+    await h.deps.pool.query('INSERT INTO organization_mfa_settings (org_id, max_attempts) VALUES ($1, 10)', [other.id]);
+    const saved = org;
+    org = other;
+    try {
+      const user = await enrolled({ email: true });
+      const burst = async (n: number) => {
+        const challenges: { mfaToken: string; code: string }[] = [];
+        for (let i = 0; i < n; i++) challenges.push(await emailChallenge(user));
+        return Promise.all(challenges.map(({ mfaToken, code }) => verify({ mfaToken, mfaType: 'email', passcode: otherThan(code) })));
+      };
+      const first = await burst(6);
+      expect(first.map((r) => r.status)).toEqual([400, 400, 400, 400, 400, 400]);
+      expect(await attemptsOf(user.id)).toMatchObject({ failed_attempts: 6, locked_until_ms: null });
+
+      const second = await burst(6);
+      expect(second.filter((r) => r.status === 400)).toHaveLength(4);
+      expect(second.filter((r) => r.status === 429)).toHaveLength(2);
+      expect(await attemptsOf(user.id)).toMatchObject({ failed_attempts: 0, locked_until_ms: now + mfaLockoutMs });
+      expect(await eventCount(user.id, 'mfa.lock')).toBe(1);
+      expect(await eventCount(user.id, 'auth.mfa', 'sent_code_wrong')).toBe(10);
+      expect(await sessionsOf(user.id)).toBe(0);
     } finally {
       org = saved;
     }
