@@ -105,7 +105,7 @@ try {
       port: embeddedPort,
       onLog: (line) => postgresLog.debug(line),
     });
-    logger.info({ dataDir: path.join(start.DATA_DIR, 'postgres'), port: database.port }, 'embedded PostgreSQL ready');
+    logger.info({ dataDir: database.dataDir, port: database.port }, 'embedded PostgreSQL ready');
   }
   const databaseUrl = authConfig.DATABASE_URL?.reveal() as string;
   if (env.DB_MIGRATE_ON_START !== 'false' && env.DB_MIGRATE_ON_START !== '0') await runMigrations({ databaseUrl });
@@ -134,7 +134,7 @@ try {
     `  Auth      ${auth.url}   (token: POST ${auth.url}/v1/login/oauth/access_token)`,
     `  Identity  ${identity.url}   (API reference: ${identity.url}/docs)`,
     `  Ready     ${auth.url}/ready  ${identity.url}/ready`,
-    `  Database  ${database ? `embedded PostgreSQL, data in ${path.join(start.DATA_DIR, 'postgres')}` : 'DATABASE_URL'}; cache ${env.VALKEY_URL ? 'VALKEY_URL' : 'in process'}`,
+    `  Database  ${database ? `embedded PostgreSQL, data in ${database.dataDir}` : 'DATABASE_URL'}; cache ${env.VALKEY_URL ? 'VALKEY_URL' : 'in process'}`,
     // The password is shown once, when the administrator is created; afterwards only where it is kept.
     adminCreated && !env.BOOTSTRAP_ADMIN_PASSWORD
       ? `  Admin     username ${admin.username}  password ${admin.password}  (kept in ${secretsFile})`

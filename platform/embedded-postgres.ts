@@ -7,6 +7,7 @@ import { chown, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/pr
 import { arch, platform, tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { canEnter, defaultPlacementRoot, ensurePlacementRoot, PlacementError, placeBinaries, placeDataDir, type Binaries, type ServerUser } from './embedded-postgres-placement.js';
 import { freePort } from './free-port.js';
 
 export interface EmbeddedPostgresOptions {
@@ -21,12 +22,19 @@ export interface EmbeddedPostgresOptions {
   /** PostgreSQL's own log lines. */
   readonly onLog?: (line: string) => void;
   readonly startTimeoutMs?: number;
+  /**
+   * Started by root only: where the binaries and the cluster are placed when the `postgres` OS user cannot
+   * reach them where they are (see embedded-postgres-placement.ts). Default `/var/tmp/access-manager-embedded-postgres`.
+   */
+  readonly placementRoot?: string;
 }
 
 export interface EmbeddedPostgres {
   /** `postgres://postgres:…@127.0.0.1:<port>/<database>` (holds the password: never log it). */
   readonly url: string;
   readonly port: number;
+  /** The cluster's folder: `dataDir`, or where it was placed for the server's OS user to reach it. */
+  readonly dataDir: string;
   /** Fast shutdown (SIGINT): open sessions are ended, data is checkpointed. */
   stop(): Promise<void>;
 }
@@ -34,11 +42,6 @@ export interface EmbeddedPostgres {
 /** Why the embedded server could not start, with what to do about it. */
 export class EmbeddedPostgresError extends Error {
   override readonly name = 'EmbeddedPostgresError';
-}
-
-interface Binaries {
-  readonly initdb: string;
-  readonly postgres: string;
 }
 
 async function binaries(): Promise<Binaries> {
@@ -54,10 +57,11 @@ async function binaries(): Promise<Binaries> {
 }
 
 /**
- * PostgreSQL refuses to run as root. As root, the server runs as the `postgres` OS user, which must then own the
- * data folder and reach it; as anyone else, as that user.
+ * PostgreSQL refuses to run as root. As root, the server runs as the `postgres` OS user, which then owns the
+ * data folder; what it cannot reach is placed where it can (embedded-postgres-placement.ts). As anyone else, as
+ * that user.
  */
-function serverUser(): { uid: number; gid: number } | undefined {
+function serverUser(): ServerUser | undefined {
   if (process.getuid?.() !== 0) return undefined;
   try {
     const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
@@ -71,9 +75,9 @@ function serverUser(): { uid: number; gid: number } | undefined {
   );
 }
 
-function run(command: string, args: readonly string[], user: { uid: number; gid: number } | undefined): Promise<void> {
+function run(command: string, args: readonly string[], user: ServerUser | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { ...user, env: { ...process.env, LC_ALL: 'C' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { ...user, ...(user ? { cwd: '/' } : {}), env: { ...process.env, LC_ALL: 'C' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -113,13 +117,14 @@ async function isInitialised(dataDir: string): Promise<boolean> {
   );
 }
 
-async function initialise(bin: Binaries, dataDir: string, password: string, user: { uid: number; gid: number } | undefined): Promise<void> {
+async function initialise(bin: Binaries, dataDir: string, password: string, user: ServerUser | undefined, placementRoot: string): Promise<void> {
   // Only the cluster's own folder is private: its parents stay reachable by the server's user.
   await mkdir(path.dirname(dataDir), { recursive: true });
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   if (user) await chown(dataDir, user.uid, user.gid);
   // initdb reads the password from a file; it lives a moment in a private folder the server's user owns.
-  const secretDir = await mkdtemp(path.join(tmpdir(), 'am-initdb-'));
+  const secretParent = user && !(await canEnter(tmpdir(), user)) ? await ensurePlacementRoot(placementRoot, user) : tmpdir();
+  const secretDir = await mkdtemp(path.join(secretParent, 'am-initdb-'));
   const passwordFile = path.join(secretDir, 'password');
   try {
     await writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
@@ -183,14 +188,24 @@ async function ensureDatabase(url: URL, database: string): Promise<void> {
  * await db.stop();
  */
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
-  const bin = await binaries();
   const user = serverUser();
-  const dataDir = path.resolve(options.dataDir);
-  if (!(await isInitialised(dataDir))) await initialise(bin, dataDir, options.password, user);
+  const placementRoot = options.placementRoot ?? defaultPlacementRoot;
+  let bin = await binaries();
+  let dataDir = path.resolve(options.dataDir);
+  if (user) {
+    try {
+      bin = await placeBinaries(bin, user, placementRoot);
+      dataDir = await placeDataDir(dataDir, user, placementRoot);
+    } catch (error) {
+      throw error instanceof PlacementError ? new EmbeddedPostgresError(error.message) : error;
+    }
+  }
+  if (!(await isInitialised(dataDir))) await initialise(bin, dataDir, options.password, user, placementRoot);
   else if (platform() === 'linux') await stopOrphanedServer(dataDir, options.onLog ?? (() => undefined));
   const port = options.port || (await freePort());
   const child = spawn(bin.postgres, ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='], {
     ...user,
+    ...(user ? { cwd: '/' } : {}),
     env: { ...process.env, LC_ALL: 'C' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -221,6 +236,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   return {
     url: url.toString(),
     port,
+    dataDir,
     stop() {
       stopping ??= (async () => {
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
@@ -231,6 +247,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     },
   };
 }
+
+export { removeEmbeddedPostgresData } from './embedded-postgres-placement.js';
 
 /** A password for a new cluster: 32 random bytes, URL-safe so it needs no escaping in a connection string. */
 export function newEmbeddedPostgresPassword(): string {
