@@ -115,7 +115,7 @@ export function tokensRoutes(deps: AuthDeps): AnyRoute[] {
     defineRoute({
       method: 'post',
       path: '/v1/login/oauth/refresh_token',
-      summary: 'Exchange a refresh token for new tokens; the refresh token rotates, and reusing an old one ends the session',
+      summary: "Exchange a refresh token for new tokens (with the client's clientId/clientSecret when the session was started with them); the refresh token rotates, and reusing an old one ends the session",
       tags: ['tokens'],
       auth: 'none',
       body: refreshBody,
@@ -128,8 +128,9 @@ export function tokensRoutes(deps: AuthDeps): AnyRoute[] {
           refreshToken: body.refreshToken,
           ...(body.scope === undefined ? {} : { scope: body.scope }),
           ...(body.clientId !== undefined && body.clientSecret !== undefined ? { client: { clientId: body.clientId, clientSecret: body.clientSecret } } : {}),
-          // The contract's body carries no client: the refresh token alone is the credential here.
-          requireClientOfSession: false,
+          // As /oauth/token (RFC 6749 6): a session started with a client's credentials (a console's) is refreshed
+          // only with that client's; one started without a client needs none, as the contract's body has none.
+          requireClientOfSession: true,
         }, requestContextOf(deps, req, requestId));
         return { body: contractAnswer(tokens), headers: noStore };
       },
