@@ -5,6 +5,7 @@ import { licenseConfigShape } from '../platform/license/index.js';
 import { metricsConfigShape } from '../platform/metrics/index.js';
 import { argon2Floor } from '../platform/password-hasher.js';
 import { Secret } from '../platform/secret.js';
+import { signInLockoutConfigShape } from '../platform/sign-in-lockout-config.js';
 import { identityProviderVariableNames, parseIdentityProviderSettings, type IdentityProviderSettings } from './identity-providers/identity-provider-config.js';
 import { mfaVariableNames, parseMfaSettings } from './mfa/mfa-config.js';
 
@@ -37,8 +38,7 @@ export const authConfigSchema = engineConfigSchema.extend({
   ACCESS_TOKEN_TTL_SECONDS: seconds(60, 86_400, 3_600),
   REFRESH_TOKEN_TTL_SECONDS: seconds(60, 30 * 86_400, 86_400),
   SESSION_ABSOLUTE_TTL_SECONDS: seconds(300, 365 * 86_400, 7 * 86_400),
-  SIGN_IN_MAX_FAILURES: z.coerce.number().int().min(1).max(100).default(5),
-  SIGN_IN_LOCK_SECONDS: seconds(1, 86_400, 900),
+  ...signInLockoutConfigShape,
   SIGN_IN_TENANT_MAX_FAILURES: z.coerce.number().int().min(0).max(1_000_000).default(200),
   SIGN_IN_TENANT_WINDOW_SECONDS: seconds(1, 3_600, 60),
   RATE_LIMIT_TOKEN_MAX: z.coerce.number().int().min(1).max(1_000_000).default(10),

@@ -5,6 +5,7 @@ import { licenseConfigShape } from '../platform/license/index.js';
 import { metricsConfigShape } from '../platform/metrics/index.js';
 import { argon2Floor } from '../platform/password-hasher.js';
 import { Secret } from '../platform/secret.js';
+import { signInLockoutConfigShape } from '../platform/sign-in-lockout-config.js';
 
 const flag = (fallback: boolean) =>
   z.enum(['true', 'false', '1', '0']).default(fallback ? 'true' : 'false').transform((v) => v === 'true' || v === '1');
@@ -35,6 +36,8 @@ export const identityConfigSchema = engineConfigSchema
     ARGON2_MEMORY_KIB: z.coerce.number().int().min(argon2Floor.memoryCostKiB, 'below the OWASP floor (19456 KiB)').default(argon2Floor.memoryCostKiB),
     ARGON2_ITERATIONS: z.coerce.number().int().min(argon2Floor.timeCost, 'below the OWASP floor (2)').default(argon2Floor.timeCost),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    // A wrong current password at update-password counts into Auth's sign-in lockout: the same limits.
+    ...signInLockoutConfigShape,
     ...licenseConfigShape,
     ...metricsConfigShape,
   });

@@ -10,6 +10,7 @@ import type { ServiceMetrics } from '../platform/metrics/index.js';
 import type { PasswordHasher } from '../platform/password-hasher.js';
 import type { SecretBox } from '../platform/secret-box.js';
 import type { Secret } from '../platform/secret.js';
+import type { LockoutSettings } from '../platform/sign-in-lockout.js';
 import type { DeliverCode } from './mfa/emailed-code.js';
 
 /** Everything the Identity app needs, built by main.ts (or a test) and passed in: app.ts opens nothing itself. */
@@ -29,6 +30,11 @@ export interface IdentityDeps {
   readonly nowMs: () => number;
   /** The engine's Valkey client when VALKEY_URL is set: only `/ready` uses it here. */
   readonly valkey?: Valkey | undefined;
+  /**
+   * The per-account sign-in lockout that a wrong current password at update-password counts into (Auth's
+   * SIGN_IN_MAX_FAILURES / SIGN_IN_LOCK_SECONDS); absent: their defaults.
+   */
+  readonly signInLockout?: LockoutSettings;
   /** Sends e-mailed MFA codes (setup confirmation, disable proof); absent → those routes answer 503. */
   readonly deliverMfaCode?: DeliverCode;
   /** The license verified at start: `/health` warns in `X-License-Warning`, `/ready` reports its status. */

@@ -21,7 +21,8 @@ export type IdentityErrorCode =
   | 'CIDR_INVALID'
   | 'DECLARATION_FORBIDDEN'
   | 'LICENSE_LIMIT_REACHED'
-  | 'MFA_PROOF_REQUIRED';
+  | 'MFA_PROOF_REQUIRED'
+  | 'ACCOUNT_LOCKED';
 
 export type IdentityError = IdentityErrorCode | PlatformErrorCode;
 
@@ -47,4 +48,5 @@ export const identityCatalogue: ErrorCatalogue<IdentityError> = {
   DECLARATION_FORBIDDEN: { status: 403, code: 'IDE-0116', title: 'Only the product application itself may publish its declaration' },
   LICENSE_LIMIT_REACHED: { status: 403, code: 'IDE-0117', title: 'The license does not allow more of these' },
   MFA_PROOF_REQUIRED: { status: 403, code: 'IDE-0118', title: 'Proof of a current MFA factor is required: a passcode, an e-mailed code or a recovery code' },
+  ACCOUNT_LOCKED: { status: 429, code: 'IDE-0119', title: 'Too many wrong passwords; try again later', retryable: true },
 };

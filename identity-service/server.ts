@@ -39,6 +39,7 @@ export async function startIdentityService(config: IdentityConfig, options: Star
       report: logReporter(logger),
       fetch: globalThis.fetch,
       nowMs: () => Date.now(),
+      signInLockout: { maxFailures: config.SIGN_IN_MAX_FAILURES, lockSeconds: config.SIGN_IN_LOCK_SECONDS },
       deliverMfaCode: ({ tenantId, to, code }) => deliverCode({ tenantId, channel: 'email', to, code }),
     });
 

@@ -4,6 +4,7 @@ import { subjectOf } from '../../platform/auth/caller.js';
 import { ServiceError } from '../../platform/http/service-error.js';
 import { withTransaction } from '../../platform/postgres-transaction.js';
 import { canonicalName } from '../../platform/canonical-name.js';
+import { clearSignInFailures, recordSignInFailure, signInLockSecondsLeft } from '../../platform/sign-in-lockout.js';
 import { createBuiltinIdentityProvider } from '../identity-providers/builtin-identity-provider.js';
 import { upstreamGrantOf } from '../identity-providers/upstream-grant-seal.js';
 import { endUpstreamGrant } from '../identity-providers/upstream-revocation.js';
@@ -13,7 +14,6 @@ import type { TokenSubject } from './token-issuer.js';
 import { assertTenantNotSprayed, defaultTenantSprayLimit, organizationOfUsername, recordTenantFailure } from './tenant-spray-limit.js';
 import { findRefreshTokenSession, insertRefreshToken, insertSession, lockRefreshToken, markRefreshTokenUsed, refreshTokenHash, revokeSession } from './session-store.js';
 import { accountNamed, applicationWithClientId, recordGrantWithin, recordSettled, unknownNameTarget, type RequestContext } from './auth-events.js';
-import { assertNotLocked, clearSignInFailures, recordSignInFailure } from './sign-in-lockout.js';
 
 /** The token answer, before a codec writes it as the contract's camelCase or RFC 6749's snake_case. */
 export interface TokenAnswer {
@@ -196,11 +196,10 @@ export class TokenService {
     const { deps } = this;
     const client = input.client ? await this.authenticateClient(input.client, context) : undefined;
     const canonical = canonicalName(input.username);
-    try {
-      await assertNotLocked(deps.pool, canonical, deps.nowMs());
-    } catch (error) {
-      if (error instanceof ServiceError && error.code === 'ACCOUNT_LOCKED') await this.signInRefused(canonical, context, 'auth.sign-in', { grant: 'password', reason: 'account_locked' });
-      throw error;
+    const lockSeconds = await signInLockSecondsLeft(deps.pool, canonical, deps.nowMs());
+    if (lockSeconds !== undefined) {
+      await this.signInRefused(canonical, context, 'auth.sign-in', { grant: 'password', reason: 'account_locked' });
+      throw new ServiceError('ACCOUNT_LOCKED', { detail: 'sign-in locked after repeated failures', headers: { 'Retry-After': String(lockSeconds) } });
     }
     const tenantLimit = deps.settings.signIn.tenant ?? defaultTenantSprayLimit;
     const tenantOfName = await organizationOfUsername(deps.pool, canonical);

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type supertest from 'supertest';
+import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIdentityHarness, type IdentityHarness } from '../../test/support/identity-harness.js';
 import { runCommonRouteTests } from '../../test/support/route-security.js';
+import { recordSignInFailure } from '../../platform/sign-in-lockout.js';
+import { createIdentityApp } from '../app.js';
 import { permissionLine, subjects } from '../policy/policy-lines.js';
 
 let h: IdentityHarness;
@@ -494,8 +496,11 @@ describe('users: passwords', () => {
 
     const reused = await h.http().patch(path).set('Authorization', bearer(old)).send({ oldPassword: 'New-Password-456', newPassword: 'Third-Password-789' });
     expect(reused.status).toBe(401);
-    const audit = await h.deps.pool.query("SELECT before, after FROM audit_events WHERE target_id = $1 AND action = 'user.update-password'", [id]);
-    expect(audit.rows).toEqual([{ before: null, after: null }]);
+    const audit = await h.deps.pool.query("SELECT outcome, before, after FROM audit_events WHERE target_id = $1 AND action = 'user.update-password' ORDER BY id", [id]);
+    expect(audit.rows).toEqual([
+      { outcome: 'failure', before: null, after: { reason: 'invalid_credentials', failures: 1 } },
+      { outcome: null, before: null, after: null },
+    ]);
   });
 
   it('two concurrent changes proving the same old password: exactly one succeeds', async () => {
@@ -510,6 +515,64 @@ describe('users: passwords', () => {
     expect(statuses[0]).toBe(204);
     expect([400, 401]).toContain(statuses[1]);
     expect(await countRows("audit_events WHERE target_id = $1 AND action = 'user.update-password'", [id])).toBe(1);
+  });
+
+  describe('a wrong current password counts into the sign-in lockout (D1, D10)', () => {
+    const changeAs = (app: supertest.Agent, id: string, token: string, oldPassword: string) =>
+      app.patch(`/v1/users/${id}/update-password`).set('Authorization', bearer(token)).send({ oldPassword, newPassword: 'Fresh-Password-4567' });
+    const failuresOf = async (username: string) =>
+      (await h.deps.pool.query<{ failures: number; locked: boolean }>('SELECT failures, locked_until IS NOT NULL AS locked FROM sign_in_failures WHERE username_canonical = $1', [username])).rows[0];
+    const passwordStill = async (id: string, password: string) =>
+      h.deps.passwords.verify((await h.deps.pool.query('SELECT password_hash FROM users WHERE id = $1', [id])).rows[0].password_hash, password);
+
+    it('three failed sign-ins and two wrong current passwords lock the account: then even the right one is 429 IDE-0119 with Retry-After, nothing changes', async () => {
+      const username = unique('guessed.');
+      const id = await h.createUser(orgA, { username, password: 'Old-Password-123' });
+      const token = await h.token({ sub: id, tenantId: orgA });
+      // What Auth's password sign-in writes for three wrong passwords.
+      for (let i = 0; i < 3; i++) await recordSignInFailure(h.deps.pool, username, Date.now(), { maxFailures: 5, lockSeconds: 900 });
+      for (let i = 0; i < 2; i++) expect((await changeAs(h.http(), id, token, `Not-It-${i}-Password`)).body).toMatchObject({ code: 'IDE-0105' });
+      expect(await failuresOf(username)).toEqual({ failures: 5, locked: true });
+
+      const locked = await changeAs(h.http(), id, token, 'Old-Password-123');
+      expect(locked.status).toBe(429);
+      expect(locked.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(locked.body).toMatchObject({ code: 'IDE-0119', status: 429, retryable: true });
+      expect(Number(locked.headers['retry-after'])).toBeGreaterThan(890);
+      expect(Number(locked.headers['retry-after'])).toBeLessThanOrEqual(900);
+      expect(await passwordStill(id, 'Old-Password-123')).toBe(true);
+      expect(await failuresOf(username)).toEqual({ failures: 5, locked: true });
+      expect(await countRows("audit_events WHERE target_id = $1 AND action = 'auth.lockout'", [id])).toBe(1);
+    });
+
+    it('eight wrong current passwords at once count exactly eight; at the limit (10) the lock trips once, and what was not counted was refused as locked', async () => {
+      const app = supertest.agent(createIdentityApp({ ...h.deps, signInLockout: { maxFailures: 10, lockSeconds: 900 } }));
+      const username = unique('burst.');
+      const id = await h.createUser(orgA, { username, password: 'Old-Password-123' });
+      const token = await h.token({ sub: id, tenantId: orgA });
+      const burst = (n: number) => Promise.all(Array.from({ length: n }, (_, i) => changeAs(app, id, token, `Wrong-Guess-${i}-Pass`)));
+      expect((await burst(8)).map((r) => r.status)).toEqual(Array(8).fill(400));
+      expect(await failuresOf(username)).toEqual({ failures: 8, locked: false });
+
+      const second = (await burst(6)).map((r) => r.status);
+      expect(second.every((status) => status === 400 || status === 429)).toBe(true);
+      const counted = second.filter((status) => status === 400).length;
+      expect(counted).toBeGreaterThanOrEqual(2);
+      expect(await failuresOf(username)).toEqual({ failures: 8 + counted, locked: true });
+      expect(await countRows("audit_events WHERE target_id = $1 AND action = 'auth.lockout'", [id])).toBe(1);
+      expect((await changeAs(app, id, token, 'Old-Password-123')).status).toBe(429);
+      expect(await passwordStill(id, 'Old-Password-123')).toBe(true);
+    });
+
+    it('a change that proves the current password clears the failures, as a successful sign-in does', async () => {
+      const username = unique('forgetful.');
+      const id = await h.createUser(orgA, { username, password: 'Old-Password-123' });
+      const token = await h.token({ sub: id, tenantId: orgA, issuedAtSeconds: Math.floor(Date.now() / 1000) - 1 });
+      expect((await changeAs(h.http(), id, token, 'Not-The-Password-1')).status).toBe(400);
+      expect(await failuresOf(username)).toEqual({ failures: 1, locked: false });
+      expect((await changeAs(h.http(), id, token, 'Old-Password-123')).status).toBe(204);
+      expect(await failuresOf(username)).toBeUndefined();
+    });
   });
 
   it('update-password is self-service only: an administrator is refused for someone else (403), another tenant’s id is 404', async () => {

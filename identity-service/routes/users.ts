@@ -23,6 +23,7 @@ import {
   type UserRow,
 } from '../store/users-store.js';
 import { assertWithinLicense } from '../license-limits.js';
+import { assertPasswordChangeNotLocked, clearPasswordFailures, countWrongCurrentPassword } from '../password-change-lockout.js';
 import { revisionHeaders, runWrite, type WriteContext } from '../write-transaction.js';
 
 // Control characters, lone surrogates and bidi overrides/isolates have no place in a person's name
@@ -297,8 +298,11 @@ export function usersRoutes(deps: IdentityDeps): AnyRoute[] {
           throw new ServiceError('FORBIDDEN', { message: 'only the user may change its own password; an administrator resets it', detail: `${caller.subject} changing ${target.id}` });
         }
         assertPasswordPolicy(body.newPassword, target.username, 'body.newPassword');
+        // The current password is checked here, so this is a place to guess it: the sign-in lockout applies.
+        await assertPasswordChangeNotLocked(deps, target.username);
         const storedHash = await passwordHashOf(deps.pool, caller.tenantId, target.id);
         if (!(await deps.passwords.verify(storedHash, body.oldPassword))) {
+          await countWrongCurrentPassword(deps, caller, target, requestId);
           throw new ServiceError('WRONG_PASSWORD', { field: 'body.oldPassword', detail: 'old password does not verify' });
         }
         // Hashed outside the transaction: no row lock or connection is held while argon2 runs.
@@ -312,6 +316,7 @@ export function usersRoutes(deps: IdentityDeps): AnyRoute[] {
             throw new ServiceError('WRONG_PASSWORD', { field: 'body.oldPassword', detail: 'password changed concurrently' });
           }
           const updated = await setPasswordHash(tx.client, tx.tenantId, params.id, newHash);
+          await clearPasswordFailures(tx.client, current.username);
           tx.audit({ action: 'user.update-password', targetType: 'user', targetId: current.id });
           return updated;
         });

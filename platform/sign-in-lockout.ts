@@ -1,27 +1,31 @@
 import type pg from 'pg';
-import { ServiceError } from '../../platform/http/service-error.js';
-import { query } from '../../platform/postgres-transaction.js';
+import { query } from './postgres-transaction.js';
+
+// The per-account sign-in lockout (`sign_in_failures`, keyed by the canonical username), shared by Auth's
+// password sign-in and Identity's password change: a wrong current password at `update-password` is a password
+// guess like any other, so both count into one counter and both refuse while it is locked.
 
 export interface LockoutSettings {
   readonly maxFailures: number;
   readonly lockSeconds: number;
 }
 
+/** SIGN_IN_MAX_FAILURES and SIGN_IN_LOCK_SECONDS when unset. */
+export const defaultSignInLockout: LockoutSettings = Object.freeze({ maxFailures: 5, lockSeconds: 900 });
+
 /**
- * Refuses a sign-in while the account is locked: ACCOUNT_LOCKED (429) with `Retry-After`. Keyed by the
- * canonical username, so unknown names lock exactly like real ones and the answer tells nothing (D5).
+ * Whole seconds until the account's lock ends (at least 1), or undefined when it is not locked at `nowMs`: the
+ * caller refuses with 429 and this as `Retry-After`. Keyed by the canonical username, so unknown names lock
+ * exactly like real ones and the answer tells nothing (D5).
  */
-export async function assertNotLocked(pool: pg.Pool, usernameCanonical: string, nowMs: number): Promise<void> {
+export async function signInLockSecondsLeft(pool: pg.Pool, usernameCanonical: string, nowMs: number): Promise<number | undefined> {
   const { rows } = await query<{ locked_until_ms: number | null }>(
     pool,
     'SELECT (extract(epoch FROM locked_until) * 1000)::float8 AS locked_until_ms FROM sign_in_failures WHERE username_canonical = $1',
     [usernameCanonical],
   );
   const lockedUntilMs = rows[0]?.locked_until_ms ?? null;
-  if (lockedUntilMs !== null && lockedUntilMs > nowMs) {
-    const retryAfter = Math.max(1, Math.ceil((lockedUntilMs - nowMs) / 1000));
-    throw new ServiceError('ACCOUNT_LOCKED', { detail: 'sign-in locked after repeated failures', headers: { 'Retry-After': String(retryAfter) } });
-  }
+  return lockedUntilMs !== null && lockedUntilMs > nowMs ? Math.max(1, Math.ceil((lockedUntilMs - nowMs) / 1000)) : undefined;
 }
 
 /**
@@ -73,7 +77,7 @@ export async function purgeExpiredSignInFailures(pool: pg.Pool, nowMs: number, s
   return result.rowCount ?? 0;
 }
 
-/** A successful sign-in clears the account's failures. */
-export async function clearSignInFailures(pool: pg.Pool, usernameCanonical: string): Promise<void> {
-  await query(pool, 'DELETE FROM sign_in_failures WHERE username_canonical = $1', [usernameCanonical]);
+/** A successful sign-in (or a password change that proved the current one) clears the account's failures. */
+export async function clearSignInFailures(db: pg.Pool | pg.ClientBase, usernameCanonical: string): Promise<void> {
+  await query(db, 'DELETE FROM sign_in_failures WHERE username_canonical = $1', [usernameCanonical]);
 }
