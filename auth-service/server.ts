@@ -1,7 +1,6 @@
 // Auth as a running server: its signing keys and app over the shared service runtime (license, engine, metrics,
 // listener). `main.ts` (one service per process) and the root `npm start` (both services in one process) start it the same way.
 import { createTokenVerifier } from '../platform/auth/token-verifier.js';
-import { ValkeyTokenCache } from '../platform/auth/valkey-token-cache.js';
 import type { RunningService, StartServiceOptions } from '../platform/http/graceful-server.js';
 import { logReporter } from '../platform/logger.js';
 import { createPasswordHasher } from '../platform/password-hasher.js';
@@ -9,6 +8,7 @@ import { createProviderCodeDelivery } from '../platform/senders/index.js';
 import { startServiceRuntime } from '../platform/service-runtime.js';
 import { createAuthApp } from './app.js';
 import type { AuthConfig } from './config.js';
+import { sharedTokenCache } from './shared-token-cache.js';
 import { identityProviderFromConfig } from './identity-providers/identity-provider-from-config.js';
 import { SigningKeyStore } from './keys/signing-key-store.js';
 import { TokenIssuer } from './tokens/token-issuer.js';
@@ -36,8 +36,9 @@ export async function startAuthService(config: AuthConfig, options: StartService
         audience: config.TOKEN_AUDIENCE,
         tokenType: 'at+jwt',
         nowMs,
-        // Issue #4: verified tokens shared by the replicas, keyed by digest, never beyond the token's exp.
-        ...(runtime.valkey ? { shared: new ValkeyTokenCache({ client: runtime.valkey, keyPrefix: config.KEY_PREFIX }) } : {}),
+        // Issue #4: verified tokens shared by the replicas, keyed by digest, never beyond the token's exp; entries
+        // authenticated, so a write to Valkey mints nothing.
+        ...(runtime.valkey ? { shared: sharedTokenCache({ client: runtime.valkey, keyPrefix: config.KEY_PREFIX, secretsEncryptionKey: config.SECRETS_ENCRYPTION_KEY, logger, metrics }) } : {}),
         onSharedError: (error) => logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'token cache tier failed'),
       }),
       tenancy: { multiTenant: config.MULTI_TENANT_ENABLED, defaultTenantId: config.DEFAULT_ORGANIZATION_ID ?? '' },

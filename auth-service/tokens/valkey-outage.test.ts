@@ -1,5 +1,6 @@
 // Valkey configured but unreachable, with a private redis-server per test that the test kills (never the shared
 // server on 6379): the token routes, MFA challenges and token revocation fail closed or keep refusing, never hang.
+import { randomBytes } from 'node:crypto';
 import type { Valkey } from 'iovalkey';
 import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -147,6 +148,8 @@ describe('token revocation with the shared token cache down (I4)', () => {
     const client = clientOf(server.url);
     await until('the client to connect', () => client.status === 'ready');
     const keyPrefix = testKeyPrefix('outage-tokens');
+    // One entry key for both replicas, as every replica derives the same one from SECRETS_ENCRYPTION_KEY.
+    const tokenCacheEntryKey = randomBytes(32);
     const sharedDeps = (): AuthDeps => ({
       ...depsWith(client),
       keyPrefix,
@@ -156,7 +159,7 @@ describe('token revocation with the shared token cache down (I4)', () => {
         audience: h.deps.settings.audience,
         tokenType: 'at+jwt',
         nowMs: h.deps.nowMs,
-        shared: new ValkeyTokenCache({ client, keyPrefix }),
+        shared: new ValkeyTokenCache({ client, keyPrefix, entryKey: tokenCacheEntryKey }),
       }),
     });
     const replicaA = createAuthApp(sharedDeps());

@@ -6,3 +6,4 @@ export { metricsConfigShape } from './metrics-config.js';
 export { metricsEndpoint } from './metrics-endpoint.js';
 export { createMetricsRegistry } from './metrics-registry.js';
 export { createServiceMetrics, type ServiceMetrics } from './service-metrics.js';
+export { TokenCacheRejections } from './token-cache-rejections.js';

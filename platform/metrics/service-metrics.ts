@@ -7,6 +7,7 @@ import { AuthorizeDecisions } from './authorize-decisions.js';
 import { EngineMetrics, type EngineSource } from './engine-metrics.js';
 import { httpMetrics } from './http-metrics.js';
 import { createMetricsRegistry } from './metrics-registry.js';
+import { TokenCacheRejections } from './token-cache-rejections.js';
 
 /** One service's metrics: what main/server wires into the engine hooks and the app. */
 export interface ServiceMetrics {
@@ -14,6 +15,8 @@ export interface ServiceMetrics {
   /** First middleware of the app: latency histogram per route pattern and the debug access log. */
   readonly http: RequestHandler;
   readonly authorizeDecisions: AuthorizeDecisions;
+  /** Shared token-cache entries refused for a bad MAC (a security event). */
+  readonly tokenCacheRejections: TokenCacheRejections;
   /** Pass to the engine runtime's `onEvent` (alongside the logger's). */
   onEngineEvent(event: EngineEvent): void;
   /** Report on this engine from now on. */
@@ -27,6 +30,7 @@ export function createServiceMetrics(options: { service: string; logger?: Logger
     registry,
     http: httpMetrics(registry, options.logger ? accessLog(options.logger) : undefined),
     authorizeDecisions: new AuthorizeDecisions(registry),
+    tokenCacheRejections: new TokenCacheRejections(registry),
     onEngineEvent: engine.onEvent,
     watchEngine: (source) => engine.watch(source),
   };

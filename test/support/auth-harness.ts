@@ -97,7 +97,7 @@ export async function createAuthHarness(label: string, options: AuthHarnessOptio
       audience: settings.audience,
       tokenType: 'at+jwt',
       nowMs,
-      ...(valkey && options.sharedTokenCache ? { shared: new ValkeyTokenCache({ client: valkey, keyPrefix }) } : {}),
+      ...(valkey && options.sharedTokenCache ? { shared: new ValkeyTokenCache({ client: valkey, keyPrefix, entryKey: randomBytes(32) }) } : {}),
     }),
     tenancy: { multiTenant, defaultTenantId: defaultOrg },
     passwords: createPasswordHasher(),
