@@ -10,7 +10,7 @@ const restrict = (patterns, message) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'bench/results/**'] },
+  { ignores: ['node_modules/**', '**/dist/**', 'bench/results/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -61,7 +61,7 @@ export default tseslint.config(
     ignores: ['examples/**/*.test.ts'],
     rules: restrict(
       [...services, '**/platform/**', '**/engine/**', '**/bootstrap/**'],
-      'an example is a product: it uses the client (access-manager/client) and nothing else of ours',
+      'an example is a product: it uses the client (@access-manager/client) and nothing else of ours',
     ),
   },
   {

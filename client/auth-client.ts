@@ -1,5 +1,4 @@
 import type { IncomingMessage } from 'node:http';
-import type { RequestHandler } from 'express';
 import { decodeJwt, type JWTPayload } from 'jose';
 import { authorizeAnswer, batchAnswer, declarationAnswer, permissionsAnswer, readAnswer, tokenAnswer } from './answers.js';
 import type { AuthClientOptions } from './auth-client-options.js';
@@ -10,7 +9,7 @@ import { AuthClientError } from './errors.js';
 import { HttpTransport } from './http-transport.js';
 import { createLocalTokenVerifier } from './local-token-verifier.js';
 import type { ManifestResult, PermissionManifest } from './manifest.js';
-import { requirePermission } from './require-permission.js';
+import { requirePermission, type Middleware } from './require-permission.js';
 
 /** Who a token names, once verified (locally, or by Auth answering for it). */
 export interface TokenIdentity {
@@ -68,7 +67,7 @@ export interface AuthClient {
   /** Publishes the product's permission manifest to Identity (`PUT /v1/declarations/{service}`); call it at boot. */
   publishManifest(manifest: PermissionManifest, options?: { readonly token?: string; readonly timeoutMs?: number }): Promise<ManifestResult>;
   /** Express middleware: 401/403/503 problem+json unless Auth allows; see {@link requirePermission}. */
-  requirePermission(resource: string, action: string, options?: { readonly product?: string }): RequestHandler;
+  requirePermission(resource: string, action: string, options?: { readonly product?: string }): Middleware;
   /** For inspection and tests: the cache's keys hold token digests, never tokens. */
   readonly cache: { readonly size: number; keys(): string[] };
   readonly circuit: CircuitBreaker;

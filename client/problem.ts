@@ -1,4 +1,4 @@
-import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
 
 /**
  * The client's own codes, for refusals it makes itself; a refusal Auth made keeps Auth's code (`AUT-xxxx`).
@@ -14,11 +14,18 @@ export const clientProblems = {
 
 export type ClientProblem = keyof typeof clientProblems;
 
-/** Answers RFC 9457 problem+json with the contract's `code`/`title`/`message`; never an internal detail. */
-export function sendProblem(res: Response, problem: ClientProblem, message: string, code?: string): void {
+/**
+ * Answers RFC 9457 problem+json with the contract's `code`/`title`/`message`; never an internal detail. Written
+ * with Node's own response API, so the middleware serves express, connect and plain `http` servers alike.
+ */
+export function sendProblem(res: ServerResponse, problem: ClientProblem, message: string, code?: string): void {
   const { status, title, code: ownCode } = clientProblems[problem];
+  const body = JSON.stringify({ type: 'about:blank', title, status, detail: message, code: code ?? ownCode, message });
   if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer error="invalid_token"');
   if (status === 503) res.setHeader('Retry-After', '1');
   res.setHeader('Cache-Control', 'no-store');
-  res.status(status).type('application/problem+json').send(JSON.stringify({ type: 'about:blank', title, status, detail: message, code: code ?? ownCode, message }));
+  res.setHeader('Content-Type', 'application/problem+json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.statusCode = status;
+  res.end(body);
 }

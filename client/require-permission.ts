@@ -1,4 +1,4 @@
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuthClient, TokenIdentity } from './auth-client.js';
 import { isAuthClientError, type AuthClientError } from './errors.js';
 import { sendProblem, type ClientProblem } from './problem.js';
@@ -9,10 +9,17 @@ export interface RequestAuth extends TokenIdentity {
   readonly revision: number;
 }
 
-export type AuthenticatedRequest = Request & { auth: RequestAuth };
+/** A request that passed `requirePermission`: an express `Request`, or any `IncomingMessage`. */
+export type AuthenticatedRequest<R extends IncomingMessage = IncomingMessage> = R & { auth: RequestAuth };
+
+/**
+ * A connect-style middleware: express, connect and plain `http` handler chains take it. Typed on Node's own
+ * request and response, so a product needs no framework's types to use it.
+ */
+export type Middleware = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void;
 
 /** The verified subject and tenant of a request that passed `requirePermission` (undefined otherwise). */
-export function authOf(req: Request): RequestAuth | undefined {
+export function authOf(req: IncomingMessage): RequestAuth | undefined {
   return (req as Partial<AuthenticatedRequest>).auth;
 }
 
@@ -31,8 +38,8 @@ const problemOfKind: Record<AuthClientError['kind'], ClientProblem> = {
  * goes to Auth as `clientIp` for the tenant's IP allowlist. With `PLUGIN_AUTH_ENABLED=false` every request
  * passes.
  */
-export function requirePermission(client: AuthClient, resource: string, action: string, options: { readonly product?: string } = {}): RequestHandler {
-  return (req: Request, res: Response, next: NextFunction) => {
+export function requirePermission(client: AuthClient, resource: string, action: string, options: { readonly product?: string } = {}): Middleware {
+  return (req, res, next) => {
     if (!client.enabled) {
       next();
       return;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import express, { type Express } from 'express';
-import { authOf, type AuthClient } from 'access-manager/client';
+import { authOf, type AuthClient } from '@access-manager/client';
 
 interface Account {
   readonly id: string;

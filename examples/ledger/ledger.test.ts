@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createAuthClient, type AuthClient } from 'access-manager/client';
+import { createAuthClient, type AuthClient } from '@access-manager/client';
 import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgPolicyStore } from '../../engine/adapters/index.js';

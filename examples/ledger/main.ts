@@ -1,5 +1,5 @@
 // The ledger example: `npx tsx examples/ledger/main.ts` (configured like any product: README "Client library").
-import { authClientOptionsFromEnv, createAuthClient } from 'access-manager/client';
+import { authClientOptionsFromEnv, createAuthClient } from '@access-manager/client';
 import { startLedger } from './start-ledger.js';
 
 let options;

@@ -1,4 +1,4 @@
-import type { PermissionManifest } from 'access-manager/client';
+import type { PermissionManifest } from '@access-manager/client';
 
 /**
  * What the ledger checks, published to Identity at boot. Identity stores the resources as `ledger/accounts`

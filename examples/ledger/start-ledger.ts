@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import type { AuthClient } from 'access-manager/client';
+import type { AuthClient } from '@access-manager/client';
 import { createLedgerApp } from './ledger-app.js';
 import { ledgerManifest } from './manifest.js';
 
