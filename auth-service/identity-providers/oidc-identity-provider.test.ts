@@ -124,6 +124,103 @@ describe('OidcIdentityProvider against a real OpenID Connect provider', () => {
     }
   });
 
+  describe("links a user by the provider's issuer and sub, pinned at the first sign-in (OIDC Core 5.7)", () => {
+    const linkOf = async (userId: string) =>
+      (await harness.deps.pool.query<{ oidc_issuer: string | null; oidc_subject: string | null }>('SELECT oidc_issuer, oidc_subject FROM users WHERE id = $1', [userId])).rows[0];
+    const fresh = async (label: string) => {
+      const row = await harness.createUser(orgId, { username: `${label}-${Date.now()}-${Math.floor(Math.random() * 1e6)}` });
+      return { ...row, sub: `ext-${row.id}` };
+    };
+
+    it('the first sign-in links the user named by the username claim to the issuer and sub', async () => {
+      const u = await fresh('first');
+      expect(await linkOf(u.id)).toEqual({ oidc_issuer: null, oidc_subject: null });
+      external.setAccount({ sub: u.sub, username: u.username, password: 'provider-pw', email: 'first@example.test' });
+      await expect(providerFor(external.issuer).authenticatePassword(u.username, 'provider-pw')).resolves.toMatchObject({ id: u.id });
+      expect(await linkOf(u.id)).toEqual({ oidc_issuer: external.issuer, oidc_subject: u.sub });
+    });
+
+    it('the same username from another provider account (another sub) is refused once the user is linked, and the link stays', async () => {
+      const u = await fresh('pinned');
+      external.setAccount({ sub: u.sub, username: u.username, password: 'provider-pw', email: 'pinned@example.test' });
+      const provider = providerFor(external.issuer);
+      await expect(provider.authenticatePassword(u.username, 'provider-pw')).resolves.toMatchObject({ id: u.id });
+      // The provider gives the name to a new account (the old one renamed or deleted, the name recycled).
+      external.setAccount({ sub: `${u.sub}-impostor`, username: u.username, password: 'impostor-pw', email: 'impostor@example.test' });
+      await expect(provider.authenticatePassword(u.username, 'impostor-pw')).resolves.toBeUndefined();
+      expect(await linkOf(u.id)).toEqual({ oidc_issuer: external.issuer, oidc_subject: u.sub });
+    });
+
+    it('a changed preferred_username with the same sub still finds the user, even when another user has the new name', async () => {
+      const u = await fresh('renamed');
+      const bystander = await fresh('bystander');
+      external.setAccount({ sub: u.sub, username: u.username, password: 'provider-pw', email: 'renamed@example.test' });
+      const provider = providerFor(external.issuer);
+      await expect(provider.authenticatePassword(u.username, 'provider-pw')).resolves.toMatchObject({ id: u.id });
+      // Renamed at the provider to a name no Identity user has...
+      external.setAccount({ sub: u.sub, username: `${u.username}-new`, password: 'provider-pw', email: 'renamed@example.test' });
+      await expect(provider.authenticatePassword(`${u.username}-new`, 'provider-pw')).resolves.toMatchObject({ id: u.id, username: u.username });
+      // ...and to the name of another, unlinked Identity user: still this user, and the bystander stays unlinked.
+      external.setAccount({ sub: u.sub, username: bystander.username, password: 'provider-pw', email: 'renamed@example.test' });
+      await expect(provider.authenticatePassword(bystander.username, 'provider-pw')).resolves.toMatchObject({ id: u.id });
+      expect(await linkOf(bystander.id)).toEqual({ oidc_issuer: null, oidc_subject: null });
+    });
+
+    it('another issuer with the same username and the same sub is refused: the link is (issuer, sub)', async () => {
+      const u = await fresh('issuer');
+      external.setAccount({ sub: u.sub, username: u.username, password: 'provider-pw', email: 'issuer@example.test' });
+      await expect(providerFor(external.issuer).authenticatePassword(u.username, 'provider-pw')).resolves.toMatchObject({ id: u.id });
+      const other = await startTestOidcProvider({ accounts: [{ sub: u.sub, username: u.username, password: 'provider-pw', email: 'issuer@example.test' }], clients: [amClient] });
+      try {
+        await expect(providerFor(other.issuer).authenticatePassword(u.username, 'provider-pw')).resolves.toBeUndefined();
+      } finally {
+        await other.stop();
+      }
+      expect(await linkOf(u.id)).toEqual({ oidc_issuer: external.issuer, oidc_subject: u.sub });
+    });
+
+    it('a disabled user is not linked; five concurrent first sign-ins of one account link it once and all find it', async () => {
+      const disabled = await harness.createUser(orgId, { username: `off-${Date.now()}`, status: 'disabled' });
+      external.setAccount({ sub: `ext-${disabled.id}`, username: disabled.username, password: 'provider-pw', email: 'off@example.test' });
+      await expect(providerFor(external.issuer).authenticatePassword(disabled.username, 'provider-pw')).resolves.toBeUndefined();
+      expect(await linkOf(disabled.id)).toEqual({ oidc_issuer: null, oidc_subject: null });
+
+      const u = await fresh('race');
+      external.setAccount({ sub: u.sub, username: u.username, password: 'provider-pw', email: 'race@example.test' });
+      const provider = providerFor(external.issuer);
+      const signedIn = await Promise.all(Array.from({ length: 5 }, () => provider.authenticatePassword(u.username, 'provider-pw')));
+      expect(signedIn.map((user) => user?.id)).toEqual(Array(5).fill(u.id));
+      expect(await linkOf(u.id)).toEqual({ oidc_issuer: external.issuer, oidc_subject: u.sub });
+    });
+
+    it('the link is unique per organization: a second user of the organization cannot hold the same (issuer, sub); another organization may', async () => {
+      const a = await fresh('unique-a');
+      const b = await fresh('unique-b');
+      const link = (userId: string) => harness.deps.pool.query('UPDATE users SET oidc_issuer = $2, oidc_subject = $3 WHERE id = $1', [userId, 'https://idp.example', 'same-sub']);
+      await link(a.id);
+      await expect(link(b.id)).rejects.toMatchObject({ code: '23505' });
+      const elsewhere = await harness.createUser((await harness.createOrganization()).id);
+      await expect(link(elsewhere.id)).resolves.toMatchObject({ rowCount: 1 });
+      await expect(harness.deps.pool.query("UPDATE users SET oidc_issuer = 'https://idp.example' WHERE id = $1", [b.id])).rejects.toMatchObject({ code: '23514' });
+    });
+
+    it('over HTTP: the recycled username signs in as nobody (400 invalid_grant), the linked account still as its user', async () => {
+      const u = await fresh('http');
+      external.setAccount({ sub: u.sub, username: u.username, password: 'provider-pw', email: 'http@example.test' });
+      const authApp = createAuthApp({ ...harness.deps, identityProvider: providerFor(external.issuer) });
+      const login = (username: string, password: string) => supertest(authApp).post('/v1/login/oauth/access_token').send({ grantType: 'password', username, password });
+      expect((await login(u.username, 'provider-pw')).status).toBe(200);
+      external.setAccount({ sub: u.sub, username: `${u.username}-moved`, password: 'provider-pw', email: 'http@example.test' });
+      external.setAccount({ sub: `${u.sub}-recycled`, username: u.username, password: 'recycled-pw', email: 'recycled@example.test' });
+      const refused = await login(u.username, 'recycled-pw');
+      expect(refused.status).toBe(400);
+      expect(refused.body).toMatchObject({ code: 'AUT-0100' });
+      const moved = await login(`${u.username}-moved`, 'provider-pw');
+      expect(moved.status).toBe(200);
+      expect((await harness.deps.tokens.verify(moved.body.accessToken as string)).claims.sub).toBe(u.id);
+    });
+  });
+
   it('signs in end to end through /v1/login/oauth/access_token: the provider checks, Auth issues its own tokens for the mapped user', async () => {
     const authApp = createAuthApp({ ...harness.deps, identityProvider: providerFor(external.issuer) });
     const login = (body: Record<string, unknown>) => supertest(authApp).post('/v1/login/oauth/access_token').send(body);

@@ -6,7 +6,8 @@ import type { SecretBox } from '../../platform/secret-box.js';
 import { UpstreamGrant, type AuthenticatedApp, type AuthenticatedSubject, type AuthenticatedUser, type IdentityProvider } from './identity-provider.js';
 import { OidcUpstreamSessions } from './oidc-upstream-sessions.js';
 import { providerCircuitFetch } from './provider-circuit.js';
-import { activeSubject, appByClientId, toApp, toUser, userByUsername } from './subject-rows.js';
+import { userOfProviderAccount } from './oidc-user-link.js';
+import { activeSubject, appByClientId, toApp, toUser } from './subject-rows.js';
 
 export interface OidcIdentityProviderOptions {
   /** The external provider's issuer; discovery reads `<issuer>/.well-known/openid-configuration`. */
@@ -55,8 +56,9 @@ async function refusedOrThrow<T>(what: string, refusals: ReadonlySet<string>, ca
  * The identity provider over an external OpenID Connect provider, reached with `openid-client`: credentials
  * are checked by the provider (a `password` grant, which the provider must offer, and `client_credentials`),
  * its ID token is validated against its JWKS (signature, issuer, audience, expiry), and the subject is then
- * mapped to Identity's own rows, which keep carrying organizations and permissions. A provider user or client
- * without an Identity row, or a disabled one, is refused like a wrong password.
+ * mapped to Identity's own rows, which keep carrying organizations and permissions: a person by the provider's
+ * `(iss, sub)`, pinned at the first sign-in (oidc-user-link.ts), an application by its client id. A provider user
+ * or client without an Identity row, or a disabled one, is refused like a wrong password.
  */
 export class OidcIdentityProvider implements IdentityProvider {
   readonly #options: OidcIdentityProviderOptions;
@@ -113,9 +115,11 @@ export class OidcIdentityProvider implements IdentityProvider {
     // Validated by openid-client already: signature against the JWKS (non-repudiation checks), iss, aud, exp.
     const claims = response.claims();
     if (!claims) throw new ServiceError('IDENTITY_PROVIDER_UNAVAILABLE', { detail: 'oidc password grant: no id_token in the token response' });
+    // OIDC Core 2: `sub` is at most 255 ASCII characters; anything else is a token we cannot key a link on.
+    if (!/^[\x20-\x7e]{1,255}$/.test(claims.sub)) throw new ServiceError('IDENTITY_PROVIDER_UNAVAILABLE', { detail: 'oidc password grant: id_token sub is not 1-255 ASCII characters' });
     const name = claims[this.#options.usernameClaim ?? 'preferred_username'];
-    if (typeof name !== 'string' || name.length === 0) return undefined;
-    const row = await userByUsername(this.#options.pool, canonicalName(name));
+    const usernameCanonical = typeof name === 'string' && name.length > 0 ? canonicalName(name) : undefined;
+    const row = await userOfProviderAccount(this.#options.pool, { issuer: claims.iss, subject: claims.sub, usernameCanonical });
     if (!row?.active) return undefined;
     const upstream = new UpstreamGrant({
       providerSubject: claims.sub,

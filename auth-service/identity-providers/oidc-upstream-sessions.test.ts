@@ -28,6 +28,8 @@ describe('oidc identity provider mode over HTTP', () => {
   let http: () => supertest.Agent;
 
   const user = (name: string) => users.get(name) as { id: string; username: string; sub: string };
+  /** A user is linked to one provider's (issuer, sub); a test that signs it in at another provider first clears the link, as an operator moving users would. */
+  const unlink = (name: string) => harness.deps.pool.query('UPDATE users SET oidc_issuer = NULL, oidc_subject = NULL WHERE id = $1', [user(name).id]);
 
   beforeAll(async () => {
     harness = await createAuthHarness('oidc_sessions');
@@ -282,6 +284,7 @@ describe('oidc identity provider mode over HTTP', () => {
 
   it('logs out against a provider without a revocation endpoint: our session ends, its tokens are forgotten, nothing fails', async () => {
     const plain = await startTestOidcProvider({ accounts: [{ sub: 'ext-ana', username: user('ana').username, password, email: 'a@example.test' }], clients: [amClient], revocation: false });
+    await unlink('ana');
     try {
       const plainApp = createAuthApp({
         ...harness.deps,
@@ -302,6 +305,7 @@ describe('oidc identity provider mode over HTTP', () => {
   describe('provider down', () => {
     it('answers 503 IDENTITY_PROVIDER_UNAVAILABLE, never a token, and consumes nothing', async () => {
       const down = await startTestOidcProvider({ accounts: [{ sub: 'ext-ana', username: user('ana').username, password, email: 'a@example.test' }], clients: [amClient] });
+      await unlink('ana');
       const downProvider = new OidcIdentityProvider({ issuerUrl: down.issuer, ...amClient, pool: harness.deps.pool, secrets: harness.deps.secrets, allowInsecureRequests: true, timeoutSeconds: 1 });
       const downApp = createAuthApp({ ...harness.deps, identityProvider: downProvider });
       const login = await supertest(downApp).post('/v1/login/oauth/access_token').send({ grantType: 'password', username: user('ana').username, password });
@@ -343,6 +347,7 @@ describe('oidc identity provider mode over HTTP', () => {
     ];
     it.each(cases)('refuses an ID token %s (%s) with 503, never a sign-in', async (mode) => {
       const hostile = await startHostileOidcProvider({ clientId: amClient.clientId, sub: 'ext-ana', username: user('ana').username });
+      await unlink('ana');
       try {
         const hostileApp = createAuthApp({
           ...harness.deps,

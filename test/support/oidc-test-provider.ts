@@ -27,6 +27,11 @@ export interface TestOidcProvider {
   readonly revokedGrantsOf: (sub: string) => number;
   /** The account is deleted at the provider: its refresh and userinfo are refused from now on. */
   removeAccount(sub: string): void;
+  /**
+   * Adds an account, or changes the one with this `sub` (a renamed user); the username signs in as this account
+   * from now on, even if another account had it before (usernames are not stable at a provider).
+   */
+  setAccount(account: TestOidcAccount): void;
   /** The provider drops one access token alone (its grant and refresh token live on), e.g. lost in a restart. */
   dropAccessToken(accessToken: string): Promise<void>;
   /** An administrator ends every grant of the account at the provider. */
@@ -141,6 +146,12 @@ export async function startTestOidcProvider(options: {
     grantRequests: (grantType) => grantRequests.get(grantType) ?? 0,
     removeAccount(sub) {
       bySub.delete(sub);
+    },
+    setAccount(account) {
+      const previous = bySub.get(account.sub);
+      if (previous && byUsername.get(previous.username) === previous) byUsername.delete(previous.username);
+      bySub.set(account.sub, account);
+      byUsername.set(account.username, account);
     },
     async dropAccessToken(accessToken) {
       await (await provider.AccessToken.find(accessToken))?.destroy();
