@@ -1,3 +1,4 @@
+import { escalationPermission } from '../platform/escalation-permission.js';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -72,11 +73,12 @@ describe('bootstrap reconciler on a fresh database', () => {
     expect(changes).toContain('create organization platform "Platform"');
     expect(changes).toContain('create role midaz-editor-role (40 permissions)');
     expect(changes).toContain('create role plugin-identity-editor-role (48 permissions)');
-    expect(changes).toContain('create group admin-group (6 roles)');
+    expect(changes).toContain('create group admin-group (7 roles)');
+    expect(changes).toContain('create role escalation-role (1 permission)');
     expect(changes).toContain('create application midaz (permission set midaz-product, 40 permissions)');
     expect(changes).toContain('add tenant rule * update-password patch allow');
     expect(changes).toContain('create administrator root-admin in admin-group');
-    expect(changes.filter((c) => c.startsWith('create role '))).toHaveLength(16);
+    expect(changes.filter((c) => c.startsWith('create role '))).toHaveLength(17);
     expect(changes.filter((c) => c.startsWith('create group '))).toHaveLength(16);
     expect(changes.filter((c) => c.startsWith('create application '))).toHaveLength(5);
     expect(changes.at(-1)).toMatch(/^policy of organization platform: \+\d+ lines, -0 lines$/);
@@ -143,6 +145,10 @@ describe('bootstrap reconciler on a fresh database', () => {
       const midaz = `app:${await idOf(schema.pool, 'applications', 'midaz')}`;
       expect(allowed(midaz, 'midaz/transactions', 'post')).toBe(true);
       expect(allowed(midaz, 'plugin-crm/holders', 'get')).toBe(false);
+      // The escalation permission: the administrator (through admin-group) holds it, a product and a viewer do not.
+      expect(allowed(admin, escalationPermission.resource, escalationPermission.action)).toBe(true);
+      expect(allowed(midaz, escalationPermission.resource, escalationPermission.action)).toBe(false);
+      expect(allowed(viewer, escalationPermission.resource, escalationPermission.action)).toBe(false);
     } finally {
       engine.stop();
     }
@@ -207,7 +213,7 @@ describe('bootstrap reconciler under concurrency', () => {
     expect(made).toHaveLength(1);
     expect(results.filter((r) => r.adminCreated)).toHaveLength(1);
     const after = await counts(schema.pool);
-    expect(after).toMatchObject({ organizations: 1, users: 1, roles: 16, groups: 16, applications: 5, policy_revision: 1 });
+    expect(after).toMatchObject({ organizations: 1, users: 1, roles: 17, groups: 16, applications: 5, policy_revision: 1 });
     expect(await revision(schema.pool)).toBe(1);
   });
 });

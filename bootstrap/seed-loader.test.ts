@@ -2,6 +2,7 @@ import { cp, mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { escalationPermission } from '../platform/escalation-permission.js';
 import { BootstrapError } from './bootstrap-error.js';
 import { defaultSeedDir, loadSeed } from './seed-loader.js';
 
@@ -29,13 +30,13 @@ async function problems(): Promise<readonly string[]> {
 }
 
 describe('seed files', () => {
-  it('the shipped seed holds the contract: 16 roles, 16 groups, admin-group bound to every editor role, scoped product resources', async () => {
+  it('the shipped seed holds the contract: 16 roles and the escalation role, 16 groups, admin-group bound to every editor role, scoped product resources', async () => {
     const seed = await loadSeed();
     expect(seed.roles.map((r) => r.name)).toContain('plugin-identity-editor-role');
-    expect(seed.roles).toHaveLength(16);
+    expect(seed.roles).toHaveLength(17);
     expect(seed.groups).toHaveLength(16);
     const admin = seed.groups.find((g) => g.name === 'admin-group');
-    expect(admin?.roles).toEqual(['midaz-editor-role', 'routing-editor-role', 'plugin-fees-editor-role', 'plugin-crm-editor-role', 'plugin-smart-templates-editor-role', 'plugin-identity-editor-role']);
+    expect(admin?.roles).toEqual(['midaz-editor-role', 'routing-editor-role', 'plugin-fees-editor-role', 'plugin-crm-editor-role', 'plugin-smart-templates-editor-role', 'plugin-identity-editor-role', 'escalation-role']);
     const viewer = seed.roles.find((r) => r.name === 'plugin-crm-viewer-role');
     expect(viewer?.permissions).toEqual([
       { resource: 'plugin-crm/holders', action: 'get', effect: 'allow' },
@@ -43,6 +44,15 @@ describe('seed files', () => {
     ]);
     expect(seed.tenantRules).toEqual([{ resource: 'update-password', action: 'patch', effect: 'allow' }]);
     expect(seed.admin.group).toBe('admin-group');
+  });
+
+  it('the escalation permission is granted by one role, and only admin-group holds that role', async () => {
+    const seed = await loadSeed();
+    const granting = seed.roles.filter((r) => r.permissions.some((p) => p.resource === escalationPermission.resource));
+    expect(granting.map((r) => [r.name, r.permissions])).toEqual([['escalation-role', [{ ...escalationPermission, effect: 'allow' }]]]);
+    expect(seed.groups.filter((g) => g.roles.includes('escalation-role')).map((g) => g.name)).toEqual(['admin-group']);
+    expect(seed.applications.filter((a) => a.permissions.some((p) => p.resource === escalationPermission.resource || p.resource === '*'))).toEqual([]);
+    expect(seed.tenantRules.filter((p) => p.resource === escalationPermission.resource || p.resource === '*')).toEqual([]);
   });
 
   it('an unknown key is refused with its file, line and path (schemas are strict)', async () => {

@@ -4,7 +4,7 @@ import { EngineError, isEngineError } from './errors.js';
 import { grantsOf, grantsOfBinding, holds, missingGrants, type Grant, type HoldingsView } from './holdings.js';
 import { singlePartitionTenant, type ModelDefinition } from './model-definition.js';
 import { permissionMapOf, type PermissionMap } from './permission-map.js';
-import { assertRequestName, isPlainName, isResourcePattern, maxNameLength } from './policy-names.js';
+import { assertRequestName, maxNameLength } from './policy-names.js';
 import type { PolicyChange, PolicyRule, WriteResult } from './policy-rule.js';
 import type {
   CachedDecision,
@@ -463,12 +463,13 @@ export class PolicyEngine {
     if (!this.loaded) throw new EngineError('ENGINE_NOT_READY', 'the policy has not been loaded yet');
     assertRequestName('dom', tenantId);
     if (subject !== undefined) assertRequestName('sub', subject);
+    // Any text a stored line may hold is a pair (read with keyMatch's meaning): the answer can only be "not held".
     grants.forEach((grant, index) => {
-      if (typeof grant.resource !== 'string' || grant.resource.length > maxNameLength || !isResourcePattern(grant.resource)) {
-        throw new EngineError('INVALID_REQUEST', 'resource must be a resource pattern', { field: `grants[${index}].resource` });
-      }
-      if (typeof grant.action !== 'string' || (grant.action !== '*' && !isPlainName(grant.action))) {
-        throw new EngineError('INVALID_REQUEST', 'action must be a plain name or *', { field: `grants[${index}].action` });
+      for (const field of ['resource', 'action'] as const) {
+        const value: unknown = grant?.[field];
+        if (typeof value !== 'string' || value.length === 0 || value.length > maxNameLength) {
+          throw new EngineError('INVALID_REQUEST', `${field} must be 1 to ${maxNameLength} characters`, { field: `grants[${index}].${field}` });
+        }
       }
     });
   }

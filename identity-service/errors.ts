@@ -22,7 +22,8 @@ export type IdentityErrorCode =
   | 'DECLARATION_FORBIDDEN'
   | 'LICENSE_LIMIT_REACHED'
   | 'MFA_PROOF_REQUIRED'
-  | 'ACCOUNT_LOCKED';
+  | 'ACCOUNT_LOCKED'
+  | 'ESCALATION_REFUSED';
 
 export type IdentityError = IdentityErrorCode | PlatformErrorCode;
 
@@ -49,4 +50,6 @@ export const identityCatalogue: ErrorCatalogue<IdentityError> = {
   LICENSE_LIMIT_REACHED: { status: 403, code: 'IDE-0117', title: 'The license does not allow more of these' },
   MFA_PROOF_REQUIRED: { status: 403, code: 'IDE-0118', title: 'Proof of a current MFA factor is required: a passcode, an e-mailed code or a recovery code' },
   ACCOUNT_LOCKED: { status: 429, code: 'IDE-0119', title: 'Too many wrong passwords; try again later', retryable: true },
+  // The body's `missing` lists the (resource, action) pairs the caller would have to hold itself.
+  ESCALATION_REFUSED: { status: 403, code: 'IDE-0120', title: 'Nobody may give more than they hold' },
 };

@@ -3,6 +3,7 @@ import type { PolicyChange, WriteResult } from '../engine/index.js';
 import type { Caller } from '../platform/auth/caller.js';
 import { withTransaction } from '../platform/postgres-transaction.js';
 import type { IdentityDeps } from './deps.js';
+import { assertNoEscalation } from './no-escalation.js';
 
 export interface AuditEntry {
   readonly action: string;
@@ -36,7 +37,8 @@ export interface WriteOutcome<T> {
 /**
  * One Identity write: the entity rows, their policy lines and the audit events commit together or not at
  * all (a failed write leaves neither), then the new policy revision takes effect in this process and is
- * announced to every Auth replica.
+ * announced to every Auth replica. Policy changes pass the no-escalation rule first, under the tenant's
+ * policy lock (`assertNoEscalation`): whatever route makes them, nobody gives more than it holds.
  */
 export async function runWrite<T>(
   deps: IdentityDeps,
@@ -60,7 +62,10 @@ export async function runWrite<T>(
       },
       audit: (entry) => audits.push(entry),
     });
-    if (changes.length > 0) deps.engine.assertWritable(tenantId, changes);
+    if (changes.length > 0) {
+      deps.engine.assertWritable(tenantId, changes);
+      await assertNoEscalation(deps, client, actor, tenantId, changes);
+    }
     // With no changes this reads the committed revision, which this process may not have applied yet.
     policyResult = await deps.policyStore.applyChangesWithin(client, tenantId, changes);
     for (const entry of audits) {

@@ -278,6 +278,42 @@ describe('PgPolicyStore writes', () => {
     expect((await store.loadTenant(tenant)).rules).toEqual([p(tenant, 'user:8', 'ledgers')]);
   });
 
+  it('lockTenantWithin answers the committed revision and holds the tenant write lock until commit: a concurrent write waits', async () => {
+    const tenant = newTenant();
+    const { revision: committed } = await store.applyChanges(tenant, [add(p(tenant, 'user:9'))]);
+    const client = await main.pool.connect();
+    let written: Promise<{ revision: number }> | undefined;
+    try {
+      const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      await client.query('BEGIN');
+      expect(await store.lockTenantWithin(client, tenant)).toBe(committed);
+      let settled = false;
+      written = store.applyChanges(tenant, [add(p(tenant, 'user:9', 'ledgers'))]).finally(() => {
+        settled = true;
+      });
+      const deadline = Date.now() + 5_000;
+      const blockedBehind = async () =>
+        (await main.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))', [rows[0]?.pid])).rows[0]?.n ?? 0;
+      while ((await blockedBehind()) === 0 && Date.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
+      expect(await blockedBehind()).toBe(1);
+      expect(settled).toBe(false);
+      expect((await store.applyChangesWithin(client, tenant, [add(p(tenant, 'user:9', 'reports'))])).revision).toBe(committed + 1);
+      await client.query('COMMIT');
+    } finally {
+      client.release();
+    }
+    expect((await written)?.revision).toBe(committed + 2);
+    // A tenant never written has revision 0 and can be locked all the same.
+    const fresh = await main.pool.connect();
+    try {
+      await fresh.query('BEGIN');
+      expect(await store.lockTenantWithin(fresh, newTenant())).toBe(0);
+      await fresh.query('ROLLBACK');
+    } finally {
+      fresh.release();
+    }
+  });
+
   it('a custom tenantOf decides which rules a tenant may write and which it loads', async () => {
     const byFirstField = new PgPolicyStore({
       pool: storePool(main),

@@ -202,6 +202,24 @@ export class PgPolicyStore implements PolicyStore {
     }
   }
 
+  /**
+   * Takes the tenant's write lock inside the caller's open transaction (as `applyChangesWithin` does) and answers
+   * the committed revision. Until the caller's transaction ends no other writer changes the tenant's policy, so
+   * a check made against that revision (what a writer holds, what a change gives) still holds when the caller's
+   * own changes are applied in the same transaction.
+   *
+   * @example
+   * const revision = await store.lockTenantWithin(client, 'acme');
+   * // bring the engine to `revision`, check the write against it, then applyChangesWithin(client, 'acme', changes)
+   */
+  async lockTenantWithin(client: pg.ClientBase, tenantId: string): Promise<number> {
+    try {
+      return await this.#lockTenant(client, tenantId);
+    } catch (error) {
+      throw storeError('lockTenantWithin', error);
+    }
+  }
+
   /** Serialises the tenant's writers until the transaction ends; the insert makes a first write lockable too. */
   async #lockTenant(client: pg.ClientBase, tenantId: string): Promise<number> {
     // A concurrent first writer waits on the unique index, then sees the committed row.

@@ -8,6 +8,7 @@ import { loadModelFile, PolicyEngine } from '../../engine/index.js';
 import { createIdentityApp } from '../../identity-service/app.js';
 import { createTokenVerifier } from '../../platform/auth/token-verifier.js';
 import { createAuthHarness, defaultPassword, type AuthHarness } from '../../test/support/auth-harness.js';
+import { escalationPermission } from '../../platform/escalation-permission.js';
 import { identityResources } from '../../test/support/identity-harness.js';
 import { startLedger, type StartedLedger } from './start-ledger.js';
 
@@ -69,7 +70,7 @@ beforeAll(async () => {
   // An organization with an administrator of Identity, and Alice, who will read the ledger.
   org = await h.createOrganization();
   const admin = await h.createUser(org.id);
-  await h.grant(org.id, `user:${admin.id}`, identityResources.map((resource) => [resource, '*'] as const));
+  await h.grant(org.id, `user:${admin.id}`, [...identityResources.map((resource) => [resource, '*'] as const), [escalationPermission.resource, escalationPermission.action]]);
   // Granted through Auth's engine; Identity's catches up as the change feed would make it.
   await identityEngine.catchUp(org.id);
   adminToken = await signIn(admin.username);
@@ -78,6 +79,9 @@ beforeAll(async () => {
   // The administrator registers the ledger as an application and creates the group its readers join.
   const app = await identity().post('/v1/applications').set('Authorization', `Bearer ${adminToken}`).send({ name: 'ledger', description: 'the example ledger' });
   expect(app.status).toBe(201);
+  // What the ledger may declare is what its application holds: everything under its own name.
+  const holds = await identity().put(`/v1/applications/${app.body.id}/permissions`).set('Authorization', `Bearer ${adminToken}`).send({ permissions: [{ resource: 'ledger/*', action: '*' }] });
+  expect(holds.status).toBe(200);
   const group = await identity().post('/v1/groups').set('Authorization', `Bearer ${adminToken}`).send({ name: 'ledger-readers' });
   expect(group.status).toBe(201);
   readerGroupId = group.body.id;

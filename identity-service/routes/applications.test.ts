@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { escalationPermission } from '../../platform/escalation-permission.js';
+import { delegate, expectEscalationRefused, helpDeskGrants } from '../../test/support/escalation.js';
 import { createIdentityHarness, type IdentityHarness } from '../../test/support/identity-harness.js';
 import { runCommonRouteTests } from '../../test/support/route-security.js';
 
@@ -349,6 +351,47 @@ describe('applications', () => {
       expect(response.body.code).toBe('IDE-0107');
     }
     expect((await h.http().post(`${path}/rotate-secret`).set('Authorization', auth)).status).toBe(200);
+  });
+
+  it('no escalation: an application\'s permission set gets only what its writer holds, unless it holds the escalation permission', async () => {
+    const desk = await delegate(h, orgA, [...helpDeskGrants, ['midaz/ledgers', 'get'], ['midaz/accounts/*', 'get']]);
+    // Creating an application gives nothing (its set starts empty): allowed.
+    const app = await createApplication('desk-made', desk.auth);
+    await expectEscalationRefused(h, () => h.http().put(`/v1/applications/${app.id}/permissions`).set('Authorization', desk.auth).send({ permissions: [{ resource: '*', action: '*' }] }), [
+      { resource: '*', action: '*' },
+    ]);
+    await expectEscalationRefused(
+      h,
+      () =>
+        h.http().put(`/v1/applications/${app.id}/permissions`).set('Authorization', desk.auth).send({
+          permissions: [{ resource: 'midaz/ledgers', action: 'get' }, { resource: 'midaz/*', action: 'get' }, { resource: 'organizations', action: 'get' }],
+        }),
+      [{ resource: 'midaz/*', action: 'get' }, { resource: 'organizations', action: 'get' }],
+    );
+    const within = await h.http().put(`/v1/applications/${app.id}/permissions`).set('Authorization', desk.auth).send({
+      permissions: [{ resource: 'midaz/ledgers', action: 'get' }, { resource: 'midaz/accounts/7', action: 'get' }],
+    });
+    expect(within.status).toBe(200);
+    const widened = await h.http().put(`/v1/applications/${app.id}/permissions`).set('Authorization', auth).send({ permissions: [{ resource: '*', action: '*' }] });
+    expect(widened.status).toBe(200);
+  });
+
+  it('no escalation: a new secret hands over the application, so rotating needs what it holds; a built-in one, the escalation permission', async () => {
+    const desk = await delegate(h, orgA, [...helpDeskGrants, ['midaz/ledgers', 'get']]);
+    const narrow = await createApplication('narrow-product');
+    expect((await h.http().put(`/v1/applications/${narrow.id}/permissions`).set('Authorization', auth).send({ permissions: [{ resource: 'midaz/ledgers', action: 'get' }] })).status).toBe(200);
+    const wide = await createApplication('wide-product');
+    expect((await h.http().put(`/v1/applications/${wide.id}/permissions`).set('Authorization', auth).send({ permissions: [{ resource: 'midaz/*', action: '*' }] })).status).toBe(200);
+    const { rows } = await h.deps.pool.query<{ id: string }>(
+      "INSERT INTO applications (org_id, name, client_id, client_secret_hash, builtin) VALUES ($1, 'builtin-product', 'am_builtinproduct00000000', 'x', true) RETURNING id",
+      [orgA],
+    );
+    const builtin = rows[0]!.id;
+    await expectEscalationRefused(h, () => h.http().post(`/v1/applications/${wide.id}/rotate-secret`).set('Authorization', desk.auth), [{ resource: 'midaz/*', action: '*' }]);
+    await expectEscalationRefused(h, () => h.http().post(`/v1/applications/${builtin}/rotate-secret`).set('Authorization', desk.auth), [{ ...escalationPermission }]);
+    expect((await h.http().post(`/v1/applications/${narrow.id}/rotate-secret`).set('Authorization', desk.auth)).status).toBe(200);
+    expect((await h.http().post(`/v1/applications/${builtin}/rotate-secret`).set('Authorization', auth)).status).toBe(200);
+    expect((await h.http().post(`/v1/applications/${wide.id}/rotate-secret`).set('Authorization', auth)).status).toBe(200);
   });
 
   it('an unknown id is 404 and a malformed one 400', async () => {

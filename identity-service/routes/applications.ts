@@ -23,6 +23,7 @@ import {
   type ApplicationPermission,
   type ApplicationRow,
 } from '../store/applications-store.js';
+import { assertMayChangeCredentials } from '../no-escalation.js';
 import { revisionHeaders, runWrite } from '../write-transaction.js';
 
 const idParams = z.object({ id: recordId }).strict();
@@ -201,11 +202,13 @@ export function applicationsRoutes(deps: IdentityDeps): AnyRoute[] {
       async handler({ params, caller, requestId, req }) {
         const clientSecret = generateClientSecret();
         const clientSecretHash = await hashClientSecret(deps.passwords, clientSecret);
-        // Built-in applications may rotate too: credential hygiene must not wait for a redeploy.
+        // Built-in applications may rotate too (credential hygiene must not wait for a redeploy), but only by holders
+        // of the escalation permission: whoever learns the new secret acts as the product.
         const { value: row, policyRevision } = await runWrite(deps, caller, requestId, async (tx) => {
           const current = await findApplication(tx.client, tx.tenantId, params.id, true);
           if (!current) throw new ServiceError('NOT_FOUND');
           assertVersion(req, current.version);
+          await assertMayChangeCredentials(deps, tx.client, caller, { subject: subjects.app(current.id), builtin: current.builtin });
           const rotated = await replaceClientSecret(tx.client, tx.tenantId, current.id, clientSecretHash);
           tx.audit({ action: 'application.rotate-secret', targetType: 'application', targetId: current.id, before: toApplication(current), after: toApplication(rotated) });
           return rotated;

@@ -1,16 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { databaseDigest } from '../../test/support/database-digest.js';
 import { createIdentityHarness, type IdentityHarness } from '../../test/support/identity-harness.js';
 import { runCommonRouteTests } from '../../test/support/route-security.js';
 
 let h: IdentityHarness;
 let org: string;
-let admin: { userId: string; token: string };
+let admin: { userId: string; token: string; auth: string };
 
 beforeAll(async () => {
   h = await createIdentityHarness('declarations');
   org = await h.createOrganization();
-  admin = await h.admin(org);
+  const created = await h.admin(org);
+  admin = { ...created, auth: `Bearer ${created.token}` };
 });
 afterAll(async () => h.close());
 
@@ -19,11 +21,17 @@ interface Product {
   readonly token: string;
 }
 
-async function createProduct(orgId: string, name: string): Promise<Product> {
+/**
+ * A product's application, registered by an administrator, whose permission set holds `holds` (by default
+ * everything under its own slug): a declaration gives no more than that.
+ */
+async function createProduct(orgId: string, name: string, holds: readonly { resource: string; action: string }[] = [{ resource: `${name}/*`, action: '*' }]): Promise<Product> {
   const user = await h.admin(orgId);
   const created = await h.http().post('/v1/applications').set('Authorization', `Bearer ${user.token}`).send({ name, description: '' });
   expect(created.status).toBe(201);
   const id = created.body.id as string;
+  const set = await h.http().put(`/v1/applications/${id}/permissions`).set('Authorization', `Bearer ${user.token}`).send({ permissions: holds });
+  expect(set.status).toBe(200);
   return { id, token: await h.token({ sub: id, tenantId: orgId, type: 'application' }) };
 }
 
@@ -290,6 +298,120 @@ describe('PUT /v1/declarations/{slug}', () => {
     expect(results.filter((r) => r.body.changed === true)).toHaveLength(1);
     expect(new Set(results.map((r) => r.body.policyRevision)).size).toBe(1);
     expect(await allowed(org, auditor, 'replicas/jobs', 'get')).toBe(true);
+  });
+
+  it('a declaration gives no more than its application holds: 403 IDE-0120 naming what is missing, and nothing is written', async () => {
+    const product = await createProduct(org, 'limited', [{ resource: 'limited/ledgers', action: 'get' }, { resource: 'limited/accounts/*', action: 'get' }]);
+    const greedy = {
+      service: 'limited',
+      version: '1',
+      permissions: [
+        { resource: 'ledgers', action: 'get', roles: ['limited-viewer'] },
+        { resource: 'accounts/*', action: '*', roles: ['limited-viewer'] },
+        { resource: 'ledgers', action: 'delete', roles: ['limited-viewer'] },
+      ],
+      roles: [{ name: 'limited-viewer', grantedTo: [{ group: 'auditors' }] }],
+    };
+    const before = await databaseDigest(h.deps.pool);
+    const refused = await declare('limited', product.token, greedy);
+    expect(refused.status).toBe(403);
+    expect(refused.headers['content-type']).toMatch(/problem\+json/);
+    expect(refused.body).toMatchObject({ code: 'IDE-0120', missing: [{ resource: 'limited/accounts/*', action: '*' }, { resource: 'limited/ledgers', action: 'delete' }] });
+    expect(await databaseDigest(h.deps.pool)).toEqual(before);
+
+    // Within its holdings (a narrower pattern than it holds included) the same product declares.
+    const modest = { ...greedy, permissions: [{ resource: 'ledgers', action: 'get', roles: ['limited-viewer'] }, { resource: 'accounts/7', action: 'get', roles: ['limited-viewer'] }] };
+    expect((await declare('limited', product.token, modest)).body).toMatchObject({ changed: true });
+    expect(await allowed(org, auditor, 'limited/accounts/7', 'get')).toBe(true);
+
+    // Its set narrowed, granting its own role to one more group now gives what it no longer holds.
+    const narrowed = await h.http().put(`/v1/applications/${product.id}/permissions`).set('Authorization', admin.auth).send({ permissions: [{ resource: 'limited/ledgers', action: 'get' }] });
+    expect(narrowed.status).toBe(200);
+    const wider = { ...modest, version: '2', roles: [{ name: 'limited-viewer', grantedTo: [{ group: 'auditors' }, { group: 'operators' }] }] };
+    const again = await databaseDigest(h.deps.pool);
+    const bound = await declare('limited', product.token, wider);
+    expect(bound.status).toBe(403);
+    expect(bound.body.missing).toEqual([{ resource: 'limited/accounts/7', action: 'get' }]);
+    expect(await databaseDigest(h.deps.pool)).toEqual(again);
+    expect(await allowed(org, operator, 'limited/ledgers', 'get')).toBe(false);
+  });
+
+  it('the product is its application by id: a slug pinned to another application refuses even one registered under the slug', async () => {
+    const first = await createProduct(org, 'pinned-first');
+    const second = await createProduct(org, 'pinned');
+    // The declaration of `pinned` came from another application than the one now named so.
+    await h.deps.pool.query(
+      `INSERT INTO declarations (org_id, slug, application_id, service, version, manifest_hash, manifest) VALUES ($1, 'pinned', $2, 'pinned', '1', 'x', '{}'::jsonb)`,
+      [org, first.id],
+    );
+    const before = await databaseDigest(h.deps.pool);
+    const response = await declare('pinned', second.token, { service: 'pinned', version: '2', permissions: [{ resource: 'x', action: 'get', roles: ['pinned-viewer'] }], roles: [] });
+    expect(response.status).toBe(403);
+    expect(response.body.code).toBe('IDE-0116');
+    expect(await databaseDigest(h.deps.pool)).toEqual(before);
+  });
+
+  it("a new application under a deleted product's name does not take over the roles its predecessor declared (409)", async () => {
+    const manifest = { service: 'phoenix', version: '1', permissions: [{ resource: 'nests', action: 'get', roles: ['phoenix-viewer'] }], roles: [{ name: 'phoenix-viewer', grantedTo: [] }] };
+    const old = await createProduct(org, 'phoenix');
+    expect((await declare('phoenix', old.token, manifest)).body).toMatchObject({ changed: true });
+    expect((await h.http().delete(`/v1/applications/${old.id}`).set('Authorization', admin.auth)).status).toBe(204);
+    const successor = await createProduct(org, 'phoenix');
+    const response = await declare('phoenix', successor.token, { ...manifest, permissions: [{ resource: 'nests', action: 'delete', roles: ['phoenix-viewer'] }] });
+    expect(response.status).toBe(409);
+    expect(response.body).toMatchObject({ code: 'IDE-0102', field: 'body.roles.0.name' });
+    const rows = await h.deps.pool.query("SELECT count(*)::int AS n FROM role_permissions p JOIN roles r ON r.id = p.role_id WHERE r.name = 'phoenix-viewer' AND p.action = 'delete'");
+    expect(rows.rows[0].n).toBe(0);
+  });
+
+  it("an administrator's role named and described like a declared one is not the product's: ownership is the application id (409)", async () => {
+    const product = await createProduct(org, 'spoof');
+    await h.deps.pool.query("INSERT INTO roles (org_id, name, description) VALUES ($1, 'spoof-viewer', 'declared by spoof')", [org]);
+    const before = await databaseDigest(h.deps.pool);
+    const response = await declare('spoof', product.token, { service: 'spoof', version: '1', permissions: [{ resource: 'x', action: 'get', roles: ['spoof-viewer'] }], roles: [] });
+    expect(response.status).toBe(409);
+    expect(response.body).toMatchObject({ code: 'IDE-0102', field: 'body.permissions.0.roles.0' });
+    expect(await databaseDigest(h.deps.pool)).toEqual(before);
+  });
+
+  it('role names are compared in the canonical form /v1/roles keeps unique: another spelling of a taken name is 409, two in one manifest 400', async () => {
+    const product = await createProduct(org, 'cased');
+    expect((await h.http().post('/v1/roles').set('Authorization', admin.auth).send({ name: 'CASED-ADMIN' })).status).toBe(201);
+    const taken = await declare('cased', product.token, { service: 'cased', version: '1', permissions: [{ resource: 'x', action: 'get', roles: ['cased-admin'] }], roles: [] });
+    expect(taken.status).toBe(409);
+    expect(taken.body.field).toBe('body.permissions.0.roles.0');
+    const twice = await declare('cased', product.token, { service: 'cased', version: '1', permissions: [{ resource: 'x', action: 'get', roles: ['cased-viewer', 'Cased-Viewer'] }], roles: [] });
+    expect(twice.status).toBe(400);
+    expect(twice.body.field).toBe('body.permissions.0.roles.1');
+    // And the other way round: a declared role's name is taken for /v1/roles in any spelling.
+    expect((await declare('cased', product.token, { service: 'cased', version: '1', permissions: [{ resource: 'x', action: 'get', roles: ['cased-viewer'] }], roles: [] })).status).toBe(200);
+    expect((await h.http().post('/v1/roles').set('Authorization', admin.auth).send({ name: 'Cased-Viewer' })).status).toBe(409);
+  });
+
+  it('a role name created through /v1/roles and declared at the same moment in another spelling: the name lock lets exactly one have it', async () => {
+    const product = await createProduct(org, 'race');
+    for (let round = 0; round < 5; round++) {
+      const name = `race-role-${round}`;
+      const [viaRoles, viaDeclaration] = await Promise.all([
+        h.http().post('/v1/roles').set('Authorization', admin.auth).send({ name: name.toUpperCase() }),
+        declare('race', product.token, { service: 'race', version: String(round), permissions: [{ resource: 'x', action: 'get', roles: [name] }], roles: [] }),
+      ]);
+      // One has the name; the other is refused as taken.
+      expect(viaRoles.status === 201 ? viaDeclaration.status : viaRoles.status, name).toBe(409);
+      expect([viaRoles.status === 201, viaDeclaration.status === 200].filter(Boolean), name).toHaveLength(1);
+      const { rows } = await h.deps.pool.query('SELECT count(*)::int AS n FROM roles WHERE org_id = $1 AND lower(name) = $2', [org, name]);
+      expect(rows[0].n, name).toBe(1);
+    }
+  });
+
+  it(`a manifest naming more than 50 distinct roles is 400 naming the first past the bound`, async () => {
+    const product = await createProduct(org, 'many');
+    const permissions = Array.from({ length: 26 }, (_, i) => ({ resource: `r${i}`, action: 'get', roles: [`many-a${i}`, `many-b${i}`] }));
+    const response = await declare('many', product.token, { service: 'many', version: '1', permissions, roles: [] });
+    expect(response.status).toBe(400);
+    expect(response.body.field).toBe('body.permissions.25.roles.0');
+    const fifty = await declare('many', product.token, { service: 'many', version: '1', permissions: permissions.slice(0, 25), roles: [] });
+    expect(fifty.status).toBe(200);
   });
 
   runCommonRouteTests(

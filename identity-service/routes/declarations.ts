@@ -3,17 +3,19 @@ import { z } from 'zod';
 import { isResourcePattern } from '../../engine/index.js';
 import { defineRoute, type AnyRoute } from '../../platform/http/route.js';
 import { ServiceError } from '../../platform/http/service-error.js';
+import { canonicalName } from '../../platform/canonical-name.js';
 import { uniqueViolation } from '../../platform/postgres-transaction.js';
 import type { IdentityDeps } from '../deps.js';
 import { linkLine, permissionLine, subjects, type Effect } from '../policy/policy-lines.js';
 import { applicationName, permissionAction, permissionEffect } from '../record-fields.js';
 import { findApplication } from '../store/applications-store.js';
+import { lockRoleNames } from '../store/roles-store.js';
 import {
   deleteGroupRoles,
   deleteRolePermissions,
   findDeclaration,
   findGroupsByName,
-  findRolesByName,
+  findRolesByCanonicalName,
   insertGroupRoles,
   insertRole,
   insertRolePermissions,
@@ -26,6 +28,8 @@ import {
 import { revisionHeaders, runWrite } from '../write-transaction.js';
 
 const maxRoleAssignments = 2_500;
+/** Most distinct roles one manifest may name (in `roles` and in the permissions' `roles` together). */
+const maxDeclaredRoles = 50;
 
 const roleName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$/, 'a role name: letters, digits and _ . : @ -, at most 64');
 // The whole stored resource `{slug}/{resource}` must stay a valid pattern and fit an engine name (256).
@@ -58,6 +62,17 @@ const manifestSchema = z
     });
     const assignments = manifest.permissions.reduce((sum, p) => sum + p.roles.length, 0);
     if (assignments > maxRoleAssignments) ctx.addIssue({ code: 'custom', message: `at most ${maxRoleAssignments} permission-role pairs`, path: ['permissions'] });
+    // Role names are compared as /v1/roles compares them: two spellings of one canonical name are one role.
+    const spellings = new Map<string, string>();
+    const named = (name: string, path: (string | number)[]) => {
+      const canonical = canonicalName(name);
+      const first = spellings.get(canonical);
+      if (first !== undefined && first !== name) ctx.addIssue({ code: 'custom', message: `role ${name} differs from role ${first} only by case or width`, path });
+      if (first === undefined) spellings.set(canonical, name);
+      if (first === undefined && spellings.size === maxDeclaredRoles + 1) ctx.addIssue({ code: 'custom', message: `at most ${maxDeclaredRoles} distinct roles`, path });
+    };
+    manifest.roles.forEach((role, index) => named(role.name, ['roles', index, 'name']));
+    manifest.permissions.forEach((p, i) => p.roles.forEach((role, j) => named(role, ['permissions', i, 'roles', j])));
   })
   .meta({ id: 'Declaration', description: "A product's permission manifest; resources are stored as `{service}/{resource}`" });
 
@@ -149,10 +164,12 @@ const declaredBy = (slug: string) => `declared by ${slug}`;
 
 /**
  * `PUT /v1/declarations/{slug}`: a product publishes its permission manifest at boot with its own application
- * token. The only authorization is identity: the caller must be the application named `slug` in its tenant.
- * No engine permission is asked for, because a product must be able to declare itself before anyone granted
- * it anything, and what it can write is fenced instead: resources only under `{slug}/`, roles only ones it
- * created (`declared by <slug>`), grants only to existing groups.
+ * token. The caller must be the product's application, by id: the one its slug's first declaration came from
+ * (pinned in `declarations.application_id`), and before any, the application registered under the slug. What it
+ * writes is fenced: resources only under `{slug}/`, roles only ones its application created (`roles.declared_by`,
+ * names compared in canonical form under the tenant's role-name lock, at most 50 per manifest),
+ * grants only to existing groups — and, as every Identity write, nothing it does not hold itself: its application
+ * (its permission set) must hold every permission it puts in a role and every role's permissions it grants.
  *
  * A declaration owns the lines its previous manifest produced: a new manifest adds what is new and removes
  * exactly what the previous one declared and this one no longer does; lines an administrator added stay.
@@ -183,10 +200,12 @@ export function declarationsRoutes(deps: IdentityDeps): AnyRoute[] {
         const { value, policyRevision: written } = await runWrite(deps, caller, requestId, async (tx) => {
           // The application row lock serialises this product's declarations (two replicas booting at once).
           const app = await findApplication(tx.client, tx.tenantId, caller.id, true);
-          if (app?.name !== slug) throw new ServiceError('DECLARATION_FORBIDDEN', { detail: `${caller.subject} is not the application ${slug}` });
+          if (!app) throw new ServiceError('DECLARATION_FORBIDDEN', { detail: `${caller.subject} is no application of ${tx.tenantId}` });
           // The committed revision, read under the lock: this process may not have applied the last writer's yet.
           const { revision: committed } = await deps.policyStore.applyChangesWithin(tx.client, tx.tenantId, []);
           const previous = await findDeclaration(tx.client, tx.tenantId, slug);
+          const owner = previous ? previous.application_id === app.id : app.name === slug;
+          if (!owner) throw new ServiceError('DECLARATION_FORBIDDEN', { detail: `${caller.subject} is not the application ${slug} declares with` });
           if (previous?.manifest_hash === hash) return { changed: false, committed };
           const before = previous?.manifest as CanonicalManifest | undefined;
 
@@ -205,17 +224,29 @@ export function declarationsRoutes(deps: IdentityDeps): AnyRoute[] {
 
           const fieldOfRole = roleFields(body);
           const wantedRoles = [...fieldOfRole.keys()];
-          const roles = new Map<string, RoleRow>((await findRolesByName(tx.client, tx.tenantId, sortedUnique([...wantedRoles, ...droppedPermissions.map((p) => p.role), ...droppedGrants.map((g) => g.role)]))).map((r) => [r.name, r]));
+          await lockRoleNames(tx.client, tx.tenantId);
+          const found = await findRolesByCanonicalName(
+            tx.client,
+            tx.tenantId,
+            sortedUnique([...wantedRoles, ...droppedPermissions.map((p) => p.role), ...droppedGrants.map((g) => g.role)].map(canonicalName)),
+          );
+          const ours = new Map(found.filter((r) => r.declared_by === app.id).map((r) => [canonicalName(r.name), r]));
+          const theirs = new Map(found.filter((r) => r.declared_by !== app.id).map((r) => [canonicalName(r.name), r]));
+          // By the name the manifest uses: a role of ours stored under another spelling of it is the same role.
+          const roles = new Map<string, RoleRow>();
+          for (const name of sortedUnique([...wantedRoles, ...droppedPermissions.map((p) => p.role), ...droppedGrants.map((g) => g.role)])) {
+            const role = ours.get(canonicalName(name));
+            if (role) roles.set(name, role);
+          }
           const created: string[] = [];
           for (const name of sortedUnique(wantedRoles)) {
-            const existing = roles.get(name);
             const field = fieldOfRole.get(name);
-            if (existing && (existing.builtin || existing.description !== declaredBy(slug))) {
-              throw new ServiceError('NAME_TAKEN', { message: `${field}: the role ${name} exists and was not declared by ${slug}`, ...(field ? { field } : {}) });
+            if (theirs.has(canonicalName(name))) {
+              throw new ServiceError('NAME_TAKEN', { message: `${field}: the role ${name} exists and was not declared by this application`, ...(field ? { field } : {}) });
             }
-            if (existing) continue;
+            if (roles.has(name)) continue;
             try {
-              roles.set(name, await insertRole(tx.client, tx.tenantId, name, declaredBy(slug)));
+              roles.set(name, await insertRole(tx.client, tx.tenantId, name, declaredBy(slug), app.id));
               created.push(name);
             } catch (error) {
               if (uniqueViolation(error)) throw new ServiceError('NAME_TAKEN', { message: `${field}: the role ${name} was just created by someone else`, ...(field ? { field } : {}) });

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import type supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { delegate, expectEscalationRefused, helpDeskGrants } from '../../test/support/escalation.js';
 import { createIdentityHarness, type IdentityHarness } from '../../test/support/identity-harness.js';
 import { runCommonRouteTests } from '../../test/support/route-security.js';
 
@@ -214,6 +216,95 @@ describe('groups: membership and roles become policy', () => {
     const revision = await addMember(t, group.id.toUpperCase(), userId.toUpperCase());
     expect(await linesNaming(`user:${userId}`)).toEqual([[`user:${userId}`, `group:${group.id}`, t.orgId]]);
     expect(await mayGetLedgers(t.orgId, `user:${userId}`, revision)).toBe(true);
+  });
+});
+
+describe('groups: no escalation (binding a role, or joining a group, needs every permission it gives)', () => {
+  // The help desk: users, groups, roles and applications (get, post, patch), and reading ledgers.
+  const deskGrants = [...helpDeskGrants, ['ledgers', 'get']] as const;
+
+  async function setUp() {
+    const t = await tenant();
+    const desk = await delegate(h, t.orgId, deskGrants);
+    const admins = await createRole(t, [{ resource: '*', action: '*' }]);
+    const readers = await createRole(t, [{ resource: 'ledgers', action: 'get' }]);
+    const adminGroup = await createGroup(t, { name: 'admins', roles: [admins] });
+    const readerGroup = await createGroup(t, { name: 'readers', roles: [readers] });
+    return { t, desk, admins, readers, adminGroup: adminGroup.id, readerGroup: readerGroup.id };
+  }
+
+  it('giving a group a role the writer does not fully hold is 403 naming what is missing, by POST, PATCH or PUT; nothing is written', async () => {
+    const { desk, admins, readers, readerGroup } = await setUp();
+    const missing = [{ resource: '*', action: '*' }];
+    await expectEscalationRefused(h, () => h.http().post('/v1/groups').set('Authorization', desk.auth).send({ name: 'mine', roles: [readers, admins] }), missing);
+    await expectEscalationRefused(h, () => h.http().patch(`/v1/groups/${readerGroup}`).set('Authorization', desk.auth).send({ roles: [readers, admins] }), missing);
+    await expectEscalationRefused(h, () => h.http().put(`/v1/groups/${readerGroup}/roles/${admins}`).set('Authorization', desk.auth), missing);
+  });
+
+  it('joining a group (oneself or anyone) needs every permission of every role the group holds; within holdings it is allowed', async () => {
+    const { desk, adminGroup, readerGroup, readers, t } = await setUp();
+    await expectEscalationRefused(h, () => h.http().put(`/v1/groups/${adminGroup}/members/${desk.userId}`).set('Authorization', desk.auth), [{ resource: '*', action: '*' }]);
+    const other = await h.createUser(t.orgId);
+    await expectEscalationRefused(h, () => h.http().put(`/v1/groups/${adminGroup}/members/${other}`).set('Authorization', desk.auth), [{ resource: '*', action: '*' }]);
+    expect((await h.http().put(`/v1/groups/${readerGroup}/members/${other}`).set('Authorization', desk.auth)).status).toBe(201);
+    // A role reached through another role counts: the group's roles are read through their whole chain.
+    const chained = await createRole(t, [{ resource: 'audit', action: 'get' }]);
+    await h.deps.engine.write(t.orgId, [{ op: 'add', rule: { ptype: 'g', values: [`role:${readers}`, `role:${chained}`, t.orgId] } }]);
+    const third = await h.createUser(t.orgId);
+    await expectEscalationRefused(h, () => h.http().put(`/v1/groups/${readerGroup}/members/${third}`).set('Authorization', desk.auth), [{ resource: 'audit', action: 'get' }]);
+  });
+
+  it('a built-in group is no exception: joining it is checked the same way', async () => {
+    const { t, desk, admins } = await setUp();
+    const { rows } = await h.deps.pool.query(`INSERT INTO groups (org_id, name, builtin) VALUES ($1, 'admin-group', true) RETURNING id::text`, [t.orgId]);
+    await h.deps.pool.query('INSERT INTO group_roles (org_id, group_id, role_id) VALUES ($1, $2, $3)', [t.orgId, rows[0].id, admins]);
+    await h.deps.engine.write(t.orgId, [{ op: 'add', rule: { ptype: 'g', values: [`group:${rows[0].id}`, `role:${admins}`, t.orgId] } }]);
+    await expectEscalationRefused(h, () => h.http().put(`/v1/groups/${rows[0].id}/members/${desk.userId}`).set('Authorization', desk.auth), [{ resource: '*', action: '*' }]);
+    expect((await h.http().put(`/v1/groups/${rows[0].id}/members/${desk.userId}`).set('Authorization', t.auth)).status).toBe(201);
+  });
+
+  it('unbinding a role with deny lines, or leaving its group, lifts the denies: refused unless the writer holds what they blocked', async () => {
+    const { t, desk, readerGroup } = await setUp();
+    const fence = await createRole(t, [{ resource: 'organizations', action: '*', effect: 'deny' }]);
+    expect((await h.http().put(`/v1/groups/${readerGroup}/roles/${fence}`).set('Authorization', desk.auth)).status).toBe(200);
+    const member = await h.createUser(t.orgId);
+    await addMember(t, readerGroup, member);
+    await expectEscalationRefused(h, () => h.http().delete(`/v1/groups/${readerGroup}/roles/${fence}`).set('Authorization', desk.auth), [{ resource: 'organizations', action: '*' }]);
+    await expectEscalationRefused(h, () => h.http().delete(`/v1/groups/${readerGroup}/members/${member}`).set('Authorization', desk.auth), [{ resource: 'organizations', action: '*' }]);
+  });
+
+  it('the check reads the policy under the tenant lock: a holding taken away by a write in flight is seen, never a stale allow', async () => {
+    const { t, desk, readerGroup } = await setUp();
+    const other = await h.createUser(t.orgId);
+    // Another writer (another Identity replica) takes the desk's `ledgers get` away and has not committed yet.
+    const client = await h.deps.pool.connect();
+    let joined: Promise<supertest.Response> | undefined;
+    try {
+      const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      await client.query('BEGIN');
+      await h.deps.policyStore.applyChangesWithin(client, t.orgId, [{ op: 'remove', rule: { ptype: 'p', values: [desk.subject, t.orgId, 'ledgers', 'get', 'allow'] } }]);
+      joined = h.http().put(`/v1/groups/${readerGroup}/members/${other}`).set('Authorization', desk.auth).then((response) => response);
+      const deadline = Date.now() + 5_000;
+      const blockedBehind = async () =>
+        (await h.deps.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))', [rows[0]?.pid])).rows[0]?.n ?? 0;
+      while ((await blockedBehind()) === 0 && Date.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
+      expect(await blockedBehind()).toBe(1);
+      await client.query('COMMIT');
+    } finally {
+      client.release();
+    }
+    // This process never saw that write announced: the check caught up to the locked revision before deciding.
+    const response = await joined;
+    expect(response?.status).toBe(403);
+    expect(response?.body.missing).toEqual([{ resource: 'ledgers', action: 'get' }]);
+    expect(await countRows('group_members WHERE group_id = $1 AND user_id = $2', [readerGroup, other])).toBe(0);
+  });
+
+  it('an escalation holder (the administrator) binds any role and adds anyone to any group', async () => {
+    const { t, admins, readerGroup, adminGroup, desk } = await setUp();
+    expect((await h.http().put(`/v1/groups/${readerGroup}/roles/${admins}`).set('Authorization', t.auth)).status).toBe(200);
+    expect((await h.http().put(`/v1/groups/${adminGroup}/members/${desk.userId}`).set('Authorization', t.auth)).status).toBe(201);
+    expect(await h.deps.engine.decide({ sub: desk.subject, dom: t.orgId, obj: 'organizations', act: 'delete' })).toMatchObject({ allowed: true });
   });
 });
 

@@ -2,6 +2,8 @@ import type { IdentityDeps } from '../deps.js';
 import { generate } from 'otplib';
 import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { escalationPermission } from '../../platform/escalation-permission.js';
+import { delegate, expectEscalationRefused } from '../../test/support/escalation.js';
 import { createIdentityHarness, type IdentityHarness } from '../../test/support/identity-harness.js';
 import { runCommonRouteTests } from '../../test/support/route-security.js';
 import { createIdentityApp } from '../app.js';
@@ -535,6 +537,39 @@ describe('MFA: recovery codes and disabling', () => {
     expect((await http().get(`/v1/users/${m.userId}/mfa`).set('Authorization', m.auth)).status).toBe(401);
     const { rows } = await h.deps.pool.query("SELECT actor, after FROM audit_events WHERE target_id = $1 AND action = 'mfa.reset'", [m.userId]);
     expect(rows).toEqual([{ actor: `user:${admin.userId}`, after: expect.objectContaining({ enabled: false }) }]);
+  });
+});
+
+describe('MFA: no escalation (removing a user\'s factors helps take it over)', () => {
+  async function enrolled(grants: readonly (readonly [string, string])[], builtin = false): Promise<Member & { setup: Awaited<ReturnType<typeof enrolApp>> }> {
+    const m = await member(admin.orgId);
+    if (grants.length > 0) await h.grant(admin.orgId, `user:${m.userId}`, grants);
+    if (builtin) await h.deps.pool.query('UPDATE users SET builtin = true WHERE id = $1', [m.userId]);
+    return { ...m, setup: await enrolApp(m) };
+  }
+
+  it('a reset by a writer holding less than the user is 403 naming what is missing; the built-in administrator\'s only by an escalation holder', async () => {
+    const desk = await delegate(h, admin.orgId, [['mfa', 'delete'], ['ledgers', 'get']]);
+    const boss = await enrolled([['*', '*']]);
+    const reader = await enrolled([['ledgers', 'get']]);
+    const builtin = await enrolled([['ledgers', 'get']], true);
+    await expectEscalationRefused(h, () => http().post(`/v1/users/${boss.userId}/mfa/reset`).set('Authorization', desk.auth), [{ resource: '*', action: '*' }]);
+    await expectEscalationRefused(h, () => http().post(`/v1/users/${builtin.userId}/mfa/reset`).set('Authorization', desk.auth), [{ ...escalationPermission }]);
+    expect((await http().post(`/v1/users/${reader.userId}/mfa/reset`).set('Authorization', desk.auth)).status).toBe(200);
+    expect((await http().post(`/v1/users/${builtin.userId}/mfa/reset`).set('Authorization', `Bearer ${admin.token}`)).status).toBe(200);
+  });
+
+  it("the built-in administrator turns its own MFA off only while it holds the escalation permission", async () => {
+    const builtin = await enrolled([['ledgers', 'get']], true);
+    await expectEscalationRefused(
+      h,
+      async () => http().post(`/v1/users/${builtin.userId}/mfa/disable`).set('Authorization', builtin.auth).send({ passcode: await codeAt(builtin.setup.secret, clockMs + stepMs) }),
+      [{ ...escalationPermission }],
+    );
+    await h.grant(admin.orgId, `user:${builtin.userId}`, [[escalationPermission.resource, escalationPermission.action]]);
+    advance(1);
+    const disabled = await http().post(`/v1/users/${builtin.userId}/mfa/disable`).set('Authorization', builtin.auth).send({ passcode: await codeAt(builtin.setup.secret, clockMs) });
+    expect(disabled.status).toBe(200);
   });
 });
 

@@ -1,4 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
+import type pg from 'pg';
 import { z } from 'zod';
 import type { Caller } from '../../platform/auth/caller.js';
 import { defineRoute, type AnyRoute } from '../../platform/http/route.js';
@@ -28,6 +29,9 @@ import {
   type UserMfaChange,
   type UserMfaRow,
 } from '../store/mfa-store.js';
+import { assertMayChangeCredentials, type CredentialsOwner } from '../no-escalation.js';
+import { subjects } from '../policy/policy-lines.js';
+import { findUser } from '../store/users-store.js';
 import { revisionHeaders, runWrite, type WriteContext } from '../write-transaction.js';
 
 /** The issuer shown by authenticator apps next to the account. */
@@ -121,6 +125,13 @@ async function selfUser(deps: IdentityDeps, caller: Caller, userId: string): Pro
   const user = await userInTenant(deps, caller, userId);
   if (!isSelf(caller, user.id)) throw new ServiceError('FORBIDDEN', { detail: `${caller.subject} may manage only their own MFA` });
   return user;
+}
+
+/** The user whose factors a write removes, as the credentials rule reads it. */
+async function credentialsOwner(db: pg.ClientBase, orgId: string, userId: string): Promise<CredentialsOwner> {
+  const row = await findUser(db, orgId, userId);
+  if (!row) throw new ServiceError('NOT_FOUND');
+  return { subject: subjects.user(row.id), builtin: row.builtin };
 }
 
 function sameSecret(given: string, expected: string): boolean {
@@ -482,6 +493,8 @@ export function mfaRoutes(deps: IdentityDeps): AnyRoute[] {
         const nowMs = deps.nowMs();
         const { value: outcome, policyRevision } = await runWrite(deps, caller, requestId, async (tx) => {
           const row = await lockUserMfa(tx.client, tx.tenantId, user.id);
+          // The built-in administrator's factors go only with the escalation permission, even its own.
+          await assertMayChangeCredentials(deps, tx.client, caller, await credentialsOwner(tx.client, tx.tenantId, user.id));
           assertNotLocked(row, nowMs);
           if (!statusOf(row).enabled) throw notEnrolled('MFA is not enabled');
           const check = await proveFactor(deps, tx, row, proof, nowMs);
@@ -509,6 +522,7 @@ export function mfaRoutes(deps: IdentityDeps): AnyRoute[] {
         const user = await userInTenant(deps, caller, params.id);
         const { value: row, policyRevision } = await runWrite(deps, caller, requestId, async (tx) => {
           const current = await lockUserMfa(tx.client, tx.tenantId, user.id);
+          await assertMayChangeCredentials(deps, tx.client, caller, await credentialsOwner(tx.client, tx.tenantId, user.id));
           const cleared = await clearUserMfa(tx.client, tx.tenantId, user.id);
           await revokeUserTokens(tx.client, tx.tenantId, user.id);
           tx.audit({ action: 'mfa.reset', targetType: 'user', targetId: user.id, before: statusOf(current), after: statusOf(cleared) });

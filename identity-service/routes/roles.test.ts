@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { delegate, expectEscalationRefused, helpDeskGrants } from '../../test/support/escalation.js';
 import { createIdentityHarness, type IdentityHarness } from '../../test/support/identity-harness.js';
 import { runCommonRouteTests } from '../../test/support/route-security.js';
 
@@ -237,6 +238,91 @@ describe('roles: permissions become policy', () => {
     expect(nameOnly.status).toBe(200);
     expect(nameOnly.body.permissions).toEqual(patched.body.permissions);
     expect(Number(nameOnly.headers['x-policy-revision'])).toBe(Number(patched.headers['x-policy-revision']));
+  });
+});
+
+describe('roles: no escalation (a role gets only what its writer holds, unless it holds the escalation permission)', () => {
+  // The help desk reads, creates and changes users, groups, roles and applications, reads ledgers and every account.
+  const deskGrants = [...helpDeskGrants, ['ledgers', 'get'], ['accounts/*', 'get']] as const;
+
+  it('creating a role with */* or with any pair its writer lacks is 403 IDE-0120 naming what is missing; nothing is written', async () => {
+    const t = await tenant();
+    const desk = await delegate(h, t.orgId, deskGrants);
+    await expectEscalationRefused(h, () => h.http().post('/v1/roles').set('Authorization', desk.auth).send({ name: 'everything', permissions: [{ resource: '*', action: '*' }] }), [
+      { resource: '*', action: '*' },
+    ]);
+    const mixed = [
+      { resource: 'ledgers', action: 'get' },
+      { resource: 'ledgers', action: 'post' },
+      { resource: 'accounts/*', action: 'get' },
+      { resource: 'accounts/*', action: '*' },
+      { resource: 'accounts*', action: 'get' },
+      { resource: 'users', action: 'delete' },
+    ];
+    await expectEscalationRefused(h, () => h.http().post('/v1/roles').set('Authorization', desk.auth).send({ name: 'mixed', permissions: mixed }), [
+      { resource: 'ledgers', action: 'post' },
+      { resource: 'accounts/*', action: '*' },
+      { resource: 'accounts*', action: 'get' },
+      { resource: 'users', action: 'delete' },
+    ]);
+  });
+
+  it('within its holdings a writer creates roles: pairs it holds, narrower patterns than it holds, and deny lines of any reach', async () => {
+    const t = await tenant();
+    const desk = await delegate(h, t.orgId, deskGrants);
+    const permissions = [
+      { resource: 'ledgers', action: 'get' },
+      { resource: 'accounts/7', action: 'get' },
+      { resource: 'accounts/eu/*', action: 'get' },
+      { resource: 'users', action: 'patch' },
+      { resource: '*', action: '*', effect: 'deny' },
+    ];
+    const created = await h.http().post('/v1/roles').set('Authorization', desk.auth).send({ name: 'desk-made', permissions });
+    expect(created.status).toBe(201);
+    expect(await linesNaming(`role:${created.body.id}`)).toHaveLength(5);
+  });
+
+  it('widening a role, the writer\'s own included, through PATCH or PUT permissions is refused the same way', async () => {
+    const t = await tenant();
+    // The help desk holds its rights through its own role, as an administrator would set it up.
+    const deskRole = await createRole(t, deskGrants.map(([resource, action]) => ({ resource, action })));
+    const { userId } = await userHolding(t, [deskRole.id]);
+    const auth = `Bearer ${await h.token({ sub: userId, tenantId: t.orgId })}`;
+    const current = (await h.http().get(`/v1/roles/${deskRole.id}`).set('Authorization', auth)).body.permissions as Permission[];
+    await expectEscalationRefused(h, () => h.http().patch(`/v1/roles/${deskRole.id}`).set('Authorization', auth).send({ permissions: [...current, { resource: '*', action: '*' }] }), [
+      { resource: '*', action: '*' },
+    ]);
+    await expectEscalationRefused(h, () => h.http().put(`/v1/roles/${deskRole.id}/permissions`).set('Authorization', auth).send({ permissions: [{ resource: 'organizations', action: 'get' }] }), [
+      { resource: 'organizations', action: 'get' },
+    ]);
+    // Narrowing is giving nothing: allowed.
+    const narrowed = await h.http().put(`/v1/roles/${deskRole.id}/permissions`).set('Authorization', auth).send({ permissions: current.filter((p) => p.resource !== 'ledgers') });
+    expect(narrowed.status).toBe(200);
+  });
+
+  it('removing a deny gives back what it blocked: refused unless the writer holds that', async () => {
+    const t = await tenant();
+    const desk = await delegate(h, t.orgId, deskGrants);
+    const fenced = await createRole(t, [
+      { resource: 'ledgers', action: 'get' },
+      { resource: 'audit', action: 'get', effect: 'deny' },
+      { resource: 'accounts/frozen', action: 'get', effect: 'deny' },
+    ]);
+    await expectEscalationRefused(h, () => h.http().put(`/v1/roles/${fenced.id}/permissions`).set('Authorization', desk.auth).send({ permissions: [{ resource: 'ledgers', action: 'get' }] }), [
+      { resource: 'audit', action: 'get' },
+    ]);
+    // The desk reads every account, so lifting the deny on one of them gives nothing it lacks.
+    const lifted = await h.http().put(`/v1/roles/${fenced.id}/permissions`).set('Authorization', desk.auth).send({
+      permissions: [{ resource: 'ledgers', action: 'get' }, { resource: 'audit', action: 'get', effect: 'deny' }],
+    });
+    expect(lifted.status).toBe(200);
+  });
+
+  it('an escalation holder (the administrator) creates and widens roles beyond its own holdings', async () => {
+    const t = await tenant();
+    const role = await createRole(t, [{ resource: '*', action: '*' }]);
+    const widened = await h.http().put(`/v1/roles/${role.id}/permissions`).set('Authorization', t.auth).send({ permissions: [{ resource: '*', action: '*' }, { resource: 'midaz/*', action: 'delete' }] });
+    expect(widened.status).toBe(200);
   });
 });
 

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { escalationPermission } from '../../platform/escalation-permission.js';
+import { delegate, expectEscalationRefused, helpDeskGrants } from '../../test/support/escalation.js';
 import { createIdentityHarness, type IdentityHarness } from '../../test/support/identity-harness.js';
 import { runCommonRouteTests } from '../../test/support/route-security.js';
 import { recordSignInFailure } from '../../platform/sign-in-lockout.js';
@@ -603,6 +605,57 @@ describe('users: passwords', () => {
     expect(weak.body).toMatchObject({ code: 'IDE-0104', field: 'body.newPassword', message: expect.stringMatching(/username/) });
     const extra = await h.http().patch(`/v1/users/${id}/reset-password`).set('Authorization', asAdminA()).send({ newPassword: 'Fine-Password-123', oldPassword: 'x' });
     expect(extra.body.field).toBe('body');
+  });
+});
+
+describe('users: no escalation (a user joins, and takes over, only what the writer holds)', () => {
+  const deskGrants = [...helpDeskGrants, ['ledgers', 'get'], ['reset-password', 'patch']] as const;
+
+  /** A group whose role gives everything (p lines on the group, as Auth would see them). */
+  async function groupAllowingEverything(orgId: string): Promise<string> {
+    const groupId = await createGroup(orgId);
+    await h.deps.engine.write(orgId, [permissionLine('add', subjects.group(groupId), orgId, '*', '*')]);
+    return groupId;
+  }
+
+  it('creating a user inside a group, or putting oneself or anyone in one, needs every permission the group gives', async () => {
+    const desk = await delegate(h, orgA, deskGrants);
+    const admins = await groupAllowingEverything(orgA);
+    const readers = await groupAllowingLedgers(orgA);
+    const missing = [{ resource: '*', action: '*' }];
+    await expectEscalationRefused(h, () => createUser({ groups: [readers, admins] }, desk.auth), missing);
+    await expectEscalationRefused(h, () => h.http().patch(`/v1/users/${desk.userId}`).set('Authorization', desk.auth).send({ groups: [admins] }), missing);
+    const other = await createUser({}, asAdminA());
+    await expectEscalationRefused(h, () => h.http().patch(`/v1/users/${other.body.id}`).set('Authorization', desk.auth).send({ groups: [readers, admins] }), missing);
+    // Within its holdings the desk creates and moves users.
+    const created = await createUser({ groups: [readers] }, desk.auth);
+    expect(created.status).toBe(201);
+    expect((await h.http().patch(`/v1/users/${other.body.id}`).set('Authorization', desk.auth).send({ groups: [readers] })).status).toBe(200);
+    // An escalation holder puts anyone anywhere.
+    expect((await h.http().patch(`/v1/users/${desk.userId}`).set('Authorization', asAdminA()).send({ groups: [admins] })).status).toBe(200);
+    expect(await h.deps.engine.decide({ sub: desk.subject, dom: orgA, obj: 'organizations', act: 'get' })).toMatchObject({ allowed: true });
+  });
+
+  it('resetting a password hands over the user: refused for a user holding more than the writer (403 naming it), allowed otherwise', async () => {
+    const desk = await delegate(h, orgA, deskGrants);
+    const reader = await createUser({ groups: [await groupAllowingLedgers(orgA)] });
+    const boss = await createUser({ groups: [await groupAllowingEverything(orgA)] });
+    await expectEscalationRefused(h, () => h.http().patch(`/v1/users/${boss.body.id}/reset-password`).set('Authorization', desk.auth).send({ newPassword: 'Fresh-Password-77-Xy' }), [
+      { resource: '*', action: '*' },
+    ]);
+    expect((await h.http().patch(`/v1/users/${reader.body.id}/reset-password`).set('Authorization', desk.auth).send({ newPassword: 'Fresh-Password-77-Xy' })).status).toBe(204);
+    expect((await h.http().patch(`/v1/users/${boss.body.id}/reset-password`).set('Authorization', asAdminA()).send({ newPassword: 'Fresh-Password-77-Xy' })).status).toBe(204);
+  });
+
+  it("the built-in administrator's password is reset only by an escalation holder, whatever else the writer holds", async () => {
+    const builtin = await createUser();
+    await h.deps.pool.query('UPDATE users SET builtin = true WHERE id = $1', [builtin.body.id]);
+    // Everything of Identity, but not the escalation permission.
+    const deputy = await delegate(h, orgA, [['*', 'patch'], ['users', '*'], ['reset-password', '*']]);
+    await expectEscalationRefused(h, () => h.http().patch(`/v1/users/${builtin.body.id}/reset-password`).set('Authorization', deputy.auth).send({ newPassword: 'Fresh-Password-77-Xy' }), [
+      { ...escalationPermission },
+    ]);
+    expect((await h.http().patch(`/v1/users/${builtin.body.id}/reset-password`).set('Authorization', asAdminA()).send({ newPassword: 'Fresh-Password-77-Xy' })).status).toBe(204);
   });
 });
 

@@ -23,6 +23,7 @@ import {
   type UserRow,
 } from '../store/users-store.js';
 import { assertWithinLicense } from '../license-limits.js';
+import { assertMayChangeCredentials } from '../no-escalation.js';
 import { assertPasswordChangeNotLocked, clearPasswordFailures, countWrongCurrentPassword } from '../password-change-lockout.js';
 import { revisionHeaders, runWrite, type WriteContext } from '../write-transaction.js';
 
@@ -342,6 +343,8 @@ export function usersRoutes(deps: IdentityDeps): AnyRoute[] {
           const current = await findUser(tx.client, tx.tenantId, params.id, true);
           if (!current) throw new ServiceError('NOT_FOUND');
           assertVersion(req, current.version);
+          // Whoever sets the password signs in as the user: it must hold what the user holds.
+          await assertMayChangeCredentials(deps, tx.client, caller, { subject: subjects.user(current.id), builtin: current.builtin });
           const updated = await setPasswordHash(tx.client, tx.tenantId, params.id, newHash);
           tx.audit({ action: 'user.reset-password', targetType: 'user', targetId: current.id });
           return updated;

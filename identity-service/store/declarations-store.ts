@@ -18,7 +18,8 @@ export interface NamedRow {
 
 export interface RoleRow extends NamedRow {
   readonly builtin: boolean;
-  readonly description: string;
+  /** The application whose declaration created the role; null for every other role. */
+  readonly declared_by: string | null;
 }
 
 export interface RolePermissionRow {
@@ -51,7 +52,7 @@ export async function saveDeclaration(
     db,
     `INSERT INTO declarations (org_id, slug, application_id, service, version, manifest_hash, manifest)
      VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)
-     ON CONFLICT (org_id, slug) DO UPDATE SET application_id = excluded.application_id, service = excluded.service,
+     ON CONFLICT (org_id, slug) DO UPDATE SET service = excluded.service,
        version = excluded.version, manifest_hash = excluded.manifest_hash, manifest = excluded.manifest, updated_at = now()`,
     [orgId, declaration.slug, declaration.applicationId, declaration.service, declaration.version, declaration.manifestHash, JSON.stringify(declaration.manifest)],
   );
@@ -63,22 +64,28 @@ export async function findGroupsByName(db: pg.ClientBase, orgId: string, names: 
   return rows;
 }
 
-/** Locks the roles found, so a concurrent change of one of them waits for this declaration. */
-export async function findRolesByName(db: pg.ClientBase, orgId: string, names: readonly string[]): Promise<RoleRow[]> {
-  if (names.length === 0) return [];
+/**
+ * The tenant's roles whose name has one of `canonicalNames` as its canonical form (NFKC, case-folded: the form
+ * `/v1/roles` keeps unique), locked so that a concurrent change of one of them waits for this declaration. Call
+ * after `lockRoleNames`, so no role of such a name can be created or renamed behind it.
+ */
+export async function findRolesByCanonicalName(db: pg.ClientBase, orgId: string, canonicalNames: readonly string[]): Promise<RoleRow[]> {
+  if (canonicalNames.length === 0) return [];
   const { rows } = await query<RoleRow>(
     db,
-    'SELECT id, name, builtin, description FROM roles WHERE org_id = $1 AND name = ANY($2::text[]) ORDER BY id FOR UPDATE',
-    [orgId, names],
+    `SELECT id, name, builtin, declared_by::text FROM roles
+      WHERE org_id = $1 AND lower(normalize(name, NFKC)) = ANY($2::text[]) ORDER BY id FOR UPDATE`,
+    [orgId, canonicalNames],
   );
   return rows;
 }
 
-export async function insertRole(db: pg.ClientBase, orgId: string, name: string, description: string): Promise<RoleRow> {
+/** A role created by a declaration: owned by `applicationId`, described for people as declared by the product. */
+export async function insertRole(db: pg.ClientBase, orgId: string, name: string, description: string, applicationId: string): Promise<RoleRow> {
   const { rows } = await query<RoleRow>(
     db,
-    'INSERT INTO roles (org_id, name, description) VALUES ($1, $2, $3) RETURNING id, name, builtin, description',
-    [orgId, name, description],
+    'INSERT INTO roles (org_id, name, description, declared_by) VALUES ($1, $2, $3, $4) RETURNING id, name, builtin, declared_by::text',
+    [orgId, name, description, applicationId],
   );
   return rows[0] as RoleRow;
 }

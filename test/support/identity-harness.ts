@@ -8,6 +8,7 @@ import { loadModelFile, PolicyEngine } from '../../engine/index.js';
 import { createIdentityApp } from '../../identity-service/app.js';
 import type { IdentityDeps } from '../../identity-service/deps.js';
 import { identityResources } from '../../platform/access-manager-resources.js';
+import { escalationPermission } from '../../platform/escalation-permission.js';
 import { createTokenVerifier } from '../../platform/auth/token-verifier.js';
 import type { ErrorReporter } from '../../platform/http/error-handler.js';
 import { runMigrations } from '../../platform/migrations.js';
@@ -43,7 +44,10 @@ export interface IdentityHarness {
   createUser(orgId: string, options?: { username?: string; password?: string; email?: string }): Promise<string>;
   /** Grants a subject (`user:<id>` / `app:<id>`) permissions directly, as policy lines in its tenant. */
   grant(orgId: string, subject: string, permissions: readonly (readonly [string, string])[]): Promise<number>;
-  /** A user of `orgId` holding every permission of Identity, and a token for it. */
+  /**
+   * A user of `orgId` holding every permission of Identity and the escalation permission (as the seeded
+   * administrator does through admin-group), and a token for it.
+   */
   admin(orgId: string): Promise<{ userId: string; token: string }>;
   close(): Promise<void>;
 }
@@ -130,7 +134,7 @@ export async function createIdentityHarness(label: string): Promise<IdentityHarn
     },
     async admin(orgId) {
       const userId = await harness.createUser(orgId);
-      await harness.grant(orgId, `user:${userId}`, identityResources.map((r) => [r, '*'] as const));
+      await harness.grant(orgId, `user:${userId}`, [...identityResources.map((r) => [r, '*'] as const), [escalationPermission.resource, escalationPermission.action]]);
       return { userId, token: await harness.token({ sub: userId, tenantId: orgId }) };
     },
     async close() {

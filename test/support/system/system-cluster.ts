@@ -8,6 +8,7 @@ import { runMigrations } from '../../../platform/migrations.js';
 import { createPasswordHasher } from '../../../platform/password-hasher.js';
 import { SecretBox } from '../../../platform/secret-box.js';
 import { freePort } from '../free-port.js';
+import { escalationPermission } from '../../../platform/escalation-permission.js';
 import { identityResources } from '../identity-harness.js';
 import { testLicenseEnv } from '../license.js';
 import { createServiceProcess, type ServiceProcess } from './service-process.js';
@@ -94,12 +95,16 @@ export async function startSystemCluster(options: SystemClusterOptions): Promise
   };
 
   const admin = await createUser('admin');
-  // The administrator's rights are seeded as policy lines through the engine, as the bootstrap would write them.
+  // The administrator's rights (Identity's and the escalation permission) are seeded as policy lines through the
+  // engine, as the bootstrap would give them through admin-group.
   const seeder = await PolicyEngine.start({ model: await loadModelFile(), store: new PgPolicyStore({ pool }), resyncIntervalMs: 0 });
   try {
     await seeder.write(
       orgId,
-      identityResources.map((resource) => ({ op: 'add' as const, rule: { ptype: 'p', values: [`user:${admin.id}`, orgId, resource, '*', 'allow'] } })),
+      [...identityResources.map((resource) => [resource, '*'] as const), [escalationPermission.resource, escalationPermission.action] as const].map(([resource, action]) => ({
+        op: 'add' as const,
+        rule: { ptype: 'p', values: [`user:${admin.id}`, orgId, resource, action, 'allow'] },
+      })),
     );
   } finally {
     seeder.stop();
