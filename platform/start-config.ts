@@ -3,7 +3,10 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { ConfigError, deepFreeze } from './config-error.js';
 
-const repositoryRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+// This file runs from platform/ (tsx) or, compiled by `npm run build`, from dist/platform/: either way `.data`
+// belongs to the checkout, never to dist/ (which a rebuild empties).
+const sourceRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const repositoryRoot = path.basename(sourceRoot) === 'dist' ? path.dirname(sourceRoot) : sourceRoot;
 const port = (fallback: number) => z.coerce.number().int().min(1).max(65_535).default(fallback);
 
 /**
