@@ -11,9 +11,9 @@ function sectionOf(ptype: string): 'p' | 'g' {
 }
 
 /**
- * Plain node-casbin holding every rule in one enforcer: the reference semantics, and the evaluator for any
- * model the fast path does not cover. Incremental edits run synchronously, so a decision (also synchronous)
- * sees a batch either entirely or not at all.
+ * Plain node-casbin holding every rule in one enforcer: the reference semantics the compiled engine is measured
+ * against (`npm run bench`, tests). Incremental edits run synchronously, so a decision (also synchronous) sees
+ * a batch either entirely or not at all.
  */
 export class CasbinEvaluator {
   private constructor(

@@ -9,9 +9,14 @@ export type {
   EngineStats,
   Explanation,
   PolicyEngineOptions,
+  RoleChain,
 } from './policy-engine.js';
 export { parseModel, requestFieldNames, singlePartitionTenant } from './model-definition.js';
-export type { ModelDefinition, RequestFieldName } from './model-definition.js';
+export type { ModelDefinition, PermissionEnumeration, RequestFieldName } from './model-definition.js';
+export type { AttributeValue, ModelRequest, RequestAttributes, RequestValue } from './model-request.js';
+export type { CompileOptions as ModelOptions, MatcherFunction } from './compiler/compiled-model.js';
+export type { MatchingFunctionName } from './compiler/builtin-functions.js';
+export type { EffectKind } from './compiler/policy-effect.js';
 export { loadModelFile, shippedModelPath } from './model-file.js';
 export { CasbinEvaluator } from './casbin-evaluator.js';
 export { decisionKey } from './decision-key.js';

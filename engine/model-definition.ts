@@ -1,30 +1,53 @@
-import { casbin } from './casbin-runtime.js';
+import { assertUsablePattern } from './compiler/builtin-functions.js';
+import { compileModel, ModelCompileError, type CompiledModel, type CompileOptions } from './compiler/compiled-model.js';
+import { parseExpression } from './compiler/expression-parser.js';
+import { walk } from './compiler/expression-tree.js';
+import type { EffectKind } from './compiler/policy-effect.js';
 import { EngineError } from './errors.js';
 import { isPlainName, isResourcePattern } from './policy-names.js';
 import type { PolicyRule } from './policy-rule.js';
 import { assertStorableRule } from './storable-rule.js';
 
-/** The request fields the engine can pass to a model, by name. */
+/** The fields of the convenience request `{ sub, dom, obj, act }` (`decideSync`). */
 export const requestFieldNames = ['sub', 'dom', 'obj', 'act'] as const;
 export type RequestFieldName = (typeof requestFieldNames)[number];
 
 /** The single tenant partition of a model that has no `dom` field. */
 export const singlePartitionTenant = '_';
 
+/** Whether the engine can list a subject's permissions under a model, and if not, why. */
+export type PermissionEnumeration = { readonly supported: true } | { readonly supported: false; readonly reason: string };
+
 /**
- * A parsed, validated Casbin model. `fastPath` is true when the model is exactly the shipped tenant-RBAC
- * model (`policies/model.conf`), whose decisions the engine computes from indexes; any other model is
- * evaluated by plain node-casbin.
+ * A parsed, validated, compiled Casbin model. Every model is decided by the compiled evaluator with plain
+ * node-casbin's exact answers; `fastPath` is true for exactly the shipped tenant-RBAC model
+ * (`policies/model.conf`), whose decisions come from a dedicated per-tenant index.
  *
  * @example
  * const model = parseModel(await readFile('policies/model.conf', 'utf8'));
- * model.fastPath; // true
+ * model.fastPath;                 // true
+ * model.requestFields;            // ['sub', 'dom', 'obj', 'act']
+ * model.policyShapes.get('p');    // ['sub', 'dom', 'obj', 'act', 'eft']
+ * model.roleShapes.get('g');      // 3 (member, role, tenant)
  */
 export interface ModelDefinition {
   readonly text: string;
   readonly fastPath: boolean;
-  /** The request fields, in the model's order. */
-  readonly requestFields: readonly RequestFieldName[];
+  /** The request fields, in the model's order (`r = sub, obj, act` → `['sub', 'obj', 'act']`). */
+  readonly requestFields: readonly string[];
+  /** Request fields the matcher reads attributes of (`r.obj.Owner`): they take an attribute object or a string. */
+  readonly objectFields: ReadonlySet<string>;
+  /** Policy line types and their fields: `p` → `['sub', 'obj', 'act']`, `p2` → ... */
+  readonly policyShapes: ReadonlyMap<string, readonly string[]>;
+  /** Role line types and their field count: `g` → 3 (member, role, domain), `g2` → 2. */
+  readonly roleShapes: ReadonlyMap<string, number>;
+  readonly effect: EffectKind;
+  /** How decisions are computed (indexes, tenant partitions, conditions checked per candidate), in words. */
+  readonly plan: string;
+  readonly permissionEnumeration: PermissionEnumeration;
+  readonly compiled: CompiledModel;
+  /** Whether the model has a line of type `ptype` with `fields` values (`hasLineShape('g2', 2)`). */
+  hasLineShape(ptype: string, fields: number): boolean;
   /** The tenant a stored rule belongs to. */
   tenantOf(rule: PolicyRule): string | undefined;
   /** Throws `INVALID_RULE` for a rule this model cannot hold safely. */
@@ -60,22 +83,16 @@ function modelError(line: number | undefined, why: string): EngineError {
   });
 }
 
+/**
+ * The model's sections as node-casbin's config reader sees them (text after `#` or `;` is a comment, a line
+ * ending in `\` continues on the next), with the line each definition starts on.
+ */
 function scan(text: string): Map<string, Line[]> {
   const sections = new Map<string, Line[]>();
   let current: string | undefined;
-  text.split(/\r?\n/).forEach((raw, index) => {
-    const number = index + 1;
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#') || line.startsWith(';')) return;
-    const header = /^\[([^\]]*)\]$/.exec(line);
-    if (header) {
-      const name = header[1] ?? '';
-      if (!knownSections.has(name)) throw modelError(number, `unknown section [${name}]`);
-      if (sections.has(name)) throw modelError(number, `section [${name}] appears twice`);
-      current = name;
-      sections.set(name, []);
-      return;
-    }
+  let pending = '';
+  let pendingLine = 0;
+  const write = (number: number, line: string): void => {
     if (current === undefined) throw modelError(number, 'a definition must follow a [section] header');
     const eq = line.indexOf('=');
     if (eq <= 0) throw modelError(number, `expected "key = value", got "${line.slice(0, 80)}"`);
@@ -87,7 +104,38 @@ function scan(text: string): Map<string, Line[]> {
     }
     if (value === '') throw modelError(number, `"${key}" has no value`);
     sections.get(current)?.push({ number, key, value });
+  };
+  const lines = text.split('\n');
+  lines.forEach((raw, index) => {
+    const number = index + 1;
+    let content = raw;
+    for (const comment of ['#', ';']) {
+      const at = content.indexOf(comment);
+      if (at > -1) content = content.slice(0, at);
+    }
+    const line = content.trim();
+    if (line === '') return;
+    if (line.startsWith('[') && line.endsWith(']')) {
+      if (pending !== '') write(pendingLine, pending);
+      pending = '';
+      const name = line.slice(1, -1);
+      if (!knownSections.has(name)) {
+        throw modelError(number, `unknown section [${name}]: node-casbin would ignore it silently (the sections are ${[...knownSections.keys()].join(', ')})`);
+      }
+      if (sections.has(name)) throw modelError(number, `section [${name}] appears twice`);
+      current = name;
+      sections.set(name, []);
+      return;
+    }
+    if (pending === '') pendingLine = number;
+    if (line.endsWith('\\')) {
+      pending += line.slice(0, -1).trim();
+      return;
+    }
+    write(pendingLine, pending + line);
+    pending = '';
   });
+  if (pending !== '') write(pendingLine, pending);
   for (const name of requiredSections) {
     if (!sections.has(name) || sections.get(name)?.length === 0) throw modelError(undefined, `missing section [${name}]`);
   }
@@ -107,8 +155,21 @@ function compact(value: string): string {
   return value.replace(/\s+/g, '');
 }
 
-/** Parses and validates model text; every error names the offending line. */
-export function parseModel(text: string): ModelDefinition {
+const sectionOfKey: Record<string, string> = { r: 'request_definition', p: 'policy_definition', g: 'role_definition', e: 'policy_effect', m: 'matchers' };
+
+function enumerationOf(fastPath: boolean, compiled: CompiledModel): PermissionEnumeration {
+  if (fastPath) return { supported: true };
+  return {
+    supported: false,
+    reason: `permission maps are listed for the shipped tenant-RBAC model; under this model ask for each decision (its plan: ${compiled.plan})`,
+  };
+}
+
+/**
+ * Parses, validates and compiles model text; every error names the offending line. `options` registers what
+ * casbin's API adds in code: matcher functions, and role-name or domain matching functions per role type.
+ */
+export function parseModel(text: string, options: CompileOptions = {}): ModelDefinition {
   const sections = scan(text);
   const lineOf = (section: string, key: string): Line | undefined =>
     sections.get(section)?.find((l) => l.key === key);
@@ -123,46 +184,27 @@ export function parseModel(text: string): ModelDefinition {
   if (!eLine) throw modelError(undefined, 'missing "e" in [policy_effect]');
 
   const requestTokens = tokens(rLine);
-  for (const token of requestTokens) {
-    if (!(requestFieldNames as readonly string[]).includes(token)) {
-      throw modelError(rLine.number, `request field "${token}" is not one of ${requestFieldNames.join(', ')}`);
-    }
-  }
-  const policyTokens = tokens(pLine);
+  for (const line of sections.get('policy_definition') ?? []) tokens(line);
   const groupLines = sections.get('role_definition') ?? [];
-  for (const g of groupLines) {
-    const parts = g.value.split(',').map((t) => t.trim());
-    if (parts.length < 2 || parts.some((t) => t !== '_')) {
-      throw modelError(g.number, 'a role definition is "_, _" or "_, _, _"');
+
+  // eval() runs a rule's text as code, in any matcher (m2, ... included): refused before anything else.
+  for (const line of sections.get('matchers') ?? []) {
+    let calls;
+    try {
+      calls = [...walk(parseExpression(line.value))].some((n) => n.type === 'CallExpression' && n.callee.type === 'Identifier' && n.callee.name === 'eval');
+    } catch {
+      calls = /\beval\s*\(/.test(line.value);
     }
+    if (calls) throw modelError(line.number, 'eval() in a matcher is not allowed: it would run text from tenant-writable policy');
   }
 
-  // Every r.x / p.x the matcher names must be defined: casbin would otherwise compare with undefined.
-  for (const m of sections.get('matchers') ?? []) {
-    for (const ref of m.value.matchAll(/\b([rp])\.([A-Za-z_][A-Za-z0-9_]*)/g)) {
-      const list = ref[1] === 'r' ? requestTokens : policyTokens;
-      if (!list.includes(ref[2] ?? '')) throw modelError(m.number, `the matcher names ${ref[0]}, which is not defined`);
-    }
-    if (/\beval\s*\(/.test(m.value)) {
-      throw modelError(m.number, 'eval() in a matcher is not allowed: it would run text from tenant-writable policy');
-    }
-  }
-
-  let casbinModel;
+  let compiled: CompiledModel;
   try {
-    casbinModel = casbin.newModelFromString(text);
+    compiled = compileModel(text, options);
   } catch (error) {
-    throw modelError(undefined, `casbin refused the model: ${(error as Error).message}`);
-  }
-  // Casbin compiles the matcher and the effect only when it first enforces: try one request now.
-  try {
-    // With no policy casbin short-circuits the matcher, so give it one line to evaluate in full.
-    casbinModel.addPolicy('p', 'p', policyTokens.map((t) => (t === 'eft' ? 'allow' : 'probe')));
-    const probe = new casbin.Enforcer();
-    void probe.initWithModelAndAdapter(casbinModel);
-    probe.enforceSync(...requestTokens.map(() => 'probe'));
-  } catch (error) {
-    throw modelError(mLine.number, `the matcher or effect does not evaluate: ${(error as Error).message}`);
+    if (!(error instanceof ModelCompileError)) throw error;
+    const line = error.section === 'g' ? groupLines[0] : lineOf(sectionOfKey[error.section] as string, error.section);
+    throw modelError(line?.number, error.message);
   }
 
   const fastPath =
@@ -174,11 +216,17 @@ export function parseModel(text: string): ModelDefinition {
     compact(eLine.value) === shipped.e &&
     compact(mLine.value) === shipped.m &&
     (sections.get('matchers')?.length ?? 0) === 1 &&
-    (sections.get('policy_definition')?.length ?? 0) === 1;
+    (sections.get('policy_definition')?.length ?? 0) === 1 &&
+    Object.keys(options.functions ?? {}).length === 0 &&
+    Object.keys(options.roleMatching ?? {}).length === 0 &&
+    Object.keys(options.domainMatching ?? {}).length === 0;
 
-  const policyDomIndex = policyTokens.indexOf('dom');
-  const groupArity = new Map(groupLines.map((g) => [g.key, g.value.split(',').length]));
-  const policyArity = new Map((sections.get('policy_definition') ?? []).map((l) => [l.key, tokens(l).length]));
+  const policyFields = compiled.policyTypes.get('p') as readonly string[];
+  const policyDomIndex = policyFields.indexOf('dom');
+  const priorityIndex = policyFields.indexOf('priority');
+  const eftIndex = policyFields.indexOf('eft');
+  const groupArity = compiled.roleTypes;
+  const policyArity = new Map([...compiled.policyTypes].map(([ptype, fields]) => [ptype, fields.length]));
 
   const tenantOf = (rule: PolicyRule): string | undefined => {
     if (rule.ptype.startsWith('g')) {
@@ -197,19 +245,54 @@ export function parseModel(text: string): ModelDefinition {
     if (arity === undefined) invalid(`the model has no "${rule.ptype}"`);
     if (rule.values.length !== arity) invalid(`expected ${arity} fields, got ${rule.values.length}`);
     assertStorableRule(rule, rule.ptype);
-    if (!fastPath) return;
-    const [sub = '', dom = '', third = '', act = '', eft = ''] = rule.values;
-    if (rule.ptype === 'g') {
-      if (!isPlainName(sub) || !isPlainName(dom)) invalid('member and role must be plain names (letters, digits, _ . : @ -)');
-      if (!isPlainName(third)) invalid('tenant must be a plain name');
+    if (fastPath) {
+      const [sub = '', dom = '', third = '', act = '', eft = ''] = rule.values;
+      if (rule.ptype === 'g') {
+        if (!isPlainName(sub) || !isPlainName(dom)) invalid('member and role must be plain names (letters, digits, _ . : @ -)');
+        if (!isPlainName(third)) invalid('tenant must be a plain name');
+        return;
+      }
+      if (sub !== '*' && !isPlainName(sub)) invalid('subject must be a plain name or *');
+      if (!isPlainName(dom)) invalid('tenant must be a plain name');
+      if (!isResourcePattern(third)) invalid('resource must be a path, optionally ending in * (or * alone)');
+      if (act !== '*' && !isPlainName(act)) invalid('action must be a plain name or *');
+      if (eft !== 'allow' && eft !== 'deny') invalid('effect must be allow or deny');
       return;
     }
-    if (sub !== '*' && !isPlainName(sub)) invalid('subject must be a plain name or *');
-    if (!isPlainName(dom)) invalid('tenant must be a plain name');
-    if (!isResourcePattern(third)) invalid('resource must be a path, optionally ending in * (or * alone)');
-    if (act !== '*' && !isPlainName(act)) invalid('action must be a plain name or *');
-    if (eft !== 'allow' && eft !== 'deny') invalid('effect must be allow or deny');
+    if (rule.ptype !== 'p') return;
+    if (eftIndex >= 0 && rule.values[eftIndex] !== 'allow' && rule.values[eftIndex] !== 'deny') invalid(`${fieldLabel('eft', eftIndex)} must be allow or deny`);
+    if (priorityIndex >= 0 && !/^-?[0-9]{1,9}$/.test(rule.values[priorityIndex] as string)) invalid(`${fieldLabel('priority', priorityIndex)} must be an integer`);
+    for (const { field, fn } of compiled.patternFields) {
+      const value = rule.values[field] as string;
+      if (fn !== 'ipMatch' && fn !== 'regexMatch' && value.split('/').some((segment) => segment === '.' || segment === '..')) {
+        invalid(`${fieldLabel(policyFields[field] as string, field)} may not hold a "." or ".." path segment`);
+      }
+      try {
+        assertUsablePattern(fn, value);
+      } catch (error) {
+        invalid(`${fieldLabel(policyFields[field] as string, field)} "${value}" is not a usable ${fn} pattern: ${(error as Error).message}`);
+      }
+    }
   };
 
-  return Object.freeze({ text, fastPath, requestFields: requestTokens as RequestFieldName[], tenantOf, assertRule });
+  return Object.freeze({
+    text,
+    fastPath,
+    requestFields: requestTokens,
+    objectFields: compiled.objectFields,
+    policyShapes: compiled.policyTypes,
+    roleShapes: compiled.roleTypes,
+    effect: compiled.effect,
+    plan: fastPath ? 'the shipped tenant-RBAC model: per-tenant subject and resource index' : compiled.plan,
+    permissionEnumeration: enumerationOf(fastPath, compiled),
+    compiled,
+    hasLineShape: (ptype: string, fields: number) =>
+      (ptype.startsWith('g') ? groupArity.get(ptype) : policyArity.get(ptype)) === fields,
+    tenantOf,
+    assertRule,
+  });
+}
+
+function fieldLabel(name: string, index: number): string {
+  return `field ${index} (${name})`;
 }

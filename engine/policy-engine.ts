@@ -1,8 +1,9 @@
-import { CasbinEvaluator } from './casbin-evaluator.js';
+import type { CompiledEvaluator, CompiledExplanation } from './compiler/compiled-evaluator.js';
 import { decisionKey } from './decision-key.js';
 import { EngineError, isEngineError } from './errors.js';
 import { grantsOf, grantsOfBinding, holds, missingGrants, type Grant, type HoldingsView } from './holdings.js';
-import { singlePartitionTenant, type ModelDefinition } from './model-definition.js';
+import { requestFieldNames, singlePartitionTenant, type ModelDefinition } from './model-definition.js';
+import { requestValuesOf, type ModelRequest } from './model-request.js';
 import { permissionMapOf, type PermissionMap } from './permission-map.js';
 import { assertRequestName, maxNameLength } from './policy-names.js';
 import type { PolicyChange, PolicyRule, WriteResult } from './policy-rule.js';
@@ -61,7 +62,7 @@ export interface PolicyEngineOptions {
   readonly sharedCacheTtlSeconds?: number;
   /**
    * When to ask the shared tier: on every local miss (`always`), or only where computing is slower than a
-   * network round trip, i.e. models evaluated by plain casbin (`slow-path`, the default).
+   * network round trip, i.e. compiled models no index narrows (`slow-path`, the default).
    */
   readonly consultSharedCache?: 'always' | 'slow-path';
   /** Period of the revision poll that repairs missed change notices; 0 disables it. */
@@ -97,12 +98,28 @@ export interface EngineHealth {
   readonly stats: Readonly<EngineStats>;
 }
 
+/** The role links one role check followed (`g`, `g2`, ...), from the request's value to the rule's. */
+export interface RoleChain {
+  readonly ptype: string;
+  /** The domain the links were looked up in (undefined for a role type without domains). */
+  readonly domain: string | undefined;
+  /** The names from the first to the last, the request's value first (one name when both are equal). */
+  readonly path: readonly string[];
+}
+
 export interface Explanation {
   readonly decision: Decision;
-  /** Rules that match the request; with deny overriding allow, a deny among them decides. */
+  /** Every rule whose matcher held for the request, in the order casbin evaluates them. */
   readonly matchedRules: readonly PolicyRule[];
-  /** For each matched rule's subject, the role links from the request's subject to it. */
+  /** For each matched rule: the links from the request's subject to the rule's subject (its first `g` chain). */
   readonly paths: readonly (readonly string[])[];
+  /** For each matched rule: every role check that held, with its chain. */
+  readonly roleChains: readonly (readonly RoleChain[])[];
+  /**
+   * The rules the effect decided by: the deny that overrides, the first allow, the first rule by priority,
+   * or (allow and deny) every allow when nothing denies. Empty when no rule decided (a default answer).
+   */
+  readonly decidingRules: readonly PolicyRule[];
 }
 
 const reasonOf: Record<Outcome, DecisionReason> = {
@@ -132,7 +149,7 @@ export class PolicyEngine {
   private readonly options: PolicyEngineOptions;
   private readonly clock: Clock;
   private readonly tenants = new Map<string, TenantIndex>();
-  private evaluator: CasbinEvaluator | undefined;
+  private evaluator: CompiledEvaluator | undefined;
   private readonly revisions = new Map<string, number>();
   private readonly waiters = new RevisionWaiters();
   private readonly catchUps = new Map<string, { running: Promise<void>; queued: Promise<void> | undefined }>();
@@ -217,7 +234,7 @@ export class PolicyEngine {
     const tenantId = this.tenantOfRequest(request);
     if (options.minRevision !== undefined) await this.ensureRevision(tenantId, options.minRevision);
     const shared = this.options.sharedCache;
-    const consult = shared && ((this.options.consultSharedCache ?? 'slow-path') === 'always' || !this.model.fastPath);
+    const consult = shared && ((this.options.consultSharedCache ?? 'slow-path') === 'always' || this.isSlowPath());
     if (!consult) return this.decideSync(request);
 
     const revision = this.revisions.get(tenantId) ?? 0;
@@ -254,20 +271,73 @@ export class PolicyEngine {
   explain(request: AuthorizationRequest): Explanation {
     const tenantId = this.tenantOfRequest(request);
     this.assertRequest(request);
+    if (!this.model.fastPath) return this.explainValues(this.requestValues(request), tenantId);
     const computed = this.compute(request, tenantId);
     const decision: Decision = { ...computed, revision: this.revisionOf(tenantId), source: 'engine' };
-    if (!this.model.fastPath) {
-      const { rule } = (this.evaluator as CasbinEvaluator).explain(this.requestValues(request));
-      return { decision, matchedRules: rule.length > 0 ? [{ ptype: 'p', values: rule }] : [], paths: [] };
-    }
     const index = this.tenants.get(tenantId);
-    if (!index) return { decision, matchedRules: [], paths: [] };
+    if (!index) return { decision, matchedRules: [], paths: [], roleChains: [], decidingRules: [] };
     const matchedRules = index.matchingRules(request.sub, request.obj, request.act);
     const paths = matchedRules.map((rule) => {
       const subject = rule.values[0] ?? '';
       return subject === '*' ? ['*'] : index.pathTo(request.sub, subject);
     });
-    return { decision, matchedRules, paths };
+    const roleChains = paths.map((path) => (path[0] === '*' ? [] : [{ ptype: 'g', domain: tenantId, path }]));
+    const deciding = computed.reason === 'no_matching_policy' ? [] : matchedRules.filter((rule) => rule.values[4] === (computed.allowed ? 'allow' : 'deny'));
+    return { decision, matchedRules, paths, roleChains, decidingRules: deciding };
+  }
+
+  /**
+   * Decides a request of the model's arity (any model): its values in order, or keyed by the model's field
+   * names; attribute objects for the fields whose attributes the matcher reads. From memory, no cache, no
+   * waiting. Throws INVALID_REQUEST naming the offending field.
+   *
+   * @example
+   * engine.decideRequestSync(['alice', { Owner: 'alice' }, 'read']);           // an ABAC model: r = sub, obj, act
+   * engine.decideRequestSync({ sub: 'alice', obj: '/data/1', act: 'GET' });    // r = sub, obj, act
+   */
+  decideRequestSync(request: ModelRequest): Decision {
+    if (this.model.fastPath) return this.decideSync(this.convenienceRequest(request));
+    if (!this.loaded) throw new EngineError('ENGINE_NOT_READY', 'the policy has not been loaded yet');
+    const values = requestValuesOf(this.model, request);
+    const tenantId = this.tenantOfValues(values);
+    const revision = this.revisions.get(tenantId) ?? 0;
+    this.stats.decisions++;
+    const computed = (this.evaluator as CompiledEvaluator).decide(values);
+    return { allowed: computed.allowed, reason: computed.reason, revision, source: 'engine' };
+  }
+
+  /** `decideRequestSync`, honouring `minRevision` (read-your-writes) first. */
+  async decideRequest(request: ModelRequest, options: DecideOptions = {}): Promise<Decision> {
+    if (options.minRevision !== undefined) {
+      if (!this.loaded) throw new EngineError('ENGINE_NOT_READY', 'the policy has not been loaded yet');
+      const tenantId = this.model.fastPath ? this.tenantOfRequest(this.convenienceRequest(request)) : this.tenantOfValues(requestValuesOf(this.model, request));
+      await this.ensureRevision(tenantId, options.minRevision);
+    }
+    return this.decideRequestSync(request);
+  }
+
+  /** `explain` for a request of the model's arity (any model). */
+  explainRequest(request: ModelRequest): Explanation {
+    if (this.model.fastPath) return this.explain(this.convenienceRequest(request));
+    if (!this.loaded) throw new EngineError('ENGINE_NOT_READY', 'the policy has not been loaded yet');
+    const values = requestValuesOf(this.model, request);
+    return this.explainValues(values, this.tenantOfValues(values));
+  }
+
+  private explainValues(values: readonly unknown[], tenantId: string): Explanation {
+    const evaluator = this.evaluator as CompiledEvaluator;
+    const explained: CompiledExplanation = evaluator.explain(values);
+    const decision: Decision = { allowed: explained.allowed, reason: explained.reason, revision: this.revisionOf(tenantId), source: 'engine' };
+    const roleChains = explained.matched.map((m) =>
+      m.links.map((link) => ({ ptype: link.ptype, domain: link.domain, path: evaluator.rolePath(link.ptype, link.name1, link.name2, link.domain) })),
+    );
+    return {
+      decision,
+      matchedRules: explained.matched.map((m) => m.rule),
+      paths: roleChains.map((chains) => chains.find((c) => c.ptype === 'g')?.path ?? []),
+      roleChains,
+      decidingRules: explained.deciding,
+    };
   }
 
   /**
@@ -482,7 +552,32 @@ export class PolicyEngine {
   }
 
   private requestValues(request: AuthorizationRequest): string[] {
-    return this.model.requestFields.map((field) => request[field]);
+    return this.model.requestFields.map((field) => {
+      if (!(requestFieldNames as readonly string[]).includes(field)) {
+        throw new EngineError('INVALID_REQUEST', `the model's request is (${this.model.requestFields.join(', ')}): use decideRequest`, { field });
+      }
+      return request[field as keyof AuthorizationRequest];
+    });
+  }
+
+  /** A request of the shipped model's shape as the `{ sub, dom, obj, act }` the fast path decides. */
+  private convenienceRequest(request: ModelRequest): AuthorizationRequest {
+    const [sub, dom, obj, act] = Array.isArray(request) ? (request as readonly unknown[]) : requestFieldNames.map((f) => (request as Record<string, unknown>)[f]);
+    if (Array.isArray(request) ? request.length !== 4 : Object.keys(request).some((k) => !(requestFieldNames as readonly string[]).includes(k))) {
+      throw new EngineError('INVALID_REQUEST', `the model's request is (${this.model.requestFields.join(', ')})`, { field: 'request' });
+    }
+    return { sub, dom, obj, act } as AuthorizationRequest;
+  }
+
+  private tenantOfValues(values: readonly unknown[]): string {
+    const at = this.model.requestFields.indexOf('dom');
+    const dom = at >= 0 ? values[at] : undefined;
+    return typeof dom === 'string' ? dom : singlePartitionTenant;
+  }
+
+  /** Computing takes longer than a shared-cache round trip: a compiled model its indexes cannot narrow. */
+  private isSlowPath(): boolean {
+    return !this.model.fastPath && this.model.compiled.scans;
   }
 
   private compute(request: AuthorizationRequest, tenantId: string): CachedDecision {
@@ -491,9 +586,7 @@ export class PolicyEngine {
       const outcome = index ? index.decide(request.sub, request.obj, request.act) : Outcome.None;
       return { allowed: outcome === Outcome.Allow, reason: reasonOf[outcome] };
     }
-    const { allowed, rule } = (this.evaluator as CasbinEvaluator).explain(this.requestValues(request));
-    if (allowed) return { allowed, reason: 'allowed_by_policy' };
-    return { allowed, reason: rule.length > 0 ? 'denied_by_policy' : 'no_matching_policy' };
+    return (this.evaluator as CompiledEvaluator).decide(this.requestValues(request));
   }
 
   private async ensureRevision(tenantId: string, minRevision: number): Promise<void> {
@@ -533,7 +626,9 @@ export class PolicyEngine {
         index.add(rule);
       }
     } else {
-      this.evaluator = await CasbinEvaluator.create(this.model, snapshot.rules);
+      const evaluator = this.model.compiled.createEvaluator();
+      evaluator.apply(snapshot.rules.map((rule) => ({ op: 'add' as const, rule })));
+      this.evaluator = evaluator;
     }
     for (const [tenantId, revision] of snapshot.revisions) this.revisions.set(tenantId, revision);
     this.loaded = true;
@@ -584,7 +679,7 @@ export class PolicyEngine {
         else index.remove(rule);
       }
     } else {
-      (this.evaluator as CasbinEvaluator).apply(changes);
+      (this.evaluator as CompiledEvaluator).apply(changes);
     }
     this.advance(tenantId, revision);
     this.stats.revisionsApplied++;
@@ -601,7 +696,7 @@ export class PolicyEngine {
       for (const rule of snapshot.rules) index.add(rule);
       this.tenants.set(tenantId, index);
     } else {
-      const evaluator = this.evaluator as CasbinEvaluator;
+      const evaluator = this.evaluator as CompiledEvaluator;
       const current = evaluator.rules().filter((rule) => this.model.tenantOf(rule) === tenantId);
       const wanted = new Set(snapshot.rules.map(ruleId));
       const present = new Set(current.map(ruleId));

@@ -59,7 +59,7 @@ export async function runAssertionFile(file: AssertionFile): Promise<FileResult>
   try {
     const cases = file.cases.map((assertion): CaseResult => {
       const { request } = assertion;
-      const byCasbin = attempt(() => reference.enforceSync(...model.requestFields.map((name) => request[name])));
+      const byCasbin = attempt(() => reference.enforceSync(...model.requestFields.map((name) => (request as unknown as Record<string, string>)[name])));
       const byEngine = attempt(() => engine.decideSync(request).allowed);
       const disagreement = byCasbin.verdict !== undefined && byEngine.verdict !== undefined && byCasbin.verdict !== byEngine.verdict;
       return {

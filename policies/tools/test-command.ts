@@ -59,7 +59,7 @@ export async function runTestCommand(paths: readonly string[], output: Output): 
       failed += result.invalidRules.length;
       continue;
     }
-    output.out(`${path} (${result.fastPath ? 'fast path' : 'evaluated by casbin'})`);
+    output.out(`${path} (${result.fastPath ? 'fast path' : 'compiled'})`);
     for (const caseResult of result.cases) {
       const label = describeCase(path, caseResult.assertion);
       if (caseResult.passed) {
