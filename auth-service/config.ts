@@ -3,6 +3,7 @@ import { ConfigError, deepFreeze } from '../platform/config-error.js';
 import { engineConfigSchema } from '../platform/engine-config.js';
 import { licenseConfigShape } from '../platform/license/index.js';
 import { metricsConfigShape } from '../platform/metrics/index.js';
+import { networkConfigShape } from '../platform/network-config.js';
 import { argon2Floor } from '../platform/password-hasher.js';
 import { Secret } from '../platform/secret.js';
 import { signInLockoutConfigShape } from '../platform/sign-in-lockout-config.js';
@@ -12,11 +13,6 @@ import { mfaVariableNames, parseMfaSettings } from './mfa/mfa-config.js';
 const flag = (fallback: boolean) =>
   z.enum(['true', 'false', '1', '0']).default(fallback ? 'true' : 'false').transform((v) => v === 'true' || v === '1');
 const seconds = (min: number, max: number, fallback: number) => z.coerce.number().int().min(min).max(max).default(fallback);
-const cidrList = z
-  .string()
-  .max(4096)
-  .default('')
-  .transform((value) => value.split(',').map((c) => c.trim()).filter((c) => c.length > 0));
 
 const encryptionKey = z.string().transform((value, ctx) => {
   if (Buffer.from(value, 'base64').length !== 32) {
@@ -43,8 +39,7 @@ export const authConfigSchema = engineConfigSchema.extend({
   SIGN_IN_TENANT_WINDOW_SECONDS: seconds(1, 3_600, 60),
   RATE_LIMIT_TOKEN_MAX: z.coerce.number().int().min(1).max(1_000_000).default(10),
   RATE_LIMIT_TOKEN_WINDOW_SECONDS: seconds(1, 3_600, 60),
-  PLATFORM_INTERNAL_CIDRS: cidrList,
-  TRUSTED_PROXIES: cidrList,
+  ...networkConfigShape,
   SECRETS_ENCRYPTION_KEY: encryptionKey,
   ARGON2_MEMORY_KIB: z.coerce.number().int().min(argon2Floor.memoryCostKiB, 'below the OWASP floor (19456 KiB)').default(argon2Floor.memoryCostKiB),
   ARGON2_ITERATIONS: z.coerce.number().int().min(argon2Floor.timeCost, 'below the OWASP floor (2)').default(argon2Floor.timeCost),

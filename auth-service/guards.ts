@@ -6,7 +6,7 @@ import type { Cidr } from '../platform/cidr.js';
 import type { RouteGuards } from '../platform/http/mount-routes.js';
 import { ServiceError } from '../platform/http/service-error.js';
 import { IpAllowlists } from './authorization/ip-allowlist.js';
-import { createClientAddress, parseRanges } from './client-ip.js';
+import { createClientAddress, parseRanges } from '../platform/http/client-address.js';
 import type { AuthDeps } from './deps.js';
 import { TokenState } from './sessions/token-state.js';
 

@@ -5,6 +5,7 @@ import { metricsEndpoint } from '../platform/metrics/index.js';
 import type { IdentityDeps } from './deps.js';
 import { identityCatalogue } from './errors.js';
 import { identityGuards } from './guards.js';
+import { withIdentityAllowlist } from './ip-allowlist-guard.js';
 import { applicationsRoutes } from './routes/applications.js';
 import { auditRoutes } from './routes/audit.js';
 import { declarationsRoutes } from './routes/declarations.js';
@@ -36,7 +37,7 @@ export function createIdentityApp(deps: IdentityDeps): Express {
     info: { title: 'Access Manager Identity', version: '1.0.0', description: 'Organizations, users, groups, roles, applications, providers and MFA settings' },
     routes: identityRouteFactories.flatMap((routes) => routes(deps)),
     catalogue: identityCatalogue,
-    guards: identityGuards(deps),
+    guards: withIdentityAllowlist(identityGuards(deps), deps),
     report: deps.report,
     ...(deps.metrics ? { observe: deps.metrics.http } : {}),
     before: [health, ...(deps.metrics ? [metricsEndpoint(deps.metrics.registry, deps.metricsToken)] : [])],

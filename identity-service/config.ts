@@ -3,6 +3,7 @@ import { ConfigError, deepFreeze } from '../platform/config-error.js';
 import { engineConfigSchema } from '../platform/engine-config.js';
 import { licenseConfigShape } from '../platform/license/index.js';
 import { metricsConfigShape } from '../platform/metrics/index.js';
+import { networkConfigShape } from '../platform/network-config.js';
 import { argon2Floor } from '../platform/password-hasher.js';
 import { Secret } from '../platform/secret.js';
 import { signInLockoutConfigShape } from '../platform/sign-in-lockout-config.js';
@@ -38,6 +39,7 @@ export const identityConfigSchema = engineConfigSchema
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     // A wrong current password at update-password counts into Auth's sign-in lockout: the same limits.
     ...signInLockoutConfigShape,
+    ...networkConfigShape,
     ...licenseConfigShape,
     ...metricsConfigShape,
   });

@@ -42,4 +42,9 @@ export interface IdentityDeps {
   /** Prometheus metrics of this service; `/metrics` is served only with `metricsToken` (METRICS_TOKEN). */
   readonly metrics?: ServiceMetrics;
   readonly metricsToken?: Secret | undefined;
+  /**
+   * Where callers come from (TRUSTED_PROXIES, PLATFORM_INTERNAL_CIDRS), for the organizations' `identity` IP
+   * allowlists; absent: the socket address, and no caller is internal.
+   */
+  readonly network?: { readonly trustedProxies: readonly string[]; readonly platformInternalCidrs: readonly string[] };
 }

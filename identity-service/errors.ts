@@ -21,6 +21,7 @@ export type IdentityErrorCode =
   | 'CIDR_INVALID'
   | 'DECLARATION_FORBIDDEN'
   | 'LICENSE_LIMIT_REACHED'
+  | 'IP_NOT_ALLOWED'
   | 'MFA_PROOF_REQUIRED'
   | 'ACCOUNT_LOCKED'
   | 'ESCALATION_REFUSED';
@@ -52,4 +53,5 @@ export const identityCatalogue: ErrorCatalogue<IdentityError> = {
   ACCOUNT_LOCKED: { status: 429, code: 'IDE-0119', title: 'Too many wrong passwords; try again later', retryable: true },
   // The body's `missing` lists the (resource, action) pairs the caller would have to hold itself.
   ESCALATION_REFUSED: { status: 403, code: 'IDE-0120', title: 'Nobody may give more than they hold' },
+  IP_NOT_ALLOWED: { status: 403, code: 'IDE-0121', title: 'Client address not allowed for this organization' },
 };

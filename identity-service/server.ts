@@ -41,6 +41,7 @@ export async function startIdentityService(config: IdentityConfig, options: Star
       nowMs: () => Date.now(),
       signInLockout: { maxFailures: config.SIGN_IN_MAX_FAILURES, lockSeconds: config.SIGN_IN_LOCK_SECONDS },
       deliverMfaCode: ({ tenantId, to, code }) => deliverCode({ tenantId, channel: 'email', to, code }),
+      network: { trustedProxies: config.TRUSTED_PROXIES, platformInternalCidrs: config.PLATFORM_INTERNAL_CIDRS },
     });
 
     return await base.serve(app, {});

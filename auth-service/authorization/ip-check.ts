@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import { isAllowed } from '../../platform/cidr.js';
 import { ServiceError } from '../../platform/http/service-error.js';
-import { inRanges } from '../client-ip.js';
+import { inRanges } from '../../platform/http/client-address.js';
 import type { AuthRuntime } from '../guards.js';
 
 /**

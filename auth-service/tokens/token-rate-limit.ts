@@ -2,7 +2,7 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import { ipKeyGenerator, rateLimit, type Store } from 'express-rate-limit';
 import type { Valkey } from 'iovalkey';
 import { ServiceError } from '../../platform/http/service-error.js';
-import { createClientAddress } from '../client-ip.js';
+import { createClientAddress } from '../../platform/http/client-address.js';
 import { ValkeyRateLimitStore } from './valkey-rate-limit-store.js';
 
 /** The routes that issue tokens: each client address gets `limit` requests per window across them. */

@@ -1,14 +1,21 @@
 import { z } from 'zod';
-import { parseCidr } from '../../platform/cidr.js';
+import type { Request } from 'express';
+import { parseCidr, type Cidr } from '../../platform/cidr.js';
 import { defineRoute, type AnyRoute } from '../../platform/http/route.js';
 import { ServiceError } from '../../platform/http/service-error.js';
+import { ipAllowlistSurfaces } from '../../platform/ip-allowlists.js';
 import type { IdentityDeps } from '../deps.js';
+import { identityNetworkOf, mayReachIdentity } from '../ip-allowlist-guard.js';
 import { assertVersion, etagOf, expectedVersion } from '../etag.js';
 import { listPageSchema, listQuery } from '../list-query.js';
 import { deleteIpAllowlist, findIpAllowlist, listIpAllowlists, putIpAllowlist, type IpAllowlistRow } from '../store/ip-allowlists-store.js';
 import { revisionHeaders, runWrite } from '../write-transaction.js';
 
-/** A surface is where Auth enforces the list: `auth`, `identity`, or a product's name (`midaz`). */
+/**
+ * A surface names where the list is enforced: `identity` (every caller of Identity acting in the organization, by
+ * its own address), `auth` (the end user's `clientIp` on `/v1/authorize` for every product without a list of its
+ * own), or a product's name (`midaz`: its `clientIp` on `/v1/authorize` with that product).
+ */
 const surface = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and -, at most 63');
 const surfaceParams = z.object({ surface }).strict();
 export const maxCidrsPerSurface = 100;
@@ -26,14 +33,29 @@ function toIpAllowlist(row: IpAllowlistRow): z.infer<typeof ipAllowlist> {
 }
 
 /** Every entry parsed strictly (platform/cidr.ts), written back canonical, duplicates dropped in order. */
-function canonicalCidrs(entries: readonly string[]): string[] {
-  const out: string[] = [];
+function canonicalCidrs(entries: readonly string[]): Cidr[] {
+  const out: Cidr[] = [];
   entries.forEach((entry, index) => {
     const parsed = parseCidr(entry);
     if (!parsed.ok) throw new ServiceError('CIDR_INVALID', { message: `body.cidrs.${index}: ${parsed.reason}`, field: `body.cidrs.${index}` });
-    if (!out.includes(parsed.cidr.text)) out.push(parsed.cidr.text);
+    if (!out.some((cidr) => cidr.text === parsed.cidr.text)) out.push(parsed.cidr);
   });
   return out;
+}
+
+/**
+ * An `identity` list that leaves out the caller's own address would lock the caller (and whoever works from where
+ * it works) out of Identity at once, with no way back through the API: refused, unless the caller is one of the
+ * platform's own (PLATFORM_INTERNAL_CIDRS), which the list does not bind.
+ */
+function assertKeepsCallerIn(deps: IdentityDeps, req: Request, ranges: readonly Cidr[]): void {
+  const network = identityNetworkOf(deps);
+  const address = network.clientAddress(req);
+  if (mayReachIdentity(network, address, ranges)) return;
+  throw new ServiceError('VALIDATION_FAILED', {
+    message: `cidrs must include your own address (${address ?? 'unknown'}): this list would lock you out of Identity`,
+    field: 'body.cidrs',
+  });
 }
 
 export function ipAllowlistsRoutes(deps: IdentityDeps): AnyRoute[] {
@@ -68,7 +90,9 @@ export function ipAllowlistsRoutes(deps: IdentityDeps): AnyRoute[] {
         201: { description: 'The new allowlist', schema: ipAllowlist },
       },
       async handler({ params, body, caller, requestId, req }) {
-        const cidrs = canonicalCidrs(body.cidrs);
+        const ranges = canonicalCidrs(body.cidrs);
+        if (params.surface === ipAllowlistSurfaces.identity) assertKeepsCallerIn(deps, req, ranges);
+        const cidrs = ranges.map((cidr) => cidr.text);
         const { value, policyRevision } = await runWrite(deps, caller, requestId, async (tx) => {
           const current = await findIpAllowlist(tx.client, tx.tenantId, params.surface, true);
           if (current) assertVersion(req, current.version);
@@ -83,6 +107,7 @@ export function ipAllowlistsRoutes(deps: IdentityDeps): AnyRoute[] {
           });
           return { row, created: !current };
         });
+        identityNetworkOf(deps).lists.forget(caller.tenantId);
         return {
           status: value.created ? 201 : 200,
           body: toIpAllowlist(value.row),
@@ -107,6 +132,7 @@ export function ipAllowlistsRoutes(deps: IdentityDeps): AnyRoute[] {
           await deleteIpAllowlist(tx.client, tx.tenantId, params.surface);
           tx.audit({ action: 'ip-allowlist.delete', targetType: 'ip-allowlist', targetId: params.surface, before: toIpAllowlist(current) });
         });
+        identityNetworkOf(deps).lists.forget(caller.tenantId);
         return { status: 204, headers: revisionHeaders(policyRevision) };
       },
     }),

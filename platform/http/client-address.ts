@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import { cidrContains, parseCidr, parseIp, type Cidr } from '../platform/cidr.js';
+import { cidrContains, parseCidr, parseIp, type Cidr } from '../cidr.js';
 
 /** Canonical text of an address (`::ffff:10.0.0.1` → `10.0.0.1`), or undefined when it is not one. */
 function canonical(text: string | undefined): string | undefined {
