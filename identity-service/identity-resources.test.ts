@@ -1,7 +1,8 @@
 // Auth keeps a bare rule on one of Identity's resources from answering for a product's resource of the same name;
 // that only holds while the shared list is exactly what Identity's routes check.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { identityResources } from '../platform/access-manager-resources.js';
+import { identityResources, isAccessManagerResource } from '../platform/access-manager-resources.js';
+import { escalationPermission } from '../platform/escalation-permission.js';
 import type { Caller } from '../platform/auth/caller.js';
 import type { RouteContext } from '../platform/http/route.js';
 import { createIdentityHarness, type IdentityHarness } from '../test/support/identity-harness.js';
@@ -33,5 +34,10 @@ function checkedResources(): Set<string> {
 describe("Identity's resources", () => {
   it('the shared list holds exactly the resources Identity checks (no route checks an unlisted one, none listed is unchecked)', () => {
     expect([...checkedResources()].sort()).toEqual([...identityResources].sort());
+  });
+
+  it("every one of them, and the no-escalation rule's own resource, is the Access Manager's, never a product's", () => {
+    for (const resource of [...identityResources, escalationPermission.resource]) expect({ resource, own: isAccessManagerResource(resource) }).toEqual({ resource, own: true });
+    expect(isAccessManagerResource('accounts')).toBe(false);
   });
 });

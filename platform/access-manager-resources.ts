@@ -1,3 +1,5 @@
+import { escalationPermission } from './escalation-permission.js';
+
 /**
  * The resources Identity's routes ask the engine about (`users get`, `groups patch`, ...), by name. One list for
  * both services: Identity's route permissions are checked against it by a test, and Auth reads it so that a rule
@@ -23,9 +25,10 @@ export type IdentityResource = (typeof identityResources)[number];
 export const authResources = ['authorize'] as const;
 export type AuthResource = (typeof authResources)[number];
 
-const accessManagerResources: ReadonlySet<string> = new Set([...identityResources, ...authResources]);
+// `escalation` is asked by Identity's no-escalation rule, never as a route's permission.
+const accessManagerResources: ReadonlySet<string> = new Set([...identityResources, ...authResources, escalationPermission.resource]);
 
-/** Is `name` a resource of the Access Manager itself (Identity's or Auth's), rather than a product's? */
+/** Is `name` a resource of the Access Manager itself (Identity's, Auth's, or the escalation exemption), rather than a product's? */
 export function isAccessManagerResource(name: string): boolean {
   return accessManagerResources.has(name);
 }

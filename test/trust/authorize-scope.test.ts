@@ -10,6 +10,7 @@ import { parseModel, PolicyEngine, type PolicyChange } from '../../engine/index.
 import { createAuthApp } from '../../auth-service/app.js';
 import { builtinOrganizationId as platformOrg, reconcile } from '../../bootstrap/index.js';
 import { identityResources } from '../../platform/access-manager-resources.js';
+import { escalationPermission } from '../../platform/escalation-permission.js';
 import { createAuthHarness, defaultPassword, type AuthHarness } from '../support/auth-harness.js';
 
 const admin = { username: 'scope-admin', password: 'Tangerine-7-Staple-Orbit' };
@@ -117,6 +118,9 @@ describe('product-scoped authorize: what no longer answers for a product', () =>
     for (const resource of identityResources) {
       expect({ resource, authorized: await ask('admin', { product: 'routing', resource, action: 'get' }) }).toEqual({ resource, authorized: false });
     }
+    // Nor does the exemption from the no-escalation rule, which the administrator holds (admin-group).
+    expect(await ask('admin', { resource: escalationPermission.resource, action: escalationPermission.action })).toBe(true);
+    expect(await ask('admin', { product: 'routing', resource: escalationPermission.resource, action: escalationPermission.action })).toBe(false);
     expect(await ask('admin', { product: 'midaz', resource: 'users', action: 'post' })).toBe(false);
     expect(await ask('admin', { product: 'routing', resource: 'authorize', action: 'post' })).toBe(false);
   });
