@@ -15,6 +15,7 @@ export { parseModel, requestFieldNames, singlePartitionTenant } from './model-de
 export type { ModelDefinition, PermissionEnumeration, RequestFieldName } from './model-definition.js';
 export type { AttributeValue, ModelRequest, RequestAttributes, RequestValue } from './model-request.js';
 export type { CompileOptions as ModelOptions, MatcherFunction } from './compiler/compiled-model.js';
+export { matchingFunctionNames } from './compiler/builtin-functions.js';
 export type { MatchingFunctionName } from './compiler/builtin-functions.js';
 export type { EffectKind } from './compiler/policy-effect.js';
 export { loadModelFile, shippedModelPath } from './model-file.js';

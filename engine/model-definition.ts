@@ -224,7 +224,6 @@ export function parseModel(text: string, options: CompileOptions = {}): ModelDef
   const policyFields = compiled.policyTypes.get('p') as readonly string[];
   const policyDomIndex = policyFields.indexOf('dom');
   const priorityIndex = policyFields.indexOf('priority');
-  const eftIndex = policyFields.indexOf('eft');
   const groupArity = compiled.roleTypes;
   const policyArity = new Map([...compiled.policyTypes].map(([ptype, fields]) => [ptype, fields.length]));
 
@@ -260,7 +259,6 @@ export function parseModel(text: string, options: CompileOptions = {}): ModelDef
       return;
     }
     if (rule.ptype !== 'p') return;
-    if (eftIndex >= 0 && rule.values[eftIndex] !== 'allow' && rule.values[eftIndex] !== 'deny') invalid(`${fieldLabel('eft', eftIndex)} must be allow or deny`);
     if (priorityIndex >= 0 && !/^-?[0-9]{1,9}$/.test(rule.values[priorityIndex] as string)) invalid(`${fieldLabel('priority', priorityIndex)} must be an integer`);
     for (const { field, fn } of compiled.patternFields) {
       const value = rule.values[field] as string;

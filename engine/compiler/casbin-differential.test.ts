@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { casbinOutcome, loadedCasbin } from '../../test/support/casbin-reference.js';
+import { casbinOutcome, loadedCasbin } from '../../policies/tools/reference-casbin.js';
 import { randomModelWorld, seededRandom } from '../../test/support/random-model-world.js';
 import { MemoryPolicyStore } from '../adapters/memory-policy-store.js';
 import { casbin } from '../casbin-runtime.js';

@@ -2,7 +2,7 @@
 // casbin's own behaviour is subtle (ordering, failing rules, requests that defeat an index).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { loadedCasbin, casbinOutcome } from '../../test/support/casbin-reference.js';
+import { loadedCasbin, casbinOutcome } from '../../policies/tools/reference-casbin.js';
 import { casbin } from '../casbin-runtime.js';
 import { shippedModelPath } from '../model-file.js';
 import type { PolicyRule } from '../policy-rule.js';

@@ -1,9 +1,10 @@
-// The policy assertion file (`*.test.yaml`): a model, rules, and requests with their expected decisions.
+// The policy assertion file (`*.test.yaml`): a model (and what casbin's API would set in code), rules, and
+// requests of the model's arity with their expected decisions.
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
-import type { AuthorizationRequest, PolicyRule } from '../../engine/index.js';
+import { matchingFunctionNames, type MatchingFunctionName, type ModelRequest, type PolicyRule } from '../../engine/index.js';
 import { AssertionFileError } from './assertion-file-error.js';
 
 const maxFieldLength = 256;
@@ -23,12 +24,25 @@ const ruleSchema = z
   .transform(splitFields)
   .pipe(z.array(field).min(2, 'a rule is a type (p, g, ...) followed by its fields'));
 
-const requestSchema = z
-  .union([z.string().max(maxLineLength), z.array(z.string().max(maxFieldLength)).max(32)], {
-    error: 'a request is "sub, dom, obj, act" or a list of four strings',
-  })
-  .transform(splitFields)
-  .pipe(z.array(field).length(4, 'a request has four fields: sub, dom, obj, act'));
+// A request value: a string, or (for a field whose attributes the matcher reads) a mapping of attributes. The
+// engine checks the values against the model when the file runs, naming the field.
+const requestValue = z.union([z.string().max(maxFieldLength), z.record(z.string().max(64), z.unknown())], {
+  error: 'a request value is a string, or a mapping of attributes',
+});
+
+const requestSchema = z.union(
+  [
+    z.string().max(maxLineLength).transform((line) => line.split(',').map((value) => value.trim())),
+    z.array(requestValue).min(1).max(32),
+    z.record(z.string().max(64), requestValue),
+  ],
+  { error: 'a request is "alice, data1, read" (the model\'s fields in order), a list, or a mapping of the model\'s field names' },
+);
+
+const roleMatchingSchema = z.record(
+  z.string().regex(/^g[0-9]*$/, 'a role type is g, g2, ...'),
+  z.enum(matchingFunctionNames, { error: `a matching function is one of ${matchingFunctionNames.join(', ')}` }),
+);
 
 const caseSchema = z.strictObject({
   name: z.string().min(1).max(200).optional(),
@@ -39,6 +53,12 @@ const caseSchema = z.strictObject({
 const fileSchema = z.strictObject(
   {
     model: z.string().min(1).max(1_024).optional(),
+    /** casbin's addNamedMatchingFunc: role names of these types are patterns of the named builtin. */
+    roleMatching: roleMatchingSchema.optional(),
+    /** casbin's addNamedDomainMatchingFunc: domains of these role types are patterns of the named builtin. */
+    domainMatching: roleMatchingSchema.optional(),
+    /** casbin's addFunction: a module (beside the file) whose exported functions the matcher may call. */
+    functions: z.string().min(1).max(1_024).optional(),
     rules: z.array(ruleSchema).max(maxEntries).default([]),
     cases: z.array(caseSchema).max(maxEntries).default([]),
   },
@@ -53,7 +73,7 @@ export interface LocatedRule {
 
 export interface AssertionCase {
   readonly name: string | undefined;
-  readonly request: AuthorizationRequest;
+  readonly request: ModelRequest;
   readonly expect: 'allow' | 'deny';
   readonly line: number;
 }
@@ -62,6 +82,10 @@ export interface AssertionFile {
   readonly path: string;
   /** The model the file names, resolved against the file's folder; undefined means the shipped model. */
   readonly modelPath: string | undefined;
+  readonly roleMatching: Readonly<Record<string, MatchingFunctionName>>;
+  readonly domainMatching: Readonly<Record<string, MatchingFunctionName>>;
+  /** A module of matcher functions, resolved against the file's folder. */
+  readonly functionsPath: string | undefined;
   readonly rules: readonly LocatedRule[];
   readonly cases: readonly AssertionCase[];
 }
@@ -115,11 +139,6 @@ function describeIssue(file: string, doc: Document, lines: LineCounter, issue: z
   return [{ line, text: `${file}:${line}: ${where ? `${where}: ` : ''}${issue.message}` }];
 }
 
-function toRequest(fields: readonly string[]): AuthorizationRequest {
-  const [sub = '', dom = '', obj = '', act = ''] = fields;
-  return { sub, dom, obj, act };
-}
-
 /** Parses assertion-file text; every error names the file, the line and the path of the offending entry. */
 export function parseAssertionFile(path: string, text: string): AssertionFile {
   const lines = new LineCounter();
@@ -140,14 +159,17 @@ export function parseAssertionFile(path: string, text: string): AssertionFile {
     const problems = parsed.error.issues.flatMap((issue) => describeIssue(path, doc, lines, issue));
     throw new AssertionFileError(problems.sort((a, b) => lineOf(a) - lineOf(b)).map((problem) => problem.text).join('\n'));
   }
-  const { model, rules, cases } = parsed.data;
+  const { model, rules, cases, roleMatching, domainMatching, functions } = parsed.data;
   return {
     path,
     modelPath: model === undefined ? undefined : resolve(dirname(path), model),
+    roleMatching: roleMatching ?? {},
+    domainMatching: domainMatching ?? {},
+    functionsPath: functions === undefined ? undefined : resolve(dirname(path), functions),
     rules: rules.map(([ptype = '', ...values], i) => ({ rule: { ptype, values }, line: lineAt(doc, lines, ['rules', i]) })),
     cases: cases.map((entry, i) => ({
       name: entry.name,
-      request: toRequest(entry.request),
+      request: entry.request as ModelRequest,
       expect: entry.expect,
       line: lineAt(doc, lines, ['cases', i]),
     })),

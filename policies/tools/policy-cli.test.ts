@@ -58,6 +58,14 @@ describe('policy test', () => {
     }
   });
 
+  it("passes every expectation of node-casbin's own model tests (policies/node-casbin), against casbin and the engine", async () => {
+    const { code, stdout } = await cli('test', join(repoRoot, 'policies/node-casbin'));
+    expect(stdout).not.toContain('✗');
+    expect(stdout.match(/\.test\.yaml \(compiled\)$/gm)).toHaveLength(25);
+    expect(stdout).toMatch(/^195 passed, 0 failed$/m);
+    expect(code).toBe(0);
+  });
+
   it('a case whose expectation is wrong fails with exit 1, naming the case and its file:line', async () => {
     const path = await file(
       'failing.test.yaml',
@@ -81,10 +89,47 @@ describe('policy test', () => {
   });
 
   it('refuses a top-level unknown key and a malformed request, each with its line', async () => {
-    const path = await file('malformed.test.yaml', 'rule: []\ncases:\n  - request: user:1, acme, accounts\n    expect: allow\n');
+    const path = await file('malformed.test.yaml', 'rule: []\ncases:\n  - request: 7\n    expect: allow\n');
     const { stdout } = await cli('test', path);
     expect(stdout).toMatch(/malformed\.test\.yaml:1: unknown key "rule" at rule/);
-    expect(stdout).toMatch(/malformed\.test\.yaml:3: cases\[0\]\.request: a request has four fields/);
+    expect(stdout).toMatch(/malformed\.test\.yaml:3: cases\[0\]\.request: a request is "alice, data1, read"/);
+  });
+
+  it("fails a request that does not fit the model's request definition, naming the model's fields", async () => {
+    const path = await file('arity.test.yaml', 'cases:\n  - request: user:1, acme, accounts\n    expect: deny\n  - request: { sub: user:1, dom: acme, object: accounts, act: get }\n    expect: deny\n');
+    const { code, stdout } = await cli('test', path);
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/arity\.test\.yaml:2 .*: the request has 3 values; the model's request is \(sub, dom, obj, act\)/);
+    expect(stdout).toMatch(/arity\.test\.yaml:4 .*: the request names object; the model's request is \(sub, dom, obj, act\)/);
+  });
+
+  it('runs a model beyond RBAC: requests of its own arity, as lists or mappings, with attribute objects', async () => {
+    await file('abac.conf', '[request_definition]\nr = sub, obj, act\n[policy_definition]\np = sub, obj, act\n[policy_effect]\ne = some(where (p.eft == allow))\n[matchers]\nm = r.sub == r.obj.Owner && r.obj.Amount <= 1000 || r.sub == p.sub && r.obj.Name == p.obj && r.act == p.act\n');
+    const path = await file(
+      'abac.test.yaml',
+      ['model: abac.conf', 'rules:', '  - p, auditor, invoice-7, read', 'cases:',
+        '  - name: an owner reads a small invoice', '    request: [alice, { Owner: alice, Amount: 250, Name: invoice-7 }, read]', '    expect: allow',
+        '  - name: not a large one', '    request: { sub: alice, obj: { Owner: alice, Amount: 5000, Name: invoice-7 }, act: read }', '    expect: deny',
+        '  - name: the auditor reads it through the policy line', '    request: { sub: auditor, obj: { Owner: alice, Amount: 5000, Name: invoice-7 }, act: read }', '    expect: allow', ''].join('\n'),
+    );
+    const { code, stdout } = await cli('test', path);
+    expect(stdout).toContain('abac.test.yaml (compiled)');
+    expect(stdout).toMatch(/✓ .*abac\.test\.yaml:5 an owner reads a small invoice \(alice, \{"Owner":"alice","Amount":250,"Name":"invoice-7"\}, read → allow\)/);
+    expect(stdout).toContain('3 passed, 0 failed');
+    expect(code).toBe(0);
+  });
+
+  it('configures what casbin sets in code: role-name matching functions and a module of matcher functions', async () => {
+    await file('pattern.conf', '[request_definition]\nr = sub, obj, act\n[policy_definition]\np = sub, obj, act\n[role_definition]\ng = _, _\ng2 = _, _\n[policy_effect]\ne = some(where (p.eft == allow))\n[matchers]\nm = g(r.sub, p.sub) && g2(r.obj, p.obj) && startsWithVerb(r.act, p.act)\n');
+    await file('verbs.ts', 'export function startsWithVerb(act: unknown, prefix: unknown): boolean {\n  return String(act).startsWith(String(prefix));\n}\n');
+    const path = await file(
+      'pattern.test.yaml',
+      ['model: pattern.conf', 'roleMatching: { g2: keyMatch2 }', 'functions: verbs.ts', 'rules:', '  - p, book_admin, book_group, GET', '  - g, alice, book_admin', '  - g2, /book/:id, book_group', 'cases:',
+        '  - request: alice, /book/1, GETALL', '    expect: allow', '  - request: alice, /pen/1, GET', '    expect: deny', ''].join('\n'),
+    );
+    const { code, stdout } = await cli('test', path);
+    expect(stdout).toContain('2 passed, 0 failed');
+    expect(code).toBe(0);
   });
 
   it('refuses a __proto__ key anywhere instead of merging it (hostile input)', async () => {
@@ -161,7 +206,21 @@ describe('policy check', () => {
   it('accepts the shipped model and says it takes the fast path', async () => {
     const { code, stdout } = await cli('check', shippedModelPath);
     expect(code).toBe(0);
-    expect(stdout).toMatch(/^ok: .*model\.conf \(fast path\)$/);
+    expect(stdout).toMatch(/^ok: .*model\.conf \(fast path\)$/m);
+  });
+
+  it("prints how any other model is decided: its shapes, its effect and the compiler's plan", async () => {
+    const shipped = await readFile(shippedModelPath, 'utf8');
+    const path = await file('check-keymatch2.conf', shipped.replace('keyMatch(r.obj, p.obj)', 'keyMatch2(r.obj, p.obj)'));
+    const { code, stdout } = await cli('check', path);
+    expect(code).toBe(0);
+    expect(stdout.split('\n').slice(1)).toEqual([
+      '  request: sub, dom, obj, act',
+      '  p: sub, dom, obj, act, eft',
+      '  g: 3 fields (member, role, domain)',
+      '  effect: allow-and-deny',
+      '  decisions: rules kept apart by tenant; hash index on p.sub; prefix index on p.obj (keyMatch2); hash index on p.act; 1 condition(s) checked on each candidate',
+    ]);
   });
 
   it('names the line of a broken model and exits 1', async () => {
@@ -188,7 +247,28 @@ describe('policy explain', () => {
       '    via user:3',
       '  p, role:auditor, acme, ledgers, get, deny',
       '    via user:3 → group:audit → role:auditor',
+      'decided by:',
+      '  p, role:auditor, acme, ledgers, get, deny',
     ]);
+  });
+
+  it('explains any model: role chains of every role type, attribute objects in JSON, and the deciding rule', async () => {
+    await file('explain-g2.conf', '[request_definition]\nr = sub, obj, act\n[policy_definition]\np = sub, obj, act\n[role_definition]\ng = _, _\ng2 = _, _\n[policy_effect]\ne = some(where (p.eft == allow))\n[matchers]\nm = g(r.sub, p.sub) && g2(r.obj.Name, p.obj) && r.act == p.act\n');
+    const path = await file('explain-g2.test.yaml', 'model: explain-g2.conf\nrules:\n  - p, data_admin, data_group, write\n  - g, alice, data_admin\n  - g2, data1, data_group\n');
+    const { code, stdout } = await cli('explain', 'alice', '{"Name":"data1"}', 'write', '--rules', path);
+    expect(code).toBe(0);
+    expect(stdout.split('\n')).toEqual([
+      'allow (allowed_by_policy) at revision 1',
+      'matched rules:',
+      '  p, data_admin, data_group, write',
+      '    via alice → data_admin',
+      '    via g2: data1 → data_group',
+      'decided by:',
+      '  p, data_admin, data_group, write',
+    ]);
+    const wrong = await cli('explain', 'alice', 'write', '--rules', path);
+    expect(wrong.code).toBe(usageExitCode);
+    expect(wrong.stderr).toContain('explain takes 3 values for this model, in order: sub obj act (got 2)');
   });
 
   it('shows a rule of the * subject as applying to every subject of the tenant', async () => {
@@ -242,6 +322,8 @@ describe('policy explain', () => {
         'matched rules:',
         '  p, role:viewer, acme, accounts/*, get, allow',
         '    via user:1 → group:ops → role:viewer',
+        'decided by:',
+        '  p, role:viewer, acme, accounts/*, get, allow',
       ]);
     });
 

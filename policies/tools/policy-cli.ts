@@ -6,13 +6,18 @@ import { runCheckCommand } from './check-command.js';
 import { defaultDatabaseUrl, runExplainCommand } from './explain-command.js';
 import { processOutput, type Output } from './output.js';
 import { runTestCommand } from './test-command.js';
+import { UsageError } from './usage-error.js';
 
 export const usage = `usage: npm run policy -- <command>
 
-  check <model.conf>                   validate a model file (errors name the line)
+  check <model.conf>                   validate and compile a model file (errors name the line)
+                                       and print how its decisions are computed
   test [paths...]                      run assertion files (default: policies/**/*.test.yaml)
                                        against plain casbin and the engine
-  explain <sub> <dom> <obj> <act>      print the decision and the rules that made it
+  explain <values...>                  print the decision, the matching rules with their role
+                                       links, and the rules that decided, for a request of the
+                                       model's fields in order (e.g. sub dom obj act); a value
+                                       starting with { is an attribute object in JSON
       [--model <model.conf>]           default: the --rules file's model, else policies/model.conf
       [--rules <file.test.yaml>]       decide over that file's rules instead of the live policy
                                        (the live policy is read from DATABASE_URL,
@@ -20,8 +25,6 @@ export const usage = `usage: npm run policy -- <command>
 
 /** Exit code of a usage error (sysexits EX_USAGE). */
 export const usageExitCode = 64;
-
-class UsageError extends Error {}
 
 function parse(args: readonly string[]) {
   try {
@@ -55,13 +58,10 @@ async function dispatch(args: readonly string[], output: Output, env: NodeJS.Pro
     case 'test':
       return runTestCommand(rest, output);
     case 'explain': {
-      const [sub, dom, obj, act, ...extra] = rest;
-      if (sub === undefined || dom === undefined || obj === undefined || act === undefined || extra.length > 0) {
-        throw new UsageError('explain takes four arguments: sub dom obj act');
-      }
+      if (rest.length === 0) throw new UsageError("explain takes the request's values: sub dom obj act for the shipped model");
       return runExplainCommand(
         {
-          request: { sub, dom, obj, act },
+          values: rest,
           modelPath: values.model,
           rulesPath: values.rules,
           databaseUrl: env.DATABASE_URL ?? defaultDatabaseUrl,

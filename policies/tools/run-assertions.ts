@@ -1,9 +1,10 @@
 // Runs one assertion file against plain casbin and against the engine, and compares both with the expectation.
-import { casbin } from '../../engine/casbin-runtime.js';
-import { isEngineError, isGroupingType, loadModelFile, type ModelDefinition, type PolicyRule } from '../../engine/index.js';
+import { isEngineError, type ModelDefinition, type ModelRequest } from '../../engine/index.js';
 import type { AssertionCase, AssertionFile } from './assertion-file.js';
+import { loadFileModel } from './file-model.js';
 import { findInvalidRules, type InvalidRule } from './invalid-rules.js';
 import { startMemoryEngine } from './memory-engine.js';
+import { loadedCasbin } from './reference-casbin.js';
 
 export type Verdict = 'allow' | 'deny';
 
@@ -27,13 +28,23 @@ export type FileResult =
 
 const verdict = (allowed: boolean): Verdict => (allowed ? 'allow' : 'deny');
 
-async function plainCasbin(model: ModelDefinition, rules: readonly PolicyRule[]) {
-  const enforcer = await casbin.newEnforcer(casbin.newModelFromString(model.text));
-  for (const { ptype, values } of rules) {
-    if (isGroupingType(ptype)) await enforcer.addNamedGroupingPolicy(ptype, ...values);
-    else await enforcer.addNamedPolicy(ptype, ...values);
+/** Why `request` does not fit the model's request definition, if it does not. */
+function shapeProblem(model: ModelDefinition, request: ModelRequest): string | undefined {
+  const fields = model.requestFields;
+  if (Array.isArray(request)) {
+    return request.length === fields.length ? undefined : `the request has ${request.length} values; the model's request is (${fields.join(', ')})`;
   }
-  return enforcer;
+  const keys = Object.keys(request);
+  const unknown = keys.filter((key) => !fields.includes(key));
+  const missing = fields.filter((field) => !keys.includes(field));
+  if (unknown.length === 0 && missing.length === 0) return undefined;
+  return `the request ${unknown.length > 0 ? `names ${unknown.join(', ')}` : `lacks ${missing.join(', ')}`}; the model's request is (${fields.join(', ')})`;
+}
+
+/** The request's values in the model's order, as given (casbin takes them unchecked). */
+function rawValues(model: ModelDefinition, request: ModelRequest): unknown[] {
+  if (Array.isArray(request)) return [...(request as readonly unknown[])];
+  return model.requestFields.map((field) => (request as Readonly<Record<string, unknown>>)[field]);
 }
 
 function attempt(decide: () => boolean): { verdict: Verdict | undefined; error: string | undefined } {
@@ -49,18 +60,22 @@ function attempt(decide: () => boolean): { verdict: Verdict | undefined; error: 
  * casbin would hold them while the engine refuses them, so the answers would not mean anything.
  */
 export async function runAssertionFile(file: AssertionFile): Promise<FileResult> {
-  const model = await loadModelFile(file.modelPath);
+  const { model, options } = await loadFileModel(file);
   const invalidRules = findInvalidRules(model, file.rules);
   if (invalidRules.length > 0) return { kind: 'invalid-rules', file, invalidRules };
 
   const rules = file.rules.map((located) => located.rule);
-  const reference = await plainCasbin(model, rules);
+  const reference = await loadedCasbin(model.text, rules, options);
   const engine = await startMemoryEngine(model, rules);
   try {
     const cases = file.cases.map((assertion): CaseResult => {
       const { request } = assertion;
-      const byCasbin = attempt(() => reference.enforceSync(...model.requestFields.map((name) => (request as unknown as Record<string, string>)[name])));
-      const byEngine = attempt(() => engine.decideSync(request).allowed);
+      const problem = shapeProblem(model, request);
+      if (problem !== undefined) {
+        return { assertion, casbin: undefined, casbinError: undefined, engine: undefined, engineError: problem, passed: false, disagreement: false };
+      }
+      const byCasbin = attempt(() => reference.enforceSync(...rawValues(model, request)));
+      const byEngine = attempt(() => engine.decideRequestSync(request).allowed);
       const disagreement = byCasbin.verdict !== undefined && byEngine.verdict !== undefined && byCasbin.verdict !== byEngine.verdict;
       return {
         assertion,

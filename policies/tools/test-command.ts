@@ -11,9 +11,15 @@ import { runAssertionFile, type CaseResult } from './run-assertions.js';
 /** The folder searched when `test` names no path: `policies/`, wherever the command runs from. */
 export const defaultAssertionRoot = dirname(shippedModelPath);
 
+/** A request as the author wrote it: values joined by commas, an attribute object as JSON. */
+export function describeRequest(request: AssertionCase['request']): string {
+  const show = (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value));
+  if (Array.isArray(request)) return (request as readonly unknown[]).map(show).join(', ');
+  return Object.entries(request).map(([field, value]) => `${field}: ${show(value)}`).join(', ');
+}
+
 function describeCase(path: string, assertion: AssertionCase): string {
-  const { sub, dom, obj, act } = assertion.request;
-  const request = `${sub}, ${dom}, ${obj}, ${act} → ${assertion.expect}`;
+  const request = `${describeRequest(assertion.request)} → ${assertion.expect}`;
   return `${path}:${assertion.line} ${assertion.name === undefined ? request : `${assertion.name} (${request})`}`;
 }
 
@@ -21,6 +27,7 @@ function failureOf(result: CaseResult): string {
   if (result.disagreement) {
     return `ENGINE ≠ CASBIN: casbin says ${result.casbin}, the engine says ${result.engine} — an engine bug, please report it`;
   }
+  if (result.casbin === undefined && result.casbinError === undefined) return `${result.engineError}`;
   if (result.casbinError !== undefined) return `casbin failed: ${result.casbinError}`;
   if (result.engineError !== undefined) return `the engine refused the request: ${result.engineError}`;
   return `expected ${result.assertion.expect}, casbin and the engine say ${result.engine}`;

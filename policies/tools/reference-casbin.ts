@@ -1,17 +1,13 @@
-// Plain node-casbin as the reference: an enforcer that loaded a policy the way an adapter loads one (lines in
-// stored order, then casbin's own priority and subject-priority sorts and role-link build).
+// Plain node-casbin as the reference the engine is compared with: an enforcer that loaded a policy the way an
+// adapter loads one (lines in stored order, then casbin's own priority and subject-priority sorts and its
+// role-link build), configured in code as the model's options say.
 import { casbin, type CasbinEnforcer } from '../../engine/casbin-runtime.js';
-import type { PolicyRule } from '../../engine/index.js';
-import type { MatcherFunction } from '../../engine/compiler/compiled-model.js';
+import type { MatcherFunction, ModelOptions, PolicyRule } from '../../engine/index.js';
 
 type CasbinUtil = Record<string, (...args: unknown[]) => unknown>;
 
-export interface ReferenceOptions {
-  readonly functions?: Readonly<Record<string, MatcherFunction>>;
-  /** Role type → builtin name, as casbin's addNamedMatchingFunc(ptype, Util.<name>Func). */
-  readonly roleMatching?: Readonly<Record<string, string>>;
-  readonly domainMatching?: Readonly<Record<string, string>>;
-}
+/** Role type → builtin name, as casbin's addNamedMatchingFunc(ptype, Util.<name>Func); functions by name. */
+export type ReferenceOptions = ModelOptions & { readonly functions?: Readonly<Record<string, MatcherFunction>> };
 
 const utilFunction = (name: string): ((...args: unknown[]) => unknown) => {
   const util = casbin.Util as unknown as CasbinUtil;
