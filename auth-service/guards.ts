@@ -1,4 +1,5 @@
 import type { Request } from 'express';
+import { ActiveTokenCheck } from '../platform/auth/active-token-check.js';
 import { bearerToken } from '../platform/auth/bearer-token.js';
 import type { Caller } from '../platform/auth/caller.js';
 import { callerFromToken } from '../platform/auth/caller-from-token.js';
@@ -8,11 +9,10 @@ import { ServiceError } from '../platform/http/service-error.js';
 import { IpAllowlists } from './authorization/ip-allowlist.js';
 import { createClientAddress, parseRanges } from '../platform/http/client-address.js';
 import type { AuthDeps } from './deps.js';
-import { TokenState } from './sessions/token-state.js';
 
 /** Per-app state the guards and the routes share (caches, parsed address ranges). */
 export interface AuthRuntime {
-  readonly tokenState: TokenState;
+  readonly tokenCheck: ActiveTokenCheck;
   readonly ipAllowlists: IpAllowlists;
   readonly clientAddress: (req: Request) => string | undefined;
   readonly platformInternal: readonly Cidr[];
@@ -25,7 +25,7 @@ export function authRuntimeOf(deps: AuthDeps): AuthRuntime {
   let runtime = runtimes.get(deps);
   if (!runtime) {
     runtime = Object.freeze({
-      tokenState: new TokenState({ pool: deps.pool, nowMs: deps.nowMs }),
+      tokenCheck: new ActiveTokenCheck({ pool: deps.pool, nowMs: deps.nowMs }),
       ipAllowlists: new IpAllowlists({ pool: deps.pool }),
       clientAddress: createClientAddress(deps.settings.trustedProxies),
       platformInternal: parseRanges('PLATFORM_INTERNAL_CIDRS', deps.settings.platformInternalCidrs),
@@ -38,8 +38,8 @@ export function authRuntimeOf(deps: AuthDeps): AuthRuntime {
 /**
  * The guards of every protected Auth route: the token verified by the platform verifier (signature against
  * our keys, RS256 only, `iss`, `aud`, `typ at+jwt`, `exp`/`nbf` with 30 s skew, cached by digest until `exp`),
- * `tenantId` required in multi-tenant mode, then the token's state (subject active, not issued before the
- * subject's cut-off, session and jti not revoked: see TokenState for the staleness bound).
+ * `tenantId` required in multi-tenant mode, then whether the token is still good (subject and organization active,
+ * session not ended, jti not revoked: see ActiveTokenCheck, shared with Identity, for the staleness bound).
  */
 export function createAuthGuards(deps: AuthDeps): RouteGuards {
   const runtime = authRuntimeOf(deps);
@@ -47,7 +47,7 @@ export function createAuthGuards(deps: AuthDeps): RouteGuards {
     async authenticate(req, options): Promise<Caller> {
       const token = await deps.tokens.verify(bearerToken(req, options));
       const caller = callerFromToken(token, deps.tenancy);
-      await runtime.tokenState.assertActive(caller);
+      await runtime.tokenCheck.assertActive(caller);
       return caller;
     },
     async authorize(caller, resource, action) {

@@ -12,7 +12,6 @@ export type IdentityErrorCode =
   | 'GROUP_HAS_MEMBERS'
   | 'BUILTIN_READ_ONLY'
   | 'REFERENCE_NOT_FOUND'
-  | 'ORGANIZATION_DISABLED'
   | 'PROVIDER_FIELD_IMMUTABLE'
   | 'PROVIDER_SEND_FAILED'
   | 'MFA_INVALID_CODE'
@@ -40,7 +39,6 @@ export const identityCatalogue: ErrorCatalogue<IdentityError> = {
   GROUP_HAS_MEMBERS: { status: 409, code: 'IDE-0106', title: 'Group still has members' },
   BUILTIN_READ_ONLY: { status: 409, code: 'IDE-0107', title: 'Built-in records are managed by the bootstrap reconciler' },
   REFERENCE_NOT_FOUND: { status: 400, code: 'IDE-0108', title: 'A referenced record does not exist' },
-  ORGANIZATION_DISABLED: { status: 403, code: 'IDE-0109', title: 'Organization is disabled' },
   PROVIDER_FIELD_IMMUTABLE: { status: 400, code: 'IDE-0110', title: 'Provider category and type cannot change' },
   PROVIDER_SEND_FAILED: { status: 502, code: 'IDE-0111', title: 'The provider did not accept the message', retryable: true },
   MFA_INVALID_CODE: { status: 400, code: 'IDE-0112', title: 'Invalid MFA code' },

@@ -1,9 +1,11 @@
 import type pg from 'pg';
 import type { PolicyChange, WriteResult } from '../engine/index.js';
-import type { Caller } from '../platform/auth/caller.js';
+import { subjectOf, type Caller } from '../platform/auth/caller.js';
 import { withTransaction } from '../platform/postgres-transaction.js';
+import { endSessions, type SessionEndReason, type SessionsToEnd } from '../platform/sessions/end-sessions.js';
 import type { IdentityDeps } from './deps.js';
 import { assertNoEscalation } from './no-escalation.js';
+import { tokenCheckOf } from './token-check.js';
 
 export interface AuditEntry {
   readonly action: string;
@@ -26,6 +28,12 @@ export interface WriteContext {
    */
   removeSubjectLines(subject: string): Promise<void>;
   audit(entry: AuditEntry): void;
+  /**
+   * Ends sessions with this write (the user's, the application's or the whole organization's): their refresh and
+   * access tokens are refused from the commit on, at once on this replica and within the token check's staleness
+   * bound on the others (see endSessions).
+   */
+  endSessions(which: Exclude<SessionsToEnd, { kind: 'session' }>, reason: SessionEndReason): Promise<void>;
 }
 
 export interface WriteOutcome<T> {
@@ -49,8 +57,10 @@ export async function runWrite<T>(
 ): Promise<WriteOutcome<T>> {
   let policyResult: WriteResult | undefined;
   let changes: PolicyChange[] = [];
+  let ended: Exclude<SessionsToEnd, { kind: 'session' }>[] = [];
   const value = await withTransaction(deps.pool, async (client) => {
     changes = [];
+    ended = [];
     const audits: AuditEntry[] = [];
     const value = await work({
       client,
@@ -61,6 +71,10 @@ export async function runWrite<T>(
         changes.push(...rules.map((rule) => ({ op: 'remove' as const, rule })));
       },
       audit: (entry) => audits.push(entry),
+      async endSessions(which, reason) {
+        await endSessions(client, which, reason);
+        ended.push(which);
+      },
     });
     if (changes.length > 0) {
       deps.engine.assertWritable(tenantId, changes);
@@ -77,8 +91,19 @@ export async function runWrite<T>(
     }
     return value;
   });
+  forgetEnded(deps, ended);
   if (policyResult) await deps.engine.announce(policyResult, changes);
   return { value, policyRevision: policyResult?.revision ?? deps.engine.revisionOf(tenantId) };
+}
+
+/** After the commit: this replica's cached verdicts of the subjects whose sessions ended are dropped. */
+function forgetEnded(deps: IdentityDeps, ended: readonly Exclude<SessionsToEnd, { kind: 'session' }>[]): void {
+  const check = tokenCheckOf(deps);
+  for (const which of ended) {
+    if (which.kind === 'organization') check.forgetTenant(which.orgId);
+    else if (which.kind === 'user') check.forgetSubject(which.orgId, subjectOf('user', which.userId));
+    else check.forgetSubject(which.orgId, subjectOf('application', which.applicationId));
+  }
 }
 
 function json(value: unknown): string | null {

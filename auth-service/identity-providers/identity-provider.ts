@@ -42,6 +42,11 @@ export interface AuthenticatedUser {
   readonly username: string;
   readonly displayName: string;
   readonly email: string;
+  /**
+   * The subject's cut-off (`tokens_valid_after`, PostgreSQL's text form) as read with its credentials: the session
+   * starts only while it is unchanged, so a password change or reset made after the check refuses the sign-in.
+   */
+  readonly validAfter?: string;
   /** Set by an external provider: its grant, kept (sealed) beside the session this sign-in starts. */
   readonly upstream?: UpstreamGrant;
   /** The same grant sealed (upstream-grant-seal.ts), as it travels through an MFA challenge. */
@@ -56,6 +61,11 @@ export interface AuthenticatedApp {
   readonly orgSlug: string;
   readonly name: string;
   readonly clientId: string;
+  /**
+   * The subject's cut-off (`tokens_valid_after`, PostgreSQL's text form) as read with its credentials: the session
+   * starts only while it is unchanged, so a password change or reset made after the check refuses the sign-in.
+   */
+  readonly validAfter?: string;
 }
 
 export type AuthenticatedSubject = AuthenticatedUser | AuthenticatedApp;

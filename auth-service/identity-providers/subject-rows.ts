@@ -18,6 +18,7 @@ export interface UserRow {
   /** The external provider account the user is linked to in oidc mode (both or neither): see oidc-user-link.ts. */
   readonly oidc_issuer: string | null;
   readonly oidc_subject: string | null;
+  readonly valid_after: string;
 }
 
 export interface AppRow {
@@ -29,12 +30,14 @@ export interface AppRow {
   readonly client_secret_hash: string;
   /** Its organization is active. */
   readonly active: boolean;
+  readonly valid_after: string;
 }
 
 const userSelect = `SELECT u.id, u.org_id, o.slug AS org_slug, u.username, u.first_name, u.last_name, u.email, u.password_hash,
-       (u.status = 'active' AND o.status = 'active') AS active, u.oidc_issuer, u.oidc_subject
+       (u.status = 'active' AND o.status = 'active') AS active, u.oidc_issuer, u.oidc_subject, u.tokens_valid_after::text AS valid_after
   FROM users u JOIN organizations o ON o.id = u.org_id`;
-const appSelect = `SELECT a.id, a.org_id, o.slug AS org_slug, a.name, a.client_id, a.client_secret_hash, (o.status = 'active') AS active
+const appSelect = `SELECT a.id, a.org_id, o.slug AS org_slug, a.name, a.client_id, a.client_secret_hash, (o.status = 'active') AS active,
+       a.tokens_valid_after::text AS valid_after
   FROM applications a JOIN organizations o ON o.id = a.org_id`;
 
 /** The user of a canonical username (unique across organizations), active or not. */
@@ -82,9 +85,9 @@ export async function activeSubject(pool: pg.Pool, kind: AuthenticatedSubject['k
 
 export function toUser(row: UserRow): AuthenticatedUser {
   const displayName = `${row.first_name} ${row.last_name}`.trim() || row.username;
-  return { kind: 'user', id: row.id, orgId: row.org_id, orgSlug: row.org_slug, username: row.username, displayName, email: row.email };
+  return { kind: 'user', id: row.id, orgId: row.org_id, orgSlug: row.org_slug, username: row.username, displayName, email: row.email, validAfter: row.valid_after };
 }
 
 export function toApp(row: AppRow): AuthenticatedApp {
-  return { kind: 'application', id: row.id, orgId: row.org_id, orgSlug: row.org_slug, name: row.name, clientId: row.client_id };
+  return { kind: 'application', id: row.id, orgId: row.org_id, orgSlug: row.org_slug, name: row.name, clientId: row.client_id, validAfter: row.valid_after };
 }

@@ -1,8 +1,9 @@
 import type { Caller } from '../../platform/auth/caller.js';
 import { ServiceError } from '../../platform/http/service-error.js';
+import { withTransaction } from '../../platform/postgres-transaction.js';
+import { endSessions } from '../../platform/sessions/end-sessions.js';
 import type { AuthDeps } from '../deps.js';
 import { authRuntimeOf } from '../guards.js';
-import { revokeSession } from '../tokens/session-store.js';
 
 /** What the provider adds to our userinfo; the contract's own fields (sub, name, username, email) stay ours. */
 export interface UpstreamProfile {
@@ -27,14 +28,14 @@ export async function upstreamProfileOf(deps: AuthDeps, caller: Caller, email: s
   const answer = await sessions.userinfo(sid);
   if (answer.kind === 'absent') return undefined;
   if (answer.kind === 'refused') {
-    authRuntimeOf(deps).tokenState.revokeLocally({
+    authRuntimeOf(deps).tokenCheck.endLocally({
       tenantId: caller.tenantId,
       subject: caller.subject,
       sid,
       untilMs: deps.nowMs() + (deps.settings.accessTokenTtlSeconds + 60) * 1000,
     });
     try {
-      await revokeSession(deps.pool, sid, 'provider_refused', deps.nowMs());
+      await withTransaction(deps.pool, (tx) => endSessions(tx, { kind: 'session', sessionId: sid, orgId: caller.tenantId }, 'provider_refused'));
     } catch (error) {
       throw new ServiceError('SERVICE_UNAVAILABLE', { detail: 'session end after a provider refusal failed', cause: error });
     }

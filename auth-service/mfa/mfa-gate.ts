@@ -81,6 +81,7 @@ export async function mfaGateFor(deps: AuthDeps, user: ChallengeUser & { readonl
       username: user.username,
       displayName: user.displayName,
       email: user.email,
+      ...(user.validAfter === undefined ? {} : { validAfter: user.validAfter }),
       ...(user.upstream ? { upstreamSealed: sealUpstreamGrant(deps.secrets, user.id, user.upstream) } : {}),
     },
     clientId: ctx.clientId,

@@ -1,8 +1,10 @@
 import { errors, jwtVerify, type JWTPayload } from 'jose';
+import type pg from 'pg';
 import { z } from 'zod';
 import { bearerToken, maxTokenLength } from '../../platform/auth/bearer-token.js';
 import { callerFromToken } from '../../platform/auth/caller-from-token.js';
 import { defineRoute, type AnyRoute } from '../../platform/http/route.js';
+import { endSessions } from '../../platform/sessions/end-sessions.js';
 import { ServiceError } from '../../platform/http/service-error.js';
 import { signingAlgorithm } from '../keys/signing-key-store.js';
 import type { AuthDeps } from '../deps.js';
@@ -42,10 +44,18 @@ async function verifyIdTokenHint(deps: AuthDeps, token: string): Promise<JWTPayl
   }
 }
 
+async function sessionOfSubject(client: pg.ClientBase, sid: string, tenantId: string, subjectId: string): Promise<{ subjectKind: 'user' | 'application' } | undefined> {
+  const { rows } = await client.query<{ subject_kind: 'user' | 'application' }>(
+    'SELECT subject_kind FROM sessions WHERE id = $1::uuid AND org_id = $2::uuid AND subject_id = $3::uuid',
+    [sid, tenantId, subjectId],
+  );
+  return rows[0] ? { subjectKind: rows[0].subject_kind } : undefined;
+}
+
 /**
  * `POST /v1/logout` (form `id_token_hint`): ends the session the ID token names — `sessions.revoked_at` set, so
  * its refresh tokens are refused and every access token carrying its `sid` is refused by the guards (at once
- * on this replica, within the TokenState bound on others). An access token sent along in `Authorization` also
+ * on this replica, within the ActiveTokenCheck bound on others). An access token sent along in `Authorization` also
  * has its `jti` revoked until it expires. Answers 200 with an empty body, also for a session already ended.
  */
 export function logoutRoutes(deps: AuthDeps): AnyRoute[] {
@@ -89,14 +99,12 @@ export function logoutRoutes(deps: AuthDeps): AnyRoute[] {
                FROM sessions s WHERE rt.session_id = s.id AND s.id = $1::uuid AND s.org_id = $2::uuid AND s.subject_id = $3::uuid`,
             [sid, tenantId, subjectId],
           );
-          const ended = await client.query<{ subject_kind: 'user' | 'application' }>(
-            `UPDATE sessions SET revoked_at = coalesce(revoked_at, now()), revoked_reason = coalesce(revoked_reason, 'logout')
-              WHERE id = $1::uuid AND org_id = $2::uuid AND subject_id = $3::uuid RETURNING subject_kind`,
-            [sid, tenantId, subjectId],
-          );
-          subjectKind = ended.rows[0]?.subject_kind ?? 'user';
+          const ended = await endSessions(client, { kind: 'session', sessionId: sid, orgId: tenantId, subjectId }, 'logout');
+          // A session ended earlier (another logout, a password change) still answers 200, and its provider grant still goes.
+          const session = ended[0] ?? (await sessionOfSubject(client, sid, tenantId, subjectId));
+          subjectKind = session?.subjectKind ?? 'user';
           // oidc mode: our copy of the provider's tokens goes with the session; revoked at the provider after the commit.
-          if (ended.rows.length > 0) revokeAtProvider = await deps.identityProvider?.sessions?.detach(client, sid);
+          if (session) revokeAtProvider = await deps.identityProvider?.sessions?.detach(client, sid);
           if (access?.tokenId !== undefined && accessExpMs !== undefined) {
             await client.query(
               'INSERT INTO revoked_access_tokens (jti, org_id, expires_at) VALUES ($1, $2::uuid, to_timestamp($3 / 1000.0)) ON CONFLICT (jti) DO NOTHING',
@@ -113,7 +121,7 @@ export function logoutRoutes(deps: AuthDeps): AnyRoute[] {
         }
         // The last instant any access token of the session could still verify (TTL plus the verifier's skew).
         const untilMs = deps.nowMs() + (deps.settings.accessTokenTtlSeconds + 60) * 1000;
-        authRuntimeOf(deps).tokenState.revokeLocally({
+        authRuntimeOf(deps).tokenCheck.endLocally({
           tenantId,
           subject: `${subjectKind === 'application' ? 'app' : 'user'}:${subjectId}`,
           sid,

@@ -3,6 +3,7 @@ import { authRuntimeOf } from '../guards.js';
 import { subjectOf } from '../../platform/auth/caller.js';
 import { ServiceError } from '../../platform/http/service-error.js';
 import { withTransaction } from '../../platform/postgres-transaction.js';
+import { endSessions } from '../../platform/sessions/end-sessions.js';
 import { canonicalName } from '../../platform/canonical-name.js';
 import { clearSignInFailures, recordSignInFailure, signInLockSecondsLeft } from '../../platform/sign-in-lockout.js';
 import { createBuiltinIdentityProvider } from '../identity-providers/builtin-identity-provider.js';
@@ -12,7 +13,7 @@ import type { AuthenticatedApp, AuthenticatedSubject, IdentityProvider } from '.
 import { mfaGateFor, type MfaChallengeAnswer } from '../mfa/mfa-gate.js';
 import type { TokenSubject } from './token-issuer.js';
 import { assertTenantNotSprayed, defaultTenantSprayLimit, organizationOfUsername, recordTenantFailure } from './tenant-spray-limit.js';
-import { findRefreshTokenSession, insertRefreshToken, insertSession, lockRefreshToken, markRefreshTokenUsed, refreshTokenHash, revokeSession } from './session-store.js';
+import { findRefreshTokenSession, holdSubjectForSession, insertRefreshToken, insertSession, lockRefreshToken, markRefreshTokenUsed, refreshTokenHash } from './session-store.js';
 import { accountNamed, applicationWithClientId, recordGrantWithin, recordSettled, unknownNameTarget, type RequestContext } from './auth-events.js';
 
 /** The token answer, before a codec writes it as the contract's camelCase or RFC 6749's snake_case. */
@@ -114,6 +115,9 @@ export async function issueSession(deps: AuthDeps, subject: AuthenticatedSubject
   // Loads the signing key outside the transaction: no second pool connection is needed while one is held.
   await deps.keys.signingKey();
   return withTransaction(deps.pool, async (client) => {
+    if (!(await holdSubjectForSession(client, subject))) {
+      throw new ServiceError('INVALID_GRANT', { detail: `${actorOf(subject)} changed (credentials, status or organization) since its credentials were checked` });
+    }
     const session = await insertSession(client, {
       orgId: subject.orgId,
       subjectKind: subject.kind,
@@ -265,7 +269,7 @@ export class TokenService {
       const row = await lockRefreshToken(tx, tokenHash);
       if (!row) throw new ServiceError('INVALID_GRANT', { detail: 'unknown refresh token' });
       if (row.used) {
-        await revokeSession(tx, row.sessionId, 'refresh_reuse', nowMs);
+        await endSessions(tx, { kind: 'session', sessionId: row.sessionId, orgId: row.orgId }, 'refresh_reuse');
         return { reused: row.sessionId };
       }
       if (row.revoked) throw new ServiceError('INVALID_GRANT', { detail: 'session revoked' });
@@ -284,13 +288,14 @@ export class TokenService {
     });
     if ('providerRefused' in outcome) {
       // Outside the row lock, as logout takes the session row before the refresh tokens.
-      await revokeSession(deps.pool, outcome.providerRefused, 'provider_refused', deps.nowMs());
-      const untilMs = deps.nowMs() + (deps.settings.accessTokenTtlSeconds + 60) * 1000;
-      authRuntimeOf(deps).tokenState.revokeLocally({ tenantId: found.orgId, subject: subjectOf(found.subjectKind, found.subjectId), sid: outcome.providerRefused, untilMs });
+      await withTransaction(deps.pool, (tx) => endSessions(tx, { kind: 'session', sessionId: outcome.providerRefused, orgId: found.orgId }, 'provider_refused'));
+      this.endLocally(found, outcome.providerRefused);
       throw new ServiceError('INVALID_GRANT', { detail: `identity provider refused the refresh; session ${outcome.providerRefused} ended` });
     }
     if ('reused' in outcome) {
-      // After the commit: the revocation stands even if the event cannot be written.
+      // After the commit: the revocation stands even if the event cannot be written; this replica refuses the
+      // session's access tokens at once.
+      this.endLocally(found, outcome.reused);
       await recordSettled(deps, context, {
         tenantId: found.orgId,
         actor: 'anonymous',
@@ -304,6 +309,12 @@ export class TokenService {
       throw new ServiceError('INVALID_GRANT', { detail: `refresh token reused; session ${outcome.reused} revoked` });
     }
     return outcome.tokens;
+  }
+
+  /** This replica refuses an ended session's access tokens at once (the others within the token check's bound). */
+  private endLocally(found: { orgId: string; subjectKind: 'user' | 'application'; subjectId: string }, sessionId: string): void {
+    const untilMs = this.deps.nowMs() + (this.deps.settings.accessTokenTtlSeconds + 60) * 1000;
+    authRuntimeOf(this.deps).tokenCheck.endLocally({ tenantId: found.orgId, subject: subjectOf(found.subjectKind, found.subjectId), sid: sessionId, untilMs });
   }
 }
 

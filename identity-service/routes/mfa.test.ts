@@ -200,12 +200,15 @@ describe('MFA: authenticator app (TOTP)', () => {
     expect(await enabledSecret()).toBe(first.secret);
     await http().post(`/v1/users/${m.userId}/mfa/enable`).set('Authorization', m.auth).send({ recoveryCode: next.recoveryCodes[0], mfaType: 'app', secret: next.secret }).expect(200);
     expect(await enabledSecret()).toBe(next.secret);
+    // A replaced factor ends the user's sessions: the token used so far is refused.
+    expect((await http().get(`/v1/users/${m.userId}/mfa`).set('Authorization', m.auth)).status).toBe(401);
+    const auth = await freshAuth(m);
     advance(1);
-    const verify = (passcode: string) => http().post(`/v1/users/${m.userId}/mfa/verify`).set('Authorization', m.auth).send({ passcode, mfaType: 'app' });
+    const verify = (passcode: string) => http().post(`/v1/users/${m.userId}/mfa/verify`).set('Authorization', auth).send({ passcode, mfaType: 'app' });
     expect((await verify(await codeAt(first.secret, clockMs))).status).toBe(400);
     expect((await verify(await codeAt(next.secret, clockMs))).status).toBe(200);
     // The first setup's recovery codes were replaced with the new ones.
-    const old = await http().post(`/v1/users/${m.userId}/mfa/disable`).set('Authorization', m.auth).send({ recoveryCode: first.recoveryCodes[1] });
+    const old = await http().post(`/v1/users/${m.userId}/mfa/disable`).set('Authorization', auth).send({ recoveryCode: first.recoveryCodes[1] });
     expect(old.status).toBe(400);
   });
 

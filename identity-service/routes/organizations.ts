@@ -123,6 +123,8 @@ export function organizationsRoutes(deps: IdentityDeps): AnyRoute[] {
           if (!current) throw new ServiceError('NOT_FOUND');
           assertVersion(req, current.version);
           const updated = await updateOrganization(tx.client, params.id, body);
+          // Every session of the organization ends with its disable: enabling it again revives none.
+          if (current.status === 'active' && updated.status === 'disabled') await tx.endSessions({ kind: 'organization', orgId: params.id }, 'organization_disabled');
           tx.audit({ action: 'organization.update', targetType: 'organization', targetId: params.id, before: toOrganization(current), after: toOrganization(updated) });
           return updated;
         });

@@ -64,11 +64,11 @@ export async function updateApplication(db: pg.ClientBase, orgId: string, id: st
   return rows[0] as ApplicationRow;
 }
 
-/** Replaces the secret hash and refuses every token issued before now (the old secret's tokens included). */
+/** Replaces the secret hash; its caller also ends the application's sessions (endSessions), the old secret's tokens with them. */
 export async function replaceClientSecret(db: pg.ClientBase, orgId: string, id: string, clientSecretHash: string): Promise<ApplicationRow> {
   const { rows } = await query<ApplicationRow>(
     db,
-    `UPDATE applications SET client_secret_hash = $3, tokens_valid_after = now(), version = version + 1, updated_at = now()
+    `UPDATE applications SET client_secret_hash = $3, version = version + 1, updated_at = now()
       WHERE org_id = $1 AND id = $2 RETURNING ${columns}`,
     [orgId, id, clientSecretHash],
   );

@@ -68,11 +68,6 @@ export async function findMfaUser(db: pg.Pool | pg.ClientBase, orgId: string, us
   return rows[0];
 }
 
-/** Refuses every token the user holds now (ASVS 7.4.3: after MFA is disabled or reset). */
-export async function revokeUserTokens(db: pg.ClientBase, orgId: string, userId: string): Promise<void> {
-  await query(db, 'UPDATE users SET tokens_valid_after = now() WHERE org_id = $1 AND id = $2', [orgId, userId]);
-}
-
 export interface UserMfaRow {
   readonly org_id: string;
   readonly user_id: string;

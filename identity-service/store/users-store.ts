@@ -123,23 +123,22 @@ export async function updateUser(db: pg.ClientBase, orgId: string, id: string, c
   return rows[0] as UserRow;
 }
 
-/** Disabling also refuses every token issued so far, so enabling again does not revive them. */
+/** Sets the status only: a disable's caller also ends the user's sessions (endSessions), so an enable revives none. */
 export async function setUserStatus(db: pg.ClientBase, orgId: string, id: string, status: UserRow['status']): Promise<UserRow> {
   const { rows } = await query<UserRow>(
     db,
-    `UPDATE users SET status = $3, tokens_valid_after = CASE WHEN $3 = 'disabled' THEN now() ELSE tokens_valid_after END,
-            version = version + 1, updated_at = now()
+    `UPDATE users SET status = $3, version = version + 1, updated_at = now()
       WHERE org_id = $1 AND id = $2 RETURNING ${columns}`,
     [orgId, id, status],
   );
   return rows[0] as UserRow;
 }
 
-/** Stores a new hash and refuses every token issued before it (SECURITY-CHECKLIST B9). */
+/** Stores a new hash; its caller also ends the user's sessions (endSessions) in the same transaction. */
 export async function setPasswordHash(db: pg.ClientBase, orgId: string, id: string, passwordHash: string): Promise<UserRow> {
   const { rows } = await query<UserRow>(
     db,
-    `UPDATE users SET password_hash = $3, tokens_valid_after = now(), version = version + 1, updated_at = now()
+    `UPDATE users SET password_hash = $3, version = version + 1, updated_at = now()
       WHERE org_id = $1 AND id = $2 RETURNING ${columns}`,
     [orgId, id, passwordHash],
   );

@@ -130,7 +130,7 @@ export async function createAuthHarness(label: string, options: AuthHarnessOptio
         .setIssuer(tokenOptions.issuer ?? settings.issuer)
         .setAudience(tokenOptions.audience ?? settings.audience)
         .setIssuedAt(now)
-        .setJti(randomUUID())
+        .setJti(tokenOptions.jti ?? randomUUID())
         .setExpirationTime(now + (tokenOptions.expiresInSeconds ?? 3600))
         .sign(tokenOptions.foreignKey ? foreignKey : key);
     },

@@ -29,6 +29,8 @@ export interface TokenOptions {
   readonly typ?: string;
   readonly issuer?: string;
   readonly audience?: string;
+  /** The token's `jti` (a new random one when absent). */
+  readonly jti?: string;
   /** Sign with another key than the published one. */
   readonly foreignKey?: boolean;
 }
@@ -104,7 +106,7 @@ export async function createIdentityHarness(label: string): Promise<IdentityHarn
         .setIssuer(options.issuer ?? testIssuer)
         .setAudience(options.audience ?? testAudience)
         .setIssuedAt(now)
-        .setJti(randomUUID())
+        .setJti(options.jti ?? randomUUID())
         .setExpirationTime(now + (options.expiresInSeconds ?? 3600))
         .sign(options.foreignKey ? foreign.privateKey : privateKey);
     },

@@ -1,4 +1,5 @@
 // The hostile-token matrix every protected route must survive (SECURITY-CHECKLIST A, B; STYLE "one shared suite").
+import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { expect, it } from 'vitest';
 import type supertest from 'supertest';
@@ -62,8 +63,9 @@ function expectUnauthorized(response: supertest.Response): void {
 
 /**
  * Registers the shared cases for one route: no token, malformed, wrong scheme, `alg: none`, foreign key,
- * expired, wrong audience, wrong issuer, ID-token type, missing tenant, disabled subject, revoked tokens, and
- * a right-tenant caller without the permission (403). `context()` is read when the tests run.
+ * expired, wrong audience, wrong issuer, ID-token type, missing tenant, disabled subject, revoked tokens, ended
+ * sessions and revoked jtis, and a right-tenant caller without the permission (403). `context()` is read when the
+ * tests run.
  */
 export function runCommonRouteTests(name: string, context: () => SecuritySuiteContext, route: () => ProtectedRoute): void {
   const call = async (authorization: string | undefined) => {
@@ -126,6 +128,41 @@ export function runCommonRouteTests(name: string, context: () => SecuritySuiteCo
     } finally {
       await harness.deps.pool.query("UPDATE users SET tokens_valid_after = '-infinity' WHERE id = $1", [userId]);
     }
+  });
+
+  it(`${name}: a token of an ended session, of a session started before the cut-off, or with a revoked jti is 401 (B9)`, async () => {
+    const ctx = context();
+    const { harness, orgId } = ctx;
+    const mint = minterOf(ctx);
+    const { pool } = harness.deps;
+    // A subject without the route's permission: a good token of it is 403 (or served, where any caller is), so
+    // nothing runs, and a refused one is 401 whatever it may do.
+    const subjectId = await subjectMakerOf(ctx)();
+    const good = (response: supertest.Response) => expect(response.status).toBe(ctx.anyAuthenticatedCaller ? 200 : 403);
+    // Each token is new (its own jti), so no verdict cached for an earlier one can answer for it.
+    const session = async (state: 'live' | 'ended' | 'before-cutoff') => {
+      const { rows } = await pool.query<{ id: string }>(
+        `INSERT INTO sessions (org_id, subject_kind, subject_id, created_at, absolute_expires_at, revoked_at, revoked_reason)
+         VALUES ($1, 'user', $2, now() - CASE WHEN $3 = 'before-cutoff' THEN interval '1 hour' ELSE interval '0' END, now() + interval '1 day',
+                 CASE WHEN $3 = 'ended' THEN now() END, CASE WHEN $3 = 'ended' THEN 'logout' END)
+         RETURNING id`,
+        [orgId, subjectId, state],
+      );
+      return rows[0]!.id;
+    };
+    const ofSession = async (sid: string, jti?: string) => `Bearer ${await mint({ sub: subjectId, tenantId: orgId, claims: { sid }, ...(jti ? { jti } : {}) })}`;
+    const live = await session('live');
+    good(await call(await ofSession(live)));
+    expectUnauthorized(await call(await ofSession(await session('ended'))));
+    expectUnauthorized(await call(await ofSession(randomUUID())));
+    const revokedJti = randomUUID();
+    await pool.query(`INSERT INTO revoked_access_tokens (jti, org_id, expires_at) VALUES ($1, $2, now() + interval '1 hour')`, [revokedJti, orgId]);
+    expectUnauthorized(await call(await ofSession(live, revokedJti)));
+    // The cut-off is compared with the session's start, both on PostgreSQL's clock: the token's iat plays no part.
+    const early = await session('before-cutoff');
+    await pool.query("UPDATE users SET tokens_valid_after = now() - interval '30 minutes' WHERE id = $1", [subjectId]);
+    expectUnauthorized(await call(await ofSession(early)));
+    good(await call(await ofSession(live)));
   });
 
   it(`${name}: an authenticated caller without the permission is 403 and nothing runs (or served, on a route open to every caller)`, async () => {
