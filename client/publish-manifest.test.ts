@@ -27,6 +27,9 @@ beforeAll(async () => {
   orgId = await h.createOrganization();
   adminToken = (await h.admin(orgId)).token;
   const app = await h.http().post('/v1/applications').set('Authorization', `Bearer ${adminToken}`).send({ name: 'fees' });
+  // A product declares only what its application holds: everything under its own name.
+  const holds = await h.http().put(`/v1/applications/${app.body.id}/permissions`).set('Authorization', `Bearer ${adminToken}`).send({ permissions: [{ resource: 'fees/*', action: '*' }] });
+  expect(holds.status).toBe(200);
   expect((await h.http().post('/v1/groups').set('Authorization', `Bearer ${adminToken}`).send({ name: 'fee-readers' })).status).toBe(201);
   appToken = await h.token({ sub: app.body.id, tenantId: orgId, type: 'application' });
   // Auth is not needed to publish with a given token; its address only has to parse.
