@@ -52,7 +52,8 @@ export interface SystemCluster {
   /** The services' SECRETS_ENCRYPTION_KEY, to seal seeded MFA secrets as they would. */
   readonly secrets: SecretBox;
   readonly admin: SystemUser;
-  createUser(username?: string): Promise<SystemUser>;
+  /** A user of the cluster's organization, or of `orgId` (another organization the test made). */
+  createUser(username?: string, orgId?: string): Promise<SystemUser>;
   /** Password grant on one Auth replica; throws unless it answers tokens. */
   signIn(user: SystemUser, replica?: number): Promise<SignedIn>;
   /** A call to Identity, as the administrator unless `options.token` says otherwise. */
@@ -71,6 +72,8 @@ export interface SystemClusterOptions {
   readonly identityReplicas?: number;
   /** How often each engine re-reads revisions from PostgreSQL when no notice arrives. */
   readonly resyncIntervalMs?: number;
+  /** Multi-tenant services (tenant from each token's `tenantId`); the cluster's organization is the platform one. */
+  readonly multiTenant?: boolean;
   readonly extraEnv?: Record<string, string>;
 }
 
@@ -83,13 +86,13 @@ export async function startSystemCluster(options: SystemClusterOptions): Promise
   const orgSlug = `sys-${orgId.slice(0, 8)}`;
   await pool.query(`INSERT INTO organizations (id, slug, name, builtin) VALUES ($1, $2, 'System test', true)`, [orgId, orgSlug]);
 
-  const createUser = async (username?: string): Promise<SystemUser> => {
+  const createUser = async (username?: string, userOrgId = orgId): Promise<SystemUser> => {
     const id = randomUUID();
     const name = username ?? `user-${id.slice(0, 8)}`;
     await pool.query(
       `INSERT INTO users (id, org_id, username, username_canonical, email, email_canonical, first_name, last_name, password_hash)
        VALUES ($1, $2, $3, $4, $5, $6, 'System', 'User', $7)`,
-      [id, orgId, name, name.toLowerCase(), `${name}@example.test`, `${name}@example.test`, await passwords.hash(systemPassword)],
+      [id, userOrgId, name, name.toLowerCase(), `${name}@example.test`, `${name}@example.test`, await passwords.hash(systemPassword)],
     );
     return { id, username: name, password: systemPassword };
   };
@@ -130,6 +133,7 @@ export async function startSystemCluster(options: SystemClusterOptions): Promise
     // Loopback on a machine shared with other test runs: 200 ms is too tight to tell slow from down.
     VALKEY_COMMAND_TIMEOUT_MS: '1000',
     LOG_LEVEL: 'warn',
+    ...(options.multiTenant ? { MULTI_TENANT_ENABLED: 'true', PLATFORM_ORGANIZATION_ID: orgId } : {}),
     ...options.extraEnv,
   };
   const authEnv = {
