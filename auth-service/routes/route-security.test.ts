@@ -51,12 +51,14 @@ describe('Auth protected routes: hostile tokens', () => {
 });
 
 describe('Auth verifier wiring: the Valkey tier', () => {
-  it("a verified token is shared under <keyPrefix>token:<digest>, never beyond the token's life", async () => {
+  it("a verified token is shared under <keyPrefix>token:v1:<digest>, authenticated, never beyond the token's life", async () => {
     const token = await h.token({ sub: userId, tenantId: org.id, expiresInSeconds: 300 });
     await h.http().get('/v1/userinfo').set('Authorization', `Bearer ${token}`).expect(200);
-    const key = `${h.deps.keyPrefix}token:${tokenDigest(token)}`;
+    const key = `${h.deps.keyPrefix}token:v1:${tokenDigest(token)}`;
     const valkey = h.deps.valkey!;
-    expect(JSON.parse((await valkey.get(key)) ?? '{}')).toMatchObject({ sub: userId, tenantId: org.id });
+    const entry = (await valkey.get(key)) ?? '';
+    expect(entry).toMatch(/^v1\.[A-Za-z0-9_-]{43}\.\{/);
+    expect(JSON.parse(entry.slice(entry.indexOf('{')))).toMatchObject({ sub: userId, tenantId: org.id });
     const ttl = await valkey.ttl(key);
     expect(ttl).toBeGreaterThanOrEqual(1);
     expect(ttl).toBeLessThanOrEqual(300);
