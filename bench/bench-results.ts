@@ -7,6 +7,8 @@ export type SuiteName = (typeof suiteNames)[number];
 
 export interface SuiteResult {
   readonly name: SuiteName;
+  /** Set for the model catalogue (`--only models`): the catalogue model measured. */
+  readonly model?: string;
   readonly rules: number;
   readonly tenants: number;
   readonly p50_us: number;
@@ -37,6 +39,16 @@ export interface TargetResult {
   /** null when the measurement did not run (`--only`). */
   readonly value: number | null;
   readonly pass: boolean | null;
+}
+
+export interface ModelFigures {
+  readonly plan: string;
+  readonly rules: number;
+  readonly allowed_share: number;
+  readonly engine_load_ms: number;
+  readonly casbin_load_ms: number;
+  /** casbin-plain p50 / engine-uncached p50. */
+  readonly speedup: number;
 }
 
 export interface BenchResults {
@@ -70,6 +82,8 @@ export interface BenchResults {
   /** Valkey feed, 125,000 rules. */
   propagation_p99_ms: number | null;
   readonly propagation: Record<string, Partial<Record<FeedKind, PropagationFigures>>>;
+  /** Per catalogue model: how the engine decides it and what the run saw. */
+  readonly models: Record<string, ModelFigures>;
   readonly differential: {
     requests: number;
     mismatches: number;

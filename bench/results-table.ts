@@ -31,11 +31,12 @@ export function formatResults(results: BenchResults): string {
     '',
   );
 
-  if (results.suites.length > 0) {
+  const sized = results.suites.filter((s) => s.model === undefined);
+  if (sized.length > 0) {
     out.push(
       ...table(
         ['suite', 'rules', 'tenants', 'samples', 'p50 µs', 'p99 µs', 'ops/s', 'note'],
-        results.suites.map((s) => [
+        sized.map((s) => [
           s.name,
           integer.format(s.rules),
           integer.format(s.tenants),
@@ -46,6 +47,29 @@ export function formatResults(results: BenchResults): string {
           [s.timing === 'per-batch-100' ? 'p50/p99 of 100-call batch means' : '', s.note ?? ''].filter(Boolean).join('; '),
         ]),
       ),
+      '',
+    );
+  }
+
+  const models = Object.entries(results.models);
+  if (models.length > 0) {
+    const suite = (model: string, name: string) => results.suites.find((s) => s.model === model && s.name === name);
+    out.push(
+      'Model catalogue: each model at ~125,000 rules / 1,000 tenants (engine: decideRequestSync, no decision cache)',
+      ...table(
+        ['model', 'rules', 'engine p50 µs', 'engine p99 µs', 'casbin p50 µs', 'casbin p99 µs', 'speed-up ×', 'allowed'],
+        models.map(([model, figures]) => [
+          model,
+          integer.format(figures.rules),
+          formatNumber(suite(model, 'engine-uncached')?.p50_us),
+          formatNumber(suite(model, 'engine-uncached')?.p99_us),
+          formatNumber(suite(model, 'casbin-plain')?.p50_us),
+          formatNumber(suite(model, 'casbin-plain')?.p99_us),
+          formatNumber(figures.speedup),
+          `${Math.round(figures.allowed_share * 100)} %`,
+        ]),
+      ),
+      ...models.map(([model, figures]) => `  ${model}: ${figures.plan}`),
       '',
     );
   }
@@ -95,7 +119,7 @@ export function formatResults(results: BenchResults): string {
       .join(', ');
     out.push(
       `Differential, engine vs plain casbin on every casbin-plain request: ${integer.format(results.differential.requests)} ` +
-        `requests (${byRules}), ${results.differential.mismatches} mismatches; BENCH_SEED=${results.seed} replays`,
+        `requests${byRules === '' ? '' : ` (${byRules})`}, ${results.differential.mismatches} mismatches; BENCH_SEED=${results.seed} replays`,
       ...results.differential.examples.map((example) => `  ${example}`),
       '',
     );

@@ -1,7 +1,8 @@
 // `npm run bench [-- --quick] [-- --scale] [-- --only <suite>]`: decision latency of plain casbin and of the engine
 // (uncached, in-process hit, Valkey hit) at 1k, 10k and 125k rules, cold load from PostgreSQL, resident
-// memory, propagation between two processes and an engine-vs-casbin differential. Prints a table with the
-// issue's targets and writes bench/results/latest.json. Exits 0 whatever the figures; 1 only on a crash.
+// memory, propagation between two processes, an engine-vs-casbin differential, and (`--only models`) a catalogue
+// of other models at 125k rules. Prints a table with the targets and writes bench/results/latest.json. Exits 0
+// whatever the figures; 1 only on a crash.
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
@@ -13,8 +14,10 @@ import { suiteNames, type BenchResults, type SuiteName, type SuiteResult } from 
 import { formatAuthorizeBench, runAuthorizeBench, type AuthorizeBenchResult } from './authorize-suite.js';
 import { runCasbinPlain } from './casbin-plain-suite.js';
 import { allowedShare, localHitBatchSize, runEngineLocalHit, runEngineUncached, seedMemoryStore } from './engine-suites.js';
-import type { LatencySummary } from './latency.js';
+import { collectGarbage, type LatencySummary } from './latency.js';
 import { measurePolicyLoad } from './policy-load.js';
+import { modelCatalogue } from './model-catalogue.js';
+import { runModelSuite } from './models-suite.js';
 import { generatePolicy, generateRequests } from './policy-generator.js';
 import { createPolicySchema, seedPolicySchema } from './policy-schema.js';
 import { ProgressLine } from './progress-line.js';
@@ -25,7 +28,7 @@ import { evaluateTargets, targetRules } from './targets.js';
 
 const resultsPath = new URL('./results/latest.json', import.meta.url);
 
-const onlyChoices = [...suiteNames, 'load', 'propagation', 'authorize'] as const;
+const onlyChoices = [...suiteNames, 'load', 'propagation', 'authorize', 'models'] as const;
 type Part = (typeof onlyChoices)[number];
 
 const envSchema = z.object({
@@ -56,6 +59,10 @@ interface Plan {
   readonly sharedHitSamples: number;
   readonly loadRuns: number;
   readonly propagationWrites: number;
+  /** The model catalogue: decisions timed per model, casbin enforce calls per model and their time budget. */
+  readonly modelSamples: number;
+  readonly modelCasbinSamples: number;
+  readonly modelCasbinBudgetMs: number;
 }
 
 const plans: Record<'quick' | 'full', Plan> = {
@@ -67,6 +74,9 @@ const plans: Record<'quick' | 'full', Plan> = {
     sharedHitSamples: 2_000,
     loadRuns: 1,
     propagationWrites: 40,
+    modelSamples: 20_000,
+    modelCasbinSamples: 3,
+    modelCasbinBudgetMs: 5_000,
   },
   full: {
     casbinSamples: (rules) => (rules <= 1_000 ? 1_000 : rules <= 10_000 ? 300 : rules <= targetRules ? 20 : 3),
@@ -76,6 +86,9 @@ const plans: Record<'quick' | 'full', Plan> = {
     sharedHitSamples: 20_000,
     loadRuns: 3,
     propagationWrites: 200,
+    modelSamples: 100_000,
+    modelCasbinSamples: 10,
+    modelCasbinBudgetMs: 20_000,
   },
 };
 
@@ -250,6 +263,48 @@ async function benchSize(ctx: Context, size: Size): Promise<void> {
   }
 }
 
+/** Every catalogue model at the target size: engine-uncached and casbin-plain suites tagged with the model. */
+async function benchModels(ctx: Context): Promise<void> {
+  const { plan, env, progress, results } = ctx;
+  const tenants = 1_000;
+  for (const entry of modelCatalogue) {
+    progress.update(`models: ${entry.name}: generating the policy`);
+    let base = entry.baseRules(targetRules, tenants);
+    let policy = generatePolicy({ rules: base, tenants, seed: env.BENCH_SEED + targetRules });
+    let rules = entry.rules(policy);
+    // A model that merges or drops generated lines gets a second, rescaled policy closer to the target size.
+    if (Math.abs(rules.length - targetRules) > targetRules / 100) {
+      base = Math.round((base * targetRules) / rules.length);
+      policy = generatePolicy({ rules: base, tenants, seed: env.BENCH_SEED + targetRules });
+      rules = entry.rules(policy);
+    }
+    const requests = generateRequests(policy, requestsPerSize, env.BENCH_SEED + targetRules + 1);
+    const result = await runModelSuite(entry, {
+      rules,
+      requests,
+      engineSamples: plan.modelSamples,
+      casbinSamples: plan.modelCasbinSamples,
+      casbinBudgetMs: plan.modelCasbinBudgetMs,
+      onStep: (what) => progress.update(`models: ${what}`),
+    });
+    const size = { rules: result.rules, tenants };
+    results.suites.push({ ...suiteResult('engine-uncached', size, result.engine), model: entry.name });
+    results.suites.push({ ...suiteResult('casbin-plain', size, result.casbin, result.casbinNote), model: entry.name });
+    results.models[entry.name] = {
+      plan: result.plan,
+      rules: result.rules,
+      allowed_share: result.allowedShare,
+      engine_load_ms: result.engineLoadMs,
+      casbin_load_ms: result.casbinLoadMs,
+      speedup: result.casbin.p50Us / result.engine.p50Us,
+    };
+    results.differential.requests += result.differential.requests;
+    results.differential.mismatches += result.differential.mismatches;
+    results.differential.examples.push(...result.differential.examples);
+    collectGarbage();
+  }
+}
+
 async function main(): Promise<void> {
   const options = parseOptions();
   const env = envSchema.parse(process.env);
@@ -282,6 +337,7 @@ async function main(): Promise<void> {
     heap_used_mb_by_rules: {},
     propagation_p99_ms: null,
     propagation: {},
+    models: {},
     differential: { requests: 0, mismatches: 0, by_rules: {}, examples: [] },
     targets: [],
   };
@@ -297,7 +353,8 @@ async function main(): Promise<void> {
   };
   let authorize: AuthorizeBenchResult | undefined;
   try {
-    if (options.only !== 'authorize') for (const size of options.scale ? [...sizes, scaleSize] : sizes) await benchSize(ctx, size);
+    if (options.only !== 'authorize' && options.only !== 'models') for (const size of options.scale ? [...sizes, scaleSize] : sizes) await benchSize(ctx, size);
+    if (ctx.wants('models')) await benchModels(ctx);
     if (ctx.wants('authorize')) {
       authorize = await runAuthorizeBench({
         ...(options.quick ? { durationSeconds: 2, rounds: 1, warmupSeconds: 2 } : { durationSeconds: 5, rounds: 3, warmupSeconds: 3 }),
@@ -307,7 +364,9 @@ async function main(): Promise<void> {
   } finally {
     await valkey?.then((client) => client.quit()).catch(() => undefined);
   }
-  results.suites.sort((a, b) => a.rules - b.rules || suiteNames.indexOf(a.name) - suiteNames.indexOf(b.name));
+  // The catalogue keeps its own order (model by model) after the sized suites.
+  const sized = results.suites.filter((s) => s.model === undefined).sort((a, b) => a.rules - b.rules || suiteNames.indexOf(a.name) - suiteNames.indexOf(b.name));
+  results.suites.splice(0, results.suites.length, ...sized, ...results.suites.filter((s) => s.model !== undefined));
   results.rss_mb = results.rss_mb_by_rules[targetRules] ?? null;
   results.propagation_p99_ms = results.propagation[targetRules]?.valkey?.p99_ms ?? null;
   results.duration_s = progress.elapsedMs / 1_000;

@@ -20,7 +20,7 @@ interface Target {
 }
 
 const p50 = (results: Measured, suite: SuiteName): number | undefined =>
-  results.suites.find((s) => s.name === suite && s.rules === targetRules)?.p50_us;
+  results.suites.find((s) => s.name === suite && s.rules === targetRules && s.model === undefined)?.p50_us;
 
 const targets: readonly Target[] = [
   { name: 'engine-uncached p50', comparison: '<=', target: 10, unit: 'µs', value: (r) => p50(r, 'engine-uncached') },
@@ -29,7 +29,7 @@ const targets: readonly Target[] = [
     comparison: '<=',
     target: 50,
     unit: 'µs',
-    value: (r) => r.suites.find((s) => s.name === 'engine-uncached' && s.rules === targetRules)?.p99_us,
+    value: (r) => r.suites.find((s) => s.name === 'engine-uncached' && s.rules === targetRules && s.model === undefined)?.p99_us,
   },
   {
     name: 'casbin-plain p50 / engine-uncached p50',
@@ -84,8 +84,28 @@ const targets: readonly Target[] = [
   },
 ];
 
+/** The catalogue's targets, per model measured: p50 ≤ 20 µs and at least 1,000× plain casbin. */
+function modelTargets(results: Measured): Target[] {
+  const models = [...new Set(results.suites.flatMap((s) => (s.model === undefined ? [] : [s.model])))];
+  const suite = (r: Measured, model: string, name: SuiteName) => r.suites.find((s) => s.model === model && s.name === name);
+  return models.flatMap((model): Target[] => [
+    { name: `${model}: engine-uncached p50`, comparison: '<=', target: 20, unit: 'µs', value: (r) => suite(r, model, 'engine-uncached')?.p50_us },
+    {
+      name: `${model}: casbin-plain p50 / engine p50`,
+      comparison: '>=',
+      target: 1_000,
+      unit: '×',
+      value: (r) => {
+        const casbin = suite(r, model, 'casbin-plain')?.p50_us;
+        const engine = suite(r, model, 'engine-uncached')?.p50_us;
+        return casbin === undefined || engine === undefined ? undefined : casbin / engine;
+      },
+    },
+  ]);
+}
+
 export function evaluateTargets(results: Measured): TargetResult[] {
-  return targets.map(({ name, comparison, target, unit, value }) => {
+  return [...targets, ...modelTargets(results)].map(({ name, comparison, target, unit, value }) => {
     const measured = value(results);
     if (measured === undefined || Number.isNaN(measured)) return { name, comparison, target, unit, value: null, pass: null };
     return { name, comparison, target, unit, value: measured, pass: comparison === '<=' ? measured <= target : measured >= target };

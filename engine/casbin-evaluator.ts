@@ -1,4 +1,4 @@
-import { casbin, type CasbinEnforcer } from './casbin-runtime.js';
+import { casbin, type CasbinEnforcer, type CasbinModel } from './casbin-runtime.js';
 import type { ModelDefinition } from './model-definition.js';
 import { isGroupingType, type PolicyChange, type PolicyRule } from './policy-rule.js';
 
@@ -21,18 +21,27 @@ export class CasbinEvaluator {
     private readonly model: ModelDefinition,
   ) {}
 
-  /** An evaluator holding `rules`; async only because casbin builds role links asynchronously. */
+  /**
+   * An evaluator holding `rules`, loaded as an adapter loads a policy: lines in this order, then casbin's own
+   * priority and subject-priority sorts and its role-link build. Async only because casbin loads so.
+   */
   static async create(model: ModelDefinition, rules: readonly PolicyRule[]): Promise<CasbinEvaluator> {
-    const casbinModel = casbin.newModelFromString(model.text);
+    const adapter = {
+      async loadPolicy(loading: CasbinModel): Promise<void> {
+        for (const rule of rules) {
+          // Stored rules are unique, so skip casbin's O(n) duplicate scan (loading would be quadratic).
+          const ast = loading.model.get(sectionOf(rule.ptype))?.get(rule.ptype) as PolicyAst | undefined;
+          ast?.policy.push([...rule.values]);
+        }
+      },
+      savePolicy: async (): Promise<boolean> => true,
+      addPolicy: async (): Promise<void> => undefined,
+      removePolicy: async (): Promise<void> => undefined,
+      removeFilteredPolicy: async (): Promise<void> => undefined,
+    };
     const enforcer = new casbin.Enforcer();
-    await enforcer.initWithModelAndAdapter(casbinModel);
+    await enforcer.initWithModelAndAdapter(casbin.newModelFromString(model.text), adapter);
     enforcer.enableAutoSave(false);
-    for (const rule of rules) {
-      // Stored rules are unique, so skip casbin's O(n) duplicate scan (loading would be quadratic).
-      const ast = casbinModel.model.get(sectionOf(rule.ptype))?.get(rule.ptype) as PolicyAst | undefined;
-      ast?.policy.push([...rule.values]);
-    }
-    await enforcer.buildRoleLinks();
     return new CasbinEvaluator(enforcer, model);
   }
 
@@ -59,12 +68,12 @@ export class CasbinEvaluator {
     return CasbinEvaluator.create(this.model, [...kept, ...rules]);
   }
 
-  decide(request: readonly string[]): boolean {
+  decide(request: readonly unknown[]): boolean {
     return this.enforcer.enforceSync(...request);
   }
 
   /** The decision and the rule casbin reports as deciding it. */
-  explain(request: readonly string[]): { allowed: boolean; rule: string[] } {
+  explain(request: readonly unknown[]): { allowed: boolean; rule: string[] } {
     const [allowed, rule] = this.enforcer.enforceExSync(...request);
     return { allowed, rule };
   }

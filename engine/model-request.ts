@@ -23,8 +23,10 @@ export const maxAttributes = 32;
 export const maxAttributeDepth = 3;
 export const maxListItems = 64;
 const attributeName = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
-// Control and format characters, lone surrogates, line and paragraph separators.
+// Control and format characters, lone surrogates, line and paragraph separators (and, at the top level, spaces).
 const forbiddenCharacters = /[\p{Cc}\p{Cf}\p{Cs}\u2028\u2029]/u;
+const forbiddenOrSpace = /[\p{Cc}\p{Cf}\p{Cs}\u2028\u2029\s]/u;
+const dotSegment = /(?:^|\/)\.{1,2}(?:\/|$)/;
 
 function fail(field: string, why: string): never {
   throw new EngineError('INVALID_REQUEST', `${field} ${why}`, { field });
@@ -33,10 +35,11 @@ function fail(field: string, why: string): never {
 function checkText(field: string, value: string, topLevel: boolean): void {
   if (value.length === 0) fail(field, 'must not be empty');
   if (value.length > maxNameLength) fail(field, `must be at most ${maxNameLength} characters`);
-  if (forbiddenCharacters.test(value)) fail(field, 'contains a control character');
-  if (topLevel && /\s/.test(value)) fail(field, 'may not contain whitespace');
+  if ((topLevel ? forbiddenOrSpace : forbiddenCharacters).test(value)) {
+    fail(field, forbiddenCharacters.test(value) ? 'contains a control character' : 'may not contain whitespace');
+  }
   // keyMatch reads a path as a plain prefix: `accounts/../other` must never reach `accounts/*`.
-  if (value.split('/').some((segment) => segment === '.' || segment === '..')) fail(field, 'may not hold a "." or ".." path segment');
+  if (dotSegment.test(value)) fail(field, 'may not hold a "." or ".." path segment');
 }
 
 function copyAttributes(field: string, value: unknown, depth: number): RequestAttributes {

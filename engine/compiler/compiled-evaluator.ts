@@ -47,6 +47,9 @@ interface Partition {
 }
 
 const singlePartition = '_';
+const allowed: CompiledDecision = Object.freeze({ allowed: true, reason: 'allowed_by_policy' });
+const denied: CompiledDecision = Object.freeze({ allowed: false, reason: 'denied_by_policy' });
+const unmatched: CompiledDecision = Object.freeze({ allowed: false, reason: 'no_matching_policy' });
 
 function ruleKey(ptype: string, values: readonly string[]): string {
   return `${ptype}\u0000${values.join('\u0000')}`;
@@ -82,6 +85,7 @@ export class CompiledEvaluator {
   constructor(private readonly spec: EvaluatorSpec) {
     this.emptyRule = spec.policyFields.map(() => '');
     this.orderSensitive = isOrderSensitive(spec.effect);
+    this.sharedStream = new EffectStream(spec.effect);
   }
 
   get ruleCount(): number {
@@ -210,6 +214,10 @@ export class CompiledEvaluator {
 
   private stream!: EffectStream;
   private request!: readonly unknown[];
+  /** One stream reused by decisions; a decision made inside another (a registered function) gets its own. */
+  private readonly sharedStream: EffectStream;
+  private depth = 0;
+  private readonly keys: LevelKeys[] = [];
   private readonly candidates: RuleEntry[] = [];
   private readonly pushCandidate = (entry: RuleEntry): boolean => {
     this.candidates.push(entry);
@@ -224,8 +232,16 @@ export class CompiledEvaluator {
 
   /** The decision for `request` (values in the model's request order, validated by the caller). */
   decide(request: readonly unknown[]): CompiledDecision {
+    this.depth++;
+    try {
+      return this.decideOnce(request, this.depth === 1 ? this.sharedStream.reset() : new EffectStream(this.spec.effect));
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private decideOnce(request: readonly unknown[], stream: EffectStream): CompiledDecision {
     const { plan } = this.spec;
-    const stream = new EffectStream(this.spec.effect);
     if (!plan.readsPolicy || this.policy.size === 0) {
       stream.push(plan.full(request, this.emptyRule) ? Effect.Allow : Effect.Indeterminate);
       return this.answer(stream);
@@ -270,7 +286,9 @@ export class CompiledEvaluator {
     for (const check of plan.requestChecks) if (!check(request, [])) return 'none';
     const partition = this.partitions.get(plan.partition ? (request[plan.partition.request] as string) : singlePartition);
     if (!partition) return 'none';
-    const keys: LevelKeys[] = [];
+    // Read by the index walk that follows, before anything could reuse it.
+    const keys = this.keys;
+    keys.length = 0;
     for (const keysOf of plan.levelKeys) {
       const levelKeys = keysOf(request);
       if (levelKeys === undefined) return { partition, keys: undefined };
@@ -289,8 +307,8 @@ export class CompiledEvaluator {
   }
 
   private answer(stream: EffectStream): CompiledDecision {
-    if (stream.result) return { allowed: true, reason: 'allowed_by_policy' };
-    return { allowed: false, reason: stream.recorded ? 'denied_by_policy' : 'no_matching_policy' };
+    if (stream.result) return allowed;
+    return stream.recorded ? denied : unmatched;
   }
 
   /** The decision with every matching rule, the deciding ones and the role links that held (not the hot path). */

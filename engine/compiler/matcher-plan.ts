@@ -146,8 +146,10 @@ export function planMatcher(tree: ExpressionNode, matcherText: string, scope: Co
     if (index.kind === 'keys') {
       const sources = index.terms.map((term) => termKeys(term, scope));
       levels.push({ kind: 'keys', field: index.field });
+      // Reused by every decision: the index walk reads it before the next decision could refill it.
+      const groups: (string | readonly string[])[] = [];
       levelKeys.push((request) => {
-        const groups: (string | readonly string[])[] = [];
+        groups.length = 0;
         for (const source of sources) {
           const keys = source(request);
           if (keys === undefined) return undefined;

@@ -56,6 +56,14 @@ export class EffectStream {
 
   constructor(private readonly kind: EffectKind) {}
 
+  /** Back to the state before any push (one stream serves many decisions). */
+  reset(): this {
+    this.result = false;
+    this.recorded = false;
+    this.done = false;
+    return this;
+  }
+
   push(effect: number): void {
     switch (this.kind) {
       case 'allow-override':

@@ -26,10 +26,15 @@ interface PatternNode {
   readonly kind: 'pattern';
   readonly exact: Map<string, IndexNode>;
   readonly prefixes: Map<string, IndexNode>;
-  /** Distinct prefix lengths present, ascending. */
+  /** The prefixes as a list, scanned with startsWith while short (no key slices to build). */
+  prefixList: (readonly [string, IndexNode])[];
+  /** Distinct prefix lengths present, ascending (for long lists: one slice and lookup per length). */
   lengths: number[];
   any: IndexNode | undefined;
 }
+
+/** Up to this many prefixes, a scan beats slicing the key once per distinct prefix length. */
+const prefixScanLimit = 24;
 
 interface LeafNode {
   readonly kind: 'leaf';
@@ -45,7 +50,7 @@ function emptyNode(levels: readonly IndexLevel[], depth: number): IndexNode {
   const level = levels[depth];
   if (!level) return { kind: 'leaf', entries: [] };
   if (level.kind === 'keys') return { kind: 'keys', children: new Map() };
-  return { kind: 'pattern', exact: new Map(), prefixes: new Map(), lengths: [], any: undefined };
+  return { kind: 'pattern', exact: new Map(), prefixes: new Map(), prefixList: [], lengths: [], any: undefined };
 }
 
 function isEmpty(node: IndexNode): boolean {
@@ -107,7 +112,10 @@ export class RuleIndex {
     let next = map.get(key);
     if (!next && create) {
       map.set(key, (next = emptyNode(this.levels, depth + 1)));
-      if (map === node.prefixes && !node.lengths.includes(key.length)) node.lengths = [...node.lengths, key.length].sort((a, b) => a - b);
+      if (map === node.prefixes) {
+        node.prefixList = [...node.prefixList, [key, next] as const];
+        if (!node.lengths.includes(key.length)) node.lengths = [...node.lengths, key.length].sort((a, b) => a - b);
+      }
     }
     return next;
   }
@@ -131,6 +139,7 @@ export class RuleIndex {
       return;
     }
     parent.prefixes.delete(reach.prefix);
+    parent.prefixList = parent.prefixList.filter(([prefix]) => prefix !== reach.prefix);
     if (![...parent.prefixes.keys()].some((k) => k.length === reach.prefix.length)) {
       parent.lengths = parent.lengths.filter((length) => length !== reach.prefix.length);
     }
@@ -166,9 +175,15 @@ export class RuleIndex {
     }
     const key = wanted as string;
     if (this.follow(node.exact.get(key), depth, keys, visit)) return true;
-    for (const length of node.lengths) {
-      if (length > key.length) break;
-      if (this.follow(node.prefixes.get(key.slice(0, length)), depth, keys, visit)) return true;
+    if (node.prefixList.length <= prefixScanLimit) {
+      for (const [prefix, child] of node.prefixList) {
+        if (key.startsWith(prefix) && this.walk(child, depth + 1, keys, visit)) return true;
+      }
+    } else {
+      for (const length of node.lengths) {
+        if (length > key.length) break;
+        if (this.follow(node.prefixes.get(key.slice(0, length)), depth, keys, visit)) return true;
+      }
     }
     return this.follow(node.any, depth, keys, visit);
   }

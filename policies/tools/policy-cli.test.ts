@@ -202,6 +202,36 @@ describe('policy test', () => {
   });
 });
 
+describe("the README's worked example (policies/examples/invoices)", () => {
+  const folder = join(repoRoot, 'policies/examples/invoices');
+
+  it('checks, passes and explains as the README shows', async () => {
+    const check = await cli('check', join(folder, 'model.conf'));
+    expect(check.code).toBe(0);
+    expect(check.stdout).toContain('  decisions: rules kept apart by tenant; hash index on p.sub; hash index on p.obj; hash index on p.act; 1 condition(s) checked on each candidate');
+    const test = await cli('test', folder);
+    expect(test.stdout).toMatch(/^7 passed, 0 failed$/m);
+    expect(test.code).toBe(0);
+    const explain = await cli('explain', 'user:audra', 'acme', 'invoice:2024-001', 'pay', '{"amount":10}', '--rules', join(folder, 'invoices.test.yaml'));
+    expect(explain.code).toBe(0);
+    expect(explain.stdout.split('\n')).toEqual([
+      'deny (denied_by_policy) at revision 1 of tenant acme',
+      'matched rules:',
+      '  p, role:clerk, acme, group:supplier-invoices, pay, 1000, allow',
+      '    via user:audra → role:manager → role:clerk',
+      '    via g2: invoice:2024-001 → group:supplier-invoices',
+      '  p, role:manager, acme, group:supplier-invoices, pay, 100000, allow',
+      '    via user:audra → role:manager',
+      '    via g2: invoice:2024-001 → group:supplier-invoices',
+      '  p, role:auditor, acme, group:supplier-invoices, pay, none, deny',
+      '    via user:audra → role:auditor',
+      '    via g2: invoice:2024-001 → group:supplier-invoices',
+      'decided by:',
+      '  p, role:auditor, acme, group:supplier-invoices, pay, none, deny',
+    ]);
+  });
+});
+
 describe('policy check', () => {
   it('accepts the shipped model and says it takes the fast path', async () => {
     const { code, stdout } = await cli('check', shippedModelPath);
