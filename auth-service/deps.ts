@@ -1,4 +1,4 @@
-import type { Valkey } from 'iovalkey';
+import type { ValkeyClient } from '../platform/valkey-client.js';
 import type pg from 'pg';
 import type { PolicyEngine } from '../engine/index.js';
 import type { TenancyOptions } from '../platform/auth/caller-from-token.js';
@@ -56,7 +56,7 @@ export interface AuthDeps {
   readonly passwords: PasswordHasher;
   readonly secrets: SecretBox;
   /** Absent on embedded defaults: per-process state then (MFA challenges, rate limits, caches). */
-  readonly valkey: Valkey | undefined;
+  readonly valkey: ValkeyClient | undefined;
   readonly keyPrefix: string;
   readonly settings: AuthSettings;
   readonly report: ErrorReporter;

@@ -1,4 +1,4 @@
-import type { Valkey } from 'iovalkey';
+import type { ValkeyClient } from '../platform/valkey-client.js';
 import type { Logger } from 'pino';
 import { tokenCacheKeyPurpose, ValkeyTokenCache } from '../platform/auth/valkey-token-cache.js';
 import { derivedKey } from '../platform/derived-key.js';
@@ -6,7 +6,7 @@ import type { ServiceMetrics } from '../platform/metrics/index.js';
 import type { Secret } from '../platform/secret.js';
 
 export interface SharedTokenCacheOptions {
-  readonly client: Valkey;
+  readonly client: ValkeyClient;
   readonly keyPrefix: string;
   /** SECRETS_ENCRYPTION_KEY (base64, 32 bytes): every replica has it, so every replica derives the same entry key. */
   readonly secretsEncryptionKey: Secret;

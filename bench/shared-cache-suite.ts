@@ -1,7 +1,7 @@
 // The engine answering from the Valkey tier: `consultSharedCache: 'always'` and no local cache, so every
 // `decide` is one GET over loopback. Keys go under a prefix of their own, deleted afterwards.
 import { randomBytes } from 'node:crypto';
-import type { Valkey } from 'iovalkey';
+import { isValkeyCluster, type ValkeyClient } from '../platform/valkey-client.js';
 import { PolicyEngine, type AuthorizationRequest, type ModelDefinition, type PolicyStore } from '../engine/index.js';
 import { ValkeyDecisionCache } from '../engine/adapters/index.js';
 import { collectGarbage, sink, timeEachAsync, type LatencySummary } from './latency.js';
@@ -9,7 +9,7 @@ import { collectGarbage, sink, timeEachAsync, type LatencySummary } from './late
 export interface SharedCacheOptions {
   readonly model: ModelDefinition;
   readonly store: PolicyStore;
-  readonly client: Valkey;
+  readonly client: ValkeyClient;
   readonly requests: readonly AuthorizationRequest[];
   /** How many distinct requests are cached first and then cycled through. */
   readonly distinct: number;
@@ -53,15 +53,26 @@ export async function runEngineSharedHit(options: SharedCacheOptions): Promise<L
   }
 }
 
-/** SCAN + DEL of every key under `prefix` (which must hold no glob characters). */
-export async function deleteKeysWithPrefix(client: Valkey, prefix: string): Promise<number> {
+/**
+ * SCAN + UNLINK of every key under `prefix` (which must hold no glob characters). On a cluster, SCAN sees one
+ * node's keys: each primary is scanned, and each key unlinked on its own (one command may not span two slots).
+ */
+export async function deleteKeysWithPrefix(client: ValkeyClient, prefix: string): Promise<number> {
   if (/[*?[\]\\]/.test(prefix)) throw new RangeError('the key prefix must not contain glob characters');
-  let cursor = '0';
   let deleted = 0;
-  do {
-    const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1_000);
-    cursor = next;
-    if (keys.length > 0) deleted += await client.del(...keys);
-  } while (cursor !== '0');
+  for (const server of isValkeyCluster(client) ? client.nodes('master') : [client]) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await server.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1_000);
+      cursor = next;
+      if (keys.length === 0) continue;
+      const pipeline = server.pipeline();
+      for (const key of keys) pipeline.unlink(key);
+      for (const [error, count] of (await pipeline.exec()) ?? []) {
+        if (error) throw error;
+        deleted += Number(count);
+      }
+    } while (cursor !== '0');
+  }
   return deleted;
 }

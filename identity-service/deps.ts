@@ -1,4 +1,4 @@
-import type { Valkey } from 'iovalkey';
+import type { ValkeyClient } from '../platform/valkey-client.js';
 import type pg from 'pg';
 import type { PolicyEngine } from '../engine/index.js';
 import type { PgPolicyStore } from '../engine/adapters/index.js';
@@ -29,7 +29,7 @@ export interface IdentityDeps {
   readonly fetch: typeof fetch;
   readonly nowMs: () => number;
   /** The engine's Valkey client when VALKEY_URL is set: only `/ready` uses it here. */
-  readonly valkey?: Valkey | undefined;
+  readonly valkey?: ValkeyClient | undefined;
   /**
    * The per-account sign-in lockout that a wrong current password at update-password counts into (Auth's
    * SIGN_IN_MAX_FAILURES / SIGN_IN_LOCK_SECONDS); absent: their defaults.

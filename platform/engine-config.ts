@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ConfigError, deepFreeze } from './config-error.js';
 import { Secret } from './secret.js';
+import { parseClusterNode } from './valkey-client.js';
 
 const integer = (min: number, max: number, fallback: number) => z.coerce.number().int().min(min).max(max).default(fallback);
 const flag = (fallback: boolean) =>
@@ -20,6 +21,21 @@ const url = (protocols: readonly string[]) =>
       }
     }, `must be a ${protocols.join(' or ')} URL`)
     .transform((value) => new Secret(value));
+const clusterNodes = z
+  .string()
+  .max(4096)
+  .transform((value, ctx) => {
+    const nodes = value.split(',').map((node) => node.trim()).filter((node) => node !== '');
+    if (nodes.length > 64) ctx.addIssue({ code: 'custom', message: 'at most 64 seed nodes' });
+    for (const node of nodes) {
+      try {
+        parseClusterNode(node);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: `${JSON.stringify(node)} is not host:port` });
+      }
+    }
+    return nodes;
+  });
 
 /** The environment variables of the policy engine, with defaults and units in their names. */
 export const engineConfigSchema = z.object({
@@ -27,6 +43,10 @@ export const engineConfigSchema = z.object({
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
   /** Valkey; without it decisions are cached in process only and changes travel over PostgreSQL LISTEN/NOTIFY. */
   VALKEY_URL: url(['redis:', 'rediss:', 'valkey:']).optional(),
+  /** `cluster`: VALKEY_URL is one node of a Valkey/Redis Cluster (its credentials and TLS apply to every node). */
+  VALKEY_MODE: z.enum(['single', 'cluster']).default('single'),
+  /** With VALKEY_MODE=cluster: more seed nodes, `host:port,host:port`, tried when VALKEY_URL's node is down. */
+  VALKEY_CLUSTER_NODES: clusterNodes.optional(),
   POLICY_MODEL_PATH: z.string().min(1).max(4096).optional(),
   /** Prefix of every Valkey key of this deployment. */
   KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/, 'letters, digits, : _ - (1-64)').default('am:'),
@@ -46,11 +66,28 @@ export const engineConfigSchema = z.object({
 
 export type EngineConfig = z.output<typeof engineConfigSchema>;
 
+/**
+ * What no single variable can tell (the services extend the schema, so these are checked by `parseEngineConfig`
+ * and again by `startEngineRuntime`, which every service calls).
+ */
+export function engineConfigProblems(config: EngineConfig): string[] {
+  const problems: string[] = [];
+  if (config.VALKEY_MODE === 'cluster') {
+    if (!config.VALKEY_URL) problems.push('VALKEY_MODE: cluster needs VALKEY_URL (one node of the cluster)');
+    else if (!['', '/', '/0'].includes(new URL(config.VALKEY_URL.reveal()).pathname)) problems.push('VALKEY_URL: a cluster has only database 0');
+  } else if (config.VALKEY_CLUSTER_NODES) {
+    problems.push('VALKEY_CLUSTER_NODES: only with VALKEY_MODE=cluster');
+  }
+  return problems;
+}
+
 /** Parses the engine's settings from an environment, reporting every problem at once; the result is frozen. */
 export function parseEngineConfig(env: Record<string, string | undefined>): EngineConfig {
   // An empty variable means "not set", as in a compose file with `DATABASE_URL=`.
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = engineConfigSchema.safeParse(present);
   if (!parsed.success) throw ConfigError.fromZod(parsed.error);
+  const problems = engineConfigProblems(parsed.data);
+  if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze(parsed.data);
 }

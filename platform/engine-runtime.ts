@@ -1,4 +1,4 @@
-import type { Valkey } from 'iovalkey';
+import type { ValkeyClient } from './valkey-client.js';
 import type pg from 'pg';
 import { loadModelFile, MemoryDecisionCache, PolicyEngine, type ChangeFeed, type EngineEvent, type PolicyStore } from '../engine/index.js';
 import {
@@ -8,7 +8,8 @@ import {
   ValkeyChangeFeed,
   ValkeyDecisionCache,
 } from '../engine/adapters/index.js';
-import type { EngineConfig } from './engine-config.js';
+import { ConfigError } from './config-error.js';
+import { engineConfigProblems, type EngineConfig } from './engine-config.js';
 import { runMigrations } from './migrations.js';
 import { createPgPool } from './postgres-pool.js';
 import { createValkeyClient } from './valkey-client.js';
@@ -18,7 +19,7 @@ export interface EngineRuntime {
   readonly engine: PolicyEngine;
   readonly store: PolicyStore;
   readonly pool: pg.Pool | undefined;
-  readonly valkey: Valkey | undefined;
+  readonly valkey: ValkeyClient | undefined;
   /** Which change feed carries policy notices: `valkey`, `postgres`, or none (single process, in memory). */
   readonly feedName: string | undefined;
   close(): Promise<void>;
@@ -36,6 +37,8 @@ export interface EngineRuntimeHooks {
  * without Valkey, PostgreSQL LISTEN/NOTIFY.
  */
 export async function startEngineRuntime(config: EngineConfig, hooks: EngineRuntimeHooks = {}): Promise<EngineRuntime> {
+  const problems = engineConfigProblems(config);
+  if (problems.length > 0) throw new ConfigError(problems);
   const model = await loadModelFile(config.POLICY_MODEL_PATH);
   const closers: (() => Promise<unknown>)[] = [];
   const onError = (source: string) => (error: unknown) =>
@@ -62,14 +65,16 @@ export async function startEngineRuntime(config: EngineConfig, hooks: EngineRunt
       store = new MemoryPolicyStore(model.tenantOf);
     }
 
-    let valkey: Valkey | undefined;
+    let valkey: ValkeyClient | undefined;
     let feed: ChangeFeed | undefined;
     let sharedCache: ValkeyDecisionCache | undefined;
     if (config.VALKEY_URL) {
       const valkeyUrl = config.VALKEY_URL.reveal();
       const commandTimeoutMs = config.VALKEY_COMMAND_TIMEOUT_MS;
-      const client = createValkeyClient({ url: valkeyUrl, commandTimeoutMs, name: 'am-engine', onError: onError('valkey') });
-      const subscriber = createValkeyClient({ url: valkeyUrl, commandTimeoutMs, name: 'am-engine-feed', onError: onError('valkey') });
+      const cluster = config.VALKEY_MODE === 'cluster' ? { nodes: config.VALKEY_CLUSTER_NODES ?? [] } : undefined;
+      const client = createValkeyClient({ url: valkeyUrl, cluster, commandTimeoutMs, name: 'am-engine', onError: onError('valkey') });
+      // On a cluster too a client of its own: iovalkey subscribes through one node, and classic PUBLISH reaches every node.
+      const subscriber = createValkeyClient({ url: valkeyUrl, cluster, commandTimeoutMs, name: 'am-engine-feed', onError: onError('valkey') });
       valkey = client;
       closers.push(async () => client.disconnect(), async () => subscriber.disconnect());
       sharedCache = new ValkeyDecisionCache({ client, keyPrefix: `${config.KEY_PREFIX}decision:` });

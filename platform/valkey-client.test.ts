@@ -2,13 +2,13 @@ import net from 'node:net';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { Valkey } from 'iovalkey';
 import { closedPortUrl, testKeyPrefix, testValkeyUrl } from '../test/support/valkey.js';
-import { createValkeyClient, isValkeyReady } from './valkey-client.js';
+import { createValkeyClient, isValkeyReady, type ValkeyClientOptions } from './valkey-client.js';
 
 const prefix = testKeyPrefix('valkey-client');
 const clients: Valkey[] = [];
 const servers: net.Server[] = [];
 
-function client(options: Parameters<typeof createValkeyClient>[0]): Valkey {
+function client(options: ValkeyClientOptions & { readonly cluster?: undefined }): Valkey {
   const created = createValkeyClient(options);
   clients.push(created);
   return created;

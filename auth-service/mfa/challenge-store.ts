@@ -1,4 +1,4 @@
-import type { Valkey } from 'iovalkey';
+import type { ValkeyClient } from '../../platform/valkey-client.js';
 import { ServiceError } from '../../platform/http/service-error.js';
 import type { AuthDeps } from '../deps.js';
 
@@ -138,11 +138,11 @@ return 1`;
 
 /** Challenges in Valkey: one hash per challenge (`state`, `attempts`, `resends`, `code`) with the challenge's TTL. */
 export class ValkeyChallengeStore implements ChallengeStore {
-  readonly #client: Valkey;
+  readonly #client: ValkeyClient;
   readonly #prefix: string;
   readonly #nowMs: () => number;
 
-  constructor(options: { client: Valkey; keyPrefix: string; nowMs: () => number }) {
+  constructor(options: { client: ValkeyClient; keyPrefix: string; nowMs: () => number }) {
     this.#client = options.client;
     this.#prefix = `${options.keyPrefix}mfa:`;
     this.#nowMs = options.nowMs;

@@ -1,6 +1,6 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { ipKeyGenerator, rateLimit, type Store } from 'express-rate-limit';
-import type { Valkey } from 'iovalkey';
+import type { ValkeyClient } from '../../platform/valkey-client.js';
 import { ServiceError } from '../../platform/http/service-error.js';
 import { createClientAddress } from '../../platform/http/client-address.js';
 import { ValkeyRateLimitStore } from './valkey-rate-limit-store.js';
@@ -9,7 +9,7 @@ import { ValkeyRateLimitStore } from './valkey-rate-limit-store.js';
 export const tokenRoutePaths = ['/v1/login/oauth/access_token', '/v1/login/oauth/refresh_token', '/oauth/token'] as const;
 
 export interface TokenRateLimitOptions {
-  readonly valkey: Valkey | undefined;
+  readonly valkey: ValkeyClient | undefined;
   readonly keyPrefix: string;
   readonly trustedProxies: readonly string[];
   /** Requests per window per client address (default 10, the contract's token-route limit). */

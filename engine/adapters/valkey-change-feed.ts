@@ -1,12 +1,12 @@
-import type { Valkey } from 'iovalkey';
+import type { Cluster, Valkey } from 'iovalkey';
 import type { ChangeFeed, PolicyChangeNotice } from '../ports.js';
 import { encodeChangeNotice, parseChangeNotice } from './change-notice-codec.js';
 
 export interface ValkeyChangeFeedOptions {
   /** Any client; `PUBLISH` goes through it. */
-  readonly publisher: Valkey;
+  readonly publisher: Valkey | Cluster;
   /** A dedicated client: `SUBSCRIBE` puts its connection in subscriber mode, where other commands are refused. */
-  readonly subscriber: Valkey;
+  readonly subscriber: Valkey | Cluster;
   readonly channel: string;
   /** How long `subscribe()` waits for a subscriber that is not connected yet. Default 5000 ms. */
   readonly readyTimeoutMs?: number;
@@ -18,6 +18,11 @@ export interface ValkeyChangeFeedOptions {
  * Revision announcements over Valkey pub/sub, body `{"t": tenantId, "r": revision}`. Malformed messages
  * are ignored. After a dropped connection the client re-subscribes on its own (iovalkey's
  * `autoResubscribe`); messages published meanwhile are lost, which the engine's periodic resync repairs.
+ * On a Valkey/Redis Cluster both clients are cluster clients: `PUBLISH` goes to any node and the cluster bus
+ * carries it to every node, so the subscriber (iovalkey subscribes through one node, and moves to another when
+ * that one goes away) hears it wherever it is connected. Sharded pub/sub (`SSUBSCRIBE`) would keep a notice on
+ * one shard, but iovalkey subscribes through a node picked at random, which refuses a channel of another shard;
+ * notices are one per policy write, so the broadcast costs little.
  * The feed does not own its clients: whoever created them closes them, after `close()`.
  *
  * @example
@@ -28,8 +33,8 @@ export interface ValkeyChangeFeedOptions {
  */
 export class ValkeyChangeFeed implements ChangeFeed {
   readonly name = 'valkey';
-  private readonly publisher: Valkey;
-  private readonly subscriber: Valkey;
+  private readonly publisher: Valkey | Cluster;
+  private readonly subscriber: Valkey | Cluster;
   private readonly channel: string;
   private readonly readyTimeoutMs: number;
   private readonly onError: (error: unknown) => void;

@@ -1,4 +1,4 @@
-import type { Valkey } from 'iovalkey';
+import type { Cluster, Valkey } from 'iovalkey';
 import type { CachedDecision, DecisionCacheTier, DecisionReason } from '../ports.js';
 
 const reasonCodes: Record<DecisionReason, string> = {
@@ -29,10 +29,10 @@ function encode(decision: CachedDecision): string {
  */
 export class ValkeyDecisionCache implements DecisionCacheTier {
   readonly name = 'valkey';
-  private readonly client: Valkey;
+  private readonly client: Valkey | Cluster;
   private readonly keyPrefix: string;
 
-  constructor(options: { readonly client: Valkey; readonly keyPrefix: string }) {
+  constructor(options: { readonly client: Valkey | Cluster; readonly keyPrefix: string }) {
     this.client = options.client;
     this.keyPrefix = options.keyPrefix;
   }

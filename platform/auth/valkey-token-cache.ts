@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { Valkey } from 'iovalkey';
+import type { ValkeyClient } from '../valkey-client.js';
 import type { JWTPayload } from 'jose';
 import type { SharedTokenCache } from './token-verifier.js';
 
@@ -8,7 +8,7 @@ export const tokenCacheKeyPurpose = 'access-manager/token-cache-entry/v1';
 
 export interface ValkeyTokenCacheOptions {
   /** A client from `createValkeyClient`: commands fail fast while the server is unreachable. */
-  readonly client: Valkey;
+  readonly client: ValkeyClient;
   /** The deployment's key prefix; entries live at `<keyPrefix>token:v1:<digest>`. */
   readonly keyPrefix: string;
   /**
