@@ -42,13 +42,25 @@ function refusal(actor: Actor, missing: readonly Grant[], what: string): Service
  * The no-escalation rule for a write's policy changes, in the write's transaction before they are applied: the
  * actor must hold (in the engine's sense, on its own subject in `tenantId`) every pair the changes give — a
  * role's or permission set's allow lines, the roles a group is given, the roles of a group a user joins, a deny
- * lifted — unless it holds the escalation permission. Refused: ESCALATION_REFUSED naming what is missing, and
- * the transaction rolls back, so nothing of the write remains.
+ * lifted — unless it holds the escalation permission. Lines removed with a subject the write deletes
+ * (`removedSubjects`: a user, an application and its set, a group without members, a role) lift nothing for
+ * anyone; a group's link to a deleted role still counts, for the group's members. Refused: ESCALATION_REFUSED
+ * naming what is missing, and the transaction rolls back, so nothing of the write remains.
  */
-export async function assertNoEscalation(deps: IdentityDeps, client: pg.ClientBase, actor: Actor, tenantId: string, changes: readonly PolicyChange[]): Promise<void> {
+export async function assertNoEscalation(
+  deps: IdentityDeps,
+  client: pg.ClientBase,
+  actor: Actor,
+  tenantId: string,
+  changes: readonly PolicyChange[],
+  removedSubjects: ReadonlySet<string> = new Set(),
+): Promise<void> {
   if (changes.length === 0) return;
   await lockPolicy(deps, client, tenantId);
-  const given = deps.engine.grantsOf(tenantId, changes);
+  const given = deps.engine.grantsOf(
+    tenantId,
+    changes.filter((change) => change.op === 'add' || !removedSubjects.has(change.rule.values[0] ?? '')),
+  );
   if (given.length === 0) return;
   const missing = deps.engine.missingGrants(tenantId, actor.subject, given);
   if (missing.length === 0 || isEscalationHolder(deps, actor, tenantId)) return;

@@ -24,7 +24,8 @@ export interface WriteContext {
   /**
    * Removes, with this write, every stored line of the tenant whose subject is `subject` (its grants and its
    * `g` links, whoever wrote them). Call it after the subject's rows are gone: it takes the tenant's policy
-   * lock, so no line of the subject can be added behind it before the commit.
+   * lock, so no line of the subject can be added behind it before the commit. A subject removed so gives
+   * nobody anything by losing its deny lines (it is gone), so the no-escalation rule does not count them.
    */
   removeSubjectLines(subject: string): Promise<void>;
   audit(entry: AuditEntry): void;
@@ -62,6 +63,7 @@ export async function runWrite<T>(
     changes = [];
     ended = [];
     const audits: AuditEntry[] = [];
+    const removedSubjects = new Set<string>();
     const value = await work({
       client,
       tenantId,
@@ -69,6 +71,7 @@ export async function runWrite<T>(
       async removeSubjectLines(subject) {
         const rules = await deps.policyStore.rulesOfSubjectWithin(client, tenantId, subject);
         changes.push(...rules.map((rule) => ({ op: 'remove' as const, rule })));
+        removedSubjects.add(subject);
       },
       audit: (entry) => audits.push(entry),
       async endSessions(which, reason) {
@@ -78,7 +81,7 @@ export async function runWrite<T>(
     });
     if (changes.length > 0) {
       deps.engine.assertWritable(tenantId, changes);
-      await assertNoEscalation(deps, client, actor, tenantId, changes);
+      await assertNoEscalation(deps, client, actor, tenantId, changes, removedSubjects);
     }
     // With no changes this reads the committed revision, which this process may not have applied yet.
     policyResult = await deps.policyStore.applyChangesWithin(client, tenantId, changes);

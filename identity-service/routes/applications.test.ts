@@ -394,6 +394,15 @@ describe('applications', () => {
     expect((await h.http().post(`/v1/applications/${wide.id}/rotate-secret`).set('Authorization', auth)).status).toBe(200);
   });
 
+  it('no escalation: deleting an application gives nobody anything, even when its set holds denies the writer lacks', async () => {
+    const desk = await delegate(h, orgA, [...helpDeskGrants, ['applications', 'delete']]);
+    const fenced = await createApplication('fenced-product');
+    expect((await h.http().put(`/v1/applications/${fenced.id}/permissions`).set('Authorization', auth).send({ permissions: [{ resource: 'organizations', action: '*', effect: 'deny' }] })).status).toBe(200);
+    await expectEscalationRefused(h, () => h.http().put(`/v1/applications/${fenced.id}/permissions`).set('Authorization', desk.auth).send({ permissions: [] }), [{ resource: 'organizations', action: '*' }]);
+    expect((await h.http().delete(`/v1/applications/${fenced.id}`).set('Authorization', desk.auth)).status).toBe(204);
+    expect(await linesOf(orgA, `pset:${fenced.id}`)).toEqual([]);
+  });
+
   it('an unknown id is 404 and a malformed one 400', async () => {
     expect((await h.http().get('/v1/applications/00000000-0000-4000-8000-000000000000').set('Authorization', auth)).status).toBe(404);
     expect((await h.http().get('/v1/applications/not-a-uuid').set('Authorization', auth)).status).toBe(400);

@@ -300,6 +300,15 @@ describe('groups: no escalation (binding a role, or joining a group, needs every
     expect(await countRows('group_members WHERE group_id = $1 AND user_id = $2', [readerGroup, other])).toBe(0);
   });
 
+  it('deleting a group without members lifts nothing for anyone: allowed even when its roles hold denies the writer lacks', async () => {
+    const { t } = await setUp();
+    const fence = await createRole(t, [{ resource: 'organizations', action: '*', effect: 'deny' }]);
+    const empty = await createGroup(t, { name: 'fenced-empty', roles: [fence] });
+    const deleter = await delegate(h, t.orgId, [...deskGrants, ['groups', 'delete']]);
+    expect((await h.http().delete(`/v1/groups/${empty.id}`).set('Authorization', deleter.auth)).status).toBe(204);
+    expect(await linesNaming(`group:${empty.id}`)).toEqual([]);
+  });
+
   it('an escalation holder (the administrator) binds any role and adds anyone to any group', async () => {
     const { t, admins, readerGroup, adminGroup, desk } = await setUp();
     expect((await h.http().put(`/v1/groups/${readerGroup}/roles/${admins}`).set('Authorization', t.auth)).status).toBe(200);

@@ -210,7 +210,8 @@ export function groupsRoutes(deps: IdentityDeps): AnyRoute[] {
           if (current.builtin) throw builtinReadOnly();
           if (await hasMembers(tx.client, tx.tenantId, current.id)) throw new ServiceError('GROUP_HAS_MEMBERS', { message: 'remove the members first' });
           await deleteGroup(tx.client, tx.tenantId, current.id);
-          tx.policy(...roleLines('remove', current.id, current.roles, tx.tenantId));
+          // Its links to the roles it held (and any line granted to it directly): a group without members is a leaf.
+          await tx.removeSubjectLines(subjects.group(current.id));
           tx.audit({ action: 'group.delete', targetType: 'group', targetId: current.id, before: toGroup(current) });
         });
         return { status: 204, headers: revisionHeaders(policyRevision) };

@@ -318,6 +318,18 @@ describe('roles: no escalation (a role gets only what its writer holds, unless i
     expect(lifted.status).toBe(200);
   });
 
+  it('deleting a role lifts its denies only for the groups holding it: an unbound one goes, a held one needs what its denies blocked', async () => {
+    const t = await tenant();
+    const desk = await delegate(h, t.orgId, [...deskGrants, ['roles', 'delete']]);
+    const unbound = await createRole(t, [{ resource: 'audit', action: 'get', effect: 'deny' }]);
+    expect((await h.http().delete(`/v1/roles/${unbound.id}`).set('Authorization', desk.auth)).status).toBe(204);
+    const held = await createRole(t, [{ resource: 'audit', action: 'get', effect: 'deny' }]);
+    await userHolding(t, [held.id]);
+    await expectEscalationRefused(h, () => h.http().delete(`/v1/roles/${held.id}`).set('Authorization', desk.auth), [{ resource: 'audit', action: 'get' }]);
+    expect((await h.http().delete(`/v1/roles/${held.id}`).set('Authorization', t.auth)).status).toBe(204);
+    expect(await linesNaming(`role:${held.id}`)).toEqual([]);
+  });
+
   it('an escalation holder (the administrator) creates and widens roles beyond its own holdings', async () => {
     const t = await tenant();
     const role = await createRole(t, [{ resource: '*', action: '*' }]);

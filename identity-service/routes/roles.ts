@@ -209,10 +209,9 @@ export function rolesRoutes(deps: IdentityDeps): AnyRoute[] {
           const holders = await groupsHoldingRole(tx.client, tx.tenantId, current.id);
           await deleteRole(tx.client, tx.tenantId, current.id);
           const subject = subjects.role(current.id);
-          tx.policy(
-            ...permissionDiffLines(subject, tx.tenantId, { added: [], removed: granted }),
-            ...holders.map((groupId) => linkLine('remove', subjects.group(groupId), subject, tx.tenantId)),
-          );
+          // Its own lines go with it; each group's link to it is a change for that group's members.
+          await tx.removeSubjectLines(subject);
+          tx.policy(...holders.map((groupId) => linkLine('remove', subjects.group(groupId), subject, tx.tenantId)));
           tx.audit({ action: 'role.delete', targetType: 'role', targetId: current.id, before: { ...toRole(current, granted), groups: holders } });
         });
         return { status: 204, headers: revisionHeaders(policyRevision) };

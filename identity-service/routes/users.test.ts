@@ -647,6 +647,17 @@ describe('users: no escalation (a user joins, and takes over, only what the writ
     expect((await h.http().patch(`/v1/users/${boss.body.id}/reset-password`).set('Authorization', asAdminA()).send({ newPassword: 'Fresh-Password-77-Xy' })).status).toBe(204);
   });
 
+  it('deleting a user gives nobody anything: allowed though its groups hold denies the writer lacks', async () => {
+    const desk = await delegate(h, orgA, [...deskGrants, ['users', 'delete']]);
+    const fenced = await groupAllowingLedgers(orgA);
+    await h.deps.engine.write(orgA, [permissionLine('add', subjects.group(fenced), orgA, 'organizations', '*', 'deny')]);
+    const member = await createUser({ groups: [fenced] });
+    expect((await h.http().delete(`/v1/users/${member.body.id}`).set('Authorization', desk.auth)).status).toBe(204);
+    // Taking the user out of that group instead would lift the deny for it: refused.
+    const other = await createUser({ groups: [fenced] });
+    await expectEscalationRefused(h, () => h.http().patch(`/v1/users/${other.body.id}`).set('Authorization', desk.auth).send({ groups: [] }), [{ resource: 'organizations', action: '*' }]);
+  });
+
   it("the built-in administrator's password is reset only by an escalation holder, whatever else the writer holds", async () => {
     const builtin = await createUser();
     await h.deps.pool.query('UPDATE users SET builtin = true WHERE id = $1', [builtin.body.id]);
