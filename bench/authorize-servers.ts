@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { createInterface } from 'node:readline';
 import express from 'express';
+import type { PolicyRule } from '../engine/index.js';
 
 export type ServerRole = 'floor' | 'authorize';
 
@@ -16,6 +17,14 @@ export interface ServerReady {
   readonly url: string;
   /** The authorize server's request (a valid token, a body it allows); the floor sends none. */
   readonly request?: { readonly headers: Record<string, string>; readonly body: string };
+  /** The authorize server's check as a Cerbos PDP gets it: the tenant's stored lines, and whose question it is. */
+  readonly cerbos?: {
+    readonly tenantId: string;
+    readonly rules: readonly PolicyRule[];
+    readonly subject: string;
+    readonly resource: string;
+    readonly action: string;
+  };
 }
 
 export interface ServerCpu {
@@ -50,6 +59,7 @@ async function authorizeServer(): Promise<{ app: express.Express; ready: Omit<Se
   const { createAuthApp } = await import('../auth-service/app.js');
   const { createServiceMetrics } = await import('../platform/metrics/index.js');
   const { pino } = await import('pino');
+  const { PgPolicyStore } = await import('../engine/adapters/index.js');
   const h = await createAuthHarness('bench-authorize', { withValkey: true, sharedTokenCache: true });
   // As auth-service/server.ts builds it: Prometheus metrics (HTTP latency, authorize outcomes, engine) and an
   // info-level logger (on stderr: stdout carries this process's answers to the suite).
@@ -71,6 +81,8 @@ async function authorizeServer(): Promise<{ app: express.Express; ready: Omit<Se
     undefined,
     session.rows[0]?.id,
   );
+  // What the tenant holds as stored, for the Cerbos policy: the same lines the engine decides on.
+  const { rules } = await new PgPolicyStore({ pool: h.deps.pool }).loadTenant(org.id);
   return {
     app,
     ready: {
@@ -78,6 +90,7 @@ async function authorizeServer(): Promise<{ app: express.Express; ready: Omit<Se
         headers: { 'content-type': 'application/json', authorization: token },
         body: JSON.stringify({ action: 'get', product: 'midaz', resource: 'accounts', sub: `${org.slug}/${user.id}` }),
       },
+      cerbos: { tenantId: org.id, rules, subject: `user:${user.id}`, resource: 'accounts', action: 'get' },
     },
     close: () => h.close(),
   };

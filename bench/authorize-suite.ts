@@ -4,12 +4,19 @@
 // up, then measured in alternating rounds so a change in the machine's load hits both alike. Besides req/s
 // and latency, each server reports the CPU time it spent per request: on a shared machine that figure moves
 // far less than req/s, so it is the one to compare between commits.
+//
+// A Cerbos PDP runs beside them (the `@cerbos/cerbos-linux-x64` binary, policies generated from the tenant's
+// lines by bench/cerbos-policy.ts, request and audit logging off) and is measured in the same alternating rounds
+// with the same harness. Its check is lighter than ours: the principal's roles come in the request (no role
+// resolution), there is no token to verify and no product-scoped fallback. Its CPU time is read from /proc.
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { ServerCpu, ServerReady, ServerRole } from './authorize-servers.js';
+import { cerbosBinary, startCerbosPdp, type CerbosPdp } from './cerbos-pdp.js';
+import { cerbosCheckBody, cerbosPolicies, cerbosPrincipal } from './cerbos-policy.js';
 
 interface AutocannonResult {
   readonly requests: { readonly average: number; readonly total: number };
@@ -45,6 +52,9 @@ export interface AuthorizeRound {
   readonly express_floor: HttpFigures;
   readonly authorize: HttpFigures;
   readonly ratio: number;
+  readonly cerbos?: HttpFigures;
+  /** authorize req/s ÷ Cerbos's req/s in this round. */
+  readonly ratio_to_cerbos?: number;
 }
 
 export interface AuthorizeBenchResult {
@@ -56,7 +66,19 @@ export interface AuthorizeBenchResult {
   readonly authorize: HttpFigures;
   /** The median over the rounds of authorize req/s ÷ the floor's req/s in the same round. */
   readonly ratio: number;
+  /** The Cerbos PDP's figures (medians), or null with `cerbos_unavailable` saying why it did not run. */
+  readonly cerbos: HttpFigures | null;
+  readonly cerbos_version: string | null;
+  readonly cerbos_unavailable?: string;
+  /** The median over the rounds of authorize req/s ÷ Cerbos's req/s in the same round. */
+  readonly ratio_to_cerbos: number | null;
   readonly rounds: readonly AuthorizeRound[];
+}
+
+/** What `measure` needs of a server: where it listens, and its CPU time (and, for our servers, requests served). */
+interface MeasuredServer {
+  readonly url: string;
+  cpu(): Promise<{ readonly cpuMicros: number; readonly requests?: number }>;
 }
 
 interface ServerProcess {
@@ -132,11 +154,12 @@ interface LoadRequest {
   readonly body: string;
 }
 
-async function measure(server: ServerProcess, request: LoadRequest, connections: number, durationSeconds: number): Promise<HttpFigures> {
+async function measure(server: MeasuredServer, request: LoadRequest, connections: number, durationSeconds: number): Promise<HttpFigures> {
   const before = await server.cpu();
-  const result = await autocannon({ url: server.ready.url, connections, duration: durationSeconds, ...request });
+  const result = await autocannon({ url: server.url, connections, duration: durationSeconds, ...request });
   const after = await server.cpu();
-  const served = after.requests - before.requests;
+  // Cerbos counts no requests for us: the responses autocannon completed are the ones it served.
+  const served = after.requests !== undefined && before.requests !== undefined ? after.requests - before.requests : result.requests.total;
   return {
     requests_per_s: result.requests.average,
     p50_ms: result.latency.p50,
@@ -148,15 +171,40 @@ async function measure(server: ServerProcess, request: LoadRequest, connections:
   };
 }
 
+/** Starts Cerbos on the policy the authorize server holds, and checks it allows the bench's request. */
+async function startCerbos(ready: ServerReady): Promise<{ pdp: CerbosPdp; request: LoadRequest }> {
+  const check = ready.cerbos;
+  if (!check) throw new Error('authorize bench: the authorize server sent no policy for Cerbos');
+  const pdp = await startCerbosPdp(cerbosPolicies(check.tenantId, check.rules));
+  try {
+    const request: LoadRequest = {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: cerbosCheckBody(cerbosPrincipal(check.tenantId, check.rules, check.subject), check.resource, check.action),
+    };
+    const answer = await fetch(`${pdp.url}/api/check/resources`, request);
+    const body = (await answer.json()) as { results?: { actions?: Record<string, string> }[] };
+    if (answer.status !== 200 || body.results?.[0]?.actions?.[check.action] !== 'EFFECT_ALLOW') {
+      throw new Error(`authorize bench: Cerbos answered ${answer.status} ${JSON.stringify(body)}`);
+    }
+    return { pdp, request };
+  } catch (error) {
+    await pdp.stop();
+    throw error;
+  }
+}
+
 export async function runAuthorizeBench(options: {
   durationSeconds: number;
   rounds: number;
   warmupSeconds: number;
   connections?: number;
+  /** Measure a Cerbos PDP beside ours (default true; skipped, with the reason, where its binary cannot run). */
+  cerbos?: boolean;
   onStep?: (what: string) => void;
 }): Promise<AuthorizeBenchResult> {
   const connections = options.connections ?? 50;
-  const started: ServerProcess[] = [];
+  const started: { stop(): Promise<void> }[] = [];
   try {
     const auth = await startServer('authorize');
     started.push(auth);
@@ -167,37 +215,51 @@ export async function runAuthorizeBench(options: {
     const check = await fetch(auth.ready.url, request);
     const answer = (await check.json()) as { authorized?: boolean };
     if (check.status !== 200 || answer.authorized !== true) throw new Error(`authorize bench: unexpected answer ${check.status} ${JSON.stringify(answer)}`);
+    const binary = cerbosBinary();
+    const cerbosUnavailable = options.cerbos === false ? 'not asked for' : 'unavailable' in binary ? binary.unavailable : undefined;
+    let cerbos: { pdp: CerbosPdp; request: LoadRequest } | undefined;
+    if (cerbosUnavailable === undefined) {
+      options.onStep?.('starting the Cerbos PDP');
+      cerbos = await startCerbos(auth.ready);
+      started.push(cerbos.pdp);
+    }
     // JIT, caches and connection pools warm before anything counts.
-    options.onStep?.(`warming up both servers, ${options.warmupSeconds} s each`);
+    options.onStep?.(`warming up every server, ${options.warmupSeconds} s each`);
     await autocannon({ url: floor.ready.url, connections, duration: options.warmupSeconds, ...request });
     await autocannon({ url: auth.ready.url, connections, duration: options.warmupSeconds, ...request });
+    if (cerbos) await autocannon({ url: `${cerbos.pdp.url}/api/check/resources`, connections, duration: options.warmupSeconds, ...cerbos.request });
+
+    type Contender = 'express_floor' | 'authorize' | 'cerbos';
+    const contenders: { name: Contender; label: string; measure: () => Promise<HttpFigures> }[] = [
+      { name: 'express_floor', label: 'express floor', measure: () => measure({ url: floor.ready.url, cpu: () => floor.cpu() }, request, connections, options.durationSeconds) },
+      { name: 'authorize', label: 'POST /v1/authorize', measure: () => measure({ url: auth.ready.url, cpu: () => auth.cpu() }, request, connections, options.durationSeconds) },
+    ];
+    if (cerbos) {
+      const { pdp, request: cerbosRequest } = cerbos;
+      const server: MeasuredServer = { url: `${pdp.url}/api/check/resources`, cpu: async () => ({ cpuMicros: await pdp.cpuMicros() }) };
+      contenders.push({ name: 'cerbos', label: 'Cerbos PDP', measure: () => measure(server, cerbosRequest, connections, options.durationSeconds) });
+    }
     const rounds: AuthorizeRound[] = [];
     for (let round = 0; round < options.rounds; round++) {
-      const step = (what: string) => options.onStep?.(`round ${round + 1}/${options.rounds}: ${what}, ${connections} connections, ${options.durationSeconds} s`);
-      // Alternating which goes first keeps a steady drift in the machine's load from favouring either.
-      const measureFloor = async () => {
-        step('express floor');
-        return measure(floor, request, connections, options.durationSeconds);
-      };
-      const measureAuth = async () => {
-        step('POST /v1/authorize');
-        return measure(auth, request, connections, options.durationSeconds);
-      };
-      let floorFigures: HttpFigures;
-      let authFigures: HttpFigures;
-      if (round % 2 === 0) {
-        floorFigures = await measureFloor();
-        authFigures = await measureAuth();
-      } else {
-        authFigures = await measureAuth();
-        floorFigures = await measureFloor();
+      // Rotating which goes first keeps a steady drift in the machine's load from favouring any of them.
+      const figures: Partial<Record<Contender, HttpFigures>> = {};
+      for (let i = 0; i < contenders.length; i++) {
+        const contender = contenders[(round + i) % contenders.length] as (typeof contenders)[number];
+        options.onStep?.(`round ${round + 1}/${options.rounds}: ${contender.label}, ${connections} connections, ${options.durationSeconds} s`);
+        figures[contender.name] = await contender.measure();
       }
+      const floorFigures = figures.express_floor as HttpFigures;
+      const authFigures = figures.authorize as HttpFigures;
       rounds.push({
         express_floor: floorFigures,
         authorize: authFigures,
         ratio: floorFigures.requests_per_s > 0 ? authFigures.requests_per_s / floorFigures.requests_per_s : 0,
+        ...(figures.cerbos
+          ? { cerbos: figures.cerbos, ratio_to_cerbos: figures.cerbos.requests_per_s > 0 ? authFigures.requests_per_s / figures.cerbos.requests_per_s : 0 }
+          : {}),
       });
     }
+    const cerbosRounds = rounds.flatMap((r) => (r.cerbos ? [r.cerbos] : []));
     return {
       connections,
       duration_s: options.durationSeconds,
@@ -205,6 +267,10 @@ export async function runAuthorizeBench(options: {
       express_floor: medianFigures(rounds.map((r) => r.express_floor)),
       authorize: medianFigures(rounds.map((r) => r.authorize)),
       ratio: median(rounds.map((r) => r.ratio)),
+      cerbos: cerbosRounds.length > 0 ? medianFigures(cerbosRounds) : null,
+      cerbos_version: cerbos?.pdp.version ?? null,
+      ...(cerbosUnavailable === undefined ? {} : { cerbos_unavailable: cerbosUnavailable }),
+      ratio_to_cerbos: cerbosRounds.length > 0 ? median(rounds.map((r) => r.ratio_to_cerbos ?? 0)) : null,
       rounds,
     };
   } finally {
@@ -216,12 +282,26 @@ export function formatAuthorizeBench(result: AuthorizeBenchResult): string {
   const row = (name: string, f: HttpFigures) =>
     `${name.padEnd(22)} ${f.requests_per_s.toFixed(0).padStart(8)} req/s   p50 ${String(f.p50_ms).padStart(4)} ms   p99 ${String(f.p99_ms).padStart(4)} ms   ` +
     `CPU ${f.cpu_us_per_request.toFixed(0).padStart(4)} µs/req   non-2xx ${f.non_2xx}   errors ${f.errors}`;
-  return [
+  const percent = (ratio: number) => `${(ratio * 100).toFixed(1)}%`;
+  const lines = [
     `POST /v1/authorize over HTTP: ${result.connections} connections, loopback, NODE_ENV=production, ${result.warmup_s} s warm-up, ` +
       `${result.rounds.length} alternating round${result.rounds.length === 1 ? '' : 's'} of ${result.duration_s} s (medians)`,
     row('express constant JSON', result.express_floor),
     row('POST /v1/authorize', result.authorize),
-    `ratio ${(result.ratio * 100).toFixed(1)}% of the floor's req/s (rounds: ${result.rounds.map((r) => `${(r.ratio * 100).toFixed(1)}%`).join(', ')}); ` +
+  ];
+  if (result.cerbos) lines.push(row(`Cerbos PDP ${result.cerbos_version ?? ''}`.trim(), result.cerbos));
+  lines.push(
+    `ratio ${percent(result.ratio)} of the floor's req/s (rounds: ${result.rounds.map((r) => percent(r.ratio)).join(', ')}); ` +
       `CPU per request ${(result.authorize.cpu_us_per_request / Math.max(result.express_floor.cpu_us_per_request, Number.EPSILON)).toFixed(2)}× the floor's`,
-  ].join('\n');
+  );
+  if (result.cerbos && result.ratio_to_cerbos !== null) {
+    lines.push(
+      `ours / Cerbos: ${result.ratio_to_cerbos.toFixed(2)}× its req/s (rounds: ${result.rounds.map((r) => `${(r.ratio_to_cerbos ?? 0).toFixed(2)}×`).join(', ')}); ` +
+        `CPU per request ours ${result.authorize.cpu_us_per_request.toFixed(0)} µs, Cerbos ${result.cerbos.cpu_us_per_request.toFixed(0)} µs ` +
+        `(Cerbos gets the roles in the request: no token, no role resolution, no product fallback)`,
+    );
+  } else {
+    lines.push(`Cerbos PDP not measured: ${result.cerbos_unavailable ?? 'no figures'}`);
+  }
+  return lines.join('\n');
 }
