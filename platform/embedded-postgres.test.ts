@@ -198,8 +198,8 @@ describe.runIf(isRoot)('embedded PostgreSQL started by root from folders the pos
       expect([folder.uid, folder.mode & 0o022]).toEqual([0, 0]);
       const { stdout } = await promisify(execFile)(placed.postgres, ['--version'], { ...user, cwd: '/' });
       expect(stdout).toMatch(/^postgres \(PostgreSQL\) \d+/);
-      // Binaries the postgres user can reach are used where they are.
-      expect(await placeBinaries({ initdb, postgres }, user, placementRoot)).toEqual({ initdb, postgres });
+      // Binaries the postgres user can reach (as the placed copy is) are used where they are.
+      expect(await placeBinaries(placed, user, placementRoot)).toEqual(placed);
     } finally {
       await rm(parent, { recursive: true, force: true });
     }
