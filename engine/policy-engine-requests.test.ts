@@ -72,6 +72,24 @@ describe('requests of any model', () => {
     expect(({} as Record<string, unknown>).admin).toBeUndefined();
   });
 
+  it('answers a request the matcher fails on (as casbin fails) with INVALID_REQUEST, never an allow', async () => {
+    const model = parseModel(`[request_definition]
+r = ip, obj
+[policy_definition]
+p = cidr, obj
+[policy_effect]
+e = some(where (p.eft == allow))
+[matchers]
+m = ipMatch(r.ip, p.cidr) && r.obj == p.obj
+`);
+    const engine = await start(model, '_', [add('p', '10.0.0.0/8', 'reports')]);
+    expect(engine.decideRequestSync(['10.1.2.3', 'reports']).allowed).toBe(true);
+    expect(() => engine.decideRequestSync(['not-an-address', 'reports'])).toThrow(
+      expect.objectContaining({ code: 'INVALID_REQUEST', detail: expect.stringMatching(/the model's matcher fails on this request: invalid argument: ip1 in ipMatch/) }),
+    );
+    expect(() => engine.explainRequest(['not-an-address', 'reports'])).toThrow(expect.objectContaining({ code: 'INVALID_REQUEST' }));
+  });
+
   it('refuses the four-field convenience for a model whose request has other fields, pointing to decideRequest', async () => {
     const engine = await start(abac, '_', []);
     expect(() => engine.decideSync({ sub: 'user:1', dom: 'acme', obj: 'invoice:7', act: 'pay' })).toThrow(/the model's request is \(sub, dom, obj, act, attrs\): use decideRequest/);

@@ -302,7 +302,7 @@ export class PolicyEngine {
     const tenantId = this.tenantOfValues(values);
     const revision = this.revisions.get(tenantId) ?? 0;
     this.stats.decisions++;
-    const computed = (this.evaluator as CompiledEvaluator).decide(values);
+    const computed = evaluated(() => (this.evaluator as CompiledEvaluator).decide(values));
     return { allowed: computed.allowed, reason: computed.reason, revision, source: 'engine' };
   }
 
@@ -316,7 +316,15 @@ export class PolicyEngine {
     return this.decideRequestSync(request);
   }
 
-  /** `explain` for a request of the model's arity (any model). */
+  /**
+   * `explain` for a request of the model's arity (any model): the decision, every rule that matched with the
+   * role chains that reached it, and the rules that decided.
+   *
+   * @example
+   * const { decidingRules, roleChains } = engine.explainRequest(['alice', 'acme', 'invoice:7', 'pay', { amount: 10 }]);
+   * // decidingRules: [{ ptype: 'p', values: ['role:auditor', 'acme', 'invoices', 'pay', 'deny'] }]
+   * // roleChains[0]: [{ ptype: 'g', domain: 'acme', path: ['alice', 'role:auditor'] }, ...]
+   */
   explainRequest(request: ModelRequest): Explanation {
     if (this.model.fastPath) return this.explain(this.convenienceRequest(request));
     if (!this.loaded) throw new EngineError('ENGINE_NOT_READY', 'the policy has not been loaded yet');
@@ -326,7 +334,7 @@ export class PolicyEngine {
 
   private explainValues(values: readonly unknown[], tenantId: string): Explanation {
     const evaluator = this.evaluator as CompiledEvaluator;
-    const explained: CompiledExplanation = evaluator.explain(values);
+    const explained: CompiledExplanation = evaluated(() => evaluator.explain(values));
     const decision: Decision = { allowed: explained.allowed, reason: explained.reason, revision: this.revisionOf(tenantId), source: 'engine' };
     const roleChains = explained.matched.map((m) =>
       m.links.map((link) => ({ ptype: link.ptype, domain: link.domain, path: evaluator.rolePath(link.ptype, link.name1, link.name2, link.domain) })),
@@ -586,7 +594,8 @@ export class PolicyEngine {
       const outcome = index ? index.decide(request.sub, request.obj, request.act) : Outcome.None;
       return { allowed: outcome === Outcome.Allow, reason: reasonOf[outcome] };
     }
-    return (this.evaluator as CompiledEvaluator).decide(this.requestValues(request));
+    const values = this.requestValues(request);
+    return evaluated(() => (this.evaluator as CompiledEvaluator).decide(values));
   }
 
   private async ensureRevision(tenantId: string, minRevision: number): Promise<void> {
@@ -726,6 +735,19 @@ export class PolicyEngine {
     } catch {
       // An observer's failure must never change a decision or a write.
     }
+  }
+}
+
+/**
+ * Runs a compiled evaluation; where the matcher fails (casbin would throw too: an `ipMatch` on a value that is no
+ * address, a pattern casbin cannot compile) the failure is an `INVALID_REQUEST`, never an answer.
+ */
+function evaluated<T>(evaluate: () => T): T {
+  try {
+    return evaluate();
+  } catch (error) {
+    if (isEngineError(error)) throw error;
+    throw new EngineError('INVALID_REQUEST', `the model's matcher fails on this request: ${(error as Error).message}`, { field: 'request', cause: error });
   }
 }
 
