@@ -41,6 +41,11 @@ const clusterNodes = z
 export const engineConfigSchema = z.object({
   /** PostgreSQL; without it the engine keeps its policy in memory (embedded default). */
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
+  /**
+   * A PostgreSQL read replica for bulk policy loads (a replica's start, a tenant reloaded); anything older than the
+   * primary is caught up from the primary before it is used. Everything else reads and writes DATABASE_URL.
+   */
+  DATABASE_READ_URL: url(['postgres:', 'postgresql:']).optional(),
   /** Valkey; without it decisions are cached in process only and changes travel over PostgreSQL LISTEN/NOTIFY. */
   VALKEY_URL: url(['redis:', 'rediss:', 'valkey:']).optional(),
   /** `cluster`: VALKEY_URL is one node of a Valkey/Redis Cluster (its credentials and TLS apply to every node). */
@@ -72,6 +77,7 @@ export type EngineConfig = z.output<typeof engineConfigSchema>;
  */
 export function engineConfigProblems(config: EngineConfig): string[] {
   const problems: string[] = [];
+  if (config.DATABASE_READ_URL && !config.DATABASE_URL) problems.push('DATABASE_READ_URL: a read replica needs DATABASE_URL (the primary)');
   if (config.VALKEY_MODE === 'cluster') {
     if (!config.VALKEY_URL) problems.push('VALKEY_MODE: cluster needs VALKEY_URL (one node of the cluster)');
     else if (!['', '/', '/0'].includes(new URL(config.VALKEY_URL.reveal()).pathname)) problems.push('VALKEY_URL: a cluster has only database 0');

@@ -32,7 +32,8 @@ export interface EngineRuntimeHooks {
 }
 
 /**
- * Builds the engine from configuration: PostgreSQL store (migrated first when configured) or an in-memory one,
+ * Builds the engine from configuration: PostgreSQL store (migrated first when configured; bulk policy loads from
+ * the read replica of `DATABASE_READ_URL` when set) or an in-memory one,
  * in-process LRU plus the Valkey tier when `VALKEY_URL` is set, and the change feed over Valkey pub/sub or,
  * without Valkey, PostgreSQL LISTEN/NOTIFY.
  */
@@ -59,8 +60,25 @@ export async function startEngineRuntime(config: EngineConfig, hooks: EngineRunt
       });
       pool = created;
       closers.push(() => created.end());
+      let readPool: pg.Pool | undefined;
+      if (config.DATABASE_READ_URL) {
+        const replica = createPgPool({
+          url: config.DATABASE_READ_URL.reveal(),
+          maxConnections: config.DB_POOL_MAX,
+          connectionTimeoutMs: config.DB_CONNECTION_TIMEOUT_MS,
+          statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
+          applicationName: 'access-manager-engine-read',
+          onIdleClientError: onError('postgres-replica'),
+        });
+        readPool = replica;
+        closers.push(() => replica.end());
+      }
       // The shipped model's tenant fields are the store's default, which it filters on in SQL.
-      store = new PgPolicyStore(model.fastPath ? { pool: created } : { pool: created, tenantOf: model.tenantOf });
+      store = new PgPolicyStore({
+        pool: created,
+        ...(readPool ? { readPool, onReadReplicaError: onError('postgres-replica') } : {}),
+        ...(model.fastPath ? {} : { tenantOf: model.tenantOf }),
+      });
     } else {
       store = new MemoryPolicyStore(model.tenantOf);
     }

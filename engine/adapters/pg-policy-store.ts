@@ -15,6 +15,15 @@ import { assertStorableRule } from '../storable-rule.js';
 
 export interface PgPolicyStoreOptions {
   readonly pool: pg.Pool;
+  /**
+   * A pool on a read replica of `pool`'s database, for the bulk reads (`loadAll`, `loadTenant`). What it returns
+   * is checked against the primary's revisions, and every tenant whose revision differs is read from the
+   * primary, so a lagging replica never hands the engine an older policy than the primary's. Everything else
+   * (writes, the change log, revisions, the casbin adapter) reads the primary.
+   */
+  readonly readPool?: pg.Pool;
+  /** Told when the read replica fails a read; the read is then served by the primary. */
+  readonly onReadReplicaError?: (error: EngineError) => void;
   /** The tenant a rule belongs to. Default: `values[1]` for `p*` lines, `values[2]` for `g*` lines. */
   readonly tenantOf?: (rule: PolicyRule) => string | undefined;
   /** How many revisions of change log each tenant keeps for incremental catch-up. Default 1000. */
@@ -38,6 +47,13 @@ interface RuleRow {
   readonly rule: string[];
 }
 
+// With its id, the primary's order of rules is kept when a replica's load is patched with the primary's tenants.
+interface IdRuleRow extends RuleRow {
+  readonly id: number;
+}
+
+type OrderedRules = { readonly ids: readonly number[]; readonly rules: readonly PolicyRule[] };
+
 interface RevisionRow {
   readonly tenant_id: string;
   readonly revision: string;
@@ -52,6 +68,8 @@ interface ChangeLogRow {
 type Transaction<T> = (client: pg.PoolClient) => Promise<{ readonly commit: boolean; readonly value: T }>;
 
 const readSnapshot = 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY';
+// Beyond this many tenants differing from the primary, a replica's full load is thrown away for the primary's.
+const maxTenantsPatchedFromPrimary = 100;
 
 // The INSERT's RETURNING and the DELETE's RETURNING list exactly the rows that changed: those are the
 // effective changes that bump the revision and go to the change log.
@@ -66,7 +84,7 @@ const deleteRules = `
   RETURNING c.ptype, c.rule`;
 // Both halves follow defaultTenantOf, so the rule->>1 and rule->>2 expression indexes answer it.
 const selectTenantRules = `
-  SELECT ptype, rule FROM casbin
+  SELECT id, ptype, rule FROM casbin
   WHERE (rule->>1 = $1 AND starts_with(ptype, 'p')) OR (rule->>2 = $1 AND starts_with(ptype, 'g'))
   ORDER BY id`;
 // One statement, so one snapshot: the current revision and the log after `$2`.
@@ -101,6 +119,8 @@ const selectMatchingRules = `
  */
 export class PgPolicyStore implements PolicyStore {
   readonly #pool: pg.Pool;
+  readonly #readPool: pg.Pool | undefined;
+  readonly #onReadReplicaError: (error: EngineError) => void;
   readonly #tenantOf: (rule: PolicyRule) => string | undefined;
   readonly #loadAllTimeoutMs: number;
   readonly #filtersTenantInSql: boolean;
@@ -110,6 +130,8 @@ export class PgPolicyStore implements PolicyStore {
     const kept = options.changeLogRevisionsKept ?? 1_000;
     if (!Number.isSafeInteger(kept) || kept < 1) throw new RangeError('changeLogRevisionsKept must be a positive integer');
     this.#pool = options.pool;
+    this.#readPool = options.readPool;
+    this.#onReadReplicaError = options.onReadReplicaError ?? (() => undefined);
     this.#tenantOf = options.tenantOf ?? defaultTenantOf;
     this.#loadAllTimeoutMs = Math.max(1, Math.trunc(options.loadAllTimeoutMs ?? 60_000));
     this.#filtersTenantInSql = options.tenantOf === undefined;
@@ -122,11 +144,46 @@ export class PgPolicyStore implements PolicyStore {
   }
 
   async loadAll(): Promise<PolicySnapshot> {
+    const replica = this.#readPool && (await this.#fromReplica(() => this.#readAll(this.#readPool as pg.Pool)));
+    if (!replica) return withoutIds(await this.#readAll(this.#pool));
+    // After the replica's snapshot: every revision committed before this read is at least what the load returns.
+    const current = await this.revisions();
+    const differing = new Set<string>();
+    for (const [tenantId, revision] of current) if ((replica.revisions.get(tenantId) ?? 0) !== revision) differing.add(tenantId);
+    for (const [tenantId, revision] of replica.revisions) if ((current.get(tenantId) ?? 0) !== revision) differing.add(tenantId);
+    if (differing.size === 0) return withoutIds(replica);
+    // Far behind: one full read of the primary costs less than a read per tenant.
+    if (differing.size > maxTenantsPatchedFromPrimary) return withoutIds(await this.#readAll(this.#pool));
+    const revisions = new Map(replica.revisions);
+    const kept: [number, PolicyRule][] = [];
+    replica.rules.forEach((rule, i) => {
+      const tenantId = this.#tenantOf(rule);
+      if (tenantId === undefined || !differing.has(tenantId)) kept.push([replica.ids[i] as number, rule]);
+    });
+    for (const tenantId of differing) {
+      const fresh = await this.#readTenant(this.#pool, tenantId);
+      if (fresh.revision === 0 && fresh.rules.length === 0 && !current.has(tenantId)) revisions.delete(tenantId);
+      else revisions.set(tenantId, fresh.revision);
+      fresh.rules.forEach((rule, i) => kept.push([fresh.ids[i] as number, rule]));
+    }
+    kept.sort((a, b) => a[0] - b[0]);
+    return { revisions, rules: kept.map(([, rule]) => rule) };
+  }
+
+  async loadTenant(tenantId: string): Promise<TenantSnapshot> {
+    const replica = this.#readPool && (await this.#fromReplica(() => this.#readTenant(this.#readPool as pg.Pool, tenantId)));
+    // The primary's revision, read after the replica's snapshot: a replica that differs is not used.
+    if (replica && replica.revision === (await this.#currentRevision(tenantId, 'loadTenant'))) return { tenantId, revision: replica.revision, rules: replica.rules };
+    const primary = await this.#readTenant(this.#pool, tenantId);
+    return { tenantId, revision: primary.revision, rules: primary.rules };
+  }
+
+  async #readAll(pool: pg.Pool): Promise<OrderedRules & { readonly revisions: Map<string, number> }> {
     return this.#transaction('loadAll', readSnapshot, async (client) => {
       // A full load reads every rule (a million at the largest measured size): allow it more than one statement's budget.
       await client.query(`SET LOCAL statement_timeout = ${this.#loadAllTimeoutMs}`);
       const revisionRows = await client.query<RevisionRow>('SELECT tenant_id, revision FROM policy_revision');
-      const ruleRows = await client.query<RuleRow>('SELECT ptype, rule FROM casbin ORDER BY id');
+      const ruleRows = await client.query<IdRuleRow>('SELECT id, ptype, rule FROM casbin ORDER BY id');
       const revisions = new Map<string, number>();
       for (const row of revisionRows.rows) revisions.set(row.tenant_id, Number(row.revision));
       const rules = ruleRows.rows.map(toPolicyRule);
@@ -135,30 +192,40 @@ export class PgPolicyStore implements PolicyStore {
         const tenantId = this.#tenantOf(rule);
         if (tenantId !== undefined && !revisions.has(tenantId)) revisions.set(tenantId, 0);
       }
-      return { commit: true, value: { revisions, rules } };
-    });
+      return { commit: true, value: { revisions, rules, ids: ruleRows.rows.map((row) => row.id) } };
+    }, pool);
   }
 
-  async loadTenant(tenantId: string): Promise<TenantSnapshot> {
+  async #readTenant(pool: pg.Pool, tenantId: string): Promise<OrderedRules & { readonly revision: number }> {
     return this.#transaction('loadTenant', readSnapshot, async (client) => {
       const revisionRows = await client.query<Pick<RevisionRow, 'revision'>>(
         'SELECT revision FROM policy_revision WHERE tenant_id = $1',
         [tenantId],
       );
       const ruleRows = this.#filtersTenantInSql
-        ? await client.query<RuleRow>(selectTenantRules, [tenantId])
-        : await client.query<RuleRow>('SELECT ptype, rule FROM casbin ORDER BY id');
-      let rules = ruleRows.rows.map(toPolicyRule);
-      if (!this.#filtersTenantInSql) rules = rules.filter((rule) => this.#tenantOf(rule) === tenantId);
+        ? await client.query<IdRuleRow>(selectTenantRules, [tenantId])
+        : await client.query<IdRuleRow>('SELECT id, ptype, rule FROM casbin ORDER BY id');
+      let rows = ruleRows.rows;
+      if (!this.#filtersTenantInSql) rows = rows.filter((row) => this.#tenantOf(toPolicyRule(row)) === tenantId);
       const revision = Number(revisionRows.rows[0]?.revision ?? 0);
-      return { commit: true, value: { tenantId, revision, rules } };
-    });
+      return { commit: true, value: { revision, rules: rows.map(toPolicyRule), ids: rows.map((row) => row.id) } };
+    }, pool);
+  }
+
+  /** A read of the replica, or undefined when it failed (reported; the caller reads the primary instead). */
+  async #fromReplica<T>(read: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await read();
+    } catch (error) {
+      this.#onReadReplicaError(storeError('read replica', error));
+      return undefined;
+    }
   }
 
   async applyChanges(tenantId: string, changes: readonly PolicyChange[]): Promise<WriteResult> {
     changes.forEach((change, index) => this.#assertWritable(tenantId, change, index));
     if (changes.length === 0) {
-      return { tenantId, revision: await this.#currentRevision(tenantId), changed: false };
+      return { tenantId, revision: await this.#currentRevision(tenantId, 'applyChanges'), changed: false };
     }
     return this.#transaction<WriteResult>('applyChanges', 'BEGIN', (client) => this.#applyWithin(client, tenantId, changes));
   }
@@ -340,9 +407,9 @@ export class PgPolicyStore implements PolicyStore {
     }
   }
 
-  async #currentRevision(tenantId: string): Promise<number> {
+  async #currentRevision(tenantId: string, operation: string): Promise<number> {
     const { rows } = await this.#query<Pick<RevisionRow, 'revision'>>(
-      'applyChanges',
+      operation,
       'SELECT revision FROM policy_revision WHERE tenant_id = $1',
       [tenantId],
     );
@@ -364,10 +431,11 @@ export class PgPolicyStore implements PolicyStore {
   async #withClient<T>(
     operation: string,
     use: (client: pg.PoolClient, markBroken: (error: unknown) => void) => Promise<T>,
+    pool: pg.Pool = this.#pool,
   ): Promise<T> {
     let client: pg.PoolClient;
     try {
-      client = await this.#pool.connect();
+      client = await pool.connect();
     } catch (error) {
       throw storeError(operation, error);
     }
@@ -389,7 +457,7 @@ export class PgPolicyStore implements PolicyStore {
     }
   }
 
-  #transaction<T>(operation: string, begin: string, work: Transaction<T>): Promise<T> {
+  #transaction<T>(operation: string, begin: string, work: Transaction<T>, pool: pg.Pool = this.#pool): Promise<T> {
     return this.#withClient(operation, async (client, markBroken) => {
       await client.query(begin);
       try {
@@ -401,8 +469,12 @@ export class PgPolicyStore implements PolicyStore {
         await client.query('ROLLBACK').catch(markBroken);
         throw error;
       }
-    });
+    }, pool);
   }
+}
+
+function withoutIds(snapshot: OrderedRules & { readonly revisions: ReadonlyMap<string, number> }): PolicySnapshot {
+  return { revisions: snapshot.revisions, rules: snapshot.rules };
 }
 
 function* runsOfSameOp(
