@@ -13,6 +13,7 @@ import { permissionsRoutes } from './routes/permissions.js';
 import { tokensRoutes } from './routes/tokens.js';
 import { userinfoRoutes } from './routes/userinfo.js';
 import { wellKnownRoutes } from './routes/well-known.js';
+import { authorizePath, hostedSignInRoutes, signInRateLimited } from './hosted-sign-in/index.js';
 import { createTokenRateLimit } from './tokens/token-rate-limit.js';
 
 export const authRouteFactories = [
@@ -45,7 +46,9 @@ export function createAuthApp(deps: AuthDeps): Express {
         trustedProxies: deps.settings.trustedProxies,
         limit: deps.settings.tokenRateLimit.limit,
         windowMs: deps.settings.tokenRateLimit.windowSeconds * 1000,
+        pages: { paths: [authorizePath], limited: signInRateLimited },
       }),
+      hostedSignInRoutes(deps),
     ],
     formPaths: ['/oauth/token', '/v1/logout'],
     oauthErrors: { paths: ['/oauth/token'], errorOf: oauthErrorOf as Record<string, string> },

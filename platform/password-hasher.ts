@@ -44,7 +44,8 @@ export function createPasswordHasher(options: PasswordHasherOptions = {}): Passw
       const target = hash ?? (await dummy);
       try {
         const ok = await argon2.verify(target, password);
-        return hash !== undefined && ok;
+        // Only a stored hash verifies; the dummy (unknown subject, public client) never does, whatever is typed.
+        return typeof hash === 'string' && hash.length > 0 && ok;
       } catch {
         return false;
       }

@@ -34,7 +34,7 @@ export function createBuiltinIdentityProvider(deps: { pool: pg.Pool; passwords: 
     },
     async authenticateClient(clientId, clientSecret) {
       const row = await appByClientId(deps.pool, clientId);
-      const ok = await deps.passwords.verify(row?.client_secret_hash, clientSecret);
+      const ok = await deps.passwords.verify(row?.client_secret_hash ?? undefined, clientSecret);
       return ok && row?.active ? toApp(row) : undefined;
     },
     findSubject(kind, orgId, id) {

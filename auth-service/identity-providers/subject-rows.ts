@@ -27,7 +27,8 @@ export interface AppRow {
   readonly org_slug: string;
   readonly name: string;
   readonly client_id: string;
-  readonly client_secret_hash: string;
+  /** Null for a public client (no secret: PKCE only), which client authentication never accepts. */
+  readonly client_secret_hash: string | null;
   /** Its organization is active. */
   readonly active: boolean;
   readonly valid_after: string;

@@ -32,17 +32,21 @@ afterAll(async () => {
 });
 
 describe('discovery', () => {
-  it('/.well-known/openid-configuration points at /oauth/token, the JWKS, userinfo and logout', async () => {
+  it('/.well-known/openid-configuration points at /authorize, /oauth/token, the JWKS, userinfo and logout', async () => {
     const res = await h.http().get('/.well-known/openid-configuration');
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({
       issuer,
+      authorization_endpoint: `${issuer}/authorize`,
       token_endpoint: `${issuer}/oauth/token`,
       jwks_uri: `${issuer}/.well-known/jwks`,
       userinfo_endpoint: `${issuer}/v1/userinfo`,
       end_session_endpoint: `${issuer}/v1/logout`,
-      grant_types_supported: ['password', 'client_credentials', 'refresh_token'],
-      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      grant_types_supported: ['authorization_code', 'password', 'client_credentials', 'refresh_token'],
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+      response_types_supported: ['code'],
+      code_challenge_methods_supported: ['S256'],
+      authorization_response_iss_parameter_supported: true,
       id_token_signing_alg_values_supported: ['RS256'],
       subject_types_supported: ['public'],
     });
@@ -134,7 +138,7 @@ describe('POST /oauth/token (RFC 6749)', () => {
   });
 
   it('the implicit flow and other grants are unsupported_grant_type, refused before the client is checked (C11 for implicit)', async () => {
-    for (const grant of ['implicit', 'token', 'authorization_code', 'urn:ietf:params:oauth:grant-type:device_code']) {
+    for (const grant of ['implicit', 'token', 'urn:ietf:params:oauth:grant-type:device_code']) {
       const res = await token({ grant_type: grant }).set('Authorization', basic(app.clientId, 'wrong'));
       expect(res.status).toBe(400);
       expect(res.body).toMatchObject({ error: 'unsupported_grant_type', error_description: expect.any(String) });
@@ -142,7 +146,7 @@ describe('POST /oauth/token (RFC 6749)', () => {
   });
 
   it('unknown grant type is unsupported_grant_type; client_credentials without or with a wrong client is 401 invalid_client', async () => {
-    expect((await token({ grant_type: 'authorization_code', code: 'x' })).body.error).toBe('unsupported_grant_type');
+    expect((await token({ grant_type: 'urn:example:unknown', code: 'x' })).body.error).toBe('unsupported_grant_type');
     const none = await token({ grant_type: 'client_credentials' });
     expect(none.status).toBe(401);
     expect(none.body.error).toBe('invalid_client');

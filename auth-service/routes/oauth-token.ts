@@ -6,6 +6,7 @@ import type { AuthDeps } from '../deps.js';
 import { requestContextOf } from '../tokens/auth-events.js';
 import { clientIdField, clientSecretField, deviceTokenField, passwordField, refreshTokenField, scopeField, usernameField } from '../tokens/token-fields.js';
 import { TokenService, type ClientCredentials, type TokenAnswer } from '../tokens/token-service.js';
+import { authorizationCodeGrant } from '../hosted-sign-in/index.js';
 
 // RFC 6749 3.2 / 8.2: unknown token-request parameters are ignored, so this form is not strict; every field the
 // endpoint reads is bounded, and a repeated one (an array) is refused as invalid_request.
@@ -18,10 +19,15 @@ const tokenForm = z.object({
   refresh_token: refreshTokenField.optional(),
   scope: scopeField.optional(),
   device_token: deviceTokenField.optional(),
+  code: z.string().min(1).max(128).optional(),
+  redirect_uri: z.string().min(1).max(2000).optional(),
+  code_verifier: z.string().min(1).max(128).optional(),
 });
 type TokenForm = z.infer<typeof tokenForm>;
 
 const noStore = { 'Cache-Control': 'no-store', Pragma: 'no-cache' };
+
+const servedGrants = new Set(['authorization_code', 'password', 'client_credentials', 'refresh_token']);
 
 function formDecode(value: string): string {
   return decodeURIComponent(value.replace(/\+/g, ' '));
@@ -77,7 +83,8 @@ function oauthAnswer(tokens: TokenAnswer): Record<string, string | number> {
  *
  * The resource-owner password grant is served here because issue #4 asks for it (people sign in through any
  * OAuth library, and an MFA user gets `403 {"error":"mfa_required","mfa_token":...}`), which overrides
- * SECURITY-CHECKLIST C11; every other grant (implicit, authorization_code, ...) is `unsupported_grant_type`.
+ * SECURITY-CHECKLIST C11. `authorization_code` exchanges a code from the hosted sign-in page (PKCE S256 always);
+ * every other grant (implicit, device code, ...) is `unsupported_grant_type`.
  */
 export function oauthTokenRoutes(deps: AuthDeps): AnyRoute[] {
   const service = new TokenService(deps);
@@ -85,7 +92,7 @@ export function oauthTokenRoutes(deps: AuthDeps): AnyRoute[] {
     defineRoute({
       method: 'post',
       path: '/oauth/token',
-      summary: 'RFC 6749 token endpoint: password, client_credentials and refresh_token grants',
+      summary: 'RFC 6749 token endpoint: authorization_code (with PKCE), password, client_credentials and refresh_token grants',
       tags: ['tokens'],
       auth: 'none',
       body: tokenForm,
@@ -97,11 +104,24 @@ export function oauthTokenRoutes(deps: AuthDeps): AnyRoute[] {
       },
       async handler({ body, req, requestId }) {
         // Before the client is authenticated: a refused grant type costs no secret check.
-        if (body.grant_type !== 'password' && body.grant_type !== 'client_credentials' && body.grant_type !== 'refresh_token') {
-          throw new ServiceError('UNSUPPORTED_GRANT_TYPE', { detail: `grant_type ${body.grant_type}` });
-        }
+        if (!servedGrants.has(body.grant_type)) throw new ServiceError('UNSUPPORTED_GRANT_TYPE', { detail: `grant_type ${body.grant_type}` });
         const client = clientOf(req, body);
         const context = requestContextOf(deps, req, requestId);
+        if (body.grant_type === 'authorization_code') {
+          const tokens = await authorizationCodeGrant(
+            deps,
+            service,
+            {
+              code: required(body.code, 'code'),
+              redirectUri: required(body.redirect_uri, 'redirect_uri'),
+              codeVerifier: required(body.code_verifier, 'code_verifier'),
+              clientId: body.client_id,
+              client,
+            },
+            context,
+          );
+          return { body: oauthAnswer(tokens), headers: noStore };
+        }
         if (body.grant_type === 'password') {
           const outcome = await service.passwordGrant(
             {

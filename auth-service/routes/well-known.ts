@@ -10,17 +10,23 @@ export function wellKnownRoutes(deps: AuthDeps): AnyRoute[] {
   const issuer = deps.settings.issuer.replace(/\/+$/, '');
   const metadata = Object.freeze({
     issuer: deps.settings.issuer,
+    authorization_endpoint: `${issuer}/authorize`,
     token_endpoint: `${issuer}/oauth/token`,
     jwks_uri: `${issuer}/.well-known/jwks`,
     userinfo_endpoint: `${issuer}/v1/userinfo`,
     end_session_endpoint: `${issuer}/v1/logout`,
-    grant_types_supported: ['password', 'client_credentials', 'refresh_token'],
-    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    grant_types_supported: ['authorization_code', 'password', 'client_credentials', 'refresh_token'],
+    // `none`: a public client (a browser app) proves itself at the token endpoint with PKCE alone.
+    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
     id_token_signing_alg_values_supported: [signingAlgorithm],
-    // No authorization endpoint: tokens come only from the token endpoint.
-    response_types_supported: ['token'],
+    // The hosted sign-in page answers codes only (no implicit or hybrid flow), with PKCE S256 always.
+    response_types_supported: ['code'],
+    response_modes_supported: ['query'],
+    code_challenge_methods_supported: ['S256'],
+    authorization_response_iss_parameter_supported: true,
+    scopes_supported: ['openid', 'profile', 'email'],
     subject_types_supported: ['public'],
-    claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'nbf', 'jti', 'sid', 'name', 'preferred_username', 'email', 'owner', 'type', 'displayName', 'azp', 'tenantId', 'tenantSlug'],
+    claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'nbf', 'jti', 'sid', 'nonce', 'auth_time', 'amr', 'name', 'preferred_username', 'email', 'owner', 'type', 'displayName', 'azp', 'tenantId', 'tenantSlug'],
   });
   const jwksRoute = (path: string): AnyRoute =>
     defineRoute({

@@ -16,6 +16,16 @@ export interface TokenSubject {
   readonly orgSlug: string;
 }
 
+/** What an ID token carries from the authorization request that led to it (OIDC Core 2, 3.1.3.6). */
+export interface IdTokenClaims {
+  /** The relying party's `nonce`, echoed so it can tie the token to its own request (replay protection). */
+  readonly nonce?: string;
+  /** When the person proved their credentials, in seconds since the epoch. */
+  readonly authTimeSeconds?: number;
+  /** How they proved them (RFC 8176 values: `pwd`, `otp`, `mfa`). */
+  readonly amr?: readonly string[];
+}
+
 export interface TokenIssuerOptions {
   readonly keys: SigningKeyStore;
   readonly issuer: string;
@@ -57,9 +67,12 @@ export class TokenIssuer {
     return this.sign(claims, subject.id, this.options.audience, 'at+jwt', this.options.accessTokenTtlSeconds);
   }
 
-  async idToken(subject: TokenSubject, clientId: string, sessionId?: string): Promise<IssuedToken> {
+  async idToken(subject: TokenSubject, clientId: string, sessionId?: string, extra: IdTokenClaims = {}): Promise<IssuedToken> {
     const claims: Record<string, unknown> = {
       ...(sessionId ? { sid: sessionId } : {}),
+      ...(extra.nonce === undefined ? {} : { nonce: extra.nonce }),
+      ...(extra.authTimeSeconds === undefined ? {} : { auth_time: extra.authTimeSeconds }),
+      ...(extra.amr === undefined ? {} : { amr: [...extra.amr] }),
       name: subject.displayName,
       preferred_username: subject.name,
       ...(subject.email ? { email: subject.email } : {}),

@@ -15,6 +15,8 @@ export interface TokenRateLimitOptions {
   /** Requests per window per client address (default 10, the contract's token-route limit). */
   readonly limit?: number;
   readonly windowMs?: number;
+  /** Pages whose posts count in the same limit and that answer it themselves (the hosted sign-in page). */
+  readonly pages?: { readonly paths: readonly string[]; readonly limited: (req: Request, res: Response, retryAfterSeconds: string | undefined) => void };
 }
 
 /**
@@ -38,12 +40,16 @@ export function createTokenRateLimit(options: TokenRateLimitOptions): Router {
     passOnStoreError: false,
     ...(store ? { store } : {}),
     keyGenerator: (req: Request) => ipKeyGenerator(clientAddress(req) ?? 'unknown'),
-    handler: (_req: Request, res: Response, next: NextFunction) => {
+    handler: (req: Request, res: Response, next: NextFunction) => {
       const reset = res.getHeader('Retry-After');
+      if (options.pages?.paths.includes(req.path)) {
+        options.pages.limited(req, res, reset === undefined ? undefined : String(reset));
+        return;
+      }
       next(new ServiceError('RATE_LIMITED', { detail: 'token route rate limit', headers: reset === undefined ? {} : { 'Retry-After': String(reset) } }));
     },
   });
   const router = express.Router();
-  router.post([...tokenRoutePaths], limiter);
+  router.post([...tokenRoutePaths, ...(options.pages?.paths ?? [])], limiter);
   return router;
 }

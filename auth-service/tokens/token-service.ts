@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import type { AuthDeps } from '../deps.js';
 import { authRuntimeOf } from '../guards.js';
 import { subjectOf } from '../../platform/auth/caller.js';
@@ -9,9 +10,9 @@ import { clearSignInFailures, recordSignInFailure, signInLockSecondsLeft } from 
 import { createBuiltinIdentityProvider } from '../identity-providers/builtin-identity-provider.js';
 import { upstreamGrantOf } from '../identity-providers/upstream-grant-seal.js';
 import { endUpstreamGrant } from '../identity-providers/upstream-revocation.js';
-import type { AuthenticatedApp, AuthenticatedSubject, IdentityProvider } from '../identity-providers/identity-provider.js';
+import type { AuthenticatedApp, AuthenticatedSubject, AuthenticatedUser, IdentityProvider } from '../identity-providers/identity-provider.js';
 import { mfaGateFor, type MfaChallengeAnswer } from '../mfa/mfa-gate.js';
-import type { TokenSubject } from './token-issuer.js';
+import type { IdTokenClaims, TokenSubject } from './token-issuer.js';
 import { assertTenantNotSprayed, defaultTenantSprayLimit, organizationOfUsername, recordTenantFailure } from './tenant-spray-limit.js';
 import { findRefreshTokenSession, holdSubjectForSession, insertRefreshToken, insertSession, lockRefreshToken, markRefreshTokenUsed, refreshTokenHash } from './session-store.js';
 import { accountNamed, applicationWithClientId, recordGrantWithin, recordSettled, unknownNameTarget, type RequestContext } from './auth-events.js';
@@ -43,6 +44,23 @@ export interface PasswordGrantInput {
   readonly scope?: string;
   readonly deviceToken?: string;
 }
+
+/** The client a sign-in is for, once known: by its checked secret (password grant) or its authorization request. */
+export interface SigningInClient {
+  readonly clientId: string;
+  readonly orgId: string;
+}
+
+export interface PasswordSignInInput {
+  readonly username: string;
+  readonly password: string;
+  readonly client?: SigningInClient;
+  readonly scope?: string;
+  readonly deviceToken?: string;
+}
+
+/** The password step's outcome: the person (all factors done), or the second factor to ask for. */
+export type PasswordSignIn = { readonly kind: 'user'; readonly user: AuthenticatedUser } | { readonly kind: 'mfa'; readonly challenge: MfaChallengeAnswer };
 
 export interface RefreshGrantInput {
   readonly refreshToken: string;
@@ -80,11 +98,12 @@ async function signTokens(
   scope: string | undefined,
   sessionId: string,
   refreshToken: string | undefined,
+  idClaims?: IdTokenClaims,
 ): Promise<TokenAnswer> {
   const tokenSubject = tokenSubjectOf(subject);
   const access = await deps.issuer.accessToken(tokenSubject, clientId, scope, sessionId);
   // ID tokens are for people; without a client they are addressed to our own audience (logout's id_token_hint).
-  const id = subject.kind === 'user' ? await deps.issuer.idToken(tokenSubject, clientId ?? deps.settings.audience, sessionId) : undefined;
+  const id = subject.kind === 'user' ? await deps.issuer.idToken(tokenSubject, clientId ?? deps.settings.audience, sessionId, idClaims) : undefined;
   return {
     accessToken: access.token,
     ...(id ? { idToken: id.token } : {}),
@@ -98,7 +117,7 @@ async function signTokens(
 /** How a sign-in that starts a session is recorded: the request it came in, and the grant that proved it. */
 export interface SignInRecord {
   readonly context: RequestContext;
-  readonly grant: 'password' | 'client_credentials' | 'password+mfa';
+  readonly grant: 'password' | 'client_credentials' | 'password+mfa' | 'authorization_code';
 }
 
 export function actorOf(subject: { kind: 'user' | 'application'; id: string }): string {
@@ -106,42 +125,54 @@ export function actorOf(subject: { kind: 'user' | 'application'; id: string }): 
 }
 
 /**
- * Starts a session for a signed-in subject (one transaction: the session, its first refresh token, the sign-in's
- * security event, the signed tokens) and answers the tokens. Applications get no refresh token but still a session
- * (`sid`), so ending it ends their tokens.
+ * Starts a session for a signed-in subject inside the caller's transaction (the session, its first refresh token,
+ * the sign-in's security event, the signed tokens) and answers the tokens with the session's id. Applications get
+ * no refresh token but still a session (`sid`), so ending it ends their tokens. The signing key must be loaded
+ * first (`deps.keys.signingKey()`), so no second pool connection is needed while the transaction holds one.
  */
-export async function issueSession(deps: AuthDeps, subject: AuthenticatedSubject, clientId: string | undefined, scope: string | undefined, record: SignInRecord): Promise<TokenAnswer> {
+export async function startSessionWithin(
+  client: pg.ClientBase,
+  deps: AuthDeps,
+  subject: AuthenticatedSubject,
+  clientId: string | undefined,
+  scope: string | undefined,
+  record: SignInRecord,
+  idClaims?: IdTokenClaims,
+): Promise<{ sessionId: string; tokens: TokenAnswer }> {
   const nowMs = deps.nowMs();
+  if (!(await holdSubjectForSession(client, subject))) {
+    throw new ServiceError('INVALID_GRANT', { detail: `${actorOf(subject)} changed (credentials, status or organization) since its credentials were checked` });
+  }
+  const session = await insertSession(client, {
+    orgId: subject.orgId,
+    subjectKind: subject.kind,
+    subjectId: subject.id,
+    clientId,
+    scope,
+    nowMs,
+    absoluteTtlSeconds: subject.kind === 'user' ? deps.settings.sessionAbsoluteTtlSeconds : deps.settings.accessTokenTtlSeconds,
+  });
+  const refreshToken =
+    subject.kind === 'user' ? await insertRefreshToken(client, session.id, nowMs, deps.settings.refreshTokenTtlSeconds, session.absoluteExpiresMs) : undefined;
+  const upstream = upstreamGrantOf(deps.secrets, subject);
+  if (upstream) await deps.identityProvider?.sessions?.attach(client, session.id, upstream);
+  await recordGrantWithin(client, deps, record.context, {
+    tenantId: subject.orgId,
+    actor: actorOf(subject),
+    action: 'auth.sign-in',
+    outcome: 'success',
+    targetType: subject.kind,
+    targetId: subject.id,
+    details: { grant: record.grant, sessionId: session.id, ...(clientId === undefined ? {} : { clientId }) },
+  });
+  return { sessionId: session.id, tokens: await signTokens(deps, subject, clientId, scope, session.id, refreshToken, idClaims) };
+}
+
+/** Starts a session for a signed-in subject in a transaction of its own (startSessionWithin) and answers the tokens. */
+export async function issueSession(deps: AuthDeps, subject: AuthenticatedSubject, clientId: string | undefined, scope: string | undefined, record: SignInRecord): Promise<TokenAnswer> {
   // Loads the signing key outside the transaction: no second pool connection is needed while one is held.
   await deps.keys.signingKey();
-  return withTransaction(deps.pool, async (client) => {
-    if (!(await holdSubjectForSession(client, subject))) {
-      throw new ServiceError('INVALID_GRANT', { detail: `${actorOf(subject)} changed (credentials, status or organization) since its credentials were checked` });
-    }
-    const session = await insertSession(client, {
-      orgId: subject.orgId,
-      subjectKind: subject.kind,
-      subjectId: subject.id,
-      clientId,
-      scope,
-      nowMs,
-      absoluteTtlSeconds: subject.kind === 'user' ? deps.settings.sessionAbsoluteTtlSeconds : deps.settings.accessTokenTtlSeconds,
-    });
-    const refreshToken =
-      subject.kind === 'user' ? await insertRefreshToken(client, session.id, nowMs, deps.settings.refreshTokenTtlSeconds, session.absoluteExpiresMs) : undefined;
-    const upstream = upstreamGrantOf(deps.secrets, subject);
-    if (upstream) await deps.identityProvider?.sessions?.attach(client, session.id, upstream);
-    await recordGrantWithin(client, deps, record.context, {
-      tenantId: subject.orgId,
-      actor: actorOf(subject),
-      action: 'auth.sign-in',
-      outcome: 'success',
-      targetType: subject.kind,
-      targetId: subject.id,
-      details: { grant: record.grant, sessionId: session.id, ...(clientId === undefined ? {} : { clientId }) },
-    });
-    return signTokens(deps, subject, clientId, scope, session.id, refreshToken);
-  });
+  return withTransaction(deps.pool, async (client) => (await startSessionWithin(client, deps, subject, clientId, scope, record)).tokens);
 }
 
 /**
@@ -158,7 +189,8 @@ export class TokenService {
     this.provider = provider ?? deps.identityProvider ?? createBuiltinIdentityProvider(deps);
   }
 
-  private async authenticateClient(credentials: ClientCredentials, context: RequestContext): Promise<AuthenticatedApp> {
+  /** Checks a client's id and secret; a refusal is recorded and thrown as INVALID_CLIENT. */
+  async authenticateClient(credentials: ClientCredentials, context: RequestContext): Promise<AuthenticatedApp> {
     const app = await this.provider.authenticateClient(credentials.clientId, credentials.clientSecret);
     if (!app) {
       const known = await applicationWithClientId(this.deps.pool, credentials.clientId).catch(() => undefined);
@@ -193,12 +225,33 @@ export class TokenService {
   }
 
   /**
-   * Resource-owner password grant. The tenant comes from the username (globally unique). Locked accounts are
-   * refused before the password is checked; every failure, for known and unknown names alike, counts (D1, D5).
+   * Resource-owner password grant: the password sign-in (passwordSignIn), then the session and its tokens.
    */
   async passwordGrant(input: PasswordGrantInput, context: RequestContext): Promise<PasswordGrantOutcome> {
-    const { deps } = this;
     const client = input.client ? await this.authenticateClient(input.client, context) : undefined;
+    const outcome = await this.passwordSignIn(
+      {
+        username: input.username,
+        password: input.password,
+        ...(client ? { client } : {}),
+        ...(input.scope === undefined ? {} : { scope: input.scope }),
+        ...(input.deviceToken === undefined ? {} : { deviceToken: input.deviceToken }),
+      },
+      context,
+    );
+    if (outcome.kind === 'mfa') return outcome;
+    return { kind: 'tokens', tokens: await issueSession(this.deps, outcome.user, client?.clientId, input.scope, { context, grant: 'password' }) };
+  }
+
+  /**
+   * The password step of every sign-in (the password grant and the hosted sign-in page): the person whose
+   * password is right, or the MFA challenge to pass first; no session yet. The tenant comes from the username
+   * (globally unique). Locked accounts are refused before the password is checked; every failure, for known and
+   * unknown names alike, counts (D1, D5), and so does the organization's spray limit.
+   */
+  async passwordSignIn(input: PasswordSignInInput, context: RequestContext): Promise<PasswordSignIn> {
+    const { deps } = this;
+    const { client } = input;
     const canonical = canonicalName(input.username);
     const lockSeconds = await signInLockSecondsLeft(deps.pool, canonical, deps.nowMs());
     if (lockSeconds !== undefined) {
@@ -238,7 +291,7 @@ export class TokenService {
       ...(input.deviceToken === undefined ? {} : { deviceToken: input.deviceToken }),
     });
     if (challenge) return { kind: 'mfa', challenge };
-    return { kind: 'tokens', tokens: await issueSession(deps, user, client?.clientId, input.scope, { context, grant: 'password' }) };
+    return { kind: 'user', user };
   }
 
   /** Client-credentials grant: the application's own token, scoped to its organization. */
@@ -312,7 +365,7 @@ export class TokenService {
   }
 
   /** This replica refuses an ended session's access tokens at once (the others within the token check's bound). */
-  private endLocally(found: { orgId: string; subjectKind: 'user' | 'application'; subjectId: string }, sessionId: string): void {
+  endLocally(found: { orgId: string; subjectKind: 'user' | 'application'; subjectId: string }, sessionId: string): void {
     const untilMs = this.deps.nowMs() + (this.deps.settings.accessTokenTtlSeconds + 60) * 1000;
     authRuntimeOf(this.deps).tokenCheck.endLocally({ tenantId: found.orgId, subject: subjectOf(found.subjectKind, found.subjectId), sid: sessionId, untilMs });
   }

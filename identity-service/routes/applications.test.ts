@@ -52,7 +52,7 @@ describe('applications', () => {
     const created = await h.http().post('/v1/applications').set('Authorization', auth).send({ name: 'midaz', description: 'Ledger' });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ name: 'midaz', description: 'Ledger' });
-    expect(Object.keys(created.body).sort()).toEqual(['clientId', 'clientSecret', 'createdAt', 'description', 'id', 'name', 'updatedAt']);
+    expect(Object.keys(created.body).sort()).toEqual(['clientId', 'clientSecret', 'createdAt', 'description', 'id', 'name', 'publicClient', 'redirectUris', 'updatedAt']);
     expect(created.body.clientId).toMatch(/^am_[0-9A-Za-z]{24}$/);
     expect(created.body.clientSecret).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(created.headers['cache-control']).toBe('no-store');
@@ -81,6 +81,53 @@ describe('applications', () => {
     expect(JSON.stringify(h.reports)).not.toContain(clientSecret);
 
     expect(await linesOf(orgA, `app:${id}`)).toEqual([`g, app:${id}, pset:${id}, ${orgA}`]);
+  });
+
+  it('redirect URIs: absolute https, or http on a loopback host, stored exactly as written and changed by PATCH', async () => {
+    const uris = ['https://app.example/callback', 'https://app.example/callback?tenant=a', 'http://127.0.0.1:8080/cb', 'http://[::1]/cb', 'http://localhost:3000/'];
+    const created = await h.http().post('/v1/applications').set('Authorization', auth).send({ name: 'web-redirects', redirectUris: uris });
+    expect(created.status).toBe(201);
+    expect(created.body.redirectUris).toEqual(uris);
+    expect(created.body.publicClient).toBe(false);
+    const changed = await h.http().patch(`/v1/applications/${created.body.id}`).set('Authorization', auth).set('If-Match', '"1"').send({ redirectUris: ['https://APP.example/Callback/'] });
+    expect(changed.status).toBe(200);
+    expect(changed.body.redirectUris).toEqual(['https://APP.example/Callback/']);
+    expect(changed.headers['x-policy-revision']).toMatch(/^\d+$/);
+    expect((await h.http().get(`/v1/applications/${created.body.id}`).set('Authorization', auth)).body.redirectUris).toEqual(['https://APP.example/Callback/']);
+  });
+
+  it.each([
+    ['http on a public host', 'http://app.example/cb'],
+    ['a fragment', 'https://app.example/cb#x'],
+    ['user information', 'https://good@evil.example/cb'],
+    ['a relative URI', '/callback'],
+    ['another scheme', 'javascript:alert(1)'],
+    ['whitespace', 'https://app.example/c b'],
+  ])('a redirect URI with %s is 400 naming the field, and nothing is written', async (_name, uri) => {
+    const res = await h.http().post('/v1/applications').set('Authorization', auth).send({ name: `bad-redirect-${Math.random().toString(36).slice(2, 8)}`, redirectUris: [uri] });
+    expect(res.status).toBe(400);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(JSON.stringify(res.body)).toContain('redirectUris');
+    const { rows } = await h.deps.pool.query('SELECT 1 FROM applications WHERE $1 = ANY(redirect_uris)', [uri]);
+    expect(rows).toEqual([]);
+  });
+
+  it('a redirect URI listed twice, or more than 20, is 400', async () => {
+    const twice = await h.http().post('/v1/applications').set('Authorization', auth).send({ name: 'dup-redirects', redirectUris: ['https://a.example/cb', 'https://a.example/cb'] });
+    expect(twice.status).toBe(400);
+    const many = Array.from({ length: 21 }, (_, i) => `https://a.example/cb${i}`);
+    expect((await h.http().post('/v1/applications').set('Authorization', auth).send({ name: 'many-redirects', redirectUris: many })).status).toBe(400);
+  });
+
+  it('a public client gets no secret (none is stored) and has none to rotate', async () => {
+    const created = await h.http().post('/v1/applications').set('Authorization', auth).send({ name: 'spa-public', publicClient: true, redirectUris: ['https://spa.example/'] });
+    expect(created.status).toBe(201);
+    expect(created.body.publicClient).toBe(true);
+    expect(created.body.clientSecret).toBeUndefined();
+    expect(await storedHash(created.body.id)).toBeNull();
+    const rotate = await h.http().post(`/v1/applications/${created.body.id}/rotate-secret`).set('Authorization', auth).set('If-Match', '"1"');
+    expect(rotate.status).toBe(400);
+    expect(await storedHash(created.body.id)).toBeNull();
   });
 
   it('a duplicate name in one organization is 409 NAME_TAKEN; another organization may use it', async () => {

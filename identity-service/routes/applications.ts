@@ -24,6 +24,7 @@ import {
   type ApplicationRow,
 } from '../store/applications-store.js';
 import { assertMayChangeCredentials } from '../no-escalation.js';
+import { maxRedirectUris, redirectUriProblem } from '../../domain/redirect-uri.js';
 import { revisionHeaders, runWrite } from '../write-transaction.js';
 
 const idParams = z.object({ id: recordId }).strict();
@@ -35,12 +36,28 @@ const permissionSet = z
   .object({ applicationId: z.uuid(), permissions: z.array(permissionEntry) })
   .meta({ id: 'ApplicationPermissionSet', description: 'What the application may do: one entry per policy line, allow or deny (deny overrides allow)' });
 
+/** The exact redirect URIs the hosted sign-in may send this application's codes to. */
+const redirectUris = z
+  .array(
+    z.string().superRefine((uri, ctx) => {
+      const problem = redirectUriProblem(uri);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `redirect URI: ${problem}` });
+    }),
+  )
+  .max(maxRedirectUris)
+  .refine((uris) => new Set(uris).size === uris.length, 'each redirect URI once')
+  .meta({
+    description: `Where the hosted sign-in may send authorization codes, compared character for character: absolute https URIs, or http on a loopback host (127.0.0.1, [::1], localhost); no fragment, no user information; at most ${maxRedirectUris}`,
+  });
+
 const application = z
   .object({
     id: z.uuid(),
     name: z.string(),
     description: z.string(),
     clientId: z.string(),
+    redirectUris: z.array(z.string()),
+    publicClient: z.boolean().meta({ description: 'No client secret: a browser or native app that proves itself with PKCE alone' }),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
@@ -56,6 +73,8 @@ function toApplication(row: ApplicationRow): z.infer<typeof application> {
     name: row.name,
     description: row.description,
     clientId: row.client_id,
+    redirectUris: row.redirect_uris,
+    publicClient: row.public_client,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
   };
@@ -85,18 +104,31 @@ export function applicationsRoutes(deps: IdentityDeps): AnyRoute[] {
     defineRoute({
       method: 'post',
       path: '/v1/applications',
-      summary: 'Create an application; its client secret is in this answer only',
+      summary: 'Create an application; its client secret is in this answer only (a public client has none)',
       tags: ['applications'],
       auth: 'token',
       permission: { resource: 'applications', action: 'post' },
-      body: z.object({ name: applicationName, description: recordDescription.default('') }).strict(),
-      responses: { 201: { description: 'Created, with the client secret (shown once)', schema: applicationWithSecret } },
+      body: z
+        .object({
+          name: applicationName,
+          description: recordDescription.default(''),
+          redirectUris: redirectUris.default([]),
+          publicClient: z.boolean().default(false).meta({ description: 'A browser or native app: no client secret is issued; it signs people in with PKCE alone' }),
+        })
+        .strict(),
+      responses: { 201: { description: 'Created, with the client secret (shown once; none for a public client)', schema: z.union([applicationWithSecret, application]) } },
       async handler({ body, caller, requestId }) {
-        const clientSecret = generateClientSecret();
-        const clientSecretHash = await hashClientSecret(deps.passwords, clientSecret);
+        const clientSecret = body.publicClient ? undefined : generateClientSecret();
+        const clientSecretHash = clientSecret === undefined ? null : await hashClientSecret(deps.passwords, clientSecret);
         const { value: row, policyRevision } = await runWrite(deps, caller, requestId, async (tx) => {
           try {
-            const created = await insertApplication(tx.client, tx.tenantId, { name: body.name, description: body.description, clientId: generateClientId(), clientSecretHash });
+            const created = await insertApplication(tx.client, tx.tenantId, {
+              name: body.name,
+              description: body.description,
+              clientId: generateClientId(),
+              clientSecretHash,
+              redirectUris: body.redirectUris,
+            });
             tx.policy(linkLine('add', subjects.app(created.id), subjects.permissionSet(created.id), tx.tenantId));
             tx.audit({ action: 'application.create', targetType: 'application', targetId: created.id, after: toApplication(created) });
             return created;
@@ -109,7 +141,7 @@ export function applicationsRoutes(deps: IdentityDeps): AnyRoute[] {
         });
         return {
           status: 201,
-          body: { ...toApplication(row), clientSecret },
+          body: { ...toApplication(row), ...(clientSecret === undefined ? {} : { clientSecret }) },
           headers: { ETag: etagOf(row.version), ...secretHeaders, ...revisionHeaders(policyRevision) },
         };
       },
@@ -146,15 +178,15 @@ export function applicationsRoutes(deps: IdentityDeps): AnyRoute[] {
     defineRoute({
       method: 'patch',
       path: '/v1/applications/{id}',
-      summary: "Change an application's description (If-Match for optimistic concurrency)",
+      summary: "Change an application's description or redirect URIs (If-Match for optimistic concurrency)",
       tags: ['applications'],
       auth: 'token',
       permission: { resource: 'applications', action: 'patch' },
       params: idParams,
       body: z
-        .object({ description: recordDescription.optional() })
+        .object({ description: recordDescription.optional(), redirectUris: redirectUris.optional() })
         .strict()
-        .refine((b) => b.description !== undefined, 'nothing to change'),
+        .refine((b) => b.description !== undefined || b.redirectUris !== undefined, 'nothing to change'),
       responses: { 200: { description: 'The updated application', schema: application } },
       async handler({ params, body, caller, requestId, req }) {
         const { value: row, policyRevision } = await runWrite(deps, caller, requestId, async (tx) => {
@@ -209,6 +241,7 @@ export function applicationsRoutes(deps: IdentityDeps): AnyRoute[] {
           const current = await findApplication(tx.client, tx.tenantId, params.id, true);
           if (!current) throw new ServiceError('NOT_FOUND');
           assertVersion(req, current.version);
+          if (current.public_client) throw new ServiceError('VALIDATION_FAILED', { message: 'a public client has no secret to rotate' });
           await assertMayChangeCredentials(deps, tx.client, caller, { subject: subjects.app(current.id), builtin: current.builtin });
           const rotated = await replaceClientSecret(tx.client, tx.tenantId, current.id, clientSecretHash);
           await tx.endSessions({ kind: 'application', orgId: tx.tenantId, applicationId: current.id }, 'secret_rotated');

@@ -11,6 +11,10 @@ export interface ApplicationRow {
   readonly description: string;
   readonly client_id: string;
   readonly builtin: boolean;
+  /** Where the hosted sign-in may send this application's authorization codes (exact strings). */
+  readonly redirect_uris: string[];
+  /** No client secret: a browser or native app that proves itself with PKCE alone. */
+  readonly public_client: boolean;
   readonly version: number;
   readonly created_at: Date;
   readonly updated_at: Date;
@@ -19,7 +23,7 @@ export interface ApplicationRow {
 /** One line of an application's permission set: `p, pset:<id>, <tenant>, <resource>, <action>, <effect>`. */
 export type ApplicationPermission = Permission;
 
-const columns = 'id, org_id, name, description, client_id, builtin, version, created_at, updated_at';
+const columns = 'id, org_id, name, description, client_id, builtin, redirect_uris, (client_secret_hash IS NULL) AS public_client, version, created_at, updated_at';
 
 export async function findApplication(db: pg.Pool | pg.ClientBase, orgId: string, id: string, forUpdate = false): Promise<ApplicationRow | undefined> {
   const { rows } = await query<ApplicationRow>(
@@ -44,22 +48,27 @@ export async function listApplications(db: pg.Pool, orgId: string, page: PageSta
 export async function insertApplication(
   db: pg.ClientBase,
   orgId: string,
-  fields: { name: string; description: string; clientId: string; clientSecretHash: string },
+  fields: { name: string; description: string; clientId: string; clientSecretHash: string | null; redirectUris: readonly string[] },
 ): Promise<ApplicationRow> {
   const { rows } = await query<ApplicationRow>(
     db,
-    `INSERT INTO applications (org_id, name, description, client_id, client_secret_hash) VALUES ($1, $2, $3, $4, $5) RETURNING ${columns}`,
-    [orgId, fields.name, fields.description, fields.clientId, fields.clientSecretHash],
+    `INSERT INTO applications (org_id, name, description, client_id, client_secret_hash, redirect_uris) VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${columns}`,
+    [orgId, fields.name, fields.description, fields.clientId, fields.clientSecretHash, [...fields.redirectUris]],
   );
   return rows[0] as ApplicationRow;
 }
 
-export async function updateApplication(db: pg.ClientBase, orgId: string, id: string, changes: { description?: string | undefined }): Promise<ApplicationRow> {
+export async function updateApplication(
+  db: pg.ClientBase,
+  orgId: string,
+  id: string,
+  changes: { description?: string | undefined; redirectUris?: readonly string[] | undefined },
+): Promise<ApplicationRow> {
   const { rows } = await query<ApplicationRow>(
     db,
-    `UPDATE applications SET description = coalesce($3, description), version = version + 1, updated_at = now()
+    `UPDATE applications SET description = coalesce($3, description), redirect_uris = coalesce($4, redirect_uris), version = version + 1, updated_at = now()
       WHERE org_id = $1 AND id = $2 RETURNING ${columns}`,
-    [orgId, id, changes.description ?? null],
+    [orgId, id, changes.description ?? null, changes.redirectUris ? [...changes.redirectUris] : null],
   );
   return rows[0] as ApplicationRow;
 }

@@ -10,6 +10,7 @@ export type SessionEndReason =
   | 'logout'
   | 'provider_refused'
   | 'refresh_reuse'
+  | 'code_reuse'
   | 'password_change'
   | 'password_reset'
   | 'user_disabled'

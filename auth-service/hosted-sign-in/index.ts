@@ -1,0 +1,2 @@
+export { authorizationCodeGrant, type AuthorizationCodeGrantInput } from './authorization-code-grant.js';
+export { authorizePath, hostedSignInRoutes, signInRateLimited } from './hosted-sign-in-routes.js';
