@@ -11,16 +11,16 @@ import { PgPolicyStore } from './engine/adapters/index.js';
 import { parseIdentityConfig, type IdentityConfig } from './identity-service/config.js';
 import { startIdentityService } from './identity-service/server.js';
 import { ConfigError } from './platform/config-error.js';
-import { freePort } from './platform/free-port.js';
+import { freePort } from './local-start/free-port.js';
 import { loadEnvFile } from './platform/env-file.js';
-import { EmbeddedPostgresError, startEmbeddedPostgres, type EmbeddedPostgres } from './platform/embedded-postgres.js';
+import { EmbeddedPostgresError, startEmbeddedPostgres, type EmbeddedPostgres } from './local-start/embedded-postgres.js';
 import type { RunningService } from './platform/http/graceful-server.js';
-import { issueEvaluationLicense } from './platform/license/index.js';
-import { generateLocalSecrets, loadLocalSecrets } from './platform/local-secrets.js';
+import { issueEvaluationLicense } from './local-start/evaluation-license.js';
+import { generateLocalSecrets, loadLocalSecrets } from './local-start/local-secrets.js';
 import { createLogger } from './platform/logger.js';
 import { runMigrations } from './platform/migrations.js';
 import { exitOnSignal } from './platform/shutdown.js';
-import { parseStartConfig } from './platform/start-config.js';
+import { parseStartConfig } from './local-start/start-config.js';
 
 function refuse(error: unknown): never {
   if (error instanceof ConfigError || error instanceof EmbeddedPostgresError) {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ConfigError, deepFreeze } from '../platform/config-error.js';
 import { engineConfigSchema } from '../platform/engine-config.js';
-import { licenseConfigShape } from '../platform/license/index.js';
+import { licenseConfigShape } from '../licensing/index.js';
 import { metricsConfigShape } from '../platform/metrics/index.js';
 import { networkConfigShape } from '../platform/network-config.js';
 import { argon2Floor } from '../platform/password-hasher.js';

@@ -4,7 +4,7 @@ import type { PolicyEngine } from '../engine/index.js';
 import type { TenancyOptions } from '../platform/auth/caller-from-token.js';
 import type { TokenVerifier } from '../platform/auth/token-verifier.js';
 import type { ErrorReporter } from '../platform/http/error-handler.js';
-import type { License } from '../platform/license/index.js';
+import type { License } from '../licensing/index.js';
 import type { ServiceMetrics } from '../platform/metrics/index.js';
 import type { PasswordHasher } from '../platform/password-hasher.js';
 import type { SecretBox } from '../platform/secret-box.js';

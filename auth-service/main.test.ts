@@ -4,7 +4,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMigrations } from '../platform/migrations.js';
-import { freePort } from '../test/support/free-port.js';
+import { freePort } from '../local-start/free-port.js';
 import { testLicenseEnv } from '../test/support/license.js';
 import { createTestSchema, type TestSchema } from '../test/support/postgres.js';
 

@@ -4,7 +4,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issueLicense, parseLicensePrivateKey, parseLicensePublicKey, generateLicenseKeyPair, verifyLicense, type License } from '../platform/license/index.js';
+import { issueLicense, parseLicensePrivateKey, parseLicensePublicKey, generateLicenseKeyPair, verifyLicense, type License } from '../licensing/index.js';
 import { createLogger, logReporter } from '../platform/logger.js';
 import { createServiceMetrics } from '../platform/metrics/index.js';
 import { Secret } from '../platform/secret.js';

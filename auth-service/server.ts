@@ -4,7 +4,7 @@ import { createTokenVerifier } from '../platform/auth/token-verifier.js';
 import type { RunningService, StartServiceOptions } from '../platform/http/graceful-server.js';
 import { logReporter } from '../platform/logger.js';
 import { createPasswordHasher } from '../platform/password-hasher.js';
-import { createProviderCodeDelivery } from '../platform/senders/index.js';
+import { createProviderCodeDelivery } from '../messaging/index.js';
 import { startServiceRuntime } from '../platform/service-runtime.js';
 import { createAuthApp } from './app.js';
 import type { AuthConfig } from './config.js';

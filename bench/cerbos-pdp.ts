@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
-import { freePort } from '../platform/free-port.js';
+import { freePort } from '../local-start/free-port.js';
 import type { CerbosPolicyFile } from './cerbos-policy.js';
 
 const binaryPackage = '@cerbos/cerbos-linux-x64';

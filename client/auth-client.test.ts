@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAuthHarness, type AuthHarness } from '../test/support/auth-harness.js';
-import { freePort } from '../test/support/free-port.js';
+import { freePort } from '../local-start/free-port.js';
 import { createAuthClient, type AuthClient } from './auth-client.js';
 import type { AuthClientOptions } from './auth-client-options.js';
 import { AuthClientError } from './errors.js';

@@ -4,7 +4,7 @@ import express, { type Express } from 'express';
 import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthHarness, type AuthHarness } from '../test/support/auth-harness.js';
-import { freePort } from '../test/support/free-port.js';
+import { freePort } from '../local-start/free-port.js';
 import { createAuthClient, type AuthClient } from './auth-client.js';
 import type { AuthClientOptions } from './auth-client-options.js';
 import { authOf, requirePermission } from './require-permission.js';

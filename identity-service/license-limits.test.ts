@@ -1,7 +1,7 @@
 // Issue #5: a license names limits; Identity refuses a create past them (403 IDE-0117) and writes nothing.
 import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { License } from '../platform/license/index.js';
+import type { License } from '../licensing/index.js';
 import { createIdentityHarness, type IdentityHarness } from '../test/support/identity-harness.js';
 import { createIdentityApp } from './app.js';
 

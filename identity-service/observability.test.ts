@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateLicenseKeyPair, issueLicense, parseLicensePrivateKey, parseLicensePublicKey, verifyLicense } from '../platform/license/index.js';
+import { generateLicenseKeyPair, issueLicense, parseLicensePrivateKey, parseLicensePublicKey, verifyLicense } from '../licensing/index.js';
 import { createServiceMetrics } from '../platform/metrics/index.js';
 import { Secret } from '../platform/secret.js';
 import { createIdentityHarness, type IdentityHarness } from '../test/support/identity-harness.js';

@@ -1,5 +1,5 @@
 import express, { type Router } from 'express';
-import { licenseStatusAt, licenseWarningAt, type License } from './license/index.js';
+import { licenseStatusAt, licenseWarningAt, type License } from '../licensing/index.js';
 import { readinessRouter, serviceReadinessChecks, type ServiceReadinessParts } from './readiness.js';
 
 /**

@@ -11,8 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { removeEmbeddedPostgresData } from '../platform/embedded-postgres.js';
-import { freePort } from './support/free-port.js';
+import { removeEmbeddedPostgresData } from '../local-start/embedded-postgres.js';
+import { freePort } from '../local-start/free-port.js';
 import { spawnTracked } from './support/system/child-process.js';
 
 const run = promisify(execFile);
@@ -39,7 +39,7 @@ function startedFiles(command: string): string[] {
 
 describe('npm run build', () => {
   it('compiles the product to dist/ without tests, benches, examples or the client package', async () => {
-    for (const entry of ['main.js', 'auth-service/main.js', 'identity-service/main.js', 'platform/migrate-cli.js', 'bootstrap/cli.js', 'policies/cli.js', 'platform/license/cli.js']) {
+    for (const entry of ['main.js', 'auth-service/main.js', 'identity-service/main.js', 'platform/migrate-cli.js', 'bootstrap/cli.js', 'policies/cli.js', 'licensing/cli.js', 'doctor/cli.js']) {
       expect(existsSync(path.join(dist, entry)), entry).toBe(true);
     }
     const files = await readdir(dist, { recursive: true });
@@ -48,7 +48,7 @@ describe('npm run build', () => {
   });
 
   it("the compiled product keeps its data in the checkout's .data by default, not in dist/ (which a rebuild empties)", async () => {
-    const script = `import { parseStartConfig } from ${JSON.stringify(path.join(dist, 'platform', 'start-config.js'))}; console.log(parseStartConfig({}).DATA_DIR);`;
+    const script = `import { parseStartConfig } from ${JSON.stringify(path.join(dist, 'local-start', 'start-config.js'))}; console.log(parseStartConfig({}).DATA_DIR);`;
     const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: workDir });
     expect(stdout.trim()).toBe(path.join(root, '.data'));
   });

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { generateLicenseKeyPair, issueLicense, parseLicensePrivateKey } from '../platform/license/index.js';
+import { generateLicenseKeyPair, issueLicense, parseLicensePrivateKey } from '../licensing/index.js';
 import { createTestLicenseEnv, testLicenseEnv } from './support/license.js';
 
 const mains = {

@@ -10,9 +10,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultPlacementRoot } from '../platform/embedded-postgres-placement.js';
-import { removeEmbeddedPostgresData } from '../platform/embedded-postgres.js';
-import { freePort } from './support/free-port.js';
+import { defaultPlacementRoot } from '../local-start/embedded-postgres-placement.js';
+import { removeEmbeddedPostgresData } from '../local-start/embedded-postgres.js';
+import { freePort } from '../local-start/free-port.js';
 import { spawnTracked } from './support/system/child-process.js';
 
 const run = promisify(execFile);

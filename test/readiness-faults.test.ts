@@ -9,9 +9,9 @@ import { parseAuthConfig } from '../auth-service/config.js';
 import { startAuthService } from '../auth-service/server.js';
 import { parseIdentityConfig } from '../identity-service/config.js';
 import { startIdentityService } from '../identity-service/server.js';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from '../platform/embedded-postgres.js';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../local-start/embedded-postgres.js';
 import type { RunningService } from '../platform/http/graceful-server.js';
-import { freePort } from './support/free-port.js';
+import { freePort } from '../local-start/free-port.js';
 import { testLicenseEnv } from './support/license.js';
 import { startPrivateValkey, type PrivateValkey } from './support/private-valkey.js';
 

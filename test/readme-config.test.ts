@@ -4,14 +4,14 @@ import { describe, expect, it } from 'vitest';
 import { authConfigVariableNames } from '../auth-service/config.js';
 import { cliConfigSchema } from '../bootstrap/cli-config.js';
 import { identityConfigVariableNames } from '../identity-service/config.js';
-import { doctorConfigSchema } from '../platform/doctor.js';
-import { startConfigSchema } from '../platform/start-config.js';
+import { doctorConfigSchema } from '../doctor/doctor.js';
+import { startConfigSchema } from '../local-start/start-config.js';
 
 const schemas: Record<string, readonly string[]> = {
   'auth-service/config.ts': authConfigVariableNames,
   'identity-service/config.ts': identityConfigVariableNames,
-  'platform/start-config.ts (npm start)': Object.keys(startConfigSchema.shape),
-  'platform/doctor.ts (npm run doctor)': Object.keys(doctorConfigSchema.shape),
+  'local-start/start-config.ts (npm start)': Object.keys(startConfigSchema.shape),
+  'doctor/doctor.ts (npm run doctor)': Object.keys(doctorConfigSchema.shape),
   'bootstrap/cli-config.ts (npm run bootstrap)': Object.keys(cliConfigSchema.shape),
 };
 

@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issueEvaluationLicense } from '../platform/license/index.js';
+import { issueEvaluationLicense } from '../local-start/evaluation-license.js';
 import { createValkeyClient } from '../platform/valkey-client.js';
-import { freePort } from './support/free-port.js';
+import { freePort } from '../local-start/free-port.js';
 import { createTestSchema } from './support/postgres.js';
 import { testKeyPrefix, testValkeyUrl } from './support/valkey.js';
 
@@ -130,7 +130,7 @@ describe('npm start on a fresh install', () => {
   }, 180_000);
 
   it('passes npm run doctor: health, ready, a token, the seeded groups', async () => {
-    const doctor = run('platform/doctor-cli.ts', { DATA_DIR: dataDir, AUTH_SERVER_PORT: String(authPort), IDENTITY_SERVER_PORT: String(identityPort) });
+    const doctor = run('doctor/cli.ts', { DATA_DIR: dataDir, AUTH_SERVER_PORT: String(authPort), IDENTITY_SERVER_PORT: String(identityPort) });
     expect(await doctor.exited, doctor.output()).toBe(0);
     expect(doctor.output()).not.toContain('✗');
     expect(doctor.output()).toContain('✓ Identity lists the seeded groups');
@@ -172,7 +172,7 @@ describe('npm start on a fresh install', () => {
 
   it('npm run doctor reports ✗ and exits 1 when nothing answers', async () => {
     const closed = await freePort();
-    const doctor = run('platform/doctor-cli.ts', { DATA_DIR: dataDir, AUTH_URL: `http://127.0.0.1:${closed}`, IDENTITY_URL: `http://127.0.0.1:${closed}`, DOCTOR_TIMEOUT_MS: '1000' });
+    const doctor = run('doctor/cli.ts', { DATA_DIR: dataDir, AUTH_URL: `http://127.0.0.1:${closed}`, IDENTITY_URL: `http://127.0.0.1:${closed}`, DOCTOR_TIMEOUT_MS: '1000' });
     expect(await doctor.exited).toBe(1);
     expect(doctor.output()).toContain('✗ Auth is alive');
     expect(doctor.output()).toContain('✗ Identity lists the seeded groups (GET /v1/groups) — skipped: no token');

@@ -29,7 +29,7 @@ import {
   twilioSettings,
   webhookSettings,
   type ProviderType,
-} from '../../platform/senders/index.js';
+} from '../../messaging/index.js';
 import {
   applicationExists,
   deleteApplicationProvider,

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { query } from '../../platform/postgres-transaction.js';
-import type { ProviderCategory, ProviderType } from '../../platform/senders/index.js';
+import type { ProviderCategory, ProviderType } from '../../messaging/index.js';
 
 /** A link between an application and a provider, with the provider's name, category and type. */
 export interface ApplicationProviderRow {

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { query } from '../../platform/postgres-transaction.js';
-import type { ProviderCategory, ProviderType } from '../../platform/senders/index.js';
+import type { ProviderCategory, ProviderType } from '../../messaging/index.js';
 
 /** A provider row without its sealed secret: only whether one is stored. */
 export interface ProviderRow {

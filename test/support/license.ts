@@ -1,5 +1,5 @@
 // The license variables a test needs to start a service: the start gate refuses to run without a valid license.
-import { generateLicenseKeyPair, issueLicense, parseLicensePrivateKey } from '../../platform/license/index.js';
+import { generateLicenseKeyPair, issueLicense, parseLicensePrivateKey } from '../../licensing/index.js';
 
 export interface TestLicenseEnv {
   readonly LICENSE_KEY: string;

@@ -1,7 +1,7 @@
 // A Valkey/Redis server of one test file on its own free port, so outages are tested by stopping it and never
 // the shared server on 6379.
 import { connect } from 'node:net';
-import { freePort } from './free-port.js';
+import { freePort } from '../../local-start/free-port.js';
 import { spawnTracked, type TrackedChild } from './system/child-process.js';
 import { pollUntil } from './system/poll.js';
 

@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from './free-port.js';
+import { freePort } from '../../local-start/free-port.js';
 import { spawnTracked, type TrackedChild } from './system/child-process.js';
 import { pollUntil } from './system/poll.js';
 

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createValkeyClient } from '../../platform/valkey-client.js';
 import { databaseDigest } from '../support/database-digest.js';
-import { freePort } from '../support/free-port.js';
+import { freePort } from '../../local-start/free-port.js';
 import { testLicenseEnv } from '../support/license.js';
 import { createTestSchema, type TestSchema } from '../support/postgres.js';
 import { testKeyPrefix, testValkeyUrl } from '../support/valkey.js';

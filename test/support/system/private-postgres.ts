@@ -5,7 +5,7 @@ import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { freePort } from '../free-port.js';
+import { freePort } from '../../../local-start/free-port.js';
 import { spawnTracked, type TrackedChild } from './child-process.js';
 import { pollUntil } from './poll.js';
 

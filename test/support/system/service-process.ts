@@ -1,7 +1,7 @@
 // One Auth or Identity process as operators run it (`npm run start:auth` / `start:identity`): its own port,
 // configured only by the environment; it can be killed and started again on the same port.
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../free-port.js';
+import { freePort } from '../../../local-start/free-port.js';
 import { spawnTracked, type TrackedChild } from './child-process.js';
 import { pollUntil } from './poll.js';
 

@@ -7,7 +7,7 @@ import { loadModelFile, PolicyEngine } from '../../../engine/index.js';
 import { runMigrations } from '../../../platform/migrations.js';
 import { createPasswordHasher } from '../../../platform/password-hasher.js';
 import { SecretBox } from '../../../platform/secret-box.js';
-import { freePort } from '../free-port.js';
+import { freePort } from '../../../local-start/free-port.js';
 import { escalationPermission } from '../../../platform/escalation-permission.js';
 import { identityResources } from '../identity-harness.js';
 import { testLicenseEnv } from '../license.js';

@@ -2,7 +2,6 @@
 // ships. Its own process management is not used: importing it installs SIGTERM/SIGINT handlers (async-exit-hook)
 // that stop the server and exit 143 at once, before our services have drained their in-flight requests.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { chown, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { arch, platform, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -249,8 +248,3 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
 }
 
 export { removeEmbeddedPostgresData } from './embedded-postgres-placement.js';
-
-/** A password for a new cluster: 32 random bytes, URL-safe so it needs no escaping in a connection string. */
-export function newEmbeddedPostgresPassword(): string {
-  return randomBytes(32).toString('base64url');
-}

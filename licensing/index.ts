@@ -1,5 +1,4 @@
-// The license gate's public surface: verify at start, report on health, issue for vendors and evaluation.
-export { issueEvaluationLicense, evaluationLicensee, type EvaluationLicense } from './evaluation-license.js';
+// The license gate's public surface: verify at start, report on health, issue and verify for vendors (the CLI).
 export { issueLicense, type IssueLicenseOptions } from './issue-license.js';
 export { expiringSoonMs, licenseIssuer, type License, type LicenseLimits } from './license-claims.js';
 export { licenseConfigShape, type LicenseSettings } from './license-config.js';

@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { ConfigError, deepFreeze } from './config-error.js';
+import { ConfigError, deepFreeze } from '../platform/config-error.js';
 
-// This file runs from platform/ (tsx) or, compiled by `npm run build`, from dist/platform/: either way `.data`
+// This file runs from local-start/ (tsx) or, compiled by `npm run build`, from dist/local-start/: either way `.data`
 // belongs to the checkout, never to dist/ (which a rebuild empties).
 const sourceRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const repositoryRoot = path.basename(sourceRoot) === 'dist' ? path.dirname(sourceRoot) : sourceRoot;

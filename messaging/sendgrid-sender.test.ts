@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { answerJson, startHttpReceiver, type HttpReceiver } from '../../test/support/local-receivers.js';
+import { answerJson, startHttpReceiver, type HttpReceiver } from '../test/support/local-receivers.js';
 import { MessageSendError } from './message-sender.js';
 import { sendGridSettings } from './provider-settings.js';
 import { createMessageSender } from './sender-factory.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from './config-error.js';
+import { ConfigError } from '../platform/config-error.js';
 import { parseStartConfig } from './start-config.js';
 
 describe('npm start configuration', () => {

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { answerJson, answerNever, startHttpReceiver, type HttpReceiver } from '../../test/support/local-receivers.js';
+import { answerJson, answerNever, startHttpReceiver, type HttpReceiver } from '../test/support/local-receivers.js';
 import { MessageSendError } from './message-sender.js';
 import { webhookSettings } from './provider-settings.js';
 import { createMessageSender } from './sender-factory.js';

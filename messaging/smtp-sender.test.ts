@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSilentServer, startSmtpReceiver, type SmtpReceiver } from '../../test/support/local-receivers.js';
+import { startSilentServer, startSmtpReceiver, type SmtpReceiver } from '../test/support/local-receivers.js';
 import { MessageSendError } from './message-sender.js';
 import { smtpSettings } from './provider-settings.js';
 import { createMessageSender } from './sender-factory.js';

@@ -1,6 +1,6 @@
 import type pg from 'pg';
-import { query } from '../postgres-transaction.js';
-import type { SecretBox } from '../secret-box.js';
+import { query } from '../platform/postgres-transaction.js';
+import type { SecretBox } from '../platform/secret-box.js';
 import { MessageSendError } from './message-sender.js';
 import { createMessageSender, parseProviderConfig } from './sender-factory.js';
 

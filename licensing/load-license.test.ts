@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Secret } from '../secret.js';
+import { Secret } from '../platform/secret.js';
 import { issueLicense } from './issue-license.js';
 import { LicenseError } from './license-error.js';
 import { generateLicenseKeyPair, parseLicensePrivateKey } from './license-keys.js';

@@ -1,4 +1,4 @@
-import { ConfigError } from '../config-error.js';
+import { ConfigError } from '../platform/config-error.js';
 
 /** Why a license was refused; each names one thing an operator can fix. */
 export type LicenseErrorCode =

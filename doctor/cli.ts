@@ -3,11 +3,11 @@
 // BOOTSTRAP_ADMIN_USERNAME / BOOTSTRAP_ADMIN_PASSWORD point it elsewhere.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ConfigError } from './config-error.js';
+import { ConfigError } from '../platform/config-error.js';
 import { doctorConfigSchema, formatDoctorReport, runDoctor } from './doctor.js';
-import { loadEnvFile } from './env-file.js';
-import { localSecretsFileName } from './local-secrets.js';
-import { parseStartConfig } from './start-config.js';
+import { loadEnvFile } from '../platform/env-file.js';
+import { localSecretsFileName } from '../local-start/local-secrets.js';
+import { parseStartConfig } from '../local-start/start-config.js';
 
 loadEnvFile();
 const present = Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== undefined && v !== ''));

@@ -1,10 +1,10 @@
 // One-time codes go out through the organization's own provider, over a real SMTP server.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runMigrations } from '../migrations.js';
-import { SecretBox } from '../secret-box.js';
-import { startSmtpReceiver, type SmtpReceiver } from '../../test/support/local-receivers.js';
-import { createTestSchema, type TestSchema } from '../../test/support/postgres.js';
+import { runMigrations } from '../platform/migrations.js';
+import { SecretBox } from '../platform/secret-box.js';
+import { startSmtpReceiver, type SmtpReceiver } from '../test/support/local-receivers.js';
+import { createTestSchema, type TestSchema } from '../test/support/postgres.js';
 import { createProviderCodeDelivery } from './provider-code-delivery.js';
 
 let schema: TestSchema;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Secret } from '../secret.js';
+import { Secret } from '../platform/secret.js';
 
 const path = z.string().min(1).max(4096);
 

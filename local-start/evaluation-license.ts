@@ -1,11 +1,11 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { issueLicense } from './issue-license.js';
-import { parseLicensePrivateKey, parseLicensePublicKey } from './license-keys.js';
-import { ensureLicenseKeyPair } from './license-key-files.js';
-import { expiringSoonMs } from './license-claims.js';
-import { isLicenseError } from './license-error.js';
-import { verifyLicense } from './verify-license.js';
+import { issueLicense } from '../licensing/issue-license.js';
+import { parseLicensePrivateKey, parseLicensePublicKey } from '../licensing/license-keys.js';
+import { ensureLicenseKeyPair } from '../licensing/license-key-files.js';
+import { expiringSoonMs } from '../licensing/license-claims.js';
+import { isLicenseError } from '../licensing/license-error.js';
+import { verifyLicense } from '../licensing/verify-license.js';
 
 export const evaluationLicensee = 'Local evaluation';
 const evaluationDays = 30;
