@@ -53,6 +53,8 @@ const evaluationLicense =
 const embeddedPort = embedded ? start.EMBEDDED_POSTGRES_PORT || (await freePort()) : 0;
 const embeddedUrl = embedded ? `postgres://postgres:${secrets.EMBEDDED_POSTGRES_PASSWORD}@127.0.0.1:${embeddedPort}/access_manager` : undefined;
 const publicHost = start.SERVER_HOST === '0.0.0.0' || start.SERVER_HOST === '::' ? 'localhost' : start.SERVER_HOST;
+// Where people reach Identity (and its console): the console's redirect URI is registered under it.
+const identityUrl = env.IDENTITY_PUBLIC_URL || `http://${publicHost}:${start.IDENTITY_SERVER_PORT}`;
 const multiTenant = env.MULTI_TENANT_ENABLED === 'true' || env.MULTI_TENANT_ENABLED === '1';
 const admin = {
   username: env.BOOTSTRAP_ADMIN_USERNAME || secrets.BOOTSTRAP_ADMIN_USERNAME,
@@ -116,7 +118,7 @@ try {
   // the console as text with the banner, never into the JSON log.
   const bootstrapReport: string[] = [];
   try {
-    const result = await reconcile({ pool, store: new PgPolicyStore({ pool }), mode: 'apply', admin, log: (line) => bootstrapReport.push(line) });
+    const result = await reconcile({ pool, store: new PgPolicyStore({ pool }), mode: 'apply', admin, identityUrl, log: (line) => bootstrapReport.push(line) });
     adminCreated = result.adminCreated;
     logger.info({ changes: result.changes.length }, result.changes.length > 0 ? 'bootstrap applied' : 'bootstrap: nothing to change');
     if (result.changes.length > 0) process.stdout.write(`\nBootstrap\n${bootstrapReport.map((line) => `  ${line}`).join('\n')}\n`);

@@ -13,7 +13,7 @@ import { permissionsRoutes } from './routes/permissions.js';
 import { tokensRoutes } from './routes/tokens.js';
 import { userinfoRoutes } from './routes/userinfo.js';
 import { wellKnownRoutes } from './routes/well-known.js';
-import { authorizePath, hostedSignInRoutes, signInRateLimited } from './hosted-sign-in/index.js';
+import { authorizePath, browserCors, hostedSignInRoutes, signInRateLimited } from './hosted-sign-in/index.js';
 import { createTokenRateLimit } from './tokens/token-rate-limit.js';
 
 export const authRouteFactories = [
@@ -40,6 +40,7 @@ export function createAuthApp(deps: AuthDeps): Express {
     before: [
       health,
       ...(deps.metrics ? [metricsEndpoint(deps.metrics.registry, deps.metricsToken)] : []),
+      browserCors({ pool: deps.pool, nowMs: deps.nowMs }),
       createTokenRateLimit({
         valkey: deps.valkey,
         keyPrefix: deps.keyPrefix,

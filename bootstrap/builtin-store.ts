@@ -31,6 +31,7 @@ export interface LiveGroup extends LiveRecord {
 
 export interface LiveApplication extends LiveRecord {
   readonly permissions: Permission[];
+  readonly redirectUris: string[];
 }
 
 export interface LiveState {
@@ -63,7 +64,11 @@ export async function readLiveState(db: pg.ClientBase, orgId: string): Promise<L
        FROM groups g WHERE g.org_id = $1 AND g.builtin ORDER BY g.name`,
     [orgId],
   );
-  const applications = await query<LiveRecord>(db, 'SELECT id::text, name, description FROM applications WHERE org_id = $1 AND builtin ORDER BY name', [orgId]);
+  const applications = await query<LiveRecord & { redirect_uris: string[] }>(
+    db,
+    'SELECT id::text, name, description, redirect_uris FROM applications WHERE org_id = $1 AND builtin ORDER BY name',
+    [orgId],
+  );
   const applicationPermissions = await query<Permission & { application_id: string }>(
     db,
     `SELECT p.application_id::text, p.resource, p.action, p.effect FROM application_permissions p
@@ -80,7 +85,12 @@ export async function readLiveState(db: pg.ClientBase, orgId: string): Promise<L
     organization: org.rows[0],
     roles: new Map(roles.rows.map((r) => [r.id, { ...r, permissions: permissionsOf(rolePermissions.rows, (p) => p.role_id, r.id) }])),
     groups: new Map(groups.rows.map((g) => [g.id, { id: g.id, name: g.name, description: g.description, roleIds: g.role_ids, members: g.members }])),
-    applications: new Map(applications.rows.map((a) => [a.id, { ...a, permissions: permissionsOf(applicationPermissions.rows, (p) => p.application_id, a.id) }])),
+    applications: new Map(
+      applications.rows.map((a) => [
+        a.id,
+        { id: a.id, name: a.name, description: a.description, redirectUris: a.redirect_uris, permissions: permissionsOf(applicationPermissions.rows, (p) => p.application_id, a.id) },
+      ]),
+    ),
     tenantRules: tenantRules.rows,
     admin: admin.rows[0],
   };
@@ -158,13 +168,18 @@ export async function deleteRecord(db: pg.ClientBase, table: NamedTable, orgId: 
 export async function insertApplication(
   db: pg.ClientBase,
   orgId: string,
-  app: LiveRecord & { readonly clientId: string; readonly clientSecretHash: string },
+  app: LiveRecord & { readonly clientId: string; readonly clientSecretHash: string | null; readonly redirectUris: readonly string[] },
 ): Promise<void> {
   await query(
     db,
-    'INSERT INTO applications (id, org_id, name, description, client_id, client_secret_hash, builtin) VALUES ($1, $2, $3, $4, $5, $6, true)',
-    [app.id, orgId, app.name, app.description, app.clientId, app.clientSecretHash],
+    'INSERT INTO applications (id, org_id, name, description, client_id, client_secret_hash, redirect_uris, builtin) VALUES ($1, $2, $3, $4, $5, $6, $7, true)',
+    [app.id, orgId, app.name, app.description, app.clientId, app.clientSecretHash, [...app.redirectUris]],
   );
+}
+
+/** Sets a built-in application's redirect URIs (Identity's address moved, or the seed changed them). */
+export async function updateRedirectUris(db: pg.ClientBase, orgId: string, id: string, redirectUris: readonly string[]): Promise<void> {
+  await query(db, 'UPDATE applications SET redirect_uris = $3, version = version + 1, updated_at = now() WHERE org_id = $1 AND id = $2 AND builtin', [orgId, id, [...redirectUris]]);
 }
 
 const permissionTables = {

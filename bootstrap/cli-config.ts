@@ -24,6 +24,8 @@ export const cliConfigSchema = z.object({
     .max(256)
     .transform((value) => new Secret(value))
     .optional(),
+  /** Identity's public address: the console's redirect URI is `<IDENTITY_PUBLIC_URL>/console/`. */
+  IDENTITY_PUBLIC_URL: z.url().max(2000).default('http://localhost:4001'),
   /** Another seed folder than the shipped `bootstrap/seed/`. */
   BOOTSTRAP_SEED_DIR: z.string().min(1).max(4096).optional(),
   DB_CONNECTION_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(2_000),

@@ -38,6 +38,7 @@ try {
     mode,
     ...(password === undefined ? {} : { admin: { username: config.BOOTSTRAP_ADMIN_USERNAME, password } }),
     ...(config.BOOTSTRAP_SEED_DIR === undefined ? {} : { seedDir: config.BOOTSTRAP_SEED_DIR }),
+    identityUrl: config.IDENTITY_PUBLIC_URL,
     log: (line) => console.log(line),
   });
 } catch (error) {

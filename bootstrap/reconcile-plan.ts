@@ -208,22 +208,26 @@ export async function planReconcile(input: PlanInput): Promise<Plan> {
     const current = live.applications.get(app.id);
     const diff = permissionDiff(current?.permissions ?? [], app.permissions);
     if (!current) {
-      change(`create application ${app.name} (permission set ${app.permissionSet}, ${plural(app.permissions.length, 'permission')})`, async (db, out) => {
-        const clientId = generateClientId();
-        const secret = generateClientSecret();
-        await builtins.insertApplication(db, orgId, { ...app, clientId, clientSecretHash: await hashClientSecret(input.passwords, secret) });
+      const kind = app.publicClient ? 'public client' : `permission set ${app.permissionSet ?? 'none'}`;
+      change(`create application ${app.name} (${kind}, ${plural(app.permissions.length, 'permission')})`, async (db, out) => {
+        const clientId = app.clientId ?? generateClientId();
+        const secret = app.publicClient ? undefined : generateClientSecret();
+        const clientSecretHash = secret === undefined ? null : await hashClientSecret(input.passwords, secret);
+        await builtins.insertApplication(db, orgId, { ...app, clientId, clientSecretHash });
         await builtins.insertPermissions(db, 'application', orgId, app.id, app.permissions);
-        out.audit({ action: 'application.create', targetType: 'application', targetId: app.id, after: { name: app.name, description: app.description, clientId } });
-        out.showOnce(`application ${app.name}: client id ${clientId}, client secret ${secret} (shown once: only its hash is stored)`);
+        out.audit({ action: 'application.create', targetType: 'application', targetId: app.id, after: { name: app.name, description: app.description, clientId, redirectUris: app.redirectUris } });
+        if (secret !== undefined) out.showOnce(`application ${app.name}: client id ${clientId}, client secret ${secret} (shown once: only its hash is stored)`);
       });
       continue;
     }
-    const what = [current.description !== app.description ? 'description' : '', diffText(diff) ?? ''].filter(Boolean);
+    const redirectsChanged = current.redirectUris.join('\n') !== app.redirectUris.join('\n');
+    const what = [current.description !== app.description ? 'description' : '', redirectsChanged ? 'redirect URIs' : '', diffText(diff) ?? ''].filter(Boolean);
     if (what.length === 0) continue;
     change(`update application ${app.name}: ${what.join(', ')}`, async (db, out) => {
       await builtins.deletePermissions(db, 'application', orgId, app.id, diff.removed);
       await builtins.insertPermissions(db, 'application', orgId, app.id, diff.added);
       await builtins.updateRecord(db, 'applications', orgId, app.id, app.description);
+      if (redirectsChanged) await builtins.updateRedirectUris(db, orgId, app.id, app.redirectUris);
       out.audit({ action: 'application.update', targetType: 'application', targetId: app.id, before: { description: current.description, permissions: current.permissions }, after: { description: app.description, permissions: app.permissions } });
     });
   }

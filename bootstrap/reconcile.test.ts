@@ -80,7 +80,8 @@ describe('bootstrap reconciler on a fresh database', () => {
     expect(changes).toContain('create administrator root-admin in admin-group');
     expect(changes.filter((c) => c.startsWith('create role '))).toHaveLength(17);
     expect(changes.filter((c) => c.startsWith('create group '))).toHaveLength(16);
-    expect(changes.filter((c) => c.startsWith('create application '))).toHaveLength(5);
+    expect(changes.filter((c) => c.startsWith('create application '))).toHaveLength(6);
+    expect(changes).toContain('create application console (public client, 0 permissions)');
     expect(changes.at(-1)).toMatch(/^policy of organization platform: \+\d+ lines, -0 lines$/);
     expect(adminCreated).toBe(false);
     expect(lines[0]).toBe(`${changes.length} changes to apply:`);
@@ -183,6 +184,17 @@ describe('bootstrap reconciler on a fresh database', () => {
     expect((await reconcile({ pool: schema.pool, store, mode: 'plan' })).changes).toEqual([]);
   });
 
+  it('the console is a built-in public client: no secret stored, its redirect URI under Identity\'s address, which a later run moves', async () => {
+    const console = async () =>
+      (await schema.pool.query<{ client_id: string; client_secret_hash: string | null; redirect_uris: string[] }>("SELECT client_id, client_secret_hash, redirect_uris FROM applications WHERE name = 'console'")).rows[0];
+    expect(await console()).toEqual({ client_id: 'access-manager-console', client_secret_hash: null, redirect_uris: ['http://localhost:4001/console/'] });
+    const { changes } = await reconcile({ pool: schema.pool, store, mode: 'apply', identityUrl: 'https://am.example/' });
+    expect(changes).toEqual(['update application console: redirect URIs']);
+    expect((await console())?.redirect_uris).toEqual(['https://am.example/console/']);
+    await expect(reconcile({ pool: schema.pool, store, mode: 'apply', identityUrl: 'http://am.example' })).rejects.toThrow(/http only on a loopback host/);
+    expect((await reconcile({ pool: schema.pool, store, mode: 'apply' })).changes).toEqual(['update application console: redirect URIs']);
+  });
+
   it('a policy line of a built-in lost outside the reconciler comes back, and only that is reported', async () => {
     const viewerRole = await idOf(schema.pool, 'roles', 'midaz-viewer-role');
     await store.applyChanges(orgId, [{ op: 'remove', rule: { ptype: 'p', values: [`role:${viewerRole}`, orgId, 'midaz/ledgers', 'get', 'allow'] } }]);
@@ -213,7 +225,7 @@ describe('bootstrap reconciler under concurrency', () => {
     expect(made).toHaveLength(1);
     expect(results.filter((r) => r.adminCreated)).toHaveLength(1);
     const after = await counts(schema.pool);
-    expect(after).toMatchObject({ organizations: 1, users: 1, roles: 17, groups: 16, applications: 5, policy_revision: 1 });
+    expect(after).toMatchObject({ organizations: 1, users: 1, roles: 17, groups: 16, applications: 6, policy_revision: 1 });
     expect(await revision(schema.pool)).toBe(1);
   });
 });

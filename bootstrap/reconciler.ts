@@ -16,6 +16,8 @@ export interface ReconcileOptions {
   readonly admin?: { readonly username: string; readonly password: string };
   /** Default: the seed shipped in `bootstrap/seed/`. */
   readonly seedDir?: string;
+  /** Identity's public address, for `{IDENTITY_URL}` in the seed's redirect URIs (the console's); default http://localhost:4001. */
+  readonly identityUrl?: string;
   /** Receives the plan, the outcome and, on apply, each new application's client secret (once). */
   readonly log?: (line: string) => void;
 }
@@ -40,7 +42,7 @@ const lockWaitMs = 60_000;
  */
 export async function reconcile(options: ReconcileOptions): Promise<ReconcileResult> {
   const log = options.log ?? (() => undefined);
-  const desired = desiredState(await loadSeed(options.seedDir));
+  const desired = desiredState(await loadSeed(options.seedDir), options.identityUrl);
   // Argon2id at the OWASP floor (ARCHITECTURE known traps), as Identity's default.
   const passwords = createPasswordHasher();
   const apply = options.mode === 'apply';

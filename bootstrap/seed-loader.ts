@@ -18,8 +18,12 @@ export interface Seed {
   readonly applications: readonly {
     readonly name: string;
     readonly description: string;
-    readonly permissionSet: string;
+    readonly permissionSet: string | undefined;
     readonly permissions: readonly Permission[];
+    readonly clientId: string | undefined;
+    readonly publicClient: boolean;
+    /** As written, `{IDENTITY_URL}` not yet replaced. */
+    readonly redirectUris: readonly string[];
   }[];
   readonly tenantRules: readonly Permission[];
 }
@@ -135,7 +139,7 @@ export async function loadSeed(dir: string = defaultSeedDir): Promise<Seed> {
     }),
   );
   seed.applications.applications.forEach((app, i) => {
-    if (!setNames.has(app.permissionSet)) problems.push(at(parsed.applications, ['applications', i, 'permissionSet'], `no permission set ${app.permissionSet} in permission-sets.yaml`));
+    if (app.permissionSet !== undefined && !setNames.has(app.permissionSet)) problems.push(at(parsed.applications, ['applications', i, 'permissionSet'], `no permission set ${app.permissionSet} in permission-sets.yaml`));
   });
   if (!groupNames.has(seed.admin.group)) problems.push(at(parsed.admin, ['group'], `no group ${seed.admin.group} in groups.yaml`));
   if (problems.length > 0) throw new BootstrapError('INVALID_SEED', problems);
@@ -150,7 +154,10 @@ export async function loadSeed(dir: string = defaultSeedDir): Promise<Seed> {
       name: a.name,
       description: a.description,
       permissionSet: a.permissionSet,
-      permissions: setsByName.get(a.permissionSet) ?? [],
+      permissions: a.permissionSet === undefined ? [] : (setsByName.get(a.permissionSet) ?? []),
+      clientId: a.clientId,
+      publicClient: a.publicClient,
+      redirectUris: a.redirectUris,
     })),
     tenantRules: [...new Map(seed.tenantRules.rules.map((r) => [JSON.stringify([r.resource, r.action, r.effect]), r])).values()],
   };

@@ -65,8 +65,29 @@ export const permissionSetsFile = z
   .object({ permissionSets: z.array(z.object({ name: builtinName, description, grants: z.array(grant).max(100) }).strict()).max(1000) })
   .strict();
 
+/** `{IDENTITY_URL}` in a redirect URI stands for Identity's public address (the reconciler's `identityUrl`). */
+export const identityUrlPlaceholder = '{IDENTITY_URL}';
+
 export const applicationsFile = z
-  .object({ applications: z.array(z.object({ name: builtinName, description, permissionSet: builtinName }).strict()).max(1000) })
+  .object({
+    applications: z
+      .array(
+        z
+          .object({
+            name: builtinName,
+            description,
+            /** What the application's own token may do; none for a client that acts only for the people it signs in. */
+            permissionSet: builtinName.optional(),
+            /** A fixed client id (a generated one otherwise). */
+            clientId: z.string().regex(/^[a-z0-9][a-z0-9-]{2,62}$/, 'lowercase letters, digits and -, 3 to 63').optional(),
+            /** No client secret: a browser app that signs people in through the hosted page with PKCE. */
+            publicClient: z.boolean().default(false),
+            redirectUris: z.array(z.string().min(1).max(2000)).max(20).default([]),
+          })
+          .strict(),
+      )
+      .max(1000),
+  })
   .strict();
 
 export const tenantRulesFile = z

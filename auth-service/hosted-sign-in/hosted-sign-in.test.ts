@@ -459,3 +459,25 @@ describe('the per-address limit of the token routes', () => {
     }
   });
 });
+
+describe('CORS for browser applications', () => {
+  it('the token and logout endpoints answer CORS to the origins of registered redirect URIs only, never with credentials', async () => {
+    const preflight = (path: string, origin: string) =>
+      fetch(`${issuer}${path}`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } });
+    for (const path of ['/oauth/token', '/v1/logout']) {
+      const good = await preflight(path, 'https://rp.example');
+      expect(good.status).toBe(204);
+      expect(good.headers.get('access-control-allow-origin')).toBe('https://rp.example');
+      expect(good.headers.get('access-control-allow-credentials')).toBeNull();
+      const loopback = await preflight(path, 'http://127.0.0.1:9');
+      expect(loopback.headers.get('access-control-allow-origin')).toBe('http://127.0.0.1:9');
+      for (const origin of ['https://evil.example', 'https://rp.example.evil.example', 'null', 'https://RP.example.']) {
+        expect((await preflight(path, origin)).headers.get('access-control-allow-origin')).toBeNull();
+      }
+    }
+    const post = await fetch(`${issuer}/oauth/token`, { method: 'POST', headers: { origin: 'https://rp.example', 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=nope' });
+    expect(post.headers.get('access-control-allow-origin')).toBe('https://rp.example');
+    const other = await fetch(`${issuer}/oauth/token`, { method: 'POST', headers: { origin: 'https://evil.example', 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=nope' });
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});

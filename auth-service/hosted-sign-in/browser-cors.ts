@@ -1,0 +1,67 @@
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import type pg from 'pg';
+import { query } from '../../platform/postgres-transaction.js';
+
+/** The endpoints a browser application (a public client) calls across origins after the hosted sign-in. */
+export const browserEndpoints = ['/oauth/token', '/v1/logout'] as const;
+
+const originShape = /^https?:\/\/[A-Za-z0-9.[\]:-]{1,300}$/;
+const cacheMs = 30_000;
+const maxCached = 1_000;
+
+/** Whether some application registered a redirect URI on `origin` (a scheme, host and port, nothing more). */
+async function isRegisteredOrigin(pool: pg.Pool, origin: string): Promise<boolean> {
+  const { rows } = await query<{ found: boolean }>(
+    pool,
+    `SELECT EXISTS (SELECT 1 FROM applications a, unnest(a.redirect_uris) AS u
+                     WHERE u = $1 OR starts_with(u, $1 || '/') OR starts_with(u, $1 || '?')) AS found`,
+    [origin],
+  );
+  return rows[0]?.found === true;
+}
+
+/**
+ * CORS for the token and logout endpoints, for the origins of registered redirect URIs only: a browser
+ * application signed in through the hosted page exchanges its code, refreshes and signs out from its own origin.
+ * No credentials (cookies) are allowed across origins; a request from any other origin gets no CORS headers,
+ * so the browser keeps the answer from the page. Lookups are cached for 30 s per origin.
+ */
+export function browserCors(options: { pool: pg.Pool; nowMs: () => number }): Router {
+  const cached = new Map<string, { allowed: boolean; untilMs: number }>();
+  const allowedOrigin = async (req: Request): Promise<string | undefined> => {
+    const origin = req.headers.origin;
+    if (typeof origin !== 'string' || !originShape.test(origin)) return undefined;
+    const nowMs = options.nowMs();
+    let entry = cached.get(origin);
+    if (!entry || entry.untilMs <= nowMs) {
+      if (cached.size >= maxCached) cached.clear();
+      entry = { allowed: await isRegisteredOrigin(options.pool, origin), untilMs: nowMs + cacheMs };
+      cached.set(origin, entry);
+    }
+    return entry.allowed ? origin : undefined;
+  };
+  const router = express.Router();
+  router.options([...browserEndpoints], (req: Request, res: Response, next: NextFunction) => {
+    allowedOrigin(req).then((origin) => {
+      res.setHeader('Vary', 'Origin');
+      if (origin !== undefined) {
+        res.setHeader('Access-Control-Allow-Origin', origin);
+        res.setHeader('Access-Control-Allow-Methods', 'POST');
+        res.setHeader('Access-Control-Allow-Headers', 'authorization, content-type');
+        res.setHeader('Access-Control-Max-Age', '600');
+      }
+      res.status(204).end();
+    }, next);
+  });
+  router.post([...browserEndpoints], (req: Request, res: Response, next: NextFunction) => {
+    allowedOrigin(req).then((origin) => {
+      res.setHeader('Vary', 'Origin');
+      if (origin !== undefined) {
+        res.setHeader('Access-Control-Allow-Origin', origin);
+        res.setHeader('Access-Control-Expose-Headers', 'Retry-After');
+      }
+      next();
+    }, next);
+  });
+  return router;
+}
