@@ -54,7 +54,7 @@ const embeddedPort = embedded ? start.EMBEDDED_POSTGRES_PORT || (await freePort(
 const embeddedUrl = embedded ? `postgres://postgres:${secrets.EMBEDDED_POSTGRES_PASSWORD}@127.0.0.1:${embeddedPort}/access_manager` : undefined;
 const publicHost = start.SERVER_HOST === '0.0.0.0' || start.SERVER_HOST === '::' ? 'localhost' : start.SERVER_HOST;
 // Where people reach Identity (and its console): the console's redirect URI is registered under it.
-const identityUrl = env.IDENTITY_PUBLIC_URL || `http://${publicHost}:${start.IDENTITY_SERVER_PORT}`;
+const identityUrl = start.IDENTITY_PUBLIC_URL ?? `http://${publicHost}:${start.IDENTITY_SERVER_PORT}`;
 const multiTenant = env.MULTI_TENANT_ENABLED === 'true' || env.MULTI_TENANT_ENABLED === '1';
 const admin = {
   username: env.BOOTSTRAP_ADMIN_USERNAME || secrets.BOOTSTRAP_ADMIN_USERNAME,

@@ -21,6 +21,8 @@ export const startConfigSchema = z.object({
   AUTH_SERVER_PORT: port(4000),
   IDENTITY_SERVER_PORT: port(4001),
   SERVER_HOST: z.string().min(1).max(255).default('127.0.0.1'),
+  /** Identity's address as browsers reach it (the console's redirect URI); `http://<SERVER_HOST>:<IDENTITY_SERVER_PORT>` when unset. */
+  IDENTITY_PUBLIC_URL: z.url().max(2000).optional(),
   /** The first administrator, created by the bootstrap when no built-in user exists; generated and kept in DATA_DIR when unset. */
   BOOTSTRAP_ADMIN_USERNAME: z.string().min(1).max(100).optional(),
   BOOTSTRAP_ADMIN_PASSWORD: z.string().min(1).max(256).optional(),
