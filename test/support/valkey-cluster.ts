@@ -1,7 +1,7 @@
 // A Valkey/Redis Cluster of one test file: three primaries (`redis-server --cluster-enabled yes`) on free ports,
 // joined with `redis-cli --cluster create`, each in its own temporary folder; the shared server is never touched.
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -16,7 +16,7 @@ export interface LocalValkeyCluster {
   readonly nodes: readonly string[];
   /** A URL of one node (what VALKEY_URL names with VALKEY_MODE=cluster). */
   readonly url: string;
-  /** `CLUSTER KEYSLOT`'s answer for a key, and which node serves that slot. */
+  /** The primary (`host:port`) serving a key's slot, as the cluster itself answers. */
   nodeOf(key: string): Promise<string>;
   close(): Promise<void>;
 }
@@ -43,7 +43,7 @@ export async function startLocalValkeyCluster(size = 3): Promise<LocalValkeyClus
       const [port, busPort] = [await freePort(), await freePort()];
       ports.push(port);
       const dir = join(folder, String(i));
-      await run('mkdir', ['-p', dir]);
+      await mkdir(dir);
       children.push(
         spawnTracked(server, [
           '--port', String(port), '--cluster-port', String(busPort), '--bind', '127.0.0.1', '--cluster-enabled', 'yes',
