@@ -7,6 +7,7 @@ import { cp, readdir, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureConsoleBuilt } from './identity-service/console/console-build.js';
 
 const root = path.dirname(fileURLToPath(import.meta.url));
 const outDir = path.join(root, 'dist');
@@ -18,6 +19,9 @@ const excludedFolders = new Set(config.exclude.filter((entry) => !/[*/.]/.test(e
 await rm(outDir, { recursive: true, force: true });
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 execFileSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+
+// The console's bundle (Vite), built into the compiled tree where Identity serves it from.
+await ensureConsoleBuilt({ outDir: path.join(outDir, 'identity-service', 'console', 'dist'), force: true });
 
 let copied = 0;
 for (const folder of await readdir(root, { withFileTypes: true })) {

@@ -9,6 +9,7 @@ import { startAuthService } from './auth-service/server.js';
 import { builtinOrganizationId, reconcile } from './bootstrap/index.js';
 import { PgPolicyStore } from './engine/adapters/index.js';
 import { parseIdentityConfig, type IdentityConfig } from './identity-service/config.js';
+import { ensureConsoleBuilt } from './identity-service/console/console-build.js';
 import { startIdentityService } from './identity-service/server.js';
 import { ConfigError } from './platform/config-error.js';
 import { freePort } from './local-start/free-port.js';
@@ -128,6 +129,13 @@ try {
 
   // One at a time, so a failure of the second still closes the first.
   services.push(await startAuthService(authConfig));
+  // The console's bundle is built from its sources when they changed (a few seconds, once); a failure leaves the
+  // API running and the console answering 503 with what to do.
+  const consoleBuild = await ensureConsoleBuilt().catch((error: unknown) => {
+    logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'console not built; run npm run build:console');
+    return undefined;
+  });
+  if (consoleBuild?.built) logger.info({ dir: consoleBuild.dir }, 'console built');
   services.push(await startIdentityService(identityConfig));
   const [auth, identity] = services as [RunningService, RunningService];
   const lines = [
@@ -135,6 +143,7 @@ try {
     'Access Manager is running',
     `  Auth      ${auth.url}   (token: POST ${auth.url}/v1/login/oauth/access_token)`,
     `  Identity  ${identity.url}   (API reference: ${identity.url}/docs)`,
+    `  Console   ${identityUrl}/console/   (sign in as the administrator below)`,
     `  Ready     ${auth.url}/ready  ${identity.url}/ready`,
     `  Database  ${database ? `embedded PostgreSQL, data in ${database.dataDir}` : 'DATABASE_URL'}; cache ${env.VALKEY_URL ? 'VALKEY_URL' : 'in process'}`,
     // The password is shown once, when the administrator is created; afterwards only where it is kept.

@@ -2,6 +2,7 @@ import type { Express } from 'express';
 import { healthRoutes } from '../platform/health-routes.js';
 import { createServiceApp } from '../platform/http/service-app.js';
 import { metricsEndpoint } from '../platform/metrics/index.js';
+import { consoleRoutes } from './console/console-routes.js';
 import type { IdentityDeps } from './deps.js';
 import { identityCatalogue } from './errors.js';
 import { identityGuards } from './guards.js';
@@ -40,7 +41,7 @@ export function createIdentityApp(deps: IdentityDeps): Express {
     guards: withIdentityAllowlist(identityGuards(deps), deps),
     report: deps.report,
     ...(deps.metrics ? { observe: deps.metrics.http } : {}),
-    before: [health, ...(deps.metrics ? [metricsEndpoint(deps.metrics.registry, deps.metricsToken)] : [])],
+    before: [health, ...(deps.metrics ? [metricsEndpoint(deps.metrics.registry, deps.metricsToken)] : []), ...(deps.console ? [consoleRoutes(deps.console)] : [])],
     // Product declarations (up to 500 permissions) are the largest bodies Identity takes.
     bodyLimitBytes: 256 * 1024,
   });

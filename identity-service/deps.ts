@@ -1,5 +1,6 @@
 import type { ValkeyClient } from '../platform/valkey-client.js';
 import type pg from 'pg';
+import type { ConsoleOptions } from './console/console-routes.js';
 import type { PolicyEngine } from '../engine/index.js';
 import type { PgPolicyStore } from '../engine/adapters/index.js';
 import type { TenancyOptions } from '../platform/auth/caller-from-token.js';
@@ -47,4 +48,6 @@ export interface IdentityDeps {
    * allowlists; absent: the socket address, and no caller is internal.
    */
   readonly network?: { readonly trustedProxies: readonly string[]; readonly platformInternalCidrs: readonly string[] };
+  /** The administration console served under /console/ (absent: not served). */
+  readonly console?: ConsoleOptions;
 }

@@ -9,6 +9,7 @@ import { createPasswordHasher } from '../platform/password-hasher.js';
 import { createProviderCodeDelivery } from '../messaging/index.js';
 import { startServiceRuntime } from '../platform/service-runtime.js';
 import { createIdentityApp } from './app.js';
+import { consoleDistDir } from './console/console-build.js';
 import type { IdentityConfig } from './config.js';
 
 /** Starts Identity from a parsed configuration; resolves once it listens. */
@@ -42,6 +43,7 @@ export async function startIdentityService(config: IdentityConfig, options: Star
       signInLockout: { maxFailures: config.SIGN_IN_MAX_FAILURES, lockSeconds: config.SIGN_IN_LOCK_SECONDS },
       deliverMfaCode: ({ tenantId, to, code }) => deliverCode({ tenantId, channel: 'email', to, code }),
       network: { trustedProxies: config.TRUSTED_PROXIES, platformInternalCidrs: config.PLATFORM_INTERNAL_CIDRS },
+      console: { authIssuer: config.TOKEN_ISSUER, directory: consoleDistDir },
     });
 
     return await base.serve(app, {});

@@ -1,0 +1,184 @@
+// The console and the hosted sign-in in real Chromium, on the product as `npm start` runs it: sign in with a
+// second factor, create a user, grant a role through a group, read the API's refusal; every step by keyboard, every
+// field labelled, a screenshot of each step under test-output/screenshots/. Later flows (the decision tester, the
+// decision log) add a describe block of their own on the same browser and product.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashRecoveryCode } from '../../platform/recovery-codes.js';
+import { createTotpSecret, totpCodeAt } from '../../platform/totp.js';
+import { launchChromium, screenshots, startProduct, unlabelledFields, type Browser, type RunningProduct } from './browser-support.js';
+
+let product: RunningProduct;
+let browser: Browser;
+let totpSecret: string;
+let adminId: string;
+let platformOrgId: string;
+
+beforeAll(async () => {
+  // Both start before either is awaited: a missing browser fails the file at once, whatever the product does.
+  const [started, launched] = await Promise.allSettled([startProduct('browser_console'), launchChromium()]);
+  if (launched.status === 'fulfilled') browser = launched.value;
+  if (started.status === 'fulfilled') product = started.value;
+  if (launched.status === 'rejected') throw launched.reason;
+  if (started.status === 'rejected') throw started.reason;
+  const { rows } = await product.schema.pool.query<{ id: string; org_id: string }>('SELECT id, org_id FROM users WHERE username = $1', [product.admin.username]);
+  adminId = rows[0]!.id;
+  platformOrgId = rows[0]!.org_id;
+  // The administrator has an authenticator: the sign-in asks for its code.
+  totpSecret = createTotpSecret();
+  await product.schema.pool.query(
+    `INSERT INTO user_mfa (org_id, user_id, totp_secret_ciphertext, totp_enabled, recovery_code_hashes, preferred_type) VALUES ($1, $2, $3, true, $4, 'app')`,
+    [platformOrgId, adminId, product.secrets.seal(totpSecret, adminId), [hashRecoveryCode('ABCD-EFGH-IJKL')]],
+  );
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await product?.stop();
+}, 60_000);
+
+/** Presses Tab until the focused element is the one `selector` names (at most `max` presses): keyboard only. */
+async function tabTo(selector: string, max = 40): Promise<void> {
+  const { page } = browser;
+  for (let i = 0; i < max; i++) {
+    await page.keyboard.press('Tab');
+    if (await page.evaluate<boolean>(`document.activeElement !== null && document.activeElement.matches(${JSON.stringify(selector)})`)) return;
+  }
+  throw new Error(`Tab never reached ${selector}`);
+}
+
+describe('signing in to the console through the hosted page', () => {
+  it('the administrator signs in with password and authenticator code, by keyboard alone; every field is labelled', async () => {
+    const { page } = browser;
+    const shot = screenshots('sign-in-with-mfa');
+    expect(product.consoleUrl).toBe(`${product.identityUrl}/console/`);
+    await page.goto(product.consoleUrl);
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+    await shot(page, 'console-signed-out');
+    // The button has the focus: Enter leaves for Auth's hosted page.
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`${product.authUrl}/authorize?**`);
+    await page.getByLabel('Username').waitFor();
+    expect(await unlabelledFields(page)).toEqual([]);
+    await shot(page, 'hosted-sign-in');
+    await page.keyboard.type(product.admin.username);
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(product.admin.password);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Verify it is you' }).waitFor();
+    expect(await unlabelledFields(page)).toEqual([]);
+    await shot(page, 'hosted-second-factor');
+    await page.keyboard.type(await totpCodeAt(totpSecret, Date.now()));
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`${product.consoleUrl}**`);
+    await page.getByText('Signed in as').waitFor();
+    await page.getByRole('heading', { name: 'Users' }).waitFor();
+    expect(await unlabelledFields(page)).toEqual([]);
+    await shot(page, 'console-signed-in');
+    const { rows } = await product.schema.pool.query<{ after: { grant?: string } }>("SELECT after FROM audit_events WHERE action = 'auth.sign-in' AND outcome = 'success' AND target_id = $1", [adminId]);
+    expect(rows.map((r) => r.after.grant)).toContain('authorization_code');
+  }, 120_000);
+});
+
+describe('managing people in the console', () => {
+  it('creates a user by keyboard; a refusal is shown in the API\'s own words', async () => {
+    const { page } = browser;
+    const shot = screenshots('create-user');
+    await page.goto(`${product.consoleUrl}#/users`);
+    await page.getByRole('heading', { name: 'Create a user' }).waitFor();
+    // A password the policy refuses: the console shows Identity's problem title, and nothing is created.
+    await page.getByLabel('Username', { exact: true }).focus();
+    await page.keyboard.type('ana.ledger');
+    for (const value of ['Ana', 'Ledger', 'ana@example.test', 'short']) {
+      await page.keyboard.press('Tab');
+      await page.keyboard.type(value);
+    }
+    await page.keyboard.press('Enter');
+    const refusal = page.getByRole('alert').filter({ hasText: 'Password does not meet the policy' });
+    await refusal.waitFor();
+    await shot(page, 'refused-weak-password');
+    expect((await product.schema.pool.query("SELECT 1 FROM users WHERE username = 'ana.ledger'")).rows).toEqual([]);
+    await page.getByLabel('Password', { exact: true }).last().fill('');
+    await page.getByLabel('Password', { exact: true }).last().focus();
+    await page.keyboard.type('Ledger-Reader-2026!');
+    await page.keyboard.press('Enter');
+    await page.getByText('User created.').waitFor();
+    await page.getByRole('cell', { name: 'ana.ledger', exact: true }).waitFor();
+    expect(await unlabelledFields(page)).toEqual([]);
+    await shot(page, 'user-created');
+    expect((await product.schema.pool.query("SELECT status FROM users WHERE username = 'ana.ledger'")).rows).toEqual([{ status: 'active' }]);
+  }, 90_000);
+
+  it('grants a role through a group membership; the write shows its policy revision and the engine decides with it', async () => {
+    const { page } = browser;
+    const shot = screenshots('grant-role');
+    await page.goto(`${product.consoleUrl}#/groups`);
+    await page.getByRole('heading', { name: 'Create a group' }).waitFor();
+    await page.getByLabel('Name', { exact: true }).focus();
+    await page.keyboard.type('ledger-readers');
+    await page.keyboard.press('Enter');
+    await page.getByText('Group created.').waitFor();
+    await page.getByRole('button', { name: 'Manage ledger-readers' }).focus();
+    await page.keyboard.press('Enter');
+    const panel = page.getByRole('region', { name: 'Group ledger-readers' });
+    await panel.waitFor();
+    await panel.getByLabel('Role', { exact: true }).selectOption({ label: 'midaz-viewer-role' });
+    await panel.getByRole('button', { name: 'Grant role' }).focus();
+    await page.keyboard.press('Enter');
+    await panel.getByText(/Role granted\. Policy revision \d+\./).waitFor();
+    await panel.getByLabel('User', { exact: true }).selectOption({ label: 'ana.ledger' });
+    await panel.getByRole('button', { name: 'Add member' }).focus();
+    await page.keyboard.press('Enter');
+    const added = panel.getByText(/Member added\. Policy revision \d+\./);
+    await added.waitFor();
+    await panel.getByRole('cell', { name: 'ana.ledger', exact: true }).waitFor();
+    expect(await unlabelledFields(page)).toEqual([]);
+    await shot(page, 'member-added');
+    const revision = Number(/Policy revision (\d+)/.exec((await added.textContent()) ?? '')?.[1]);
+    expect(revision).toBeGreaterThan(0);
+    // The new member now holds what the role gives, as Auth decides it.
+    const login = await fetch(`${product.authUrl}/v1/login/oauth/access_token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ grantType: 'password', username: 'ana.ledger', password: 'Ledger-Reader-2026!' }),
+    });
+    const { accessToken } = (await login.json()) as { accessToken: string };
+    const { rows: user } = await product.schema.pool.query<{ id: string }>("SELECT id FROM users WHERE username = 'ana.ledger'");
+    const decide = await fetch(`${product.authUrl}/v1/authorize`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${accessToken}` },
+      body: JSON.stringify({ sub: `platform/${user[0]!.id}`, product: 'midaz', resource: 'ledgers', action: 'get', minRevision: revision }),
+    });
+    expect(((await decide.json()) as { authorized: boolean }).authorized).toBe(true);
+  }, 90_000);
+
+  it('every screen has a labelled field for every input, and a heading that takes the focus', async () => {
+    const { page } = browser;
+    const shot = screenshots('screens');
+    for (const [path, title] of [
+      ['roles', 'Roles'],
+      ['applications', 'Applications'],
+      ['providers', 'Providers'],
+      ['mfa', 'MFA settings'],
+      ['ip-allowlists', 'IP allowlists'],
+      ['audit', 'Audit trail'],
+      ['organizations', 'Organizations'],
+    ] as const) {
+      await page.goto(`${product.consoleUrl}#/${path}`);
+      await page.getByRole('heading', { name: title, exact: true }).waitFor();
+      await page.waitForLoadState('networkidle');
+      expect(await unlabelledFields(page), path).toEqual([]);
+      await shot(page, path);
+    }
+  }, 120_000);
+
+  it('the keyboard reaches the navigation and the screens (Tab and Enter only)', async () => {
+    const { page } = browser;
+    await page.goto(`${product.consoleUrl}#/users`);
+    await page.getByRole('heading', { name: 'Users' }).waitFor();
+    await tabTo('nav a[href="#/audit"]');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Audit trail' }).waitFor();
+    expect(await page.evaluate<string>('document.activeElement && document.activeElement.id')).toBe('screen-title');
+    await page.getByRole('cell', { name: 'group.create' }).first().waitFor();
+  }, 60_000);
+});
