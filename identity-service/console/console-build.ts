@@ -58,6 +58,9 @@ export async function ensureConsoleBuilt(options: { outDir?: string; force?: boo
     const vite = await import('vite');
     await vite.build({ configFile: path.join(consoleDir, 'vite.config.ts'), logLevel: 'warn', build: { outDir: staging, emptyOutDir: true } });
     await writeFile(path.join(staging, digestFile), digest);
+    // A bundle of the same sources that landed meanwhile stays: a server may be serving it.
+    const landed = await readFile(path.join(outDir, digestFile), 'utf8').catch(() => undefined);
+    if (landed === digest && !options.force) return { built: true, dir: outDir };
     await rm(outDir, { recursive: true, force: true });
     await rename(staging, outDir).catch(async (error: unknown) => {
       // Another build moved in first: keep it when it is of the same sources.
