@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { Permission } from '../platform/policy-lines.js';
+import type { Permission } from '../domain/policy-lines.js';
 import { query } from '../platform/postgres-transaction.js';
 
 // The SQL of built-in rows. Identity's stores cannot write them (they never set an id or `builtin`), and every

@@ -1,4 +1,4 @@
-import type { Permission } from '../platform/policy-lines.js';
+import type { Permission } from '../domain/policy-lines.js';
 import { builtinId, builtinOrganizationId } from './builtin-ids.js';
 import { redirectUriProblem } from '../domain/redirect-uri.js';
 import { BootstrapError } from './bootstrap-error.js';

@@ -1,12 +1,12 @@
 import type pg from 'pg';
 import type { PgPolicyStore } from '../engine/adapters/index.js';
 import type { PolicyChange, PolicyRule } from '../engine/index.js';
-import { canonicalName } from '../platform/canonical-name.js';
-import { generateClientId, generateClientSecret, hashClientSecret } from '../platform/client-secret.js';
+import { canonicalName } from '../domain/canonical-name.js';
+import { generateClientId, generateClientSecret, hashClientSecret } from '../domain/client-secret.js';
 import type { PasswordHasher } from '../platform/password-hasher.js';
-import { passwordProblem } from '../platform/password-policy.js';
-import { permissionDiff, type PermissionDiff } from '../platform/permission-diff.js';
-import { linkLine, permissionLine, subjects, type Permission } from '../platform/policy-lines.js';
+import { passwordProblem } from '../domain/password-policy.js';
+import { permissionDiff, type PermissionDiff } from '../domain/permission-diff.js';
+import { linkLine, permissionLine, subjects, type Permission } from '../domain/policy-lines.js';
 import { BootstrapError } from './bootstrap-error.js';
 import { builtinId } from './builtin-ids.js';
 import * as builtins from './builtin-store.js';

@@ -1,4 +1,4 @@
-import { escalationPermission } from '../platform/escalation-permission.js';
+import { escalationPermission } from '../domain/escalation-permission.js';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -2,7 +2,7 @@ import { cp, mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { escalationPermission } from '../platform/escalation-permission.js';
+import { escalationPermission } from '../domain/escalation-permission.js';
 import { BootstrapError } from './bootstrap-error.js';
 import { defaultSeedDir, loadSeed } from './seed-loader.js';
 

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
-import type { Permission } from '../platform/policy-lines.js';
+import type { Permission } from '../domain/policy-lines.js';
 import { BootstrapError } from './bootstrap-error.js';
 import { seedFiles, type SeedFiles } from './seed-schema.js';
 

@@ -1,8 +1,8 @@
 // Auth keeps a bare rule on one of Identity's resources from answering for a product's resource of the same name;
 // that only holds while the shared list is exactly what Identity's routes check.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { identityResources, isAccessManagerResource } from '../platform/access-manager-resources.js';
-import { escalationPermission } from '../platform/escalation-permission.js';
+import { identityResources, isAccessManagerResource } from '../domain/access-manager-resources.js';
+import { escalationPermission } from '../domain/escalation-permission.js';
 import type { Caller } from '../platform/auth/caller.js';
 import type { RouteContext } from '../platform/http/route.js';
 import { createIdentityHarness, type IdentityHarness } from '../test/support/identity-harness.js';

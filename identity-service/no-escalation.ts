@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { Grant, PolicyChange } from '../engine/index.js';
 import type { Caller } from '../platform/auth/caller.js';
-import { escalationPermission } from '../platform/escalation-permission.js';
+import { escalationPermission } from '../domain/escalation-permission.js';
 import { ServiceError } from '../platform/http/service-error.js';
 import type { IdentityDeps } from './deps.js';
 

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { canonicalName } from '../platform/canonical-name.js';
+import { canonicalName } from '../domain/canonical-name.js';
 import { ServiceError } from '../platform/http/service-error.js';
 import { writeSecurityEvent } from '../platform/security-events.js';
 import { clearSignInFailures, defaultSignInLockout, recordSignInFailure, signInLockSecondsLeft } from '../platform/sign-in-lockout.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadLocalSecrets } from './local-secrets.js';
-import { passwordProblem } from '../platform/password-policy.js';
+import { passwordProblem } from '../domain/password-policy.js';
 
 let dir: string;
 beforeAll(async () => {

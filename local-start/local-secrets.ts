@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { passwordProblem } from '../platform/password-policy.js';
+import { passwordProblem } from '../domain/password-policy.js';
 
 /**
  * What `npm start` generates once for a local install and keeps in `<DATA_DIR>/local-secrets.json` (mode 0600),

@@ -1,5 +1,5 @@
 import type { Decision, DecideOptions, PolicyEngine } from '../../engine/index.js';
-import { isAccessManagerResource } from '../../platform/access-manager-resources.js';
+import { isAccessManagerResource } from '../../domain/access-manager-resources.js';
 
 /** A subject no role reaches: whatever it is allowed, every subject of the tenant is allowed (a subject `*` rule). */
 export const rolelessSubject = '@nobody';

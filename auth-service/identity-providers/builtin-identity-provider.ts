@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { canonicalName } from '../../platform/canonical-name.js';
+import { canonicalName } from '../../domain/canonical-name.js';
 import type { PasswordHasher } from '../../platform/password-hasher.js';
 import type { IdentityProvider } from './identity-provider.js';
 import { activeSubject, appByClientId, toApp, toUser, userByUsername, type UserRow } from './subject-rows.js';

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import * as oidc from 'openid-client';
-import { canonicalName } from '../../platform/canonical-name.js';
+import { canonicalName } from '../../domain/canonical-name.js';
 import { ServiceError } from '../../platform/http/service-error.js';
 import type { SecretBox } from '../../platform/secret-box.js';
 import { UpstreamGrant, type AuthenticatedApp, type AuthenticatedSubject, type AuthenticatedUser, type IdentityProvider } from './identity-provider.js';

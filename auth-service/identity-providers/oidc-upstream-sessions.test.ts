@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AuthHarness, createAuthHarness } from '../../test/support/auth-harness.js';
 import { startHostileOidcProvider, type HostileIdToken } from '../../test/support/oidc-hostile-provider.js';
 import { startTestOidcProvider, type TestOidcProvider } from '../../test/support/oidc-test-provider.js';
-import { createTotpSecret, totpCodeAt } from '../../platform/totp.js';
+import { createTotpSecret, totpCodeAt } from '../../domain/totp.js';
 import { createAuthApp } from '../app.js';
 import { OidcIdentityProvider } from './oidc-identity-provider.js';
 import { findOidcSession } from './oidc-session-store.js';

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { canonicalName } from '../../platform/canonical-name.js';
+import { canonicalName } from '../../domain/canonical-name.js';
 import { usersLinkedTo, pinProviderLink, userByUsername, type UserRow } from './subject-rows.js';
 
 /** Who the provider says signed in: its issuer and `sub` (from the validated ID token), and its username claim. */

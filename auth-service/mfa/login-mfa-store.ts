@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { query } from '../../platform/postgres-transaction.js';
-import type { MfaAttemptChange, MfaAttemptState } from '../../platform/mfa-attempts.js';
+import type { MfaAttemptChange, MfaAttemptState } from '../../domain/mfa-attempts.js';
 import { mfaMethods, type MfaMethod } from './challenge-store.js';
 
 // Auth's reads and writes of the MFA tables Identity owns (organization_mfa_settings, user_mfa) and of its

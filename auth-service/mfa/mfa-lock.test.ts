@@ -2,9 +2,9 @@
 // codes and codes sent by e-mail alike (`user_mfa.failed_attempts`, `locked_until`; SECURITY-CHECKLIST E2, E3).
 import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateRecoveryCodes, hashRecoveryCode } from '../../platform/recovery-codes.js';
-import { mfaLockoutMs, mfaLockSecondsLeft } from '../../platform/mfa-attempts.js';
-import { createTotpSecret, totpCodeAt, totpPeriodSeconds } from '../../platform/totp.js';
+import { generateRecoveryCodes, hashRecoveryCode } from '../../domain/recovery-codes.js';
+import { mfaLockoutMs, mfaLockSecondsLeft } from '../../domain/mfa-attempts.js';
+import { createTotpSecret, totpCodeAt, totpPeriodSeconds } from '../../domain/totp.js';
 import { createAuthHarness, type AuthHarness } from '../../test/support/auth-harness.js';
 import { createAuthApp } from '../app.js';
 

@@ -1,7 +1,7 @@
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateRecoveryCodes, hashRecoveryCode } from '../../platform/recovery-codes.js';
-import { createTotpSecret, totpCodeAt, totpPeriodSeconds } from '../../platform/totp.js';
+import { generateRecoveryCodes, hashRecoveryCode } from '../../domain/recovery-codes.js';
+import { createTotpSecret, totpCodeAt, totpPeriodSeconds } from '../../domain/totp.js';
 import { createValkeyClient } from '../../platform/valkey-client.js';
 import { createAuthHarness, type AuthHarness } from '../../test/support/auth-harness.js';
 import { startSmtpReceiver, type SmtpReceiver } from '../../test/support/local-receivers.js';

@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import { z } from 'zod';
 import { assertRequestName, isEngineError, isPlainName } from '../../engine/index.js';
-import type { AuthResource } from '../../platform/access-manager-resources.js';
+import type { AuthResource } from '../../domain/access-manager-resources.js';
 import type { Caller } from '../../platform/auth/caller.js';
 import { defineRoute, type AnyRoute } from '../../platform/http/route.js';
 import { ServiceError } from '../../platform/http/service-error.js';

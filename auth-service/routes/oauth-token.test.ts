@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import * as client from 'openid-client';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTotpSecret, totpCodeAt } from '../../platform/totp.js';
+import { createTotpSecret, totpCodeAt } from '../../domain/totp.js';
 import { authAudience, createAuthHarness, type AuthHarness } from '../../test/support/auth-harness.js';
 
 let h: AuthHarness;

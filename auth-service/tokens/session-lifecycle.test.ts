@@ -6,7 +6,7 @@ import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withTransaction } from '../../platform/postgres-transaction.js';
 import { endSessions } from '../../platform/sessions/end-sessions.js';
-import { createTotpSecret, totpCodeAt } from '../../platform/totp.js';
+import { createTotpSecret, totpCodeAt } from '../../domain/totp.js';
 import { createAuthHarness, type AuthHarness } from '../../test/support/auth-harness.js';
 import { pollUntil } from '../../test/support/system/poll.js';
 import { createAuthApp } from '../app.js';

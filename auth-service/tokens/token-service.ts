@@ -5,7 +5,7 @@ import { subjectOf } from '../../platform/auth/caller.js';
 import { ServiceError } from '../../platform/http/service-error.js';
 import { withTransaction } from '../../platform/postgres-transaction.js';
 import { endSessions } from '../../platform/sessions/end-sessions.js';
-import { canonicalName } from '../../platform/canonical-name.js';
+import { canonicalName } from '../../domain/canonical-name.js';
 import { clearSignInFailures, recordSignInFailure, signInLockSecondsLeft } from '../../platform/sign-in-lockout.js';
 import { createBuiltinIdentityProvider } from '../identity-providers/builtin-identity-provider.js';
 import { upstreamGrantOf } from '../identity-providers/upstream-grant-seal.js';

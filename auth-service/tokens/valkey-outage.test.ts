@@ -6,7 +6,7 @@ import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTokenVerifier } from '../../platform/auth/token-verifier.js';
 import { ValkeyTokenCache } from '../../platform/auth/valkey-token-cache.js';
-import { createTotpSecret, totpCodeAt } from '../../platform/totp.js';
+import { createTotpSecret, totpCodeAt } from '../../domain/totp.js';
 import { createValkeyClient } from '../../platform/valkey-client.js';
 import { createAuthHarness, type AuthHarness } from '../../test/support/auth-harness.js';
 import { startPrivateValkey, type PrivateValkey } from '../../test/support/private-valkey.js';

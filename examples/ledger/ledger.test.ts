@@ -8,7 +8,7 @@ import { loadModelFile, PolicyEngine } from '../../engine/index.js';
 import { createIdentityApp } from '../../identity-service/app.js';
 import { createTokenVerifier } from '../../platform/auth/token-verifier.js';
 import { createAuthHarness, defaultPassword, type AuthHarness } from '../../test/support/auth-harness.js';
-import { escalationPermission } from '../../platform/escalation-permission.js';
+import { escalationPermission } from '../../domain/escalation-permission.js';
 import { identityResources } from '../../test/support/identity-harness.js';
 import { startLedger, type StartedLedger } from './start-ledger.js';
 

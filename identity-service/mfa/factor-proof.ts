@@ -1,6 +1,6 @@
-import type { CodeOutcome } from '../../platform/mfa-attempts.js';
-import { findRecoveryCode } from '../../platform/recovery-codes.js';
-import { checkTotp } from '../../platform/totp.js';
+import type { CodeOutcome } from '../../domain/mfa-attempts.js';
+import { findRecoveryCode } from '../../domain/recovery-codes.js';
+import { checkTotp } from '../../domain/totp.js';
 import type { UserMfaRow } from '../store/mfa-store.js';
 import { checkEmailedCode } from './emailed-code.js';
 import type { PendingMfaState } from './pending-state.js';

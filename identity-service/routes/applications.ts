@@ -2,12 +2,12 @@ import { z } from 'zod';
 import { defineRoute, type AnyRoute } from '../../platform/http/route.js';
 import { ServiceError } from '../../platform/http/service-error.js';
 import { uniqueViolation } from '../../platform/postgres-transaction.js';
-import { generateClientId, generateClientSecret, hashClientSecret } from '../client-secret.js';
+import { generateClientId, generateClientSecret, hashClientSecret } from '../../domain/client-secret.js';
 import type { IdentityDeps } from '../deps.js';
 import { assertVersion, etagOf } from '../etag.js';
 import { listPageSchema, listQuery, nextCursorOf, pageStartOf } from '../list-query.js';
-import { isEmptyDiff, permissionDiff, permissionDiffLines, toPermission } from '../policy/permission-diff.js';
-import { linkLine, subjects } from '../policy/policy-lines.js';
+import { isEmptyDiff, permissionDiff, permissionDiffLines, toPermission } from '../../domain/permission-diff.js';
+import { linkLine, subjects } from '../../domain/policy-lines.js';
 import { applicationName, permissionEntry, recordDescription, recordId } from '../record-fields.js';
 import {
   deleteApplication,

@@ -4,7 +4,7 @@ import { ServiceError } from '../../platform/http/service-error.js';
 import type { IdentityDeps } from '../deps.js';
 import { assertVersion, etagOf } from '../etag.js';
 import { listPageSchema, listQuery, nextCursorOf, pageStartOf } from '../list-query.js';
-import { linkLine, subjects } from '../policy/policy-lines.js';
+import { linkLine, subjects } from '../../domain/policy-lines.js';
 import { recordDescription, recordId, recordName } from '../record-fields.js';
 import { assertNameFree, uniqueName, type RecordNames } from '../record-names.js';
 import {

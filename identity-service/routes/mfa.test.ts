@@ -2,7 +2,7 @@ import type { IdentityDeps } from '../deps.js';
 import { generate } from 'otplib';
 import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { escalationPermission } from '../../platform/escalation-permission.js';
+import { escalationPermission } from '../../domain/escalation-permission.js';
 import { delegate, expectEscalationRefused } from '../../test/support/escalation.js';
 import { createIdentityHarness, type IdentityHarness } from '../../test/support/identity-harness.js';
 import { runCommonRouteTests } from '../../test/support/route-security.js';

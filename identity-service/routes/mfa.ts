@@ -4,9 +4,9 @@ import { z } from 'zod';
 import type { Caller } from '../../platform/auth/caller.js';
 import { defineRoute, type AnyRoute } from '../../platform/http/route.js';
 import { ServiceError } from '../../platform/http/service-error.js';
-import { findRecoveryCode, generateRecoveryCodes, hashRecoveryCode } from '../../platform/recovery-codes.js';
-import { mfaAttemptChange, mfaLockSecondsLeft, type CodeOutcome } from '../../platform/mfa-attempts.js';
-import { checkTotp, createTotpSecret, totpUri } from '../../platform/totp.js';
+import { findRecoveryCode, generateRecoveryCodes, hashRecoveryCode } from '../../domain/recovery-codes.js';
+import { mfaAttemptChange, mfaLockSecondsLeft, type CodeOutcome } from '../../domain/mfa-attempts.js';
+import { checkTotp, createTotpSecret, totpUri } from '../../domain/totp.js';
 import type { IdentityDeps } from '../deps.js';
 import { assertVersion, etagOf } from '../etag.js';
 import { checkEmailedCode, issueEmailedCode, type DeliverCode, type EmailedCodeLimits } from '../mfa/emailed-code.js';
@@ -29,7 +29,7 @@ import {
   type UserMfaRow,
 } from '../store/mfa-store.js';
 import { assertMayChangeCredentials, type CredentialsOwner } from '../no-escalation.js';
-import { subjects } from '../policy/policy-lines.js';
+import { subjects } from '../../domain/policy-lines.js';
 import { findUser } from '../store/users-store.js';
 import { revisionHeaders, runWrite, type WriteContext } from '../write-transaction.js';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { IdentityResource } from '../../platform/access-manager-resources.js';
+import type { IdentityResource } from '../../domain/access-manager-resources.js';
 import type { Caller } from '../../platform/auth/caller.js';
 import { defineRoute, type AnyRoute } from '../../platform/http/route.js';
 import { ServiceError } from '../../platform/http/service-error.js';

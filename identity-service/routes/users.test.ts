@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { escalationPermission } from '../../platform/escalation-permission.js';
+import { escalationPermission } from '../../domain/escalation-permission.js';
 import { delegate, expectEscalationRefused, helpDeskGrants } from '../../test/support/escalation.js';
 import { createIdentityHarness, type IdentityHarness } from '../../test/support/identity-harness.js';
 import { runCommonRouteTests } from '../../test/support/route-security.js';
 import { recordSignInFailure } from '../../platform/sign-in-lockout.js';
 import { createIdentityApp } from '../app.js';
-import { permissionLine, subjects } from '../policy/policy-lines.js';
+import { permissionLine, subjects } from '../../domain/policy-lines.js';
 
 let h: IdentityHarness;
 let orgA: string;

@@ -1,13 +1,14 @@
 import { z } from 'zod';
-import { canonicalName } from '../../platform/canonical-name.js';
+import { canonicalName } from '../../domain/canonical-name.js';
+import { passwordMaxUtf16Units } from '../../domain/password-policy.js';
+import { linkLine, subjects } from '../../domain/policy-lines.js';
 import { defineRoute, type AnyRoute } from '../../platform/http/route.js';
 import { ServiceError } from '../../platform/http/service-error.js';
 import { uniqueViolation } from '../../platform/postgres-transaction.js';
+import { assertPasswordPolicy } from '../assert-password-policy.js';
 import type { IdentityDeps } from '../deps.js';
 import { assertVersion, etagOf } from '../etag.js';
 import { listPageSchema, listQuery, nextCursorOf, pageStartOf } from '../list-query.js';
-import { assertPasswordPolicy, passwordMaxUtf16Units } from '../password-policy.js';
-import { linkLine, subjects } from '../policy/policy-lines.js';
 import { recordId } from '../record-fields.js';
 import { addMemberships, existingGroupIds, groupIdsOfUser, groupIdsOfUsers, removeAllMemberships, removeMemberships } from '../store/user-groups-store.js';
 import {

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { query } from '../../platform/postgres-transaction.js';
 import type { PageStart } from '../list-query.js';
-import type { Permission } from '../policy/policy-lines.js';
+import type { Permission } from '../../domain/policy-lines.js';
 
 /** An application without its secret hash: no read path here ever selects `client_secret_hash`. */
 export interface ApplicationRow {

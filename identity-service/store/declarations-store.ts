@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { query } from '../../platform/postgres-transaction.js';
-import type { Effect } from '../policy/policy-lines.js';
+import type { Effect } from '../../domain/policy-lines.js';
 
 export interface DeclarationRow {
   readonly slug: string;

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { query } from '../../platform/postgres-transaction.js';
-import type { Permission } from '../policy/policy-lines.js';
+import type { Permission } from '../../domain/policy-lines.js';
 import type { PageStart } from '../list-query.js';
 
 export interface RoleRow {

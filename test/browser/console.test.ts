@@ -3,8 +3,8 @@
 // field labelled, a screenshot of each step under test-output/screenshots/. Later flows (the decision tester, the
 // decision log) add a describe block of their own on the same browser and product.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashRecoveryCode } from '../../platform/recovery-codes.js';
-import { createTotpSecret, totpCodeAt } from '../../platform/totp.js';
+import { hashRecoveryCode } from '../../domain/recovery-codes.js';
+import { createTotpSecret, totpCodeAt } from '../../domain/totp.js';
 import { launchChromium, screenshots, startProduct, unlabelledFields, type Browser, type RunningProduct } from './browser-support.js';
 
 let product: RunningProduct;

@@ -3,7 +3,7 @@
 // so the tests can kill a replica, stop the cache, stop the database, and bring each back.
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTotpSecret, totpCodeAt } from '../../platform/totp.js';
+import { createTotpSecret, totpCodeAt } from '../../domain/totp.js';
 import { fetchAuthorize, startAuthorizeLoad, type AskAuthorize } from '../support/system/authorize-load.js';
 import { pollUntil } from '../support/system/poll.js';
 import { startPrivatePostgres, type PrivatePostgres } from '../support/system/private-postgres.js';

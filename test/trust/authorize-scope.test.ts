@@ -9,8 +9,8 @@ import { PgPolicyStore } from '../../engine/adapters/index.js';
 import { parseModel, PolicyEngine, type PolicyChange } from '../../engine/index.js';
 import { createAuthApp } from '../../auth-service/app.js';
 import { builtinOrganizationId as platformOrg, reconcile } from '../../bootstrap/index.js';
-import { identityResources } from '../../platform/access-manager-resources.js';
-import { escalationPermission } from '../../platform/escalation-permission.js';
+import { identityResources } from '../../domain/access-manager-resources.js';
+import { escalationPermission } from '../../domain/escalation-permission.js';
 import { createAuthHarness, defaultPassword, type AuthHarness } from '../support/auth-harness.js';
 
 const admin = { username: 'scope-admin', password: 'Tangerine-7-Staple-Orbit' };

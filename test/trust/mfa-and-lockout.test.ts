@@ -9,7 +9,7 @@ import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthApp } from '../../auth-service/app.js';
 import { OidcIdentityProvider } from '../../auth-service/identity-providers/oidc-identity-provider.js';
-import { totpCodeAt, totpPeriodSeconds } from '../../platform/totp.js';
+import { totpCodeAt, totpPeriodSeconds } from '../../domain/totp.js';
 import { createAuthHarness, defaultPassword, type AuthHarness } from '../support/auth-harness.js';
 import { databaseDigest } from '../support/database-digest.js';
 import { identityBesideAuth } from '../support/identity-beside-auth.js';

@@ -6,8 +6,8 @@
 // user's remembered devices are revoked (not by a logout); and the refused requests change nothing in the database.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateRecoveryCodes, hashRecoveryCode } from '../../platform/recovery-codes.js';
-import { createTotpSecret, totpCodeAt } from '../../platform/totp.js';
+import { generateRecoveryCodes, hashRecoveryCode } from '../../domain/recovery-codes.js';
+import { createTotpSecret, totpCodeAt } from '../../domain/totp.js';
 import { databaseDigest } from '../support/database-digest.js';
 import { createTestSchema, type TestSchema } from '../support/postgres.js';
 import { pollUntil } from '../support/system/poll.js';

@@ -8,7 +8,7 @@ import { runMigrations } from '../../../platform/migrations.js';
 import { createPasswordHasher } from '../../../platform/password-hasher.js';
 import { SecretBox } from '../../../platform/secret-box.js';
 import { freePort } from '../../../local-start/free-port.js';
-import { escalationPermission } from '../../../platform/escalation-permission.js';
+import { escalationPermission } from '../../../domain/escalation-permission.js';
 import { identityResources } from '../identity-harness.js';
 import { testLicenseEnv } from '../license.js';
 import { createServiceProcess, type ServiceProcess } from './service-process.js';

@@ -1,5 +1,4 @@
 import { canonicalName } from './canonical-name.js';
-import { ServiceError } from './http/service-error.js';
 
 /** Bounds in code points (a 128-character password of astral characters is 256 UTF-16 units). */
 export const passwordMinLength = 12;
@@ -65,10 +64,4 @@ export function passwordProblem(password: string, username?: string): PasswordPr
     return { rule: 'classes', message: 'the password must mix at least 3 of: lower-case letters, upper-case letters, digits, other characters' };
   }
   return undefined;
-}
-
-/** Throws WEAK_PASSWORD (400) naming `field` and the broken rule. */
-export function assertPasswordPolicy(password: string, username: string, field: string): void {
-  const problem = passwordProblem(password, username);
-  if (problem) throw new ServiceError('WEAK_PASSWORD', { message: `${field}: ${problem.message}`, field, detail: `password rule ${problem.rule}` });
 }

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import type { PasswordHasher } from './password-hasher.js';
 
 const base62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const clientIdLength = 24;
@@ -22,19 +21,16 @@ export function generateClientSecret(): string {
   return randomBytes(32).toString('base64url');
 }
 
+/** The slow, salted hasher the services hold (platform's argon2id password hasher). */
+export interface SecretHasher {
+  hash(secret: string): Promise<string>;
+}
+
 /**
  * Only an argon2id hash of a client secret is stored. A 256-bit random secret cannot be guessed from a fast
  * hash either, but the same slow, salted hash as for passwords means a leaked table or backup never yields a
  * usable credential whatever the secret's origin (imported or seeded ones included), and one verifier serves both.
  */
-export function hashClientSecret(passwords: PasswordHasher, secret: string): Promise<string> {
+export function hashClientSecret(passwords: SecretHasher, secret: string): Promise<string> {
   return passwords.hash(secret);
-}
-
-/**
- * Whether `secret` matches the stored hash. argon2's verify compares digests in constant time, and an unknown
- * client (no hash) costs a dummy verification, so timing reveals neither the secret nor whether the client exists.
- */
-export function verifyClientSecret(passwords: PasswordHasher, hash: string | undefined, secret: string): Promise<boolean> {
-  return passwords.verify(hash, secret);
 }
