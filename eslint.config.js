@@ -156,6 +156,21 @@ export default tseslint.config(
     ),
   },
   {
+    // One way in for policy writes: outside its adapters the store is built by createPolicyStore and known only as
+    // the PolicyStore port, written through the engine's writeWithin.
+    files: ['**/*.ts'],
+    ignores: ['engine/adapters/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        ...["Identifier[name='PgPolicyStore']", 'ImportDeclaration[source.value=/pg-policy-store\\.js$/]', 'ImportExpression[source.value=/pg-policy-store\\.js$/]'].map((selector) => ({
+          selector,
+          message: 'build the policy store with createPolicyStore (engine/adapters) and use it as the PolicyStore port',
+        })),
+      ],
+    },
+  },
+  {
     files: ['policies/**/*.ts', 'migrations/**/*.ts'],
     ignores: ['policies/cli.ts', 'policies/tools/**', 'policies/**/*.test.ts'],
     rules: restrict(

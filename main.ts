@@ -3,11 +3,9 @@
 // once and kept in DATA_DIR. Then migrations, the bootstrap, Auth and Identity; SIGTERM drains both and stops
 // the embedded server. For real deployments each service runs alone (`npm run start:auth`, `start:identity`).
 import path from 'node:path';
-import pg from 'pg';
 import { parseAuthConfig, type AuthConfig } from './auth-service/config.js';
 import { startAuthService } from './auth-service/server.js';
 import { builtinOrganizationId, reconcile } from './bootstrap/index.js';
-import { PgPolicyStore } from './engine/adapters/index.js';
 import { parseIdentityConfig, type IdentityConfig } from './identity-service/config.js';
 import { ensureConsoleBuilt } from './identity-service/console/console-build.js';
 import { startIdentityService } from './identity-service/server.js';
@@ -20,6 +18,7 @@ import { issueEvaluationLicense } from './local-start/evaluation-license.js';
 import { generateLocalSecrets, loadLocalSecrets } from './local-start/local-secrets.js';
 import { createLogger } from './platform/logger.js';
 import { runMigrations } from './platform/migrations.js';
+import { startEngineRuntime } from './platform/engine-runtime.js';
 import { exitOnSignal } from './platform/shutdown.js';
 import { parseStartConfig } from './local-start/start-config.js';
 
@@ -113,18 +112,20 @@ try {
   const databaseUrl = authConfig.DATABASE_URL?.reveal() as string;
   if (env.DB_MIGRATE_ON_START !== 'false' && env.DB_MIGRATE_ON_START !== '0') await runMigrations({ databaseUrl });
 
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: 2, connectionTimeoutMillis: 10_000 });
+  // The reconciler writes policy through an engine as the services run it (same model, same change feed).
+  const bootstrapEngine = await startEngineRuntime({ ...authConfig, DB_MIGRATE_ON_START: false, ENGINE_RESYNC_INTERVAL_MS: 0, DB_POOL_MAX: 2 });
   let adminCreated = false;
   // The reconciler's report holds each new built-in application's client secret, shown this once: it goes to
   // the console as text with the banner, never into the JSON log.
   const bootstrapReport: string[] = [];
   try {
-    const result = await reconcile({ pool, store: new PgPolicyStore({ pool }), mode: 'apply', admin, identityUrl, log: (line) => bootstrapReport.push(line) });
+    const pool = bootstrapEngine.pool as NonNullable<typeof bootstrapEngine.pool>;
+    const result = await reconcile({ pool, engine: bootstrapEngine.engine, mode: 'apply', admin, identityUrl, log: (line) => bootstrapReport.push(line) });
     adminCreated = result.adminCreated;
     logger.info({ changes: result.changes.length }, result.changes.length > 0 ? 'bootstrap applied' : 'bootstrap: nothing to change');
     if (result.changes.length > 0) process.stdout.write(`\nBootstrap\n${bootstrapReport.map((line) => `  ${line}`).join('\n')}\n`);
   } finally {
-    await pool.end();
+    await bootstrapEngine.close();
   }
 
   // One at a time, so a failure of the second still closes the first.

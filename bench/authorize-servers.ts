@@ -59,7 +59,7 @@ async function authorizeServer(): Promise<{ app: express.Express; ready: Omit<Se
   const { createAuthApp } = await import('../auth-service/app.js');
   const { createServiceMetrics } = await import('../platform/metrics/index.js');
   const { pino } = await import('pino');
-  const { PgPolicyStore } = await import('../engine/adapters/index.js');
+  const { createPolicyStore } = await import('../engine/adapters/index.js');
   const h = await createAuthHarness('bench-authorize', { withValkey: true, sharedTokenCache: true });
   // As auth-service/server.ts builds it: Prometheus metrics (HTTP latency, authorize outcomes, engine) and an
   // info-level logger (on stderr: stdout carries this process's answers to the suite).
@@ -82,7 +82,7 @@ async function authorizeServer(): Promise<{ app: express.Express; ready: Omit<Se
     session.rows[0]?.id,
   );
   // What the tenant holds as stored, for the Cerbos policy: the same lines the engine decides on.
-  const { rules } = await new PgPolicyStore({ pool: h.deps.pool }).loadTenant(org.id);
+  const { rules } = await createPolicyStore({ pool: h.deps.pool }).loadTenant(org.id);
   return {
     app,
     ready: {

@@ -3,7 +3,7 @@
 // measurement), until told to stop. Settings: one JSON argument (see engine-peer-protocol.ts).
 import type { Valkey } from 'iovalkey';
 import { loadModelFile, PolicyEngine, type ChangeFeed, type EngineEvent } from '../engine/index.js';
-import { PgChangeFeed, PgPolicyStore, ValkeyChangeFeed } from '../engine/adapters/index.js';
+import { createPolicyStore, PgChangeFeed, ValkeyChangeFeed } from '../engine/adapters/index.js';
 import { createPgPool } from '../platform/postgres-pool.js';
 import { createValkeyClient } from '../platform/valkey-client.js';
 import { parentMessageSchema, peerSettingsSchema, type PeerMessage, type PeerSettings } from './engine-peer-protocol.js';
@@ -42,7 +42,7 @@ async function main(settings: PeerSettings): Promise<void> {
   };
   const engine = await PolicyEngine.start({
     model,
-    store: new PgPolicyStore({ pool }),
+    store: createPolicyStore({ pool, model }),
     ...(feed === undefined ? {} : { feed }),
     resyncIntervalMs: 0,
     onEvent,

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Valkey } from 'iovalkey';
 import { PolicyEngine, type ChangeFeed, type ModelDefinition } from '../engine/index.js';
-import { PgChangeFeed, PgPolicyStore, ValkeyChangeFeed } from '../engine/adapters/index.js';
+import { createPolicyStore, PgChangeFeed, ValkeyChangeFeed } from '../engine/adapters/index.js';
 import { createPgPool } from '../platform/postgres-pool.js';
 import { createValkeyClient } from '../platform/valkey-client.js';
 import { percentile } from './latency.js';
@@ -62,7 +62,7 @@ export async function measurePropagation(options: PropagationOptions): Promise<P
     const failures: unknown[] = [];
     engine = await PolicyEngine.start({
       model: options.model,
-      store: new PgPolicyStore({ pool }),
+      store: createPolicyStore({ pool, model: options.model }),
       feed,
       resyncIntervalMs: 0,
       onEvent: (event) => {

@@ -1,9 +1,13 @@
 import { z } from 'zod';
 import { ConfigError, deepFreeze } from '../platform/config-error.js';
+import { engineConfigProblems, engineConfigSchema } from '../platform/engine-config.js';
 import { Secret } from '../platform/secret.js';
 
-/** The environment of `npm run bootstrap`. */
-export const cliConfigSchema = z.object({
+/**
+ * The environment of `npm run bootstrap`: the engine's (the policy model, and Valkey or PostgreSQL to announce the
+ * seed's policy on, as the services read them) with a required DATABASE_URL.
+ */
+export const cliConfigSchema = engineConfigSchema.extend({
   DATABASE_URL: z
     .string()
     .max(2048)
@@ -28,8 +32,6 @@ export const cliConfigSchema = z.object({
   IDENTITY_PUBLIC_URL: z.url().max(2000).default('http://localhost:4001'),
   /** Another seed folder than the shipped `bootstrap/seed/`. */
   BOOTSTRAP_SEED_DIR: z.string().min(1).max(4096).optional(),
-  DB_CONNECTION_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(2_000),
-  DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
 });
 
 export type CliConfig = z.output<typeof cliConfigSchema>;
@@ -39,5 +41,7 @@ export function parseCliConfig(env: Record<string, string | undefined>): CliConf
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = cliConfigSchema.safeParse(present);
   if (!parsed.success) throw ConfigError.fromZod(parsed.error);
+  const problems = engineConfigProblems(parsed.data);
+  if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze(parsed.data);
 }

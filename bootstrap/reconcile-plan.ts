@@ -1,5 +1,4 @@
 import type pg from 'pg';
-import type { PgPolicyStore } from '../engine/adapters/index.js';
 import type { PolicyChange, PolicyRule } from '../engine/index.js';
 import { canonicalName } from '../domain/canonical-name.js';
 import { generateClientId, generateClientSecret, hashClientSecret } from '../domain/client-secret.js';
@@ -43,7 +42,8 @@ export interface Plan {
 
 export interface PlanInput {
   readonly client: pg.ClientBase;
-  readonly store: PgPolicyStore;
+  /** The organization's stored lines of one subject, read in the caller's transaction under the tenant's policy lock. */
+  readonly rulesOfSubject: (tenantId: string, subject: string) => Promise<readonly PolicyRule[]>;
   readonly desired: DesiredState;
   readonly admin: { readonly username: string; readonly password: string } | undefined;
   readonly passwords: PasswordHasher;
@@ -66,7 +66,7 @@ function diffText(diff: PermissionDiff): string | undefined {
  * find those in the way of the seed (conflicts), and never appear in a step.
  */
 export async function planReconcile(input: PlanInput): Promise<Plan> {
-  const { client, store, desired } = input;
+  const { client, rulesOfSubject, desired } = input;
   const orgId = desired.organization.id;
   const live = await builtins.readLiveState(client, orgId);
   const changes: string[] = [];
@@ -264,7 +264,7 @@ export async function planReconcile(input: PlanInput): Promise<Plan> {
     }
   }
 
-  const policy = await policyChanges(client, store, desired, live, adminLink);
+  const policy = await policyChanges(rulesOfSubject, desired, live, adminLink);
   if (policy.length > 0) {
     const added = policy.filter((c) => c.op === 'add').length;
     changes.push(`policy of organization ${org.slug}: +${plural(added, 'line')}, -${plural(policy.length - added, 'line')}`);
@@ -279,8 +279,7 @@ export async function planReconcile(input: PlanInput): Promise<Plan> {
  * role linked to one) is an administrator's or a product's and is not touched.
  */
 async function policyChanges(
-  client: pg.ClientBase,
-  store: PgPolicyStore,
+  rulesOfSubject: PlanInput['rulesOfSubject'],
   desired: DesiredState,
   live: builtins.LiveState,
   adminLink: PolicyChange | undefined,
@@ -319,7 +318,7 @@ async function policyChanges(
 
   const present = new Map<string, PolicyRule>();
   for (const [subject, owns] of owners) {
-    for (const rule of await store.rulesOfSubjectWithin(client, tenant, subject)) if (owns(rule)) present.set(ruleKey(rule), rule);
+    for (const rule of await rulesOfSubject(tenant, subject)) if (owns(rule)) present.set(ruleKey(rule), rule);
   }
   const wantedKeys = new Set(wanted.map(ruleKey));
   const removes = [...present.values()].filter((rule) => !wantedKeys.has(ruleKey(rule))).map((rule) => ({ op: 'remove' as const, rule }));

@@ -1,14 +1,16 @@
 import { escalationPermission } from '../domain/escalation-permission.js';
+import { randomBytes } from 'node:crypto';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import argon2 from 'argon2';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PgPolicyStore } from '../engine/adapters/index.js';
-import { loadModelFile, PolicyEngine } from '../engine/index.js';
+import { createPolicyStore, PgChangeFeed } from '../engine/adapters/index.js';
+import { loadModelFile, PolicyEngine, type EngineEvent, type PolicyStore } from '../engine/index.js';
 import { runMigrations } from '../platform/migrations.js';
 import { createIdentityHarness, type IdentityHarness } from '../test/support/identity-harness.js';
+import { writePolicy } from '../test/support/policy-writes.js';
 import { createTestSchema, type TestSchema } from '../test/support/postgres.js';
 import { BootstrapError, builtinOrganizationId as orgId, reconcile } from './index.js';
 import { defaultSeedDir } from './seed-loader.js';
@@ -53,23 +55,32 @@ async function edit(dir: string, file: string, change: (text: string) => string)
   await writeFile(join(dir, file), after);
 }
 
+/** An engine over `pool`'s schema as a service runs it (resync off: only writes and the feed move it). */
+async function engineOn(pool: pg.Pool, options: { feed?: PgChangeFeed; onEvent?: (event: EngineEvent) => void } = {}): Promise<PolicyEngine> {
+  const model = await loadModelFile();
+  return PolicyEngine.start({ model, store: createPolicyStore({ pool, model }), resyncIntervalMs: 0, ...options });
+}
+
 describe('bootstrap reconciler on a fresh database', () => {
   let schema: TestSchema;
-  let store: PgPolicyStore;
+  let store: PolicyStore;
+  let engine: PolicyEngine;
 
   beforeAll(async () => {
     schema = await createTestSchema('bootstrap_fresh');
     await runMigrations({ databaseUrl: schema.url });
-    store = new PgPolicyStore({ pool: schema.pool });
+    store = createPolicyStore({ pool: schema.pool });
+    engine = await engineOn(schema.pool);
   });
   afterAll(async () => {
+    engine.stop();
     await schema.drop();
   });
 
   it('plan on an empty database lists every built-in and writes nothing', async () => {
     const before = await counts(schema.pool);
     const lines: string[] = [];
-    const { changes, adminCreated } = await reconcile({ pool: schema.pool, store, mode: 'plan', admin: adminCredentials, log: (l) => lines.push(l) });
+    const { changes, adminCreated } = await reconcile({ pool: schema.pool, engine, mode: 'plan', admin: adminCredentials, log: (l) => lines.push(l) });
     expect(changes).toContain('create organization platform "Platform"');
     expect(changes).toContain('create role midaz-editor-role (40 permissions)');
     expect(changes).toContain('create role plugin-identity-editor-role (48 permissions)');
@@ -93,7 +104,7 @@ describe('bootstrap reconciler on a fresh database', () => {
     const dir = await seedCopy();
     try {
       await edit(dir, 'roles.yaml', (t) => t.replace('actions: [get, post, patch]', 'actions: [get, post, pach]'));
-      const error = await reconcile({ pool: schema.pool, store, mode: 'apply', admin: adminCredentials, seedDir: dir }).catch((e: unknown) => e);
+      const error = await reconcile({ pool: schema.pool, engine, mode: 'apply', admin: adminCredentials, seedDir: dir }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(BootstrapError);
       expect((error as BootstrapError).code).toBe('INVALID_SEED');
       expect((error as BootstrapError).message).toMatch(/^roles\.yaml:\d+:\d+ roles\.1\.grants\.0\.actions\.2: pach is not an action of resources\.yaml$/);
@@ -108,7 +119,7 @@ describe('bootstrap reconciler on a fresh database', () => {
     await schema.pool.query(`CREATE FUNCTION refuse_row() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$`);
     await schema.pool.query('CREATE TRIGGER refuse_applications BEFORE INSERT ON applications FOR EACH ROW EXECUTE FUNCTION refuse_row()');
     try {
-      await expect(reconcile({ pool: schema.pool, store, mode: 'apply', admin: adminCredentials })).rejects.toThrow('refused by the test');
+      await expect(reconcile({ pool: schema.pool, engine, mode: 'apply', admin: adminCredentials })).rejects.toThrow('refused by the test');
       expect(Object.values(await counts(schema.pool)).every((n) => n === 0)).toBe(true);
     } finally {
       await schema.pool.query('DROP TRIGGER refuse_applications ON applications; DROP FUNCTION refuse_row()');
@@ -117,15 +128,16 @@ describe('bootstrap reconciler on a fresh database', () => {
 
   it('apply creates the seed, and the engine decides as the contract says', async () => {
     const lines: string[] = [];
-    const { changes, adminCreated } = await reconcile({ pool: schema.pool, store, mode: 'apply', admin: adminCredentials, log: (l) => lines.push(l) });
+    const { changes, adminCreated } = await reconcile({ pool: schema.pool, engine, mode: 'apply', admin: adminCredentials, log: (l) => lines.push(l) });
     expect(adminCreated).toBe(true);
     expect(changes).toContain('create administrator root-admin in admin-group');
     expect(lines[0]).toBe(`applied ${changes.length} changes:`);
     expect(await revision(schema.pool)).toBe(1);
 
-    const engine = await PolicyEngine.start({ model: await loadModelFile(), store, resyncIntervalMs: 0 });
+    // A replica loading what was committed decides by it.
+    const loaded = await PolicyEngine.start({ model: await loadModelFile(), store, resyncIntervalMs: 0 });
     try {
-      const allowed = (sub: string, obj: string, act: string) => engine.decideSync({ sub, dom: orgId, obj, act }).allowed;
+      const allowed = (sub: string, obj: string, act: string) => loaded.decideSync({ sub, dom: orgId, obj, act }).allowed;
       const admin = `user:${await idOf(schema.pool, 'users', 'root-admin')}`;
       // The administrator, through admin-group: every product's editor and the identity editor.
       for (const [obj, act] of [['users', 'post'], ['groups', 'delete'], ['roles', 'patch'], ['reset-password', 'patch'], ['organizations', 'get'], ['midaz/accounts', 'delete'], ['routing/transaction-routes', 'post'], ['plugin-smart-templates/data-source', 'patch']]) {
@@ -151,7 +163,7 @@ describe('bootstrap reconciler on a fresh database', () => {
       expect(allowed(midaz, escalationPermission.resource, escalationPermission.action)).toBe(false);
       expect(allowed(viewer, escalationPermission.resource, escalationPermission.action)).toBe(false);
     } finally {
-      engine.stop();
+      loaded.stop();
     }
 
     const { rows: [user] } = await schema.pool.query<{ password_hash: string; builtin: boolean }>('SELECT password_hash, builtin FROM users WHERE username = $1', ['root-admin']);
@@ -175,32 +187,79 @@ describe('bootstrap reconciler on a fresh database', () => {
     const before = await counts(schema.pool);
     const hash = (await schema.pool.query<{ h: string }>('SELECT password_hash AS h FROM users WHERE username = $1', ['root-admin'])).rows[0]?.h;
     const lines: string[] = [];
-    const result = await reconcile({ pool: schema.pool, store, mode: 'apply', admin: { username: 'other-admin', password: 'An0ther-passw0rd!' }, log: (l) => lines.push(l) });
+    const result = await reconcile({ pool: schema.pool, engine, mode: 'apply', admin: { username: 'other-admin', password: 'An0ther-passw0rd!' }, log: (l) => lines.push(l) });
     expect(result).toEqual({ changes: [], adminCreated: false });
     expect(lines).toEqual(['nothing to change']);
     expect(await counts(schema.pool)).toEqual(before);
     expect(await revision(schema.pool)).toBe(1);
     expect((await schema.pool.query<{ h: string }>('SELECT password_hash AS h FROM users WHERE username = $1', ['root-admin'])).rows[0]?.h).toBe(hash);
-    expect((await reconcile({ pool: schema.pool, store, mode: 'plan' })).changes).toEqual([]);
+    expect((await reconcile({ pool: schema.pool, engine, mode: 'plan' })).changes).toEqual([]);
   });
 
   it('the console is a built-in public client: no secret stored, its redirect URI under Identity\'s address, which a later run moves', async () => {
     const console = async () =>
       (await schema.pool.query<{ client_id: string; client_secret_hash: string | null; redirect_uris: string[] }>("SELECT client_id, client_secret_hash, redirect_uris FROM applications WHERE name = 'console'")).rows[0];
     expect(await console()).toEqual({ client_id: 'access-manager-console', client_secret_hash: null, redirect_uris: ['http://localhost:4001/console/'] });
-    const { changes } = await reconcile({ pool: schema.pool, store, mode: 'apply', identityUrl: 'https://am.example/' });
+    const { changes } = await reconcile({ pool: schema.pool, engine, mode: 'apply', identityUrl: 'https://am.example/' });
     expect(changes).toEqual(['update application console: redirect URIs']);
     expect((await console())?.redirect_uris).toEqual(['https://am.example/console/']);
-    await expect(reconcile({ pool: schema.pool, store, mode: 'apply', identityUrl: 'http://am.example' })).rejects.toThrow(/http only on a loopback host/);
-    expect((await reconcile({ pool: schema.pool, store, mode: 'apply' })).changes).toEqual(['update application console: redirect URIs']);
+    await expect(reconcile({ pool: schema.pool, engine, mode: 'apply', identityUrl: 'http://am.example' })).rejects.toThrow(/http only on a loopback host/);
+    expect((await reconcile({ pool: schema.pool, engine, mode: 'apply' })).changes).toEqual(['update application console: redirect URIs']);
   });
 
   it('a policy line of a built-in lost outside the reconciler comes back, and only that is reported', async () => {
     const viewerRole = await idOf(schema.pool, 'roles', 'midaz-viewer-role');
-    await store.applyChanges(orgId, [{ op: 'remove', rule: { ptype: 'p', values: [`role:${viewerRole}`, orgId, 'midaz/ledgers', 'get', 'allow'] } }]);
-    const { changes } = await reconcile({ pool: schema.pool, store, mode: 'apply' });
+    await writePolicy(schema.pool, engine, orgId, [{ op: 'remove', rule: { ptype: 'p', values: [`role:${viewerRole}`, orgId, 'midaz/ledgers', 'get', 'allow'] } }]);
+    const { changes } = await reconcile({ pool: schema.pool, engine, mode: 'apply' });
     expect(changes).toEqual(['policy of organization platform: +1 line, -0 lines']);
-    expect((await reconcile({ pool: schema.pool, store, mode: 'apply' })).changes).toEqual([]);
+    expect((await reconcile({ pool: schema.pool, engine, mode: 'apply' })).changes).toEqual([]);
+  });
+});
+
+describe('bootstrap reconciler and running replicas', () => {
+  let schema: TestSchema;
+  const feeds: PgChangeFeed[] = [];
+  const engines: PolicyEngine[] = [];
+  // NOTIFY channels are database-wide: one of this file's own, so no other test's engines hear it.
+  const channel = `bootstrap_feed_${randomBytes(6).toString('hex')}`;
+  const feed = () => {
+    const created = new PgChangeFeed({ connectionString: schema.url, pool: schema.pool, channel });
+    feeds.push(created);
+    return created;
+  };
+
+  beforeAll(async () => {
+    schema = await createTestSchema('bootstrap_announce');
+    await runMigrations({ databaseUrl: schema.url });
+  });
+  afterAll(async () => {
+    for (const engine of engines) engine.stop();
+    await Promise.all(feeds.map((f) => f.close()));
+    await schema.drop();
+  });
+
+  it("apply announces the seed's policy revision: a running replica (no resync poll) applies it at once", async () => {
+    let applied: (revision: number) => void = () => undefined;
+    const reached = new Promise<number>((resolve) => (applied = resolve));
+    const replica = await engineOn(schema.pool, {
+      feed: feed(),
+      onEvent: (event) => {
+        if ((event.type === 'revision-applied' || event.type === 'tenant-reloaded') && event.tenantId === orgId) applied(event.revision);
+      },
+    });
+    engines.push(replica);
+    const writer = await engineOn(schema.pool, { feed: feed() });
+    engines.push(writer);
+    expect(replica.revisionOf(orgId)).toBe(0);
+
+    await reconcile({ pool: schema.pool, engine: writer, mode: 'apply', admin: adminCredentials });
+    const committed = await revision(schema.pool);
+    expect(committed).toBe(1);
+    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the replica never heard of the seed')), 10_000).unref());
+    expect(await Promise.race([reached, timeout])).toBe(committed);
+
+    const admin = `user:${await idOf(schema.pool, 'users', 'root-admin')}`;
+    expect(replica.decideSync({ sub: admin, dom: orgId, obj: 'users', act: 'post' })).toMatchObject({ allowed: true, revision: committed });
   });
 });
 
@@ -216,9 +275,10 @@ describe('bootstrap reconciler under concurrency', () => {
   });
 
   it('two concurrent applies take turns under the lock: one makes the changes, the other finds nothing to change', async () => {
-    const run = () => {
+    const run = async () => {
       const pool = schema.newPool({ max: 2 });
-      return reconcile({ pool, store: new PgPolicyStore({ pool }), mode: 'apply', admin: adminCredentials });
+      const engine = await engineOn(pool);
+      return reconcile({ pool, engine, mode: 'apply', admin: adminCredentials }).finally(() => engine.stop());
     };
     const results = await Promise.all([run(), run(), run()]);
     const made = results.filter((r) => r.changes.length > 0);
@@ -234,7 +294,7 @@ describe('bootstrap reconciler next to administrators', () => {
   let harness: IdentityHarness;
   let token: string;
   let seedDir: string;
-  const apply = (options: { seedDir?: string } = {}) => reconcile({ pool: harness.deps.pool, store: harness.deps.policyStore, mode: 'apply', ...options });
+  const apply = (options: { seedDir?: string } = {}) => reconcile({ pool: harness.deps.pool, engine: harness.deps.engine, mode: 'apply', ...options });
   const api = async (method: 'post' | 'put' | 'delete', path: string, body?: object, status = method === 'post' ? 201 : 200) => {
     const request = harness.http()[method](path).set('Authorization', `Bearer ${token}`);
     const response = body ? await request.send(body) : await request;
@@ -245,8 +305,7 @@ describe('bootstrap reconciler next to administrators', () => {
   beforeAll(async () => {
     harness = await createIdentityHarness('bootstrap_admins');
     seedDir = await seedCopy();
-    await reconcile({ pool: harness.deps.pool, store: harness.deps.policyStore, mode: 'apply', admin: adminCredentials, seedDir });
-    await harness.deps.engine.resync();
+    await reconcile({ pool: harness.deps.pool, engine: harness.deps.engine, mode: 'apply', admin: adminCredentials, seedDir });
     token = await harness.token({ sub: await idOf(harness.deps.pool, 'users', 'root-admin'), tenantId: orgId });
   });
   afterAll(async () => {
@@ -266,7 +325,7 @@ describe('bootstrap reconciler next to administrators', () => {
     // A product's declaration may link its own role to a built-in group: that link is the product's, not the seed's.
     const adminGroup = await idOf(pool, 'groups', 'admin-group');
     await pool.query('INSERT INTO group_roles (org_id, group_id, role_id) VALUES ($1, $2, $3)', [orgId, adminGroup, opsRole.id]);
-    await harness.deps.policyStore.applyChanges(orgId, [{ op: 'add', rule: { ptype: 'g', values: [`group:${adminGroup}`, `role:${opsRole.id}`, orgId] } }]);
+    await harness.writePolicy(orgId, [{ op: 'add', rule: { ptype: 'g', values: [`group:${adminGroup}`, `role:${opsRole.id}`, orgId] } }]);
     const adminRows = async () =>
       (
         await pool.query(
@@ -294,7 +353,7 @@ describe('bootstrap reconciler next to administrators', () => {
     await edit(seedDir, 'tenant-rules.yaml', (t) => t.replace(/rules:\n.*\n/, 'rules: []\n'));
     const removed = { role: await idOf(pool, 'roles', 'routing-viewer-role'), group: await idOf(pool, 'groups', 'routing-viewer-group'), app: await idOf(pool, 'applications', 'plugin-crm') };
 
-    const planned = await reconcile({ pool, store: harness.deps.policyStore, mode: 'plan', seedDir });
+    const planned = await reconcile({ pool, engine: harness.deps.engine, mode: 'plan', seedDir });
     const { changes } = await apply({ seedDir });
     expect(changes).toEqual(planned.changes);
     expect(changes).toEqual([
@@ -339,7 +398,7 @@ describe('bootstrap reconciler next to administrators', () => {
     const held = await apply({ seedDir }).catch((e: unknown) => e);
     expect((held as BootstrapError).problems).toEqual(['built-in role midaz-viewer-role is no longer in the seed but the group ops-group, which an administrator created, holds it']);
 
-    const plan = await reconcile({ pool, store: harness.deps.policyStore, mode: 'plan', seedDir });
+    const plan = await reconcile({ pool, engine: harness.deps.engine, mode: 'plan', seedDir });
     expect(plan.changes).toContain('remove role midaz-viewer-role (20 permissions)');
     expect({ revision: await revision(pool), lines: await policyLines(pool), counts: await counts(pool) }).toEqual(before);
   });

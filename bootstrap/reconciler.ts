@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { PgPolicyStore } from '../engine/adapters/index.js';
+import type { PolicyEngine } from '../engine/index.js';
 import { createPasswordHasher } from '../platform/password-hasher.js';
 import { withTransaction } from '../platform/postgres-transaction.js';
 import { BootstrapError } from './bootstrap-error.js';
@@ -10,7 +10,8 @@ import { loadSeed } from './seed-loader.js';
 
 export interface ReconcileOptions {
   readonly pool: pg.Pool;
-  readonly store: PgPolicyStore;
+  /** Writes the seed's policy (validated against its model) and announces it to every running replica after the commit. */
+  readonly engine: PolicyEngine;
   readonly mode: 'plan' | 'apply';
   /** The first administrator, created only when the organization has no built-in user yet. */
   readonly admin?: { readonly username: string; readonly password: string };
@@ -37,8 +38,9 @@ const lockWaitMs = 60_000;
  * that is rolled back (nothing is written); `apply` makes them in one transaction under an advisory lock, so two
  * concurrent runs take turns and the second finds nothing to change. Only built-in records are written: what
  * administrators created is read only to refuse a change it stands in the way of (`BootstrapError('CONFLICT')`,
- * nothing written). Policy goes through the store in the same transaction, bumping the organization's revision
- * when a line changes, so every engine replica picks the change up at its next revision check.
+ * nothing written). Policy goes through the engine's `writeWithin` in the same transaction, bumping the
+ * organization's revision when a line changes; after the commit the revision is announced on the engine's change
+ * feed, so every running replica applies the release's seed at once.
  */
 export async function reconcile(options: ReconcileOptions): Promise<ReconcileResult> {
   const log = options.log ?? (() => undefined);
@@ -50,7 +52,7 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRes
 
   const rollback = new Error('plan only');
   try {
-    await withTransaction(options.pool, async (client) => {
+    await withTransaction(options.pool, async (client, policyTransaction) => {
       if (apply) {
         await client.query(`SET LOCAL lock_timeout = ${lockWaitMs}`);
         await client.query(`SET LOCAL statement_timeout = ${lockWaitMs}`);
@@ -58,7 +60,8 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRes
         await client.query('SET LOCAL lock_timeout TO DEFAULT');
         await client.query('SET LOCAL statement_timeout TO DEFAULT');
       }
-      const plan = await planReconcile({ client, store: options.store, desired, admin: options.admin, passwords });
+      const rulesOfSubject = (tenantId: string, subject: string) => options.engine.rulesOfSubjectWithin(policyTransaction, tenantId, subject);
+      const plan = await planReconcile({ client, rulesOfSubject, desired, admin: options.admin, passwords });
       if (!apply) {
         outcome = { changes: plan.changes, notes: [...plan.notes, ...plan.conflicts.map((c) => `conflict: ${c}`)], shown: [], adminCreated: false };
         throw rollback;
@@ -68,7 +71,7 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRes
       const shown: string[] = [];
       const out = { audit: (event: AuditEvent) => audits.push(event), showOnce: (line: string) => shown.push(line) };
       for (const step of plan.steps) await step(client, out);
-      const written = await options.store.applyChangesWithin(client, desired.organization.id, plan.policy);
+      const written = await options.engine.writeWithin(policyTransaction, desired.organization.id, plan.policy);
       await insertAudit(client, desired.organization.id, audits);
       outcome = { changes: plan.changes, notes: plan.notes, shown, adminCreated: plan.createsAdmin, ...(written.changed ? { revision: written.revision } : {}) };
     });

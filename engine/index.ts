@@ -10,6 +10,7 @@ export type {
   Explanation,
   PolicyEngineOptions,
   RoleChain,
+  WriteOptions,
 } from './policy-engine.js';
 export { parseModel, requestFieldNames, singlePartitionTenant } from './model-definition.js';
 export type { ModelDefinition, PermissionEnumeration, RequestFieldName } from './model-definition.js';
@@ -24,7 +25,7 @@ export { decisionKey } from './decision-key.js';
 export type { PermissionMap } from './permission-map.js';
 export type { Grant } from './holdings.js';
 export { MemoryDecisionCache } from './local-decision-cache.js';
-export { EngineError, isEngineError, engineErrorCodes } from './errors.js';
+export { EngineError, isEngineError } from './errors.js';
 export type { EngineErrorCode } from './errors.js';
 export { assertRequestName, isPlainName, isResourcePattern, maxNameLength } from './policy-names.js';
 export { assertStorableRule } from './storable-rule.js';
@@ -39,4 +40,5 @@ export type {
   LocalDecisionCache,
   PolicyChangeNotice,
   PolicyStore,
+  PolicyTransaction,
 } from './ports.js';

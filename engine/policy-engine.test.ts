@@ -272,3 +272,99 @@ describe('policy engine', () => {
     expect(denied.matchedRules.map((r) => r.values[4])).toEqual(expect.arrayContaining(['allow', 'deny']));
   });
 });
+
+describe('policy writes inside the caller transaction (writeWithin)', () => {
+  it('validates once, before the check and the store: an invalid batch writes nothing and never reaches the check', async () => {
+    const store = new MemoryPolicyStore(model.tenantOf);
+    const engine = await startEngine({ store });
+    const checked: (readonly PolicyChange[])[] = [];
+    const check = async (changes: readonly PolicyChange[]) => void checked.push(changes);
+    const invalid: PolicyChange[][] = [
+      [p('role:a', 'acme', 'x', 'get'), p('role:a', 'other', 'x', 'get')],
+      [p('role:a', 'acme', 'a,b', 'get')],
+      [{ op: 'replace' as 'add', rule: { ptype: 'p', values: ['role:a', 'acme', 'x', 'get', 'allow'] } }],
+      [{ op: 'add', rule: { ptype: 'p', values: ['role:a', 'acme', 'x'] } }],
+      [{ op: 'add', rule: undefined as unknown as PolicyChange['rule'] }],
+    ];
+    for (const changes of invalid) {
+      await expect(store.transaction((tx) => engine.writeWithin(tx, 'acme', changes, { check }))).rejects.toMatchObject({ code: 'INVALID_RULE' });
+    }
+    expect(checked).toEqual([]);
+    expect((await store.loadAll()).rules).toEqual([]);
+    const valid = [p('role:a', 'acme', 'x', 'get')];
+    await store.transaction((tx) => engine.writeWithin(tx, 'acme', valid, { check }));
+    expect(checked).toEqual([valid]);
+  });
+
+  it('a check that refuses leaves nothing written, applied or announced', async () => {
+    const store = new MemoryPolicyStore(model.tenantOf);
+    const bus = new MemoryChangeBus();
+    const engine = await startEngine({ store, feed: bus.feed() });
+    const refuse = async () => {
+      throw new Error('escalation');
+    };
+    await expect(store.transaction((tx) => engine.writeWithin(tx, 'acme', [p('user:1', 'acme', 'x', 'get')], { check: refuse }))).rejects.toThrow('escalation');
+    expect(await store.revisions()).toEqual(new Map());
+    expect(engine.revisionOf('acme')).toBe(0);
+    expect(bus.published).toBe(0);
+  });
+
+  it('the write takes effect when the transaction commits: not before, nowhere after a rollback, announced to every engine once', async () => {
+    const store = new MemoryPolicyStore(model.tenantOf);
+    const bus = new MemoryChangeBus();
+    const writer = await startEngine({ store, feed: bus.feed() });
+    const replica = await startEngine({ store, feed: bus.feed() });
+    const allowed = (engine: PolicyEngine) => engine.decideSync(ask('user:1', 'acme', 'x', 'get')).allowed;
+
+    await expect(
+      store.transaction(async (tx) => {
+        await writer.writeWithin(tx, 'acme', [p('user:1', 'acme', 'x', 'get')]);
+        throw new Error('the entity write failed');
+      }),
+    ).rejects.toThrow('the entity write failed');
+    expect([allowed(writer), writer.revisionOf('acme'), bus.published]).toEqual([false, 0, 0]);
+
+    const result = await store.transaction(async (tx) => {
+      const written = await writer.writeWithin(tx, 'acme', [p('user:1', 'acme', 'x', 'get')]);
+      expect([allowed(writer), writer.revisionOf('acme'), bus.published]).toEqual([false, 0, 0]);
+      return written;
+    });
+    expect(result).toEqual({ tenantId: 'acme', revision: 1, changed: true });
+    expect([allowed(writer), writer.revisionOf('acme'), bus.published]).toEqual([true, 1, 1]);
+    await eventually(() => replica.revisionOf('acme') === 1);
+    expect(allowed(replica)).toBe(true);
+  });
+
+  it('an empty batch answers the revision the transaction sees and runs no check; a batch that changes nothing announces nothing', async () => {
+    const store = new MemoryPolicyStore(model.tenantOf);
+    const bus = new MemoryChangeBus();
+    const engine = await startEngine({ store, feed: bus.feed() });
+    await engine.write('acme', [p('role:a', 'acme', 'x', 'get')]);
+    const published = bus.published;
+    let checks = 0;
+    const check = async () => void (checks += 1);
+    expect(await store.transaction((tx) => engine.writeWithin(tx, 'acme', [], { check }))).toEqual({ tenantId: 'acme', revision: 1, changed: false });
+    expect(checks).toBe(0);
+    expect(await store.transaction((tx) => engine.writeWithin(tx, 'acme', [p('role:a', 'acme', 'x', 'get')]))).toEqual({ tenantId: 'acme', revision: 1, changed: false });
+    expect(bus.published).toBe(published);
+  });
+
+  it("lockTenantWithin answers the store's revision, which a check brings this engine to; rulesOfSubjectWithin reads the subject's lines in the transaction", async () => {
+    const store = new MemoryPolicyStore(model.tenantOf);
+    const engine = await startEngine({ store });
+    // Another process's writer: this engine has not heard of it.
+    await store.applyChanges('acme', [p('user:1', 'acme', 'x', 'get'), g('user:1', 'role:a', 'acme'), p('user:2', 'acme', 'x', 'get')]);
+    await store.transaction(async (tx) => {
+      expect(await engine.lockTenantWithin(tx, 'acme')).toBe(1);
+      expect(engine.revisionOf('acme')).toBe(0);
+      await engine.catchUp('acme');
+      expect(engine.revisionOf('acme')).toBe(1);
+      const lines = await engine.rulesOfSubjectWithin(tx, 'acme', 'user:1');
+      expect(lines).toEqual([p('user:1', 'acme', 'x', 'get').rule, g('user:1', 'role:a', 'acme').rule]);
+      await engine.writeWithin(tx, 'acme', lines.map((rule) => ({ op: 'remove' as const, rule })));
+      expect(await engine.rulesOfSubjectWithin(tx, 'acme', 'user:1')).toEqual([]);
+    });
+    expect(engine.decideSync(ask('user:1', 'acme', 'x', 'get')).allowed).toBe(false);
+    expect(engine.decideSync(ask('user:2', 'acme', 'x', 'get')).allowed).toBe(true);
+  });
+});

@@ -16,6 +16,7 @@ import type {
   LocalDecisionCache,
   PolicyChangeNotice,
   PolicyStore,
+  PolicyTransaction,
 } from './ports.js';
 import { RevisionWaiters } from './revision-waiters.js';
 import { Outcome, TenantIndex } from './tenant-index.js';
@@ -71,6 +72,14 @@ export interface PolicyEngineOptions {
   readonly staleWaitMs?: number;
   readonly clock?: Clock;
   readonly onEvent?: (event: EngineEvent) => void;
+}
+
+export interface WriteOptions {
+  /**
+   * Runs after the changes are validated and before they are written, in the same transaction: the writer's own
+   * rule (no escalation). Throwing refuses the write; the caller's transaction then rolls back.
+   */
+  readonly check?: (changes: readonly PolicyChange[]) => Promise<void>;
 }
 
 export interface EngineStats {
@@ -135,8 +144,9 @@ const emptyView: HoldingsView = { reach: (name) => [name], linesOf: () => [], ha
 
 /**
  * The policy engine: every tenant's policy in memory, decisions in microseconds, exactly as plain casbin
- * would decide them. Writes go through the store (atomically, with a new revision) and reach every other
- * engine instance through the change feed; a periodic resync repairs missed notices.
+ * would decide them. Writes go through the store inside the writer's transaction (`writeWithin`: atomically,
+ * with a new revision) and, once it commits, reach every other engine instance through the change feed; a
+ * periodic resync repairs missed notices.
  *
  * @example
  * const engine = await PolicyEngine.start({ model, store, localCache });
@@ -417,33 +427,84 @@ export class PolicyEngine {
   }
 
   /**
-   * Applies a batch of changes to one tenant: validated, written atomically under a new revision, applied
-   * here before this returns, and announced to every other engine. A failed write changes nothing anywhere.
+   * Writes a batch of changes to one tenant inside the caller's open transaction `tx`, so that policy and the
+   * caller's own rows (an entity and its rules) commit or roll back together: validated once against the model
+   * (INVALID_RULE, nothing written), then `check` if given (the writer's own rule, e.g. no escalation; it sees
+   * only valid changes), then written by the store under the tenant's write lock with a new revision. Answers
+   * the revision the tenant has once `tx` commits (unchanged when no rule changed, which takes no new revision).
+   * When `tx` commits, its opener runs what this registered: the revision applied here and announced to every
+   * other engine. After a rollback nothing is applied or announced.
+   *
+   * @example
+   * const tx = openPgPolicyTransaction(client); // between the caller's BEGIN and COMMIT
+   * const { revision } = await engine.writeWithin(tx, 'acme', [
+   *   { op: 'add', rule: { ptype: 'g', values: ['user:1', 'role:viewer', 'acme'] } },
+   * ]);
    */
-  async write(tenantId: string, changes: readonly PolicyChange[]): Promise<WriteResult> {
-    this.assertWritable(tenantId, changes);
-    const result = await this.store.applyChanges(tenantId, changes);
-    await this.announce(result, changes);
+  async writeWithin(tx: PolicyTransaction, tenantId: string, changes: readonly PolicyChange[], options: WriteOptions = {}): Promise<WriteResult> {
+    const batch = [...changes];
+    this.assertWritable(tenantId, batch);
+    if (batch.length > 0 && options.check) await options.check(batch);
+    const result = await this.store.applyChangesWithin(tx, tenantId, batch);
+    if (result.changed) tx.afterCommit(() => this.announce(result, batch));
     return result;
   }
 
-  /** Throws INVALID_RULE unless every change is a valid rule of `tenantId` (what `write` checks first). */
-  assertWritable(tenantId: string, changes: readonly PolicyChange[]): void {
-    for (const change of changes) {
+  /**
+   * `writeWithin` in a transaction of the store's own, for a write that changes nothing else: answered once the
+   * revision is applied here and announced.
+   *
+   * @example
+   * await engine.write('acme', [{ op: 'add', rule: { ptype: 'p', values: ['role:viewer', 'acme', 'accounts', 'get', 'allow'] } }]);
+   */
+  write(tenantId: string, changes: readonly PolicyChange[]): Promise<WriteResult> {
+    return this.store.transaction((tx) => this.writeWithin(tx, tenantId, changes));
+  }
+
+  /**
+   * Takes the tenant's write lock inside `tx` and answers the revision it locked (the store's, which this engine
+   * may not have applied yet: `catchUp` brings it there). Until `tx` ends nobody else changes the tenant's
+   * policy, so what this engine then says a subject holds is what a write in `tx` is applied to.
+   *
+   * @example
+   * const locked = await engine.lockTenantWithin(tx, 'acme');
+   * if (engine.revisionOf('acme') < locked) await engine.catchUp('acme');
+   */
+  lockTenantWithin(tx: PolicyTransaction, tenantId: string): Promise<number> {
+    return this.store.lockTenantWithin(tx, tenantId);
+  }
+
+  /**
+   * Every stored line of `tenantId` whose subject is `subject` (its grants and the links that put it in a role),
+   * read inside `tx` under the tenant's write lock: removing them all in `tx` leaves the subject no line.
+   *
+   * @example
+   * const lines = await engine.rulesOfSubjectWithin(tx, 'acme', 'user:42');
+   * await engine.writeWithin(tx, 'acme', lines.map((rule) => ({ op: 'remove' as const, rule })));
+   */
+  rulesOfSubjectWithin(tx: PolicyTransaction, tenantId: string, subject: string): Promise<PolicyRule[]> {
+    return this.store.rulesOfSubjectWithin(tx, tenantId, subject);
+  }
+
+  /** Throws INVALID_RULE unless every change adds or removes a valid rule of `tenantId`. */
+  private assertWritable(tenantId: string, changes: readonly PolicyChange[]): void {
+    changes.forEach((change, index) => {
+      if (change?.op !== 'add' && change?.op !== 'remove') {
+        throw new EngineError('INVALID_RULE', 'op must be add or remove', { field: `changes[${index}].op` });
+      }
+      if (typeof change.rule?.ptype !== 'string' || !Array.isArray(change.rule.values)) {
+        throw new EngineError('INVALID_RULE', 'a rule is a ptype and its values', { field: `changes[${index}].rule` });
+      }
       this.model.assertRule(change.rule);
       const owner = this.model.tenantOf(change.rule);
       if (owner !== tenantId) {
         throw new EngineError('INVALID_RULE', `rule belongs to tenant ${String(owner)}, not ${tenantId}`, { field: 'tenant' });
       }
-    }
+    });
   }
 
-  /**
-   * Makes a committed write take effect: applied here before this resolves, and announced to every other
-   * engine. For writers that commit policy inside their own transaction (an entity and its rules together).
-   */
-  async announce(result: WriteResult, changes: readonly PolicyChange[]): Promise<void> {
-    if (!result.changed) return;
+  /** A committed write takes effect: applied here before this resolves, and announced to every other engine. */
+  private async announce(result: WriteResult, changes: readonly PolicyChange[]): Promise<void> {
     if (!this.applyRevision(result.tenantId, result.revision, changes)) {
       await this.catchUp(result.tenantId).catch((error: unknown) => this.emit({ type: 'sync-failed', error }));
     }

@@ -1,5 +1,6 @@
 import type {
   PolicyChange,
+  PolicyRule,
   PolicySnapshot,
   RevisionChanges,
   TenantSnapshot,
@@ -7,27 +8,54 @@ import type {
 } from './policy-rule.js';
 
 /**
+ * The caller's open transaction in the policy store's backend (for PostgreSQL, a client between its `BEGIN` and
+ * `COMMIT`), handed to the store's `*Within` methods so that policy commits or rolls back with the caller's own
+ * rows. Opaque to the engine: only the store that understands it reads it. Whoever opened it runs its after-commit
+ * effects once it commits, and never after a rollback; that is how a write made in it is announced.
+ */
+export interface PolicyTransaction {
+  /** Runs `effect` after the transaction commits, before whoever opened it goes on; never after a rollback. */
+  afterCommit(effect: () => Promise<void>): void;
+}
+
+/**
  * Where policy lives. Implementations keep every tenant's rules, its revision and a change log, and
  * guarantee that a change and its revision are never seen apart. All failures of the backing store are
- * thrown as `EngineError('POLICY_STORE_UNAVAILABLE')`; invalid or conflicting rules as `INVALID_RULE` /
- * `RULE_CONFLICT`.
+ * thrown as `EngineError('POLICY_STORE_UNAVAILABLE')`. Writes happen only inside a `PolicyTransaction`, and
+ * only through the engine (`PolicyEngine.writeWithin`), which has validated them against the model.
  */
 export interface PolicyStore {
   /** Every tenant's rules and revisions, read in one snapshot. */
   loadAll(): Promise<PolicySnapshot>;
   /** One tenant's rules and revision, read in one snapshot. An unknown tenant has revision 0 and no rules. */
   loadTenant(tenantId: string): Promise<TenantSnapshot>;
-  /**
-   * Apply a batch of changes to one tenant atomically. When any rule actually changes, the tenant's revision
-   * is bumped by one in the same transaction and the batch is appended to the change log; when nothing
-   * changes (adding present rules, removing absent ones) nothing is written and `changed` is false.
-   * Every rule must belong to `tenantId` (its domain field).
-   */
-  applyChanges(tenantId: string, changes: readonly PolicyChange[]): Promise<WriteResult>;
   /** The change log of one tenant after `afterRevision`, in order; `undefined` when the log no longer reaches back that far. */
   changesSince(tenantId: string, afterRevision: number): Promise<readonly RevisionChanges[] | undefined>;
   /** Every tenant's current revision (for the periodic resync). */
   revisions(): Promise<ReadonlyMap<string, number>>;
+  /**
+   * Runs `work` in a transaction of the store's own: committed when `work` resolves (then its after-commit
+   * effects run, before this resolves), rolled back when it throws.
+   */
+  transaction<T>(work: (tx: PolicyTransaction) => Promise<T>): Promise<T>;
+  /**
+   * Applies a batch of changes to one tenant inside `tx`, already validated (every rule a valid rule of
+   * `tenantId`). It takes the tenant's write lock; when any rule actually changes, the tenant's revision is
+   * bumped by one and the effective changes are appended to the change log, all in `tx`; when nothing changes
+   * (adding present rules, removing absent ones) nothing is written and `changed` is false. An empty batch takes
+   * no lock and answers the revision `tx` sees.
+   */
+  applyChangesWithin(tx: PolicyTransaction, tenantId: string, changes: readonly PolicyChange[]): Promise<WriteResult>;
+  /**
+   * Takes the tenant's write lock inside `tx` and answers the revision it locked: until `tx` ends no other writer
+   * changes the tenant's policy, so a check made against that revision still holds when `tx` writes.
+   */
+  lockTenantWithin(tx: PolicyTransaction, tenantId: string): Promise<number>;
+  /**
+   * Every stored line of `tenantId` whose subject (first field) is `subject`, read inside `tx` under the tenant's
+   * write lock: removing what it returns, in the same transaction, leaves the subject no line.
+   */
+  rulesOfSubjectWithin(tx: PolicyTransaction, tenantId: string, subject: string): Promise<PolicyRule[]>;
 }
 
 /** A decision as kept in a cache tier. */

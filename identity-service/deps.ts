@@ -2,7 +2,6 @@ import type { ValkeyClient } from '../platform/valkey-client.js';
 import type pg from 'pg';
 import type { ConsoleOptions } from './console/console-routes.js';
 import type { PolicyEngine } from '../engine/index.js';
-import type { PgPolicyStore } from '../engine/adapters/index.js';
 import type { TenancyOptions } from '../platform/auth/caller-from-token.js';
 import type { TokenVerifier } from '../platform/auth/token-verifier.js';
 import type { ErrorReporter } from '../platform/http/error-handler.js';
@@ -17,8 +16,8 @@ import type { DeliverCode } from './mfa/emailed-code.js';
 /** Everything the Identity app needs, built by main.ts (or a test) and passed in: app.ts opens nothing itself. */
 export interface IdentityDeps {
   readonly pool: pg.Pool;
+  /** Decides, and writes policy (`writeWithin` in the write's transaction). */
   readonly engine: PolicyEngine;
-  readonly policyStore: PgPolicyStore;
   readonly tokens: TokenVerifier;
   readonly tenancy: TenancyOptions;
   /** The organization whose administrators manage organizations (its policy decides `organizations`). */

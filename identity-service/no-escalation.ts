@@ -1,5 +1,4 @@
-import type pg from 'pg';
-import type { Grant, PolicyChange } from '../engine/index.js';
+import type { Grant, PolicyChange, PolicyTransaction } from '../engine/index.js';
 import type { Caller } from '../platform/auth/caller.js';
 import { escalationPermission } from '../domain/escalation-permission.js';
 import { ServiceError } from '../platform/http/service-error.js';
@@ -18,8 +17,8 @@ export interface CredentialsOwner {
  * locked: from here to the commit nobody else changes the tenant's policy, so what the engine says the caller
  * holds (and what a change gives) is what the write will be applied to.
  */
-async function lockPolicy(deps: IdentityDeps, client: pg.ClientBase, tenantId: string): Promise<void> {
-  const revision = await deps.policyStore.lockTenantWithin(client, tenantId);
+async function lockPolicy(deps: IdentityDeps, tx: PolicyTransaction, tenantId: string): Promise<void> {
+  const revision = await deps.engine.lockTenantWithin(tx, tenantId);
   if (deps.engine.revisionOf(tenantId) < revision) await deps.engine.catchUp(tenantId);
   if (deps.engine.revisionOf(tenantId) !== revision) {
     throw new ServiceError('SERVICE_UNAVAILABLE', { detail: `engine at revision ${deps.engine.revisionOf(tenantId)} of ${tenantId}, locked ${revision}` });
@@ -49,14 +48,14 @@ function refusal(actor: Actor, missing: readonly Grant[], what: string): Service
  */
 export async function assertNoEscalation(
   deps: IdentityDeps,
-  client: pg.ClientBase,
+  tx: PolicyTransaction,
   actor: Actor,
   tenantId: string,
   changes: readonly PolicyChange[],
   removedSubjects: ReadonlySet<string> = new Set(),
 ): Promise<void> {
   if (changes.length === 0) return;
-  await lockPolicy(deps, client, tenantId);
+  await lockPolicy(deps, tx, tenantId);
   const given = deps.engine.grantsOf(
     tenantId,
     changes.filter((change) => change.op === 'add' || !removedSubjects.has(change.rule.values[0] ?? '')),
@@ -73,10 +72,10 @@ export async function assertNoEscalation(
  * nothing), and for a built-in subject — the seeded administrator, a product's application — only to holders of
  * the escalation permission. Call it inside the write's transaction (it takes the tenant's policy lock).
  */
-export async function assertMayChangeCredentials(deps: IdentityDeps, client: pg.ClientBase, actor: Actor, owner: CredentialsOwner): Promise<void> {
+export async function assertMayChangeCredentials(deps: IdentityDeps, tx: PolicyTransaction, actor: Actor, owner: CredentialsOwner): Promise<void> {
   if (!owner.builtin && owner.subject === actor.subject) return;
   const tenantId = actor.tenantId;
-  await lockPolicy(deps, client, tenantId);
+  await lockPolicy(deps, tx, tenantId);
   if (isEscalationHolder(deps, actor, tenantId)) return;
   if (owner.builtin) throw refusal(actor, [escalationPermission], `changing the credentials of built-in ${owner.subject}`);
   const missing = deps.engine.missingGrants(tenantId, actor.subject, deps.engine.grantsOfBinding(tenantId, owner.subject));

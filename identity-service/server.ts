@@ -1,7 +1,6 @@
 // Identity as a running server: its app over the shared service runtime (license, engine, metrics, listener).
 // `main.ts` (one service per process) and the root `npm start` (both services in one process) start it the same way.
 import { createRemoteJWKSet } from 'jose';
-import type { PgPolicyStore } from '../engine/adapters/index.js';
 import { createTokenVerifier } from '../platform/auth/token-verifier.js';
 import type { RunningService, StartServiceOptions } from '../platform/http/graceful-server.js';
 import { logReporter } from '../platform/logger.js';
@@ -25,7 +24,6 @@ export async function startIdentityService(config: IdentityConfig, options: Star
       metricsToken: config.METRICS_TOKEN,
       pool,
       engine: runtime.engine,
-      policyStore: runtime.store as PgPolicyStore,
       valkey: runtime.valkey,
       tokens: createTokenVerifier({
         keys: createRemoteJWKSet(new URL(config.JWKS_URL ?? `${config.TOKEN_ISSUER.replace(/\/$/, '')}/.well-known/jwks`), { timeoutDuration: 2_000, cooldownDuration: 30_000 }),

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { PolicyChange, WriteResult } from '../engine/index.js';
+import type { PolicyChange, PolicyTransaction, WriteResult } from '../engine/index.js';
 import { subjectOf, type Caller } from '../platform/auth/caller.js';
 import { withTransaction } from '../platform/postgres-transaction.js';
 import { endSessions, type SessionEndReason, type SessionsToEnd } from '../platform/sessions/end-sessions.js';
@@ -18,6 +18,8 @@ export interface AuditEntry {
 
 export interface WriteContext {
   readonly client: pg.PoolClient;
+  /** The same transaction as the policy store reads it (the no-escalation checks take the tenant's policy lock in it). */
+  readonly policyTransaction: PolicyTransaction;
   readonly tenantId: string;
   /** Policy lines to change in the same transaction as the entity. */
   policy(...changes: PolicyChange[]): void;
@@ -44,10 +46,11 @@ export interface WriteOutcome<T> {
 }
 
 /**
- * One Identity write: the entity rows, their policy lines and the audit events commit together or not at
- * all (a failed write leaves neither), then the new policy revision takes effect in this process and is
- * announced to every Auth replica. Policy changes pass the no-escalation rule first, under the tenant's
- * policy lock (`assertNoEscalation`): whatever route makes them, nobody gives more than it holds.
+ * One Identity write: the entity rows, their policy lines (through the engine's `writeWithin`) and the audit
+ * events commit together or not at all (a failed write leaves neither), then the new policy revision takes
+ * effect in this process and is announced to every Auth replica (by `withTransaction`, after the commit).
+ * Policy changes pass the no-escalation rule first, under the tenant's policy lock (`assertNoEscalation`, the
+ * write's check): whatever route makes them, nobody gives more than it holds.
  */
 export async function runWrite<T>(
   deps: IdentityDeps,
@@ -57,19 +60,19 @@ export async function runWrite<T>(
   tenantId: string = actor.tenantId,
 ): Promise<WriteOutcome<T>> {
   let policyResult: WriteResult | undefined;
-  let changes: PolicyChange[] = [];
   let ended: Exclude<SessionsToEnd, { kind: 'session' }>[] = [];
-  const value = await withTransaction(deps.pool, async (client) => {
-    changes = [];
+  const value = await withTransaction(deps.pool, async (client, policyTransaction) => {
+    const changes: PolicyChange[] = [];
     ended = [];
     const audits: AuditEntry[] = [];
     const removedSubjects = new Set<string>();
     const value = await work({
       client,
+      policyTransaction,
       tenantId,
       policy: (...c) => changes.push(...c),
       async removeSubjectLines(subject) {
-        const rules = await deps.policyStore.rulesOfSubjectWithin(client, tenantId, subject);
+        const rules = await deps.engine.rulesOfSubjectWithin(policyTransaction, tenantId, subject);
         changes.push(...rules.map((rule) => ({ op: 'remove' as const, rule })));
         removedSubjects.add(subject);
       },
@@ -79,12 +82,10 @@ export async function runWrite<T>(
         ended.push(which);
       },
     });
-    if (changes.length > 0) {
-      deps.engine.assertWritable(tenantId, changes);
-      await assertNoEscalation(deps, client, actor, tenantId, changes, removedSubjects);
-    }
     // With no changes this reads the committed revision, which this process may not have applied yet.
-    policyResult = await deps.policyStore.applyChangesWithin(client, tenantId, changes);
+    policyResult = await deps.engine.writeWithin(policyTransaction, tenantId, changes, {
+      check: (valid) => assertNoEscalation(deps, policyTransaction, actor, tenantId, valid, removedSubjects),
+    });
     for (const entry of audits) {
       await client.query(
         `INSERT INTO audit_events (org_id, actor, action, target_type, target_id, before, after, request_id)
@@ -95,7 +96,6 @@ export async function runWrite<T>(
     return value;
   });
   forgetEnded(deps, ended);
-  if (policyResult) await deps.engine.announce(policyResult, changes);
   return { value, policyRevision: policyResult?.revision ?? deps.engine.revisionOf(tenantId) };
 }
 

@@ -1,13 +1,7 @@
 import type { ValkeyClient } from './valkey-client.js';
 import type pg from 'pg';
 import { loadModelFile, MemoryDecisionCache, PolicyEngine, type ChangeFeed, type EngineEvent, type PolicyStore } from '../engine/index.js';
-import {
-  MemoryPolicyStore,
-  PgChangeFeed,
-  PgPolicyStore,
-  ValkeyChangeFeed,
-  ValkeyDecisionCache,
-} from '../engine/adapters/index.js';
+import { createPolicyStore, PgChangeFeed, ValkeyChangeFeed, ValkeyDecisionCache } from '../engine/adapters/index.js';
 import { ConfigError } from './config-error.js';
 import { engineConfigProblems, type EngineConfig } from './engine-config.js';
 import { runMigrations } from './migrations.js';
@@ -46,7 +40,7 @@ export async function startEngineRuntime(config: EngineConfig, hooks: EngineRunt
     hooks.onConnectionError?.(source, error instanceof Error ? error : new Error(String(error)));
   try {
     let pool: pg.Pool | undefined;
-    let store: PolicyStore;
+    let readPool: pg.Pool | undefined;
     if (config.DATABASE_URL) {
       const databaseUrl = config.DATABASE_URL.reveal();
       if (config.DB_MIGRATE_ON_START) await runMigrations({ databaseUrl });
@@ -60,7 +54,6 @@ export async function startEngineRuntime(config: EngineConfig, hooks: EngineRunt
       });
       pool = created;
       closers.push(() => created.end());
-      let readPool: pg.Pool | undefined;
       if (config.DATABASE_READ_URL) {
         const replica = createPgPool({
           url: config.DATABASE_READ_URL.reveal(),
@@ -73,15 +66,8 @@ export async function startEngineRuntime(config: EngineConfig, hooks: EngineRunt
         readPool = replica;
         closers.push(() => replica.end());
       }
-      // The shipped model's tenant fields are the store's default, which it filters on in SQL.
-      store = new PgPolicyStore({
-        pool: created,
-        ...(readPool ? { readPool, onReadReplicaError: onError('postgres-replica') } : {}),
-        ...(model.fastPath ? {} : { tenantOf: model.tenantOf }),
-      });
-    } else {
-      store = new MemoryPolicyStore(model.tenantOf);
     }
+    const store: PolicyStore = createPolicyStore({ pool, readPool, onReadReplicaError: onError('postgres-replica'), model });
 
     let valkey: ValkeyClient | undefined;
     let feed: ChangeFeed | undefined;

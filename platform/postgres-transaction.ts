@@ -1,6 +1,7 @@
 import type pg from 'pg';
+import { openPgPolicyTransaction, type PgPolicyTransaction } from '../engine/adapters/index.js';
 import { isPgConnectionError, sqlStateOf } from '../engine/adapters/pg-connection-error.js';
-import { isEngineError } from '../engine/index.js';
+import { isEngineError, type PolicyTransaction } from '../engine/index.js';
 import { ServiceError } from './http/service-error.js';
 
 const retryableStates = new Set(['40001', '40P01']); // serialization failure, deadlock
@@ -16,9 +17,21 @@ export function uniqueViolation(error: unknown): string | undefined {
 /**
  * Runs `work` in one transaction: commits when it returns, rolls back when it throws. Serialization failures
  * and deadlocks are retried (bounded), then answered 503; a lock wait past `lock_timeout` and a lost or refused
- * connection are a 503, never a 500 with SQL in the body (SECURITY-CHECKLIST I7-I10).
+ * connection are a 503, never a 500 with SQL in the body (SECURITY-CHECKLIST I7-I10). `policy` is the same
+ * transaction for the engine's `writeWithin`: what is written through it is applied and announced after the
+ * commit, before this resolves (never after a rollback, nor for an attempt that was retried).
  */
-export async function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>, attempts = 3): Promise<T> {
+export async function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient, policy: PolicyTransaction) => Promise<T>, attempts = 3): Promise<T> {
+  const value = await runTransaction(pool, work, attempts);
+  await value.policy.committed();
+  return value.value;
+}
+
+async function runTransaction<T>(
+  pool: pg.Pool,
+  work: (client: pg.PoolClient, policy: PolicyTransaction) => Promise<T>,
+  attempts: number,
+): Promise<{ readonly value: T; readonly policy: PgPolicyTransaction }> {
   for (let attempt = 1; ; attempt++) {
     let client: pg.PoolClient;
     try {
@@ -35,9 +48,10 @@ export async function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolCl
     client.on('error', onError);
     try {
       await client.query('BEGIN');
-      const value = await work(client);
+      const policy = openPgPolicyTransaction(client);
+      const value = await work(client, policy);
       await client.query('COMMIT');
-      return value;
+      return { value, policy };
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {
         broken = true;

@@ -98,7 +98,7 @@ describe('POST /v1/authorize: product scoping', () => {
       ['midaz/portfolios', 'post'],
       ['ledgers', 'delete'],
     ]);
-    await h.deps.engine.write(org.id, [
+    await h.writePolicy(org.id, [
       { op: 'add', rule: { ptype: 'p', values: [`user:${user.id}`, org.id, 'portfolios', 'post', 'deny'] } },
       { op: 'add', rule: { ptype: 'p', values: [`user:${user.id}`, org.id, 'midaz/ledgers', 'delete', 'deny'] } },
     ]);

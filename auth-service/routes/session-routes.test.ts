@@ -103,7 +103,7 @@ describe('GET /v1/permissions', () => {
   it("maps resource → actions from the subject's roles and * rules, with exact denies removed", async () => {
     const u = await h.createUser(org.id);
     const role = `role:${randomUUID()}`;
-    await h.deps.engine.write(org.id, [
+    await h.writePolicy(org.id, [
       { op: 'add', rule: { ptype: 'g', values: [`user:${u.id}`, role, org.id] } },
       { op: 'add', rule: { ptype: 'p', values: [role, org.id, 'accounts', 'get', 'allow'] } },
       { op: 'add', rule: { ptype: 'p', values: [role, org.id, 'accounts', 'post', 'allow'] } },

@@ -11,6 +11,7 @@ import { EngineError } from '../errors.js';
 import type { PolicyChange, PolicyRule } from '../policy-rule.js';
 import { loadCasbinPgAdapterClass } from './guarded-casbin-pg-adapter.js';
 import { PgPolicyStore } from './pg-policy-store.js';
+import { openPgPolicyTransaction } from './pg-policy-transaction.js';
 
 const modelText = `
 [request_definition]
@@ -240,8 +241,8 @@ describe('PgPolicyStore writes', () => {
     const client = await main.pool.connect();
     try {
       await client.query('BEGIN');
-      expect(sortRules(await store.rulesOfSubjectWithin(client, tenant, 'user:7'))).toEqual(sortRules(mine));
-      expect(await store.rulesOfSubjectWithin(client, tenant, 'user:nobody')).toEqual([]);
+      expect(sortRules(await store.rulesOfSubjectWithin(openPgPolicyTransaction(client), tenant, 'user:7'))).toEqual(sortRules(mine));
+      expect(await store.rulesOfSubjectWithin(openPgPolicyTransaction(client), tenant, 'user:nobody')).toEqual([]);
       await client.query('COMMIT');
     } finally {
       client.release();
@@ -256,7 +257,7 @@ describe('PgPolicyStore writes', () => {
     try {
       const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
       await client.query('BEGIN');
-      const lines = await store.rulesOfSubjectWithin(client, tenant, 'user:8');
+      const lines = await store.rulesOfSubjectWithin(openPgPolicyTransaction(client), tenant, 'user:8');
       let settled = false;
       granted = store.applyChanges(tenant, [add(p(tenant, 'user:8', 'ledgers'))]).finally(() => {
         settled = true;
@@ -268,7 +269,7 @@ describe('PgPolicyStore writes', () => {
       while ((await blockedBehind()) === 0 && Date.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
       expect(await blockedBehind()).toBe(1);
       expect(settled).toBe(false);
-      await store.applyChangesWithin(client, tenant, lines.map(remove));
+      await store.applyChangesWithin(openPgPolicyTransaction(client), tenant, lines.map(remove));
       await client.query('COMMIT');
     } finally {
       client.release();
@@ -286,7 +287,7 @@ describe('PgPolicyStore writes', () => {
     try {
       const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
       await client.query('BEGIN');
-      expect(await store.lockTenantWithin(client, tenant)).toBe(committed);
+      expect(await store.lockTenantWithin(openPgPolicyTransaction(client), tenant)).toBe(committed);
       let settled = false;
       written = store.applyChanges(tenant, [add(p(tenant, 'user:9', 'ledgers'))]).finally(() => {
         settled = true;
@@ -297,7 +298,7 @@ describe('PgPolicyStore writes', () => {
       while ((await blockedBehind()) === 0 && Date.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
       expect(await blockedBehind()).toBe(1);
       expect(settled).toBe(false);
-      expect((await store.applyChangesWithin(client, tenant, [add(p(tenant, 'user:9', 'reports'))])).revision).toBe(committed + 1);
+      expect((await store.applyChangesWithin(openPgPolicyTransaction(client), tenant, [add(p(tenant, 'user:9', 'reports'))])).revision).toBe(committed + 1);
       await client.query('COMMIT');
     } finally {
       client.release();
@@ -307,11 +308,46 @@ describe('PgPolicyStore writes', () => {
     const fresh = await main.pool.connect();
     try {
       await fresh.query('BEGIN');
-      expect(await store.lockTenantWithin(fresh, newTenant())).toBe(0);
+      expect(await store.lockTenantWithin(openPgPolicyTransaction(fresh), newTenant())).toBe(0);
       await fresh.query('ROLLBACK');
     } finally {
       fresh.release();
     }
+  });
+
+  it('transaction commits its work, then runs its after-commit effects in order, once the commit is visible to others', async () => {
+    const tenant = newTenant();
+    const seen: number[] = [];
+    const result = await store.transaction(async (tx) => {
+      tx.afterCommit(async () => void seen.push((await store.revisions()).get(tenant) ?? 0));
+      const written = await store.applyChangesWithin(tx, tenant, [add(p(tenant, 'role:a'))]);
+      tx.afterCommit(async () => void seen.push(-1));
+      expect((await store.revisions()).get(tenant)).toBeUndefined();
+      return written;
+    });
+    expect(result).toEqual({ tenantId: tenant, revision: 1, changed: true });
+    expect(seen).toEqual([1, -1]);
+  });
+
+  it('transaction rolls back when its work throws, rethrows that very error and runs no after-commit effect', async () => {
+    const tenant = newTenant();
+    const refusal = new Error('refused by the caller');
+    let ran = false;
+    const failed = store.transaction(async (tx) => {
+      await store.applyChangesWithin(tx, tenant, [add(p(tenant, 'role:a'))]);
+      tx.afterCommit(async () => void (ran = true));
+      throw refusal;
+    });
+    await expect(failed).rejects.toBe(refusal);
+    expect(ran).toBe(false);
+    expect(await store.loadTenant(tenant)).toEqual({ tenantId: tenant, revision: 0, rules: [] });
+  });
+
+  it('the *Within methods take only a handle made by openPgPolicyTransaction', async () => {
+    const notOurs = { afterCommit: () => undefined };
+    await expect(store.applyChangesWithin(notOurs, 't', [add(p('t', 'role:a'))])).rejects.toThrow(TypeError);
+    await expect(store.lockTenantWithin(notOurs, 't')).rejects.toThrow(TypeError);
+    await expect(store.rulesOfSubjectWithin(notOurs, 't', 'user:1')).rejects.toThrow(TypeError);
   });
 
   it('a custom tenantOf decides which rules a tenant may write and which it loads', async () => {
@@ -427,6 +463,7 @@ describe('PgPolicyStore refusals', () => {
       ['loadAll', () => unreachable.loadAll()],
       ['loadTenant', () => unreachable.loadTenant('t')],
       ['applyChanges', () => unreachable.applyChanges('t', [add(p('t', 'role:a'))])],
+      ['transaction', () => unreachable.transaction((tx) => unreachable.applyChangesWithin(tx, 't', [add(p('t', 'role:a'))]))],
       ['changesSince', () => unreachable.changesSince('t', 0)],
       ['revisions', () => unreachable.revisions()],
       ['casbin adapter loadPolicy', () => newEnforcer(newModelFromString(modelText), adapter)],

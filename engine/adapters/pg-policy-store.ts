@@ -8,9 +8,10 @@ import type {
   TenantSnapshot,
   WriteResult,
 } from '../policy-rule.js';
-import type { PolicyStore } from '../ports.js';
+import type { PolicyStore, PolicyTransaction } from '../ports.js';
 import { GuardedCasbinPgAdapter, loadCasbinPgAdapterClass } from './guarded-casbin-pg-adapter.js';
 import { isPgConnectionError, sqlStateOf } from './pg-connection-error.js';
+import { clientOf, openPgPolicyTransaction, type PgPolicyTransaction } from './pg-policy-transaction.js';
 import { assertStorableRule } from '../storable-rule.js';
 
 export interface PgPolicyStoreOptions {
@@ -109,10 +110,11 @@ const selectMatchingRules = `
  * The PostgreSQL `PolicyStore`: rules in the `casbin` table (the layout casbin-pg-adapter reads), a revision per
  * tenant in `policy_revision`, the change log in `policy_change` (see `migrations/0001_policy.sql`). A write locks
  * its tenant's revision row, so a tenant's writes are serialised and get consecutive revisions; reads take one
- * snapshot, so rules and revision are never seen apart.
+ * snapshot, so rules and revision are never seen apart. Outside `engine/adapters/` it is built by
+ * `createPolicyStore` and known only as the `PolicyStore` port.
  *
  * @example
- * const store = new PgPolicyStore({ pool: createPgPool({ url }) });
+ * const store = new PgPolicyStore({ pool });
  * const { revision } = await store.applyChanges('acme', [
  *   { op: 'add', rule: { ptype: 'p', values: ['role:admin', 'acme', 'accounts/*', '*', 'allow'] } },
  * ]);
@@ -222,6 +224,10 @@ export class PgPolicyStore implements PolicyStore {
     }
   }
 
+  /**
+   * A validated batch in a transaction of its own, committed only when a rule changed. For writers without an
+   * engine (the casbin adapter's) and for tests standing in for another process; nothing is announced.
+   */
   async applyChanges(tenantId: string, changes: readonly PolicyChange[]): Promise<WriteResult> {
     changes.forEach((change, index) => this.#assertWritable(tenantId, change, index));
     if (changes.length === 0) {
@@ -230,32 +236,57 @@ export class PgPolicyStore implements PolicyStore {
     return this.#transaction<WriteResult>('applyChanges', 'BEGIN', (client) => this.#applyWithin(client, tenantId, changes));
   }
 
+  async transaction<T>(work: (tx: PolicyTransaction) => Promise<T>): Promise<T> {
+    let committed: PgPolicyTransaction | undefined;
+    let failure: { readonly error: unknown } | undefined;
+    const value = await this.#withClient('transaction', async (client, markBroken) => {
+      await client.query('BEGIN');
+      const tx = openPgPolicyTransaction(client);
+      let value: T;
+      try {
+        value = await work(tx);
+      } catch (error) {
+        failure = { error };
+        // A session whose rollback fails is in an unknown state: never reuse it.
+        await client.query('ROLLBACK').catch(markBroken);
+        throw error;
+      }
+      await client.query('COMMIT');
+      committed = tx;
+      return value;
+    }).catch((error: unknown) => {
+      // The work's own failure goes back as it was; only the store's (connect, BEGIN, COMMIT) is POLICY_STORE_UNAVAILABLE.
+      throw failure ? failure.error : error;
+    });
+    await committed?.committed();
+    return value;
+  }
+
   /**
-   * `applyChanges` inside the caller's open transaction, so an entity change (a role deleted) and its policy
-   * change commit or roll back together. Nothing is committed here; when `changed` is false the caller's own
-   * writes may still commit. The caller announces the revision after its commit (`PolicyEngine.announce`).
+   * Inside the caller's open transaction, so an entity change (a role deleted) and its policy change commit or
+   * roll back together. The engine has validated `changes` (`PolicyEngine.writeWithin`, the only caller).
+   * Nothing is committed here; when `changed` is false the caller's own writes may still commit.
    */
-  async applyChangesWithin(client: pg.ClientBase, tenantId: string, changes: readonly PolicyChange[]): Promise<WriteResult> {
-    changes.forEach((change, index) => this.#assertWritable(tenantId, change, index));
-    if (changes.length === 0) return { tenantId, revision: await this.#revisionWithin(client, tenantId), changed: false };
+  async applyChangesWithin(tx: PolicyTransaction, tenantId: string, changes: readonly PolicyChange[]): Promise<WriteResult> {
+    const client = clientOf(tx);
     try {
+      if (changes.length === 0) return { tenantId, revision: await this.#revisionWithin(client, tenantId), changed: false };
       return (await this.#applyWithin(client, tenantId, changes)).value;
     } catch (error) {
-      throw isEngineError(error) ? error : new EngineError('POLICY_STORE_UNAVAILABLE', `applyChangesWithin: ${(error as Error).message}`, { cause: error });
+      throw storeError('applyChangesWithin', error);
     }
   }
 
   /**
-   * Every stored line of `tenantId` whose subject (first field) is `subject`: its `p*` lines and the `g*` lines
-   * that put it in a role, read inside the caller's open transaction. It first takes the tenant's write lock (as
-   * `applyChangesWithin` does), so until the caller commits no other writer can add a line of the subject that
-   * this read would miss: removing what it returns, in the same transaction, leaves the subject no line.
+   * Under the tenant's write lock (as `applyChangesWithin` takes it), so until the caller commits no other writer
+   * can add a line of the subject that this read would miss.
    *
    * @example
-   * const lines = await store.rulesOfSubjectWithin(client, 'acme', 'user:42');
-   * await store.applyChangesWithin(client, 'acme', lines.map((rule) => ({ op: 'remove', rule })));
+   * const lines = await store.rulesOfSubjectWithin(tx, 'acme', 'user:42');
+   * await engine.writeWithin(tx, 'acme', lines.map((rule) => ({ op: 'remove', rule })));
    */
-  async rulesOfSubjectWithin(client: pg.ClientBase, tenantId: string, subject: string): Promise<PolicyRule[]> {
+  async rulesOfSubjectWithin(tx: PolicyTransaction, tenantId: string, subject: string): Promise<PolicyRule[]> {
+    const client = clientOf(tx);
     try {
       await this.#lockTenant(client, tenantId);
       if (this.#filtersTenantInSql) return (await client.query<RuleRow>(selectSubjectRules, [tenantId, subject])).rows.map(toPolicyRule);
@@ -270,16 +301,14 @@ export class PgPolicyStore implements PolicyStore {
   }
 
   /**
-   * Takes the tenant's write lock inside the caller's open transaction (as `applyChangesWithin` does) and answers
-   * the committed revision. Until the caller's transaction ends no other writer changes the tenant's policy, so
-   * a check made against that revision (what a writer holds, what a change gives) still holds when the caller's
-   * own changes are applied in the same transaction.
+   * The revision answered is the committed one (or this transaction's own, after it wrote).
    *
    * @example
-   * const revision = await store.lockTenantWithin(client, 'acme');
-   * // bring the engine to `revision`, check the write against it, then applyChangesWithin(client, 'acme', changes)
+   * const revision = await store.lockTenantWithin(tx, 'acme');
+   * // bring the engine to `revision`, check the write against it, then write in the same transaction
    */
-  async lockTenantWithin(client: pg.ClientBase, tenantId: string): Promise<number> {
+  async lockTenantWithin(tx: PolicyTransaction, tenantId: string): Promise<number> {
+    const client = clientOf(tx);
     try {
       return await this.#lockTenant(client, tenantId);
     } catch (error) {
@@ -365,7 +394,8 @@ export class PgPolicyStore implements PolicyStore {
    * through this store. See `GuardedCasbinPgAdapter` for what is refused.
    *
    * @example
-   * const enforcer = await newEnforcer(newModelFromString(modelText), await store.casbinAdapter());
+   * const adapter = await new PgPolicyStore({ pool }).casbinAdapter();
+   * // casbin's own enforcer on the stored policy: newEnforcer(newModelFromString(modelText), adapter)
    */
   async casbinAdapter(): Promise<GuardedCasbinPgAdapter> {
     const PostgresAdapter = await loadCasbinPgAdapterClass();

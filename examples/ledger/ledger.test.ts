@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createAuthClient, type AuthClient } from '@access-manager/client';
 import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PgPolicyStore } from '../../engine/adapters/index.js';
+import { createPolicyStore } from '../../engine/adapters/index.js';
 import { loadModelFile, PolicyEngine } from '../../engine/index.js';
 import { createIdentityApp } from '../../identity-service/app.js';
 import { createTokenVerifier } from '../../platform/auth/token-verifier.js';
@@ -51,11 +51,11 @@ const identity = () => supertest(identityUrl);
 beforeAll(async () => {
   h = await createAuthHarness('ledger-example');
   authUrl = await listen(h.app);
-  identityEngine = await PolicyEngine.start({ model: await loadModelFile(), store: new PgPolicyStore({ pool: h.deps.pool }), resyncIntervalMs: 0 });
+  const model = await loadModelFile();
+  identityEngine = await PolicyEngine.start({ model, store: createPolicyStore({ pool: h.deps.pool, model }), resyncIntervalMs: 0 });
   const identityApp = createIdentityApp({
     pool: h.deps.pool,
     engine: identityEngine,
-    policyStore: new PgPolicyStore({ pool: h.deps.pool }),
     tokens: createTokenVerifier({ keys: h.deps.keys.keyResolver(), issuer: h.deps.settings.issuer, audience: h.deps.settings.audience, tokenType: 'at+jwt' }),
     tenancy: { multiTenant: true, defaultTenantId: h.defaultOrgId },
     platformTenantId: h.defaultOrgId,

@@ -242,7 +242,7 @@ export function applicationsRoutes(deps: IdentityDeps): AnyRoute[] {
           if (!current) throw new ServiceError('NOT_FOUND');
           assertVersion(req, current.version);
           if (current.public_client) throw new ServiceError('VALIDATION_FAILED', { message: 'a public client has no secret to rotate' });
-          await assertMayChangeCredentials(deps, tx.client, caller, { subject: subjects.app(current.id), builtin: current.builtin });
+          await assertMayChangeCredentials(deps, tx.policyTransaction, caller, { subject: subjects.app(current.id), builtin: current.builtin });
           const rotated = await replaceClientSecret(tx.client, tx.tenantId, current.id, clientSecretHash);
           await tx.endSessions({ kind: 'application', orgId: tx.tenantId, applicationId: current.id }, 'secret_rotated');
           tx.audit({ action: 'application.rotate-secret', targetType: 'application', targetId: current.id, before: toApplication(current), after: toApplication(rotated) });

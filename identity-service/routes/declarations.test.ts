@@ -45,7 +45,7 @@ async function createGroup(orgId: string, name: string): Promise<string> {
 async function memberOf(orgId: string, groupId: string): Promise<string> {
   const userId = await h.createUser(orgId);
   await h.deps.pool.query('INSERT INTO group_members (org_id, group_id, user_id) VALUES ($1, $2, $3)', [orgId, groupId, userId]);
-  await h.deps.engine.write(orgId, [{ op: 'add', rule: { ptype: 'g', values: [`user:${userId}`, `group:${groupId}`, orgId] } }]);
+  await h.writePolicy(orgId, [{ op: 'add', rule: { ptype: 'g', values: [`user:${userId}`, `group:${groupId}`, orgId] } }]);
   return userId;
 }
 
@@ -177,7 +177,7 @@ describe('PUT /v1/declarations/{slug}', () => {
     const viewer = (await roleId(org, 'midaz-viewer')) as string;
     // An administrator's own line on a declared role is not the declaration's to remove.
     await h.deps.pool.query("INSERT INTO role_permissions (org_id, role_id, resource, action, effect) VALUES ($1, $2, 'midaz/reports', 'get', 'allow')", [org, viewer]);
-    await h.deps.engine.write(org, [{ op: 'add', rule: { ptype: 'p', values: [`role:${viewer}`, org, 'midaz/reports', 'get', 'allow'] } }]);
+    await h.writePolicy(org, [{ op: 'add', rule: { ptype: 'p', values: [`role:${viewer}`, org, 'midaz/reports', 'get', 'allow'] } }]);
     const before = await roleLines(org, [admin, viewer]);
     const revision = h.deps.engine.revisionOf(org);
 

@@ -202,7 +202,7 @@ export function declarationsRoutes(deps: IdentityDeps): AnyRoute[] {
           const app = await findApplication(tx.client, tx.tenantId, caller.id, true);
           if (!app) throw new ServiceError('DECLARATION_FORBIDDEN', { detail: `${caller.subject} is no application of ${tx.tenantId}` });
           // The committed revision, read under the lock: this process may not have applied the last writer's yet.
-          const { revision: committed } = await deps.policyStore.applyChangesWithin(tx.client, tx.tenantId, []);
+          const { revision: committed } = await deps.engine.writeWithin(tx.policyTransaction, tx.tenantId, []);
           const previous = await findDeclaration(tx.client, tx.tenantId, slug);
           const owner = previous ? previous.application_id === app.id : app.name === slug;
           if (!owner) throw new ServiceError('DECLARATION_FORBIDDEN', { detail: `${caller.subject} is not the application ${slug} declares with` });

@@ -497,7 +497,7 @@ export function mfaRoutes(deps: IdentityDeps): AnyRoute[] {
         const { value: outcome, policyRevision } = await runWrite(deps, caller, requestId, async (tx) => {
           const row = await lockUserMfa(tx.client, tx.tenantId, user.id);
           // The built-in administrator's factors go only with the escalation permission, even its own.
-          await assertMayChangeCredentials(deps, tx.client, caller, await credentialsOwner(tx.client, tx.tenantId, user.id));
+          await assertMayChangeCredentials(deps, tx.policyTransaction, caller, await credentialsOwner(tx.client, tx.tenantId, user.id));
           assertNotLocked(row, nowMs);
           if (!statusOf(row).enabled) throw notEnrolled('MFA is not enabled');
           const check = await proveFactor(deps, tx, row, proof, nowMs);
@@ -525,7 +525,7 @@ export function mfaRoutes(deps: IdentityDeps): AnyRoute[] {
         const user = await userInTenant(deps, caller, params.id);
         const { value: row, policyRevision } = await runWrite(deps, caller, requestId, async (tx) => {
           const current = await lockUserMfa(tx.client, tx.tenantId, user.id);
-          await assertMayChangeCredentials(deps, tx.client, caller, await credentialsOwner(tx.client, tx.tenantId, user.id));
+          await assertMayChangeCredentials(deps, tx.policyTransaction, caller, await credentialsOwner(tx.client, tx.tenantId, user.id));
           const cleared = await clearUserMfa(tx.client, tx.tenantId, user.id);
           await tx.endSessions({ kind: 'user', orgId: tx.tenantId, userId: user.id }, 'mfa_reset');
           tx.audit({ action: 'mfa.reset', targetType: 'user', targetId: user.id, before: statusOf(current), after: statusOf(cleared) });

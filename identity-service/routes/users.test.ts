@@ -42,7 +42,7 @@ async function createGroup(orgId: string, name = unique('group-')): Promise<stri
 /** A group whose role allows `ledgers:get`, written straight to the engine as Auth would see it. */
 async function groupAllowingLedgers(orgId: string): Promise<string> {
   const groupId = await createGroup(orgId);
-  await h.deps.engine.write(orgId, [permissionLine('add', subjects.group(groupId), orgId, 'ledgers', 'get')]);
+  await h.writePolicy(orgId, [permissionLine('add', subjects.group(groupId), orgId, 'ledgers', 'get')]);
   return groupId;
 }
 
@@ -477,7 +477,7 @@ describe('users: list', () => {
 
 describe('users: passwords', () => {
   it('update-password: the user changes its own password with the old one; every earlier token is then refused (B9)', async () => {
-    await h.deps.engine.write(orgA, [permissionLine('add', '*', orgA, 'update-password', 'patch')]);
+    await h.writePolicy(orgA, [permissionLine('add', '*', orgA, 'update-password', 'patch')]);
     const id = await h.createUser(orgA, { username: 'self.service', password: 'Old-Password-123' });
     const old = await h.token({ sub: id, tenantId: orgA, issuedAtSeconds: Math.floor(Date.now() / 1000) - 1 });
     const path = `/v1/users/${id}/update-password`;
@@ -614,7 +614,7 @@ describe('users: no escalation (a user joins, and takes over, only what the writ
   /** A group whose role gives everything (p lines on the group, as Auth would see them). */
   async function groupAllowingEverything(orgId: string): Promise<string> {
     const groupId = await createGroup(orgId);
-    await h.deps.engine.write(orgId, [permissionLine('add', subjects.group(groupId), orgId, '*', '*')]);
+    await h.writePolicy(orgId, [permissionLine('add', subjects.group(groupId), orgId, '*', '*')]);
     return groupId;
   }
 
@@ -650,7 +650,7 @@ describe('users: no escalation (a user joins, and takes over, only what the writ
   it('deleting a user gives nobody anything: allowed though its groups hold denies the writer lacks', async () => {
     const desk = await delegate(h, orgA, [...deskGrants, ['users', 'delete']]);
     const fenced = await groupAllowingLedgers(orgA);
-    await h.deps.engine.write(orgA, [permissionLine('add', subjects.group(fenced), orgA, 'organizations', '*', 'deny')]);
+    await h.writePolicy(orgA, [permissionLine('add', subjects.group(fenced), orgA, 'organizations', '*', 'deny')]);
     const member = await createUser({ groups: [fenced] });
     expect((await h.http().delete(`/v1/users/${member.body.id}`).set('Authorization', desk.auth)).status).toBe(204);
     // Taking the user out of that group instead would lift the deny for it: refused.

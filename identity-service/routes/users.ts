@@ -349,7 +349,7 @@ export function usersRoutes(deps: IdentityDeps): AnyRoute[] {
           if (!current) throw new ServiceError('NOT_FOUND');
           assertVersion(req, current.version);
           // Whoever sets the password signs in as the user: it must hold what the user holds.
-          await assertMayChangeCredentials(deps, tx.client, caller, { subject: subjects.user(current.id), builtin: current.builtin });
+          await assertMayChangeCredentials(deps, tx.policyTransaction, caller, { subject: subjects.user(current.id), builtin: current.builtin });
           const updated = await setPasswordHash(tx.client, tx.tenantId, params.id, newHash);
           await tx.endSessions({ kind: 'user', orgId: tx.tenantId, userId: current.id }, 'password_reset');
           tx.audit({ action: 'user.reset-password', targetType: 'user', targetId: current.id });

@@ -86,15 +86,13 @@ async function explainFromDatabase(options: ExplainOptions): Promise<{ model: Mo
   const model = await loadModelFile(options.modelPath);
   const request = requestOfValues(model, options.values);
   // Loaded here, not at the top: `check`, `test` and `explain --rules` need no database client.
-  const [{ PgPolicyStore }, { createPgPool }] = await Promise.all([
-    import('../../engine/adapters/pg-policy-store.js'),
+  const [{ createPolicyStore }, { createPgPool }] = await Promise.all([
+    import('../../engine/adapters/policy-store-factory.js'),
     import('../../platform/postgres-pool.js'),
   ]);
   const pool = createPgPool({ url: options.databaseUrl, maxConnections: 1, applicationName: 'access-manager-policy-cli' });
   try {
-    // Under the shipped model the store's default tenant rule is the model's, and it filters in SQL.
-    const store = new PgPolicyStore(model.fastPath ? { pool } : { pool, tenantOf: model.tenantOf });
-    const engine = await PolicyEngine.start({ model, store, resyncIntervalMs: 0 });
+    const engine = await PolicyEngine.start({ model, store: createPolicyStore({ pool, model }), resyncIntervalMs: 0 });
     try {
       return { model, request, explanation: engine.explainRequest(request) };
     } finally {

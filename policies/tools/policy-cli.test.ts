@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { PgPolicyStore } from '../../engine/adapters/pg-policy-store.js';
-import { PolicyEngine, shippedModelPath } from '../../engine/index.js';
+import { createPolicyStore } from '../../engine/adapters/index.js';
+import { loadModelFile, PolicyEngine, shippedModelPath } from '../../engine/index.js';
 import { runMigrations } from '../../platform/migrations.js';
+import { writePolicy } from '../../test/support/policy-writes.js';
 import { createTestSchema, type TestSchema } from '../../test/support/postgres.js';
 import type { Output } from './output.js';
 import { runPolicyCli, usageExitCode } from './policy-cli.js';
@@ -332,12 +333,14 @@ describe('policy explain', () => {
     beforeAll(async () => {
       schema = await createTestSchema('policy_cli');
       await runMigrations({ databaseUrl: schema.url, log: () => undefined });
-      const store = new PgPolicyStore({ pool: schema.pool });
-      await store.applyChanges('acme', [
+      const model = await loadModelFile();
+      const engine = await PolicyEngine.start({ model, store: createPolicyStore({ pool: schema.pool, model }), resyncIntervalMs: 0 });
+      await writePolicy(schema.pool, engine, 'acme', [
         { op: 'add', rule: { ptype: 'p', values: ['role:viewer', 'acme', 'accounts/*', 'get', 'allow'] } },
         { op: 'add', rule: { ptype: 'g', values: ['group:ops', 'role:viewer', 'acme'] } },
         { op: 'add', rule: { ptype: 'g', values: ['user:1', 'group:ops', 'acme'] } },
       ]);
+      engine.stop();
     });
 
     afterAll(async () => {

@@ -3,8 +3,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Express } from 'express';
 import { generateKeyPair, SignJWT } from 'jose';
 import supertest from 'supertest';
-import { PgPolicyStore } from '../../engine/adapters/index.js';
-import { loadModelFile, MemoryDecisionCache, PolicyEngine } from '../../engine/index.js';
+import { createPolicyStore } from '../../engine/adapters/index.js';
+import { loadModelFile, MemoryDecisionCache, PolicyEngine, type PolicyChange, type WriteResult } from '../../engine/index.js';
 import { createAuthApp } from '../../auth-service/app.js';
 import type { AuthDeps, AuthSettings } from '../../auth-service/deps.js';
 import { SigningKeyStore } from '../../auth-service/keys/signing-key-store.js';
@@ -17,6 +17,7 @@ import { createPasswordHasher } from '../../platform/password-hasher.js';
 import { SecretBox } from '../../platform/secret-box.js';
 import { createValkeyClient } from '../../platform/valkey-client.js';
 import type { TokenOptions } from './identity-harness.js';
+import { writePolicy } from './policy-writes.js';
 import { createTestSchema, type TestSchema } from './postgres.js';
 import { testKeyPrefix, testValkeyUrl } from './valkey.js';
 
@@ -40,8 +41,10 @@ export interface AuthHarness {
   createOrganization(slug?: string): Promise<{ id: string; slug: string }>;
   createUser(orgId: string, options?: { username?: string; password?: string; email?: string; status?: 'active' | 'disabled' }): Promise<{ id: string; username: string; password: string }>;
   createApplication(orgId: string, name?: string): Promise<{ id: string; clientId: string; clientSecret: string }>;
-  /** Policy lines straight through the engine (as Identity would write them). */
+  /** Policy lines through the engine in a database transaction (as Identity writes them). */
   grant(orgId: string, subject: string, permissions: readonly (readonly [string, string])[]): Promise<number>;
+  /** Any policy change, written as Identity writes it (`writePolicy`): applied here and announced once committed. */
+  writePolicy(tenantId: string, changes: readonly PolicyChange[]): Promise<WriteResult>;
   close(): Promise<void>;
 }
 
@@ -60,7 +63,7 @@ export async function createAuthHarness(label: string, options: AuthHarnessOptio
   const pool = schema.newPool({ max: 10 });
   const nowMs = options.nowMs ?? (() => Date.now());
   const model = await loadModelFile();
-  const engine = await PolicyEngine.start({ model, store: new PgPolicyStore({ pool }), localCache: new MemoryDecisionCache({ maxEntries: 10_000 }), resyncIntervalMs: 0 });
+  const engine = await PolicyEngine.start({ model, store: createPolicyStore({ pool, model }), localCache: new MemoryDecisionCache({ maxEntries: 10_000 }), resyncIntervalMs: 0 });
   const secrets = new SecretBox(randomBytes(32));
   const settings: AuthSettings = {
     issuer: authIssuer,
@@ -163,11 +166,14 @@ export async function createAuthHarness(label: string, options: AuthHarnessOptio
         clientId,
         await deps.passwords.hash(clientSecret),
       ]);
-      await engine.write(orgId, [{ op: 'add', rule: { ptype: 'g', values: [`app:${id}`, `pset:${id}`, orgId] } }]);
+      await writePolicy(pool, engine, orgId, [{ op: 'add', rule: { ptype: 'g', values: [`app:${id}`, `pset:${id}`, orgId] } }]);
       return { id, clientId, clientSecret };
     },
+    writePolicy: (tenantId, changes) => writePolicy(pool, engine, tenantId, changes),
     async grant(orgId, subject, permissions) {
-      const result = await engine.write(
+      const result = await writePolicy(
+        pool,
+        engine,
         orgId,
         permissions.map(([resource, action]) => ({ op: 'add' as const, rule: { ptype: 'p', values: [subject, orgId, resource, action, 'allow'] } })),
       );

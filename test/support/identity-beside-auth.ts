@@ -1,7 +1,6 @@
 // Identity on an Auth harness's own database, trusting the tokens that Auth signs: a cross-service flow in one
 // process (sign in at Auth, then call Identity with the token), where both services read and write the same rows.
 import type { Express } from 'express';
-import { PgPolicyStore } from '../../engine/adapters/index.js';
 import { createIdentityApp } from '../../identity-service/app.js';
 import type { IdentityDeps } from '../../identity-service/deps.js';
 import type { AuthHarness } from './auth-harness.js';
@@ -11,7 +10,6 @@ export function identityBesideAuth(h: AuthHarness, overrides: Partial<IdentityDe
   const deps: IdentityDeps = {
     pool: h.deps.pool,
     engine: h.deps.engine,
-    policyStore: new PgPolicyStore({ pool: h.deps.pool }),
     tokens: h.deps.tokens,
     tenancy: h.deps.tenancy,
     platformTenantId: h.defaultOrgId,

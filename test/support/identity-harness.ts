@@ -3,8 +3,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Express } from 'express';
 import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type JWK, type JWTPayload } from 'jose';
 import supertest from 'supertest';
-import { PgPolicyStore } from '../../engine/adapters/index.js';
-import { loadModelFile, PolicyEngine } from '../../engine/index.js';
+import { createPolicyStore } from '../../engine/adapters/index.js';
+import { loadModelFile, PolicyEngine, type PolicyChange, type WriteResult } from '../../engine/index.js';
 import { createIdentityApp } from '../../identity-service/app.js';
 import type { IdentityDeps } from '../../identity-service/deps.js';
 import { identityResources } from '../../domain/access-manager-resources.js';
@@ -14,6 +14,7 @@ import type { ErrorReporter } from '../../platform/http/error-handler.js';
 import { runMigrations } from '../../platform/migrations.js';
 import { createPasswordHasher } from '../../platform/password-hasher.js';
 import { SecretBox } from '../../platform/secret-box.js';
+import { writePolicy } from './policy-writes.js';
 import { createTestSchema, type TestSchema } from './postgres.js';
 
 export const testIssuer = 'https://auth.test.local';
@@ -46,6 +47,8 @@ export interface IdentityHarness {
   createUser(orgId: string, options?: { username?: string; password?: string; email?: string }): Promise<string>;
   /** Grants a subject (`user:<id>` / `app:<id>`) permissions directly, as policy lines in its tenant. */
   grant(orgId: string, subject: string, permissions: readonly (readonly [string, string])[]): Promise<number>;
+  /** Any policy change, written as Identity writes it (`writePolicy`): applied here and announced once committed. */
+  writePolicy(tenantId: string, changes: readonly PolicyChange[]): Promise<WriteResult>;
   /**
    * A user of `orgId` holding every permission of Identity and the escalation permission (as the seeded
    * administrator does through admin-group), and a token for it.
@@ -62,8 +65,7 @@ export async function createIdentityHarness(label: string): Promise<IdentityHarn
   await runMigrations({ databaseUrl: schema.url });
   const pool = schema.newPool({ max: 10 });
   const model = await loadModelFile();
-  const policyStore = new PgPolicyStore({ pool });
-  const engine = await PolicyEngine.start({ model, store: policyStore, resyncIntervalMs: 0 });
+  const engine = await PolicyEngine.start({ model, store: createPolicyStore({ pool, model }), resyncIntervalMs: 0 });
 
   const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
   const foreign = await generateKeyPair('RS256', { extractable: true });
@@ -76,7 +78,6 @@ export async function createIdentityHarness(label: string): Promise<IdentityHarn
   const deps: IdentityDeps = {
     pool,
     engine,
-    policyStore,
     tokens: createTokenVerifier({ keys: createLocalJWKSet({ keys: [jwk] }), issuer: testIssuer, audience: testAudience, tokenType: 'at+jwt' }),
     tenancy: { multiTenant: true, defaultTenantId: platformOrg },
     platformTenantId: platformOrg,
@@ -127,8 +128,11 @@ export async function createIdentityHarness(label: string): Promise<IdentityHarn
       );
       return id;
     },
+    writePolicy: (tenantId, changes) => writePolicy(pool, engine, tenantId, changes),
     async grant(orgId, subject, permissions) {
-      const result = await engine.write(
+      const result = await writePolicy(
+        pool,
+        engine,
         orgId,
         permissions.map(([resource, action]) => ({ op: 'add' as const, rule: { ptype: 'p', values: [subject, orgId, resource, action, 'allow'] } })),
       );

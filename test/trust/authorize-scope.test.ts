@@ -5,13 +5,14 @@
 import { randomUUID } from 'node:crypto';
 import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PgPolicyStore } from '../../engine/adapters/index.js';
+import { createPolicyStore } from '../../engine/adapters/index.js';
 import { parseModel, PolicyEngine, type PolicyChange } from '../../engine/index.js';
 import { createAuthApp } from '../../auth-service/app.js';
 import { builtinOrganizationId as platformOrg, reconcile } from '../../bootstrap/index.js';
 import { identityResources } from '../../domain/access-manager-resources.js';
 import { escalationPermission } from '../../domain/escalation-permission.js';
 import { createAuthHarness, defaultPassword, type AuthHarness } from '../support/auth-harness.js';
+import { writePolicy } from '../support/policy-writes.js';
 
 const admin = { username: 'scope-admin', password: 'Tangerine-7-Staple-Orbit' };
 
@@ -32,7 +33,7 @@ async function signIn(username: string, password: string): Promise<string> {
 async function personWithRole(name: string, grants: readonly (readonly [string, string])[]): Promise<void> {
   const user = await h.createUser(platformOrg, { username: `${name}-${randomUUID().slice(0, 8)}` });
   const role = `role:${randomUUID()}`;
-  await h.deps.engine.write(platformOrg, [rule([`user:${user.id}`, role, platformOrg]), ...grants.map(([obj, act]) => rule([role, platformOrg, obj, act, 'allow']))]);
+  await h.writePolicy(platformOrg, [rule([`user:${user.id}`, role, platformOrg]), ...grants.map(([obj, act]) => rule([role, platformOrg, obj, act, 'allow']))]);
   ids.set(name, user.id);
   tokens.set(name, await signIn(user.username, defaultPassword));
 }
@@ -50,8 +51,8 @@ beforeAll(async () => {
   h = await createAuthHarness('trust_authorize_scope', { withValkey: true, sharedTokenCache: true });
   // The shipped seed: admin-group (every product's editor role and the identity editor role), the products'
   // roles on `<product>/<resource>`, and the one tenant-wide rule: every user may patch update-password.
-  await reconcile({ pool: h.deps.pool, store: new PgPolicyStore({ pool: h.deps.pool }), mode: 'apply', admin });
-  await h.deps.engine.catchUp(platformOrg);
+  // Through Auth's own engine, which applies the seed's policy as it commits.
+  await reconcile({ pool: h.deps.pool, engine: h.deps.engine, mode: 'apply', admin });
   platformSlug = (await h.deps.pool.query<{ slug: string }>('SELECT slug FROM organizations WHERE id = $1', [platformOrg])).rows[0]!.slug;
   ids.set('admin', (await h.deps.pool.query<{ id: string }>('SELECT id FROM users WHERE username = $1', [admin.username])).rows[0]!.id);
   tokens.set('admin', await signIn(admin.username, admin.password));
@@ -72,7 +73,7 @@ beforeAll(async () => {
   ]);
   await personWithRole('nobody-special', []);
   // A tenant-wide rule on a bare name a product also uses.
-  await h.deps.engine.write(platformOrg, [rule(['*', platformOrg, 'portfolios', 'get', 'allow'])]);
+  await h.writePolicy(platformOrg, [rule(['*', platformOrg, 'portfolios', 'get', 'allow'])]);
 });
 
 afterAll(async () => h?.close());
@@ -101,7 +102,7 @@ describe('product-scoped authorize: what still answers', () => {
 
   it('a product-scoped rule decides, a scoped deny included, whatever the bare name says', async () => {
     await personWithRole('scoped', [['midaz/users', 'get'], ['users', 'patch'], ['midaz/users', 'patch']]);
-    await h.deps.engine.write(platformOrg, [rule([`user:${ids.get('scoped')}`, platformOrg, 'midaz/users', 'patch', 'deny'])]);
+    await h.writePolicy(platformOrg, [rule([`user:${ids.get('scoped')}`, platformOrg, 'midaz/users', 'patch', 'deny'])]);
     expect(await ask('scoped', { product: 'midaz', resource: 'users', action: 'get' })).toBe(true);
     expect(await ask('scoped', { product: 'midaz', resource: 'users', action: 'patch' })).toBe(false);
   });
@@ -127,7 +128,7 @@ describe('product-scoped authorize: what no longer answers for a product', () =>
 
   it("a bare rule on a name Identity also uses (Midaz's organizations) must be written under the product's name", async () => {
     expect(await ask('lerian-editor', { product: 'midaz', resource: 'organizations', action: 'get' })).toBe(false);
-    await h.deps.engine.write(platformOrg, [rule([`user:${ids.get('lerian-editor')}`, platformOrg, 'midaz/organizations', 'get', 'allow'])]);
+    await h.writePolicy(platformOrg, [rule([`user:${ids.get('lerian-editor')}`, platformOrg, 'midaz/organizations', 'get', 'allow'])]);
     expect(await ask('lerian-editor', { product: 'midaz', resource: 'organizations', action: 'get' })).toBe(true);
   });
 
@@ -182,11 +183,11 @@ m = r.dom == p.dom && (p.sub == "*" || g(r.sub, p.sub, r.dom)) && globMatch(r.ob
   let agent: supertest.Agent;
 
   beforeAll(async () => {
-    engine = await PolicyEngine.start({ model: globModel, store: new PgPolicyStore({ pool: h.deps.pool }), resyncIntervalMs: 0 });
+    engine = await PolicyEngine.start({ model: globModel, store: createPolicyStore({ pool: h.deps.pool, model: globModel }), resyncIntervalMs: 0 });
     agent = supertest.agent(createAuthApp({ ...h.deps, engine }));
     await personWithRole('glob-everything', []);
     await personWithRole('glob-accounts', []);
-    await engine.write(platformOrg, [
+    await writePolicy(h.deps.pool, engine, platformOrg, [
       rule([`user:${ids.get('glob-everything')}`, platformOrg, '*', 'get', 'allow']),
       rule([`user:${ids.get('glob-accounts')}`, platformOrg, 'accounts', 'get', 'allow']),
     ]);

@@ -3,7 +3,6 @@
 // subject's cut-off are both PostgreSQL's `now()` and the token's `iat` takes no part.
 import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PgPolicyStore } from '../../engine/adapters/index.js';
 import { createIdentityApp } from '../../identity-service/app.js';
 import { createTokenVerifier } from '../../platform/auth/token-verifier.js';
 import { createAuthHarness, type AuthHarness } from '../support/auth-harness.js';
@@ -43,7 +42,6 @@ for (const skewMinutes of [-5, 5]) {
       const app = createIdentityApp({
         pool: h.deps.pool,
         engine: h.deps.engine,
-        policyStore: new PgPolicyStore({ pool: h.deps.pool }),
         tokens: createTokenVerifier({ keys: h.deps.keys.keyResolver(), issuer: h.deps.settings.issuer, audience: h.deps.settings.audience, tokenType: 'at+jwt', nowMs }),
         tenancy: h.deps.tenancy,
         platformTenantId: h.defaultOrgId,

@@ -117,7 +117,7 @@ beforeAll(async () => {
   identity = () => supertest.agent(identityApp);
   org = await h.createOrganization();
   // Lerian's seed: every user may change their own password.
-  await h.deps.engine.write(org.id, [{ op: 'add', rule: { ptype: 'p', values: ['*', org.id, 'update-password', 'patch', 'allow'] } }]);
+  await h.writePolicy(org.id, [{ op: 'add', rule: { ptype: 'p', values: ['*', org.id, 'update-password', 'patch', 'allow'] } }]);
 });
 
 afterAll(async () => h?.close());

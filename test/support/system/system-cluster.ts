@@ -2,7 +2,7 @@
 // database and one Valkey, seeded with an organization and its administrator. Teardown kills every process.
 import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { PgPolicyStore } from '../../../engine/adapters/index.js';
+import { createPolicyStore } from '../../../engine/adapters/index.js';
 import { loadModelFile, PolicyEngine } from '../../../engine/index.js';
 import { runMigrations } from '../../../platform/migrations.js';
 import { createPasswordHasher } from '../../../platform/password-hasher.js';
@@ -11,6 +11,7 @@ import { freePort } from '../../../local-start/free-port.js';
 import { escalationPermission } from '../../../domain/escalation-permission.js';
 import { identityResources } from '../identity-harness.js';
 import { testLicenseEnv } from '../license.js';
+import { writePolicy } from '../policy-writes.js';
 import { createServiceProcess, type ServiceProcess } from './service-process.js';
 
 export const systemPassword = 'Correct-Horse-9-Battery';
@@ -100,9 +101,12 @@ export async function startSystemCluster(options: SystemClusterOptions): Promise
   const admin = await createUser('admin');
   // The administrator's rights (Identity's and the escalation permission) are seeded as policy lines through the
   // engine, as the bootstrap would give them through admin-group.
-  const seeder = await PolicyEngine.start({ model: await loadModelFile(), store: new PgPolicyStore({ pool }), resyncIntervalMs: 0 });
+  const model = await loadModelFile();
+  const seeder = await PolicyEngine.start({ model, store: createPolicyStore({ pool, model }), resyncIntervalMs: 0 });
   try {
-    await seeder.write(
+    await writePolicy(
+      pool,
+      seeder,
       orgId,
       [...identityResources.map((resource) => [resource, '*'] as const), [escalationPermission.resource, escalationPermission.action] as const].map(([resource, action]) => ({
         op: 'add' as const,
