@@ -29,7 +29,11 @@ const retryableCodes: ReadonlySet<EngineErrorCode> = new Set([
  * (logged, never sent), `field` names the offending input where there is one.
  *
  * @example
- * try { engine.decideSync(req) } catch (e) { if (isEngineError(e) && e.code === 'INVALID_REQUEST') ... }
+ * try {
+ *   engine.decideSync(request);
+ * } catch (error) {
+ *   if (isEngineError(error) && error.code === 'INVALID_REQUEST') console.log(`bad ${error.field}: ${error.title}`);
+ * }
  */
 export class EngineError extends Error {
   readonly code: EngineErrorCode;
@@ -52,5 +56,3 @@ export class EngineError extends Error {
 export function isEngineError(value: unknown): value is EngineError {
   return value instanceof EngineError;
 }
-
-export const engineErrorCodes = Object.keys(publicTitles) as EngineErrorCode[];

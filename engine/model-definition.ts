@@ -22,13 +22,6 @@ export type PermissionEnumeration = { readonly supported: true } | { readonly su
  * A parsed, validated, compiled Casbin model. Every model is decided by the compiled evaluator with plain
  * node-casbin's exact answers; `fastPath` is true for exactly the shipped tenant-RBAC model
  * (`policies/model.conf`), whose decisions come from a dedicated per-tenant index.
- *
- * @example
- * const model = parseModel(await readFile('policies/model.conf', 'utf8'));
- * model.fastPath;                 // true
- * model.requestFields;            // ['sub', 'dom', 'obj', 'act']
- * model.policyShapes.get('p');    // ['sub', 'dom', 'obj', 'act', 'eft']
- * model.roleShapes.get('g');      // 3 (member, role, tenant)
  */
 export interface ModelDefinition {
   readonly text: string;
@@ -166,8 +159,16 @@ function enumerationOf(fastPath: boolean, compiled: CompiledModel): PermissionEn
 }
 
 /**
- * Parses, validates and compiles model text; every error names the offending line. `options` registers what
- * casbin's API adds in code: matcher functions, and role-name or domain matching functions per role type.
+ * Parses, validates and compiles model text; every error names the offending line (INVALID_MODEL). `options`
+ * registers what casbin's API adds in code: matcher functions, and role-name or domain matching functions per
+ * role type.
+ *
+ * @example
+ * const model = parseModel(modelText); // the text of policies/model.conf
+ * model.fastPath;                 // true
+ * model.requestFields;            // ['sub', 'dom', 'obj', 'act']
+ * model.policyShapes.get('p');    // ['sub', 'dom', 'obj', 'act', 'eft']
+ * model.roleShapes.get('g');      // 3 (member, role, tenant)
  */
 export function parseModel(text: string, options: CompileOptions = {}): ModelDefinition {
   const sections = scan(text);

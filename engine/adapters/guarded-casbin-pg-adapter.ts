@@ -13,7 +13,7 @@ export type CasbinPgAdapterClass = Pick<typeof PostgresAdapter, 'newAdapter'>;
  * `.default.newAdapter` is undefined. A bundler that unwraps the interop gives the class on `.default` itself.
  *
  * @example
- * const adapter = await (await loadCasbinPgAdapterClass()).newAdapter({ dbClient, migrate: false });
+ * const adapter = await (await loadCasbinPgAdapterClass()).newAdapter({ connectionString: 'postgres://db/access_manager', migrate: false });
  */
 export async function loadCasbinPgAdapterClass(): Promise<CasbinPgAdapterClass> {
   const namespace: unknown = await import('casbin-pg-adapter');

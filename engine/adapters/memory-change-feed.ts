@@ -12,6 +12,7 @@ type Listener = (notice: PolicyChangeNotice) => void;
  * @example
  * const bus = new MemoryChangeBus();
  * const a = bus.feed(), b = bus.feed();
+ * const seen: unknown[] = [];
  * await b.subscribe((notice) => seen.push(notice));
  * await a.publish({ tenantId: 'acme', revision: 2 });
  */

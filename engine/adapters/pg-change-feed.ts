@@ -30,8 +30,8 @@ export interface PgChangeFeedOptions {
  * Malformed payloads are ignored. The pool is the caller's; the listening connection is the feed's.
  *
  * @example
- * const feed = new PgChangeFeed({ connectionString: config.DATABASE_URL, pool, channel: 'am_policy' });
- * await feed.subscribe((notice) => engine.onPolicyChange(notice));
+ * const feed = new PgChangeFeed({ connectionString: 'postgres://db/access_manager', pool, channel: 'am_policy' });
+ * const engine = await PolicyEngine.start({ model, store, feed }); // the engine subscribes and announces through it
  */
 export class PgChangeFeed implements ChangeFeed {
   readonly name = 'postgres';

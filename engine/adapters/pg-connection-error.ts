@@ -24,7 +24,11 @@ const connectionMessages =
  * out of connections, statement timeout), as opposed to a query being wrong. Such a client must not be reused.
  *
  * @example
- * catch (error) { if (isPgConnectionError(error)) client.release(true) }
+ * try {
+ *   await client.query('SELECT 1');
+ * } catch (error) {
+ *   if (isPgConnectionError(error)) client.release(true); // a broken session never goes back to the pool
+ * }
  */
 export function isPgConnectionError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;

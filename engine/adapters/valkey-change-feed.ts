@@ -26,10 +26,9 @@ export interface ValkeyChangeFeedOptions {
  * The feed does not own its clients: whoever created them closes them, after `close()`.
  *
  * @example
- * // Not `client.duplicate()`: the copy would lack the 'error' listener that keeps an outage from crashing.
- * const subscriber = createValkeyClient({ url: config.VALKEY_URL, name: 'policy-feed' });
- * const feed = new ValkeyChangeFeed({ publisher: client, subscriber, channel: 'am:policy' });
- * await feed.subscribe((notice) => engine.onPolicyChange(notice));
+ * // The subscriber is a client of its own with its own 'error' listener (`valkey.duplicate()` would lack it).
+ * const feed = new ValkeyChangeFeed({ publisher: valkey, subscriber: valkeySubscriber, channel: 'am:policy' });
+ * const engine = await PolicyEngine.start({ model, store, feed }); // the engine subscribes and announces through it
  */
 export class ValkeyChangeFeed implements ChangeFeed {
   readonly name = 'valkey';

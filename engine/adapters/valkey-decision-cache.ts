@@ -24,7 +24,7 @@ function encode(decision: CachedDecision): string {
  * Failures reject (fast, given a client from `createValkeyClient`); the engine counts them and skips the tier.
  *
  * @example
- * const cache = new ValkeyDecisionCache({ client, keyPrefix: 'am:decision:' });
+ * const cache = new ValkeyDecisionCache({ client: valkey, keyPrefix: 'am:decision:' });
  * await cache.set('acme:7:user:1:accounts:get', { allowed: true, reason: 'allowed_by_policy' }, 60);
  */
 export class ValkeyDecisionCache implements DecisionCacheTier {

@@ -1,13 +1,6 @@
 import { Minimatch } from 'minimatch';
 import { casbin } from '../casbin-runtime.js';
 
-/**
- * The functions node-casbin puts in every matcher's scope, with node-casbin's exact results (its regular
- * expressions are built the same way from the same text). What differs: a pattern is compiled once and kept,
- * not rebuilt on every call, and a `keyMatch2`..`keyMatch5` pattern on which casbin's rewriting loop never
- * ends (`/a/:`, `/{a`) throws instead of hanging the process.
- */
-
 const cacheLimit = 10_000;
 
 /** A bounded memo of pattern → compiled form; emptied when full (patterns come from a bounded policy). */
@@ -179,6 +172,12 @@ export function ipMatch(ip1: string, ip2: string): boolean {
 /** How casbin calls a builtin from a matcher: its arguments as the matcher evaluated them. */
 export type BuiltinFunction = (...args: unknown[]) => unknown;
 
+/**
+ * The functions node-casbin puts in every matcher's scope, with node-casbin's exact results (its regular
+ * expressions are built the same way from the same text). What differs: a pattern is compiled once and kept,
+ * not rebuilt on every call, and a `keyMatch2`..`keyMatch5` pattern on which casbin's rewriting loop never
+ * ends (`/a/:`, `/{a`) throws instead of hanging the process.
+ */
 export const builtinFunctions: ReadonlyMap<string, BuiltinFunction> = new Map<string, BuiltinFunction>([
   ['keyMatch', (a, b) => keyMatch(nameOf(a), nameOf(b))],
   ['keyGet', (a, b) => keyGet(nameOf(a), nameOf(b))],
