@@ -4,7 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseEngineConfig } from '../platform/engine-config.js';
 import { startEngineRuntime, type EngineRuntime } from '../platform/engine-runtime.js';
 import { runMigrations } from '../platform/migrations.js';
+import type { PolicyChange } from '../engine/index.js';
 import { EnginePeer } from './support/engine-peer-process.js';
+import { writePolicy } from './support/policy-writes.js';
 import { createTestSchema, type TestSchema } from './support/postgres.js';
 import { testKeyPrefix, testValkeyUrl } from './support/valkey.js';
 
@@ -19,7 +21,7 @@ afterAll(async () => {
   await schema.drop();
 });
 
-const g = (member: string, role: string, dom: string, op: 'add' | 'remove' = 'add') => ({ op, rule: { ptype: 'g', values: [member, role, dom] } });
+const g = (member: string, role: string, dom: string, op: 'add' | 'remove' = 'add'): PolicyChange => ({ op, rule: { ptype: 'g', values: [member, role, dom] } });
 
 describe.each([
   ['valkey pub/sub', true],
@@ -31,6 +33,8 @@ describe.each([
   const read = { sub: 'user:1', dom: tenant, obj: 'ledgers', act: 'get' };
   const prefix = testKeyPrefix('propagation');
   const channel = `am_${Math.random().toString(36).slice(2, 10)}`;
+  // As Identity writes: in a database transaction, announced after the commit.
+  const write = (changes: readonly PolicyChange[]) => writePolicy(schema.pool, writer.engine, tenant, changes);
 
   beforeAll(async () => {
     const env: Record<string, string> = {
@@ -53,7 +57,7 @@ describe.each([
 
   it('a write in this process changes the decision of an engine in another process', async () => {
     const before = writer.engine.revisionOf(tenant);
-    const { revision } = await writer.engine.write(tenant, [
+    const { revision } = await write([
       { op: 'add', rule: { ptype: 'p', values: ['role:reader', tenant, 'ledgers', 'get', 'allow'] } },
       g('user:1', 'role:reader', tenant),
     ]);
@@ -61,13 +65,13 @@ describe.each([
     await peer.waitFor((m) => m.event === 'applied' && m.tenantId === tenant && m.revision === revision);
     expect((await peer.decide(read)).decision).toMatchObject({ allowed: true, revision });
 
-    const removed = await writer.engine.write(tenant, [g('user:1', 'role:reader', tenant, 'remove')]);
+    const removed = await write([g('user:1', 'role:reader', tenant, 'remove')]);
     await peer.waitFor((m) => m.event === 'applied' && m.revision === removed.revision);
     expect((await peer.decide(read)).decision).toMatchObject({ allowed: false, revision: removed.revision });
   });
 
   it('minRevision on the other process answers at or after the write, never from the older policy', async () => {
-    const { revision } = await writer.engine.write(tenant, [g('user:1', 'role:reader', tenant)]);
+    const { revision } = await write([g('user:1', 'role:reader', tenant)]);
     const answer = await peer.decide(read, revision);
     expect(answer.decision?.allowed).toBe(true);
     expect(answer.decision?.revision).toBeGreaterThanOrEqual(revision);
