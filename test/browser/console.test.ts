@@ -178,7 +178,65 @@ describe('managing people in the console', () => {
     await tabTo('nav a[href="#/audit"]');
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Audit trail' }).waitFor();
-    expect(await page.evaluate<string>('document.activeElement && document.activeElement.id')).toBe('screen-title');
+    // The new screen's heading takes the focus once it has rendered (an effect, so waited for, not assumed).
+    await page.waitForFunction("document.activeElement !== null && document.activeElement.id === 'screen-title'", undefined, { timeout: 10_000 });
     await page.getByRole('cell', { name: 'group.create' }).first().waitFor();
   }, 60_000);
+});
+
+describe('the no-escalation rule, as the console shows it', () => {
+  it("a help-desk operator adding themself to admin-group sees Identity's 403 and what they lack; nothing changes", async () => {
+    const shot = screenshots('no-escalation');
+    // The administrator's token by API: password, then the recovery code (the authenticator's step was spent above).
+    const challenge = (await (
+      await fetch(`${product.authUrl}/v1/login/oauth/access_token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ grantType: 'password', username: product.admin.username, password: product.admin.password }),
+      })
+    ).json()) as { mfaToken: string };
+    const verified = (await (
+      await fetch(`${product.authUrl}/v1/login/mfa/verify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ mfaToken: challenge.mfaToken, recoveryCode: 'ABCD-EFGH-IJKL' }) })
+    ).json()) as { accessToken: string };
+    const api = async <T>(method: string, path: string, body: unknown): Promise<T> => {
+      const res = await fetch(`${product.identityUrl}${path}`, { method, headers: { 'content-type': 'application/json', authorization: `Bearer ${verified.accessToken}` }, body: JSON.stringify(body) });
+      expect(res.status, await res.clone().text()).toBeLessThan(300);
+      return (await res.json()) as T;
+    };
+    const helpdeskPermissions = ['users', 'groups'].flatMap((resource) => ['get', 'post', 'patch'].map((action) => ({ resource, action })));
+    const role = await api<{ id: string }>('POST', '/v1/roles', { name: 'helpdesk-role', permissions: [...helpdeskPermissions, { resource: 'roles', action: 'get' }] });
+    const group = await api<{ id: string }>('POST', '/v1/groups', { name: 'helpdesk-group', roles: [role.id] });
+    await api('POST', '/v1/users', { username: 'helpdesk.hal', firstName: 'Hal', lastName: 'Desk', email: 'hal@example.test', password: 'Help-Desk-Operator-7!', groups: [group.id] });
+    const adminGroupMembers = async () => (await product.schema.pool.query("SELECT m.user_id FROM group_members m JOIN groups g ON g.id = m.group_id WHERE g.name = 'admin-group' ORDER BY 1")).rows;
+    const before = await adminGroupMembers();
+
+    // Another tab: its own session storage, its own sign-in.
+    const page = await browser.context.newPage();
+    try {
+      await page.goto(product.consoleUrl);
+      await page.getByRole('button', { name: 'Sign in' }).waitFor();
+      await page.keyboard.press('Enter');
+      await page.getByLabel('Username').waitFor();
+      await page.keyboard.type('helpdesk.hal');
+      await page.keyboard.press('Tab');
+      await page.keyboard.type('Help-Desk-Operator-7!');
+      await page.keyboard.press('Enter');
+      await page.getByText('Signed in as').waitFor();
+      await page.goto(`${product.consoleUrl}#/groups`);
+      await page.getByRole('button', { name: 'Manage admin-group' }).focus();
+      await page.keyboard.press('Enter');
+      const panel = page.getByRole('region', { name: 'Group admin-group' });
+      await panel.getByLabel('User', { exact: true }).selectOption({ label: 'helpdesk.hal' });
+      await panel.getByRole('button', { name: 'Add member' }).focus();
+      await page.keyboard.press('Enter');
+      const refusal = panel.getByRole('alert').filter({ hasText: 'You do not hold what this would give' });
+      await refusal.waitFor();
+      expect(await refusal.textContent()).toContain('IDE-0120');
+      expect(await refusal.getByRole('listitem').count()).toBeGreaterThan(0);
+      await shot(page, 'refused-with-missing');
+      expect(await adminGroupMembers()).toEqual(before);
+    } finally {
+      await page.close();
+    }
+  }, 90_000);
 });
