@@ -25,6 +25,7 @@ export { decisionKey } from './decision-key.js';
 export type { PermissionMap } from './permission-map.js';
 export type { Grant } from './holdings.js';
 export { MemoryDecisionCache } from './local-decision-cache.js';
+export { systemClock } from './system-clock.js';
 export { EngineError, isEngineError } from './errors.js';
 export type { EngineErrorCode } from './errors.js';
 export { assertRequestName, isPlainName, isResourcePattern, maxNameLength } from './policy-names.js';

@@ -19,6 +19,7 @@ import type {
   PolicyTransaction,
 } from './ports.js';
 import { RevisionWaiters } from './revision-waiters.js';
+import { systemClock } from './system-clock.js';
 import { Outcome, TenantIndex } from './tenant-index.js';
 
 /** One authorization question: may `sub` do `act` on `obj` inside tenant `dom`? */
@@ -136,8 +137,6 @@ const reasonOf: Record<Outcome, DecisionReason> = {
   [Outcome.Allow]: 'allowed_by_policy',
   [Outcome.Deny]: 'denied_by_policy',
 };
-
-const systemClock: Clock = { nowMs: () => Date.now() };
 
 /** A tenant without policy (or a model the holdings rules cannot read): nobody holds anything. */
 const emptyView: HoldingsView = { reach: (name) => [name], linesOf: () => [], has: () => false };

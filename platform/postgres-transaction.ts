@@ -8,6 +8,12 @@ const retryableStates = new Set(['40001', '40P01']); // serialization failure, d
 // lock_timeout: the row stayed locked too long. A busy database, not a wrong query (SECURITY-CHECKLIST I9).
 const lockNotAvailable = '55P03';
 
+/**
+ * What a read or a statement needs of PostgreSQL: a pool (each statement on its own) or a transaction's client
+ * (a write, or a read under the transaction's locks). Stores take this, never a whole pool.
+ */
+export type Queryable = Pick<pg.ClientBase, 'query'>;
+
 /** The name of the unique constraint a write violated, if that is why it failed. */
 export function uniqueViolation(error: unknown): string | undefined {
   if (sqlStateOf(error) !== '23505') return undefined;
@@ -72,7 +78,7 @@ async function runTransaction<T>(
 }
 
 /** A read through the pool with connection failures answered 503. */
-export async function query<R extends pg.QueryResultRow>(db: pg.Pool | pg.ClientBase, text: string, values: readonly unknown[] = []): Promise<pg.QueryResult<R>> {
+export async function query<R extends pg.QueryResultRow>(db: Queryable, text: string, values: readonly unknown[] = []): Promise<pg.QueryResult<R>> {
   try {
     return await db.query<R>(text, values as unknown[]);
   } catch (error) {
