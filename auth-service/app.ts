@@ -1,5 +1,5 @@
 import type { Express } from 'express';
-import { healthRoutes } from '../platform/health-routes.js';
+import { healthRoutes } from '../platform/service/health-routes.js';
 import { createServiceApp } from '../platform/http/service-app.js';
 import { metricsEndpoint } from '../platform/metrics/index.js';
 import type { AuthDeps } from './deps.js';
@@ -29,7 +29,7 @@ export const authRouteFactories = [
 
 /** The Auth HTTP API (default port 4000). Reads no environment and opens no connection. */
 export function createAuthApp(deps: AuthDeps): Express {
-  const health = healthRoutes({ pool: deps.pool, engine: deps.engine, valkey: deps.valkey, identityProvider: deps.identityProvider, license: deps.license, nowMs: deps.nowMs });
+  const health = healthRoutes({ pool: deps.pool, engine: deps.engine, valkey: deps.valkey, identityProvider: deps.identityProvider, license: deps.license, clock: { nowMs: deps.nowMs } });
   return createServiceApp({
     info: { title: 'Access Manager Auth', version: '1.0.0', description: 'Tokens, authorize, permissions, userinfo, logout and MFA login' },
     routes: authRouteFactories.flatMap((routes) => routes(deps)),

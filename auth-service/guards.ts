@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import { ActiveTokenCheck } from '../platform/auth/active-token-check.js';
 import { bearerToken } from '../platform/auth/bearer-token.js';
-import type { Caller } from '../platform/auth/caller.js';
+import type { Caller } from '../platform/http/caller.js';
 import { callerFromToken } from '../platform/auth/caller-from-token.js';
 import type { Cidr } from '../platform/cidr.js';
 import type { RouteGuards } from '../platform/http/mount-routes.js';
@@ -25,7 +25,7 @@ export function authRuntimeOf(deps: AuthDeps): AuthRuntime {
   let runtime = runtimes.get(deps);
   if (!runtime) {
     runtime = Object.freeze({
-      tokenCheck: new ActiveTokenCheck({ pool: deps.pool, nowMs: deps.nowMs }),
+      tokenCheck: new ActiveTokenCheck({ pool: deps.pool, clock: { nowMs: () => deps.nowMs() } }),
       ipAllowlists: new IpAllowlists({ pool: deps.pool }),
       clientAddress: createClientAddress(deps.settings.trustedProxies),
       platformInternal: parseRanges('PLATFORM_INTERNAL_CIDRS', deps.settings.platformInternalCidrs),

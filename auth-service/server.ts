@@ -5,7 +5,7 @@ import type { RunningService, StartServiceOptions } from '../platform/http/grace
 import { logReporter } from '../platform/logger.js';
 import { createPasswordHasher } from '../platform/password-hasher.js';
 import { createProviderCodeDelivery } from '../messaging/index.js';
-import { startServiceRuntime } from '../platform/service-runtime.js';
+import { startServiceRuntime } from '../platform/service/service-runtime.js';
 import { createAuthApp } from './app.js';
 import type { AuthConfig } from './config.js';
 import { sharedTokenCache } from './shared-token-cache.js';

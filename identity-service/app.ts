@@ -1,5 +1,5 @@
 import type { Express } from 'express';
-import { healthRoutes } from '../platform/health-routes.js';
+import { healthRoutes } from '../platform/service/health-routes.js';
 import { createServiceApp } from '../platform/http/service-app.js';
 import { metricsEndpoint } from '../platform/metrics/index.js';
 import { consoleRoutes } from './console/console-routes.js';
@@ -33,7 +33,7 @@ export const identityRouteFactories = [
 
 /** The Identity HTTP API (default port 4001). Reads no environment and opens no connection. */
 export function createIdentityApp(deps: IdentityDeps): Express {
-  const health = healthRoutes({ pool: deps.pool, engine: deps.engine, valkey: deps.valkey, license: deps.license, nowMs: deps.nowMs });
+  const health = healthRoutes({ pool: deps.pool, engine: deps.engine, valkey: deps.valkey, license: deps.license, clock: { nowMs: () => deps.nowMs() } });
   return createServiceApp({
     info: { title: 'Access Manager Identity', version: '1.0.0', description: 'Organizations, users, groups, roles, applications, providers and MFA settings' },
     routes: identityRouteFactories.flatMap((routes) => routes(deps)),

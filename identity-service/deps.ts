@@ -10,7 +10,7 @@ import type { ServiceMetrics } from '../platform/metrics/index.js';
 import type { PasswordHasher } from '../platform/password-hasher.js';
 import type { SecretBox } from '../platform/secret-box.js';
 import type { Secret } from '../platform/secret.js';
-import type { LockoutSettings } from '../platform/sign-in-lockout.js';
+import type { LockoutSettings } from '../platform/sign-in-lockout-config.js';
 import type { DeliverCode } from './mfa/emailed-code.js';
 
 /** Everything the Identity app needs, built by main.ts (or a test) and passed in: app.ts opens nothing itself. */

@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import { bearerToken } from '../platform/auth/bearer-token.js';
-import type { Caller } from '../platform/auth/caller.js';
+import type { Caller } from '../platform/http/caller.js';
 import { callerFromToken } from '../platform/auth/caller-from-token.js';
 import type { RouteGuards } from '../platform/http/mount-routes.js';
 import { ServiceError } from '../platform/http/service-error.js';

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { identityResources, isAccessManagerResource } from '../domain/access-manager-resources.js';
 import { escalationPermission } from '../domain/escalation-permission.js';
-import type { Caller } from '../platform/auth/caller.js';
+import type { Caller } from '../platform/http/caller.js';
 import type { RouteContext } from '../platform/http/route.js';
 import { createIdentityHarness, type IdentityHarness } from '../test/support/identity-harness.js';
 import { identityRouteFactories } from './app.js';

@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import type { Caller } from '../platform/auth/caller.js';
+import type { Caller } from '../platform/http/caller.js';
 import type { Cidr } from '../platform/cidr.js';
 import { createClientAddress, inRanges, parseRanges } from '../platform/http/client-address.js';
 import type { RouteGuards } from '../platform/http/mount-routes.js';

@@ -1,5 +1,5 @@
 import type { Grant, PolicyChange, PolicyTransaction } from '../engine/index.js';
-import type { Caller } from '../platform/auth/caller.js';
+import type { Caller } from '../platform/http/caller.js';
 import { escalationPermission } from '../domain/escalation-permission.js';
 import { ServiceError } from '../platform/http/service-error.js';
 import type { IdentityDeps } from './deps.js';

@@ -6,7 +6,7 @@ import type { RunningService, StartServiceOptions } from '../platform/http/grace
 import { logReporter } from '../platform/logger.js';
 import { createPasswordHasher } from '../platform/password-hasher.js';
 import { createProviderCodeDelivery } from '../messaging/index.js';
-import { startServiceRuntime } from '../platform/service-runtime.js';
+import { startServiceRuntime } from '../platform/service/service-runtime.js';
 import { createIdentityApp } from './app.js';
 import { consoleDistDir } from './console/console-build.js';
 import type { IdentityConfig } from './config.js';

@@ -1,8 +1,8 @@
 import type pg from 'pg';
 import type { PolicyChange, PolicyTransaction, WriteResult } from '../engine/index.js';
-import { subjectOf, type Caller } from '../platform/auth/caller.js';
+import { subjectOf, type Caller } from '../platform/http/caller.js';
 import { withTransaction } from '../platform/postgres-transaction.js';
-import { endSessions, type SessionEndReason, type SessionsToEnd } from '../platform/sessions/end-sessions.js';
+import { endSessions, type SessionEndReason, type SessionsToEnd } from '../directory/sessions.js';
 import type { IdentityDeps } from './deps.js';
 import { assertNoEscalation } from './no-escalation.js';
 import { tokenCheckOf } from './token-check.js';
@@ -103,9 +103,9 @@ export async function runWrite<T>(
 function forgetEnded(deps: IdentityDeps, ended: readonly Exclude<SessionsToEnd, { kind: 'session' }>[]): void {
   const check = tokenCheckOf(deps);
   for (const which of ended) {
-    if (which.kind === 'organization') check.forgetTenant(which.orgId);
-    else if (which.kind === 'user') check.forgetSubject(which.orgId, subjectOf('user', which.userId));
-    else check.forgetSubject(which.orgId, subjectOf('application', which.applicationId));
+    if (which.kind === 'organization') check.forgetTenant(which.tenantId);
+    else if (which.kind === 'user') check.forgetSubject(which.tenantId, subjectOf('user', which.userId));
+    else check.forgetSubject(which.tenantId, subjectOf('application', which.applicationId));
   }
 }
 

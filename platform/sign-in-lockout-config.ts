@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { defaultSignInLockout } from './sign-in-lockout.js';
+
+/** The per-account lockout's limits: failures within a window of `lockSeconds` that lock the account for as long. */
+export interface LockoutSettings {
+  readonly maxFailures: number;
+  readonly lockSeconds: number;
+}
+
+/** SIGN_IN_MAX_FAILURES and SIGN_IN_LOCK_SECONDS when unset. */
+export const defaultSignInLockout: LockoutSettings = Object.freeze({ maxFailures: 5, lockSeconds: 900 });
 
 /**
  * The per-account lockout variables both services read (spread into each service's config schema): Auth's

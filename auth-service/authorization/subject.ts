@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { Caller } from '../../platform/auth/caller.js';
+import type { Caller } from '../../platform/http/caller.js';
 import { ServiceError } from '../../platform/http/service-error.js';
 
 /** Lerian's legacy application subject (lib-auth sends it with application tokens). */

@@ -1,6 +1,6 @@
 import { ServiceError } from '../../platform/http/service-error.js';
 import { withTransaction } from '../../platform/postgres-transaction.js';
-import { endSessions } from '../../platform/sessions/end-sessions.js';
+import { endSessions } from '../../directory/sessions.js';
 import type { AuthDeps } from '../deps.js';
 import { recordSettled, type RequestContext } from '../tokens/auth-events.js';
 import { startSessionWithin, type ClientCredentials, type TokenAnswer, type TokenService } from '../tokens/token-service.js';
@@ -49,7 +49,7 @@ export async function authorizationCodeGrant(deps: AuthDeps, service: TokenServi
     const code = await findAuthorizationCode(tx, codeHash, true);
     if (!code) throw new ServiceError('INVALID_GRANT', { detail: 'unknown authorization code' });
     if (code.used) {
-      if (code.sessionId !== undefined) await endSessions(tx, { kind: 'session', sessionId: code.sessionId, orgId: code.orgId }, 'code_reuse');
+      if (code.sessionId !== undefined) await endSessions(tx, { kind: 'session', sessionId: code.sessionId, tenantId: code.orgId }, 'code_reuse');
       return { reused: code.sessionId };
     }
     if (code.expiresMs <= nowMs) throw new ServiceError('INVALID_GRANT', { detail: 'authorization code expired' });

@@ -1,7 +1,7 @@
-import type { Caller } from '../../platform/auth/caller.js';
+import type { Caller } from '../../platform/http/caller.js';
 import { ServiceError } from '../../platform/http/service-error.js';
 import { withTransaction } from '../../platform/postgres-transaction.js';
-import { endSessions } from '../../platform/sessions/end-sessions.js';
+import { endSessions } from '../../directory/sessions.js';
 import type { AuthDeps } from '../deps.js';
 import { authRuntimeOf } from '../guards.js';
 
@@ -35,7 +35,7 @@ export async function upstreamProfileOf(deps: AuthDeps, caller: Caller, email: s
       untilMs: deps.nowMs() + (deps.settings.accessTokenTtlSeconds + 60) * 1000,
     });
     try {
-      await withTransaction(deps.pool, (tx) => endSessions(tx, { kind: 'session', sessionId: sid, orgId: caller.tenantId }, 'provider_refused'));
+      await withTransaction(deps.pool, (tx) => endSessions(tx, { kind: 'session', sessionId: sid, tenantId: caller.tenantId }, 'provider_refused'));
     } catch (error) {
       throw new ServiceError('SERVICE_UNAVAILABLE', { detail: 'session end after a provider refusal failed', cause: error });
     }

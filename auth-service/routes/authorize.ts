@@ -2,7 +2,7 @@ import type { Request } from 'express';
 import { z } from 'zod';
 import { assertRequestName, isEngineError, isPlainName } from '../../engine/index.js';
 import type { AuthResource } from '../../domain/access-manager-resources.js';
-import type { Caller } from '../../platform/auth/caller.js';
+import type { Caller } from '../../platform/http/caller.js';
 import { defineRoute, type AnyRoute } from '../../platform/http/route.js';
 import { ServiceError } from '../../platform/http/service-error.js';
 import { assertClientIpAllowed } from '../authorization/ip-check.js';

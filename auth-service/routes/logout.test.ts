@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authIssuer, createAuthHarness, type AuthHarness } from '../../test/support/auth-harness.js';
-import { endSessions } from '../../platform/sessions/end-sessions.js';
+import { endSessions } from '../../directory/sessions.js';
 import { lockRefreshToken, refreshTokenHash } from '../tokens/session-store.js';
 import type { TokenSubject } from '../tokens/token-issuer.js';
 
@@ -115,7 +115,7 @@ describe('POST /v1/logout beside a refresh of the same session', () => {
         if ((rows[0]?.n ?? 0) > 0 || Date.now() > deadline) break;
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
-      await endSessions(refresh, { kind: 'session', sessionId: p.sid, orgId: org.id }, 'refresh_reuse');
+      await endSessions(refresh, { kind: 'session', sessionId: p.sid, tenantId: org.id }, 'refresh_reuse');
       await refresh.query('COMMIT');
       expect(await pending).toBe(200);
     } finally {

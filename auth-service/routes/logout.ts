@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { bearerToken, maxTokenLength } from '../../platform/auth/bearer-token.js';
 import { callerFromToken } from '../../platform/auth/caller-from-token.js';
 import { defineRoute, type AnyRoute } from '../../platform/http/route.js';
-import { endSessions } from '../../platform/sessions/end-sessions.js';
+import { endSessions } from '../../directory/sessions.js';
 import { ServiceError } from '../../platform/http/service-error.js';
 import { signingAlgorithm } from '../keys/signing-key-store.js';
 import type { AuthDeps } from '../deps.js';
@@ -99,7 +99,7 @@ export function logoutRoutes(deps: AuthDeps): AnyRoute[] {
                FROM sessions s WHERE rt.session_id = s.id AND s.id = $1::uuid AND s.org_id = $2::uuid AND s.subject_id = $3::uuid`,
             [sid, tenantId, subjectId],
           );
-          const ended = await endSessions(client, { kind: 'session', sessionId: sid, orgId: tenantId, subjectId }, 'logout');
+          const ended = await endSessions(client, { kind: 'session', sessionId: sid, tenantId: tenantId, subjectId }, 'logout');
           // A session ended earlier (another logout, a password change) still answers 200, and its provider grant still goes.
           const session = ended[0] ?? (await sessionOfSubject(client, sid, tenantId, subjectId));
           subjectKind = session?.subjectKind ?? 'user';

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authAudience, authIssuer, createAuthHarness, type AuthHarness } from '../../test/support/auth-harness.js';
 import { createAuthApp } from '../app.js';
 import { refreshTokenHash } from '../tokens/session-store.js';
-import { recordSignInFailure } from '../../platform/sign-in-lockout.js';
+import { recordSignInFailure } from '../../directory/account-sign-in-failures.js';
 import { issueUserSession } from '../tokens/issue-session.js';
 
 let h: AuthHarness;

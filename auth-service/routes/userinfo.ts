@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Caller } from '../../platform/auth/caller.js';
+import type { Caller } from '../../platform/http/caller.js';
 import { defineRoute, type AnyRoute } from '../../platform/http/route.js';
 import { ServiceError } from '../../platform/http/service-error.js';
 import type { AuthDeps } from '../deps.js';

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withTransaction } from '../../platform/postgres-transaction.js';
-import { endSessions } from '../../platform/sessions/end-sessions.js';
+import { endSessions } from '../../directory/sessions.js';
 import { createTotpSecret, totpCodeAt } from '../../domain/totp.js';
 import { createAuthHarness, type AuthHarness } from '../../test/support/auth-harness.js';
 import { pollUntil } from '../../test/support/system/poll.js';
@@ -51,7 +51,7 @@ describe('a session starts only with credentials that are still good', () => {
     // An administrator resets the password while the sign-in waits for its second factor.
     await withTransaction(h.deps.pool, async (tx) => {
       await tx.query('UPDATE users SET password_hash = $2 WHERE id = $1', [user.id, await h.deps.passwords.hash('Another-Horse-7-Battery')]);
-      await endSessions(tx, { kind: 'user', orgId: org.id, userId: user.id }, 'password_reset');
+      await endSessions(tx, { kind: 'user', tenantId: org.id, userId: user.id }, 'password_reset');
     });
     const verified = await h.http().post('/v1/login/mfa/verify').send({ mfaToken: challenge.body.mfaToken, mfaType: 'app', passcode: await totpCodeAt(secret, Date.now()) });
     expect(verified.status).toBe(400);

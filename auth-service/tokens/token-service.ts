@@ -1,12 +1,12 @@
 import type pg from 'pg';
 import type { AuthDeps } from '../deps.js';
 import { authRuntimeOf } from '../guards.js';
-import { subjectOf } from '../../platform/auth/caller.js';
+import { subjectOf } from '../../platform/http/caller.js';
 import { ServiceError } from '../../platform/http/service-error.js';
 import { withTransaction } from '../../platform/postgres-transaction.js';
-import { endSessions } from '../../platform/sessions/end-sessions.js';
+import { endSessions } from '../../directory/sessions.js';
 import { canonicalName } from '../../domain/canonical-name.js';
-import { clearSignInFailures, recordSignInFailure, signInLockSecondsLeft } from '../../platform/sign-in-lockout.js';
+import { clearSignInFailures, recordSignInFailure, signInLockSecondsLeft } from '../../directory/account-sign-in-failures.js';
 import { createBuiltinIdentityProvider } from '../identity-providers/builtin-identity-provider.js';
 import { upstreamGrantOf } from '../identity-providers/upstream-grant-seal.js';
 import { endUpstreamGrant } from '../identity-providers/upstream-revocation.js';
@@ -322,7 +322,7 @@ export class TokenService {
       const row = await lockRefreshToken(tx, tokenHash);
       if (!row) throw new ServiceError('INVALID_GRANT', { detail: 'unknown refresh token' });
       if (row.used) {
-        await endSessions(tx, { kind: 'session', sessionId: row.sessionId, orgId: row.orgId }, 'refresh_reuse');
+        await endSessions(tx, { kind: 'session', sessionId: row.sessionId, tenantId: row.orgId }, 'refresh_reuse');
         return { reused: row.sessionId };
       }
       if (row.revoked) throw new ServiceError('INVALID_GRANT', { detail: 'session revoked' });
@@ -341,7 +341,7 @@ export class TokenService {
     });
     if ('providerRefused' in outcome) {
       // Outside the row lock, as logout takes the session row before the refresh tokens.
-      await withTransaction(deps.pool, (tx) => endSessions(tx, { kind: 'session', sessionId: outcome.providerRefused, orgId: found.orgId }, 'provider_refused'));
+      await withTransaction(deps.pool, (tx) => endSessions(tx, { kind: 'session', sessionId: outcome.providerRefused, tenantId: found.orgId }, 'provider_refused'));
       this.endLocally(found, outcome.providerRefused);
       throw new ServiceError('INVALID_GRANT', { detail: `identity provider refused the refresh; session ${outcome.providerRefused} ended` });
     }

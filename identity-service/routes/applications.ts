@@ -212,7 +212,7 @@ export function applicationsRoutes(deps: IdentityDeps): AnyRoute[] {
         const { policyRevision } = await runWrite(deps, caller, requestId, async (tx) => {
           const current = notFoundOrBuiltin(await findApplication(tx.client, tx.tenantId, params.id, true), 'lifecycle');
           assertVersion(req, current.version);
-          await tx.endSessions({ kind: 'application', orgId: tx.tenantId, applicationId: current.id }, 'application_deleted');
+          await tx.endSessions({ kind: 'application', tenantId: tx.tenantId, applicationId: current.id }, 'application_deleted');
           await deleteApplication(tx.client, tx.tenantId, current.id);
           // Its link to its permission set, the set's lines, and any line granted to `app:<id>` directly.
           await tx.removeSubjectLines(subjects.app(current.id));
@@ -244,7 +244,7 @@ export function applicationsRoutes(deps: IdentityDeps): AnyRoute[] {
           if (current.public_client) throw new ServiceError('VALIDATION_FAILED', { message: 'a public client has no secret to rotate' });
           await assertMayChangeCredentials(deps, tx.policyTransaction, caller, { subject: subjects.app(current.id), builtin: current.builtin });
           const rotated = await replaceClientSecret(tx.client, tx.tenantId, current.id, clientSecretHash);
-          await tx.endSessions({ kind: 'application', orgId: tx.tenantId, applicationId: current.id }, 'secret_rotated');
+          await tx.endSessions({ kind: 'application', tenantId: tx.tenantId, applicationId: current.id }, 'secret_rotated');
           tx.audit({ action: 'application.rotate-secret', targetType: 'application', targetId: current.id, before: toApplication(current), after: toApplication(rotated) });
           return rotated;
         });

@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type pg from 'pg';
 import { z } from 'zod';
-import type { Caller } from '../../platform/auth/caller.js';
+import type { Caller } from '../../platform/http/caller.js';
 import { defineRoute, type AnyRoute } from '../../platform/http/route.js';
 import { ServiceError } from '../../platform/http/service-error.js';
 import { findRecoveryCode, generateRecoveryCodes, hashRecoveryCode } from '../../domain/recovery-codes.js';
@@ -448,7 +448,7 @@ export function mfaRoutes(deps: IdentityDeps): AnyRoute[] {
           const updated = await updateUserMfa(tx.client, tx.tenantId, user.id, change);
           // A factor replaced (a new authenticator secret over an enabled one): whoever held the old one is signed out.
           if (enrolment.totpSecret !== undefined ? row.totp_enabled : row.email_enabled) {
-            await tx.endSessions({ kind: 'user', orgId: tx.tenantId, userId: user.id }, 'mfa_reenrolled');
+            await tx.endSessions({ kind: 'user', tenantId: tx.tenantId, userId: user.id }, 'mfa_reenrolled');
           }
           tx.audit({ action: 'mfa.enable', targetType: 'user', targetId: user.id, before: statusOf(row), after: statusOf(updated) });
         });
@@ -504,7 +504,7 @@ export function mfaRoutes(deps: IdentityDeps): AnyRoute[] {
           if (!check.accepted) return { refused: check, cleared: undefined };
           if (check.totpStep !== undefined) await updateUserMfa(tx.client, tx.tenantId, user.id, { last_totp_step: check.totpStep });
           const cleared = await clearUserMfa(tx.client, tx.tenantId, user.id);
-          await tx.endSessions({ kind: 'user', orgId: tx.tenantId, userId: user.id }, 'mfa_disabled');
+          await tx.endSessions({ kind: 'user', tenantId: tx.tenantId, userId: user.id }, 'mfa_disabled');
           tx.audit({ action: 'mfa.disable', targetType: 'user', targetId: user.id, before: statusOf(row), after: { ...statusOf(cleared), proof: Object.keys(proof)[0] } });
           return { refused: undefined, cleared };
         });
@@ -527,7 +527,7 @@ export function mfaRoutes(deps: IdentityDeps): AnyRoute[] {
           const current = await lockUserMfa(tx.client, tx.tenantId, user.id);
           await assertMayChangeCredentials(deps, tx.policyTransaction, caller, await credentialsOwner(tx.client, tx.tenantId, user.id));
           const cleared = await clearUserMfa(tx.client, tx.tenantId, user.id);
-          await tx.endSessions({ kind: 'user', orgId: tx.tenantId, userId: user.id }, 'mfa_reset');
+          await tx.endSessions({ kind: 'user', tenantId: tx.tenantId, userId: user.id }, 'mfa_reset');
           tx.audit({ action: 'mfa.reset', targetType: 'user', targetId: user.id, before: statusOf(current), after: statusOf(cleared) });
           return cleared;
         });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { IdentityResource } from '../../domain/access-manager-resources.js';
-import type { Caller } from '../../platform/auth/caller.js';
+import type { Caller } from '../../platform/http/caller.js';
 import { defineRoute, type AnyRoute } from '../../platform/http/route.js';
 import { ServiceError } from '../../platform/http/service-error.js';
 import { uniqueViolation } from '../../platform/postgres-transaction.js';
@@ -124,7 +124,7 @@ export function organizationsRoutes(deps: IdentityDeps): AnyRoute[] {
           assertVersion(req, current.version);
           const updated = await updateOrganization(tx.client, params.id, body);
           // Every session of the organization ends with its disable: enabling it again revives none.
-          if (current.status === 'active' && updated.status === 'disabled') await tx.endSessions({ kind: 'organization', orgId: params.id }, 'organization_disabled');
+          if (current.status === 'active' && updated.status === 'disabled') await tx.endSessions({ kind: 'organization', tenantId: params.id }, 'organization_disabled');
           tx.audit({ action: 'organization.update', targetType: 'organization', targetId: params.id, before: toOrganization(current), after: toOrganization(updated) });
           return updated;
         });

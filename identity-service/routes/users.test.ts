@@ -5,7 +5,7 @@ import { escalationPermission } from '../../domain/escalation-permission.js';
 import { delegate, expectEscalationRefused, helpDeskGrants } from '../../test/support/escalation.js';
 import { createIdentityHarness, type IdentityHarness } from '../../test/support/identity-harness.js';
 import { runCommonRouteTests } from '../../test/support/route-security.js';
-import { recordSignInFailure } from '../../platform/sign-in-lockout.js';
+import { recordSignInFailure } from '../../directory/account-sign-in-failures.js';
 import { createIdentityApp } from '../app.js';
 import { permissionLine, subjects } from '../../domain/policy-lines.js';
 

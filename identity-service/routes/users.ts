@@ -120,7 +120,7 @@ export function usersRoutes(deps: IdentityDeps): AnyRoute[] {
           const groups = await groupIdsOfUser(tx.client, tx.tenantId, params.id);
           const updated = await setUserStatus(tx.client, tx.tenantId, params.id, status);
           // An enable revives nothing: the sessions a disable ended stay ended.
-          if (status === 'disabled') await tx.endSessions({ kind: 'user', orgId: tx.tenantId, userId: current.id }, 'user_disabled');
+          if (status === 'disabled') await tx.endSessions({ kind: 'user', tenantId: tx.tenantId, userId: current.id }, 'user_disabled');
           tx.audit({ action: `user.${verb}`, targetType: 'user', targetId: current.id, before: toUser(current, groups), after: toUser(updated, groups) });
           return { row: updated, view: toUser(updated, groups) };
         });
@@ -276,7 +276,7 @@ export function usersRoutes(deps: IdentityDeps): AnyRoute[] {
           assertVersion(req, current.version);
           if (current.builtin) throw new ServiceError('BUILTIN_READ_ONLY', { message: 'a built-in user cannot be deleted' });
           const groups = await removeAllMemberships(tx.client, tx.tenantId, current.id);
-          await tx.endSessions({ kind: 'user', orgId: tx.tenantId, userId: current.id }, 'user_deleted');
+          await tx.endSessions({ kind: 'user', tenantId: tx.tenantId, userId: current.id }, 'user_deleted');
           await deleteUser(tx.client, tx.tenantId, current.id);
           await tx.removeSubjectLines(subjects.user(current.id));
           tx.audit({ action: 'user.delete', targetType: 'user', targetId: current.id, before: toUser(current, groups) });
@@ -322,7 +322,7 @@ export function usersRoutes(deps: IdentityDeps): AnyRoute[] {
           }
           const updated = await setPasswordHash(tx.client, tx.tenantId, params.id, newHash);
           await clearPasswordFailures(tx.client, current.username);
-          await tx.endSessions({ kind: 'user', orgId: tx.tenantId, userId: current.id }, 'password_change');
+          await tx.endSessions({ kind: 'user', tenantId: tx.tenantId, userId: current.id }, 'password_change');
           tx.audit({ action: 'user.update-password', targetType: 'user', targetId: current.id });
           return updated;
         });
@@ -351,7 +351,7 @@ export function usersRoutes(deps: IdentityDeps): AnyRoute[] {
           // Whoever sets the password signs in as the user: it must hold what the user holds.
           await assertMayChangeCredentials(deps, tx.policyTransaction, caller, { subject: subjects.user(current.id), builtin: current.builtin });
           const updated = await setPasswordHash(tx.client, tx.tenantId, params.id, newHash);
-          await tx.endSessions({ kind: 'user', orgId: tx.tenantId, userId: current.id }, 'password_reset');
+          await tx.endSessions({ kind: 'user', tenantId: tx.tenantId, userId: current.id }, 'password_reset');
           tx.audit({ action: 'user.reset-password', targetType: 'user', targetId: current.id });
           return updated;
         });

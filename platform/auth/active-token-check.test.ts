@@ -6,10 +6,11 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMigrations } from '../migrations.js';
-import { endSessions } from '../sessions/end-sessions.js';
+import { endSessions } from '../../directory/sessions.js';
 import { withTransaction } from '../postgres-transaction.js';
+import { systemClock } from '../clock.js';
 import { ActiveTokenCheck } from './active-token-check.js';
-import type { Caller } from './caller.js';
+import type { Caller } from '../http/caller.js';
 import { createTestSchema, type TestSchema } from '../../test/support/postgres.js';
 
 let schema: TestSchema;
@@ -60,7 +61,7 @@ async function newApplicationCaller(): Promise<Caller> {
 const refusedAs = (refusal: string) => expect.objectContaining({ code: 'TOKEN_INVALID', detail: `token refused: ${refusal}` });
 
 describe('active token check: sessions, cut-offs and jtis', () => {
-  const check = () => new ActiveTokenCheck({ pool: schema.pool, nowMs: Date.now });
+  const check = () => new ActiveTokenCheck({ pool: schema.pool, clock: systemClock });
 
   it('a token of a live session is good; of a revoked one, of an unknown one or of another subject is refused', async () => {
     const live = await newCaller();
@@ -106,7 +107,7 @@ describe('active token check: sessions, cut-offs and jtis', () => {
   it("an application's session ends with the application's cut-off, and a deleted application's token is refused", async () => {
     const app = await newApplicationCaller();
     await expect(check().assertActive(app)).resolves.toBeUndefined();
-    await withTransaction(schema.pool, (tx) => endSessions(tx, { kind: 'application', orgId, applicationId: app.id }, 'secret_rotated'));
+    await withTransaction(schema.pool, (tx) => endSessions(tx, { kind: 'application', tenantId: orgId, applicationId: app.id }, 'secret_rotated'));
     await expect(check().assertActive(anotherToken(app))).rejects.toEqual(refusedAs('session-ended'));
     await schema.pool.query('DELETE FROM applications WHERE id = $1', [app.id]);
     await expect(check().assertActive(anotherToken(app))).rejects.toEqual(refusedAs('subject-unknown'));
@@ -114,9 +115,9 @@ describe('active token check: sessions, cut-offs and jtis', () => {
 
   it('a verdict is reused within the staleness bound; forgetSubject drops it at once', async () => {
     const caller = await newCaller();
-    const cached = new ActiveTokenCheck({ pool: schema.pool, nowMs: Date.now, stalenessMs: 10 * 60_000 });
+    const cached = new ActiveTokenCheck({ pool: schema.pool, clock: systemClock, stalenessMs: 10 * 60_000 });
     await cached.assertActive(caller);
-    await withTransaction(schema.pool, (tx) => endSessions(tx, { kind: 'user', orgId, userId: caller.id }, 'password_reset'));
+    await withTransaction(schema.pool, (tx) => endSessions(tx, { kind: 'user', tenantId: orgId, userId: caller.id }, 'password_reset'));
     // Another replica's change: this one keeps its verdict until the bound (here ten minutes) passes...
     await expect(cached.assertActive(caller)).resolves.toBeUndefined();
     // ...unless the change was made here.
@@ -127,10 +128,10 @@ describe('active token check: sessions, cut-offs and jtis', () => {
   it('forgetTenant drops the verdicts of every subject of the organization, and only of it', async () => {
     const user = await newCaller();
     const app = await newApplicationCaller();
-    const cached = new ActiveTokenCheck({ pool: schema.pool, nowMs: Date.now, stalenessMs: 10 * 60_000 });
+    const cached = new ActiveTokenCheck({ pool: schema.pool, clock: systemClock, stalenessMs: 10 * 60_000 });
     await cached.assertActive(user);
     await cached.assertActive(app);
-    await withTransaction(schema.pool, (tx) => endSessions(tx, { kind: 'organization', orgId }, 'organization_disabled'));
+    await withTransaction(schema.pool, (tx) => endSessions(tx, { kind: 'organization', tenantId: orgId }, 'organization_disabled'));
     cached.forgetTenant(randomUUID());
     await expect(cached.assertActive(user)).resolves.toBeUndefined();
     cached.forgetTenant(orgId);
@@ -140,9 +141,9 @@ describe('active token check: sessions, cut-offs and jtis', () => {
 
   it('another replica sees a change within the staleness bound (polled with a deadline)', async () => {
     const caller = await newCaller();
-    const replica = new ActiveTokenCheck({ pool: schema.pool, nowMs: Date.now, stalenessMs: 200 });
+    const replica = new ActiveTokenCheck({ pool: schema.pool, clock: systemClock, stalenessMs: 200 });
     await replica.assertActive(caller);
-    await withTransaction(schema.pool, (tx) => endSessions(tx, { kind: 'user', orgId, userId: caller.id }, 'user_disabled'));
+    await withTransaction(schema.pool, (tx) => endSessions(tx, { kind: 'user', tenantId: orgId, userId: caller.id }, 'user_disabled'));
     const deadline = Date.now() + 10_000;
     let refusal: unknown;
     while (refusal === undefined && Date.now() < deadline) {
@@ -169,10 +170,10 @@ describe('active token check: sessions, cut-offs and jtis', () => {
         return result;
       },
     } as unknown as pg.Pool;
-    const replica = new ActiveTokenCheck({ pool, nowMs: Date.now });
+    const replica = new ActiveTokenCheck({ pool, clock: systemClock });
     const first = replica.assertActive(caller);
     while (reads === 0) await new Promise((resolve) => setTimeout(resolve, 5));
-    await withTransaction(schema.pool, (tx) => endSessions(tx, { kind: 'user', orgId, userId: caller.id }, 'password_change'));
+    await withTransaction(schema.pool, (tx) => endSessions(tx, { kind: 'user', tenantId: orgId, userId: caller.id }, 'password_change'));
     replica.forgetSubject(orgId, caller.subject);
     const second = replica.assertActive(caller);
     release();
@@ -187,7 +188,7 @@ describe('active token check: sessions, cut-offs and jtis', () => {
 async function withOutage(options: { staleIfErrorMs?: number } = {}) {
   const pool: pg.Pool = schema.newPool({ max: 2 });
   let now = Date.now();
-  const state = new ActiveTokenCheck({ pool, nowMs: () => now, stalenessMs: 1, ...options });
+  const state = new ActiveTokenCheck({ pool, clock: { nowMs: () => now }, stalenessMs: 1, ...options });
   return {
     state,
     async outage() {

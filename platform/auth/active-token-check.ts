@@ -1,8 +1,9 @@
 import { LRUCache } from 'lru-cache';
 import type pg from 'pg';
 import { ServiceError } from '../http/service-error.js';
-import { sessionEndedSql } from '../sessions/end-sessions.js';
-import type { Caller } from './caller.js';
+import { readTokenState, type TokenState } from '../../directory/token-states.js';
+import type { Clock } from '../clock.js';
+import type { Caller } from '../http/caller.js';
 import { issuedBeforeCutoff } from './token-cutoff.js';
 
 /** How stale a replica's view of a subject, session or jti may be (another replica's logout, a disable). */
@@ -29,31 +30,9 @@ interface Verdict {
   readonly readAtMs: number;
 }
 
-interface StateRow {
-  subject_status: string;
-  valid_after_ms: number;
-  org_status: string;
-  /** Null when the token names no session, or one that does not exist for this subject. */
-  session_ended: boolean | null;
-  jti_revoked: boolean;
-}
-
-// One round trip: the subject (and its organization), the token's session and its jti. The session is compared
-// with the subject's cut-off in SQL, on PostgreSQL's clock (see sessionEndedSql).
-const stateColumns = (kind: 'user' | 'application') => `o.status AS org_status,
-  (extract(epoch FROM s.tokens_valid_after) * 1000)::float8 AS valid_after_ms,
-  (SELECT ${sessionEndedSql('x', 's.tokens_valid_after')} FROM sessions x
-    WHERE x.id = $3::uuid AND x.org_id = s.org_id AND x.subject_id = s.id AND x.subject_kind = '${kind}') AS session_ended,
-  EXISTS (SELECT 1 FROM revoked_access_tokens r WHERE r.jti = $4) AS jti_revoked`;
-const userStateSql = `SELECT s.status AS subject_status, ${stateColumns('user')}
-  FROM users s JOIN organizations o ON o.id = s.org_id WHERE s.id = $1::uuid AND s.org_id = $2::uuid`;
-// An application has no status of its own: it is active while its row exists (a deleted one is refused).
-const applicationStateSql = `SELECT 'active' AS subject_status, ${stateColumns('application')}
-  FROM applications s JOIN organizations o ON o.id = s.org_id WHERE s.id = $1::uuid AND s.org_id = $2::uuid`;
-
 export interface ActiveTokenCheckOptions {
   readonly pool: pg.Pool;
-  readonly nowMs: () => number;
+  readonly clock: Clock;
   /** Bound on how long a verdict is reused (default 2 s). */
   readonly stalenessMs?: number;
   /** Bound on how long a verdict is reused when PostgreSQL cannot be read (default 10 min). */
@@ -77,7 +56,7 @@ export interface ActiveTokenCheckOptions {
  * other token gets 503, never an allow.
  *
  * @example
- * const check = new ActiveTokenCheck({ pool, nowMs: Date.now });
+ * const check = new ActiveTokenCheck({ pool, clock: systemClock });
  * await check.assertActive(callerFromToken(await verifier.verify(token), tenancy)); // throws TOKEN_INVALID
  */
 export class ActiveTokenCheck {
@@ -146,7 +125,7 @@ export class ActiveTokenCheck {
    * valid), and forgets every cached verdict of the subject: for the replica that performed a logout.
    */
   endLocally(change: { tenantId: string; subject: string; sid?: string; jti?: string; untilMs: number }): void {
-    const ttl = Math.max(1, change.untilMs - this.options.nowMs());
+    const ttl = Math.max(1, change.untilMs - this.options.clock.nowMs());
     if (change.sid) this.endedSessions.set(change.sid, true, { ttl });
     if (change.jti) this.revokedJtis.set(change.jti, true, { ttl });
     this.forgetSubject(change.tenantId, change.subject);
@@ -175,38 +154,32 @@ export class ActiveTokenCheck {
     if (!(error instanceof ServiceError) || error.code !== 'SERVICE_UNAVAILABLE') return undefined;
     const last = this.verdicts.get(key, { allowStale: true });
     if (!last || last.seq <= voidedBefore) return undefined;
-    return this.options.nowMs() - last.readAtMs <= (this.options.staleIfErrorMs ?? defaultStaleIfErrorMs) ? last : undefined;
+    return this.options.clock.nowMs() - last.readAtMs <= (this.options.staleIfErrorMs ?? defaultStaleIfErrorMs) ? last : undefined;
   }
 
   private async load(caller: Caller, sid: string | undefined, seq: number): Promise<Verdict> {
-    const readAtMs = this.options.nowMs();
+    const readAtMs = this.options.clock.nowMs();
     if (!uuidShape.test(caller.id) || !uuidShape.test(caller.tenantId)) return { refusal: 'subject-unknown', seq, readAtMs };
     if (sid !== undefined && !uuidShape.test(sid)) return { refusal: 'session-unknown', seq, readAtMs };
-    let row: StateRow | undefined;
+    let state: TokenState | undefined;
     try {
-      const result = await this.options.pool.query<StateRow>(caller.kind === 'application' ? applicationStateSql : userStateSql, [
-        caller.id,
-        caller.tenantId,
-        sid ?? null,
-        caller.tokenId ?? '',
-      ]);
-      row = result.rows[0];
+      state = await readTokenState(this.options.pool, { subjectKind: caller.kind, subjectId: caller.id, tenantId: caller.tenantId, sessionId: sid, jti: caller.tokenId });
     } catch (error) {
       throw new ServiceError('SERVICE_UNAVAILABLE', { detail: 'token state could not be read', cause: error });
     }
-    return { refusal: refusalOf(row, sid, caller.claims), seq, readAtMs };
+    return { refusal: refusalOf(state, sid, caller.claims), seq, readAtMs };
   }
 }
 
-function refusalOf(row: StateRow | undefined, sid: string | undefined, claims: Readonly<Record<string, unknown>>): TokenRefusal | undefined {
-  if (!row) return 'subject-unknown';
-  if (row.subject_status !== 'active') return 'subject-disabled';
-  if (row.org_status !== 'active') return 'organization-disabled';
+function refusalOf(state: TokenState | undefined, sid: string | undefined, claims: Readonly<Record<string, unknown>>): TokenRefusal | undefined {
+  if (!state) return 'subject-unknown';
+  if (!state.subjectActive) return 'subject-disabled';
+  if (!state.organizationActive) return 'organization-disabled';
   if (sid !== undefined) {
-    if (row.session_ended === null) return 'session-unknown';
-    if (row.session_ended) return 'session-ended';
-  } else if (issuedBeforeCutoff(claims, Number(row.valid_after_ms))) return 'issued-before-cutoff';
-  if (row.jti_revoked) return 'token-revoked';
+    if (state.sessionEnded === undefined) return 'session-unknown';
+    if (state.sessionEnded) return 'session-ended';
+  } else if (issuedBeforeCutoff(claims, state.validAfterMs)) return 'issued-before-cutoff';
+  if (state.jtiRevoked) return 'token-revoked';
   return undefined;
 }
 

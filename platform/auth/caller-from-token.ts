@@ -1,5 +1,5 @@
 import { ServiceError } from '../http/service-error.js';
-import { subjectOf, type Caller } from './caller.js';
+import { subjectOf, type Caller } from '../http/caller.js';
 import type { VerifiedToken } from './token-verifier.js';
 
 export interface TenancyOptions {

@@ -2,7 +2,7 @@ import express, { type Express, type NextFunction, type Request, type Response }
 import supertest from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { Caller } from '../auth/caller.js';
+import type { Caller } from './caller.js';
 import { errorHandler } from './error-handler.js';
 import { jsonBody } from './json-body.js';
 import { mountRoutes, type RouteGuards } from './mount-routes.js';

@@ -1,6 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import { z } from 'zod';
-import type { Caller } from '../auth/caller.js';
+import type { Caller } from './caller.js';
 import { directRoutes } from './direct-routes.js';
 import { requestIdOf } from './request-id.js';
 import type { AnyRoute, RouteContext } from './route.js';

@@ -3,7 +3,7 @@ import supertest from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { EngineError } from '../../engine/index.js';
-import type { Caller } from '../auth/caller.js';
+import type { Caller } from './caller.js';
 import type { ErrorReporter } from './error-handler.js';
 import { platformCatalogue } from './platform-errors.js';
 import { defineRoute } from './route.js';

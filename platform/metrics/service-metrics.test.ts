@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { MemoryChangeBus } from '../../engine/adapters/memory-change-feed.js';
 import { MemoryPolicyStore } from '../../engine/adapters/memory-policy-store.js';
 import { loadModelFile, MemoryDecisionCache, PolicyEngine } from '../../engine/index.js';
-import type { Caller } from '../auth/caller.js';
+import type { Caller } from '../http/caller.js';
 import { platformCatalogue } from '../http/platform-errors.js';
 import { defineRoute } from '../http/route.js';
 import { createServiceApp } from '../http/service-app.js';

@@ -1,26 +1,24 @@
 import type pg from 'pg';
-import { query } from './postgres-transaction.js';
+import { query } from '../platform/postgres-transaction.js';
 
 // The per-account sign-in lockout (`sign_in_failures`, keyed by the canonical username), shared by Auth's
 // password sign-in and Identity's password change: a wrong current password at `update-password` is a password
 // guess like any other, so both count into one counter and both refuse while it is locked.
 
-export interface LockoutSettings {
+/** How many failures lock an account, and for how long (SIGN_IN_MAX_FAILURES, SIGN_IN_LOCK_SECONDS). */
+export interface LockoutLimits {
   readonly maxFailures: number;
   readonly lockSeconds: number;
 }
-
-/** SIGN_IN_MAX_FAILURES and SIGN_IN_LOCK_SECONDS when unset. */
-export const defaultSignInLockout: LockoutSettings = Object.freeze({ maxFailures: 5, lockSeconds: 900 });
 
 /**
  * Whole seconds until the account's lock ends (at least 1), or undefined when it is not locked at `nowMs`: the
  * caller refuses with 429 and this as `Retry-After`. Keyed by the canonical username, so unknown names lock
  * exactly like real ones and the answer tells nothing (D5).
  */
-export async function signInLockSecondsLeft(pool: pg.Pool, usernameCanonical: string, nowMs: number): Promise<number | undefined> {
+export async function signInLockSecondsLeft(db: pg.Pool | pg.ClientBase, usernameCanonical: string, nowMs: number): Promise<number | undefined> {
   const { rows } = await query<{ locked_until_ms: number | null }>(
-    pool,
+    db,
     'SELECT (extract(epoch FROM locked_until) * 1000)::float8 AS locked_until_ms FROM sign_in_failures WHERE username_canonical = $1',
     [usernameCanonical],
   );
@@ -33,9 +31,9 @@ export async function signInLockSecondsLeft(pool: pg.Pool, usernameCanonical: st
  * count within a window of `lockSeconds`; reaching `maxFailures` locks the account for `lockSeconds`. A window
  * that has passed, or a lock that has ended, starts the count again. Returns the new count.
  */
-export async function recordSignInFailure(pool: pg.Pool, usernameCanonical: string, nowMs: number, settings: LockoutSettings): Promise<number> {
+export async function recordSignInFailure(db: pg.Pool | pg.ClientBase, usernameCanonical: string, nowMs: number, settings: LockoutLimits): Promise<number> {
   const { rows } = await query<{ failures: number }>(
-    pool,
+    db,
     `WITH args AS (SELECT to_timestamp($2::float8 / 1000) AS now, make_interval(secs => $3) AS lock, $4::int AS max)
      INSERT INTO sign_in_failures AS f (username_canonical, failures, window_started_at, locked_until)
      SELECT $1, 1, args.now, CASE WHEN args.max <= 1 THEN args.now + args.lock END FROM args
@@ -53,7 +51,7 @@ export async function recordSignInFailure(pool: pg.Pool, usernameCanonical: stri
     [usernameCanonical, nowMs, settings.lockSeconds, settings.maxFailures],
   );
   // On write: every failure adds at most one row and removes up to a batch of dead ones, so dead rows cannot pile up.
-  await purgeExpiredSignInFailures(pool, nowMs, settings);
+  await purgeExpiredSignInFailures(db, nowMs, settings);
   return rows[0]?.failures ?? 0;
 }
 
@@ -61,11 +59,11 @@ export async function recordSignInFailure(pool: pg.Pool, usernameCanonical: stri
  * Removes up to `batch` rows that count nothing any more: their window has passed and their lock, if any, has
  * ended (the next failure of such a name would start from 1 anyway). Returns how many were removed.
  */
-export async function purgeExpiredSignInFailures(pool: pg.Pool, nowMs: number, settings: Pick<LockoutSettings, 'lockSeconds'>, batch = 100): Promise<number> {
+export async function purgeExpiredSignInFailures(db: pg.Pool | pg.ClientBase, nowMs: number, settings: Pick<LockoutLimits, 'lockSeconds'>, batch = 100): Promise<number> {
   // The condition is repeated on the outer DELETE: a row a concurrent failure has just restarted is re-checked
   // against its new version (READ COMMITTED) and kept.
   const result = await query(
-    pool,
+    db,
     `WITH args AS (SELECT to_timestamp($1::float8 / 1000) AS now, to_timestamp($1::float8 / 1000) - make_interval(secs => $2) AS window_cutoff)
      DELETE FROM sign_in_failures f USING args
       WHERE f.username_canonical IN (

@@ -2,10 +2,10 @@
 // remembered devices it revokes, and that it commits or rolls back with the caller's transaction.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestSchema, type TestSchema } from '../../test/support/postgres.js';
-import { runMigrations } from '../migrations.js';
-import { withTransaction } from '../postgres-transaction.js';
-import { endSessions, type SessionEndReason, type SessionsToEnd } from './end-sessions.js';
+import { createTestSchema, type TestSchema } from '../test/support/postgres.js';
+import { runMigrations } from '../platform/migrations.js';
+import { withTransaction } from '../platform/postgres-transaction.js';
+import { endSessions, type SessionEndReason, type SessionsToEnd } from './sessions.js';
 
 let schema: TestSchema;
 
@@ -68,8 +68,8 @@ describe('endSessions', () => {
     const orgId = await organization();
     const [ana, bob] = [await user(orgId), await user(orgId)];
     const [first, second, bobs] = [await session(orgId, ana), await session(orgId, ana), await session(orgId, bob)];
-    await end({ kind: 'session', orgId, sessionId: second }, 'logout');
-    const ended = await end({ kind: 'user', orgId, userId: ana }, 'password_reset');
+    await end({ kind: 'session', tenantId: orgId, sessionId: second }, 'logout');
+    const ended = await end({ kind: 'user', tenantId: orgId, userId: ana }, 'password_reset');
     expect(ended).toEqual([{ sessionId: first, subjectKind: 'user', subjectId: ana }]);
     // An ended session keeps the reason it first ended for.
     expect([await reasonOf(first), await reasonOf(second), await reasonOf(bobs)]).toEqual(['password_reset', 'logout', null]);
@@ -81,7 +81,7 @@ describe('endSessions', () => {
     const orgId = await organization();
     const ana = await user(orgId);
     await schema.pool.query("UPDATE users SET tokens_valid_after = now() + interval '1 hour' WHERE id = $1", [ana]);
-    await end({ kind: 'user', orgId, userId: ana }, 'user_disabled');
+    await end({ kind: 'user', tenantId: orgId, userId: ana }, 'user_disabled');
     const { rows } = await schema.pool.query<{ later: boolean }>("SELECT tokens_valid_after > now() + interval '50 minutes' AS later FROM users WHERE id = $1", [ana]);
     expect(rows[0]!.later).toBe(true);
   });
@@ -90,7 +90,7 @@ describe('endSessions', () => {
     const orgId = await organization();
     const [app, ana] = [await application(orgId), await user(orgId)];
     const [appSession, anaSession] = [await session(orgId, app, 'application'), await session(orgId, ana)];
-    await end({ kind: 'application', orgId, applicationId: app }, 'secret_rotated');
+    await end({ kind: 'application', tenantId: orgId, applicationId: app }, 'secret_rotated');
     expect([await reasonOf(appSession), await reasonOf(anaSession)]).toEqual(['secret_rotated', null]);
     expect(await cutoffIsNow('applications', app)).toBe(true);
     expect(await devices(ana)).toBe(1);
@@ -100,7 +100,7 @@ describe('endSessions', () => {
     const [orgId, otherId] = [await organization(), await organization()];
     const [ana, app, eve] = [await user(orgId), await application(orgId), await user(otherId)];
     const sessions = [await session(orgId, ana), await session(orgId, app, 'application'), await session(otherId, eve)];
-    const ended = await end({ kind: 'organization', orgId }, 'organization_disabled');
+    const ended = await end({ kind: 'organization', tenantId: orgId }, 'organization_disabled');
     expect(ended.map((s) => s.sessionId).sort()).toEqual(sessions.slice(0, 2).sort());
     expect(await Promise.all(sessions.map(reasonOf))).toEqual(['organization_disabled', 'organization_disabled', null]);
     expect([await devices(ana), await devices(eve)]).toEqual([0, 1]);
@@ -110,10 +110,10 @@ describe('endSessions', () => {
     const orgId = await organization();
     const ana = await user(orgId);
     const [loggedOut, reused, kept] = [await session(orgId, ana), await session(orgId, ana), await session(orgId, ana)];
-    await end({ kind: 'session', orgId, sessionId: loggedOut, subjectId: ana }, 'logout');
+    await end({ kind: 'session', tenantId: orgId, sessionId: loggedOut, subjectId: ana }, 'logout');
     expect(await devices(ana)).toBe(1);
-    expect(await end({ kind: 'session', orgId, sessionId: kept, subjectId: randomUUID() }, 'logout')).toEqual([]);
-    await end({ kind: 'session', orgId, sessionId: reused }, 'refresh_reuse');
+    expect(await end({ kind: 'session', tenantId: orgId, sessionId: kept, subjectId: randomUUID() }, 'logout')).toEqual([]);
+    await end({ kind: 'session', tenantId: orgId, sessionId: reused }, 'refresh_reuse');
     expect([await reasonOf(loggedOut), await reasonOf(reused), await reasonOf(kept)]).toEqual(['logout', 'refresh_reuse', null]);
     expect(await devices(ana)).toBe(0);
   });
@@ -124,7 +124,7 @@ describe('endSessions', () => {
     const live = await session(orgId, ana);
     await expect(
       withTransaction(schema.pool, async (tx) => {
-        await endSessions(tx, { kind: 'user', orgId, userId: ana }, 'password_change');
+        await endSessions(tx, { kind: 'user', tenantId: orgId, userId: ana }, 'password_change');
         throw new Error('the password change failed');
       }),
     ).rejects.toThrow('the password change failed');

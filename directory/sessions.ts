@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { query } from '../postgres-transaction.js';
+import { query } from '../platform/postgres-transaction.js';
 
 /**
  * Why sessions end. `logout` and `provider_refused` end one sign-in in the ordinary way; every other reason means
@@ -24,10 +24,10 @@ export type SessionEndReason =
 
 /** Which sessions end: one sign-in, every sign-in of a user or an application, or every sign-in of an organization. */
 export type SessionsToEnd =
-  | { readonly kind: 'session'; readonly orgId: string; readonly sessionId: string; readonly subjectId?: string }
-  | { readonly kind: 'user'; readonly orgId: string; readonly userId: string }
-  | { readonly kind: 'application'; readonly orgId: string; readonly applicationId: string }
-  | { readonly kind: 'organization'; readonly orgId: string };
+  | { readonly kind: 'session'; readonly tenantId: string; readonly sessionId: string; readonly subjectId?: string }
+  | { readonly kind: 'user'; readonly tenantId: string; readonly userId: string }
+  | { readonly kind: 'application'; readonly tenantId: string; readonly applicationId: string }
+  | { readonly kind: 'organization'; readonly tenantId: string };
 
 export interface EndedSession {
   readonly sessionId: string;
@@ -69,8 +69,8 @@ export function sessionSubjectCutoffSql(session: string): string {
  *
  * @example
  * await withTransaction(pool, async (tx) => {
- *   await setPasswordHash(tx, orgId, userId, hash);
- *   await endSessions(tx, { kind: 'user', orgId, userId }, 'password_reset');
+ *   await setPasswordHash(tx, tenantId, userId, hash);
+ *   await endSessions(tx, { kind: 'user', tenantId, userId }, 'password_reset');
  * });
  */
 export async function endSessions(db: pg.ClientBase, which: SessionsToEnd, reason: SessionEndReason): Promise<EndedSession[]> {
@@ -83,47 +83,47 @@ export async function endSessions(db: pg.ClientBase, which: SessionsToEnd, reaso
         db,
         `UPDATE sessions SET revoked_at = now(), revoked_reason = $3
           WHERE id = $1::uuid AND org_id = $2::uuid AND ($4::uuid IS NULL OR subject_id = $4::uuid) AND revoked_at IS NULL ${returning}`,
-        [which.sessionId, which.orgId, reason, which.subjectId ?? null],
+        [which.sessionId, which.tenantId, reason, which.subjectId ?? null],
       );
       if (revokeDevices) {
         for (const session of ended.rows) {
-          if (session.subject_kind === 'user') await deleteRememberedDevices(db, which.orgId, session.subject_id);
+          if (session.subject_kind === 'user') await deleteRememberedDevices(db, which.tenantId, session.subject_id);
         }
       }
       break;
     case 'user':
-      await query(db, 'UPDATE users SET tokens_valid_after = greatest(tokens_valid_after, now()) WHERE org_id = $1::uuid AND id = $2::uuid', [which.orgId, which.userId]);
+      await query(db, 'UPDATE users SET tokens_valid_after = greatest(tokens_valid_after, now()) WHERE org_id = $1::uuid AND id = $2::uuid', [which.tenantId, which.userId]);
       ended = await query(
         db,
         `UPDATE sessions SET revoked_at = now(), revoked_reason = $3
           WHERE org_id = $1::uuid AND subject_id = $2::uuid AND subject_kind = 'user' AND revoked_at IS NULL ${returning}`,
-        [which.orgId, which.userId, reason],
+        [which.tenantId, which.userId, reason],
       );
-      if (revokeDevices) await deleteRememberedDevices(db, which.orgId, which.userId);
+      if (revokeDevices) await deleteRememberedDevices(db, which.tenantId, which.userId);
       break;
     case 'application':
       await query(db, 'UPDATE applications SET tokens_valid_after = greatest(tokens_valid_after, now()) WHERE org_id = $1::uuid AND id = $2::uuid', [
-        which.orgId,
+        which.tenantId,
         which.applicationId,
       ]);
       ended = await query(
         db,
         `UPDATE sessions SET revoked_at = now(), revoked_reason = $3
           WHERE org_id = $1::uuid AND subject_id = $2::uuid AND subject_kind = 'application' AND revoked_at IS NULL ${returning}`,
-        [which.orgId, which.applicationId, reason],
+        [which.tenantId, which.applicationId, reason],
       );
       break;
     case 'organization':
       ended = await query(db, `UPDATE sessions SET revoked_at = now(), revoked_reason = $2 WHERE org_id = $1::uuid AND revoked_at IS NULL ${returning}`, [
-        which.orgId,
+        which.tenantId,
         reason,
       ]);
-      if (revokeDevices) await query(db, 'DELETE FROM remembered_devices WHERE org_id = $1::uuid', [which.orgId]);
+      if (revokeDevices) await query(db, 'DELETE FROM remembered_devices WHERE org_id = $1::uuid', [which.tenantId]);
       break;
   }
   return ended.rows.map((row) => ({ sessionId: row.id, subjectKind: row.subject_kind, subjectId: row.subject_id }));
 }
 
-async function deleteRememberedDevices(db: pg.ClientBase, orgId: string, userId: string): Promise<void> {
-  await query(db, 'DELETE FROM remembered_devices WHERE org_id = $1::uuid AND user_id = $2::uuid', [orgId, userId]);
+async function deleteRememberedDevices(db: pg.ClientBase, tenantId: string, userId: string): Promise<void> {
+  await query(db, 'DELETE FROM remembered_devices WHERE org_id = $1::uuid AND user_id = $2::uuid', [tenantId, userId]);
 }

@@ -3,14 +3,15 @@
 import type { Express } from 'express';
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import type { EngineConfig } from './engine-config.js';
-import { startEngineRuntime, type EngineRuntime } from './engine-runtime.js';
-import { listenGracefully, type RunningService, type StartServiceOptions } from './http/graceful-server.js';
-import { loadLicense, watchLicense, type License, type LicenseSettings } from '../licensing/index.js';
-import { createLogger } from './logger.js';
-import { createServiceMetrics, type ServiceMetrics } from './metrics/index.js';
-import { SecretBox } from './secret-box.js';
-import type { Secret } from './secret.js';
+import type { EngineConfig } from '../engine-config.js';
+import { startEngineRuntime, type EngineRuntime } from '../engine-runtime.js';
+import { listenGracefully, type RunningService, type StartServiceOptions } from '../http/graceful-server.js';
+import { loadLicense, watchLicense, type License, type LicenseSettings } from '../../licensing/index.js';
+import { systemClock } from '../clock.js';
+import { createLogger } from '../logger.js';
+import { createServiceMetrics, type ServiceMetrics } from '../metrics/index.js';
+import { SecretBox } from '../secret-box.js';
+import type { Secret } from '../secret.js';
 
 /** The part of a service's configuration this runtime reads. */
 export type ServiceRuntimeConfig = EngineConfig &
@@ -45,11 +46,11 @@ export async function startServiceRuntime(
   options: StartServiceOptions = {},
 ): Promise<ServiceRuntime> {
   const logger = options.logger ?? createLogger({ name: service.name, level: config.LOG_LEVEL });
-  const license = await loadLicense(config, Date.now());
+  const license = await loadLicense(config, systemClock.nowMs());
   if (license.expiringSoon) logger.warn({ licensee: license.licensee, expiresAt: license.expiresAt.toISOString() }, 'license expires within 14 days');
   else logger.info({ licensee: license.licensee, expiresAt: license.expiresAt.toISOString(), limits: license.limits }, 'license verified');
   const stopLicenseWatch = watchLicense(license, {
-    nowMs: () => Date.now(),
+    nowMs: systemClock.nowMs,
     onChange: (status) => logger.warn(status, status.status === 'expired' ? 'license expired: the next start will be refused' : 'license expires within 14 days'),
   });
   const metrics = createServiceMetrics({ service: service.name, logger });
