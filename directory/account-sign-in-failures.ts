@@ -1,5 +1,4 @@
-import type pg from 'pg';
-import { query } from '../platform/postgres-transaction.js';
+import { query, type Queryable } from '../platform/postgres-transaction.js';
 
 // The per-account sign-in lockout (`sign_in_failures`, keyed by the canonical username), shared by Auth's
 // password sign-in and Identity's password change: a wrong current password at `update-password` is a password
@@ -16,7 +15,7 @@ export interface LockoutLimits {
  * caller refuses with 429 and this as `Retry-After`. Keyed by the canonical username, so unknown names lock
  * exactly like real ones and the answer tells nothing (D5).
  */
-export async function signInLockSecondsLeft(db: pg.Pool | pg.ClientBase, usernameCanonical: string, nowMs: number): Promise<number | undefined> {
+export async function signInLockSecondsLeft(db: Queryable, usernameCanonical: string, nowMs: number): Promise<number | undefined> {
   const { rows } = await query<{ locked_until_ms: number | null }>(
     db,
     'SELECT (extract(epoch FROM locked_until) * 1000)::float8 AS locked_until_ms FROM sign_in_failures WHERE username_canonical = $1',
@@ -31,7 +30,7 @@ export async function signInLockSecondsLeft(db: pg.Pool | pg.ClientBase, usernam
  * count within a window of `lockSeconds`; reaching `maxFailures` locks the account for `lockSeconds`. A window
  * that has passed, or a lock that has ended, starts the count again. Returns the new count.
  */
-export async function recordSignInFailure(db: pg.Pool | pg.ClientBase, usernameCanonical: string, nowMs: number, settings: LockoutLimits): Promise<number> {
+export async function recordSignInFailure(db: Queryable, usernameCanonical: string, nowMs: number, settings: LockoutLimits): Promise<number> {
   const { rows } = await query<{ failures: number }>(
     db,
     `WITH args AS (SELECT to_timestamp($2::float8 / 1000) AS now, make_interval(secs => $3) AS lock, $4::int AS max)
@@ -59,7 +58,7 @@ export async function recordSignInFailure(db: pg.Pool | pg.ClientBase, usernameC
  * Removes up to `batch` rows that count nothing any more: their window has passed and their lock, if any, has
  * ended (the next failure of such a name would start from 1 anyway). Returns how many were removed.
  */
-export async function purgeExpiredSignInFailures(db: pg.Pool | pg.ClientBase, nowMs: number, settings: Pick<LockoutLimits, 'lockSeconds'>, batch = 100): Promise<number> {
+export async function purgeExpiredSignInFailures(db: Queryable, nowMs: number, settings: Pick<LockoutLimits, 'lockSeconds'>, batch = 100): Promise<number> {
   // The condition is repeated on the outer DELETE: a row a concurrent failure has just restarted is re-checked
   // against its new version (READ COMMITTED) and kept.
   const result = await query(
@@ -76,6 +75,6 @@ export async function purgeExpiredSignInFailures(db: pg.Pool | pg.ClientBase, no
 }
 
 /** A successful sign-in (or a password change that proved the current one) clears the account's failures. */
-export async function clearSignInFailures(db: pg.Pool | pg.ClientBase, usernameCanonical: string): Promise<void> {
+export async function clearSignInFailures(db: Queryable, usernameCanonical: string): Promise<void> {
   await query(db, 'DELETE FROM sign_in_failures WHERE username_canonical = $1', [usernameCanonical]);
 }

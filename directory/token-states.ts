@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import type { Queryable } from '../platform/postgres-transaction.js';
 import { sessionEndedSql } from './sessions.js';
 
 /** What decides whether a verified access token is still good, as PostgreSQL holds it now. */
@@ -47,7 +47,7 @@ const applicationStateSql = `SELECT 'active' AS subject_status, ${stateColumns('
  * The state a token of `subjectId` in `tenantId` depends on, in one query; undefined when the subject is not in
  * that tenant (gone, or never there). Errors are the driver's: the caller decides what an outage means.
  */
-export async function readTokenState(db: pg.Pool | pg.ClientBase, which: TokenStateQuery): Promise<TokenState | undefined> {
+export async function readTokenState(db: Queryable, which: TokenStateQuery): Promise<TokenState | undefined> {
   const { rows } = await db.query<StateRow>(which.subjectKind === 'application' ? applicationStateSql : userStateSql, [
     which.subjectId,
     which.tenantId,

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMigrations } from '../migrations.js';
 import { endSessions } from '../../directory/sessions.js';
 import { withTransaction } from '../postgres-transaction.js';
-import { systemClock } from '../clock.js';
+import { systemClock } from '../../engine/index.js';
 import { ActiveTokenCheck } from './active-token-check.js';
 import type { Caller } from '../http/caller.js';
 import { createTestSchema, type TestSchema } from '../../test/support/postgres.js';

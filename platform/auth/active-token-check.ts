@@ -2,7 +2,7 @@ import { LRUCache } from 'lru-cache';
 import type pg from 'pg';
 import { ServiceError } from '../http/service-error.js';
 import { readTokenState, type TokenState } from '../../directory/token-states.js';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../engine/index.js';
 import type { Caller } from '../http/caller.js';
 import { issuedBeforeCutoff } from './token-cutoff.js';
 

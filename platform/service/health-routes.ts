@@ -1,6 +1,6 @@
 import express, { type Router } from 'express';
 import { licenseStatusAt, licenseWarningAt, type License } from '../../licensing/index.js';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../engine/index.js';
 import { readinessRouter, serviceReadinessChecks, type ServiceReadinessParts } from '../readiness.js';
 
 /**

@@ -7,7 +7,7 @@ import type { EngineConfig } from '../engine-config.js';
 import { startEngineRuntime, type EngineRuntime } from '../engine-runtime.js';
 import { listenGracefully, type RunningService, type StartServiceOptions } from '../http/graceful-server.js';
 import { loadLicense, watchLicense, type License, type LicenseSettings } from '../../licensing/index.js';
-import { systemClock } from '../clock.js';
+import { systemClock } from '../../engine/index.js';
 import { createLogger } from '../logger.js';
 import { createServiceMetrics, type ServiceMetrics } from '../metrics/index.js';
 import { SecretBox } from '../secret-box.js';
