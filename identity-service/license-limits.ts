@@ -1,14 +1,13 @@
 import type pg from 'pg';
+import { countOrganizations } from '../directory/organizations.js';
+import { countUsers } from '../directory/users.js';
 import { ServiceError } from '../platform/http/service-error.js';
 import type { IdentityDeps } from './deps.js';
 
 type Counted = 'users' | 'organizations';
 
-const counts: Readonly<Record<Counted, string>> = {
-  // Kept by trigger (migration 0004), so the check does not count every user row.
-  users: 'SELECT coalesce(sum(users), 0)::float8 AS n FROM organization_user_counts',
-  organizations: 'SELECT count(*)::float8 AS n FROM organizations',
-};
+// Users are counted from the trigger-kept per-organization counts, so the check does not count every user row.
+const counts: Readonly<Record<Counted, (db: pg.ClientBase) => Promise<number>>> = { users: countUsers, organizations: countOrganizations };
 
 /**
  * Refuses a create that would take the installation past its license's cap (`maxUsers`, `maxOrganizations`;
@@ -20,8 +19,7 @@ export async function assertWithinLicense(deps: Pick<IdentityDeps, 'license'>, c
   const limit = what === 'users' ? limits?.maxUsers : limits?.maxOrganizations;
   if (limit === undefined) return;
   await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`access-manager:license:${what}`]);
-  const { rows } = await client.query<{ n: number }>(counts[what]);
-  const count = rows[0]?.n ?? 0;
+  const count = await counts[what](client);
   if (count >= limit) {
     throw new ServiceError('LICENSE_LIMIT_REACHED', {
       message: `the license allows ${limit} ${what}; ${count} exist`,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { PageStart } from '../directory/page-start.js';
 import { ServiceError } from '../platform/http/service-error.js';
 
 /** The contract's list parameters: `?page` (default 1) and `?limit` (default 10, at most 100), plus an opaque `cursor` for deep pages. */
@@ -50,12 +51,6 @@ function notACursor(): ServiceError {
   return new ServiceError('VALIDATION_FAILED', { message: 'query.cursor: not a cursor from this API', field: 'query.cursor' });
 }
 
-/** Where a page of a list starts: `offset` rows in, or (keyset) after the row with this sort value and id. */
-export interface PageStart {
-  readonly limit: number;
-  readonly offset: number;
-  readonly after?: { readonly sortValue: string; readonly id: string } | undefined;
-}
 
 const recordIdShape = z.uuid();
 

@@ -1,7 +1,7 @@
 import type { CodeOutcome } from '../../domain/mfa-attempts.js';
 import { findRecoveryCode } from '../../domain/recovery-codes.js';
 import { checkTotp } from '../../domain/totp.js';
-import type { UserMfaRow } from '../store/mfa-store.js';
+import type { UserMfa } from '../../directory/mfa-factors.js';
 import { checkEmailedCode } from './emailed-code.js';
 import type { PendingMfaState } from './pending-state.js';
 
@@ -22,7 +22,7 @@ export type FactorProofCheck = {
   readonly pending: PendingMfaState;
   /** The TOTP step a passcode used, so it stays spent. */
   readonly totpStep?: number;
-  /** The recovery code used (its index in `row.recovery_code_hashes`), to spend unless everything is cleared anyway. */
+  /** The recovery code used (its index in `row.recoveryCodeHashes`), to spend unless everything is cleared anyway. */
   readonly recoveryCodeIndex?: number;
   /** The outcome of a one-time code (authenticator or e-mailed), to be counted (see `mfaAttemptChange`). */
   readonly counted?: CodeOutcome;
@@ -41,7 +41,7 @@ export function factorProofOf(body: { passcode?: string | undefined; emailCode?:
  * the last accepted one, the e-mailed code is dropped once matched, and the caller spends the recovery code.
  */
 export async function checkFactorProof(input: {
-  readonly row: UserMfaRow;
+  readonly row: UserMfa;
   readonly pending: PendingMfaState;
   /** The enabled TOTP secret, opened; undefined when the app factor is not enabled. */
   readonly totpSecret: string | undefined;
@@ -51,7 +51,7 @@ export async function checkFactorProof(input: {
   const { row, pending, proof } = input;
   if ('passcode' in proof) {
     if (input.totpSecret === undefined) return { accepted: false, field: 'body.passcode', reason: 'authenticator app not enabled', pending };
-    const check = await checkTotp({ secret: input.totpSecret, passcode: proof.passcode, nowMs: input.nowMs, lastAcceptedStep: row.last_totp_step });
+    const check = await checkTotp({ secret: input.totpSecret, passcode: proof.passcode, nowMs: input.nowMs, lastAcceptedStep: row.lastTotpStep });
     return check.valid
       ? { accepted: true, field: 'body.passcode', pending, totpStep: check.step, counted: check }
       : { accepted: false, field: 'body.passcode', reason: `passcode ${check.reason}`, pending, counted: check };
@@ -63,7 +63,7 @@ export async function checkFactorProof(input: {
       ? { accepted: true, field: 'body.emailCode', pending: next, counted: check }
       : { accepted: false, field: 'body.emailCode', reason: `e-mailed code ${check.reason}`, pending: next, counted: check };
   }
-  const index = findRecoveryCode(proof.recoveryCode, row.recovery_code_hashes);
+  const index = findRecoveryCode(proof.recoveryCode, row.recoveryCodeHashes);
   return index >= 0
     ? { accepted: true, field: 'body.recoveryCode', pending, recoveryCodeIndex: index }
     : { accepted: false, field: 'body.recoveryCode', reason: 'recovery code unknown or used', pending };

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { SecretBox } from '../../platform/secret-box.js';
-import { mfaMethods, type UserMfaRow } from '../store/mfa-store.js';
+import { mfaMethods, type UserMfa } from '../../directory/mfa-factors.js';
 import { emailedCodeSchema } from './emailed-code.js';
 
 /**
@@ -34,9 +34,9 @@ export type PendingEnrolment = NonNullable<PendingMfaState['enrolment']>;
 
 const contextOf = (userId: string) => `${userId}/mfa-pending`;
 
-export function openPendingState(secrets: SecretBox, row: Pick<UserMfaRow, 'user_id' | 'totp_pending_ciphertext'>): PendingMfaState {
-  if (row.totp_pending_ciphertext === null) return {};
-  return pendingStateSchema.parse(JSON.parse(secrets.open(row.totp_pending_ciphertext, contextOf(row.user_id))));
+export function openPendingState(secrets: SecretBox, row: Pick<UserMfa, 'userId' | 'totpPendingCiphertext'>): PendingMfaState {
+  if (row.totpPendingCiphertext === null) return {};
+  return pendingStateSchema.parse(JSON.parse(secrets.open(row.totpPendingCiphertext, contextOf(row.userId))));
 }
 
 /** The column value for a state; null when nothing is pending. */

@@ -11,18 +11,20 @@ import { linkLine, subjects } from '../../domain/policy-lines.js';
 import { applicationName, permissionEntry, recordDescription, recordId } from '../record-fields.js';
 import {
   deleteApplication,
-  deleteApplicationPermissions,
   findApplication,
   insertApplication,
-  insertApplicationPermissions,
-  listApplicationPermissions,
   listApplications,
   replaceClientSecret,
   touchApplication,
   updateApplication,
+  type Application,
+} from '../../directory/applications.js';
+import {
+  deleteApplicationPermissions,
+  insertApplicationPermissions,
+  listApplicationPermissions,
   type ApplicationPermission,
-  type ApplicationRow,
-} from '../store/applications-store.js';
+} from '../store/application-permissions-store.js';
 import { assertMayChangeCredentials } from '../no-escalation.js';
 import { maxRedirectUris, redirectUriProblem } from '../../domain/redirect-uri.js';
 import { revisionHeaders, runWrite } from '../write-transaction.js';
@@ -67,16 +69,16 @@ const applicationWithSecret = application
   .extend({ clientSecret: z.string().meta({ description: 'Shown only in this answer; only its hash is stored' }) })
   .meta({ id: 'ApplicationWithSecret' });
 
-function toApplication(row: ApplicationRow): z.infer<typeof application> {
+function toApplication(row: Application): z.infer<typeof application> {
   return {
     id: row.id,
     name: row.name,
     description: row.description,
-    clientId: row.client_id,
-    redirectUris: row.redirect_uris,
-    publicClient: row.public_client,
-    createdAt: row.created_at.toISOString(),
-    updatedAt: row.updated_at.toISOString(),
+    clientId: row.clientId,
+    redirectUris: row.redirectUris,
+    publicClient: row.publicClient,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
   };
 }
 
@@ -88,7 +90,7 @@ function toPermissionSet(applicationId: string, permissions: readonly Applicatio
   return { applicationId, permissions: permissions.map(toPermission) };
 }
 
-function notFoundOrBuiltin(row: ApplicationRow | undefined, change: string): ApplicationRow {
+function notFoundOrBuiltin(row: Application | undefined, change: string): Application {
   if (!row) throw new ServiceError('NOT_FOUND');
   if (row.builtin) throw new ServiceError('BUILTIN_READ_ONLY', { message: `a built-in application's ${change} is managed by the bootstrap reconciler` });
   return row;
@@ -241,7 +243,7 @@ export function applicationsRoutes(deps: IdentityDeps): AnyRoute[] {
           const current = await findApplication(tx.client, tx.tenantId, params.id, true);
           if (!current) throw new ServiceError('NOT_FOUND');
           assertVersion(req, current.version);
-          if (current.public_client) throw new ServiceError('VALIDATION_FAILED', { message: 'a public client has no secret to rotate' });
+          if (current.publicClient) throw new ServiceError('VALIDATION_FAILED', { message: 'a public client has no secret to rotate' });
           await assertMayChangeCredentials(deps, tx.policyTransaction, caller, { subject: subjects.app(current.id), builtin: current.builtin });
           const rotated = await replaceClientSecret(tx.client, tx.tenantId, current.id, clientSecretHash);
           await tx.endSessions({ kind: 'application', tenantId: tx.tenantId, applicationId: current.id }, 'secret_rotated');

@@ -8,7 +8,7 @@ import { uniqueViolation } from '../../platform/postgres-transaction.js';
 import type { IdentityDeps } from '../deps.js';
 import { linkLine, permissionLine, subjects, type Effect } from '../../domain/policy-lines.js';
 import { applicationName, permissionAction, permissionEffect } from '../record-fields.js';
-import { findApplication } from '../store/applications-store.js';
+import { findApplication } from '../../directory/applications.js';
 import { lockRoleNames } from '../store/roles-store.js';
 import {
   deleteGroupRoles,

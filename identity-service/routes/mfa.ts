@@ -5,32 +5,18 @@ import type { Caller } from '../../platform/http/caller.js';
 import { defineRoute, type AnyRoute } from '../../platform/http/route.js';
 import { ServiceError } from '../../platform/http/service-error.js';
 import { findRecoveryCode, generateRecoveryCodes, hashRecoveryCode } from '../../domain/recovery-codes.js';
-import { mfaAttemptChange, mfaLockSecondsLeft, type CodeOutcome } from '../../domain/mfa-attempts.js';
+import { mfaAttemptChange, mfaLockSecondsLeft, type CodeOutcome, type MfaAttemptState } from '../../domain/mfa-attempts.js';
 import { checkTotp, createTotpSecret, totpUri } from '../../domain/totp.js';
 import type { IdentityDeps } from '../deps.js';
 import { assertVersion, etagOf } from '../etag.js';
 import { checkEmailedCode, issueEmailedCode, type DeliverCode, type EmailedCodeLimits } from '../mfa/emailed-code.js';
 import { checkFactorProof, factorProofOf, type FactorProofCheck } from '../mfa/factor-proof.js';
 import { openPendingState, sealPendingState, totpSecretBox, type PendingEnrolment, type PendingMfaState } from '../mfa/pending-state.js';
-import {
-  clearUserMfa,
-  findMfaSettings,
-  findMfaUser,
-  findUserMfa,
-  lockMfaSettings,
-  lockUserMfa,
-  mfaMethods,
-  updateMfaSettings,
-  updateUserMfa,
-  type MfaMethod,
-  type MfaSettingsRow,
-  type MfaUserRow,
-  type UserMfaChange,
-  type UserMfaRow,
-} from '../store/mfa-store.js';
+import { clearUserMfa, findUserMfa, lockUserMfa, mfaMethods, updateUserMfa, type MfaMethod, type UserMfa, type UserMfaChange } from '../../directory/mfa-factors.js';
+import { findUser, findUserContact, type UserContact } from '../../directory/users.js';
+import { findMfaSettings, lockMfaSettings, updateMfaSettings, type MfaSettingsRow } from '../store/mfa-store.js';
 import { assertMayChangeCredentials, type CredentialsOwner } from '../no-escalation.js';
 import { subjects } from '../../domain/policy-lines.js';
-import { findUser } from '../store/users-store.js';
 import { revisionHeaders, runWrite, type WriteContext } from '../write-transaction.js';
 
 /** The issuer shown by authenticator apps next to the account. */
@@ -85,11 +71,11 @@ const mfaSettings = mfaSettingsBody.extend({ updatedAt: z.string() }).meta({ id:
 
 type MfaStatus = z.infer<typeof mfaStatus>;
 
-function statusOf(row: UserMfaRow): MfaStatus {
-  const enabled: Record<MfaMethod, boolean> = { app: row.totp_enabled, email: row.email_enabled, sms: row.sms_enabled };
+function statusOf(row: UserMfa): MfaStatus {
+  const enabled: Record<MfaMethod, boolean> = { app: row.totpEnabled, email: row.emailEnabled, sms: row.smsEnabled };
   const methods = mfaMethods.filter((method) => enabled[method]);
-  const preferred = row.preferred_type !== null && enabled[row.preferred_type] ? row.preferred_type : (methods[0] ?? null);
-  return { enabled: methods.length > 0, preferredType: preferred, methods, totpEnabled: row.totp_enabled, emailEnabled: row.email_enabled, smsEnabled: row.sms_enabled };
+  const preferred = row.preferredType !== null && enabled[row.preferredType] ? row.preferredType : (methods[0] ?? null);
+  return { enabled: methods.length > 0, preferredType: preferred, methods, totpEnabled: row.totpEnabled, emailEnabled: row.emailEnabled, smsEnabled: row.smsEnabled };
 }
 
 function toSettings(row: MfaSettingsRow): z.infer<typeof mfaSettings> {
@@ -113,14 +99,14 @@ function isSelf(caller: Caller, userId: string): boolean {
 }
 
 /** The user of the path, in the caller's organization only: another tenant's user is not found (404). */
-async function userInTenant(deps: IdentityDeps, caller: Caller, userId: string): Promise<MfaUserRow> {
-  const user = await findMfaUser(deps.pool, caller.tenantId, userId.toLowerCase());
+async function userInTenant(deps: IdentityDeps, caller: Caller, userId: string): Promise<UserContact> {
+  const user = await findUserContact(deps.pool, caller.tenantId, userId.toLowerCase());
   if (!user) throw new ServiceError('NOT_FOUND');
   return user;
 }
 
 /** Self-service: only the user may set up, verify, enable, prefer or disable their own factors (never an administrator). */
-async function selfUser(deps: IdentityDeps, caller: Caller, userId: string): Promise<MfaUserRow> {
+async function selfUser(deps: IdentityDeps, caller: Caller, userId: string): Promise<UserContact> {
   const user = await userInTenant(deps, caller, userId);
   if (!isSelf(caller, user.id)) throw new ServiceError('FORBIDDEN', { detail: `${caller.subject} may manage only their own MFA` });
   return user;
@@ -160,19 +146,26 @@ function invalidCode(field: string, reason: string): ServiceError {
 
 const notEnrolled = (message: string) => new ServiceError('MFA_NOT_ENROLLED', { message, field: 'body.mfaType' });
 
+function attemptStateOf(row: UserMfa): MfaAttemptState {
+  return { failed_attempts: row.failedAttempts, locked_until: row.lockedUntil };
+}
+
 /** Code checks are refused while the user is locked out after too many wrong one-time codes (SECURITY-CHECKLIST E2). */
-function assertNotLocked(row: UserMfaRow, nowMs: number): void {
-  const seconds = mfaLockSecondsLeft(row, nowMs);
+function assertNotLocked(row: UserMfa, nowMs: number): void {
+  const seconds = mfaLockSecondsLeft(attemptStateOf(row), nowMs);
   if (seconds === undefined) return;
   throw new ServiceError('RATE_LIMITED', { message: 'too many wrong codes; try again later', headers: { 'Retry-After': String(seconds) }, detail: `MFA locked for ${seconds} s more` });
 }
 
 /** What a one-time code's outcome does to the user's wrong-code count, read and written under the row lock; a lock it sets is audited. */
-async function codeAttempts(tx: WriteContext, row: UserMfaRow, outcome: CodeOutcome, nowMs: number): Promise<UserMfaChange> {
+async function codeAttempts(tx: WriteContext, row: UserMfa, outcome: CodeOutcome, nowMs: number): Promise<UserMfaChange> {
   const { max_attempts: maxAttempts } = await findMfaSettings(tx.client, tx.tenantId);
-  const change = mfaAttemptChange(row, outcome, maxAttempts, nowMs);
-  if (change.locked_until) tx.audit({ action: 'mfa.lock', targetType: 'user', targetId: row.user_id, after: { lockedUntil: change.locked_until.toISOString(), maxAttempts } });
-  return change;
+  const change = mfaAttemptChange(attemptStateOf(row), outcome, maxAttempts, nowMs);
+  if (change.locked_until) tx.audit({ action: 'mfa.lock', targetType: 'user', targetId: row.userId, after: { lockedUntil: change.locked_until.toISOString(), maxAttempts } });
+  return {
+    ...(change.failed_attempts === undefined ? {} : { failedAttempts: change.failed_attempts }),
+    ...(change.locked_until === undefined ? {} : { lockedUntil: change.locked_until }),
+  };
 }
 
 async function saveAttempts(tx: WriteContext, userId: string, change: UserMfaChange): Promise<void> {
@@ -184,22 +177,22 @@ async function saveAttempts(tx: WriteContext, userId: string, change: UserMfaCha
  * spent (a wrong code's count, an e-mailed code's attempt) and is returned, so the caller's transaction commits
  * it; an accepted proof is returned unspent: the caller spends it with its own change.
  */
-async function proveFactor(deps: IdentityDeps, tx: WriteContext, row: UserMfaRow, proof: NonNullable<ReturnType<typeof factorProofOf>>, nowMs: number): Promise<FactorProofCheck> {
+async function proveFactor(deps: IdentityDeps, tx: WriteContext, row: UserMfa, proof: NonNullable<ReturnType<typeof factorProofOf>>, nowMs: number): Promise<FactorProofCheck> {
   assertNotLocked(row, nowMs);
   const pending = openPendingState(deps.secrets, row);
-  const totpSecret = row.totp_enabled && row.totp_secret_ciphertext !== null ? totpSecretBox.open(deps.secrets, row.user_id, row.totp_secret_ciphertext) : undefined;
+  const totpSecret = row.totpEnabled && row.totpSecretCiphertext !== null ? totpSecretBox.open(deps.secrets, row.userId, row.totpSecretCiphertext) : undefined;
   const check = await checkFactorProof({ row, pending, totpSecret, proof, nowMs });
   const attempts = check.counted ? await codeAttempts(tx, row, check.counted, nowMs) : {};
-  if (!check.accepted) await updateUserMfa(tx.client, tx.tenantId, row.user_id, { totp_pending_ciphertext: sealPendingState(deps.secrets, row.user_id, check.pending), ...attempts });
-  else await saveAttempts(tx, row.user_id, attempts);
+  if (!check.accepted) await updateUserMfa(tx.client, tx.tenantId, row.userId, { totpPendingCiphertext: sealPendingState(deps.secrets, row.userId, check.pending), ...attempts });
+  else await saveAttempts(tx, row.userId, attempts);
   return check;
 }
 
 /** The columns that spend an accepted proof: the TOTP step it used, the recovery code it used. */
-function spentProof(row: UserMfaRow, check: FactorProofCheck): UserMfaChange {
+function spentProof(row: UserMfa, check: FactorProofCheck): UserMfaChange {
   return {
-    ...(check.totpStep === undefined ? {} : { last_totp_step: check.totpStep }),
-    ...(check.recoveryCodeIndex === undefined ? {} : { recovery_code_hashes: row.recovery_code_hashes.filter((_, index) => index !== check.recoveryCodeIndex) }),
+    ...(check.totpStep === undefined ? {} : { lastTotpStep: check.totpStep }),
+    ...(check.recoveryCodeIndex === undefined ? {} : { recoveryCodeHashes: row.recoveryCodeHashes.filter((_, index) => index !== check.recoveryCodeIndex) }),
   };
 }
 
@@ -223,7 +216,7 @@ function proofChallengeRoute(deps: IdentityDeps, path: string, summary: string):
         const pending = openPendingState(deps.secrets, row);
         const issued = issueEmailedCode(pending.disableCode, limitsOf(settings), deps.nowMs());
         if (!issued.ok) throw new ServiceError('RATE_LIMITED', { message: 'too many codes sent; wait for the last one to expire' });
-        await updateUserMfa(tx.client, tx.tenantId, user.id, { totp_pending_ciphertext: sealPendingState(deps.secrets, user.id, { ...pending, disableCode: issued.state }) });
+        await updateUserMfa(tx.client, tx.tenantId, user.id, { totpPendingCiphertext: sealPendingState(deps.secrets, user.id, { ...pending, disableCode: issued.state }) });
         return issued.code;
       });
       await deliver(send, caller.tenantId, user.email, code);
@@ -336,7 +329,7 @@ export function mfaRoutes(deps: IdentityDeps): AnyRoute[] {
             code = issued.code;
           }
           // Replaces a pending enrolment; an enabled factor stays in force until this one is enabled.
-          await updateUserMfa(tx.client, tx.tenantId, user.id, { totp_pending_ciphertext: sealPendingState(deps.secrets, user.id, { ...pending, enrolment }), ...spent });
+          await updateUserMfa(tx.client, tx.tenantId, user.id, { totpPendingCiphertext: sealPendingState(deps.secrets, user.id, { ...pending, enrolment }), ...spent });
           tx.audit({ action: 'mfa.setup', targetType: 'user', targetId: user.id, after: { mfaType: body.mfaType, ...(statusOf(row).enabled && proof ? { proof: Object.keys(proof)[0] } : {}) } });
           return { refused: undefined, code };
         });
@@ -386,27 +379,27 @@ export function mfaRoutes(deps: IdentityDeps): AnyRoute[] {
               if (check.valid) verified = { ...next, verified: true };
               else {
                 reason = `pending e-mailed code ${check.reason}`;
-                await updateUserMfa(tx.client, tx.tenantId, user.id, { totp_pending_ciphertext: sealPendingState(deps.secrets, user.id, { ...pending, enrolment: next }) });
+                await updateUserMfa(tx.client, tx.tenantId, user.id, { totpPendingCiphertext: sealPendingState(deps.secrets, user.id, { ...pending, enrolment: next }) });
               }
             }
             if (!verified) {
               await saveAttempts(tx, user.id, attempts);
               return { field: 'body.passcode', reason };
             }
-            await updateUserMfa(tx.client, tx.tenantId, user.id, { totp_pending_ciphertext: sealPendingState(deps.secrets, user.id, { ...pending, enrolment: verified }), ...attempts });
+            await updateUserMfa(tx.client, tx.tenantId, user.id, { totpPendingCiphertext: sealPendingState(deps.secrets, user.id, { ...pending, enrolment: verified }), ...attempts });
             tx.audit({ action: 'mfa.verify', targetType: 'user', targetId: user.id, after: { mfaType: body.mfaType, pending: true } });
             return undefined;
           }
-          if (body.mfaType !== 'app' || !row.totp_enabled || row.totp_secret_ciphertext === null) throw notEnrolled('no pending setup or enabled factor of this type to verify');
-          const secret = totpSecretBox.open(deps.secrets, user.id, row.totp_secret_ciphertext);
+          if (body.mfaType !== 'app' || !row.totpEnabled || row.totpSecretCiphertext === null) throw notEnrolled('no pending setup or enabled factor of this type to verify');
+          const secret = totpSecretBox.open(deps.secrets, user.id, row.totpSecretCiphertext);
           if (body.secret !== undefined && !sameSecret(body.secret, secret)) return { field: 'body.secret', reason: 'secret differs from the enabled one' };
-          const check = await checkTotp({ secret, passcode: body.passcode, nowMs, lastAcceptedStep: row.last_totp_step });
+          const check = await checkTotp({ secret, passcode: body.passcode, nowMs, lastAcceptedStep: row.lastTotpStep });
           const attempts = await codeAttempts(tx, row, check, nowMs);
           if (!check.valid) {
             await saveAttempts(tx, user.id, attempts);
             return { field: 'body.passcode', reason: `passcode ${check.reason}` };
           }
-          await updateUserMfa(tx.client, tx.tenantId, user.id, { last_totp_step: check.step, ...attempts });
+          await updateUserMfa(tx.client, tx.tenantId, user.id, { lastTotpStep: check.step, ...attempts });
           return undefined;
         });
         if (refusal) throw invalidCode(refusal.field, refusal.reason);
@@ -438,16 +431,16 @@ export function mfaRoutes(deps: IdentityDeps): AnyRoute[] {
           const acknowledged = findRecoveryCode(body.recoveryCode, enrolment.recoveryCodeHashes);
           if (acknowledged < 0) throw invalidCode('body.recoveryCode', 'not one of the recovery codes of this setup');
           const change: UserMfaChange = {
-            totp_pending_ciphertext: sealPendingState(deps.secrets, user.id, { ...pending, enrolment: undefined }),
-            recovery_code_hashes: enrolment.recoveryCodeHashes.filter((_, index) => index !== acknowledged),
-            preferred_type: row.preferred_type ?? body.mfaType,
+            totpPendingCiphertext: sealPendingState(deps.secrets, user.id, { ...pending, enrolment: undefined }),
+            recoveryCodeHashes: enrolment.recoveryCodeHashes.filter((_, index) => index !== acknowledged),
+            preferredType: row.preferredType ?? body.mfaType,
             ...(enrolment.totpSecret !== undefined
-              ? { totp_secret_ciphertext: totpSecretBox.seal(deps.secrets, user.id, enrolment.totpSecret), totp_enabled: true, last_totp_step: enrolment.lastStep }
-              : { email_enabled: true }),
+              ? { totpSecretCiphertext: totpSecretBox.seal(deps.secrets, user.id, enrolment.totpSecret), totpEnabled: true, lastTotpStep: enrolment.lastStep }
+              : { emailEnabled: true }),
           };
           const updated = await updateUserMfa(tx.client, tx.tenantId, user.id, change);
           // A factor replaced (a new authenticator secret over an enabled one): whoever held the old one is signed out.
-          if (enrolment.totpSecret !== undefined ? row.totp_enabled : row.email_enabled) {
+          if (enrolment.totpSecret !== undefined ? row.totpEnabled : row.emailEnabled) {
             await tx.endSessions({ kind: 'user', tenantId: tx.tenantId, userId: user.id }, 'mfa_reenrolled');
           }
           tx.audit({ action: 'mfa.enable', targetType: 'user', targetId: user.id, before: statusOf(row), after: statusOf(updated) });
@@ -469,7 +462,7 @@ export function mfaRoutes(deps: IdentityDeps): AnyRoute[] {
         const { value: row, policyRevision } = await runWrite(deps, caller, requestId, async (tx) => {
           const current = await lockUserMfa(tx.client, tx.tenantId, user.id);
           if (!statusOf(current).methods.includes(body.mfaType)) throw notEnrolled('this factor is not enabled');
-          const updated = await updateUserMfa(tx.client, tx.tenantId, user.id, { preferred_type: body.mfaType });
+          const updated = await updateUserMfa(tx.client, tx.tenantId, user.id, { preferredType: body.mfaType });
           tx.audit({ action: 'mfa.preferred', targetType: 'user', targetId: user.id, before: statusOf(current), after: statusOf(updated) });
           return updated;
         });
@@ -502,7 +495,7 @@ export function mfaRoutes(deps: IdentityDeps): AnyRoute[] {
           if (!statusOf(row).enabled) throw notEnrolled('MFA is not enabled');
           const check = await proveFactor(deps, tx, row, proof, nowMs);
           if (!check.accepted) return { refused: check, cleared: undefined };
-          if (check.totpStep !== undefined) await updateUserMfa(tx.client, tx.tenantId, user.id, { last_totp_step: check.totpStep });
+          if (check.totpStep !== undefined) await updateUserMfa(tx.client, tx.tenantId, user.id, { lastTotpStep: check.totpStep });
           const cleared = await clearUserMfa(tx.client, tx.tenantId, user.id);
           await tx.endSessions({ kind: 'user', tenantId: tx.tenantId, userId: user.id }, 'mfa_disabled');
           tx.audit({ action: 'mfa.disable', targetType: 'user', targetId: user.id, before: statusOf(row), after: { ...statusOf(cleared), proof: Object.keys(proof)[0] } });

@@ -7,7 +7,7 @@ import { uniqueViolation } from '../../platform/postgres-transaction.js';
 import type { IdentityDeps } from '../deps.js';
 import { assertVersion, etagOf } from '../etag.js';
 import { listPageSchema, listQuery } from '../list-query.js';
-import { findOrganization, insertOrganization, listOrganizations, updateOrganization, type OrganizationRow } from '../store/organizations-store.js';
+import { findOrganization, insertOrganization, listOrganizations, updateOrganization, type Organization } from '../../directory/organizations.js';
 import { assertWithinLicense } from '../license-limits.js';
 import { revisionHeaders, runWrite } from '../write-transaction.js';
 
@@ -26,8 +26,8 @@ const organization = z
   })
   .meta({ id: 'Organization' });
 
-function toOrganization(row: OrganizationRow): z.infer<typeof organization> {
-  return { id: row.id, slug: row.slug, name: row.name, status: row.status, createdAt: row.created_at.toISOString(), updatedAt: row.updated_at.toISOString() };
+function toOrganization(row: Organization): z.infer<typeof organization> {
+  return { id: row.id, slug: row.slug, name: row.name, status: row.status, createdAt: row.createdAt.toISOString(), updatedAt: row.updatedAt.toISOString() };
 }
 
 /** Checked in the platform organization rather than the caller's, so not as a route permission. */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { sqlStateOf } from '../../engine/adapters/pg-connection-error.js';
+import { applicationExists } from '../../directory/applications.js';
 import { defineRoute, type AnyRoute } from '../../platform/http/route.js';
 import { ServiceError } from '../../platform/http/service-error.js';
 import { validateInput } from '../../platform/http/validate-input.js';
@@ -31,7 +32,6 @@ import {
   type ProviderType,
 } from '../../messaging/index.js';
 import {
-  applicationExists,
   deleteApplicationProvider,
   findApplicationProvider,
   insertApplicationProvider,

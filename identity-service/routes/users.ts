@@ -21,8 +21,8 @@ import {
   setUserStatus,
   updateUser,
   userConstraints,
-  type UserRow,
-} from '../store/users-store.js';
+  type User as UserRecord,
+} from '../../directory/users.js';
 import { assertWithinLicense } from '../license-limits.js';
 import { assertMayChangeCredentials } from '../no-escalation.js';
 import { assertPasswordChangeNotLocked, clearPasswordFailures, countWrongCurrentPassword } from '../password-change-lockout.js';
@@ -55,17 +55,17 @@ const user = z
 
 type User = z.infer<typeof user>;
 
-function toUser(row: UserRow, groups: readonly string[]): User {
+function toUser(row: UserRecord, groups: readonly string[]): User {
   return {
     id: row.id,
-    firstName: row.first_name,
-    lastName: row.last_name,
+    firstName: row.firstName,
+    lastName: row.lastName,
     username: row.username,
     email: row.email,
     groups: [...groups],
     status: row.status,
-    createdAt: row.created_at.toISOString(),
-    updatedAt: row.updated_at.toISOString(),
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
   };
 }
 
@@ -145,7 +145,7 @@ export function usersRoutes(deps: IdentityDeps): AnyRoute[] {
         const { value, policyRevision } = await runWrite(deps, caller, requestId, async (tx) => {
           await assertGroupsExist(tx, groups);
           await assertWithinLicense(deps, tx.client, 'users');
-          let row: UserRow;
+          let row: UserRecord;
           try {
             row = await insertUser(tx.client, tx.tenantId, {
               username: body.username,
@@ -191,7 +191,7 @@ export function usersRoutes(deps: IdentityDeps): AnyRoute[] {
             page: query.page,
             limit: query.limit,
             total,
-            ...(hasMore ? nextCursorOf(rows, query.limit, (row) => row.username_canonical) : {}),
+            ...(hasMore ? nextCursorOf(rows, query.limit, (row) => row.usernameCanonical) : {}),
           },
         };
       },
@@ -241,7 +241,7 @@ export function usersRoutes(deps: IdentityDeps): AnyRoute[] {
             await addMemberships(tx.client, tx.tenantId, params.id, added);
             tx.policy(...memberLines('remove', current.id, removed, tx.tenantId), ...memberLines('add', current.id, added, tx.tenantId));
           }
-          let updated: UserRow;
+          let updated: UserRecord;
           try {
             updated = await updateUser(tx.client, tx.tenantId, params.id, {
               firstName: body.firstName,

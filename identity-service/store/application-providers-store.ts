@@ -33,12 +33,6 @@ const linkColumns = `ap.application_id, ap.provider_id, p.name AS provider_name,
   ap.can_unlink, ap.prompted, ap.alert_type, ap.rule, ap.is_default, ap.version, ap.created_at`;
 const linkSource = 'application_providers ap JOIN providers p ON p.org_id = ap.org_id AND p.id = ap.provider_id';
 
-/** Whether the tenant has this application (links of another tenant's application are a 404). */
-export async function applicationExists(db: pg.Pool | pg.ClientBase, orgId: string, applicationId: string): Promise<boolean> {
-  const { rows } = await query(db, 'SELECT 1 FROM applications WHERE org_id = $1 AND id = $2', [orgId, applicationId]);
-  return rows.length > 0;
-}
-
 export async function listApplicationProviders(
   db: pg.Pool,
   orgId: string,

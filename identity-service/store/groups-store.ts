@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { query } from '../../platform/postgres-transaction.js';
-import type { PageStart } from '../list-query.js';
+import type { PageStart } from '../../directory/page-start.js';
 
 export interface GroupRow {
   readonly id: string;

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { query } from '../../platform/postgres-transaction.js';
 import type { Permission } from '../../domain/policy-lines.js';
-import type { PageStart } from '../list-query.js';
+import type { PageStart } from '../../directory/page-start.js';
 
 export interface RoleRow {
   readonly id: string;

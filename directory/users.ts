@@ -1,0 +1,171 @@
+import { query, type Queryable } from '../platform/postgres-transaction.js';
+import type { PageStart } from './page-start.js';
+
+/** A user as the API may show it: the password hash is never among these fields (see `passwordHashOf`). */
+export interface User {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly username: string;
+  readonly usernameCanonical: string;
+  readonly email: string;
+  readonly firstName: string;
+  readonly lastName: string;
+  readonly status: 'active' | 'disabled';
+  readonly builtin: boolean;
+  readonly version: number;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
+export interface NewUser {
+  readonly username: string;
+  readonly usernameCanonical: string;
+  readonly email: string;
+  readonly emailCanonical: string;
+  readonly firstName: string;
+  readonly lastName: string;
+  readonly passwordHash: string;
+}
+
+export interface UserChanges {
+  readonly firstName?: string | undefined;
+  readonly lastName?: string | undefined;
+  readonly email?: { readonly value: string; readonly canonical: string } | undefined;
+}
+
+export interface UserFilter {
+  /** Canonical username prefix; matched literally (LIKE wildcards escaped). */
+  readonly usernamePrefix?: string | undefined;
+  readonly emailCanonical?: string | undefined;
+  readonly groupId?: string | undefined;
+}
+
+/** Who an MFA code is sent to: the user's id and its contact, in its tenant only. */
+export interface UserContact {
+  readonly id: string;
+  readonly username: string;
+  readonly email: string;
+}
+
+/** The constraints whose violation means "taken" (names from 0002_identity.sql). */
+export const userConstraints = {
+  username: 'users_username_canonical_key',
+  email: 'users_org_id_email_canonical_key',
+} as const;
+
+const columns = `u.id, u.org_id AS "tenantId", u.username, u.username_canonical AS "usernameCanonical", u.email,
+  u.first_name AS "firstName", u.last_name AS "lastName", u.status, u.builtin, u.version,
+  u.created_at AS "createdAt", u.updated_at AS "updatedAt"`;
+
+/** `forUpdate` locks the row for the caller's transaction: every write to a user starts with it. */
+export async function findUser(db: Queryable, tenantId: string, id: string, forUpdate = false): Promise<User | undefined> {
+  const { rows } = await query<User>(db, `SELECT ${columns} FROM users u WHERE u.org_id = $1 AND u.id = $2${forUpdate ? ' FOR UPDATE' : ''}`, [tenantId, id]);
+  return rows[0];
+}
+
+/** The user's id, username and e-mail (`userId` already validated as a UUID); another tenant's id is not found. */
+export async function findUserContact(db: Queryable, tenantId: string, userId: string): Promise<UserContact | undefined> {
+  const { rows } = await query<UserContact>(db, 'SELECT id, username, email FROM users WHERE org_id = $1 AND id = $2::uuid', [tenantId, userId]);
+  return rows[0];
+}
+
+/** The stored argon2id hash, read only to verify a password; never returned or audited. */
+export async function passwordHashOf(db: Queryable, tenantId: string, id: string): Promise<string | undefined> {
+  const { rows } = await query<{ password_hash: string }>(db, 'SELECT password_hash FROM users WHERE org_id = $1 AND id = $2', [tenantId, id]);
+  return rows[0]?.password_hash;
+}
+
+/** `LIKE` pattern matching `prefix` literally. */
+export function likePrefix(prefix: string): string {
+  return `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/**
+ * One page of a tenant's users ordered by `(username_canonical, id)`: exactly the `users_org_username` index
+ * (org_id leads the ORDER BY so the planner never prefers the global username index), so a keyset page
+ * (`page.after` is a canonical username and id) is an index range scan however deep it is; also the number of
+ * users matching the filter. One row more than the page is read, so `hasMore` says whether another follows.
+ */
+export async function listUsers(db: Queryable, tenantId: string, filter: UserFilter, page: PageStart): Promise<{ rows: User[]; total: number; hasMore: boolean }> {
+  const where = ['u.org_id = $1'];
+  const values: unknown[] = [tenantId];
+  const add = (condition: (n: number) => string, value: unknown) => {
+    values.push(value);
+    where.push(condition(values.length));
+  };
+  if (filter.usernamePrefix !== undefined) add((n) => `u.username_canonical LIKE $${n} ESCAPE '\\'`, likePrefix(filter.usernamePrefix));
+  if (filter.emailCanonical !== undefined) add((n) => `u.email_canonical = $${n}`, filter.emailCanonical);
+  if (filter.groupId !== undefined) {
+    add((n) => `EXISTS (SELECT 1 FROM group_members m WHERE m.org_id = u.org_id AND m.user_id = u.id AND m.group_id = $${n})`, filter.groupId);
+  }
+  // Unfiltered, the trigger-kept count answers at once (migration 0004); a filter counts its matches.
+  const countText =
+    where.length === 1
+      ? 'SELECT coalesce((SELECT users FROM organization_user_counts WHERE org_id = $1), 0)::text AS total'
+      : `SELECT count(*)::text AS total FROM users u WHERE ${where.join(' AND ')}`;
+  const countValues = [...values];
+  if (page.after) {
+    values.push(page.after.sortValue, page.after.id);
+    where.push(`(u.username_canonical, u.id) > ($${values.length - 1}, $${values.length}::uuid)`);
+  }
+  values.push(page.limit + 1, page.offset);
+  const pageText = `SELECT ${columns} FROM users u WHERE ${where.join(' AND ')}
+    ORDER BY u.org_id, u.username_canonical, u.id LIMIT $${values.length - 1} OFFSET $${values.length}`;
+  const [rows, count] = await Promise.all([query<User>(db, pageText, values), query<{ total: string }>(db, countText, countValues)]);
+  return { rows: rows.rows.slice(0, page.limit), total: Number(count.rows[0]?.total ?? 0), hasMore: rows.rows.length > page.limit };
+}
+
+/** How many users the whole installation holds (the license's `users` limit), from the trigger-kept counts. */
+export async function countUsers(db: Queryable): Promise<number> {
+  const { rows } = await query<{ n: number }>(db, 'SELECT coalesce(sum(users), 0)::float8 AS n FROM organization_user_counts');
+  return Number(rows[0]?.n ?? 0);
+}
+
+export async function insertUser(db: Queryable, tenantId: string, user: NewUser): Promise<User> {
+  const { rows } = await query<User>(
+    db,
+    `INSERT INTO users AS u (org_id, username, username_canonical, email, email_canonical, first_name, last_name, password_hash)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${columns}`,
+    [tenantId, user.username, user.usernameCanonical, user.email, user.emailCanonical, user.firstName, user.lastName, user.passwordHash],
+  );
+  return rows[0] as User;
+}
+
+/** Changes the profile (absent fields kept) and bumps the version: a membership change is a change of the user too. */
+export async function updateUser(db: Queryable, tenantId: string, id: string, changes: UserChanges): Promise<User> {
+  const { rows } = await query<User>(
+    db,
+    `UPDATE users u SET first_name = coalesce($3, first_name), last_name = coalesce($4, last_name),
+            email = coalesce($5, email), email_canonical = coalesce($6, email_canonical),
+            version = version + 1, updated_at = now()
+      WHERE u.org_id = $1 AND u.id = $2 RETURNING ${columns}`,
+    [tenantId, id, changes.firstName ?? null, changes.lastName ?? null, changes.email?.value ?? null, changes.email?.canonical ?? null],
+  );
+  return rows[0] as User;
+}
+
+/** Sets the status only: a disable's caller also ends the user's sessions (endSessions), so an enable revives none. */
+export async function setUserStatus(db: Queryable, tenantId: string, id: string, status: User['status']): Promise<User> {
+  const { rows } = await query<User>(
+    db,
+    `UPDATE users u SET status = $3, version = version + 1, updated_at = now()
+      WHERE u.org_id = $1 AND u.id = $2 RETURNING ${columns}`,
+    [tenantId, id, status],
+  );
+  return rows[0] as User;
+}
+
+/** Stores a new hash; its caller also ends the user's sessions (endSessions) in the same transaction. */
+export async function setPasswordHash(db: Queryable, tenantId: string, id: string, passwordHash: string): Promise<User> {
+  const { rows } = await query<User>(
+    db,
+    `UPDATE users u SET password_hash = $3, version = version + 1, updated_at = now()
+      WHERE u.org_id = $1 AND u.id = $2 RETURNING ${columns}`,
+    [tenantId, id, passwordHash],
+  );
+  return rows[0] as User;
+}
+
+export async function deleteUser(db: Queryable, tenantId: string, id: string): Promise<void> {
+  await query(db, 'DELETE FROM users WHERE org_id = $1 AND id = $2', [tenantId, id]);
+}
