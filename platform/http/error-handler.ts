@@ -58,12 +58,6 @@ function fromBodyParser(error: unknown): PlatformErrorCode | undefined {
   return undefined;
 }
 
-/**
- * The one place failures become HTTP: a `ServiceError` through the service's table, an engine error through
- * the platform mapping, a body-parser error to 400/413/415, a PostgreSQL or Valkey client error that means the
- * dependency is unreachable to 503, anything else to a generic 500. A 5xx never
- * carries the error's own message (SECURITY-CHECKLIST K3).
- */
 export interface OAuthErrorFormat {
   /** Paths whose failures answer RFC 6749 5.2 bodies (`{error, error_description}`) instead of problem+json. */
   readonly paths: readonly string[];
@@ -71,6 +65,12 @@ export interface OAuthErrorFormat {
   readonly errorOf: Readonly<Record<string, string>>;
 }
 
+/**
+ * The one place failures become HTTP: a `ServiceError` through the service's table, an engine error through
+ * the platform mapping, a body-parser error to 400/413/415, a PostgreSQL or Valkey client error that means the
+ * dependency is unreachable to 503, anything else to a generic 500. A 5xx never carries the error's own message
+ * (it may name internal hosts or SQL): it is only logged.
+ */
 export function errorHandler<C extends string>(catalogue: ErrorCatalogue<C | PlatformErrorCode>, report: ErrorReporter, oauth?: OAuthErrorFormat) {
   const oauthPaths = new Set(oauth?.paths ?? []);
   return (error: unknown, req: Request, res: Response, _next: NextFunction): void => {

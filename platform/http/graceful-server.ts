@@ -24,7 +24,7 @@ export interface GracefulServer {
   /**
    * Stops accepting connections, lets every in-flight request finish (each answered with `Connection: close`,
    * so keep-alive clients reconnect elsewhere), and resolves once every connection is closed. After
-   * `drainTimeoutMs` the remaining connections are cut (SECURITY-CHECKLIST I14).
+   * `drainTimeoutMs` the remaining connections are cut.
    */
   close(drainTimeoutMs?: number): Promise<void>;
 }
@@ -33,7 +33,7 @@ const reasonPhrases: Readonly<Record<number, string>> = { 400: 'Bad Request', 40
 
 /**
  * Node refuses oversized headers, unparsable requests and slow senders before express sees them, with a bare
- * status line; the same failures get the service's problem+json here (SECURITY-CHECKLIST G), written straight
+ * status line; the same failures get the service's problem+json here, written straight
  * to the socket since there is no response object yet.
  */
 function answerClientError(errorPrefix: 'AUT' | 'IDE', error: Error & { code?: string }, socket: Socket): void {
