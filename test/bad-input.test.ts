@@ -129,6 +129,42 @@ function corpusOf(op: Operation): BadRequest[] {
   return cases;
 }
 
+/**
+ * What express's own layers parse before any route runs, so before authentication: a path segment that is not
+ * valid percent-encoding is 400, a body whose Content-Encoding lies is 415 (400 with an OAuth error body on the
+ * OAuth endpoint, as RFC 6749 5.2 wants). Sent without a token: the answer must not wait for one.
+ */
+function httpLayerCorpusOf(op: Operation): (BadRequest & { readonly status: number })[] {
+  const cases: (BadRequest & { readonly status: number })[] = [];
+  for (const name of op.pathParams) {
+    for (const segment of ['%ff%fe', '%E0%A4%A', 'a%zzb']) {
+      cases.push({ label: `path {${name}} malformed escape ${segment}`, method: op.method, path: fill(op, (n) => (n === name ? segment : validParam(n))), status: 400 });
+    }
+  }
+  if (op.hasBody) {
+    for (const encoding of ['gzip', 'deflate', 'br']) {
+      cases.push({ label: `Content-Encoding ${encoding} on a plain body`, method: op.method, path: fill(op, validParam), contentType: 'application/json', body: '{"name":"x"}', headers: { 'Content-Encoding': encoding }, status: 415 });
+    }
+  }
+  return cases;
+}
+
+/** Every query parameter of a route, given a NUL: PostgreSQL cannot compare text with 0x00, so it never gets there. */
+function nulQueryCorpusOf(op: Operation): BadRequest[] {
+  return op.queryParams.map((name) => ({ label: `query ${name}=%00`, method: op.method, path: `${fill(op, validParam)}?${name}=a%00b` }));
+}
+
+async function sendExpecting(target: Target, requests: readonly (BadRequest & { readonly status: number })[], withToken: boolean): Promise<string[]> {
+  const problems: string[] = [];
+  for (const request of requests) {
+    const res = await send(target, request, withToken);
+    const expected = target.oauthPaths.includes(request.path.split('?')[0]!) ? 400 : request.status;
+    const problem = refusalProblem(target, request, res) ?? (res.status === expected ? undefined : `${request.method.toUpperCase()} ${request.path} [${request.label}]: ${res.status}, expected ${expected}`);
+    if (problem) problems.push(problem);
+  }
+  return problems;
+}
+
 function send(target: Target, request: BadRequest, withToken = true): supertest.Test {
   let test = target.agent()[request.method](request.path);
   if (withToken) test = test.set('Authorization', `Bearer ${target.token}`);
@@ -255,6 +291,33 @@ describe('bad input: Identity', () => {
     expect(await databaseDigest(h.deps.pool)).toEqual(before);
   });
 
+  it('a malformed percent-escape in any path parameter is 400 and a lying Content-Encoding is 415, before authentication', async () => {
+    const requests = operations.flatMap(httpLayerCorpusOf);
+    expect(requests.some((r) => r.path === '/v1/users/%ff%fe' && r.method === 'get')).toBe(true);
+    expect(await sendExpecting(target, requests, false)).toEqual([]);
+    expect(await databaseDigest(h.deps.pool)).toEqual(before);
+  });
+
+  it('a NUL in any query parameter (a list filter included) is 400', async () => {
+    const requests = operations.flatMap(nulQueryCorpusOf).map((r) => ({ ...r, status: 400 }));
+    expect(requests.map((r) => r.path)).toEqual(expect.arrayContaining(['/v1/users?username=a%00b', '/v1/audit-events?targetId=a%00b']));
+    expect(await sendExpecting(target, requests, true)).toEqual([]);
+    expect(await databaseDigest(h.deps.pool)).toEqual(before);
+  });
+
+  it('a NUL in a JSON string that would reach PostgreSQL is 400 (organization name, declaration version), and nothing changes', async () => {
+    const orgId = h.deps.platformTenantId;
+    const requests = [
+      jsonRequest('organization name', 'post', '/v1/organizations', { slug: 'nul-org', name: 'a\u0000b' }),
+      jsonRequest('organization rename', 'patch', `/v1/organizations/${orgId}`, { name: 'a\u0000b' }),
+      jsonRequest('declaration version', 'put', '/v1/declarations/bad-input-app', { service: 'bad-input-app', version: '1\u0000', permissions: [], roles: [] }),
+      jsonRequest('a NUL in a key', 'put', '/v1/declarations/bad-input-app', { service: 'bad-input-app', version: '1', permissions: [], roles: [], 'x\u0000': 1 }),
+      jsonRequest('a NUL deep in an array', 'put', `/v1/roles/${roleId}/permissions`, { permissions: [{ resource: 'accounts', action: 'get' }, { resource: 'ledgers', action: 'g\u0000et' }] }),
+    ].map((r) => ({ ...r, status: 400 }));
+    expect(await sendExpecting(target, requests, true)).toEqual([]);
+    expect(await databaseDigest(h.deps.pool)).toEqual(before);
+  });
+
   it('names with control characters, lone surrogates or no text, and over-long names are refused; nothing changes', async () => {
     const requests: BadRequest[] = [];
     for (const [label, name] of badNames) {
@@ -351,6 +414,24 @@ describe('bad input: Auth', () => {
     const problems: string[] = [];
     for (const op of operations) problems.push(...(await sendAll(target, corpusOf(op))));
     expect(problems).toEqual([]);
+    expect(await databaseDigest(h.deps.pool)).toEqual(before);
+  });
+
+  it('a malformed percent-escape in any path parameter is 400 and a lying Content-Encoding is 415, before authentication', async () => {
+    const requests = operations.flatMap(httpLayerCorpusOf);
+    expect(requests.some((r) => r.path === '/v1/authorize' && r.headers?.['Content-Encoding'] === 'gzip')).toBe(true);
+    expect(await sendExpecting(target, requests, false)).toEqual([]);
+    expect(await databaseDigest(h.deps.pool)).toEqual(before);
+  });
+
+  it('a NUL in any query parameter or JSON string is 400', async () => {
+    const requests = [
+      ...operations.flatMap(nulQueryCorpusOf),
+      postJson('authorize product', '/v1/authorize', { sub, resource: 'accounts', action: 'get', product: 'p\u0000' }),
+      postJson('authorize attribute', '/v1/authorize', { sub, resource: 'accounts', action: 'get', attributes: { region: 'eu\u0000' } }),
+      postJson('password grant password', '/v1/login/oauth/access_token', { grantType: 'password', username: 'someone', password: 'pass\u0000word' }),
+    ].map((r) => ({ ...r, status: 400 }));
+    expect(await sendExpecting(target, requests, true)).toEqual([]);
     expect(await databaseDigest(h.deps.pool)).toEqual(before);
   });
 

@@ -25,9 +25,11 @@ const engineToPlatform: Record<EngineErrorCode, PlatformErrorCode> = {
   ENGINE_NOT_READY: 'SERVICE_UNAVAILABLE',
 };
 
-interface BodyParserError {
+interface HttpLayerError {
   readonly type?: string;
   readonly status?: number;
+  readonly expose?: boolean;
+  readonly code?: unknown;
 }
 
 // Errors of the PostgreSQL and Valkey clients that mean "the dependency is down or too slow", thrown by code that
@@ -49,13 +51,37 @@ function isDependencyFault(error: unknown): boolean {
   return unreachableMessages.some((text) => error.message.startsWith(text));
 }
 
-function fromBodyParser(error: unknown): PlatformErrorCode | undefined {
-  const type = (error as BodyParserError | undefined)?.type;
-  if (type === 'entity.too.large') return 'BODY_TOO_LARGE';
-  if (type === 'entity.parse.failed') return 'MALFORMED_JSON';
-  if (type === 'charset.unsupported' || type === 'encoding.unsupported') return 'UNSUPPORTED_MEDIA_TYPE';
-  if (type === 'request.aborted' || type === 'request.size.invalid' || type === 'stream.encoding.set') return 'VALIDATION_FAILED';
-  return undefined;
+function isEncoded(req: Request): boolean {
+  const encoding = req.headers['content-encoding'];
+  return encoding !== undefined && encoding.toLowerCase() !== 'identity';
+}
+
+/**
+ * The code of a failure raised while express, its router or body-parser read the request (a body that is not
+ * JSON, a body that is not what its Content-Encoding says, a path segment that is not valid percent-encoding),
+ * with a public message; undefined for anything else. Each is the caller's input, so a 4xx, never a 500.
+ */
+function fromHttpLayer(error: unknown, req: Request): { code: PlatformErrorCode; message?: string } | undefined {
+  if (error === null || typeof error !== 'object') return undefined;
+  const { type, status, expose, code } = error as HttpLayerError;
+  if (type === 'entity.too.large') return { code: 'BODY_TOO_LARGE' };
+  if (type === 'entity.parse.failed') return { code: 'MALFORMED_JSON' };
+  if (type === 'charset.unsupported' || type === 'encoding.unsupported') return { code: 'UNSUPPORTED_MEDIA_TYPE' };
+  if (type === 'request.aborted' || type === 'request.size.invalid' || type === 'stream.encoding.set') return { code: 'VALIDATION_FAILED' };
+  if (typeof status !== 'number' || status < 400 || status > 499) return undefined;
+  // body-parser passes the decompressor's own error (zlib's Z_DATA_ERROR, brotli's ERR__ERROR_FORMAT_…), typeless,
+  // when a body is not the gzip/deflate/br data its Content-Encoding announces.
+  if (type === undefined && expose === true && typeof code === 'string' && isEncoded(req)) {
+    return { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'the body is not encoded as its Content-Encoding says' };
+  }
+  // The router's decodeURIComponent of a path parameter (a URIError it gives status 400).
+  if (error instanceof URIError) return { code: 'VALIDATION_FAILED', message: 'the path is not valid percent-encoded UTF-8' };
+  // Any other http-errors refusal of express's own layers: `expose` is what http-errors sets on a 4xx.
+  if (expose !== true) return undefined;
+  if (status === 413) return { code: 'BODY_TOO_LARGE' };
+  if (status === 415) return { code: 'UNSUPPORTED_MEDIA_TYPE' };
+  if (status === 431) return { code: 'HEADERS_TOO_LARGE' };
+  return { code: 'VALIDATION_FAILED' };
 }
 
 export interface OAuthErrorFormat {
@@ -67,7 +93,7 @@ export interface OAuthErrorFormat {
 
 /**
  * The one place failures become HTTP: a `ServiceError` through the service's table, an engine error through
- * the platform mapping, a body-parser error to 400/413/415, a PostgreSQL or Valkey client error that means the
+ * the platform mapping, a parse error of express's own layers (body, content encoding, path) to 400/413/415/431, a PostgreSQL or Valkey client error that means the
  * dependency is unreachable to 503, anything else to a generic 500. A 5xx never carries the error's own message
  * (it may name internal hosts or SQL): it is only logged.
  */
@@ -81,10 +107,11 @@ export function errorHandler<C extends string>(catalogue: ErrorCatalogue<C | Pla
     let detail: string;
     let headers: Readonly<Record<string, string>> = {};
     let extensions: Readonly<Record<string, unknown>> = {};
-    const parserCode = fromBodyParser(error);
-    if (parserCode !== undefined) {
+    const parsing = fromHttpLayer(error, req);
+    if (parsing !== undefined) {
       // body-parser rebuilds errors thrown while parsing (even ours), so its `type` is the only reliable signal.
-      code = parserCode;
+      code = parsing.code;
+      message = parsing.message;
       detail = error instanceof Error ? error.message : String(error);
     } else if (error instanceof ServiceError) {
       code = error.code;
