@@ -93,9 +93,9 @@ export interface OAuthErrorFormat {
 
 /**
  * The one place failures become HTTP: a `ServiceError` through the service's table, an engine error through
- * the platform mapping, a parse error of express's own layers (body, content encoding, path) to 400/413/415/431, a PostgreSQL or Valkey client error that means the
- * dependency is unreachable to 503, anything else to a generic 500. A 5xx never carries the error's own message
- * (it may name internal hosts or SQL): it is only logged.
+ * the platform mapping, a parse error of express's own layers (body, content encoding, path) to 400/413/415/431,
+ * a PostgreSQL or Valkey client error that means the dependency is unreachable to 503, anything else to a
+ * generic 500. A 5xx never carries the error's own message (it may name internal hosts or SQL): it is only logged.
  */
 export function errorHandler<C extends string>(catalogue: ErrorCatalogue<C | PlatformErrorCode>, report: ErrorReporter, oauth?: OAuthErrorFormat) {
   const oauthPaths = new Set(oauth?.paths ?? []);
