@@ -6,6 +6,7 @@ import type { AuthDeps } from './deps.js';
 import { authCatalogue, oauthErrorOf } from './errors.js';
 import { createAuthGuards } from './guards.js';
 import { authorizeRoutes } from './routes/authorize.js';
+import { authorizeExplainRoutes } from './routes/authorize-explain.js';
 import { logoutRoutes } from './routes/logout.js';
 import { mfaLoginRoutes } from './routes/mfa-login.js';
 import { oauthTokenRoutes } from './routes/oauth-token.js';
@@ -21,6 +22,7 @@ export const authRouteFactories = [
   oauthTokenRoutes,
   wellKnownRoutes,
   authorizeRoutes,
+  authorizeExplainRoutes,
   permissionsRoutes,
   userinfoRoutes,
   logoutRoutes,

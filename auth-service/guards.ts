@@ -6,6 +6,7 @@ import { callerFromToken } from '../platform/auth/caller-from-token.js';
 import type { Cidr } from '../platform/cidr.js';
 import type { RouteGuards } from '../platform/http/mount-routes.js';
 import { ServiceError } from '../platform/http/service-error.js';
+import { ModelQuestions } from '../platform/authorization/model-questions.js';
 import { IpAllowlists } from './authorization/ip-allowlist.js';
 import { createClientAddress, parseRanges } from '../platform/http/client-address.js';
 import type { AuthDeps } from './deps.js';
@@ -43,6 +44,7 @@ export function authRuntimeOf(deps: AuthDeps): AuthRuntime {
  */
 export function createAuthGuards(deps: AuthDeps): RouteGuards {
   const runtime = authRuntimeOf(deps);
+  const questions = new ModelQuestions(deps.engine);
   return {
     async authenticate(req, options): Promise<Caller> {
       const token = await deps.tokens.verify(bearerToken(req, options));
@@ -51,7 +53,7 @@ export function createAuthGuards(deps: AuthDeps): RouteGuards {
       return caller;
     },
     async authorize(caller, resource, action) {
-      const decision = await deps.engine.decide({ sub: caller.subject, dom: caller.tenantId, obj: resource, act: action });
+      const decision = await questions.decide({ subject: caller.subject, tenantId: caller.tenantId, resource, action });
       if (!decision.allowed) throw new ServiceError('FORBIDDEN', { detail: `${caller.subject} may not ${action} ${resource}` });
     },
   };

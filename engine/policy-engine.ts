@@ -211,6 +211,17 @@ export class PolicyEngine {
     return this.model.fastPath;
   }
 
+  /**
+   * The model this engine decides by: its request fields, line shapes and plan, for callers that build requests
+   * of the model's arity or check lines against its shapes.
+   *
+   * @example
+   * engine.modelDefinition.requestFields; // ['sub', 'dom', 'obj', 'act']
+   */
+  get modelDefinition(): ModelDefinition {
+    return this.model;
+  }
+
   /** The tenant's revision as this engine has applied it (0 for a tenant without policy). */
   revisionOf(tenantId: string): number {
     return this.revisions.get(tenantId) ?? 0;

@@ -1,4 +1,5 @@
-import type { Decision, DecideOptions, PolicyEngine } from '../../engine/index.js';
+import type { Decision, DecideOptions } from '../../engine/index.js';
+import type { AccessQuestion, ModelQuestions } from '../../platform/authorization/model-questions.js';
 import { isAccessManagerResource } from '../../domain/access-manager-resources.js';
 
 /** A subject no role reaches: whatever it is allowed, every subject of the tenant is allowed (a subject `*` rule). */
@@ -17,23 +18,29 @@ export const unnamedResource = '@unnamed';
  *   the tenant, `*`, grants it);
  * - never when the subject may do the action on a resource no rule names (a rule for every resource, `*`,
  *   grants it). With the shipped model such a rule matches `<product>/<resource>` too and has already answered.
- * Each of these is a cached engine decision, asked only after the product's name has not decided.
+ * Each of these is a cached engine decision, asked only after the product's name has not decided. `question` names
+ * the bare resource; the answer says which name decided.
  */
+export interface ProductDecision {
+  readonly decision: Decision;
+  /** The resource that decided: `<product>/<resource>`, or the bare name when it answered. */
+  readonly resource: string;
+}
+
 export async function decideForProduct(
-  engine: PolicyEngine,
-  tenantId: string,
-  subject: string,
+  questions: ModelQuestions,
+  question: AccessQuestion,
   product: string,
-  resource: string,
-  action: string,
   options: DecideOptions,
-): Promise<Decision> {
-  const scoped = await engine.decide({ sub: subject, dom: tenantId, obj: `${product}/${resource}`, act: action }, options);
-  if (scoped.reason !== 'no_matching_policy' || isAccessManagerResource(resource)) return scoped;
-  const bare = await engine.decide({ sub: subject, dom: tenantId, obj: resource, act: action });
-  if (!bare.allowed) return scoped;
+): Promise<ProductDecision> {
+  const scopedResource = `${product}/${question.resource}`;
+  const scoped = await questions.decide({ ...question, resource: scopedResource }, options);
+  const byProduct: ProductDecision = { decision: scoped, resource: scopedResource };
+  if (scoped.reason !== 'no_matching_policy' || isAccessManagerResource(question.resource)) return byProduct;
+  const bare = await questions.decide(question);
+  if (!bare.allowed) return byProduct;
   // The scoped decision has waited for any minRevision: these answer from the same revision or a newer one.
-  if (engine.decideSync({ sub: rolelessSubject, dom: tenantId, obj: resource, act: action }).allowed) return scoped;
-  if (engine.decideSync({ sub: subject, dom: tenantId, obj: unnamedResource, act: action }).allowed) return scoped;
-  return bare;
+  if (questions.decideSync({ ...question, subject: rolelessSubject }).allowed) return byProduct;
+  if (questions.decideSync({ ...question, resource: unnamedResource }).allowed) return byProduct;
+  return { decision: bare, resource: question.resource };
 }

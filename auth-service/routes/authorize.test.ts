@@ -70,9 +70,20 @@ describe('POST /v1/authorize: decisions', () => {
     expect((await authorize(userToken, body, '')).body.authorized).toBe(true);
   });
 
-  it('the person may be named by id or username; attributes are accepted and ignored', async () => {
-    const res = await authorize(userToken, { sub: `${org.slug}/${user.username.toUpperCase()}`, resource: 'accounts', action: 'get', attributes: { ip: 'x', n: 1 } });
+  it('the person may be named by id or username; attributes are accepted and ignored by a model that reads none', async () => {
+    const res = await authorize(userToken, { sub: `${org.slug}/${user.username.toUpperCase()}`, resource: 'accounts', action: 'get', attributes: { region: 'eu', n: 1 } });
     expect(res.body.authorized).toBe(true);
+  });
+
+  it('attributes may not set ip (Auth fills it from the client address) nor go beyond their bounds: 400 naming the field', async () => {
+    const sub = `${org.slug}/${user.id}`;
+    const hostile = ['{"ip":"10.0.0.1"}', '{"region":null}', '{"a":{"b":{"c":{"d":1}}}}', '{"toString":1}', '{"not-a-name":1}', `{"s":"${'x'.repeat(257)}"}`];
+    for (const attributes of hostile) {
+      const body = JSON.parse(`{"sub":${JSON.stringify(sub)},"resource":"accounts","action":"get","attributes":${attributes}}`) as object;
+      const res = await authorize(userToken, body);
+      expect(res.status, attributes).toBe(400);
+      expect(res.body.field, attributes).toMatch(/^body\.attributes/);
+    }
   });
 
   it('an application names itself by owner/name, owner/id, bare id or the legacy admin/<product>-editor-role', async () => {

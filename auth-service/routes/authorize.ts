@@ -7,6 +7,8 @@ import { defineRoute, type AnyRoute } from '../../platform/http/route.js';
 import { ServiceError } from '../../platform/http/service-error.js';
 import { assertClientIpAllowed } from '../authorization/ip-check.js';
 import { decideForProduct } from '../authorization/product-scope.js';
+import { callerAddressAttribute, requestAttributes, withCallerAddress } from '../authorization/request-attributes.js';
+import { ModelQuestions, type AccessQuestion } from '../../platform/authorization/model-questions.js';
 import { namedSubject, resolveSubject } from '../authorization/subject.js';
 import type { AuthDeps } from '../deps.js';
 import { authRuntimeOf } from '../guards.js';
@@ -16,11 +18,11 @@ export const authorizeOthersPermission = { resource: 'authorize' satisfies AuthR
 export const maxBatchChecks = 100;
 
 const nameText = z.string().min(1).max(256);
-const attributeValue = z.union([z.string().max(1_024), z.number(), z.boolean(), z.null()]);
-// Accepted for compatibility with Lerian's clients and ignored: no rule reads them.
-const attributes = z
-  .record(z.string().min(1).max(128), attributeValue)
-  .refine((value) => Object.keys(value).length <= 32, 'at most 32 attributes');
+// What a model reading a request object sees (r.attrs.amount); `ip` is Auth's to fill, from the trusted client address.
+const attributes = requestAttributes.refine((value) => !Object.hasOwn(value, callerAddressAttribute), {
+  message: `"${callerAddressAttribute}" is filled by Auth from the client address and may not be sent`,
+  path: [callerAddressAttribute],
+});
 const minRevision = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
 const check = z
@@ -58,7 +60,7 @@ function assertName(field: 'obj' | 'act', value: string, bodyField: string): voi
   }
 }
 
-function assertCheckNames(item: Check): void {
+export function assertCheckNames(item: Pick<Check, 'resource' | 'action' | 'product'>): void {
   assertName('obj', item.resource, 'resource');
   assertName('act', item.action, 'action');
   if (item.product !== undefined && (!isPlainName(item.product) || item.product === '.' || item.product === '..' || item.product.length > 128)) {
@@ -69,34 +71,34 @@ function assertCheckNames(item: Check): void {
 const noOptions = Object.freeze({});
 
 /** Decides one check; with `product`, by the product-scoping rule of decideForProduct. */
-async function decide(deps: AuthDeps, tenantId: string, subject: string, item: Check, minRev: number | undefined): Promise<Verdict> {
+async function decide(questions: ModelQuestions, question: AccessQuestion, product: string | undefined, minRev: number | undefined): Promise<Verdict> {
   const options = minRev === undefined ? noOptions : { minRevision: minRev };
-  const decision =
-    item.product === undefined
-      ? await deps.engine.decide({ sub: subject, dom: tenantId, obj: item.resource, act: item.action }, options)
-      : await decideForProduct(deps.engine, tenantId, subject, item.product, item.resource, item.action, options);
+  const decision = product === undefined ? await questions.decide(question, options) : (await decideForProduct(questions, question, product, options)).decision;
   return decision.allowed ? { authorized: true, revision: decision.revision } : { authorized: false, reason: 'permission', revision: decision.revision };
 }
 
 /** Answers checks for one request; asking about others needs `authorize` itself (checked once per request). */
 class CheckRunner {
   private mayAskForOthers: Promise<boolean> | undefined;
+  private readonly callerAddress: string | undefined;
 
   constructor(
     private readonly deps: AuthDeps,
+    private readonly questions: ModelQuestions,
     private readonly caller: Caller,
     private readonly req: Request,
-  ) {}
+  ) {
+    // Only models that read a request object see it (as attributes.ip); the shipped model never looks.
+    this.callerAddress = questions.mapping.supported && questions.mapping.attributesField !== undefined ? authRuntimeOf(deps).clientAddress(req) : undefined;
+  }
 
   async run(item: Check, minRev: number | undefined): Promise<Verdict> {
-    const { deps, caller } = this;
+    const { deps, caller, questions } = this;
     assertCheckNames(item);
     await assertClientIpAllowed(authRuntimeOf(deps), this.req, caller.tenantId, item.product, item.clientIp);
     const named = namedSubject(caller, item.sub);
-    if (named.self) return decide(deps, caller.tenantId, named.subject, item, minRev);
-    this.mayAskForOthers ??= deps.engine
-      .decide({ sub: caller.subject, dom: caller.tenantId, obj: authorizeOthersPermission.resource, act: authorizeOthersPermission.action }, minRev === undefined ? {} : { minRevision: minRev })
-      .then((decision) => decision.allowed);
+    if (named.self) return decide(questions, this.questionOf(named.subject, item), item.product, minRev);
+    this.mayAskForOthers ??= mayAskForOthers(questions, caller, minRev);
     if (!(await this.mayAskForOthers)) {
       throw new ServiceError('FORBIDDEN', { detail: `${caller.subject} may not ask about ${item.sub}`, message: 'sub must name the token\'s own subject' });
     }
@@ -104,11 +106,25 @@ class CheckRunner {
     const revision = deps.engine.revisionOf(caller.tenantId);
     if (!target) return { authorized: false, reason: 'permission', revision };
     if (!target.active) return { authorized: false, reason: 'suspended', revision };
-    return decide(deps, caller.tenantId, target.subject, item, minRev);
+    return decide(questions, this.questionOf(target.subject, item), item.product, minRev);
+  }
+
+  private questionOf(subject: string, item: Check): AccessQuestion {
+    const attributes = withCallerAddress(item.attributes, this.callerAddress);
+    return attributes === undefined
+      ? { subject, tenantId: this.caller.tenantId, resource: item.resource, action: item.action }
+      : { subject, tenantId: this.caller.tenantId, resource: item.resource, action: item.action, attributes };
   }
 }
 
+/** Whether the caller holds `authorize post`: needed to ask about (or explain) any subject but itself. */
+export async function mayAskForOthers(questions: ModelQuestions, caller: Caller, minRev: number | undefined): Promise<boolean> {
+  const question = { subject: caller.subject, tenantId: caller.tenantId, resource: authorizeOthersPermission.resource, action: authorizeOthersPermission.action };
+  return (await questions.decide(question, minRev === undefined ? noOptions : { minRevision: minRev })).allowed;
+}
+
 export function authorizeRoutes(deps: AuthDeps): AnyRoute[] {
+  const questions = new ModelQuestions(deps.engine);
   return [
     defineRoute({
       method: 'post',
@@ -123,7 +139,7 @@ export function authorizeRoutes(deps: AuthDeps): AnyRoute[] {
         let verdict: Verdict;
         try {
           // The body is the check (its minRevision is read apart): no copy of it per request.
-          verdict = await new CheckRunner(deps, caller, req).run(body, body.minRevision);
+          verdict = await new CheckRunner(deps, questions, caller, req).run(body, body.minRevision);
         } catch (error) {
           deps.metrics?.authorizeDecisions.recordError();
           throw error;
@@ -147,7 +163,7 @@ export function authorizeRoutes(deps: AuthDeps): AnyRoute[] {
       body: z.object({ checks: z.array(check).min(1).max(maxBatchChecks), minRevision: minRevision.optional() }).strict(),
       responses: { 200: { description: 'One decision per check, in order', schema: batchAnswer } },
       async handler({ body, caller, req }) {
-        const runner = new CheckRunner(deps, caller, req);
+        const runner = new CheckRunner(deps, questions, caller, req);
         const results: { authorized: boolean; reason?: string }[] = [];
         let revision = 0;
         for (const item of body.checks) {

@@ -48,6 +48,11 @@ describe('Auth protected routes: hostile tokens', () => {
     path: '/v1/authorize/batch',
     body: { checks: [{ sub: `${org.slug}/${otherId}`, resource: 'accounts', action: 'get' }] },
   }));
+  runCommonRouteTests('POST /v1/authorize/explain', context(), () => ({
+    method: 'post',
+    path: '/v1/authorize/explain',
+    body: { sub: `${org.slug}/${otherId}`, resource: 'accounts', action: 'get' },
+  }));
 });
 
 describe('Auth verifier wiring: the Valkey tier', () => {

@@ -22,7 +22,8 @@ export type PlatformErrorCode =
   | 'RATE_LIMITED'
   | 'STALE_REVISION'
   | 'SERVICE_UNAVAILABLE'
-  | 'INTERNAL';
+  | 'INTERNAL'
+  | 'MODEL_CANNOT_ANSWER';
 
 /** Statuses and titles of the shared failures; the contract codes are the service's (`AUT-`/`IDE-`). */
 export function platformCatalogue(prefix: 'AUT' | 'IDE'): ErrorCatalogue<PlatformErrorCode> {
@@ -46,5 +47,7 @@ export function platformCatalogue(prefix: 'AUT' | 'IDE'): ErrorCatalogue<Platfor
     STALE_REVISION: { status: 503, code: c(16), title: 'Policy revision not available yet', retryable: true },
     SERVICE_UNAVAILABLE: { status: 503, code: c(17), title: 'Service temporarily unavailable', retryable: true },
     INTERNAL: { status: 500, code: c(18), title: 'Internal error' },
+    // The configured Casbin model, not the caller, is what cannot answer: a 4xx that names why, never a 503.
+    MODEL_CANNOT_ANSWER: { status: 409, code: c(19), title: 'The configured policy model cannot answer this request' },
   };
 }

@@ -55,6 +55,8 @@ export interface AuthHarnessOptions {
   readonly multiTenant?: boolean;
   readonly settings?: Partial<AuthSettings>;
   readonly nowMs?: () => number;
+  /** A Casbin model file other than the shipped one (POLICY_MODEL_PATH). */
+  readonly modelPath?: string;
 }
 
 export async function createAuthHarness(label: string, options: AuthHarnessOptions = {}): Promise<AuthHarness> {
@@ -62,7 +64,7 @@ export async function createAuthHarness(label: string, options: AuthHarnessOptio
   await runMigrations({ databaseUrl: schema.url });
   const pool = schema.newPool({ max: 10 });
   const nowMs = options.nowMs ?? (() => Date.now());
-  const model = await loadModelFile();
+  const model = await loadModelFile(options.modelPath);
   const engine = await PolicyEngine.start({ model, store: createPolicyStore({ pool, model }), localCache: new MemoryDecisionCache({ maxEntries: 10_000 }), resyncIntervalMs: 0 });
   const secrets = new SecretBox(randomBytes(32));
   const settings: AuthSettings = {
