@@ -1,10 +1,14 @@
 import type pg from 'pg';
+import { listBuiltinApplications } from '../directory/applications.js';
+import { findOrganization } from '../directory/organizations.js';
+import { findFirstBuiltinUser } from '../directory/users.js';
 import type { Permission } from '../domain/policy-lines.js';
 import { query } from '../platform/postgres-transaction.js';
 
-// The SQL of built-in rows. Identity's stores cannot write them (they never set an id or `builtin`), and every
-// statement here that changes a row names `builtin` (or a ledger only the reconciler writes), so no statement of
-// this file can change or delete a record an administrator created.
+// The SQL of built-in groups, roles, their permissions, memberships and tenant rules (the organization, its
+// applications and its administrator are the directory's: directory/*.ts). Identity's stores cannot write them
+// (they never set an id or `builtin`), and every statement here that changes a row names `builtin` (or a ledger
+// only the reconciler writes), so no statement of this file can change or delete a record an administrator created.
 
 export interface LiveOrganization {
   readonly id: string;
@@ -48,7 +52,7 @@ const permissionOrder = 'resource COLLATE "C", action COLLATE "C", effect';
 
 /** The organization's built-in records as they are now (administrators' records are not read). */
 export async function readLiveState(db: pg.ClientBase, orgId: string): Promise<LiveState> {
-  const org = await query<LiveOrganization>(db, 'SELECT id::text, slug, name, builtin FROM organizations WHERE id = $1', [orgId]);
+  const org = await findOrganization(db, orgId);
   const roles = await query<LiveRecord>(db, 'SELECT id::text, name, description FROM roles WHERE org_id = $1 AND builtin ORDER BY name', [orgId]);
   const rolePermissions = await query<Permission & { role_id: string }>(
     db,
@@ -64,39 +68,34 @@ export async function readLiveState(db: pg.ClientBase, orgId: string): Promise<L
        FROM groups g WHERE g.org_id = $1 AND g.builtin ORDER BY g.name`,
     [orgId],
   );
-  const applications = await query<LiveRecord & { redirect_uris: string[] }>(
-    db,
-    'SELECT id::text, name, description, redirect_uris FROM applications WHERE org_id = $1 AND builtin ORDER BY name',
-    [orgId],
-  );
+  const applications = await listBuiltinApplications(db, orgId);
   const applicationPermissions = await query<Permission & { application_id: string }>(
     db,
     `SELECT p.application_id::text, p.resource, p.action, p.effect FROM application_permissions p
-       JOIN applications a ON a.org_id = p.org_id AND a.id = p.application_id
-      WHERE p.org_id = $1 AND a.builtin ORDER BY ${permissionOrder}`,
-    [orgId],
+      WHERE p.org_id = $1 AND p.application_id = ANY($2::uuid[]) ORDER BY ${permissionOrder}`,
+    [orgId, applications.map((a) => a.id)],
   );
   const tenantRules = await query<Permission>(db, `SELECT resource, action, effect FROM builtin_tenant_rules WHERE org_id = $1 ORDER BY ${permissionOrder}`, [orgId]);
-  const admin = await query<{ id: string; username: string }>(db, 'SELECT id::text, username FROM users WHERE org_id = $1 AND builtin ORDER BY created_at LIMIT 1', [orgId]);
+  const admin = await findFirstBuiltinUser(db, orgId);
 
   const permissionsOf = <R extends Permission>(rows: readonly R[], idOf: (row: R) => string, id: string): Permission[] =>
     rows.filter((row) => idOf(row) === id).map((row) => ({ resource: row.resource, action: row.action, effect: row.effect }));
   return {
-    organization: org.rows[0],
+    organization: org && { id: org.id, slug: org.slug, name: org.name, builtin: org.builtin },
     roles: new Map(roles.rows.map((r) => [r.id, { ...r, permissions: permissionsOf(rolePermissions.rows, (p) => p.role_id, r.id) }])),
     groups: new Map(groups.rows.map((g) => [g.id, { id: g.id, name: g.name, description: g.description, roleIds: g.role_ids, members: g.members }])),
     applications: new Map(
-      applications.rows.map((a) => [
+      applications.map((a) => [
         a.id,
-        { id: a.id, name: a.name, description: a.description, redirectUris: a.redirect_uris, permissions: permissionsOf(applicationPermissions.rows, (p) => p.application_id, a.id) },
+        { id: a.id, name: a.name, description: a.description, redirectUris: a.redirectUris, permissions: permissionsOf(applicationPermissions.rows, (p) => p.application_id, a.id) },
       ]),
     ),
     tenantRules: tenantRules.rows,
-    admin: admin.rows[0],
+    admin,
   };
 }
 
-export type NamedTable = 'groups' | 'roles' | 'applications';
+export type NamedTable = 'groups' | 'roles';
 
 /**
  * Records of `table` in the organization whose name equals one of `names` in canonical form (NFKC, case-folded,
@@ -114,23 +113,6 @@ export async function blockingNames(db: pg.ClientBase, orgId: string, table: Nam
   return rows;
 }
 
-/** Another organization holding the slug. */
-export async function isSlugTaken(db: pg.ClientBase, orgId: string, slug: string): Promise<boolean> {
-  const { rows } = await query(db, 'SELECT 1 FROM organizations WHERE slug = $1 AND id <> $2', [slug, orgId]);
-  return rows.length > 0;
-}
-
-/** Whether the username (canonical, unique across organizations) or the e-mail (canonical, per organization) is in use. */
-export async function userTaken(db: pg.ClientBase, orgId: string, usernameCanonical: string, emailCanonical: string): Promise<{ username: boolean; email: boolean }> {
-  const { rows } = await query<{ username: boolean; email: boolean }>(
-    db,
-    `SELECT EXISTS (SELECT 1 FROM users WHERE username_canonical = $2) AS username,
-            EXISTS (SELECT 1 FROM users WHERE org_id = $1 AND email_canonical = $3) AS email`,
-    [orgId, usernameCanonical, emailCanonical],
-  );
-  return rows[0] ?? { username: false, email: false };
-}
-
 /** Records an administrator made that link to the built-in roles `roleIds`: non-built-in groups holding one. */
 export async function administratorGroupsHolding(db: pg.ClientBase, orgId: string, roleIds: readonly string[]): Promise<{ roleId: string; group: string }[]> {
   if (roleIds.length === 0) return [];
@@ -141,14 +123,6 @@ export async function administratorGroupsHolding(db: pg.ClientBase, orgId: strin
     [orgId, roleIds],
   );
   return rows.map((row) => ({ roleId: row.role_id, group: row.name }));
-}
-
-export async function insertOrganization(db: pg.ClientBase, id: string, slug: string, name: string): Promise<void> {
-  await query(db, 'INSERT INTO organizations (id, slug, name, builtin) VALUES ($1, $2, $3, true)', [id, slug, name]);
-}
-
-export async function updateOrganization(db: pg.ClientBase, id: string, slug: string, name: string): Promise<void> {
-  await query(db, 'UPDATE organizations SET slug = $2, name = $3, version = version + 1, updated_at = now() WHERE id = $1 AND builtin', [id, slug, name]);
 }
 
 export async function insertRecord(db: pg.ClientBase, table: 'groups' | 'roles', orgId: string, record: LiveRecord): Promise<void> {
@@ -163,23 +137,6 @@ export async function updateRecord(db: pg.ClientBase, table: NamedTable, orgId: 
 /** Deletes a built-in; its permissions, links and memberships go with it (ON DELETE CASCADE). */
 export async function deleteRecord(db: pg.ClientBase, table: NamedTable, orgId: string, id: string): Promise<void> {
   await query(db, `DELETE FROM ${table} WHERE org_id = $1 AND id = $2 AND builtin`, [orgId, id]);
-}
-
-export async function insertApplication(
-  db: pg.ClientBase,
-  orgId: string,
-  app: LiveRecord & { readonly clientId: string; readonly clientSecretHash: string | null; readonly redirectUris: readonly string[] },
-): Promise<void> {
-  await query(
-    db,
-    'INSERT INTO applications (id, org_id, name, description, client_id, client_secret_hash, redirect_uris, builtin) VALUES ($1, $2, $3, $4, $5, $6, $7, true)',
-    [app.id, orgId, app.name, app.description, app.clientId, app.clientSecretHash, [...app.redirectUris]],
-  );
-}
-
-/** Sets a built-in application's redirect URIs (Identity's address moved, or the seed changed them). */
-export async function updateRedirectUris(db: pg.ClientBase, orgId: string, id: string, redirectUris: readonly string[]): Promise<void> {
-  await query(db, 'UPDATE applications SET redirect_uris = $3, version = version + 1, updated_at = now() WHERE org_id = $1 AND id = $2 AND builtin', [orgId, id, [...redirectUris]]);
 }
 
 const permissionTables = {
@@ -240,26 +197,9 @@ export async function removeTenantRules(db: pg.ClientBase, orgId: string, rules:
   );
 }
 
-export interface NewAdmin {
-  readonly id: string;
-  readonly username: string;
-  readonly usernameCanonical: string;
-  readonly email: string;
-  readonly emailCanonical: string;
-  readonly firstName: string;
-  readonly lastName: string;
-  readonly passwordHash: string;
-  readonly groupId: string;
-}
-
-export async function insertAdmin(db: pg.ClientBase, orgId: string, admin: NewAdmin): Promise<void> {
-  await query(
-    db,
-    `INSERT INTO users (id, org_id, username, username_canonical, email, email_canonical, first_name, last_name, password_hash, builtin)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, true)`,
-    [admin.id, orgId, admin.username, admin.usernameCanonical, admin.email, admin.emailCanonical, admin.firstName, admin.lastName, admin.passwordHash],
-  );
-  await query(db, 'INSERT INTO group_members (org_id, group_id, user_id) VALUES ($1, $2, $3)', [orgId, admin.groupId, admin.id]);
+/** Makes the bootstrap's administrator a member of its built-in group. */
+export async function addBuiltinMembership(db: pg.ClientBase, orgId: string, groupId: string, userId: string): Promise<void> {
+  await query(db, 'INSERT INTO group_members (org_id, group_id, user_id) VALUES ($1, $2, $3)', [orgId, groupId, userId]);
 }
 
 /** One audit event per change, as Identity writes them, with the reconciler as actor. */

@@ -6,6 +6,15 @@ import type { PasswordHasher } from '../platform/password-hasher.js';
 import { passwordProblem } from '../domain/password-policy.js';
 import { permissionDiff, type PermissionDiff } from '../domain/permission-diff.js';
 import { linkLine, permissionLine, subjects, type Permission } from '../domain/policy-lines.js';
+import {
+  applicationsHoldingNames,
+  deleteBuiltinApplication,
+  insertBuiltinApplication,
+  setBuiltinRedirectUris,
+  updateBuiltinApplication,
+} from '../directory/applications.js';
+import { insertBuiltinOrganization, isSlugTaken, updateBuiltinOrganization } from '../directory/organizations.js';
+import { insertBuiltinUser, isUserTaken } from '../directory/users.js';
 import { BootstrapError } from './bootstrap-error.js';
 import { builtinId } from './builtin-ids.js';
 import * as builtins from './builtin-store.js';
@@ -83,30 +92,30 @@ export async function planReconcile(input: PlanInput): Promise<Plan> {
   if (live.organization && !live.organization.builtin) {
     conflicts.push(`organization ${live.organization.slug} has the built-in organization's id but was not created by the reconciler`);
   }
-  if ((!live.organization || live.organization.slug !== org.slug) && (await builtins.isSlugTaken(client, orgId, org.slug))) {
+  if ((!live.organization || live.organization.slug !== org.slug) && (await isSlugTaken(client, org.slug, orgId))) {
     conflicts.push(`organization slug ${org.slug} is taken by another organization`);
   }
   if (!live.organization) {
     change(`create organization ${org.slug} "${org.name}"`, async (db, out) => {
-      await builtins.insertOrganization(db, orgId, org.slug, org.name);
+      await insertBuiltinOrganization(db, orgId, org.slug, org.name);
       out.audit({ action: 'organization.create', targetType: 'organization', targetId: orgId, after: { slug: org.slug, name: org.name } });
     });
   } else if (live.organization.slug !== org.slug || live.organization.name !== org.name) {
     const before = { slug: live.organization.slug, name: live.organization.name };
     const what = [before.slug !== org.slug ? `slug ${before.slug} -> ${org.slug}` : '', before.name !== org.name ? `name "${before.name}" -> "${org.name}"` : ''];
     change(`update organization ${org.slug}: ${what.filter(Boolean).join(', ')}`, async (db, out) => {
-      await builtins.updateOrganization(db, orgId, org.slug, org.name);
+      await updateBuiltinOrganization(db, orgId, org.slug, org.name);
       out.audit({ action: 'organization.update', targetType: 'organization', targetId: orgId, before, after: { slug: org.slug, name: org.name } });
     });
   }
 
   // Names the seed needs that an administrator's record (or a stray built-in) holds.
-  for (const [table, wanted] of [
-    ['roles', [...desired.roles.values()]],
-    ['groups', [...desired.groups.values()]],
-    ['applications', [...desired.applications.values()]],
+  for (const [table, blockers] of [
+    ['roles', await builtins.blockingNames(client, orgId, 'roles', [...desired.roles.values()])],
+    ['groups', await builtins.blockingNames(client, orgId, 'groups', [...desired.groups.values()])],
+    ['applications', await applicationsHoldingNames(client, orgId, [...desired.applications.values()])],
   ] as const) {
-    for (const blocker of await builtins.blockingNames(client, orgId, table, wanted)) {
+    for (const blocker of blockers) {
       conflicts.push(`${table.slice(0, -1)} name ${blocker.name} is held by ${blocker.builtin ? 'a built-in record of another name' : 'a record an administrator created'}`);
     }
   }
@@ -117,7 +126,7 @@ export async function planReconcile(input: PlanInput): Promise<Plan> {
   const removedRoles = [...live.roles.values()].filter((r) => !desired.roles.has(r.id));
   for (const app of removedApps) {
     change(`remove application ${app.name} (${plural(app.permissions.length, 'permission')})`, async (db, out) => {
-      await builtins.deleteRecord(db, 'applications', orgId, app.id);
+      await deleteBuiltinApplication(db, orgId, app.id);
       out.audit({ action: 'application.delete', targetType: 'application', targetId: app.id, before: { name: app.name, description: app.description } });
     });
   }
@@ -213,7 +222,7 @@ export async function planReconcile(input: PlanInput): Promise<Plan> {
         const clientId = app.clientId ?? generateClientId();
         const secret = app.publicClient ? undefined : generateClientSecret();
         const clientSecretHash = secret === undefined ? null : await hashClientSecret(input.passwords, secret);
-        await builtins.insertApplication(db, orgId, { ...app, clientId, clientSecretHash });
+        await insertBuiltinApplication(db, orgId, { ...app, clientId, clientSecretHash });
         await builtins.insertPermissions(db, 'application', orgId, app.id, app.permissions);
         out.audit({ action: 'application.create', targetType: 'application', targetId: app.id, after: { name: app.name, description: app.description, clientId, redirectUris: app.redirectUris } });
         if (secret !== undefined) out.showOnce(`application ${app.name}: client id ${clientId}, client secret ${secret} (shown once: only its hash is stored)`);
@@ -226,8 +235,8 @@ export async function planReconcile(input: PlanInput): Promise<Plan> {
     change(`update application ${app.name}: ${what.join(', ')}`, async (db, out) => {
       await builtins.deletePermissions(db, 'application', orgId, app.id, diff.removed);
       await builtins.insertPermissions(db, 'application', orgId, app.id, diff.added);
-      await builtins.updateRecord(db, 'applications', orgId, app.id, app.description);
-      if (redirectsChanged) await builtins.updateRedirectUris(db, orgId, app.id, app.redirectUris);
+      await updateBuiltinApplication(db, orgId, app.id, app.description);
+      if (redirectsChanged) await setBuiltinRedirectUris(db, orgId, app.id, app.redirectUris);
       out.audit({ action: 'application.update', targetType: 'application', targetId: app.id, before: { description: current.description, permissions: current.permissions }, after: { description: app.description, permissions: app.permissions } });
     });
   }
@@ -251,14 +260,15 @@ export async function planReconcile(input: PlanInput): Promise<Plan> {
       if (problem) throw new BootstrapError('INVALID_ADMIN', [`admin password: ${problem.message}`]);
       const usernameCanonical = canonicalName(admin.username);
       const emailCanonical = canonicalName(desired.admin.email);
-      const taken = await builtins.userTaken(client, orgId, usernameCanonical, emailCanonical);
+      const taken = await isUserTaken(client, orgId, usernameCanonical, emailCanonical);
       if (taken.username) conflicts.push(`admin username ${admin.username} is taken by a user an administrator created`);
       if (taken.email) conflicts.push(`admin e-mail ${desired.admin.email} is taken by a user of the organization`);
       const id = builtinId(orgId, 'user', usernameCanonical);
       adminLink = linkLine('add', subjects.user(id), subjects.group(desired.admin.groupId), orgId);
       change(`create administrator ${admin.username} in ${desired.admin.group}`, async (db, out) => {
         const passwordHash = await input.passwords.hash(admin.password);
-        await builtins.insertAdmin(db, orgId, { id, username: admin.username, usernameCanonical, email: desired.admin.email, emailCanonical, firstName: desired.admin.firstName, lastName: desired.admin.lastName, passwordHash, groupId: desired.admin.groupId });
+        await insertBuiltinUser(db, orgId, { id, username: admin.username, usernameCanonical, email: desired.admin.email, emailCanonical, firstName: desired.admin.firstName, lastName: desired.admin.lastName, passwordHash });
+        await builtins.addBuiltinMembership(db, orgId, desired.admin.groupId, id);
         out.audit({ action: 'user.create', targetType: 'user', targetId: id, after: { username: admin.username, email: desired.admin.email, groups: [desired.admin.group] } });
       });
     }

@@ -106,3 +106,55 @@ export async function touchApplication(db: Queryable, tenantId: string, id: stri
 export async function deleteApplication(db: Queryable, tenantId: string, id: string): Promise<void> {
   await query(db, 'DELETE FROM applications WHERE org_id = $1 AND id = $2', [tenantId, id]);
 }
+
+// Built-in applications are the bootstrap reconciler's: it alone sets their id and `builtin`, and every statement
+// below that changes a row names `builtin`, so none changes or deletes an application an administrator created.
+
+/** The tenant's built-in applications, by name. */
+export async function listBuiltinApplications(db: Queryable, tenantId: string): Promise<Application[]> {
+  const { rows } = await query<Application>(db, `SELECT ${columns} FROM applications a WHERE a.org_id = $1 AND a.builtin ORDER BY a.name`, [tenantId]);
+  return rows;
+}
+
+/**
+ * Applications of the tenant whose name equals one of `wanted`'s in canonical form (NFKC, case-folded, as Identity
+ * compares names) but that are not the application wanted under that name: each stands in the way.
+ */
+export async function applicationsHoldingNames(db: Queryable, tenantId: string, wanted: readonly { id: string; name: string }[]): Promise<{ name: string; builtin: boolean }[]> {
+  if (wanted.length === 0) return [];
+  const { rows } = await query<{ name: string; builtin: boolean }>(
+    db,
+    `SELECT a.name, a.builtin FROM applications a JOIN unnest($2::uuid[], $3::text[]) AS w(id, name)
+        ON lower(normalize(a.name, NFKC)) = lower(normalize(w.name, NFKC)) AND a.id <> w.id
+      WHERE a.org_id = $1 ORDER BY a.name`,
+    [tenantId, wanted.map((w) => w.id), wanted.map((w) => w.name)],
+  );
+  return rows;
+}
+
+export async function insertBuiltinApplication(db: Queryable, tenantId: string, app: NewApplication & { readonly id: string }): Promise<void> {
+  await query(
+    db,
+    'INSERT INTO applications (id, org_id, name, description, client_id, client_secret_hash, redirect_uris, builtin) VALUES ($1, $2, $3, $4, $5, $6, $7, true)',
+    [app.id, tenantId, app.name, app.description, app.clientId, app.clientSecretHash, [...app.redirectUris]],
+  );
+}
+
+/** Sets the description and bumps the version: a change of a built-in's permissions is a new version of it too (its ETag). */
+export async function updateBuiltinApplication(db: Queryable, tenantId: string, id: string, description: string): Promise<void> {
+  await query(db, 'UPDATE applications SET description = $3, version = version + 1, updated_at = now() WHERE org_id = $1 AND id = $2 AND builtin', [tenantId, id, description]);
+}
+
+/** Sets a built-in application's redirect URIs (Identity's address moved, or the seed changed them). */
+export async function setBuiltinRedirectUris(db: Queryable, tenantId: string, id: string, redirectUris: readonly string[]): Promise<void> {
+  await query(db, 'UPDATE applications SET redirect_uris = $3, version = version + 1, updated_at = now() WHERE org_id = $1 AND id = $2 AND builtin', [
+    tenantId,
+    id,
+    [...redirectUris],
+  ]);
+}
+
+/** Deletes a built-in application; its permissions and links go with it (ON DELETE CASCADE). */
+export async function deleteBuiltinApplication(db: Queryable, tenantId: string, id: string): Promise<void> {
+  await query(db, 'DELETE FROM applications WHERE org_id = $1 AND id = $2 AND builtin', [tenantId, id]);
+}

@@ -6,12 +6,14 @@ export interface Organization {
   readonly slug: string;
   readonly name: string;
   readonly status: 'active' | 'disabled';
+  /** Created by the bootstrap reconciler, which alone changes it. */
+  readonly builtin: boolean;
   readonly version: number;
   readonly createdAt: Date;
   readonly updatedAt: Date;
 }
 
-const columns = 'id, slug, name, status, version, created_at AS "createdAt", updated_at AS "updatedAt"';
+const columns = 'id, slug, name, status, builtin, version, created_at AS "createdAt", updated_at AS "updatedAt"';
 
 /** `forUpdate` locks the row for the caller's transaction (a status change serialises with sign-ins on it). */
 export async function findOrganization(db: Queryable, id: string, forUpdate = false): Promise<Organization | undefined> {
@@ -51,4 +53,21 @@ export async function updateOrganization(
 export async function countOrganizations(db: Queryable): Promise<number> {
   const { rows } = await query<{ n: number }>(db, 'SELECT count(*)::float8 AS n FROM organizations');
   return Number(rows[0]?.n ?? 0);
+}
+
+// Built-in organizations are the bootstrap reconciler's: it alone sets their id and `builtin`, and its updates name
+// `builtin`, so they never change an organization an administrator created.
+
+/** Whether an organization other than `exceptId` holds the slug. */
+export async function isSlugTaken(db: Queryable, slug: string, exceptId: string): Promise<boolean> {
+  const { rows } = await query(db, 'SELECT 1 FROM organizations WHERE slug = $1 AND id <> $2', [slug, exceptId]);
+  return rows.length > 0;
+}
+
+export async function insertBuiltinOrganization(db: Queryable, id: string, slug: string, name: string): Promise<void> {
+  await query(db, 'INSERT INTO organizations (id, slug, name, builtin) VALUES ($1, $2, $3, true)', [id, slug, name]);
+}
+
+export async function updateBuiltinOrganization(db: Queryable, id: string, slug: string, name: string): Promise<void> {
+  await query(db, 'UPDATE organizations SET slug = $2, name = $3, version = version + 1, updated_at = now() WHERE id = $1 AND builtin', [id, slug, name]);
 }

@@ -169,3 +169,31 @@ export async function setPasswordHash(db: Queryable, tenantId: string, id: strin
 export async function deleteUser(db: Queryable, tenantId: string, id: string): Promise<void> {
   await query(db, 'DELETE FROM users WHERE org_id = $1 AND id = $2', [tenantId, id]);
 }
+
+// Built-in users (the first administrator) are the bootstrap reconciler's: it alone sets their id and `builtin`.
+
+/** The tenant's first built-in user (the administrator the bootstrap created), if there is one. */
+export async function findFirstBuiltinUser(db: Queryable, tenantId: string): Promise<{ id: string; username: string } | undefined> {
+  const { rows } = await query<{ id: string; username: string }>(db, 'SELECT id::text, username FROM users WHERE org_id = $1 AND builtin ORDER BY created_at LIMIT 1', [tenantId]);
+  return rows[0];
+}
+
+/** Whether the username (canonical, unique across organizations) or the e-mail (canonical, per organization) is in use. */
+export async function isUserTaken(db: Queryable, tenantId: string, usernameCanonical: string, emailCanonical: string): Promise<{ username: boolean; email: boolean }> {
+  const { rows } = await query<{ username: boolean; email: boolean }>(
+    db,
+    `SELECT EXISTS (SELECT 1 FROM users WHERE username_canonical = $2) AS username,
+            EXISTS (SELECT 1 FROM users WHERE org_id = $1 AND email_canonical = $3) AS email`,
+    [tenantId, usernameCanonical, emailCanonical],
+  );
+  return rows[0] ?? { username: false, email: false };
+}
+
+export async function insertBuiltinUser(db: Queryable, tenantId: string, user: NewUser & { readonly id: string }): Promise<void> {
+  await query(
+    db,
+    `INSERT INTO users (id, org_id, username, username_canonical, email, email_canonical, first_name, last_name, password_hash, builtin)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, true)`,
+    [user.id, tenantId, user.username, user.usernameCanonical, user.email, user.emailCanonical, user.firstName, user.lastName, user.passwordHash],
+  );
+}

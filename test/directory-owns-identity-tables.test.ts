@@ -48,9 +48,8 @@ const notYetMoved: ReadonlyMap<string, string> = new Map([
   ['auth-service/tokens/session-store.ts', 'auth'],
   ['auth-service/tokens/tenant-spray-limit.ts', 'auth'],
   ['messaging/provider-code-delivery.ts', 'auth'],
-  // Identity's and the bootstrap's.
+  // Identity's.
   ['identity-service/store/groups-store.ts', 'identity'],
-  ['bootstrap/builtin-store.ts', 'bootstrap'],
   ['bench/authorize-servers.ts', 'bench'],
   ['bench/identity-list-bench.ts', 'bench'],
 ]);
