@@ -453,7 +453,9 @@ describe('bad input: Auth', () => {
       postJson('no checks', '/v1/authorize/batch', { checks: [] }),
       postJson('101 checks', '/v1/authorize/batch', { checks: Array.from({ length: 101 }, () => ({ sub, resource: 'accounts', action: 'get' })) }),
       postJson('33 attributes', '/v1/authorize', { sub, resource: 'accounts', action: 'get', attributes: Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`k${i}`, i])) }),
-      postJson('attribute object value', '/v1/authorize', { sub, resource: 'accounts', action: 'get', attributes: { a: { nested: true } } }),
+      postJson('attribute objects nested past 3 levels', '/v1/authorize', { sub, resource: 'accounts', action: 'get', attributes: { a: { b: { c: { nested: true } } } } }),
+      postJson('attribute ip set by the body', '/v1/authorize', { sub, resource: 'accounts', action: 'get', attributes: { ip: '10.0.0.1' } }),
+      postJson('attribute null value', '/v1/authorize', { sub, resource: 'accounts', action: 'get', attributes: { a: null } }),
       postJson('missing resource', '/v1/authorize', { sub, action: 'get' }),
     );
     const problems = await sendAll(target, requests);
