@@ -11,6 +11,8 @@ import { logoutRoutes } from './routes/logout.js';
 import { mfaLoginRoutes } from './routes/mfa-login.js';
 import { oauthTokenRoutes } from './routes/oauth-token.js';
 import { permissionsRoutes } from './routes/permissions.js';
+import { tokenIntrospectionRoutes, introspectionPath } from './routes/token-introspection.js';
+import { tokenRevocationRoutes, revocationPath } from './routes/token-revocation.js';
 import { tokensRoutes } from './routes/tokens.js';
 import { userinfoRoutes } from './routes/userinfo.js';
 import { wellKnownRoutes } from './routes/well-known.js';
@@ -20,6 +22,8 @@ import { createTokenRateLimit } from './tokens/token-rate-limit.js';
 export const authRouteFactories = [
   tokensRoutes,
   oauthTokenRoutes,
+  tokenRevocationRoutes,
+  tokenIntrospectionRoutes,
   wellKnownRoutes,
   authorizeRoutes,
   authorizeExplainRoutes,
@@ -53,7 +57,7 @@ export function createAuthApp(deps: AuthDeps): Express {
       }),
       hostedSignInRoutes(deps),
     ],
-    formPaths: ['/oauth/token', '/v1/logout'],
-    oauthErrors: { paths: ['/oauth/token'], errorOf: oauthErrorOf as Record<string, string> },
+    formPaths: ['/oauth/token', revocationPath, introspectionPath, '/oauth/userinfo', '/v1/logout'],
+    oauthErrors: { paths: ['/oauth/token', revocationPath, introspectionPath], errorOf: oauthErrorOf as Record<string, string> },
   });
 }

@@ -2,12 +2,13 @@ import type pg from 'pg';
 import { query } from '../platform/postgres-transaction.js';
 
 /**
- * Why sessions end. `logout` and `provider_refused` end one sign-in in the ordinary way; every other reason means
+ * Why sessions end. `logout`, `token_revoked` (RFC 7009 revocation of its refresh token) and `provider_refused` end one sign-in in the ordinary way; every other reason means
  * the subject's credentials, factors or standing changed (or a refresh token was stolen), so the user's
  * remembered devices go too and the next sign-in asks for every factor again.
  */
 export type SessionEndReason =
   | 'logout'
+  | 'token_revoked'
   | 'provider_refused'
   | 'refresh_reuse'
   | 'code_reuse'
@@ -35,7 +36,7 @@ export interface EndedSession {
   readonly subjectId: string;
 }
 
-const ordinaryEnds: ReadonlySet<SessionEndReason> = new Set(['logout', 'provider_refused']);
+const ordinaryEnds: ReadonlySet<SessionEndReason> = new Set(['logout', 'token_revoked', 'provider_refused']);
 
 /**
  * SQL that is true when the session row `session` has ended: revoked, or started before its subject's cut-off

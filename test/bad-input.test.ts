@@ -397,7 +397,7 @@ describe('bad input: Auth', () => {
     await h.grant(org.id, `user:${user.id}`, [['accounts', 'get']]);
     const token = (await h.deps.issuer.accessToken({ kind: 'user', id: user.id, name: user.username, displayName: user.username, orgId: org.id, orgSlug: org.slug }, undefined, undefined)).token;
     sub = `${org.slug}/${user.id}`;
-    target = { agent: () => h.http(), pool: h.deps.pool, token, oauthPaths: ['/oauth/token'] };
+    target = { agent: () => h.http(), pool: h.deps.pool, token, oauthPaths: ['/oauth/token', '/oauth/revoke', '/oauth/introspect'] };
     operations = await operationsOf(h.http());
     before = await databaseDigest(h.deps.pool);
   });

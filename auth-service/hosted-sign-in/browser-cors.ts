@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { query } from '../../platform/postgres-transaction.js';
 
 /** The endpoints a browser application (a public client) calls across origins after the hosted sign-in. */
-export const browserEndpoints = ['/oauth/token', '/v1/logout'] as const;
+export const browserEndpoints = ['/oauth/token', '/oauth/revoke', '/v1/logout'] as const;
 
 const originShape = /^https?:\/\/[A-Za-z0-9.[\]:-]{1,300}$/;
 const cacheMs = 30_000;
@@ -21,8 +21,8 @@ async function isRegisteredOrigin(pool: pg.Pool, origin: string): Promise<boolea
 }
 
 /**
- * CORS for the token and logout endpoints, for the origins of registered redirect URIs only: a browser
- * application signed in through the hosted page exchanges its code, refreshes and signs out from its own origin.
+ * CORS for the token, revocation and logout endpoints, for the origins of registered redirect URIs only: a browser
+ * application signed in through the hosted page exchanges its code, refreshes, revokes and signs out from its own origin.
  * No credentials (cookies) are allowed across origins; a request from any other origin gets no CORS headers,
  * so the browser keeps the answer from the page. Lookups are cached for 30 s per origin.
  */

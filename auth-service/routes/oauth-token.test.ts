@@ -40,7 +40,7 @@ describe('discovery', () => {
       authorization_endpoint: `${issuer}/authorize`,
       token_endpoint: `${issuer}/oauth/token`,
       jwks_uri: `${issuer}/.well-known/jwks`,
-      userinfo_endpoint: `${issuer}/v1/userinfo`,
+      userinfo_endpoint: `${issuer}/oauth/userinfo`,
       end_session_endpoint: `${issuer}/v1/logout`,
       grant_types_supported: ['authorization_code', 'password', 'client_credentials', 'refresh_token'],
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],

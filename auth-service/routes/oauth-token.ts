@@ -1,12 +1,12 @@
-import type { Request } from 'express';
 import { z } from 'zod';
 import { defineRoute, type AnyRoute } from '../../platform/http/route.js';
 import { ServiceError } from '../../platform/http/service-error.js';
 import type { AuthDeps } from '../deps.js';
 import { requestContextOf } from '../tokens/auth-events.js';
 import { clientIdField, clientSecretField, deviceTokenField, passwordField, refreshTokenField, scopeField, usernameField } from '../tokens/token-fields.js';
-import { TokenService, type ClientCredentials, type TokenAnswer } from '../tokens/token-service.js';
+import { TokenService, type TokenAnswer } from '../tokens/token-service.js';
 import { authorizationCodeGrant } from '../hosted-sign-in/index.js';
+import { clientCredentialsOf } from '../oauth/client-authentication.js';
 
 // RFC 6749 3.2 / 8.2: unknown token-request parameters are ignored, so this form is not strict; every field the
 // endpoint reads is bounded, and a repeated one (an array) is refused as invalid_request.
@@ -23,43 +23,10 @@ const tokenForm = z.object({
   redirect_uri: z.string().min(1).max(2000).optional(),
   code_verifier: z.string().min(1).max(128).optional(),
 });
-type TokenForm = z.infer<typeof tokenForm>;
 
 const noStore = { 'Cache-Control': 'no-store', Pragma: 'no-cache' };
 
 const servedGrants = new Set(['authorization_code', 'password', 'client_credentials', 'refresh_token']);
-
-function formDecode(value: string): string {
-  return decodeURIComponent(value.replace(/\+/g, ' '));
-}
-
-/** RFC 6749 2.3.1: client_secret_basic (form-urlencoded id and secret) or client_secret_post, never both. */
-function clientOf(req: Request, form: TokenForm): ClientCredentials | undefined {
-  const header = req.headers.authorization;
-  if (header !== undefined) {
-    if (form.client_secret !== undefined) throw new ServiceError('VALIDATION_FAILED', { message: 'use one client authentication method' });
-    const match = /^Basic ([A-Za-z0-9+/=]{1,1200})$/i.exec(header);
-    const decoded = match ? Buffer.from(match[1]!, 'base64').toString('utf8') : '';
-    const colon = decoded.indexOf(':');
-    if (colon < 1) throw new ServiceError('INVALID_CLIENT', { detail: 'malformed Basic client authentication' });
-    let clientId: string;
-    let clientSecret: string;
-    try {
-      clientId = formDecode(decoded.slice(0, colon));
-      clientSecret = formDecode(decoded.slice(colon + 1));
-    } catch {
-      throw new ServiceError('INVALID_CLIENT', { detail: 'malformed Basic client authentication' });
-    }
-    if (clientId.length > 200 || clientSecret.length === 0 || clientSecret.length > 512) throw new ServiceError('INVALID_CLIENT', { detail: 'Basic credentials out of bounds' });
-    if (form.client_id !== undefined && form.client_id !== clientId) throw new ServiceError('INVALID_CLIENT', { detail: 'client_id differs from Basic' });
-    return { clientId, clientSecret };
-  }
-  if (form.client_secret !== undefined) {
-    if (form.client_id === undefined) throw new ServiceError('INVALID_CLIENT', { detail: 'client_secret without client_id' });
-    return { clientId: form.client_id, clientSecret: form.client_secret };
-  }
-  return undefined;
-}
 
 function required<T>(value: T | undefined, name: string): T {
   if (value === undefined) throw new ServiceError('VALIDATION_FAILED', { message: `${name} is required`, field: `body.${name}` });
@@ -105,7 +72,7 @@ export function oauthTokenRoutes(deps: AuthDeps): AnyRoute[] {
       async handler({ body, req, requestId }) {
         // Before the client is authenticated: a refused grant type costs no secret check.
         if (!servedGrants.has(body.grant_type)) throw new ServiceError('UNSUPPORTED_GRANT_TYPE', { detail: `grant_type ${body.grant_type}` });
-        const client = clientOf(req, body);
+        const client = clientCredentialsOf(req, body);
         const context = requestContextOf(deps, req, requestId);
         if (body.grant_type === 'authorization_code') {
           const tokens = await authorizationCodeGrant(

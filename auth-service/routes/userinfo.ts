@@ -57,7 +57,8 @@ async function profileOf(deps: AuthDeps, caller: Caller): Promise<Profile> {
 }
 
 /**
- * The contract's camelCase userinfo at `/v1/userinfo`; OIDC Core 5.3 claim names at `/oauth/userinfo`.
+ * The contract's camelCase userinfo at `/v1/userinfo`; OIDC Core 5.3 claim names at `/oauth/userinfo` (GET and
+ * POST), the one discovery names.
  * `emailVerified` is false: addresses are not verified by this service, and no picture or profile URL is kept,
  * except in oidc mode, where the provider's userinfo is asked too (identity-providers/upstream-userinfo.ts).
  */
@@ -87,28 +88,31 @@ export function userinfoRoutes(deps: AuthDeps): AnyRoute[] {
         };
       },
     }),
-    defineRoute({
-      method: 'get',
-      path: '/oauth/userinfo',
-      summary: 'OpenID Connect userinfo (standard claim names)',
-      tags: ['userinfo'],
-      auth: 'token',
-      responses: { 200: { description: 'OIDC claims', schema: oidcUserinfo } },
-      async handler({ caller }) {
-        const p = await profileOf(deps, caller);
-        const up = await upstreamProfileOf(deps, caller, p.email);
-        return {
-          body: {
-            sub: p.sub,
-            name: p.name,
-            preferred_username: p.preferredUsername,
-            ...(p.email ? { email: p.email, email_verified: up?.emailVerified ?? false } : {}),
-            ...(up?.picture ? { picture: up.picture } : {}),
-            ...(up?.profile ? { profile: up.profile } : {}),
-          },
-          headers: { 'Cache-Control': 'no-store' },
-        };
-      },
-    }),
+    // OIDC Core 5.3.1: the UserInfo endpoint answers GET and POST alike (the token in Authorization either way).
+    ...(['get', 'post'] as const).map((method) =>
+      defineRoute({
+        method,
+        path: '/oauth/userinfo',
+        summary: 'OpenID Connect userinfo (standard claim names)',
+        tags: ['userinfo'],
+        auth: 'token',
+        responses: { 200: { description: 'OIDC claims', schema: oidcUserinfo } },
+        async handler({ caller }) {
+          const p = await profileOf(deps, caller);
+          const up = await upstreamProfileOf(deps, caller, p.email);
+          return {
+            body: {
+              sub: p.sub,
+              name: p.name,
+              preferred_username: p.preferredUsername,
+              ...(p.email ? { email: p.email, email_verified: up?.emailVerified ?? false } : {}),
+              ...(up?.picture ? { picture: up.picture } : {}),
+              ...(up?.profile ? { profile: up.profile } : {}),
+            },
+            headers: { 'Cache-Control': 'no-store' },
+          };
+        },
+      }),
+    ),
   ];
 }

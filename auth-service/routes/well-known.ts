@@ -13,8 +13,14 @@ export function wellKnownRoutes(deps: AuthDeps): AnyRoute[] {
     authorization_endpoint: `${issuer}/authorize`,
     token_endpoint: `${issuer}/oauth/token`,
     jwks_uri: `${issuer}/.well-known/jwks`,
-    userinfo_endpoint: `${issuer}/v1/userinfo`,
+    // Standard claim names (OIDC Core 5.3); the contract's camelCase `/v1/userinfo` stays for Lerian's clients.
+    userinfo_endpoint: `${issuer}/oauth/userinfo`,
     end_session_endpoint: `${issuer}/v1/logout`,
+    revocation_endpoint: `${issuer}/oauth/revoke`,
+    // RFC 7009 5: a public client revokes its own tokens naming itself by client_id.
+    revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+    introspection_endpoint: `${issuer}/oauth/introspect`,
+    introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
     grant_types_supported: ['authorization_code', 'password', 'client_credentials', 'refresh_token'],
     // `none`: a public client (a browser app) proves itself at the token endpoint with PKCE alone.
     token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
@@ -26,7 +32,12 @@ export function wellKnownRoutes(deps: AuthDeps): AnyRoute[] {
     authorization_response_iss_parameter_supported: true,
     scopes_supported: ['openid', 'profile', 'email'],
     subject_types_supported: ['public'],
-    claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'nbf', 'jti', 'sid', 'nonce', 'auth_time', 'amr', 'name', 'preferred_username', 'email', 'owner', 'type', 'displayName', 'azp', 'tenantId', 'tenantSlug'],
+    // What ID tokens and /oauth/userinfo carry (access-token-only claims such as `azp` or `displayName` are not listed).
+    claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'nbf', 'jti', 'sid', 'nonce', 'auth_time', 'amr', 'name', 'preferred_username', 'email', 'email_verified', 'picture', 'profile', 'owner', 'tenantId'],
+    // Omitted, these default to true (OIDC Discovery 3): no request objects, no claims parameter are read here.
+    request_uri_parameter_supported: false,
+    request_parameter_supported: false,
+    claims_parameter_supported: false,
   });
   const jwksRoute = (path: string): AnyRoute =>
     defineRoute({
