@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError, deepFreeze } from '../platform/config-error.js';
+import { decisionLogConfigShape } from '../platform/decision-log/index.js';
 import { engineConfigSchema } from '../platform/engine-config.js';
 import { licenseConfigShape } from '../licensing/index.js';
 import { metricsConfigShape } from '../platform/metrics/index.js';
@@ -46,6 +47,7 @@ export const authConfigSchema = engineConfigSchema.extend({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ...licenseConfigShape,
   ...metricsConfigShape,
+  ...decisionLogConfigShape,
 });
 
 /** Every variable Auth reads (deploy/deploy-env.test.ts checks the deployment files against it). */

@@ -1,4 +1,5 @@
 import type { ValkeyClient } from '../platform/valkey-client.js';
+import type { DecisionRecorder } from '../platform/decision-log/index.js';
 import type pg from 'pg';
 import type { PolicyEngine } from '../engine/index.js';
 import type { TenancyOptions } from '../platform/auth/caller-from-token.js';
@@ -74,4 +75,9 @@ export interface AuthDeps {
   /** Prometheus metrics of this service; `/metrics` is served only with `metricsToken` (METRICS_TOKEN). */
   readonly metrics?: ServiceMetrics;
   readonly metricsToken?: Secret | undefined;
+  /**
+   * The decision log's writer: every authorize path (the express routes and any leaner one) calls its `record`
+   * once per decided check. Absent when DECISION_LOG_ENABLED=false.
+   */
+  readonly decisionLog?: DecisionRecorder;
 }

@@ -6,6 +6,9 @@ import { logReporter } from '../platform/logger.js';
 import { createPasswordHasher } from '../platform/password-hasher.js';
 import { createProviderCodeDelivery } from '../messaging/index.js';
 import { startServiceRuntime } from '../platform/service/service-runtime.js';
+import { systemClock } from '../engine/index.js';
+import { DecisionLogMaintenance, DecisionLogStore, DecisionRecorder, decisionLogSettingsOf } from '../platform/decision-log/index.js';
+import { decidingRuleResolver } from './decision-log/deciding-rule.js';
 import { createAuthApp } from './app.js';
 import type { AuthConfig } from './config.js';
 import { sharedTokenCache } from './shared-token-cache.js';
@@ -17,11 +20,13 @@ import { TokenIssuer } from './tokens/token-issuer.js';
 export async function startAuthService(config: AuthConfig, options: StartServiceOptions = {}): Promise<RunningService> {
   const base = await startServiceRuntime(config, { name: 'auth', errorPrefix: 'AUT' }, options);
   const { logger, license, metrics, pool, secrets, engine: runtime } = base;
+  let decisionLog: ReturnType<typeof startDecisionLog>;
   try {
     const nowMs = () => Date.now();
     const keys = new SigningKeyStore({ pool, secrets, nowMs, maxTokenLifetimeSeconds: config.ACCESS_TOKEN_TTL_SECONDS });
     await keys.start();
     const deliver = createProviderCodeDelivery({ pool, secrets });
+    decisionLog = startDecisionLog(config, base);
     const app = createAuthApp({
       license,
       metrics,
@@ -67,11 +72,53 @@ export async function startAuthService(config: AuthConfig, options: StartService
       nowMs,
       deliverMfaCode: ({ tenantId, channel, to, code }) => deliver({ tenantId, channel, to, code }),
       identityProvider: identityProviderFromConfig(config.identityProvider, { pool, secrets }),
+      ...(decisionLog ? { decisionLog: decisionLog.recorder } : {}),
     });
 
-    return await base.serve(app, { issuer: config.TOKEN_ISSUER });
+    return await base.serve(app, { issuer: config.TOKEN_ISSUER, decisionLog: decisionLog !== undefined }, decisionLog?.close);
   } catch (error) {
+    await decisionLog?.close();
     await base.abort();
     throw error;
   }
+}
+
+/**
+ * The decision log's writer and its partition keeper on the service's pool. Failures are logged at most once a
+ * minute (a database outage would otherwise log at every flush); the drops are counted in the metrics.
+ */
+function startDecisionLog(config: AuthConfig, base: Awaited<ReturnType<typeof startServiceRuntime>>): { recorder: DecisionRecorder; close: () => Promise<void> } | undefined {
+  const settings = decisionLogSettingsOf(config);
+  if (!settings.enabled) return undefined;
+  const { pool, logger, metrics } = base;
+  const store = new DecisionLogStore(pool);
+  let lastWarnedMs = Number.NEGATIVE_INFINITY;
+  const recorder = new DecisionRecorder({
+    sink: store,
+    queueMax: settings.queueMax,
+    batchMax: settings.batchMax,
+    flushIntervalMs: settings.flushIntervalMs,
+    resolveRule: decidingRuleResolver(base.engine.engine),
+    onError: (error, droppedRows) => {
+      const now = systemClock.nowMs();
+      if (now - lastWarnedMs < 60_000) return;
+      lastWarnedMs = now;
+      logger.warn({ err: error instanceof Error ? error.message : String(error), droppedRows }, 'decision log write failed: decisions dropped (counted in am_decision_log_records_total)');
+    },
+  });
+  metrics.watchDecisionLog(recorder);
+  const maintenance = new DecisionLogMaintenance({
+    store,
+    retentionDays: settings.retentionDays,
+    clock: systemClock,
+    onError: (error) => logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'decision log partition upkeep failed'),
+  });
+  maintenance.start();
+  return {
+    recorder,
+    close: async () => {
+      maintenance.stop();
+      await recorder.close();
+    },
+  };
 }

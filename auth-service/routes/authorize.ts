@@ -2,7 +2,9 @@ import type { Request } from 'express';
 import { z } from 'zod';
 import { assertRequestName, isEngineError, isPlainName } from '../../engine/index.js';
 import type { AuthResource } from '../../domain/access-manager-resources.js';
+import type { DecisionLogReason } from '../../platform/decision-log/index.js';
 import type { Caller } from '../../platform/http/caller.js';
+import { requestIdOf } from '../../platform/http/request-id.js';
 import { defineRoute, type AnyRoute } from '../../platform/http/route.js';
 import { ServiceError } from '../../platform/http/service-error.js';
 import { assertClientIpAllowed } from '../authorization/ip-check.js';
@@ -49,7 +51,14 @@ const batchAnswer = z
   })
   .meta({ id: 'AuthorizeBatchAnswer' });
 
-type Verdict = { authorized: boolean; reason?: 'permission' | 'suspended'; revision: number };
+type Verdict = {
+  authorized: boolean;
+  reason?: 'permission' | 'suspended';
+  revision: number;
+  /** For the decision log: the subject decided for and why. */
+  subject: string;
+  logReason: DecisionLogReason;
+};
 
 function assertName(field: 'obj' | 'act', value: string, bodyField: string): void {
   try {
@@ -74,7 +83,10 @@ const noOptions = Object.freeze({});
 async function decide(questions: ModelQuestions, question: AccessQuestion, product: string | undefined, minRev: number | undefined): Promise<Verdict> {
   const options = minRev === undefined ? noOptions : { minRevision: minRev };
   const decision = product === undefined ? await questions.decide(question, options) : (await decideForProduct(questions, question, product, options)).decision;
-  return decision.allowed ? { authorized: true, revision: decision.revision } : { authorized: false, reason: 'permission', revision: decision.revision };
+  const { subject } = question;
+  return decision.allowed
+    ? { authorized: true, revision: decision.revision, subject, logReason: decision.reason }
+    : { authorized: false, reason: 'permission', revision: decision.revision, subject, logReason: decision.reason };
 }
 
 /** Answers checks for one request; asking about others needs `authorize` itself (checked once per request). */
@@ -104,8 +116,8 @@ class CheckRunner {
     }
     const target = await resolveSubject(deps.pool, caller.tenantId, named);
     const revision = deps.engine.revisionOf(caller.tenantId);
-    if (!target) return { authorized: false, reason: 'permission', revision };
-    if (!target.active) return { authorized: false, reason: 'suspended', revision };
+    if (!target) return { authorized: false, reason: 'permission', revision, subject: item.sub, logReason: 'subject_unknown' };
+    if (!target.active) return { authorized: false, reason: 'suspended', revision, subject: target.subject, logReason: 'subject_suspended' };
     return decide(questions, this.questionOf(target.subject, item), item.product, minRev);
   }
 
@@ -121,6 +133,25 @@ class CheckRunner {
 export async function mayAskForOthers(questions: ModelQuestions, caller: Caller, minRev: number | undefined): Promise<boolean> {
   const question = { subject: caller.subject, tenantId: caller.tenantId, resource: authorizeOthersPermission.resource, action: authorizeOthersPermission.action };
   return (await questions.decide(question, minRev === undefined ? noOptions : { minRevision: minRev })).allowed;
+}
+
+/** Hands the decision to the decision log (a queue append; never waits, never throws). */
+function recordDecision(deps: AuthDeps, caller: Caller, req: Request, item: Check, verdict: Verdict): void {
+  const log = deps.decisionLog;
+  if (!log) return;
+  log.record({
+    atMs: deps.nowMs(),
+    tenantId: caller.tenantId,
+    subject: verdict.subject,
+    resource: item.resource,
+    action: item.action,
+    product: item.product,
+    allowed: verdict.authorized,
+    reason: verdict.logReason,
+    revision: verdict.revision,
+    requestId: req.res ? requestIdOf(req.res) : undefined,
+    clientIp: item.clientIp ?? authRuntimeOf(deps).clientAddress(req),
+  });
 }
 
 export function authorizeRoutes(deps: AuthDeps): AnyRoute[] {
@@ -145,6 +176,7 @@ export function authorizeRoutes(deps: AuthDeps): AnyRoute[] {
           throw error;
         }
         deps.metrics?.authorizeDecisions.record(verdict.authorized);
+        recordDecision(deps, caller, req, body, verdict);
         const timestamp = new Date(deps.nowMs()).toISOString();
         return {
           body: verdict.reason
@@ -175,6 +207,7 @@ export function authorizeRoutes(deps: AuthDeps): AnyRoute[] {
             throw error;
           }
           deps.metrics?.authorizeDecisions.record(verdict.authorized);
+          recordDecision(deps, caller, req, item, verdict);
           revision = Math.max(revision, verdict.revision);
           results.push(verdict.reason ? { authorized: verdict.authorized, reason: verdict.reason } : { authorized: verdict.authorized });
         }

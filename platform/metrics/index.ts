@@ -1,5 +1,6 @@
 // Prometheus metrics of a service: registry, HTTP latency, authorize outcomes, engine figures, /metrics.
 export { AuthorizeDecisions } from './authorize-decisions.js';
+export { DecisionLogMetrics, type DecisionLogSource } from './decision-log-metrics.js';
 export { EngineMetrics, type EngineSource } from './engine-metrics.js';
 export { httpMetrics, unmatchedRoute, type RequestFinished } from './http-metrics.js';
 export { metricsConfigShape } from './metrics-config.js';

@@ -147,3 +147,17 @@ describe('service metrics', () => {
     expect(lines.join('')).not.toContain('item42');
   });
 });
+
+describe('decision log metrics', () => {
+  it('am_decision_log_records_total counts written and dropped decisions, am_decision_log_queue_length the backlog', async () => {
+    const metrics = createServiceMetrics({ service: 'auth' });
+    const source = { counts: { written: 12, droppedQueueFull: 3, droppedStoreFailed: 5 }, queued: 7 };
+    metrics.watchDecisionLog(source);
+    source.counts.droppedQueueFull = 4; // read at scrape time, not at watch time
+    const text = await metrics.registry.metrics();
+    expect(text).toMatch(/am_decision_log_records_total\{[^}]*outcome="written"[^}]*\} 12/);
+    expect(text).toMatch(/am_decision_log_records_total\{[^}]*outcome="dropped_queue_full"[^}]*\} 4/);
+    expect(text).toMatch(/am_decision_log_records_total\{[^}]*outcome="dropped_store_failed"[^}]*\} 5/);
+    expect(text).toMatch(/am_decision_log_queue_length(\{[^}]*\})? 7/);
+  });
+});

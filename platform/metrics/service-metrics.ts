@@ -4,6 +4,7 @@ import type { Registry } from 'prom-client';
 import type { EngineEvent } from '../../engine/index.js';
 import { accessLog } from './access-log.js';
 import { AuthorizeDecisions } from './authorize-decisions.js';
+import { DecisionLogMetrics, type DecisionLogSource } from './decision-log-metrics.js';
 import { EngineMetrics, type EngineSource } from './engine-metrics.js';
 import { httpMetrics } from './http-metrics.js';
 import { createMetricsRegistry } from './metrics-registry.js';
@@ -21,11 +22,14 @@ export interface ServiceMetrics {
   onEngineEvent(event: EngineEvent): void;
   /** Report on this engine from now on. */
   watchEngine(engine: EngineSource): void;
+  /** Report on this decision-log writer from now on (written, dropped, queued). */
+  watchDecisionLog(source: DecisionLogSource): void;
 }
 
 export function createServiceMetrics(options: { service: string; logger?: Logger }): ServiceMetrics {
   const registry = createMetricsRegistry(options.service);
   const engine = new EngineMetrics(registry);
+  const decisionLog = new DecisionLogMetrics(registry);
   return {
     registry,
     http: httpMetrics(registry, options.logger ? accessLog(options.logger) : undefined),
@@ -33,5 +37,6 @@ export function createServiceMetrics(options: { service: string; logger?: Logger
     tokenCacheRejections: new TokenCacheRejections(registry),
     onEngineEvent: engine.onEvent,
     watchEngine: (source) => engine.watch(source),
+    watchDecisionLog: (source) => decisionLog.watch(source),
   };
 }

@@ -30,8 +30,11 @@ export interface ServiceRuntime {
   /** Both services require DATABASE_URL, so the runtime always has a pool. */
   readonly pool: pg.Pool;
   readonly secrets: SecretBox;
-  /** Listens with the app; closing drains in-flight requests, then closes the engine runtime and its pools. */
-  serve(app: Express, listening: Record<string, unknown>): Promise<RunningService>;
+  /**
+   * Listens with the app; closing drains in-flight requests, runs `afterDrain` (work that needs the pools, such
+   * as writing queued decisions), then closes the engine runtime and its pools.
+   */
+  serve(app: Express, listening: Record<string, unknown>, afterDrain?: () => Promise<void>): Promise<RunningService>;
   /** Undoes the start when building the app failed. */
   abort(): Promise<void>;
 }
@@ -80,7 +83,7 @@ export async function startServiceRuntime(
     pool: engine.pool as pg.Pool,
     secrets: new SecretBox(Buffer.from(config.SECRETS_ENCRYPTION_KEY.reveal(), 'base64')),
     abort,
-    async serve(app, listening) {
+    async serve(app, listening, afterDrain) {
       const http = await listenGracefully(app, { port: config.SERVER_PORT, host: config.SERVER_HOST, errorPrefix: service.errorPrefix });
       logger.info({ url: http.url, feed: engine.feedName ?? 'none', ...listening }, `${service.name} listening`);
       let closing: Promise<void> | undefined;
@@ -90,6 +93,7 @@ export async function startServiceRuntime(
           closing ??= (async () => {
             logger.info('shutting down: draining in-flight requests');
             await http.close(options.drainTimeoutMs);
+            await afterDrain?.().catch((error: unknown) => logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'closing step failed'));
             await abort();
           })();
           return closing;

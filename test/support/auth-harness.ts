@@ -1,6 +1,7 @@
 // A whole Auth app on its own PostgreSQL schema and Valkey key prefix: real database, real engine, real keys.
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Express } from 'express';
+import type pg from 'pg';
 import { generateKeyPair, SignJWT } from 'jose';
 import supertest from 'supertest';
 import { createPolicyStore } from '../../engine/adapters/index.js';
@@ -11,6 +12,7 @@ import { SigningKeyStore } from '../../auth-service/keys/signing-key-store.js';
 import { TokenIssuer } from '../../auth-service/tokens/token-issuer.js';
 import { createTokenVerifier } from '../../platform/auth/token-verifier.js';
 import { ValkeyTokenCache } from '../../platform/auth/valkey-token-cache.js';
+import type { DecisionRecorder } from '../../platform/decision-log/index.js';
 import type { ErrorReporter } from '../../platform/http/error-handler.js';
 import { runMigrations } from '../../platform/migrations.js';
 import { createPasswordHasher } from '../../platform/password-hasher.js';
@@ -57,6 +59,8 @@ export interface AuthHarnessOptions {
   readonly nowMs?: () => number;
   /** A Casbin model file other than the shipped one (POLICY_MODEL_PATH). */
   readonly modelPath?: string;
+  /** The decision log's writer, built on the harness's pool and engine (as server.ts builds it). */
+  readonly decisionLog?: (pool: pg.Pool, engine: PolicyEngine) => DecisionRecorder;
 }
 
 export async function createAuthHarness(label: string, options: AuthHarnessOptions = {}): Promise<AuthHarness> {
@@ -113,6 +117,7 @@ export async function createAuthHarness(label: string, options: AuthHarnessOptio
     report: (event) => reports.push(event),
     fetch: globalThis.fetch,
     nowMs,
+    ...(options.decisionLog ? { decisionLog: options.decisionLog(pool, engine) } : {}),
   };
   const app = createAuthApp(deps);
   const harness: AuthHarness = {
@@ -182,6 +187,7 @@ export async function createAuthHarness(label: string, options: AuthHarnessOptio
       return result.revision;
     },
     async close() {
+      await deps.decisionLog?.close();
       engine.stop();
       if (valkey) {
         const keysLeft = await valkey.keys(`${keyPrefix}*`).catch(() => [] as string[]);

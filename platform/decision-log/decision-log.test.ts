@@ -1,0 +1,210 @@
+// The decision log's writer, its table and its partitions, on the real PostgreSQL.
+import pg from 'pg';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createTestSchema, type TestSchema } from '../../test/support/postgres.js';
+import { runMigrations } from '../migrations.js';
+import { DecisionLogMaintenance } from './decision-log-maintenance.js';
+import { DecisionLogStore, utcDay } from './decision-log-store.js';
+import type { DecisionRecord, StoredDecision } from './decision-record.js';
+import { DecisionRecorder, type DecisionLogSink } from './decision-recorder.js';
+
+const dayMs = 86_400_000;
+const tenantA = '6f1c2a9e-0000-4000-8000-00000000000a';
+const tenantB = '6f1c2a9e-0000-4000-8000-00000000000b';
+
+let schema: TestSchema;
+let store: DecisionLogStore;
+const now = Date.now();
+
+function decision(overrides: Partial<DecisionRecord> = {}): DecisionRecord {
+  return {
+    atMs: now,
+    tenantId: tenantA,
+    subject: 'user:alice',
+    resource: 'ledgers',
+    action: 'get',
+    product: undefined,
+    allowed: true,
+    reason: 'allowed_by_policy',
+    revision: 7,
+    requestId: 'req-00000001',
+    clientIp: '10.1.2.3',
+    ...overrides,
+  };
+}
+
+/** The store, counting the INSERT statements it is asked for. */
+function countingSink(): DecisionLogSink & { inserts: number[] } {
+  const inserts: number[] = [];
+  return {
+    inserts,
+    insert: async (rows: readonly StoredDecision[]) => {
+      inserts.push(rows.length);
+      await store.insert(rows);
+    },
+    ensurePartitions: (first, last) => store.ensurePartitions(first, last),
+  };
+}
+
+async function rowsOf(tenantId: string): Promise<number> {
+  const { rows } = await schema.pool.query<{ n: string }>('SELECT count(*)::text AS n FROM decision_log WHERE org_id = $1', [tenantId]);
+  return Number(rows[0]?.n);
+}
+
+beforeAll(async () => {
+  schema = await createTestSchema('decision_log');
+  await runMigrations({ databaseUrl: schema.url });
+  store = new DecisionLogStore(schema.pool);
+});
+
+afterAll(async () => {
+  await schema.drop();
+});
+
+beforeEach(async () => {
+  // The retention test drops every partition before its own (future) days, today's included.
+  await store.ensurePartitions(utcDay(now - 2 * dayMs), utcDay(now + dayMs));
+  await schema.pool.query('DELETE FROM decision_log');
+});
+
+describe('DecisionRecorder', () => {
+  it('writes every recorded field, the deciding rule found at flush time', async () => {
+    const seen: DecisionRecord[] = [];
+    const recorder = new DecisionRecorder({
+      sink: store,
+      queueMax: 100,
+      batchMax: 100,
+      flushIntervalMs: 60_000,
+      resolveRule: (record) => {
+        seen.push(record);
+        return `p, role:reader, ${record.tenantId}, ledgers, get, allow`;
+      },
+    });
+    recorder.record(decision({ product: 'midaz' }));
+    expect(seen).toEqual([]); // nothing is resolved on the recording call
+    await recorder.flush();
+    const { items } = await store.list({ tenantId: tenantA, limit: 10 });
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({
+      subject: 'user:alice',
+      resource: 'ledgers',
+      action: 'get',
+      product: 'midaz',
+      allowed: true,
+      reason: 'allowed_by_policy',
+      revision: 7,
+      rule: `p, role:reader, ${tenantA}, ledgers, get, allow`,
+      requestId: 'req-00000001',
+      clientIp: '10.1.2.3',
+      at: new Date(now).toISOString().replace(/Z$/, '000Z'),
+    });
+    expect(recorder.counts).toEqual({ written: 1, droppedQueueFull: 0, droppedStoreFailed: 0 });
+  });
+
+  it('writes a flush as one multi-row INSERT per batch, not one per decision', async () => {
+    const sink = countingSink();
+    const recorder = new DecisionRecorder({ sink, queueMax: 10_000, batchMax: 100, flushIntervalMs: 60_000 });
+    for (let i = 0; i < 250; i++) recorder.record(decision({ requestId: `req-${String(i).padStart(8, '0')}` }));
+    await recorder.flush();
+    // The 100th decision started a flush of its own; the rest waited for the timer or the explicit flush.
+    expect(sink.inserts.reduce((a, b) => a + b, 0)).toBe(250);
+    expect(sink.inserts.every((rows) => rows <= 100)).toBe(true);
+    expect(sink.inserts.length).toBeLessThanOrEqual(4);
+    expect(await rowsOf(tenantA)).toBe(250);
+    expect(recorder.counts.written).toBe(250);
+  });
+
+  it('flushes on its own within the flush interval, without being asked', async () => {
+    const recorder = new DecisionRecorder({ sink: store, queueMax: 100, batchMax: 100, flushIntervalMs: 20 });
+    recorder.record(decision());
+    const deadline = Date.now() + 10_000;
+    while (recorder.counts.written < 1 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(recorder.counts.written).toBe(1);
+    expect(await rowsOf(tenantA)).toBe(1);
+  });
+
+  it('a full queue drops new decisions and counts them; recording never waits', async () => {
+    const recorder = new DecisionRecorder({ sink: store, queueMax: 100, batchMax: 1_000, flushIntervalMs: 60_000 });
+    for (let i = 0; i < 150; i++) expect(recorder.record(decision())).toBeUndefined();
+    expect(recorder.queued).toBe(100);
+    expect(recorder.counts.droppedQueueFull).toBe(50);
+    await recorder.close();
+    expect(await rowsOf(tenantA)).toBe(100);
+    // Closed: nothing more is taken, and what is refused is counted.
+    recorder.record(decision());
+    expect(recorder.counts.droppedQueueFull).toBe(51);
+  });
+
+  it('a database that is down costs the rows of the flush (counted), never an exception', async () => {
+    const dead = new pg.Pool({ host: '127.0.0.1', port: 1, user: 'postgres', database: 'test', connectionTimeoutMillis: 2_000 });
+    dead.on('error', () => undefined);
+    const errors: number[] = [];
+    const recorder = new DecisionRecorder({ sink: new DecisionLogStore(dead), queueMax: 1_000, batchMax: 1_000, flushIntervalMs: 60_000, onError: (_e, rows) => errors.push(rows) });
+    for (let i = 0; i < 30; i++) recorder.record(decision());
+    await expect(recorder.flush()).resolves.toBeUndefined();
+    expect(recorder.counts).toEqual({ written: 0, droppedQueueFull: 0, droppedStoreFailed: 30 });
+    expect(errors).toEqual([30]);
+    expect(recorder.queued).toBe(0);
+    await dead.end();
+  });
+
+  it('a decision on a day without a partition makes the partition and is written', async () => {
+    const later = now + 20 * dayMs;
+    const recorder = new DecisionRecorder({ sink: store, queueMax: 10, batchMax: 10, flushIntervalMs: 60_000 });
+    recorder.record(decision({ atMs: later }));
+    await recorder.flush();
+    expect(recorder.counts.written).toBe(1);
+    expect(await store.partitions()).toContain(`decision_log_p${utcDay(later).replaceAll('-', '')}`);
+  });
+});
+
+describe('DecisionLogMaintenance', () => {
+  it('makes today and the days ahead, and drops the day partitions past the retention with their rows', async () => {
+    const start = Date.parse('2031-03-10T12:00:00Z');
+    let clockMs = start;
+    const maintenance = new DecisionLogMaintenance({ store, retentionDays: 2, daysAhead: 1, clock: { nowMs: () => clockMs } });
+    await maintenance.run();
+    expect(await store.partitions()).toEqual(expect.arrayContaining(['decision_log_p20310310', 'decision_log_p20310311']));
+    await store.insert([{ ...decision({ atMs: start }), rule: undefined }]);
+    await store.insert([{ ...decision({ atMs: start + dayMs }), rule: undefined }]);
+
+    clockMs = start + 2 * dayMs; // 12 March: 10 March is still within two days
+    expect((await maintenance.run()).dropped.filter((name) => name.startsWith('decision_log_p2031'))).toEqual([]);
+
+    clockMs = start + 3 * dayMs; // 13 March: 10 March ended more than two days ago
+    const { dropped } = await maintenance.run();
+    expect(dropped.filter((name) => name.startsWith('decision_log_p2031'))).toEqual(['decision_log_p20310310']);
+    const partitions = await store.partitions();
+    expect(partitions).not.toContain('decision_log_p20310310');
+    expect(partitions).toEqual(expect.arrayContaining(['decision_log_p20310311', 'decision_log_p20310313', 'decision_log_p20310314']));
+    const { rows } = await schema.pool.query<{ day: string }>("SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day FROM decision_log WHERE at >= '2031-01-01'");
+    expect(rows.map((row) => row.day)).toEqual(['2031-03-11']);
+  });
+});
+
+describe('DecisionLogStore.list', () => {
+  it("filters by subject and time range, pages with a cursor, and never shows another tenant's decisions", async () => {
+    const rows: StoredDecision[] = [];
+    for (let i = 0; i < 5; i++) rows.push({ ...decision({ atMs: now - i * 1_000, subject: 'user:alice', requestId: `a-${i}` }), rule: undefined });
+    for (let i = 0; i < 3; i++) rows.push({ ...decision({ atMs: now - i * 1_000, subject: 'user:bob', allowed: false, reason: 'no_matching_policy' }), rule: undefined });
+    rows.push({ ...decision({ tenantId: tenantB, subject: 'user:alice' }), rule: undefined });
+    await store.insert(rows);
+
+    const first = await store.list({ tenantId: tenantA, subject: 'user:alice', limit: 2 });
+    expect(first.items.map((item) => item.requestId)).toEqual(['a-0', 'a-1']);
+    const second = await store.list({ tenantId: tenantA, subject: 'user:alice', limit: 2, after: first.next });
+    expect(second.items.map((item) => item.requestId)).toEqual(['a-2', 'a-3']);
+    const third = await store.list({ tenantId: tenantA, subject: 'user:alice', limit: 2, after: second.next });
+    expect(third.items.map((item) => item.requestId)).toEqual(['a-4']);
+    expect(third.next).toBeUndefined();
+
+    const window = await store.list({ tenantId: tenantA, subject: 'user:alice', fromMs: now - 3_000, toMs: now - 500, limit: 10 });
+    expect(window.items.map((item) => item.requestId)).toEqual(['a-1', 'a-2', 'a-3']);
+
+    const denied = await store.list({ tenantId: tenantA, allowed: false, limit: 10 });
+    expect(denied.items.map((item) => item.subject)).toEqual(['user:bob', 'user:bob', 'user:bob']);
+
+    expect((await store.list({ tenantId: tenantB, limit: 10 })).items).toHaveLength(1);
+    expect((await store.list({ tenantId: tenantA, limit: 100 })).items).toHaveLength(8);
+  });
+});
