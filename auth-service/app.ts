@@ -53,6 +53,8 @@ export function createAuthApp(deps: AuthDeps): Express {
         trustedProxies: deps.settings.trustedProxies,
         limit: deps.settings.tokenRateLimit.limit,
         windowMs: deps.settings.tokenRateLimit.windowSeconds * 1000,
+        ...(deps.settings.tokenRateLimit.fallbackLimit === undefined ? {} : { fallbackLimit: deps.settings.tokenRateLimit.fallbackLimit }),
+        report: deps.report,
         pages: { paths: [authorizePath], limited: signInRateLimited },
       }),
       hostedSignInRoutes(deps),

@@ -40,6 +40,8 @@ export const authConfigSchema = engineConfigSchema.extend({
   SIGN_IN_TENANT_WINDOW_SECONDS: seconds(1, 3_600, 60),
   RATE_LIMIT_TOKEN_MAX: z.coerce.number().int().min(1).max(1_000_000).default(10),
   RATE_LIMIT_TOKEN_WINDOW_SECONDS: seconds(1, 3_600, 60),
+  /** Per replica while Valkey is unreachable; unset: half of RATE_LIMIT_TOKEN_MAX (at least 1). */
+  RATE_LIMIT_TOKEN_FALLBACK_MAX: z.coerce.number().int().min(1).max(1_000_000).optional(),
   ...networkConfigShape,
   SECRETS_ENCRYPTION_KEY: encryptionKey,
   ARGON2_MEMORY_KIB: z.coerce.number().int().min(argon2Floor.memoryCostKiB, 'below the OWASP floor (19456 KiB)').default(argon2Floor.memoryCostKiB),

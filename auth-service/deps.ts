@@ -41,8 +41,11 @@ export interface AuthSettings {
   readonly platformInternalCidrs: readonly string[];
   /** Proxies whose X-Forwarded-For is believed (TRUSTED_PROXIES); anything else is the socket address. */
   readonly trustedProxies: readonly string[];
-  /** Requests per client address per window on the token routes (RATE_LIMIT_TOKEN_MAX, contract default 10 / 60 s). */
-  readonly tokenRateLimit: { readonly limit: number; readonly windowSeconds: number };
+  /**
+   * Requests per client address per window on the token routes (RATE_LIMIT_TOKEN_MAX, contract default 10 / 60 s);
+   * `fallbackLimit` (RATE_LIMIT_TOKEN_FALLBACK_MAX, default half of `limit`) counts in process while Valkey is down.
+   */
+  readonly tokenRateLimit: { readonly limit: number; readonly windowSeconds: number; readonly fallbackLimit?: number };
 }
 
 /** Everything the Auth app needs, built by main.ts (or a test) and passed in: app.ts opens nothing itself. */
@@ -56,7 +59,7 @@ export interface AuthDeps {
   readonly tenancy: TenancyOptions;
   readonly passwords: PasswordHasher;
   readonly secrets: SecretBox;
-  /** Absent on embedded defaults: per-process state then (MFA challenges, rate limits, caches). */
+  /** Absent on embedded defaults: per-process state then (rate limits, caches). */
   readonly valkey: ValkeyClient | undefined;
   readonly keyPrefix: string;
   readonly settings: AuthSettings;

@@ -65,7 +65,11 @@ export async function startAuthService(config: AuthConfig, options: StartService
         mfa: config.mfa,
         platformInternalCidrs: config.PLATFORM_INTERNAL_CIDRS,
         trustedProxies: config.TRUSTED_PROXIES,
-        tokenRateLimit: { limit: config.RATE_LIMIT_TOKEN_MAX, windowSeconds: config.RATE_LIMIT_TOKEN_WINDOW_SECONDS },
+        tokenRateLimit: {
+          limit: config.RATE_LIMIT_TOKEN_MAX,
+          windowSeconds: config.RATE_LIMIT_TOKEN_WINDOW_SECONDS,
+          ...(config.RATE_LIMIT_TOKEN_FALLBACK_MAX === undefined ? {} : { fallbackLimit: config.RATE_LIMIT_TOKEN_FALLBACK_MAX }),
+        },
       },
       report: logReporter(logger),
       fetch: globalThis.fetch,

@@ -1,13 +1,12 @@
 // Everything that keeps state in Valkey works on a Valkey/Redis Cluster (VALKEY_MODE=cluster): a local cluster of
 // three primaries, keys spread over its shards, the change feed between two engines whatever node each
 // subscribes through, and no command that spans two slots.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import express from 'express';
 import type { Cluster } from 'iovalkey';
 import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authCatalogue, oauthErrorOf } from '../auth-service/errors.js';
-import { ValkeyChallengeStore, type ChallengeState } from '../auth-service/mfa/challenge-store.js';
 import { deleteKeysWithPrefix } from '../bench/shared-cache-suite.js';
 import { createTokenRateLimit } from '../auth-service/tokens/token-rate-limit.js';
 import { ValkeyChangeFeed, ValkeyDecisionCache } from '../engine/adapters/index.js';
@@ -83,32 +82,6 @@ describe('Valkey in cluster mode', () => {
     const forged = randomBytes(16).toString('hex');
     await client.set(cache.keyOf(forged), `v1.${Buffer.alloc(32).toString('base64url')}.{"sub":"admin"}`, 'EX', 60);
     expect(await cache.get(forged)).toBeUndefined();
-  });
-
-  it('MFA challenge state: counters stay atomic on a shard (20 concurrent attempts get 1..20) and consume happens once', async () => {
-    const store = new ValkeyChallengeStore({ client, keyPrefix, nowMs: () => Date.now() });
-    const state: ChallengeState = {
-      user: { id: randomUUID(), orgId: randomUUID(), orgSlug: 'acme', username: 'ada', displayName: 'Ada', email: 'ada@example.com' },
-      clientId: 'console',
-      methods: ['app', 'email'],
-      preferredType: 'app',
-      expiresAtMs: Date.now() + 120_000,
-      maxAttempts: 5,
-      maxResends: 3,
-      rememberTtlSeconds: 0,
-    };
-    const ids = Array.from({ length: 9 }, () => randomUUID());
-    await Promise.all(ids.map((id) => store.create(id, state)));
-    expect((await nodesOf(ids.map((id) => `${keyPrefix}mfa:${id}`))).size).toBeGreaterThanOrEqual(2);
-    const [id] = ids as [string];
-    const counts = await Promise.all(Array.from({ length: 20 }, () => store.increment(id, 'attempts')));
-    expect([...counts].sort((a, b) => (a ?? 0) - (b ?? 0))).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
-    expect(await store.setSentCode(id, { channel: 'email', hash: 'h' })).toBe(true);
-    expect(await store.find(id)).toMatchObject({ attempts: 20, resends: 0, sentCode: { channel: 'email', hash: 'h' } });
-    const consumed = await Promise.all(Array.from({ length: 5 }, () => store.consume(id)));
-    expect(consumed.filter(Boolean)).toHaveLength(1);
-    expect(await store.increment(id, 'attempts')).toBeUndefined();
-    for (const other of ids.slice(1)) expect((await store.find(other))?.attempts).toBe(0);
   });
 
   it('the token-route rate limit counts on the shard of each address, also after every node forgot its scripts', async () => {

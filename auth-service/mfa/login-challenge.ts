@@ -114,7 +114,7 @@ async function checkPasscode(deps: AuthDeps, client: pg.ClientBase, challengeId:
     if (check.valid) step = check.step;
   } else {
     // Re-read: a resend after this request's first read replaced the code. A challenge ended meanwhile compared nothing.
-    const sent = (await challengeStoreFor(deps).find(challengeId))?.sentCode;
+    const sent = (await challengeStoreFor(deps).find(challengeId, client))?.sentCode;
     if (!sent || sent.channel !== proof.channel) return { reason: 'sent_code_wrong' };
     outcome = isOneTimeCode(deps.settings.mfa.tokenSecret, challengeId, proof.passcode, sent.hash) ? { valid: true } : { valid: false, reason: 'wrong_code' };
   }
@@ -172,7 +172,7 @@ export async function verifyChallenge(deps: AuthDeps, input: VerifyInput, contex
       if (refused) return refused;
     }
     // Inside the transaction: if another request used the challenge first, the step or code is not spent.
-    if (!(await store.consume(challengeId))) throw tokenInvalid('challenge used by a concurrent verification');
+    if (!(await store.consume(challengeId, client))) throw tokenInvalid('challenge used by a concurrent verification');
     return undefined;
   });
   if (refusal !== undefined) {

@@ -1,5 +1,6 @@
 import nodemailer from 'nodemailer';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { generateRecoveryCodes, hashRecoveryCode } from '../../domain/recovery-codes.js';
 import { createTotpSecret, totpCodeAt, totpPeriodSeconds } from '../../domain/totp.js';
 import { createValkeyClient } from '../../platform/valkey-client.js';
@@ -38,9 +39,9 @@ async function challenged(answer: Promise<MfaChallengeAnswer | undefined>): Prom
 }
 
 describe.each([
-  { store: 'memory', withValkey: false },
+  { store: 'no-valkey', withValkey: false },
   { store: 'valkey', withValkey: true },
-])('MFA login with the $store challenge store', ({ store, withValkey }) => {
+])('MFA login ($store deployment; challenges in PostgreSQL either way)', ({ store, withValkey }) => {
   let h: AuthHarness;
   let smtp: SmtpReceiver;
   let deps: AuthDeps;
@@ -110,13 +111,14 @@ describe.each([
       const answer = await challenged(mfaGateFor(deps, user, { clientId }));
       expect(answer).toMatchObject({ mfaRequired: true, mfaTypes: ['app'], preferredType: 'app' });
       expect(answer.mfaToken).toMatch(/^[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}$/);
-      if (h.deps.valkey) {
-        const key = `${h.deps.keyPrefix}mfa:${answer.mfaToken.split('.')[0] ?? ''}`;
-        expect(await h.deps.valkey.exists(key)).toBe(1);
-        const ttlMs = await h.deps.valkey.pttl(key);
-        expect(ttlMs).toBeGreaterThan(290_000);
-        expect(ttlMs).toBeLessThanOrEqual(300_000);
-      }
+      // The challenge lives as long as the organization's code lifetime allows (300 s by default), by the injected clock.
+      const { rows } = await h.deps.pool.query<{ ttl_ms: number }>(
+        `SELECT (extract(epoch FROM expires_at) * 1000 - $2)::float8 AS ttl_ms FROM mfa_challenges WHERE state->'user'->>'id' = $1`,
+        [user.id, now],
+      );
+      expect(rows).toHaveLength(1);
+      expect(rows[0]?.ttl_ms).toBeGreaterThan(299_000);
+      expect(rows[0]?.ttl_ms).toBeLessThanOrEqual(300_000);
     });
 
     it('challenges a user of an organization that requires MFA: e-mail to the address on file when not enrolled', async () => {
@@ -307,29 +309,46 @@ describe.each([
   });
 });
 
-describe('MFA login with Valkey configured but unreachable', () => {
+describe('MFA login with a dependency unreachable', () => {
   let h: AuthHarness;
-  let deps: AuthDeps;
+  const valkeyDown = createValkeyClient({ url: closedPortUrl, lazyConnect: true });
 
   beforeAll(async () => {
-    h = await createAuthHarness('mfa-login-valkey-down');
-    deps = { ...h.deps, valkey: createValkeyClient({ url: closedPortUrl, lazyConnect: true }) };
+    h = await createAuthHarness('mfa-login-deps-down');
   });
 
   afterAll(async () => {
-    deps.valkey?.disconnect();
+    valkeyDown.disconnect();
     await h.close();
   });
 
-  it('fails closed: the gate and both routes answer 503, never a guess or an in-process fallback (I3)', async () => {
+  async function enrolled(): Promise<{ user: ChallengeUser; secret: string }> {
     const org = await h.createOrganization();
     const created = await h.createUser(org.id);
-    await h.deps.pool.query(`INSERT INTO user_mfa (org_id, user_id, totp_secret_ciphertext, totp_enabled) VALUES ($1, $2, $3, true)`, [
-      org.id,
-      created.id,
-      h.deps.secrets.seal(createTotpSecret(), created.id),
-    ]);
-    const user = { id: created.id, orgId: org.id, orgSlug: org.slug, username: created.username, displayName: 'Test User', email: 'x@example.test' };
+    const secret = createTotpSecret();
+    await h.deps.pool.query(`INSERT INTO user_mfa (org_id, user_id, totp_secret_ciphertext, totp_enabled) VALUES ($1, $2, $3, true)`, [org.id, created.id, h.deps.secrets.seal(secret, created.id)]);
+    return { user: { id: created.id, orgId: org.id, orgSlug: org.slug, username: created.username, displayName: 'Test User', email: 'x@example.test' }, secret };
+  }
+
+  it('Valkey unreachable: the challenge is created, counted and passed in PostgreSQL, as without Valkey', async () => {
+    const deps: AuthDeps = { ...h.deps, valkey: valkeyDown };
+    const { user, secret } = await enrolled();
+    const { mfaToken } = await challenged(mfaGateFor(deps, user, { clientId }));
+    const app = supertest(createAuthApp(deps));
+    const wrong = await app.post('/v1/login/mfa/verify').send({ mfaToken, mfaType: 'app', passcode: await wrongCode(secret, Date.now()) });
+    expect(wrong.status).toBe(400);
+    expect(wrong.body).toMatchObject({ code: 'AUT-0107' });
+    const right = await app.post('/v1/login/mfa/verify').send({ mfaToken, mfaType: 'app', passcode: await totpCodeAt(secret, Date.now()) });
+    expect(right.status).toBe(200);
+    expect(right.body).toMatchObject({ accessToken: expect.any(String) });
+  });
+
+  it('PostgreSQL unreachable: fails closed, the gate and both routes answer 503, never a guess (I3)', async () => {
+    const pool = new pg.Pool({ connectionString: 'postgres://postgres@127.0.0.1:1/test', connectionTimeoutMillis: 500 });
+    pool.on('error', () => undefined);
+    onTestFinished(() => pool.end());
+    const deps: AuthDeps = { ...h.deps, pool };
+    const { user } = await enrolled();
     await expect(mfaGateFor(deps, user, { clientId })).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
     const app = supertest(createAuthApp(deps));
     const mfaToken = signMfaToken(deps.settings.mfa.tokenSecret, newChallengeId());

@@ -1,6 +1,8 @@
-import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
 import { ipKeyGenerator, rateLimit, type Store } from 'express-rate-limit';
 import type { ValkeyClient } from '../../platform/valkey-client.js';
+import type { ErrorReporter } from '../../platform/http/error-handler.js';
+import { requestIdOf } from '../../platform/http/request-id.js';
 import { ServiceError } from '../../platform/http/service-error.js';
 import { createClientAddress } from '../../platform/http/client-address.js';
 import { ValkeyRateLimitStore } from './valkey-rate-limit-store.js';
@@ -15,41 +17,77 @@ export interface TokenRateLimitOptions {
   /** Requests per window per client address (default 10, the contract's token-route limit). */
   readonly limit?: number;
   readonly windowMs?: number;
+  /**
+   * Requests per window per client address counted in this process while Valkey cannot be reached (default half
+   * of `limit`, at least 1). Each replica counts on its own then, so it is meant to be stricter than `limit`.
+   */
+  readonly fallbackLimit?: number;
   /** Pages whose posts count in the same limit and that answer it themselves (the hosted sign-in page). */
   readonly pages?: { readonly paths: readonly string[]; readonly limited: (req: Request, res: Response, retryAfterSeconds: string | undefined) => void };
+  /** Told when counting moves into this process (once per outage), so operators see it. */
+  readonly report?: ErrorReporter;
+}
+
+/** The default in-process limit while the shared counters are unreachable. */
+export function fallbackLimitOf(limit: number): number {
+  return Math.max(1, Math.floor(limit / 2));
 }
 
 /**
- * Per-client-address limit on the token routes (SECURITY-CHECKLIST D3): counted in Valkey when configured (all
- * replicas share it; while it is unreachable the routes answer 503, never an unlimited pass), in this process
- * otherwise. The address is the socket's, or X-Forwarded-For read through TRUSTED_PROXIES only. Over the limit: RATE_LIMITED (429, `Retry-After`), through the app's error handler, so
+ * Per-client-address limit on the token routes (SECURITY-CHECKLIST D3): counted in Valkey when configured, so
+ * every replica shares it, in this process otherwise. While Valkey cannot be reached the requests are counted in
+ * this process against the stricter `fallbackLimit`: an outage of the cache costs capacity, never sign-in, and
+ * never opens the routes to unlimited guessing. The address is the socket's, or X-Forwarded-For read through
+ * TRUSTED_PROXIES only. Over the limit: RATE_LIMITED (429, `Retry-After`), through the app's error handler, so
  * `/oauth/token` answers an RFC 6749 body and the contract routes problem+json.
  *
  * Mount before the body parser: `createServiceApp({ before: [health, tokenRateLimit(deps)] })`.
  */
 export function createTokenRateLimit(options: TokenRateLimitOptions): Router {
   const clientAddress = createClientAddress(options.trustedProxies);
-  const valkey = options.valkey;
-  const store: Store | undefined = valkey ? new ValkeyRateLimitStore({ client: valkey, prefix: `${options.keyPrefix}rl:token:` }) : undefined;
-  const limiter = rateLimit({
-    windowMs: options.windowMs ?? 60_000,
-    limit: options.limit ?? 10,
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
-    // A Valkey outage must not open the token routes to unlimited guessing: the store answers 503 (I3).
-    passOnStoreError: false,
-    ...(store ? { store } : {}),
-    keyGenerator: (req: Request) => ipKeyGenerator(clientAddress(req) ?? 'unknown'),
-    handler: (req: Request, res: Response, next: NextFunction) => {
-      const reset = res.getHeader('Retry-After');
-      if (options.pages?.paths.includes(req.path)) {
-        options.pages.limited(req, res, reset === undefined ? undefined : String(reset));
-        return;
-      }
-      next(new ServiceError('RATE_LIMITED', { detail: 'token route rate limit', headers: reset === undefined ? {} : { 'Retry-After': String(reset) } }));
-    },
-  });
+  const limit = options.limit ?? 10;
+  const windowMs = options.windowMs ?? 60_000;
+  const limiterOf = (max: number, store?: Store) =>
+    rateLimit({
+      windowMs,
+      limit: max,
+      standardHeaders: 'draft-8',
+      legacyHeaders: false,
+      // A store failure reaches the fallback below, never an unlimited pass (I3).
+      passOnStoreError: false,
+      ...(store ? { store } : {}),
+      keyGenerator: (req: Request) => ipKeyGenerator(clientAddress(req) ?? 'unknown'),
+      handler: (req: Request, res: Response, next: NextFunction) => {
+        const reset = res.getHeader('Retry-After');
+        if (options.pages?.paths.includes(req.path)) {
+          options.pages.limited(req, res, reset === undefined ? undefined : String(reset));
+          return;
+        }
+        next(new ServiceError('RATE_LIMITED', { detail: 'token route rate limit', headers: reset === undefined ? {} : { 'Retry-After': String(reset) } }));
+      },
+    });
+  const local = limiterOf(options.valkey ? (options.fallbackLimit ?? fallbackLimitOf(limit)) : limit);
+  const limiter = options.valkey ? withLocalFallback(limiterOf(limit, new ValkeyRateLimitStore({ client: options.valkey, prefix: `${options.keyPrefix}rl:token:` })), local, options.report) : local;
   const router = express.Router();
   router.post([...tokenRoutePaths, ...(options.pages?.paths ?? [])], limiter);
   return router;
+}
+
+/** Runs `shared`; when its store cannot be reached, counts the request with `local` instead. */
+function withLocalFallback(shared: RequestHandler, local: RequestHandler, report: ErrorReporter | undefined): RequestHandler {
+  let degraded = false;
+  return (req, res, next) => {
+    void shared(req, res, (error?: unknown) => {
+      if (!(error instanceof ServiceError && error.code === 'SERVICE_UNAVAILABLE')) {
+        if (error === undefined) degraded = false;
+        next(error);
+        return;
+      }
+      if (!degraded) {
+        degraded = true;
+        report?.({ level: 'warn', requestId: requestIdOf(res), code: error.code, status: 503, detail: `token rate limit counted in this process until Valkey answers: ${error.detail}`, error });
+      }
+      void local(req, res, next);
+    });
+  };
 }
