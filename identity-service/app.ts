@@ -16,7 +16,7 @@ import { mfaRoutes } from './routes/mfa.js';
 import { organizationsRoutes } from './routes/organizations.js';
 import { providersRoutes } from './routes/providers.js';
 import { rolesRoutes } from './routes/roles.js';
-import { usersRoutes } from './routes/users.js';
+import { usersRoutes } from './users/index.js';
 
 export const identityRouteFactories = [
   organizationsRoutes,

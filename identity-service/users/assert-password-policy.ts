@@ -1,5 +1,5 @@
-import { passwordProblem } from '../domain/password-policy.js';
-import { ServiceError } from '../platform/http/service-error.js';
+import { passwordProblem } from '../../domain/password-policy.js';
+import { ServiceError } from '../../platform/http/service-error.js';
 
 /** Throws WEAK_PASSWORD (400) naming `field` and the broken rule. */
 export function assertPasswordPolicy(password: string, username: string, field: string): void {

@@ -1,11 +1,11 @@
 import type pg from 'pg';
-import { canonicalName } from '../domain/canonical-name.js';
-import { ServiceError } from '../platform/http/service-error.js';
-import { writeSecurityEvent } from '../platform/security-events.js';
-import { clearSignInFailures, recordSignInFailure, signInLockSecondsLeft } from '../directory/account-sign-in-failures.js';
-import { defaultSignInLockout } from '../platform/sign-in-lockout-config.js';
-import type { Caller } from '../platform/http/caller.js';
-import type { IdentityDeps } from './deps.js';
+import { canonicalName } from '../../domain/canonical-name.js';
+import { ServiceError } from '../../platform/http/service-error.js';
+import { writeSecurityEvent } from '../../platform/security-events.js';
+import { clearSignInFailures, recordSignInFailure, signInLockSecondsLeft } from '../../directory/account-sign-in-failures.js';
+import { defaultSignInLockout } from '../../platform/sign-in-lockout-config.js';
+import type { Caller } from '../../platform/http/caller.js';
+import type { IdentityDeps } from '../deps.js';
 
 // `update-password` checks the current password, so it is a place to guess one: whoever holds a user's access
 // token could otherwise try passwords there without limit. It meets the same per-account lockout as Auth's

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ServiceError } from '../platform/http/service-error.js';
+import { ServiceError } from '../../platform/http/service-error.js';
 import { assertPasswordPolicy } from './assert-password-policy.js';
 
 describe('assertPasswordPolicy', () => {
