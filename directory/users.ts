@@ -197,3 +197,54 @@ export async function insertBuiltinUser(db: Queryable, tenantId: string, user: N
     [user.id, tenantId, user.username, user.usernameCanonical, user.email, user.emailCanonical, user.firstName, user.lastName, user.passwordHash],
   );
 }
+
+/**
+ * A user of the tenant who may become (or stop being) a group member, share-locked so that deleting the user
+ * waits for the caller's transaction and then sees the membership (its `g` line goes with it).
+ */
+export async function lockMemberCandidate(db: Queryable, tenantId: string, userId: string): Promise<{ id: string; username: string } | undefined> {
+  const { rows } = await query<{ id: string; username: string }>(db, 'SELECT id::text, username FROM users WHERE org_id = $1 AND id = $2 FOR KEY SHARE', [tenantId, userId]);
+  return rows[0];
+}
+
+/** The usernames of each group's members, in canonical order, in one query (not one per group). */
+export async function memberUsernamesOfGroups(db: Queryable, tenantId: string, groupIds: readonly string[]): Promise<Map<string, string[]>> {
+  const byGroup = new Map<string, string[]>(groupIds.map((id) => [id, []]));
+  if (groupIds.length === 0) return byGroup;
+  const { rows } = await query<{ group_id: string; username: string }>(
+    db,
+    `SELECT m.group_id::text, u.username FROM group_members m JOIN users u ON u.org_id = m.org_id AND u.id = m.user_id
+      WHERE m.org_id = $1 AND m.group_id = ANY($2::uuid[]) ORDER BY u.username_canonical, u.id`,
+    [tenantId, groupIds],
+  );
+  for (const row of rows) byGroup.get(row.group_id)?.push(row.username);
+  return byGroup;
+}
+
+/** A member of a group as its list shows it. */
+export interface GroupMember {
+  readonly id: string;
+  readonly username: string;
+  readonly usernameCanonical: string;
+  readonly addedAt: Date;
+}
+
+/** A page of a group's members by canonical username; `after` continues a keyset page. */
+export async function listGroupMembers(db: Queryable, tenantId: string, groupId: string, page: PageStart): Promise<{ rows: GroupMember[]; total: number }> {
+  const select = `SELECT u.id::text, u.username, u.username_canonical AS "usernameCanonical", m.created_at AS "addedAt"
+      FROM group_members m JOIN users u ON u.org_id = m.org_id AND u.id = m.user_id
+     WHERE m.org_id = $1 AND m.group_id = $2`;
+  const [items, count] = await Promise.all([
+    page.after
+      ? query<GroupMember>(db, `${select} AND (u.username_canonical, u.id) > ($3, $4::uuid) ORDER BY u.username_canonical, u.id LIMIT $5`, [
+          tenantId,
+          groupId,
+          page.after.sortValue,
+          page.after.id,
+          page.limit,
+        ])
+      : query<GroupMember>(db, `${select} ORDER BY u.username_canonical, u.id LIMIT $3 OFFSET $4`, [tenantId, groupId, page.limit, page.offset]),
+    query<{ total: string }>(db, 'SELECT count(*)::text AS total FROM group_members WHERE org_id = $1 AND group_id = $2', [tenantId, groupId]),
+  ]);
+  return { rows: items.rows, total: Number(count.rows[0]?.total ?? 0) };
+}

@@ -10,12 +10,12 @@ import { withIdentityAllowlist } from './ip-allowlist-guard.js';
 import { applicationsRoutes } from './routes/applications.js';
 import { auditRoutes } from './routes/audit.js';
 import { declarationsRoutes } from './routes/declarations.js';
-import { groupsRoutes } from './routes/groups.js';
+import { groupsRoutes } from './groups/index.js';
 import { ipAllowlistsRoutes } from './routes/ip-allowlists.js';
 import { mfaRoutes } from './routes/mfa.js';
 import { organizationsRoutes } from './routes/organizations.js';
 import { providersRoutes } from './routes/providers.js';
-import { rolesRoutes } from './routes/roles.js';
+import { rolesRoutes } from './roles/index.js';
 import { usersRoutes } from './users/index.js';
 
 export const identityRouteFactories = [

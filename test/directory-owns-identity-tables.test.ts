@@ -48,8 +48,6 @@ const notYetMoved: ReadonlyMap<string, string> = new Map([
   ['auth-service/tokens/session-store.ts', 'auth'],
   ['auth-service/tokens/tenant-spray-limit.ts', 'auth'],
   ['messaging/provider-code-delivery.ts', 'auth'],
-  // Identity's.
-  ['identity-service/store/groups-store.ts', 'identity'],
   ['bench/authorize-servers.ts', 'bench'],
   ['bench/identity-list-bench.ts', 'bench'],
 ]);

@@ -9,7 +9,7 @@ import type { IdentityDeps } from '../deps.js';
 import { linkLine, permissionLine, subjects, type Effect } from '../../domain/policy-lines.js';
 import { applicationName, permissionAction, permissionEffect } from '../record-fields.js';
 import { findApplication } from '../../directory/applications.js';
-import { lockRoleNames } from '../store/roles-store.js';
+import { lockRoleNames } from '../roles/roles-store.js';
 import {
   deleteGroupRoles,
   deleteRolePermissions,

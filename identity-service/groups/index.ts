@@ -1,0 +1,2 @@
+export { groupsRoutes } from './groups-routes.js';
+export { groupsService, type GroupsService } from './groups-service.js';

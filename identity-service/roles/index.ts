@@ -1,0 +1,2 @@
+export { rolesRoutes } from './roles-routes.js';
+export { rolesService, type RolesService } from './roles-service.js';
