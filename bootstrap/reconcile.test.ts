@@ -83,7 +83,7 @@ describe('bootstrap reconciler on a fresh database', () => {
     const { changes, adminCreated } = await reconcile({ pool: schema.pool, engine, mode: 'plan', admin: adminCredentials, log: (l) => lines.push(l) });
     expect(changes).toContain('create organization platform "Platform"');
     expect(changes).toContain('create role midaz-editor-role (40 permissions)');
-    expect(changes).toContain('create role plugin-identity-editor-role (48 permissions)');
+    expect(changes).toContain('create role plugin-identity-editor-role (52 permissions)');
     expect(changes).toContain('create group admin-group (7 roles)');
     expect(changes).toContain('create role escalation-role (1 permission)');
     expect(changes).toContain('create application midaz (permission set midaz-product, 40 permissions)');
@@ -140,7 +140,7 @@ describe('bootstrap reconciler on a fresh database', () => {
       const allowed = (sub: string, obj: string, act: string) => loaded.decideSync({ sub, dom: orgId, obj, act }).allowed;
       const admin = `user:${await idOf(schema.pool, 'users', 'root-admin')}`;
       // The administrator, through admin-group: every product's editor and the identity editor.
-      for (const [obj, act] of [['users', 'post'], ['groups', 'delete'], ['roles', 'patch'], ['reset-password', 'patch'], ['organizations', 'get'], ['midaz/accounts', 'delete'], ['routing/transaction-routes', 'post'], ['plugin-smart-templates/data-source', 'patch']]) {
+      for (const [obj, act] of [['users', 'post'], ['groups', 'delete'], ['roles', 'patch'], ['reset-password', 'patch'], ['organizations', 'get'], ['decision-log', 'get'], ['midaz/accounts', 'delete'], ['routing/transaction-routes', 'post'], ['plugin-smart-templates/data-source', 'patch']]) {
         expect(allowed(admin, obj as string, act as string), `${obj} ${act}`).toBe(true);
       }
       expect(allowed(admin, 'midaz/accounts', 'head')).toBe(false);
@@ -149,6 +149,7 @@ describe('bootstrap reconciler on a fresh database', () => {
       expect(allowed(viewer, 'midaz/ledgers', 'get')).toBe(true);
       expect(allowed(viewer, 'midaz/ledgers', 'post')).toBe(false);
       expect(allowed(viewer, 'routing/account-types', 'get')).toBe(false);
+      expect(allowed(viewer, 'decision-log', 'get')).toBe(false);
       const contributor = await group('plugin-fees-contributor-group');
       expect(allowed(contributor, 'plugin-fees/fees', 'patch')).toBe(true);
       expect(allowed(contributor, 'plugin-fees/fees', 'delete')).toBe(false);

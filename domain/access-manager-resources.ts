@@ -16,6 +16,7 @@ export const identityResources = [
   'mfa',
   'ip-allowlists',
   'audit',
+  'decision-log',
   'update-password',
   'reset-password',
 ] as const;

@@ -9,6 +9,7 @@ import { identityGuards } from './guards.js';
 import { withIdentityAllowlist } from './ip-allowlist-guard.js';
 import { applicationsRoutes } from './routes/applications.js';
 import { auditRoutes } from './routes/audit.js';
+import { decisionLogRoutes } from './routes/decision-log.js';
 import { declarationsRoutes } from './routes/declarations.js';
 import { groupsRoutes } from './groups/index.js';
 import { ipAllowlistsRoutes } from './routes/ip-allowlists.js';
@@ -29,6 +30,7 @@ export const identityRouteFactories = [
   mfaRoutes,
   ipAllowlistsRoutes,
   auditRoutes,
+  decisionLogRoutes,
 ];
 
 /** The Identity HTTP API (default port 4001). Reads no environment and opens no connection. */
