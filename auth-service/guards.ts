@@ -7,6 +7,7 @@ import type { Cidr } from '../platform/cidr.js';
 import type { RouteGuards } from '../platform/http/mount-routes.js';
 import { ServiceError } from '../platform/http/service-error.js';
 import { ModelQuestions } from '../platform/authorization/model-questions.js';
+import { withCallerAddress } from './authorization/request-attributes.js';
 import { IpAllowlists } from './authorization/ip-allowlist.js';
 import { createClientAddress, parseRanges } from '../platform/http/client-address.js';
 import type { AuthDeps } from './deps.js';
@@ -52,8 +53,9 @@ export function createAuthGuards(deps: AuthDeps): RouteGuards {
       await runtime.tokenCheck.assertActive(caller);
       return caller;
     },
-    async authorize(caller, resource, action) {
-      const decision = await questions.decide({ subject: caller.subject, tenantId: caller.tenantId, resource, action });
+    async authorize(caller, resource, action, req) {
+      const attributes = req && questions.readsAttributes ? withCallerAddress(undefined, runtime.clientAddress(req)) : undefined;
+      const decision = await questions.decide({ subject: caller.subject, tenantId: caller.tenantId, resource, action, ...(attributes ? { attributes } : {}) });
       if (!decision.allowed) throw new ServiceError('FORBIDDEN', { detail: `${caller.subject} may not ${action} ${resource}` });
     },
   };

@@ -4,7 +4,9 @@ import type { Caller } from '../platform/http/caller.js';
 import { callerFromToken } from '../platform/auth/caller-from-token.js';
 import type { RouteGuards } from '../platform/http/mount-routes.js';
 import { ServiceError } from '../platform/http/service-error.js';
+import { callerAddressAttribute, ModelQuestions } from '../platform/authorization/model-questions.js';
 import type { IdentityDeps } from './deps.js';
+import { identityNetworkOf } from './ip-allowlist-guard.js';
 import { tokenCheckOf } from './token-check.js';
 
 /**
@@ -14,6 +16,7 @@ import { tokenCheckOf } from './token-check.js';
  */
 export function identityGuards(deps: IdentityDeps): RouteGuards {
   const tokenCheck = tokenCheckOf(deps);
+  const questions = new ModelQuestions(deps.engine);
   return {
     async authenticate(req: Request): Promise<Caller> {
       // Identity never takes a bare token: only `Authorization: Bearer <token>`.
@@ -22,8 +25,11 @@ export function identityGuards(deps: IdentityDeps): RouteGuards {
       await tokenCheck.assertActive(caller);
       return caller;
     },
-    async authorize(caller, resource, action) {
-      const decision = await deps.engine.decide({ sub: caller.subject, dom: caller.tenantId, obj: resource, act: action });
+    async authorize(caller, resource, action, req) {
+      // A model that reads a request object sees the caller's address as `ip`, as Auth's questions do.
+      const address = req && questions.readsAttributes ? identityNetworkOf(deps).clientAddress(req) : undefined;
+      const question = { subject: caller.subject, tenantId: caller.tenantId, resource, action, ...(address === undefined ? {} : { attributes: { [callerAddressAttribute]: address } }) };
+      const decision = await questions.decide(question);
       if (!decision.allowed) throw new ServiceError('FORBIDDEN', { detail: `${caller.subject} may not ${action} ${resource} (${decision.reason})` });
     },
   };

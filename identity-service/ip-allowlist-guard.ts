@@ -55,6 +55,6 @@ export function withIdentityAllowlist(guards: RouteGuards, deps: IdentityDeps): 
       }
       return caller;
     },
-    authorize: (caller, resource, action) => guards.authorize(caller, resource, action),
+    authorize: (caller, resource, action, req) => guards.authorize(caller, resource, action, req),
   };
 }

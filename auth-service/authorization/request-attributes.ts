@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import type { RequestAttributes } from '../../engine/index.js';
+import { callerAddressAttribute } from '../../platform/authorization/model-questions.js';
 
-/** The attribute Auth fills from the trusted client address; a body may not set it on /v1/authorize. */
-export const callerAddressAttribute = 'ip';
 export const maxAttributes = 32;
 export const maxAttributeListItems = 64;
 

@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import { z } from 'zod';
-import { assertRequestName, isEngineError, isPlainName } from '../../engine/index.js';
+import { assertRequestName, isEngineError, isPlainName, type RequestAttributes } from '../../engine/index.js';
 import type { AuthResource } from '../../domain/access-manager-resources.js';
 import type { DecisionLogReason } from '../../platform/decision-log/index.js';
 import type { Caller } from '../../platform/http/caller.js';
@@ -9,8 +9,8 @@ import { defineRoute, type AnyRoute } from '../../platform/http/route.js';
 import { ServiceError } from '../../platform/http/service-error.js';
 import { assertClientIpAllowed } from '../authorization/ip-check.js';
 import { decideForProduct } from '../authorization/product-scope.js';
-import { callerAddressAttribute, requestAttributes, withCallerAddress } from '../authorization/request-attributes.js';
-import { ModelQuestions, type AccessQuestion } from '../../platform/authorization/model-questions.js';
+import { requestAttributes, withCallerAddress } from '../authorization/request-attributes.js';
+import { callerAddressAttribute, ModelQuestions, type AccessQuestion } from '../../platform/authorization/model-questions.js';
 import { namedSubject, resolveSubject } from '../authorization/subject.js';
 import type { AuthDeps } from '../deps.js';
 import { authRuntimeOf } from '../guards.js';
@@ -101,7 +101,7 @@ class CheckRunner {
     private readonly req: Request,
   ) {
     // Only models that read a request object see it (as attributes.ip); the shipped model never looks.
-    this.callerAddress = questions.mapping.supported && questions.mapping.attributesField !== undefined ? authRuntimeOf(deps).clientAddress(req) : undefined;
+    this.callerAddress = questions.readsAttributes ? authRuntimeOf(deps).clientAddress(req) : undefined;
   }
 
   async run(item: Check, minRev: number | undefined): Promise<Verdict> {
@@ -110,7 +110,7 @@ class CheckRunner {
     await assertClientIpAllowed(authRuntimeOf(deps), this.req, caller.tenantId, item.product, item.clientIp);
     const named = namedSubject(caller, item.sub);
     if (named.self) return decide(questions, this.questionOf(named.subject, item), item.product, minRev);
-    this.mayAskForOthers ??= mayAskForOthers(questions, caller, minRev);
+    this.mayAskForOthers ??= mayAskForOthers(questions, caller, withCallerAddress(undefined, this.callerAddress), minRev);
     if (!(await this.mayAskForOthers)) {
       throw new ServiceError('FORBIDDEN', { detail: `${caller.subject} may not ask about ${item.sub}`, message: 'sub must name the token\'s own subject' });
     }
@@ -130,8 +130,14 @@ class CheckRunner {
 }
 
 /** Whether the caller holds `authorize post`: needed to ask about (or explain) any subject but itself. */
-export async function mayAskForOthers(questions: ModelQuestions, caller: Caller, minRev: number | undefined): Promise<boolean> {
-  const question = { subject: caller.subject, tenantId: caller.tenantId, resource: authorizeOthersPermission.resource, action: authorizeOthersPermission.action };
+export async function mayAskForOthers(questions: ModelQuestions, caller: Caller, attributes: RequestAttributes | undefined, minRev: number | undefined): Promise<boolean> {
+  const question: AccessQuestion = {
+    subject: caller.subject,
+    tenantId: caller.tenantId,
+    resource: authorizeOthersPermission.resource,
+    action: authorizeOthersPermission.action,
+    ...(attributes ? { attributes } : {}),
+  };
   return (await questions.decide(question, minRev === undefined ? noOptions : { minRevision: minRev })).allowed;
 }
 

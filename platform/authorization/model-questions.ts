@@ -1,6 +1,9 @@
 import type { Decision, DecideOptions, Explanation, ModelDefinition, PolicyEngine, RequestAttributes, RequestValue } from '../../engine/index.js';
 import { ServiceError } from '../http/service-error.js';
 
+/** The attribute both services fill with the caller's trusted address, for a model that reads a request object. */
+export const callerAddressAttribute = 'ip';
+
 /** One question a service asks, before it is put into the model's request. */
 export interface AccessQuestion {
   readonly subject: string;
@@ -75,6 +78,12 @@ export class ModelQuestions {
   /** Worked out on first use, so that building routes reads nothing from the engine. */
   get mapping(): RequestMapping {
     return (this.computedMapping ??= requestMappingOf(this.engine.modelDefinition));
+  }
+
+  /** Whether the model reads a request object: only then is the caller's address worth looking up. */
+  get readsAttributes(): boolean {
+    const { mapping } = this;
+    return mapping.supported && mapping.attributesField !== undefined;
   }
 
   /** The model's request for `question`, keyed by its field names (what explain shows). */

@@ -10,8 +10,11 @@ import { validateInput } from './validate-input.js';
 export interface RouteGuards {
   /** Verifies the request's token and returns its caller (throws TOKEN_* errors). */
   authenticate(req: Request, options?: { allowBareToken?: boolean }): Promise<Caller>;
-  /** Throws FORBIDDEN unless the caller may do `action` on `resource` in its tenant. */
-  authorize(caller: Caller, resource: string, action: string): Promise<void>;
+  /**
+   * Throws FORBIDDEN unless the caller may do `action` on `resource` in its tenant. `req` gives a model that reads
+   * request attributes the client's address.
+   */
+  authorize(caller: Caller, resource: string, action: string, req?: Request): Promise<void>;
 }
 
 export function expressPath(openApiPath: string): string {
@@ -49,7 +52,7 @@ export function mountRoutes(router: Router, routes: readonly AnyRoute[], guards:
         const body = bodySchema ? validateInput(bodySchema, req.body, 'body') : undefined;
         const ctx: RouteContext<unknown, unknown, unknown> = { params, query, body, caller, requestId: requestIdOf(res), req };
         const permission = typeof route.permission === 'function' ? route.permission(ctx) : route.permission;
-        if (permission) await guards.authorize(caller, permission.resource, permission.action);
+        if (permission) await guards.authorize(caller, permission.resource, permission.action, req);
         const result = await route.handler(ctx);
         for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, value);
         res.status(result.status ?? 200);
