@@ -3,11 +3,12 @@
 // them at the same relative places, so `node dist/main.js` finds everything `tsx main.ts` does. The folders left
 // out of the compilation (tsconfig.build.json's `exclude`) are left out of the copy too.
 import { execFileSync } from 'node:child_process';
-import { cp, readdir, readFile, rm } from 'node:fs/promises';
+import { cp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureConsoleBuilt } from './identity-service/console/console-build.js';
+import { buildCommitFile } from './platform/service/build-info.js';
 
 const root = path.dirname(fileURLToPath(import.meta.url));
 const outDir = path.join(root, 'dist');
@@ -31,5 +32,12 @@ for (const folder of await readdir(root, { withFileTypes: true })) {
     await cp(path.join(root, folder.name, file), path.join(outDir, folder.name, file));
     copied += 1;
   }
+}
+// GET /version names the commit; an image has no .git to ask, so the build records it when it has one.
+try {
+  const commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+  await writeFile(path.join(outDir, buildCommitFile), `${commit}\n`);
+} catch {
+  // not a checkout: /version answers without a commit
 }
 process.stdout.write(`build: dist/ compiled, ${copied} run-time files copied\n`);

@@ -1,8 +1,11 @@
 import type { Express } from 'express';
+import { buildInfo } from '../platform/service/build-info.js';
 import { healthRoutes } from '../platform/service/health-routes.js';
+import { probeOperations } from '../platform/service/version-route.js';
 import { createServiceApp } from '../platform/http/service-app.js';
 import { metricsEndpoint } from '../platform/metrics/index.js';
 import type { AuthDeps } from './deps.js';
+import { describeAuthRoute } from './openapi-description.js';
 import { authCatalogue, oauthErrorOf } from './errors.js';
 import { createAuthGuards } from './guards.js';
 import { authorizeRoutes } from './routes/authorize.js';
@@ -33,11 +36,18 @@ export const authRouteFactories = [
   mfaLoginRoutes,
 ];
 
+/** The OAuth endpoints: their refusals are RFC 6749 bodies, not problem+json. */
+export const oauthErrorPaths: readonly string[] = ['/oauth/token', revocationPath, introspectionPath];
+
 /** The Auth HTTP API (default port 4000). Reads no environment and opens no connection. */
 export function createAuthApp(deps: AuthDeps): Express {
-  const health = healthRoutes({ pool: deps.pool, engine: deps.engine, valkey: deps.valkey, identityProvider: deps.identityProvider, license: deps.license, clock: { nowMs: deps.nowMs } });
+  const build = buildInfo();
+  const health = healthRoutes({ service: 'auth', build, pool: deps.pool, engine: deps.engine, valkey: deps.valkey, identityProvider: deps.identityProvider, license: deps.license, clock: { nowMs: deps.nowMs } });
   return createServiceApp({
-    info: { title: 'Access Manager Auth', version: '1.0.0', description: 'Tokens, authorize, permissions, userinfo, logout and MFA login' },
+    info: { title: 'Access Manager Auth', version: build.version, description: 'Tokens, authorize, permissions, userinfo, logout and MFA login' },
+    servers: [{ url: '/', description: 'The Auth service this document was read from' }, { url: 'http://127.0.0.1:4000', description: 'npm start' }],
+    describe: describeAuthRoute,
+    extraOperations: probeOperations,
     routes: authRouteFactories.flatMap((routes) => routes(deps)),
     catalogue: authCatalogue,
     guards: createAuthGuards(deps),
@@ -60,6 +70,6 @@ export function createAuthApp(deps: AuthDeps): Express {
       hostedSignInRoutes(deps),
     ],
     formPaths: ['/oauth/token', revocationPath, introspectionPath, '/oauth/userinfo', '/v1/logout'],
-    oauthErrors: { paths: ['/oauth/token', revocationPath, introspectionPath], errorOf: oauthErrorOf as Record<string, string> },
+    oauthErrors: { paths: oauthErrorPaths, errorOf: oauthErrorOf as Record<string, string> },
   });
 }

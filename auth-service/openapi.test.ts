@@ -1,7 +1,7 @@
 // Auth's OpenAPI 3.1 document is generated from the same route specs that serve the API.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthHarness, type AuthHarness } from '../test/support/auth-harness.js';
-import { authRouteFactories } from './app.js';
+import { authRouteFactories, oauthErrorPaths } from './app.js';
 
 let h: AuthHarness;
 beforeAll(async () => {
@@ -19,8 +19,10 @@ describe('auth OpenAPI document', () => {
       const operation = doc.paths[route.path]?.[route.method];
       expect(operation, `${route.method} ${route.path}`).toBeDefined();
       if (route.body) expect(operation.requestBody?.content, `${route.method} ${route.path} body`).toBeDefined();
-      expect(operation.responses.default.content['application/problem+json'], `${route.method} ${route.path} problem`).toBeDefined();
-      if (route.auth === 'token') expect(operation.security, `${route.method} ${route.path} security`).toEqual([{ bearer: [] }]);
+      // The OAuth endpoints refuse with RFC 6749 bodies, every other route with problem+json.
+      const refusalType = oauthErrorPaths.includes(route.path) ? 'application/json' : 'application/problem+json';
+      expect(operation.responses.default.content[refusalType], `${route.method} ${route.path} problem`).toBeDefined();
+      if (route.auth === 'token') expect(operation.security, `${route.method} ${route.path} security`).toEqual(route.bareToken ? [{ bearer: [] }, { rawToken: [] }] : [{ bearer: [] }]);
     }
     for (const contractPath of ['/v1/login/oauth/access_token', '/v1/authorize', '/v1/authorize/batch', '/v1/permissions', '/v1/userinfo', '/oauth/token', '/.well-known/jwks.json']) {
       expect(Object.keys(doc.paths)).toContain(contractPath);

@@ -1,9 +1,12 @@
 import type { Express } from 'express';
+import { buildInfo } from '../platform/service/build-info.js';
 import { healthRoutes } from '../platform/service/health-routes.js';
+import { probeOperations } from '../platform/service/version-route.js';
 import { createServiceApp } from '../platform/http/service-app.js';
 import { metricsEndpoint } from '../platform/metrics/index.js';
 import { consoleRoutes } from './console/console-routes.js';
 import type { IdentityDeps } from './deps.js';
+import { describeIdentityRoute } from './openapi-description.js';
 import { identityCatalogue } from './errors.js';
 import { identityGuards } from './guards.js';
 import { withIdentityAllowlist } from './ip-allowlist-guard.js';
@@ -35,9 +38,13 @@ export const identityRouteFactories = [
 
 /** The Identity HTTP API (default port 4001). Reads no environment and opens no connection. */
 export function createIdentityApp(deps: IdentityDeps): Express {
-  const health = healthRoutes({ pool: deps.pool, engine: deps.engine, valkey: deps.valkey, license: deps.license, clock: { nowMs: () => deps.nowMs() } });
+  const build = buildInfo();
+  const health = healthRoutes({ service: 'identity', build, pool: deps.pool, engine: deps.engine, valkey: deps.valkey, license: deps.license, clock: { nowMs: () => deps.nowMs() } });
   return createServiceApp({
-    info: { title: 'Access Manager Identity', version: '1.0.0', description: 'Organizations, users, groups, roles, applications, providers and MFA settings' },
+    info: { title: 'Access Manager Identity', version: build.version, description: 'Organizations, users, groups, roles, applications, providers and MFA settings' },
+    servers: [{ url: '/', description: 'The Identity service this document was read from' }, { url: 'http://127.0.0.1:4001', description: 'npm start' }],
+    describe: describeIdentityRoute,
+    extraOperations: probeOperations,
     routes: identityRouteFactories.flatMap((routes) => routes(deps)),
     catalogue: identityCatalogue,
     guards: withIdentityAllowlist(identityGuards(deps), deps),

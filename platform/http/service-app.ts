@@ -1,9 +1,10 @@
 import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
+import type { ZodOpenApiPathsObject } from 'zod-openapi';
 import { apiDocsRouter } from './api-docs.js';
 import { errorHandler, type ErrorReporter, type OAuthErrorFormat } from './error-handler.js';
 import { jsonBody } from './json-body.js';
 import { mountRoutes, type RouteGuards } from './mount-routes.js';
-import { openApiDocument } from './openapi-document.js';
+import { openApiDocument, type RouteDocumentation } from './openapi-document.js';
 import type { PlatformErrorCode } from './platform-errors.js';
 import { requestId } from './request-id.js';
 import { skipUnrouted } from './skip-unrouted.js';
@@ -25,6 +26,12 @@ export interface ServiceAppOptions<C extends string> {
   readonly formPaths?: readonly string[];
   /** Paths answering RFC 6749 error bodies. */
   readonly oauthErrors?: OAuthErrorFormat;
+  /** The OpenAPI document's servers (default: the service the document was read from). */
+  readonly servers?: readonly { url: string; description?: string }[];
+  /** The headers and refusals of each route beyond its spec, for the OpenAPI document. */
+  readonly describe?: (route: AnyRoute) => RouteDocumentation;
+  /** Operations served by the `before` routers, for the OpenAPI document (health, readiness, version). */
+  readonly extraOperations?: ZodOpenApiPathsObject;
 }
 
 /**
@@ -41,7 +48,16 @@ export function createServiceApp<C extends string>(options: ServiceAppOptions<C>
   app.use(requestId);
   // Routers of a few fixed paths are passed by on every other request (see skipUnrouted).
   for (const router of options.before ?? []) app.use(skipUnrouted(router));
-  app.use(skipUnrouted(apiDocsRouter(openApiDocument(options.info, options.routes))));
+  const document = openApiDocument({
+    info: options.info,
+    routes: options.routes,
+    formPaths: options.formPaths ?? [],
+    oauthPaths: options.oauthErrors?.paths ?? [],
+    ...(options.servers ? { servers: options.servers } : {}),
+    ...(options.describe ? { describe: options.describe } : {}),
+    ...(options.extraOperations ? { extraPaths: options.extraOperations } : {}),
+  });
+  app.use(skipUnrouted(apiDocsRouter(document)));
   app.use(jsonBody({ limitBytes: options.bodyLimitBytes ?? 64 * 1024, formPaths: options.formPaths ?? [] }));
   const api = express.Router({ strict: true, caseSensitive: true });
   app.use(mountRoutes(api, options.routes, options.guards));
