@@ -7,7 +7,7 @@ import type { Caller } from '../platform/http/caller.js';
 import type { RouteContext } from '../platform/http/route.js';
 import { createIdentityHarness, type IdentityHarness } from '../test/support/identity-harness.js';
 import { identityRouteFactories } from './app.js';
-import { organizationsResource } from './routes/organizations.js';
+import { organizationsResource } from './organizations/index.js';
 
 let h: IdentityHarness;
 beforeAll(async () => {

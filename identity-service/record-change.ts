@@ -23,10 +23,13 @@ export interface RecordKind<R extends VersionedRecord, V> {
   show(tx: WriteContext, row: R): Promise<V>;
 }
 
-/** What a change wrote: the record after it (undefined once deleted), and what the audit event records if not the shown before and after. */
+/**
+ * What a change wrote: the record after it (undefined once deleted), and what the audit event records if not the
+ * shown before and after (`false`: the write found nothing to change after all, and nothing is audited).
+ */
 export interface ChangeWritten<R> {
   readonly row: R | undefined;
-  readonly audit?: { readonly before?: unknown; readonly after?: unknown };
+  readonly audit?: { readonly before?: unknown; readonly after?: unknown } | false;
 }
 
 /** One change of one record (an update, a delete, a status or credential change). */
@@ -83,7 +86,7 @@ export async function changeRecord<R extends VersionedRecord, V>(
     const written = await write();
     const view = written.row === undefined ? undefined : await kind.show(tx, written.row);
     const audit = written.audit ?? { before, after: view };
-    tx.audit({ action: change.action, targetType: kind.targetType, targetId: current.id, ...audit });
+    if (audit !== false) tx.audit({ action: change.action, targetType: kind.targetType, targetId: current.id, ...audit });
     return { view, version: written.row?.version };
   });
   return { ...value, policyRevision };
