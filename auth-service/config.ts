@@ -10,6 +10,7 @@ import { Secret } from '../platform/secret.js';
 import { signInLockoutConfigShape } from '../platform/sign-in-lockout-config.js';
 import { identityProviderVariableNames, parseIdentityProviderSettings, type IdentityProviderSettings } from './identity-providers/identity-provider-config.js';
 import { mfaVariableNames, parseMfaSettings } from './mfa/mfa-config.js';
+import { defaultPrepublishSeconds } from './keys/signing-key-store.js';
 
 const flag = (fallback: boolean) =>
   z.enum(['true', 'false', '1', '0']).default(fallback ? 'true' : 'false').transform((v) => v === 'true' || v === '1');
@@ -35,6 +36,13 @@ export const authConfigSchema = engineConfigSchema.extend({
   ACCESS_TOKEN_TTL_SECONDS: seconds(60, 86_400, 3_600),
   REFRESH_TOKEN_TTL_SECONDS: seconds(60, 30 * 86_400, 86_400),
   SESSION_ABSOLUTE_TTL_SECONDS: seconds(300, 365 * 86_400, 7 * 86_400),
+  /** The signing key is replaced once it has signed this long; 0 never (rotate with `npm run keys -- rotate`). */
+  SIGNING_KEY_ROTATION_INTERVAL_SECONDS: z.coerce
+    .number()
+    .int()
+    .refine((v) => v === 0 || (v >= 3_600 && v <= 3 * 365 * 86_400), '0 (off) or between 3600 and 94608000')
+    .default(90 * 86_400),
+  SIGNING_KEY_PREPUBLISH_SECONDS: seconds(0, 86_400, defaultPrepublishSeconds),
   ...signInLockoutConfigShape,
   SIGN_IN_TENANT_MAX_FAILURES: z.coerce.number().int().min(0).max(1_000_000).default(200),
   SIGN_IN_TENANT_WINDOW_SECONDS: seconds(1, 3_600, 60),

@@ -13,6 +13,7 @@ import { createAuthApp } from './app.js';
 import type { AuthConfig } from './config.js';
 import { sharedTokenCache } from './shared-token-cache.js';
 import { identityProviderFromConfig } from './identity-providers/identity-provider-from-config.js';
+import { scheduleKeyRotation, type KeyRotationSchedule } from './keys/key-rotation-schedule.js';
 import { SigningKeyStore } from './keys/signing-key-store.js';
 import { TokenIssuer } from './tokens/token-issuer.js';
 
@@ -21,10 +22,18 @@ export async function startAuthService(config: AuthConfig, options: StartService
   const base = await startServiceRuntime(config, { name: 'auth', errorPrefix: 'AUT' }, options);
   const { logger, license, metrics, pool, secrets, engine: runtime } = base;
   let decisionLog: ReturnType<typeof startDecisionLog>;
+  let rotation: KeyRotationSchedule | undefined;
   try {
     const nowMs = () => Date.now();
-    const keys = new SigningKeyStore({ pool, secrets, nowMs, maxTokenLifetimeSeconds: config.ACCESS_TOKEN_TTL_SECONDS });
+    const keys = new SigningKeyStore({ pool, secrets, nowMs, maxTokenLifetimeSeconds: config.ACCESS_TOKEN_TTL_SECONDS, prepublishSeconds: config.SIGNING_KEY_PREPUBLISH_SECONDS });
     await keys.start();
+    rotation = scheduleKeyRotation({
+      keys,
+      intervalSeconds: config.SIGNING_KEY_ROTATION_INTERVAL_SECONDS,
+      onRotated: (kid) => logger.info({ kid, prepublishSeconds: config.SIGNING_KEY_PREPUBLISH_SECONDS }, 'signing key rotated: the new key is published and signs after the prepublish delay'),
+      onError: (error) => logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'signing key rotation check failed; the current key keeps signing'),
+    });
+    await rotation.firstCheck;
     const deliver = createProviderCodeDelivery({ pool, secrets });
     decisionLog = startDecisionLog(config, base);
     const app = createAuthApp({
@@ -79,8 +88,14 @@ export async function startAuthService(config: AuthConfig, options: StartService
       ...(decisionLog ? { decisionLog: decisionLog.recorder } : {}),
     });
 
-    return await base.serve(app, { issuer: config.TOKEN_ISSUER, decisionLog: decisionLog !== undefined }, decisionLog?.close);
+    const schedule = rotation;
+    const log = decisionLog;
+    return await base.serve(app, { issuer: config.TOKEN_ISSUER, decisionLog: log !== undefined }, async () => {
+      schedule.stop();
+      await log?.close();
+    });
   } catch (error) {
+    rotation?.stop();
     await decisionLog?.close();
     await base.abort();
     throw error;

@@ -39,7 +39,7 @@ function startedFiles(command: string): string[] {
 
 describe('npm run build', () => {
   it('compiles the product to dist/ without tests, benches, examples or the client package', async () => {
-    for (const entry of ['main.js', 'auth-service/main.js', 'identity-service/main.js', 'platform/migrate-cli.js', 'bootstrap/cli.js', 'policies/cli.js', 'licensing/cli.js', 'doctor/cli.js']) {
+    for (const entry of ['main.js', 'auth-service/main.js', 'identity-service/main.js', 'platform/migrate-cli.js', 'bootstrap/cli.js', 'policies/cli.js', 'licensing/cli.js', 'auth-service/keys/cli.js', 'doctor/cli.js']) {
       expect(existsSync(path.join(dist, entry)), entry).toBe(true);
     }
     const files = await readdir(dist, { recursive: true });

@@ -7,6 +7,23 @@ import type { SecretBox } from '../../platform/secret-box.js';
 
 export const signingAlgorithm = 'RS256';
 
+/**
+ * How long a new key is published before it signs: JWKS answers may be cached for 300 s (Cache-Control) and a
+ * replica rereads the table every 60 s, so by then every replica and every client holding a cached JWKS has it.
+ */
+export const defaultPrepublishSeconds = 600;
+
+/** One signing key as an operator sees it. */
+export interface SigningKeyInfo {
+  readonly kid: string;
+  /** `published`: in the JWKS, not signing yet; `signing`; `retired`: no longer signs, still published; `expired`: gone from the JWKS. */
+  readonly state: 'published' | 'signing' | 'retired' | 'expired';
+  readonly createdAt: Date;
+  readonly activatesAt: Date;
+  readonly retiresAt: Date | undefined;
+  readonly expiresAt: Date | undefined;
+}
+
 interface KeyRow {
   readonly kid: string;
   readonly public_jwk: JWK;
@@ -32,7 +49,7 @@ export interface SigningKeyStoreOptions {
   readonly nowMs: () => number;
   /** Longest life of a JWT we sign: a retired key stays published this long after it stops signing. */
   readonly maxTokenLifetimeSeconds: number;
-  /** How long a new key is published before it signs, so every replica and client has it first. */
+  /** How long a new key is published before it signs, so every replica and client has it first (default 600 s). */
   readonly prepublishSeconds?: number;
   /** How often the store rereads the table (other replicas may have rotated). */
   readonly reloadIntervalMs?: number;
@@ -67,19 +84,62 @@ export class SigningKeyStore {
 
   /** Adds a key that signs after the prepublish delay and retires the current one at that moment. */
   async rotate(): Promise<string> {
-    const prepublish = this.options.prepublishSeconds ?? 300;
     const kid = await withTransaction(this.options.pool, async (client) => {
       await client.query("SELECT pg_advisory_xact_lock(hashtext('am:signing_keys'))");
-      const kid = await this.insertKey(client, prepublish);
-      await client.query(
-        `UPDATE signing_keys SET retires_at = now() + make_interval(secs => $1),
-                expires_at = now() + make_interval(secs => $1 + $2)
-          WHERE kid <> $3 AND retires_at IS NULL`,
-        [prepublish, this.options.maxTokenLifetimeSeconds, kid],
-      );
-      return kid;
+      return this.rotateWithin(client);
     });
     await this.reload();
+    return kid;
+  }
+
+  /**
+   * Rotates when the newest key began signing (or will) at least `intervalSeconds` ago, on PostgreSQL's clock and
+   * under the keys' lock, so replicas checking together rotate once. Answers the new key's id, or undefined.
+   */
+  async rotateIfDue(intervalSeconds: number): Promise<string | undefined> {
+    const kid = await withTransaction(this.options.pool, async (client) => {
+      await client.query("SELECT pg_advisory_xact_lock(hashtext('am:signing_keys'))");
+      const { rows } = await client.query<{ due: boolean | null }>(
+        'SELECT max(activates_at) <= now() - make_interval(secs => $1) AS due FROM signing_keys',
+        [intervalSeconds],
+      );
+      return rows[0]?.due === false ? undefined : this.rotateWithin(client);
+    });
+    if (kid !== undefined) await this.reload();
+    return kid;
+  }
+
+  /** Every key in the table with its life on PostgreSQL's clock (for operators: `npm run keys -- list`). */
+  async list(): Promise<SigningKeyInfo[]> {
+    const { rows } = await query<{ kid: string; created_at: Date; activates_at: Date; retires_at: Date | null; expires_at: Date | null; state: SigningKeyInfo['state'] }>(
+      this.options.pool,
+      `SELECT kid, created_at, activates_at, retires_at, expires_at,
+              CASE WHEN expires_at IS NOT NULL AND expires_at <= now() THEN 'expired'
+                   WHEN activates_at > now() THEN 'published'
+                   WHEN retires_at IS NOT NULL AND retires_at <= now() THEN 'retired'
+                   ELSE 'signing' END AS state
+         FROM signing_keys ORDER BY activates_at`,
+    );
+    return rows.map((row) => ({
+      kid: row.kid,
+      state: row.state,
+      createdAt: row.created_at,
+      activatesAt: row.activates_at,
+      retiresAt: row.retires_at ?? undefined,
+      expiresAt: row.expires_at ?? undefined,
+    }));
+  }
+
+  private async rotateWithin(client: pg.ClientBase): Promise<string> {
+    const prepublish = this.options.prepublishSeconds ?? defaultPrepublishSeconds;
+    const kid = await this.insertKey(client, prepublish);
+    // The current key signs until the new one takes over, then stays published until its last token expires.
+    await client.query(
+      `UPDATE signing_keys SET retires_at = now() + make_interval(secs => $1),
+              expires_at = now() + make_interval(secs => $1 + $2)
+        WHERE kid <> $3 AND retires_at IS NULL`,
+      [prepublish, this.options.maxTokenLifetimeSeconds, kid],
+    );
     return kid;
   }
 
