@@ -18,7 +18,7 @@ import { groupsRoutes } from './groups/index.js';
 import { ipAllowlistsRoutes } from './routes/ip-allowlists.js';
 import { mfaRoutes } from './routes/mfa.js';
 import { organizationsRoutes } from './organizations/index.js';
-import { providersRoutes } from './routes/providers.js';
+import { providerLinksRoutes, providersRoutes } from './providers/index.js';
 import { rolesRoutes } from './roles/index.js';
 import { usersRoutes } from './users/index.js';
 
@@ -30,6 +30,7 @@ export const identityRouteFactories = [
   applicationsRoutes,
   declarationsRoutes,
   providersRoutes,
+  providerLinksRoutes,
   mfaRoutes,
   ipAllowlistsRoutes,
   auditRoutes,

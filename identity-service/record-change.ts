@@ -4,17 +4,17 @@ import type { IdentityDeps } from './deps.js';
 import { etagOf } from './etag.js';
 import { revisionHeaders, runWrite, type WriteContext } from './write-transaction.js';
 
-/** What every changeable record has: an id, a version (its ETag) and whether the bootstrap owns it. */
+/** What every changeable record has: a version (its ETag) and, for the kinds the bootstrap seeds, whether it owns it. */
 export interface VersionedRecord {
-  readonly id: string;
   readonly version: number;
-  readonly builtin: boolean;
+  readonly builtin?: boolean;
 }
 
 /** How one kind of record is locked, shown and audited. */
 export interface RecordKind<R extends VersionedRecord, V> {
-  /** The audit events' `targetType`. */
+  /** The audit events' `targetType`, and the `targetId` of a record. */
   readonly targetType: string;
+  targetId(row: R): string;
   /** Why a built-in record refuses a change (unless the change allows it). */
   readonly builtinReadOnly: string;
   /** Reads the record under a row lock in the write's tenant; undefined when it is not there (404). */
@@ -79,14 +79,14 @@ export async function changeRecord<R extends VersionedRecord, V>(
     }
     const write = await change.plan(tx, current);
     if (!write) return { view: await kind.show(tx, current), version: current.version };
-    if (current.builtin && change.refuseBuiltin !== false) {
+    if (current.builtin === true && change.refuseBuiltin !== false) {
       throw new ServiceError('BUILTIN_READ_ONLY', { message: change.refuseBuiltin ?? kind.builtinReadOnly });
     }
     const before = await kind.show(tx, current);
     const written = await write();
     const view = written.row === undefined ? undefined : await kind.show(tx, written.row);
     const audit = written.audit ?? { before, after: view };
-    if (audit !== false) tx.audit({ action: change.action, targetType: kind.targetType, targetId: current.id, ...audit });
+    if (audit !== false) tx.audit({ action: change.action, targetType: kind.targetType, targetId: kind.targetId(current), ...audit });
     return { view, version: written.row?.version };
   });
   return { ...value, policyRevision };
@@ -96,14 +96,14 @@ export async function changeRecord<R extends VersionedRecord, V>(
 export async function createRecord<R extends VersionedRecord, V>(
   deps: IdentityDeps,
   request: WriteRequest,
-  kind: Pick<RecordKind<R, V>, 'targetType' | 'show'>,
+  kind: Pick<RecordKind<R, V>, 'targetType' | 'targetId' | 'show'>,
   action: string,
   create: (tx: WriteContext) => Promise<R>,
 ): Promise<ChangedRecord<V>> {
   const { value, policyRevision } = await runWrite(deps, request.caller, request.requestId, async (tx) => {
     const row = await create(tx);
     const view = await kind.show(tx, row);
-    tx.audit({ action, targetType: kind.targetType, targetId: row.id, after: view });
+    tx.audit({ action, targetType: kind.targetType, targetId: kind.targetId(row), after: view });
     return { view, version: row.version };
   });
   return { ...value, policyRevision };

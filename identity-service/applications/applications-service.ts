@@ -34,6 +34,7 @@ const builtinReadOnly = (what: string) => `a built-in application's ${what} is m
 
 const applications: RecordKind<Application, ApplicationView> = {
   targetType: 'application',
+  targetId: (row) => row.id,
   builtinReadOnly: builtinReadOnly('description'),
   lock: (tx, id) => findApplication(tx.client, tx.tenantId, id, true),
   show: async (_tx, row) => toApplicationView(row),

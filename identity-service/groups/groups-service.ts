@@ -34,6 +34,7 @@ const groupNames: RecordNames = { kind: 'group', lock: lockGroupNames, isTaken: 
 
 const groups: RecordKind<GroupRow, GroupView> = {
   targetType: 'group',
+  targetId: (row) => row.id,
   builtinReadOnly: 'a built-in group can change only its members',
   lock: (tx, id) => findGroup(tx.client, tx.tenantId, id, true),
   show: async (tx, row) => toGroupView(row, (await memberUsernamesOfGroups(tx.client, tx.tenantId, [row.id])).get(row.id) ?? []),

@@ -8,6 +8,7 @@ import { toOrganizationView, type OrganizationView } from './organization-view.j
 
 const organizations: RecordKind<Organization, OrganizationView> = {
   targetType: 'organization',
+  targetId: (row) => row.id,
   builtinReadOnly: 'a built-in organization is managed by the bootstrap reconciler',
   lock: (tx, id) => findOrganization(tx.client, id, true),
   show: async (_tx, row) => toOrganizationView(row),

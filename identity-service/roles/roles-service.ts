@@ -37,6 +37,7 @@ async function permissionsOf(tx: WriteContext, roleId: string): Promise<Permissi
 
 const roles: RecordKind<RoleRow, RoleView> = {
   targetType: 'role',
+  targetId: (row) => row.id,
   builtinReadOnly: 'a built-in role is managed by the bootstrap reconciler',
   lock: (tx, id) => findRole(tx.client, tx.tenantId, id, true),
   show: async (tx, row) => toRoleView(row, await permissionsOf(tx, row.id)),

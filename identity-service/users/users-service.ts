@@ -50,6 +50,7 @@ export interface UserListQuery {
 
 const users: RecordKind<User, UserView> = {
   targetType: 'user',
+  targetId: (row) => row.id,
   builtinReadOnly: 'a built-in user cannot be changed',
   lock: (tx, id) => findUser(tx.client, tx.tenantId, id, true),
   show: async (tx, row) => toUserView(row, await groupIdsOfUser(tx.client, tx.tenantId, row.id)),

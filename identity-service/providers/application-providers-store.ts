@@ -1,5 +1,4 @@
-import type pg from 'pg';
-import { query } from '../../platform/postgres-transaction.js';
+import { query, type Queryable } from '../../platform/postgres-transaction.js';
 import type { ProviderCategory, ProviderType } from '../../messaging/index.js';
 
 /** A link between an application and a provider, with the provider's name, category and type. */
@@ -34,8 +33,8 @@ const linkColumns = `ap.application_id, ap.provider_id, p.name AS provider_name,
 const linkSource = 'application_providers ap JOIN providers p ON p.org_id = ap.org_id AND p.id = ap.provider_id';
 
 export async function listApplicationProviders(
-  db: pg.Pool,
-  orgId: string,
+  db: Queryable,
+  tenantId: string,
   applicationId: string,
   page: { limit: number; offset: number; afterName?: string | undefined },
 ): Promise<{ rows: ApplicationProviderRow[]; total: number }> {
@@ -45,16 +44,16 @@ export async function listApplicationProviders(
       `SELECT ${linkColumns} FROM ${linkSource}
         WHERE ap.org_id = $1 AND ap.application_id = $2 AND ($3::text IS NULL OR p.name > $3)
         ORDER BY p.name, p.id LIMIT $4 OFFSET $5`,
-      [orgId, applicationId, page.afterName ?? null, page.limit, page.afterName === undefined ? page.offset : 0],
+      [tenantId, applicationId, page.afterName ?? null, page.limit, page.afterName === undefined ? page.offset : 0],
     ),
-    query<{ total: string }>(db, 'SELECT count(*)::text AS total FROM application_providers WHERE org_id = $1 AND application_id = $2', [orgId, applicationId]),
+    query<{ total: string }>(db, 'SELECT count(*)::text AS total FROM application_providers WHERE org_id = $1 AND application_id = $2', [tenantId, applicationId]),
   ]);
   return { rows: found.rows, total: Number(count.rows[0]?.total ?? 0) };
 }
 
 export async function findApplicationProvider(
-  db: pg.Pool | pg.ClientBase,
-  orgId: string,
+  db: Queryable,
+  tenantId: string,
   applicationId: string,
   providerId: string,
   forUpdate = false,
@@ -63,37 +62,37 @@ export async function findApplicationProvider(
     db,
     `SELECT ${linkColumns} FROM ${linkSource}
       WHERE ap.org_id = $1 AND ap.application_id = $2 AND ap.provider_id = $3${forUpdate ? ' FOR UPDATE OF ap' : ''}`,
-    [orgId, applicationId, providerId],
+    [tenantId, applicationId, providerId],
   );
   return rows[0];
 }
 
-export async function insertApplicationProvider(db: pg.ClientBase, orgId: string, applicationId: string, providerId: string, flags: LinkFlags): Promise<ApplicationProviderRow> {
+export async function insertApplicationProvider(db: Queryable, tenantId: string, applicationId: string, providerId: string, flags: LinkFlags): Promise<ApplicationProviderRow> {
   await query(
     db,
     `INSERT INTO application_providers (org_id, application_id, provider_id, can_sign_in, can_sign_up, can_unlink, prompted, alert_type, rule)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-    [orgId, applicationId, providerId, flags.canSignIn, flags.canSignUp, flags.canUnlink, flags.prompted, flags.alertType, flags.rule],
+    [tenantId, applicationId, providerId, flags.canSignIn, flags.canSignUp, flags.canUnlink, flags.prompted, flags.alertType, flags.rule],
   );
-  return (await findApplicationProvider(db, orgId, applicationId, providerId)) as ApplicationProviderRow;
+  return (await findApplicationProvider(db, tenantId, applicationId, providerId)) as ApplicationProviderRow;
 }
 
-export async function updateApplicationProvider(db: pg.ClientBase, orgId: string, applicationId: string, providerId: string, flags: LinkFlags): Promise<ApplicationProviderRow> {
+export async function updateApplicationProvider(db: Queryable, tenantId: string, applicationId: string, providerId: string, flags: LinkFlags): Promise<ApplicationProviderRow> {
   await query(
     db,
     `UPDATE application_providers
         SET can_sign_in = $4, can_sign_up = $5, can_unlink = $6, prompted = $7, alert_type = $8, rule = $9, version = version + 1
       WHERE org_id = $1 AND application_id = $2 AND provider_id = $3`,
-    [orgId, applicationId, providerId, flags.canSignIn, flags.canSignUp, flags.canUnlink, flags.prompted, flags.alertType, flags.rule],
+    [tenantId, applicationId, providerId, flags.canSignIn, flags.canSignUp, flags.canUnlink, flags.prompted, flags.alertType, flags.rule],
   );
-  return (await findApplicationProvider(db, orgId, applicationId, providerId)) as ApplicationProviderRow;
+  return (await findApplicationProvider(db, tenantId, applicationId, providerId)) as ApplicationProviderRow;
 }
 
-export async function deleteApplicationProvider(db: pg.ClientBase, orgId: string, applicationId: string, providerId: string): Promise<boolean> {
+export async function deleteApplicationProvider(db: Queryable, tenantId: string, applicationId: string, providerId: string): Promise<boolean> {
   const { rowCount } = await query(
     db,
     'DELETE FROM application_providers WHERE org_id = $1 AND application_id = $2 AND provider_id = $3',
-    [orgId, applicationId, providerId],
+    [tenantId, applicationId, providerId],
   );
   return (rowCount ?? 0) > 0;
 }
@@ -103,13 +102,13 @@ export async function deleteApplicationProvider(db: pg.ClientBase, orgId: string
  * application and category. The category's links are locked first in one order (provider id), so two
  * concurrent switches queue instead of deadlocking, and the last one to commit wins: at most one default.
  */
-export async function setDefaultProvider(db: pg.ClientBase, orgId: string, applicationId: string, providerId: string, category: ProviderCategory): Promise<ApplicationProviderRow> {
+export async function setDefaultProvider(db: Queryable, tenantId: string, applicationId: string, providerId: string, category: ProviderCategory): Promise<ApplicationProviderRow> {
   await query(
     db,
     `SELECT ap.provider_id FROM ${linkSource}
       WHERE ap.org_id = $1 AND ap.application_id = $2 AND p.category = $3
       ORDER BY ap.provider_id FOR UPDATE OF ap`,
-    [orgId, applicationId, category],
+    [tenantId, applicationId, category],
   );
   await query(
     db,
@@ -119,7 +118,7 @@ export async function setDefaultProvider(db: pg.ClientBase, orgId: string, appli
       WHERE p.org_id = ap.org_id AND p.id = ap.provider_id AND p.category = $4
         AND ap.org_id = $1 AND ap.application_id = $2
         AND ap.is_default IS DISTINCT FROM (ap.provider_id = $3::uuid)`,
-    [orgId, applicationId, providerId, category],
+    [tenantId, applicationId, providerId, category],
   );
-  return (await findApplicationProvider(db, orgId, applicationId, providerId)) as ApplicationProviderRow;
+  return (await findApplicationProvider(db, tenantId, applicationId, providerId)) as ApplicationProviderRow;
 }

@@ -1,5 +1,4 @@
-import type pg from 'pg';
-import { query } from '../../platform/postgres-transaction.js';
+import { query, type Queryable } from '../../platform/postgres-transaction.js';
 import type { ProviderCategory, ProviderType } from '../../messaging/index.js';
 
 /** A provider row without its sealed secret: only whether one is stored. */
@@ -21,25 +20,25 @@ export type SecretChange = { readonly kind: 'keep' } | { readonly kind: 'set'; r
 
 const columns = 'id, org_id, name, category, type, settings, secret_ciphertext IS NOT NULL AS has_secret, version, created_at, updated_at';
 
-export async function findProvider(db: pg.Pool | pg.ClientBase, orgId: string, id: string, forUpdate = false): Promise<ProviderRow | undefined> {
+export async function findProvider(db: Queryable, tenantId: string, id: string, forUpdate = false): Promise<ProviderRow | undefined> {
   const { rows } = await query<ProviderRow>(
     db,
     `SELECT ${columns} FROM providers WHERE org_id = $1 AND id = $2${forUpdate ? ' FOR UPDATE' : ''}`,
-    [orgId, id],
+    [tenantId, id],
   );
   return rows[0];
 }
 
 /** The sealed secret of a provider, read only where a message is about to be sent. */
-export async function findProviderCiphertext(db: pg.Pool | pg.ClientBase, orgId: string, id: string): Promise<string | undefined> {
-  const { rows } = await query<{ secret_ciphertext: string | null }>(db, 'SELECT secret_ciphertext FROM providers WHERE org_id = $1 AND id = $2', [orgId, id]);
+export async function findProviderCiphertext(db: Queryable, tenantId: string, id: string): Promise<string | undefined> {
+  const { rows } = await query<{ secret_ciphertext: string | null }>(db, 'SELECT secret_ciphertext FROM providers WHERE org_id = $1 AND id = $2', [tenantId, id]);
   return rows[0]?.secret_ciphertext ?? undefined;
 }
 
 /** A page of a tenant's providers by name; `afterName` continues a keyset page (names are unique per tenant). */
 export async function listProviders(
-  db: pg.Pool,
-  orgId: string,
+  db: Queryable,
+  tenantId: string,
   page: { limit: number; offset: number; afterName?: string | undefined },
 ): Promise<{ rows: ProviderRow[]; total: number }> {
   const [found, count] = await Promise.all([
@@ -47,18 +46,18 @@ export async function listProviders(
       db,
       `SELECT ${columns} FROM providers WHERE org_id = $1 AND ($2::text IS NULL OR name > $2)
         ORDER BY name, id LIMIT $3 OFFSET $4`,
-      [orgId, page.afterName ?? null, page.limit, page.afterName === undefined ? page.offset : 0],
+      [tenantId, page.afterName ?? null, page.limit, page.afterName === undefined ? page.offset : 0],
     ),
-    query<{ total: string }>(db, 'SELECT count(*)::text AS total FROM providers WHERE org_id = $1', [orgId]),
+    query<{ total: string }>(db, 'SELECT count(*)::text AS total FROM providers WHERE org_id = $1', [tenantId]),
   ]);
   return { rows: found.rows, total: Number(count.rows[0]?.total ?? 0) };
 }
 
 export async function insertProvider(
-  db: pg.ClientBase,
+  db: Queryable,
   provider: {
     id: string;
-    orgId: string;
+    tenantId: string;
     name: string;
     category: ProviderCategory;
     type: ProviderType;
@@ -70,15 +69,15 @@ export async function insertProvider(
     db,
     `INSERT INTO providers (id, org_id, name, category, type, settings, secret_ciphertext)
      VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7) RETURNING ${columns}`,
-    [provider.id, provider.orgId, provider.name, provider.category, provider.type, JSON.stringify(provider.settings), provider.secretCiphertext],
+    [provider.id, provider.tenantId, provider.name, provider.category, provider.type, JSON.stringify(provider.settings), provider.secretCiphertext],
   );
   return rows[0] as ProviderRow;
 }
 
 /** Replaces name and settings as given (category and type never change) and applies the secret change. */
 export async function updateProvider(
-  db: pg.ClientBase,
-  orgId: string,
+  db: Queryable,
+  tenantId: string,
   id: string,
   changes: { name: string; settings: Record<string, unknown>; secret: SecretChange },
 ): Promise<ProviderRow> {
@@ -90,13 +89,13 @@ export async function updateProvider(
             version = version + 1, updated_at = now()
       WHERE org_id = $1 AND id = $2
       RETURNING ${columns}`,
-    [orgId, id, changes.name, JSON.stringify(changes.settings), changes.secret.kind === 'keep', changes.secret.kind === 'set' ? changes.secret.ciphertext : null],
+    [tenantId, id, changes.name, JSON.stringify(changes.settings), changes.secret.kind === 'keep', changes.secret.kind === 'set' ? changes.secret.ciphertext : null],
   );
   return rows[0] as ProviderRow;
 }
 
 /** Deletes a provider (its application links go with it). */
-export async function deleteProvider(db: pg.ClientBase, orgId: string, id: string): Promise<boolean> {
-  const { rowCount } = await query(db, 'DELETE FROM providers WHERE org_id = $1 AND id = $2', [orgId, id]);
+export async function deleteProvider(db: Queryable, tenantId: string, id: string): Promise<boolean> {
+  const { rowCount } = await query(db, 'DELETE FROM providers WHERE org_id = $1 AND id = $2', [tenantId, id]);
   return (rowCount ?? 0) > 0;
 }
