@@ -1,17 +1,18 @@
-// Identity's shared hostile-token suite (SECURITY-CHECKLIST A, B) on every protected Auth route, with the
-// verifier's Valkey tier on, so a token remembered by digest is still refused for its state.
+// The shared hostile-token suite on every token-guarded Auth route, read from Auth's own route table (its
+// OpenAPI document), with the verifier's Valkey tier on, so a token remembered by digest is still refused for its state.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tokenDigest } from '../../platform/auth/token-verifier.js';
 import { createAuthHarness, type AuthHarness } from '../../test/support/auth-harness.js';
-import { runCommonRouteTests, type SecuritySuiteContext } from '../../test/support/route-security.js';
+import { runRouteTableSecurity, type RouteTableDocument, type SecuritySuiteContext } from '../../test/support/route-security.js';
 
-let h: AuthHarness;
+// The route table is read before the tests are declared, so the harness is built while the file is collected.
+const h: AuthHarness = await createAuthHarness('auth_route_security', { withValkey: true, sharedTokenCache: true });
+const document = (await h.http().get('/openapi.json').expect(200)).body as RouteTableDocument;
 let org: { id: string; slug: string };
 let userId: string;
 let otherId: string;
 
 beforeAll(async () => {
-  h = await createAuthHarness('auth_route_security', { withValkey: true, sharedTokenCache: true });
   org = await h.createOrganization();
   userId = (await h.createUser(org.id)).id;
   otherId = (await h.createUser(org.id)).id;
@@ -23,36 +24,36 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await h?.close();
+  await h.close();
 });
 
-const context = (extra: Partial<SecuritySuiteContext> = {}) => (): SecuritySuiteContext => ({
+const context = (): SecuritySuiteContext => ({
   harness: h,
   orgId: org.id,
   userId,
   mintToken: (options) => h.token(options),
   createSubject: async () => (await h.createUser(org.id)).id,
-  ...extra,
 });
 
-describe('Auth protected routes: hostile tokens', () => {
-  runCommonRouteTests('GET /v1/userinfo', context({ anyAuthenticatedCaller: true }), () => ({ method: 'get', path: '/v1/userinfo' }));
-  runCommonRouteTests('GET /v1/permissions', context({ anyAuthenticatedCaller: true }), () => ({ method: 'get', path: '/v1/permissions' }));
-  runCommonRouteTests('POST /v1/authorize', context({ bareToken: true }), () => ({
-    method: 'post',
-    path: '/v1/authorize',
-    body: { sub: `${org.slug}/${otherId}`, resource: 'accounts', action: 'get' },
-  }));
-  runCommonRouteTests('POST /v1/authorize/batch', context({ bareToken: true }), () => ({
-    method: 'post',
-    path: '/v1/authorize/batch',
-    body: { checks: [{ sub: `${org.slug}/${otherId}`, resource: 'accounts', action: 'get' }] },
-  }));
-  runCommonRouteTests('POST /v1/authorize/explain', context(), () => ({
-    method: 'post',
-    path: '/v1/authorize/explain',
-    body: { sub: `${org.slug}/${otherId}`, resource: 'accounts', action: 'get' },
-  }));
+describe('Auth token-guarded routes: hostile tokens', () => {
+  const covered = runRouteTableSecurity(document, context, {
+    servedToAnyCaller: ['GET /v1/userinfo', 'GET /oauth/userinfo', 'GET /v1/permissions'],
+    requests: {
+      'POST /v1/authorize': () => ({
+        route: { method: 'post', path: '/v1/authorize', body: { sub: `${org.slug}/${otherId}`, resource: 'accounts', action: 'get' } },
+        stranger: 'forbidden',
+      }),
+      'POST /v1/authorize/batch': () => ({
+        route: { method: 'post', path: '/v1/authorize/batch', body: { checks: [{ sub: `${org.slug}/${otherId}`, resource: 'accounts', action: 'get' }] } },
+        stranger: 'forbidden',
+      }),
+    },
+  });
+
+  it('the table holds every token-guarded route of Auth, the OIDC userinfo included', () => {
+    expect(covered.map((route) => route.name)).toEqual(expect.arrayContaining(['GET /v1/userinfo', 'GET /oauth/userinfo', 'GET /v1/permissions', 'POST /v1/authorize', 'POST /v1/authorize/batch']));
+    expect(covered.every((route) => route.name !== 'POST /oauth/token')).toBe(true);
+  });
 });
 
 describe('Auth verifier wiring: the Valkey tier', () => {

@@ -2,7 +2,6 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIdentityHarness, type IdentityHarness } from '../../test/support/identity-harness.js';
-import { runCommonRouteTests } from '../../test/support/route-security.js';
 import { answerJson, startHttpReceiver, startSmtpReceiver, type HttpReceiver, type SmtpReceiver } from '../../test/support/local-receivers.js';
 
 // Canary secrets: none may appear in a response, in plain text in the database, in the audit or in reports.
@@ -347,22 +346,6 @@ describe('providers', () => {
     const links = await h.http().get(`/v1/applications/${app}/providers`).set('Authorization', auth());
     expect(links.body.items).toEqual([]);
   });
-
-  runCommonRouteTests('GET /v1/providers', () => ({ harness: h, orgId, userId: admin.userId }), () => ({ method: 'get', path: '/v1/providers' }));
-  runCommonRouteTests(
-    'POST /v1/providers',
-    () => ({ harness: h, orgId, userId: admin.userId }),
-    () => ({ method: 'post', path: '/v1/providers', body: webhook(`sec-${randomUUID().slice(0, 8)}`) }),
-  );
-  let testTarget = '';
-  beforeAll(async () => {
-    testTarget = (await createProvider(webhook('security-hook', 'SMS'))).body.id;
-  });
-  runCommonRouteTests(
-    'POST /v1/providers/{id}/test',
-    () => ({ harness: h, orgId, userId: admin.userId }),
-    () => ({ method: 'post', path: `/v1/providers/${testTarget}/test`, body: { to: '+15551234567' } }),
-  );
 });
 
 describe('application provider links', () => {

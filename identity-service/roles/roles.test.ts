@@ -2,18 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { delegate, expectEscalationRefused, helpDeskGrants } from '../../test/support/escalation.js';
 import { createIdentityHarness, type IdentityHarness } from '../../test/support/identity-harness.js';
-import { runCommonRouteTests } from '../../test/support/route-security.js';
 
 let h: IdentityHarness;
-// The organization the shared security suite runs in, its administrator and one of its roles.
-let suite: { orgId: string; userId: string; roleId: string };
 
 beforeAll(async () => {
   h = await createIdentityHarness('roles');
-  const orgId = await h.createOrganization();
-  const admin = await h.admin(orgId);
-  const { rows } = await h.deps.pool.query(`INSERT INTO roles (org_id, name) VALUES ($1, 'suite-role') RETURNING id::text`, [orgId]);
-  suite = { orgId, userId: admin.userId, roleId: rows[0].id };
   // Fault injection for the atomicity test: the audit insert of a role named `fail-audit-*` fails, after the
   // role, its permissions and their policy lines were written in the same transaction.
   await h.deps.pool.query(`
@@ -527,24 +520,5 @@ describe('roles: atomicity, concurrency, built-ins and tenants', () => {
     }
     expect(Object.keys(response.body.paths)).toEqual(expect.arrayContaining(['/v1/roles', '/v1/roles/{id}', '/v1/roles/{id}/permissions']));
     expect(Object.keys(response.body.paths['/v1/roles/{id}/permissions'])).toEqual(expect.arrayContaining(['get', 'put']));
-  });
-
-  const ctx = () => ({ harness: h, orgId: suite.orgId, userId: suite.userId });
-  runCommonRouteTests('GET /v1/roles', ctx, () => ({ method: 'get', path: '/v1/roles' }));
-  runCommonRouteTests('POST /v1/roles', ctx, () => ({ method: 'post', path: '/v1/roles', body: { name: 'never-created' } }));
-  runCommonRouteTests('PATCH /v1/roles/{id}', ctx, () => ({ method: 'patch', path: `/v1/roles/${suite.roleId}`, body: { name: 'never-renamed' } }));
-  runCommonRouteTests('DELETE /v1/roles/{id}', ctx, () => ({ method: 'delete', path: `/v1/roles/${suite.roleId}` }));
-  runCommonRouteTests('GET /v1/roles/{id}/permissions', ctx, () => ({ method: 'get', path: `/v1/roles/${suite.roleId}/permissions` }));
-  runCommonRouteTests('PUT /v1/roles/{id}/permissions', ctx, () => ({
-    method: 'put',
-    path: `/v1/roles/${suite.roleId}/permissions`,
-    body: { permissions: [{ resource: '*', action: '*' }] },
-  }));
-
-  it('the security suite changed nothing: the suite role is intact and has no permissions', async () => {
-    const { rows } = await h.deps.pool.query('SELECT name, version FROM roles WHERE id = $1', [suite.roleId]);
-    expect(rows).toEqual([{ name: 'suite-role', version: 1 }]);
-    expect(await countRows('roles WHERE org_id = $1', [suite.orgId])).toBe(1);
-    expect(await linesNaming(`role:${suite.roleId}`)).toEqual([]);
   });
 });

@@ -3,7 +3,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DecisionLogStore, utcDay, type StoredDecision } from '../../platform/decision-log/index.js';
 import { createIdentityHarness, type IdentityHarness } from '../../test/support/identity-harness.js';
-import { runCommonRouteTests } from '../../test/support/route-security.js';
 
 let h: IdentityHarness;
 let admin: { userId: string; token: string };
@@ -115,6 +114,4 @@ describe('GET /v1/decision-log', () => {
       expect(res.headers['content-type']).toContain('application/problem+json');
     }
   });
-
-  runCommonRouteTests('GET /v1/decision-log', () => ({ harness: h, orgId: h.deps.platformTenantId, userId: admin.userId }), () => ({ method: 'get', path: '/v1/decision-log' }));
 });

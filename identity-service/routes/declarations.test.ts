@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { databaseDigest } from '../../test/support/database-digest.js';
 import { createIdentityHarness, type IdentityHarness } from '../../test/support/identity-harness.js';
-import { runCommonRouteTests } from '../../test/support/route-security.js';
 
 let h: IdentityHarness;
 let org: string;
@@ -413,10 +412,4 @@ describe('PUT /v1/declarations/{slug}', () => {
     const fifty = await declare('many', product.token, { service: 'many', version: '1', permissions: permissions.slice(0, 25), roles: [] });
     expect(fifty.status).toBe(200);
   });
-
-  runCommonRouteTests(
-    'PUT /v1/declarations/{slug}',
-    () => ({ harness: h, orgId: org, userId: admin.userId }),
-    () => ({ method: 'put', path: '/v1/declarations/midaz', body: { ...manifestV1, version: 'never' } }),
-  );
 });

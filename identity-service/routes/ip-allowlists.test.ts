@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIdentityHarness, type IdentityHarness } from '../../test/support/identity-harness.js';
-import { runCommonRouteTests } from '../../test/support/route-security.js';
 
 let h: IdentityHarness;
 let orgId: string;
@@ -114,10 +113,4 @@ describe('IP allowlists', () => {
     expect((await h.http().put('/v1/ip-allowlists/auth').set('Authorization', readerAuth).send({ cidrs: ['10.0.0.0/8'] })).status).toBe(403);
     expect((await h.http().delete('/v1/ip-allowlists/auth').set('Authorization', readerAuth)).status).toBe(403);
   });
-
-  runCommonRouteTests('PUT /v1/ip-allowlists/{surface}', () => ({ harness: h, orgId, userId: admin.userId }), () => ({
-    method: 'put',
-    path: '/v1/ip-allowlists/security-suite',
-    body: { cidrs: ['10.0.0.0/8'] },
-  }));
 });

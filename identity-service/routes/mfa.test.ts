@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { escalationPermission } from '../../domain/escalation-permission.js';
 import { delegate, expectEscalationRefused } from '../../test/support/escalation.js';
 import { createIdentityHarness, type IdentityHarness } from '../../test/support/identity-harness.js';
-import { runCommonRouteTests } from '../../test/support/route-security.js';
 import { createIdentityApp } from '../app.js';
 
 let h: IdentityHarness;
@@ -709,13 +708,4 @@ describe('MFA: secrets stay secret (K1)', () => {
     expect(() => h.deps.secrets.open(stored.rows[0].totp_secret_ciphertext, admin.userId)).toThrow();
     expect(h.deps.secrets.open(stored.rows[0].totp_secret_ciphertext, m.userId)).toBe(setup.secret);
   });
-});
-
-describe('MFA: shared route security', () => {
-  runCommonRouteTests('POST /v1/users/{id}/mfa/setup', () => ({ harness: h, orgId: admin.orgId, userId: admin.userId }), () => ({
-    method: 'post',
-    path: `/v1/users/${admin.userId}/mfa/setup`,
-    body: { mfaType: 'app' },
-  }));
-  runCommonRouteTests('GET /v1/mfa/settings', () => ({ harness: h, orgId: admin.orgId, userId: admin.userId }), () => ({ method: 'get', path: '/v1/mfa/settings' }));
 });

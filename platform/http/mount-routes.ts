@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Caller } from './caller.js';
 import { directRoutes } from './direct-routes.js';
 import { requestIdOf } from './request-id.js';
-import type { AnyRoute, RouteContext } from './route.js';
+import type { AnyRoute, RouteContext, RouteResult } from './route.js';
 import { ServiceError } from './service-error.js';
 import { validateInput } from './validate-input.js';
 
@@ -26,8 +26,8 @@ const emptyObject = z.object({}).strict();
 const anyParams = z.record(z.string(), z.string());
 
 /**
- * Mounts routes on a router: authenticate, validate params/query/body, authorize, run the handler, send its
- * result as JSON. A path that exists answers other methods with 405 and `Allow`. Returns the shortcut to
+ * Mounts routes on a router: authenticate, check a fixed permission, validate params/query/body, check a
+ * permission that depends on the input, run the handler, send its result as JSON. A path that exists answers other methods with 405 and `Allow`. Returns the shortcut to
  * mount just before the router (see directRoutes): requests for a fixed-path route skip the router's walk.
  */
 export function mountRoutes(router: Router, routes: readonly AnyRoute[], guards: RouteGuards): RequestHandler {
@@ -41,23 +41,36 @@ export function mountRoutes(router: Router, routes: readonly AnyRoute[], guards:
     const paramsSchema = z.compile(route.params ?? anyParams);
     const querySchema = z.compile(route.query ?? emptyObject);
     const bodySchema = route.body ? z.compile(route.body) : undefined;
+    const fixedPermission = route.auth === 'token' && typeof route.permission === 'object' ? route.permission : undefined;
+    const parseInput = (req: Request) => {
+      const params = validateInput(paramsSchema, req.params, 'params');
+      // Without a '?' the query is empty: no parse (express parses it again on every read of req.query).
+      const query = validateInput(querySchema, req.url.includes('?') ? { ...req.query } : {}, 'query');
+      const hasBody = req.body !== undefined && !(typeof req.body === 'object' && req.body !== null && Object.keys(req.body).length === 0 && route.body === undefined);
+      if (route.body === undefined && hasBody) throw new ServiceError('VALIDATION_FAILED', { message: 'this route takes no body', field: 'body' });
+      const body = bodySchema ? validateInput(bodySchema, req.body, 'body') : undefined;
+      return { params, query, body };
+    };
+    const answer = (res: Response, result: RouteResult) => {
+      for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, value);
+      res.status(result.status ?? 200);
+      if (result.body === undefined) res.end();
+      else res.json(result.body);
+    };
     router[route.method](path, async (req: Request, res: Response, next: NextFunction) => {
       try {
-        const caller = route.auth === 'token' ? await guards.authenticate(req, { allowBareToken: route.bareToken === true }) : (undefined as unknown as Caller);
-        const params = validateInput(paramsSchema, req.params, 'params');
-        // Without a '?' the query is empty: no parse (express parses it again on every read of req.query).
-        const query = validateInput(querySchema, req.url.includes('?') ? { ...req.query } : {}, 'query');
-        const hasBody = req.body !== undefined && !(typeof req.body === 'object' && req.body !== null && Object.keys(req.body).length === 0 && route.body === undefined);
-        if (route.body === undefined && hasBody) throw new ServiceError('VALIDATION_FAILED', { message: 'this route takes no body', field: 'body' });
-        const body = bodySchema ? validateInput(bodySchema, req.body, 'body') : undefined;
-        const ctx: RouteContext<unknown, unknown, unknown> = { params, query, body, caller, requestId: requestIdOf(res), req };
-        const permission = typeof route.permission === 'function' ? route.permission(ctx) : route.permission;
-        if (permission) await guards.authorize(caller, permission.resource, permission.action, req);
-        const result = await route.handler(ctx);
-        for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, value);
-        res.status(result.status ?? 200);
-        if (result.body === undefined) res.end();
-        else res.json(result.body);
+        if (route.auth === 'none') {
+          answer(res, await route.handler({ ...parseInput(req), requestId: requestIdOf(res), req }));
+          return;
+        }
+        const caller = await guards.authenticate(req, { allowBareToken: route.bareToken === true });
+        if (fixedPermission) await guards.authorize(caller, fixedPermission.resource, fixedPermission.action, req);
+        const ctx: RouteContext<unknown, unknown, unknown> = { ...parseInput(req), caller, requestId: requestIdOf(res), req };
+        if (typeof route.permission === 'function') {
+          const permission = route.permission(ctx);
+          if (permission) await guards.authorize(caller, permission.resource, permission.action, req);
+        }
+        answer(res, await route.handler(ctx));
       } catch (error) {
         // A falsy or 'route'/'router' throw would read as "carry on" to express: it is a failure like any other.
         next(!error || error === 'route' || error === 'router' ? new Error(`route handler threw ${String(error)}`) : error);

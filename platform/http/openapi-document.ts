@@ -187,6 +187,8 @@ export function openApiDocument(options: OpenApiOptions) {
       responses: responses as ZodOpenApiOperationObject['responses'],
       // Lerian's clients forward the raw Authorization header: the token with or without `Bearer `.
       ...(route.auth === 'token' ? { security: route.bareToken ? [{ bearer: [] }, { rawToken: [] }] : [{ bearer: [] }] } : {}),
+      // The engine permission a caller needs (checked before the input is read); absent when it depends on the input.
+      ...(route.auth === 'token' && typeof route.permission === 'object' ? { 'x-required-permission': { ...route.permission } } : {}),
     };
     paths[route.path] = { ...(paths[route.path] ?? {}), [route.method]: operation };
   }

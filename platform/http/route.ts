@@ -10,15 +10,19 @@ export interface RouteResult {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
-export interface RouteContext<P, Q, B> {
+/** What a handler of a route open to anyone (`auth: 'none'`) gets: its parsed input, and no caller. */
+export interface OpenRouteContext<P, Q, B> {
   readonly params: P;
   readonly query: Q;
   readonly body: B;
-  /** Present on every route whose `auth` is `token`. */
-  readonly caller: Caller;
   readonly requestId: string;
   /** For the few headers a handler reads itself (If-Match); everything else comes parsed above. */
   readonly req: Request;
+}
+
+/** What a handler of a token-guarded route (`auth: 'token'`) gets: its input and the authenticated caller. */
+export interface RouteContext<P, Q, B> extends OpenRouteContext<P, Q, B> {
+  readonly caller: Caller;
 }
 
 export interface RouteResponseSpec {
@@ -32,11 +36,7 @@ export interface RoutePermission {
   readonly action: string;
 }
 
-/**
- * One HTTP route: its zod schemas are the single source of validation, of the handler's types and of the
- * OpenAPI document. The path is written OpenAPI-style (`/v1/users/{id}`).
- */
-export interface RouteSpec<P = unknown, Q = unknown, B = unknown> {
+interface RouteSpecBase<P, Q, B> {
   readonly method: HttpMethod;
   readonly path: string;
   readonly summary: string;
@@ -45,13 +45,33 @@ export interface RouteSpec<P = unknown, Q = unknown, B = unknown> {
   readonly query?: z.ZodType<Q>;
   readonly body?: z.ZodType<B>;
   readonly responses: Readonly<Record<number, RouteResponseSpec>>;
-  readonly auth: 'none' | 'token';
+}
+
+/** A route that needs a token: its handler gets the caller, and the route may name the permission it needs. */
+export interface TokenRouteSpec<P = unknown, Q = unknown, B = unknown> extends RouteSpecBase<P, Q, B> {
+  readonly auth: 'token';
   /** Accept the token without the `Bearer ` scheme (Lerian's clients forward the raw header to /v1/authorize). */
   readonly bareToken?: boolean;
-  /** Checked with the engine after authentication; a function for routes whose permission depends on input. */
+  /**
+   * Checked with the engine after authentication. A fixed permission is checked before the input is read, so a
+   * caller without it learns nothing of the route's input rules; a function (for routes whose permission
+   * depends on the input) after the input is parsed.
+   */
   readonly permission?: RoutePermission | ((ctx: RouteContext<P, Q, B>) => RoutePermission | undefined);
   readonly handler: (ctx: RouteContext<P, Q, B>) => Promise<RouteResult>;
 }
+
+/** A route anyone may call (token grants, discovery): its handler has no caller to read. */
+export interface OpenRouteSpec<P = unknown, Q = unknown, B = unknown> extends RouteSpecBase<P, Q, B> {
+  readonly auth: 'none';
+  readonly handler: (ctx: OpenRouteContext<P, Q, B>) => Promise<RouteResult>;
+}
+
+/**
+ * One HTTP route: its zod schemas are the single source of validation, of the handler's types and of the
+ * OpenAPI document. The path is written OpenAPI-style (`/v1/users/{id}`).
+ */
+export type RouteSpec<P = unknown, Q = unknown, B = unknown> = TokenRouteSpec<P, Q, B> | OpenRouteSpec<P, Q, B>;
 
 /** Keeps each route's schema and handler types tied together. */
 export function defineRoute<P = Record<string, never>, Q = Record<string, never>, B = undefined>(spec: RouteSpec<P, Q, B>): RouteSpec<P, Q, B> {

@@ -12,6 +12,8 @@ import { ServiceError } from './service-error.js';
 
 const reports: Parameters<ErrorReporter>[0][] = [];
 let handlerRuns = 0;
+const openRouteCallers: unknown[] = [];
+let openRouteHadCaller = false;
 const caller: Caller = { kind: 'user', id: 'u1', subject: 'user:u1', tenantId: 't1', tokenId: undefined, claims: {} };
 
 const app = createServiceApp({
@@ -36,9 +38,12 @@ const app = createServiceApp({
       auth: 'none',
       body: z.object({ name: z.string().max(10), tags: z.array(z.string()).max(3).optional() }).strict(),
       responses: { 201: { description: 'created', schema: z.object({ name: z.string() }) } },
-      async handler({ body }) {
+      async handler(ctx) {
         handlerRuns++;
-        return { status: 201, body: { name: body.name } };
+        // @ts-expect-error a route open to anyone has no caller for its handler to read
+        openRouteCallers.push(ctx.caller);
+        openRouteHadCaller ||= 'caller' in ctx;
+        return { status: 201, body: { name: ctx.body.name } };
       },
     }),
     defineRoute({
@@ -56,6 +61,35 @@ const app = createServiceApp({
         if (params.id === 'invalid') throw new EngineError('INVALID_REQUEST', 'obj must not be empty', { field: 'obj' });
         if (params.id === 'down') throw new EngineError('POLICY_STORE_UNAVAILABLE', 'connect ECONNREFUSED 10.0.0.1:5432');
         return { body: { id: params.id } };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/secret',
+      summary: 'forbidden, with a body',
+      tags: ['things'],
+      auth: 'token',
+      body: z.object({ name: z.string().max(10) }).strict(),
+      permission: { resource: 'secret', action: 'post' },
+      responses: { 200: { description: 'never' } },
+      async handler() {
+        handlerRuns++;
+        return { body: {} };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/things/{id}/rename',
+      summary: 'a permission that depends on the input',
+      tags: ['things'],
+      auth: 'token',
+      params: z.object({ id: z.string().regex(/^[a-z]+$/) }).strict(),
+      body: z.object({ name: z.string().max(10) }).strict(),
+      permission: ({ params }) => ({ resource: params.id === 'mine' ? 'things' : 'secret', action: 'patch' }),
+      responses: { 200: { description: 'renamed' } },
+      async handler({ body }) {
+        handlerRuns++;
+        return { body: { name: body.name } };
       },
     }),
     defineRoute({
@@ -130,6 +164,30 @@ describe('service app', () => {
     const before = handlerRuns;
     expectProblem(await http().get('/v1/secret').set('Authorization', 'Bearer ok.ok.ok'), 403, 'IDE-0012');
     expect(handlerRuns).toBe(before);
+  });
+
+  it('a fixed permission is checked before the input is read: a caller without it gets 403 whatever it sends, and learns nothing of the input rules', async () => {
+    const before = handlerRuns;
+    const auth = 'Bearer ok.ok.ok';
+    expectProblem(await http().post('/v1/secret').set('Authorization', auth).send({ name: 'x'.repeat(50), extra: true }), 403, 'IDE-0012');
+    expectProblem(await http().post('/v1/secret').set('Authorization', auth).send({ name: 'fine' }), 403, 'IDE-0012');
+    expect(handlerRuns).toBe(before);
+  });
+
+  it('a permission that depends on the input is checked once the input is parsed: bad input is 400, good input without the permission 403', async () => {
+    const before = handlerRuns;
+    const auth = 'Bearer ok.ok.ok';
+    expectProblem(await http().post('/v1/things/theirs/rename').set('Authorization', auth).send({ name: 'x'.repeat(50) }), 400, 'IDE-0001');
+    expectProblem(await http().post('/v1/things/theirs/rename').set('Authorization', auth).send({ name: 'new' }), 403, 'IDE-0012');
+    expect(handlerRuns).toBe(before);
+    expect((await http().post('/v1/things/mine/rename').set('Authorization', auth).send({ name: 'new' })).body).toEqual({ name: 'new' });
+  });
+
+  it("a route open to anyone runs its handler without a caller (none is made up), even when a token is sent", async () => {
+    const response = await http().post('/v1/things').set('Authorization', 'Bearer ok.ok.ok').send({ name: 'open' });
+    expect(response.status).toBe(201);
+    expect(openRouteHadCaller).toBe(false);
+    expect(openRouteCallers.every((caller) => caller === undefined)).toBe(true);
   });
 
   it('an unexpected failure is a generic 500: no message, SQL or stack in the body, the detail only reported (K3)', async () => {

@@ -31,6 +31,29 @@ export interface SecuritySuiteContext {
   readonly bareToken?: boolean;
   /** The route needs no permission beyond a valid token: a stranger of the tenant is served, not 403. */
   readonly anyAuthenticatedCaller?: boolean;
+  /**
+   * What a good token of a subject holding no permission gets (default: `served` with `anyAuthenticatedCaller`,
+   * else `forbidden`): `authenticated` only asserts the token was accepted (the route decides the rest itself).
+   */
+  readonly stranger?: StrangerOutcome;
+}
+
+export type StrangerOutcome = 'forbidden' | 'served' | 'authenticated';
+
+function strangerOutcomeOf(ctx: SecuritySuiteContext): StrangerOutcome {
+  return ctx.stranger ?? (ctx.anyAuthenticatedCaller ? 'served' : 'forbidden');
+}
+
+function expectStrangerOutcome(outcome: StrangerOutcome, response: supertest.Response): void {
+  if (outcome === 'served') expect(response.status).toBe(200);
+  else if (outcome === 'forbidden') {
+    expect(response.status).toBe(403);
+    expect(response.headers['content-type']).toMatch(/application\/problem\+json/);
+  } else {
+    // Past authentication: whatever the route answers next, it is not a refused token nor a failure.
+    expect(response.status).not.toBe(401);
+    expect(response.status).toBeLessThan(500);
+  }
 }
 
 function minterOf(ctx: SecuritySuiteContext): (options: TokenOptions) => Promise<string> {
@@ -138,7 +161,7 @@ export function runCommonRouteTests(name: string, context: () => SecuritySuiteCo
     // A subject without the route's permission: a good token of it is 403 (or served, where any caller is), so
     // nothing runs, and a refused one is 401 whatever it may do.
     const subjectId = await subjectMakerOf(ctx)();
-    const good = (response: supertest.Response) => expect(response.status).toBe(ctx.anyAuthenticatedCaller ? 200 : 403);
+    const good = (response: supertest.Response) => expectStrangerOutcome(strangerOutcomeOf(ctx), response);
     // Each token is new (its own jti), so no verdict cached for an earlier one can answer for it.
     const session = async (state: 'live' | 'ended' | 'before-cutoff') => {
       const { rows } = await pool.query<{ id: string }>(
@@ -168,12 +191,111 @@ export function runCommonRouteTests(name: string, context: () => SecuritySuiteCo
   it(`${name}: an authenticated caller without the permission is 403 and nothing runs (or served, on a route open to every caller)`, async () => {
     const ctx = context();
     const stranger = await subjectMakerOf(ctx)();
-    const response = await call(`Bearer ${await minterOf(ctx)({ sub: stranger, tenantId: ctx.orgId })}`);
-    if (ctx.anyAuthenticatedCaller) {
-      expect(response.status).toBe(200);
-      return;
-    }
-    expect(response.status).toBe(403);
-    expect(response.headers['content-type']).toMatch(/application\/problem\+json/);
+    expectStrangerOutcome(strangerOutcomeOf(ctx), await call(`Bearer ${await minterOf(ctx)({ sub: stranger, tenantId: ctx.orgId })}`));
   });
+}
+
+/** The part of a service's OpenAPI document the table-driven suite reads. */
+export interface RouteTableDocument {
+  readonly paths: Readonly<Record<string, Readonly<Record<string, OpenApiOperation>>>>;
+}
+
+interface OpenApiOperation {
+  readonly security?: readonly Readonly<Record<string, unknown>>[];
+  readonly parameters?: readonly { readonly name: string; readonly in: string; readonly schema?: ParameterSchema }[];
+  readonly requestBody?: unknown;
+  readonly 'x-required-permission'?: { readonly resource: string; readonly action: string };
+}
+
+interface ParameterSchema {
+  readonly format?: string;
+  readonly pattern?: string;
+  readonly enum?: readonly string[];
+}
+
+/** A token-guarded route as the service's route table publishes it (`GET /v1/users/{id}`). */
+export interface TableRoute {
+  readonly name: string;
+  readonly method: ProtectedRoute['method'];
+  readonly path: string;
+  readonly hasBody: boolean;
+  readonly bareToken: boolean;
+  readonly permission: { readonly resource: string; readonly action: string } | undefined;
+  readonly parameters: NonNullable<OpenApiOperation['parameters']>;
+}
+
+const methods = new Set(['get', 'post', 'put', 'patch', 'delete']);
+
+/** Every operation of the document that needs a token: the service's route table, as served at /openapi.json. */
+export function tokenRoutesOf(document: RouteTableDocument): TableRoute[] {
+  const routes: TableRoute[] = [];
+  for (const [path, operations] of Object.entries(document.paths)) {
+    for (const [method, operation] of Object.entries(operations)) {
+      if (!methods.has(method) || !operation.security?.length) continue;
+      routes.push({
+        name: `${method.toUpperCase()} ${path}`,
+        method: method as ProtectedRoute['method'],
+        path,
+        hasBody: operation.requestBody !== undefined,
+        // The raw-token scheme: the token is also taken without `Bearer ` (Lerian's clients on /v1/authorize).
+        bareToken: operation.security.some((scheme) => 'rawToken' in scheme),
+        permission: operation['x-required-permission'],
+        parameters: operation.parameters ?? [],
+      });
+    }
+  }
+  return routes;
+}
+
+const candidateValues = ['security-suite', 'identity', 'midaz', 'a', '1'];
+
+/** A value a path parameter's schema accepts: a new UUID, an enum's first value, or a name its pattern allows. */
+function parameterValue(schema: ParameterSchema | undefined): string {
+  if (schema?.enum?.length) return schema.enum[0]!;
+  if (schema?.format === 'uuid' || schema?.pattern?.includes('0-9a-fA-F')) return randomUUID();
+  if (schema?.pattern !== undefined) {
+    const pattern = new RegExp(schema.pattern, 'u');
+    const value = [randomUUID(), ...candidateValues].find((candidate) => pattern.test(candidate));
+    if (value !== undefined) return value;
+  }
+  return candidateValues[0]!;
+}
+
+/** The route's path with every parameter filled by a value its schema accepts. */
+export function concretePath(route: TableRoute): string {
+  return route.path.replace(/\{([A-Za-z0-9_]+)\}/g, (_whole, name: string) => {
+    const parameter = route.parameters.find((p) => p.in === 'path' && p.name === name);
+    return encodeURIComponent(parameterValue(parameter?.schema));
+  });
+}
+
+export interface RouteTableSecurityOptions {
+  /** Routes (`GET /v1/userinfo`) every authenticated caller of the tenant is served by. */
+  readonly servedToAnyCaller?: readonly string[];
+  /** A request of one's own for a route (`POST /v1/authorize`), and what a stranger gets with it. */
+  readonly requests?: Readonly<Record<string, () => { readonly route: ProtectedRoute; readonly stranger: StrangerOutcome }>>;
+}
+
+/**
+ * The shared hostile-token suite on every token-guarded route of a service, read from its route table (the
+ * OpenAPI document generated from the routes), so a new route is covered without naming it here. A route with a
+ * fixed permission (`x-required-permission`) must refuse a stranger with 403 whatever its input (the permission
+ * is checked before the input is read); any other route must accept a good token (the route decides the rest).
+ */
+export function runRouteTableSecurity(document: RouteTableDocument, context: () => SecuritySuiteContext, options: RouteTableSecurityOptions = {}): TableRoute[] {
+  const routes = tokenRoutesOf(document);
+  const served = new Set(options.servedToAnyCaller ?? []);
+  for (const name of [...served, ...Object.keys(options.requests ?? {})]) {
+    if (!routes.some((route) => route.name === name)) throw new Error(`${name} is not a token route of this service`);
+  }
+  for (const route of routes) {
+    const own = options.requests?.[route.name];
+    const stranger: StrangerOutcome = served.has(route.name) ? 'served' : route.permission ? 'forbidden' : 'authenticated';
+    runCommonRouteTests(
+      route.name,
+      () => ({ ...context(), bareToken: route.bareToken, stranger: own ? own().stranger : stranger }),
+      () => own?.().route ?? { method: route.method, path: concretePath(route), ...(route.hasBody ? { body: {} } : {}) },
+    );
+  }
+  return routes;
 }

@@ -1,0 +1,32 @@
+// The shared hostile-token suite on every Identity route, read from Identity's own route table (its OpenAPI
+// document): a new route is covered without naming it here.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createIdentityHarness, type IdentityHarness } from '../test/support/identity-harness.js';
+import { runRouteTableSecurity, type RouteTableDocument, type SecuritySuiteContext } from '../test/support/route-security.js';
+
+// The route table is read before the tests are declared, so the harness is built while the file is collected.
+const h: IdentityHarness = await createIdentityHarness('identity_route_security');
+const document = (await h.http().get('/openapi.json').expect(200)).body as RouteTableDocument;
+let orgId: string;
+let userId: string;
+
+beforeAll(async () => {
+  orgId = await h.createOrganization();
+  userId = await h.createUser(orgId);
+});
+
+afterAll(async () => {
+  await h.close();
+});
+
+const context = (): SecuritySuiteContext => ({ harness: h, orgId, userId });
+
+describe('Identity routes: hostile tokens', () => {
+  const covered = runRouteTableSecurity(document, context);
+
+  it('the table holds every route of Identity, each guarded by a token', () => {
+    const operations = Object.values(document.paths).flatMap((operations) => Object.keys(operations));
+    expect(covered.length).toBe(operations.length);
+    expect(covered.map((route) => route.name)).toEqual(expect.arrayContaining(['GET /v1/users', 'PUT /v1/groups/{id}/members/{userId}', 'PUT /v1/declarations/{slug}', 'GET /v1/organizations']));
+  });
+});
