@@ -20,7 +20,8 @@ import { tokensRoutes } from './routes/tokens.js';
 import { userinfoRoutes } from './routes/userinfo.js';
 import { wellKnownRoutes } from './routes/well-known.js';
 import { authorizePath, browserCors, hostedSignInRoutes, signInRateLimited } from './hosted-sign-in/index.js';
-import { createTokenRateLimit } from './tokens/token-rate-limit.js';
+import { createTokenRateLimit, tokenRoutePaths } from './tokens/token-rate-limit.js';
+import { createRequestRateLimits, isProbeOrReference } from '../platform/http/request-rate-limits.js';
 
 export const authRouteFactories = [
   tokensRoutes,
@@ -35,6 +36,19 @@ export const authRouteFactories = [
   logoutRoutes,
   mfaLoginRoutes,
 ];
+
+/** The routes the permission-route limit (RATE_LIMIT_PERMISSION_*) counts. */
+export const authPermissionPaths: readonly string[] = ['/v1/permissions'];
+
+// Passed by the overall limit: what products call on every request of theirs (the decisions and token
+// introspection: a per-address cap would turn a busy product's traffic into "unavailable"), the routes that
+// sign in (their own per-address limit, which keeps counting while Valkey is down), public metadata and probes.
+const decisionPaths = new Set(['/v1/authorize', '/v1/authorize/batch', '/v1/authorize/explain', introspectionPath]);
+const signInPaths = new Set<string>([...tokenRoutePaths, authorizePath, '/v1/login/mfa/challenge', '/v1/login/mfa/verify']);
+
+function isExemptFromAuthLimits(path: string): boolean {
+  return decisionPaths.has(path) || signInPaths.has(path) || path.startsWith('/.well-known/') || isProbeOrReference(path);
+}
 
 /** The OAuth endpoints: their refusals are RFC 6749 bodies, not problem+json. */
 export const oauthErrorPaths: readonly string[] = ['/oauth/token', revocationPath, introspectionPath];
@@ -56,6 +70,19 @@ export function createAuthApp(deps: AuthDeps): Express {
     before: [
       health,
       ...(deps.metrics ? [metricsEndpoint(deps.metrics.registry, deps.metricsToken)] : []),
+      ...(deps.settings.requestRateLimits
+        ? [
+            createRequestRateLimits({
+              service: 'auth',
+              limits: deps.settings.requestRateLimits,
+              valkey: deps.valkey,
+              keyPrefix: deps.keyPrefix,
+              trustedProxies: deps.settings.trustedProxies,
+              exempt: isExemptFromAuthLimits,
+              permissionPaths: authPermissionPaths,
+            }),
+          ]
+        : []),
       browserCors({ pool: deps.pool, nowMs: deps.nowMs }),
       createTokenRateLimit({
         valkey: deps.valkey,

@@ -7,6 +7,7 @@ import { metricsConfigShape } from '../platform/metrics/index.js';
 import { networkConfigShape } from '../platform/network-config.js';
 import { argon2Floor } from '../platform/password-hasher.js';
 import { Secret } from '../platform/secret.js';
+import { requestRateLimitConfigShape } from '../platform/rate-limit-config.js';
 import { signInLockoutConfigShape } from '../platform/sign-in-lockout-config.js';
 import { identityProviderVariableNames, parseIdentityProviderSettings, type IdentityProviderSettings } from './identity-providers/identity-provider-config.js';
 import { mfaVariableNames, parseMfaSettings } from './mfa/mfa-config.js';
@@ -46,6 +47,7 @@ export const authConfigSchema = engineConfigSchema.extend({
   ...signInLockoutConfigShape,
   SIGN_IN_TENANT_MAX_FAILURES: z.coerce.number().int().min(0).max(1_000_000).default(200),
   SIGN_IN_TENANT_WINDOW_SECONDS: seconds(1, 3_600, 60),
+  ...requestRateLimitConfigShape,
   RATE_LIMIT_TOKEN_MAX: z.coerce.number().int().min(1).max(1_000_000).default(10),
   RATE_LIMIT_TOKEN_WINDOW_SECONDS: seconds(1, 3_600, 60),
   /** Per replica while Valkey is unreachable; unset: half of RATE_LIMIT_TOKEN_MAX (at least 1). */

@@ -1,3 +1,4 @@
+import type { RequestRateLimits } from '../platform/rate-limit-config.js';
 import type { ValkeyClient } from '../platform/valkey-client.js';
 import type { DecisionRecorder } from '../platform/decision-log/index.js';
 import type pg from 'pg';
@@ -46,6 +47,8 @@ export interface AuthSettings {
    * `fallbackLimit` (RATE_LIMIT_TOKEN_FALLBACK_MAX, default half of `limit`) counts in process while Valkey is down.
    */
   readonly tokenRateLimit: { readonly limit: number; readonly windowSeconds: number; readonly fallbackLimit?: number };
+  /** The overall and permission-route limits per client address (RATE_LIMIT_*); absent: none. */
+  readonly requestRateLimits?: RequestRateLimits | undefined;
 }
 
 /** Everything the Auth app needs, built by main.ts (or a test) and passed in: app.ts opens nothing itself. */

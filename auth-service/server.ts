@@ -1,5 +1,6 @@
 // Auth as a running server: its signing keys and app over the shared service runtime (license, engine, metrics,
 // listener). `main.ts` (one service per process) and the root `npm start` (both services in one process) start it the same way.
+import { requestRateLimitsOf } from '../platform/rate-limit-config.js';
 import { createTokenVerifier } from '../platform/auth/token-verifier.js';
 import type { RunningService, StartServiceOptions } from '../platform/http/graceful-server.js';
 import { logReporter } from '../platform/logger.js';
@@ -74,6 +75,7 @@ export async function startAuthService(config: AuthConfig, options: StartService
         mfa: config.mfa,
         platformInternalCidrs: config.PLATFORM_INTERNAL_CIDRS,
         trustedProxies: config.TRUSTED_PROXIES,
+        requestRateLimits: requestRateLimitsOf(config),
         tokenRateLimit: {
           limit: config.RATE_LIMIT_TOKEN_MAX,
           windowSeconds: config.RATE_LIMIT_TOKEN_WINDOW_SECONDS,

@@ -2,6 +2,7 @@ import type { Express } from 'express';
 import { buildInfo } from '../platform/service/build-info.js';
 import { healthRoutes } from '../platform/service/health-routes.js';
 import { probeOperations } from '../platform/service/version-route.js';
+import { createRequestRateLimits, isProbeOrReference } from '../platform/http/request-rate-limits.js';
 import { createServiceApp } from '../platform/http/service-app.js';
 import { metricsEndpoint } from '../platform/metrics/index.js';
 import { consoleRoutes } from './console/console-routes.js';
@@ -51,7 +52,23 @@ export function createIdentityApp(deps: IdentityDeps): Express {
     guards: withIdentityAllowlist(identityGuards(deps), deps),
     report: deps.report,
     ...(deps.metrics ? { observe: deps.metrics.http } : {}),
-    before: [health, ...(deps.metrics ? [metricsEndpoint(deps.metrics.registry, deps.metricsToken)] : []), ...(deps.console ? [consoleRoutes(deps.console)] : [])],
+    before: [
+      health,
+      ...(deps.metrics ? [metricsEndpoint(deps.metrics.registry, deps.metricsToken)] : []),
+      ...(deps.console ? [consoleRoutes(deps.console)] : []),
+      ...(deps.requestRateLimits
+        ? [
+            createRequestRateLimits({
+              service: 'identity',
+              limits: deps.requestRateLimits.limits,
+              valkey: deps.valkey,
+              keyPrefix: deps.requestRateLimits.keyPrefix,
+              trustedProxies: deps.network?.trustedProxies ?? [],
+              exempt: isProbeOrReference,
+            }),
+          ]
+        : []),
+    ],
     // Product declarations (up to 500 permissions) are the largest bodies Identity takes.
     bodyLimitBytes: 256 * 1024,
   });

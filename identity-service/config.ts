@@ -4,6 +4,7 @@ import { engineConfigSchema } from '../platform/engine-config.js';
 import { licenseConfigShape } from '../licensing/index.js';
 import { metricsConfigShape } from '../platform/metrics/index.js';
 import { networkConfigShape } from '../platform/network-config.js';
+import { requestRateLimitConfigShape } from '../platform/rate-limit-config.js';
 import { argon2Floor } from '../platform/password-hasher.js';
 import { Secret } from '../platform/secret.js';
 import { signInLockoutConfigShape } from '../platform/sign-in-lockout-config.js';
@@ -40,6 +41,7 @@ export const identityConfigSchema = engineConfigSchema
     // A wrong current password at update-password counts into Auth's sign-in lockout: the same limits.
     ...signInLockoutConfigShape,
     ...networkConfigShape,
+    ...requestRateLimitConfigShape,
     ...licenseConfigShape,
     ...metricsConfigShape,
   });

@@ -1,3 +1,4 @@
+import type { RequestRateLimits } from '../platform/rate-limit-config.js';
 import type { ValkeyClient } from '../platform/valkey-client.js';
 import type pg from 'pg';
 import type { ConsoleOptions } from './console/console-routes.js';
@@ -47,6 +48,8 @@ export interface IdentityDeps {
    * allowlists; absent: the socket address, and no caller is internal.
    */
   readonly network?: { readonly trustedProxies: readonly string[]; readonly platformInternalCidrs: readonly string[] };
+  /** The overall limit per client address (RATE_LIMIT_*), counted under `keyPrefix` in `valkey`; absent: none. */
+  readonly requestRateLimits?: { readonly limits: RequestRateLimits; readonly keyPrefix: string } | undefined;
   /** The administration console served under /console/ (absent: not served). */
   readonly console?: ConsoleOptions;
 }

@@ -7,6 +7,7 @@ import { logReporter } from '../platform/logger.js';
 import { createPasswordHasher } from '../platform/password-hasher.js';
 import { createProviderCodeDelivery } from '../messaging/index.js';
 import { startServiceRuntime } from '../platform/service/service-runtime.js';
+import { requestRateLimitsOf } from '../platform/rate-limit-config.js';
 import { createIdentityApp } from './app.js';
 import { consoleDistDir } from './console/console-build.js';
 import type { IdentityConfig } from './config.js';
@@ -17,6 +18,7 @@ export async function startIdentityService(config: IdentityConfig, options: Star
   const { logger, license, metrics, pool, secrets, engine: runtime } = base;
   try {
     const deliverCode = createProviderCodeDelivery({ pool, secrets });
+    const limits = requestRateLimitsOf(config);
     const defaultTenantId = (config.DEFAULT_ORGANIZATION_ID ?? config.PLATFORM_ORGANIZATION_ID) as string;
     const app = createIdentityApp({
       license,
@@ -42,6 +44,8 @@ export async function startIdentityService(config: IdentityConfig, options: Star
       deliverMfaCode: ({ tenantId, to, code }) => deliverCode({ tenantId, channel: 'email', to, code }),
       network: { trustedProxies: config.TRUSTED_PROXIES, platformInternalCidrs: config.PLATFORM_INTERNAL_CIDRS },
       console: { authIssuer: config.TOKEN_ISSUER, directory: consoleDistDir },
+      // Identity has no permission routes: only the overall limit applies.
+      requestRateLimits: limits && { limits: { overall: limits.overall }, keyPrefix: config.KEY_PREFIX },
     });
 
     return await base.serve(app, {});

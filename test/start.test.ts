@@ -50,6 +50,8 @@ function startProduct(): Started {
     IDENTITY_SERVER_PORT: String(identityPort),
     // The load below sends more token requests from one address than the contract's 10 per minute.
     RATE_LIMIT_TOKEN_MAX: '10000',
+    RATE_LIMIT_MAX: '100000',
+    RATE_LIMIT_PERMISSION_MAX: '100000',
     // Room for the whole burst on a busy machine: a request waiting on the pool (or on a new connection's SCRAM
     // handshake) past its timeout would be a 503 of load, not of shutdown.
     DB_POOL_MAX: '30',

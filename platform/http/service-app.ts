@@ -19,8 +19,8 @@ export interface ServiceAppOptions<C extends string> {
   readonly report: ErrorReporter;
   /** Runs first on every request, before the request id (request metrics time the whole request). */
   readonly observe?: RequestHandler;
-  /** Routers mounted before the API routes (health, readiness, metrics). */
-  readonly before?: readonly Router[];
+  /** Routers and middleware mounted before the API routes (health, readiness, metrics, request limits). */
+  readonly before?: readonly (Router | RequestHandler)[];
   readonly bodyLimitBytes?: number;
   /** Paths that take form-encoded bodies (OAuth token endpoint, logout). */
   readonly formPaths?: readonly string[];

@@ -103,6 +103,8 @@ export async function startProduct(label: string): Promise<RunningProduct> {
       BOOTSTRAP_ADMIN_PASSWORD: admin.password,
       POLICY_CHANGE_CHANNEL: `am_${label.replace(/[^a-z0-9]/gi, '').toLowerCase()}_${process.pid}`,
       RATE_LIMIT_TOKEN_MAX: '10000',
+      RATE_LIMIT_MAX: '100000',
+      RATE_LIMIT_PERMISSION_MAX: '100000',
       LOG_LEVEL: 'warn',
     },
     stdio: ['ignore', 'pipe', 'pipe'],

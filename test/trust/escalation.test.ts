@@ -95,6 +95,8 @@ beforeAll(async () => {
       BOOTSTRAP_ADMIN_USERNAME: adminLogin.username,
       BOOTSTRAP_ADMIN_PASSWORD: adminLogin.password,
       RATE_LIMIT_TOKEN_MAX: '10000',
+      RATE_LIMIT_MAX: '100000',
+      RATE_LIMIT_PERMISSION_MAX: '100000',
       LOG_LEVEL: 'warn',
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -137,6 +137,9 @@ export async function startSystemCluster(options: SystemClusterOptions): Promise
     // Loopback on a machine shared with other test runs: 200 ms is too tight to tell slow from down.
     VALKEY_COMMAND_TIMEOUT_MS: '1000',
     LOG_LEVEL: 'warn',
+    // Every test calls from 127.0.0.1; the request limits themselves are tested in test/request-rate-limits.test.ts.
+    RATE_LIMIT_MAX: '1000000',
+    RATE_LIMIT_PERMISSION_MAX: '1000000',
     ...(options.multiTenant ? { MULTI_TENANT_ENABLED: 'true', PLATFORM_ORGANIZATION_ID: orgId } : {}),
     ...options.extraEnv,
   };

@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import type { ClientRateLimitInfo, IncrementResponse, Options, Store } from 'express-rate-limit';
 import type { Cluster } from 'iovalkey';
 import { RedisStore, type RedisReply } from 'rate-limit-redis';
-import { isValkeyCluster, type ValkeyClient } from '../../platform/valkey-client.js';
-import { ServiceError } from '../../platform/http/service-error.js';
+import { isValkeyCluster, type ValkeyClient } from './valkey-client.js';
+import { ServiceError } from './http/service-error.js';
 
 /**
  * rate-limit-redis over our Valkey client, made to fail closed and to recover (SECURITY-CHECKLIST I2, I3).
@@ -65,7 +65,7 @@ export class ValkeyRateLimitStore implements Store {
     } catch (error) {
       this.#scripts = undefined;
       throw new ServiceError('SERVICE_UNAVAILABLE', {
-        detail: `token rate limit store ${what}: ${error instanceof Error ? error.message : String(error)}`,
+        detail: `rate limit store ${what}: ${error instanceof Error ? error.message : String(error)}`,
         headers: { 'Retry-After': '1' },
         cause: error,
       });
