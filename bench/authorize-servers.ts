@@ -11,7 +11,7 @@ import { createInterface } from 'node:readline';
 import express from 'express';
 import type { PolicyRule } from '../engine/index.js';
 
-export type ServerRole = 'floor' | 'authorize';
+export type ServerRole = 'floor' | 'authorize' | 'authorize-log';
 
 export interface ServerReady {
   readonly url: string;
@@ -30,6 +30,8 @@ export interface ServerReady {
 export interface ServerCpu {
   readonly cpuMicros: number;
   readonly requests: number;
+  /** `authorize-log`: what its decision log has written and dropped so far. */
+  readonly decisionLog?: { readonly written: number; readonly droppedQueueFull: number; readonly droppedStoreFailed: number };
 }
 
 function listen(app: express.Express): Promise<Server> {
@@ -53,7 +55,15 @@ async function floorServer(): Promise<{ app: express.Express; ready: Omit<Server
   };
 }
 
-async function authorizeServer(): Promise<{ app: express.Express; ready: Omit<ServerReady, 'url'>; close(): Promise<void> }> {
+type DecisionLogCounts = NonNullable<ServerCpu['decisionLog']>;
+
+/**
+ * `withDecisionLog`: the same server with the decision log wired as auth-service/server.ts wires it (its default
+ * settings, the deciding rule resolved at flush time, rows written to PostgreSQL), so the two differ by the log only.
+ */
+async function authorizeServer(
+  withDecisionLog: boolean,
+): Promise<{ app: express.Express; ready: Omit<ServerReady, 'url'>; close(): Promise<void>; decisionLog?: () => DecisionLogCounts }> {
   // Imported here so the floor process loads none of the Auth app.
   const { createAuthHarness } = await import('../test/support/auth-harness.js');
   const { createAuthApp } = await import('../auth-service/app.js');
@@ -65,7 +75,18 @@ async function authorizeServer(): Promise<{ app: express.Express; ready: Omit<Se
   // info-level logger (on stderr: stdout carries this process's answers to the suite).
   const metrics = createServiceMetrics({ service: 'auth', logger: pino({ name: 'auth', level: 'info' }, pino.destination(2)) });
   metrics.watchEngine(h.deps.engine);
-  const app = createAuthApp({ ...h.deps, metrics });
+  let decisionLog: import('../platform/decision-log/index.js').DecisionRecorder | undefined;
+  if (withDecisionLog) {
+    const { DecisionLogMaintenance, DecisionLogStore, DecisionRecorder, decisionLogSettingsOf, decisionLogConfigShape } = await import('../platform/decision-log/index.js');
+    const { decidingRuleResolver } = await import('../auth-service/decision-log/deciding-rule.js');
+    const { z } = await import('zod');
+    const settings = decisionLogSettingsOf(z.object(decisionLogConfigShape).parse({}));
+    const store = new DecisionLogStore(h.deps.pool);
+    await new DecisionLogMaintenance({ store, retentionDays: settings.retentionDays, clock: { nowMs: () => Date.now() } }).run();
+    decisionLog = new DecisionRecorder({ sink: store, queueMax: settings.queueMax, batchMax: settings.batchMax, flushIntervalMs: settings.flushIntervalMs, resolveRule: decidingRuleResolver(h.deps.engine) });
+    metrics.watchDecisionLog(decisionLog);
+  }
+  const app = createAuthApp({ ...h.deps, metrics, ...(decisionLog ? { decisionLog } : {}) });
   const org = await h.createOrganization();
   const user = await h.createUser(org.id);
   // Granted on the bare resource while the request names a product: each request decides the scoped resource,
@@ -92,13 +113,18 @@ async function authorizeServer(): Promise<{ app: express.Express; ready: Omit<Se
       },
       cerbos: { tenantId: org.id, rules, subject: `user:${user.id}`, resource: 'accounts', action: 'get' },
     },
-    close: () => h.close(),
+    close: async () => {
+      await decisionLog?.close();
+      await h.close();
+    },
+    ...(decisionLog ? { decisionLog: () => ({ ...(decisionLog as NonNullable<typeof decisionLog>).counts }) } : {}),
   };
 }
 
 const role = process.argv[2];
-if (role !== 'floor' && role !== 'authorize') throw new Error(`usage: authorize-servers.ts floor|authorize (got ${String(role)})`);
-const built = role === 'floor' ? await floorServer() : await authorizeServer();
+if (role !== 'floor' && role !== 'authorize' && role !== 'authorize-log') throw new Error(`usage: authorize-servers.ts floor|authorize|authorize-log (got ${String(role)})`);
+const built: { app: express.Express; ready: Omit<ServerReady, 'url'>; close(): Promise<void>; decisionLog?: () => DecisionLogCounts } =
+  role === 'floor' ? await floorServer() : await authorizeServer(role === 'authorize-log');
 const server = await listen(built.app);
 let requests = 0;
 server.on('request', () => {
@@ -110,7 +136,7 @@ process.stdout.write(`${JSON.stringify(ready)}\n`);
 createInterface({ input: process.stdin }).on('line', (line) => {
   if (line.trim() !== 'cpu') return;
   const { user, system } = process.cpuUsage();
-  const cpu: ServerCpu = { cpuMicros: user + system, requests };
+  const cpu: ServerCpu = { cpuMicros: user + system, requests, ...(built.decisionLog ? { decisionLog: built.decisionLog() } : {}) };
   process.stdout.write(`${JSON.stringify(cpu)}\n`);
 });
 

@@ -55,6 +55,10 @@ export interface AuthorizeRound {
   readonly cerbos?: HttpFigures;
   /** authorize req/s ÷ Cerbos's req/s in this round. */
   readonly ratio_to_cerbos?: number;
+  /** The same authorize server with the decision log on (every decision queued and written to PostgreSQL). */
+  readonly authorize_decision_log?: HttpFigures;
+  /** 1 − (req/s with the log ÷ req/s without) in this round: the share of throughput the log costs. */
+  readonly decision_log_cost?: number;
 }
 
 export interface AuthorizeBenchResult {
@@ -72,6 +76,12 @@ export interface AuthorizeBenchResult {
   readonly cerbos_unavailable?: string;
   /** The median over the rounds of authorize req/s ÷ Cerbos's req/s in the same round. */
   readonly ratio_to_cerbos: number | null;
+  /** The authorize server with the decision log on (medians), or null when it was not measured. */
+  readonly authorize_decision_log: HttpFigures | null;
+  /** The median over the rounds of the decision log's cost: 1 − (req/s with it ÷ req/s without it). */
+  readonly decision_log_cost: number | null;
+  /** What the decision log wrote and dropped over the whole run (warm-up included). */
+  readonly decision_log_rows: { readonly written: number; readonly dropped_queue_full: number; readonly dropped_store_failed: number } | null;
   readonly rounds: readonly AuthorizeRound[];
 }
 
@@ -201,6 +211,8 @@ export async function runAuthorizeBench(options: {
   connections?: number;
   /** Measure a Cerbos PDP beside ours (default true; skipped, with the reason, where its binary cannot run). */
   cerbos?: boolean;
+  /** Measure the authorize server with the decision log on as well (default true). */
+  decisionLog?: boolean;
   onStep?: (what: string) => void;
 }): Promise<AuthorizeBenchResult> {
   const connections = options.connections ?? 50;
@@ -212,9 +224,21 @@ export async function runAuthorizeBench(options: {
     started.push(floor);
     if (!auth.ready.request) throw new Error('authorize bench: the authorize server sent no request');
     const request: LoadRequest = { method: 'POST', ...auth.ready.request };
-    const check = await fetch(auth.ready.url, request);
-    const answer = (await check.json()) as { authorized?: boolean };
-    if (check.status !== 200 || answer.authorized !== true) throw new Error(`authorize bench: unexpected answer ${check.status} ${JSON.stringify(answer)}`);
+    const assertAllows = async (url: string, sent: LoadRequest) => {
+      const check = await fetch(url, sent);
+      const answer = (await check.json()) as { authorized?: boolean };
+      if (check.status !== 200 || answer.authorized !== true) throw new Error(`authorize bench: unexpected answer ${check.status} ${JSON.stringify(answer)}`);
+    };
+    await assertAllows(auth.ready.url, request);
+    let logged: { server: ServerProcess; request: LoadRequest } | undefined;
+    if (options.decisionLog !== false) {
+      options.onStep?.('starting the authorize server with the decision log on');
+      const server = await startServer('authorize-log');
+      started.push(server);
+      if (!server.ready.request) throw new Error('authorize bench: the decision-log server sent no request');
+      logged = { server, request: { method: 'POST', ...server.ready.request } };
+      await assertAllows(server.ready.url, logged.request);
+    }
     const binary = cerbosBinary();
     const cerbosUnavailable = options.cerbos === false ? 'not asked for' : 'unavailable' in binary ? binary.unavailable : undefined;
     let cerbos: { pdp: CerbosPdp; request: LoadRequest } | undefined;
@@ -227,13 +251,22 @@ export async function runAuthorizeBench(options: {
     options.onStep?.(`warming up every server, ${options.warmupSeconds} s each`);
     await autocannon({ url: floor.ready.url, connections, duration: options.warmupSeconds, ...request });
     await autocannon({ url: auth.ready.url, connections, duration: options.warmupSeconds, ...request });
+    if (logged) await autocannon({ url: logged.server.ready.url, connections, duration: options.warmupSeconds, ...logged.request });
     if (cerbos) await autocannon({ url: `${cerbos.pdp.url}/api/check/resources`, connections, duration: options.warmupSeconds, ...cerbos.request });
 
-    type Contender = 'express_floor' | 'authorize' | 'cerbos';
+    type Contender = 'express_floor' | 'authorize' | 'authorize_decision_log' | 'cerbos';
     const contenders: { name: Contender; label: string; measure: () => Promise<HttpFigures> }[] = [
       { name: 'express_floor', label: 'express floor', measure: () => measure({ url: floor.ready.url, cpu: () => floor.cpu() }, request, connections, options.durationSeconds) },
       { name: 'authorize', label: 'POST /v1/authorize', measure: () => measure({ url: auth.ready.url, cpu: () => auth.cpu() }, request, connections, options.durationSeconds) },
     ];
+    if (logged) {
+      const { server, request: loggedRequest } = logged;
+      contenders.push({
+        name: 'authorize_decision_log',
+        label: 'POST /v1/authorize, decision log on',
+        measure: () => measure({ url: server.ready.url, cpu: () => server.cpu() }, loggedRequest, connections, options.durationSeconds),
+      });
+    }
     if (cerbos) {
       const { pdp, request: cerbosRequest } = cerbos;
       const server: MeasuredServer = { url: `${pdp.url}/api/check/resources`, cpu: async () => ({ cpuMicros: await pdp.cpuMicros() }) };
@@ -250,6 +283,7 @@ export async function runAuthorizeBench(options: {
       }
       const floorFigures = figures.express_floor as HttpFigures;
       const authFigures = figures.authorize as HttpFigures;
+      const loggedFigures = figures.authorize_decision_log;
       rounds.push({
         express_floor: floorFigures,
         authorize: authFigures,
@@ -257,8 +291,13 @@ export async function runAuthorizeBench(options: {
         ...(figures.cerbos
           ? { cerbos: figures.cerbos, ratio_to_cerbos: figures.cerbos.requests_per_s > 0 ? authFigures.requests_per_s / figures.cerbos.requests_per_s : 0 }
           : {}),
+        ...(loggedFigures
+          ? { authorize_decision_log: loggedFigures, decision_log_cost: authFigures.requests_per_s > 0 ? 1 - loggedFigures.requests_per_s / authFigures.requests_per_s : 0 }
+          : {}),
       });
     }
+    const loggedRounds = rounds.flatMap((r) => (r.authorize_decision_log ? [r.authorize_decision_log] : []));
+    const logCounts = logged ? (await logged.server.cpu()).decisionLog : undefined;
     const cerbosRounds = rounds.flatMap((r) => (r.cerbos ? [r.cerbos] : []));
     return {
       connections,
@@ -271,6 +310,9 @@ export async function runAuthorizeBench(options: {
       cerbos_version: cerbos?.pdp.version ?? null,
       ...(cerbosUnavailable === undefined ? {} : { cerbos_unavailable: cerbosUnavailable }),
       ratio_to_cerbos: cerbosRounds.length > 0 ? median(rounds.map((r) => r.ratio_to_cerbos ?? 0)) : null,
+      authorize_decision_log: loggedRounds.length > 0 ? medianFigures(loggedRounds) : null,
+      decision_log_cost: loggedRounds.length > 0 ? median(rounds.map((r) => r.decision_log_cost ?? 0)) : null,
+      decision_log_rows: logCounts ? { written: logCounts.written, dropped_queue_full: logCounts.droppedQueueFull, dropped_store_failed: logCounts.droppedStoreFailed } : null,
       rounds,
     };
   } finally {
@@ -289,11 +331,20 @@ export function formatAuthorizeBench(result: AuthorizeBenchResult): string {
     row('express constant JSON', result.express_floor),
     row('POST /v1/authorize', result.authorize),
   ];
+  if (result.authorize_decision_log) lines.push(row('  with decision log', result.authorize_decision_log));
   if (result.cerbos) lines.push(row(`Cerbos PDP ${result.cerbos_version ?? ''}`.trim(), result.cerbos));
   lines.push(
     `ratio ${percent(result.ratio)} of the floor's req/s (rounds: ${result.rounds.map((r) => percent(r.ratio)).join(', ')}); ` +
       `CPU per request ${(result.authorize.cpu_us_per_request / Math.max(result.express_floor.cpu_us_per_request, Number.EPSILON)).toFixed(2)}× the floor's`,
   );
+  if (result.decision_log_cost !== null) {
+    const rows = result.decision_log_rows;
+    lines.push(
+      `decision log cost ${percent(result.decision_log_cost)} of req/s (rounds: ${result.rounds.map((r) => percent(r.decision_log_cost ?? 0)).join(', ')}; target ≤ 5%); ` +
+        `CPU per request ${result.authorize_decision_log ? result.authorize_decision_log.cpu_us_per_request.toFixed(0) : '?'} µs with it, ${result.authorize.cpu_us_per_request.toFixed(0)} µs without` +
+        (rows ? `; rows written ${rows.written}, dropped ${rows.dropped_queue_full} (queue full) + ${rows.dropped_store_failed} (database)` : ''),
+    );
+  }
   if (result.cerbos && result.ratio_to_cerbos !== null) {
     lines.push(
       `ours / Cerbos: ${result.ratio_to_cerbos.toFixed(2)}× its req/s (rounds: ${result.rounds.map((r) => `${(r.ratio_to_cerbos ?? 0).toFixed(2)}×`).join(', ')}); ` +

@@ -14,6 +14,7 @@ import { withIdentityAllowlist } from './ip-allowlist-guard.js';
 import { applicationsRoutes } from './applications/index.js';
 import { auditRoutes } from './routes/audit.js';
 import { decisionLogRoutes } from './routes/decision-log.js';
+import { policyModelRoutes } from './routes/policy-model.js';
 import { declarationsRoutes } from './routes/declarations.js';
 import { groupsRoutes } from './groups/index.js';
 import { ipAllowlistsRoutes } from './routes/ip-allowlists.js';
@@ -36,6 +37,7 @@ export const identityRouteFactories = [
   ipAllowlistsRoutes,
   auditRoutes,
   decisionLogRoutes,
+  policyModelRoutes,
 ];
 
 /** The Identity HTTP API (default port 4001). Reads no environment and opens no connection. */

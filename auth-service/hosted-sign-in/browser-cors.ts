@@ -2,8 +2,11 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import type pg from 'pg';
 import { query } from '../../platform/postgres-transaction.js';
 
-/** The endpoints a browser application (a public client) calls across origins after the hosted sign-in. */
-export const browserEndpoints = ['/oauth/token', '/oauth/revoke', '/v1/logout'] as const;
+/**
+ * The endpoints a browser application (a public client) calls across origins after the hosted sign-in; explain is
+ * the console's decision tester (a bearer token is still needed, and `authorize post` to see any answer).
+ */
+export const browserEndpoints = ['/oauth/token', '/oauth/revoke', '/v1/logout', '/v1/authorize/explain'] as const;
 
 const originShape = /^https?:\/\/[A-Za-z0-9.[\]:-]{1,300}$/;
 const cacheMs = 30_000;

@@ -461,10 +461,10 @@ describe('the per-address limit of the token routes', () => {
 });
 
 describe('CORS for browser applications', () => {
-  it('the token and logout endpoints answer CORS to the origins of registered redirect URIs only, never with credentials', async () => {
+  it('the token, logout and explain endpoints answer CORS to the origins of registered redirect URIs only, never with credentials', async () => {
     const preflight = (path: string, origin: string) =>
       fetch(`${issuer}${path}`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } });
-    for (const path of ['/oauth/token', '/v1/logout']) {
+    for (const path of ['/oauth/token', '/v1/logout', '/v1/authorize/explain']) {
       const good = await preflight(path, 'https://rp.example');
       expect(good.status).toBe(204);
       expect(good.headers.get('access-control-allow-origin')).toBe('https://rp.example');

@@ -35,7 +35,7 @@ describe('the console under /console/', () => {
     expect((await supertest(app).get('/console')).headers.location).toBe('/console/');
   });
 
-  it('config.json names Auth\'s endpoints and the console\'s client id', async () => {
+  it('config.json names Auth\'s endpoints (the explain endpoint for the decision tester) and the console\'s client id', async () => {
     const res = await supertest(app).get('/console/config.json');
     expect(res.body).toEqual({
       issuer: 'https://auth.example:8443',
@@ -43,6 +43,7 @@ describe('the console under /console/', () => {
       authorizationEndpoint: 'https://auth.example:8443/authorize',
       tokenEndpoint: 'https://auth.example:8443/oauth/token',
       logoutEndpoint: 'https://auth.example:8443/v1/logout',
+      explainEndpoint: 'https://auth.example:8443/v1/authorize/explain',
     });
   });
 

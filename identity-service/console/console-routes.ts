@@ -43,6 +43,7 @@ export function consoleRoutes(options: ConsoleOptions): Router {
     authorizationEndpoint: `${issuer}/authorize`,
     tokenEndpoint: `${issuer}/oauth/token`,
     logoutEndpoint: `${issuer}/v1/logout`,
+    explainEndpoint: `${issuer}/v1/authorize/explain`,
   });
   const assets = express.static(path.join(options.directory, 'assets'), { index: false, fallthrough: false, immutable: true, maxAge: '365d', dotfiles: 'deny' });
   const router = express.Router({ strict: true, caseSensitive: true });

@@ -7,6 +7,8 @@ export interface ConsoleConfig {
   readonly authorizationEndpoint: string;
   readonly tokenEndpoint: string;
   readonly logoutEndpoint: string;
+  /** Auth's explain endpoint: the decision tester's answers. */
+  readonly explainEndpoint: string;
 }
 
 export interface Tokens {
