@@ -150,12 +150,30 @@ function compact(value: string): string {
 
 const sectionOfKey: Record<string, string> = { r: 'request_definition', p: 'policy_definition', g: 'role_definition', e: 'policy_effect', m: 'matchers' };
 
-function enumerationOf(fastPath: boolean, compiled: CompiledModel): PermissionEnumeration {
+const enumerableRequestFields = new Set(['sub', 'dom', 'obj', 'act']);
+
+/**
+ * A subject's permissions can be listed when a request is nothing but `sub`, `obj`, `act` (and `dom`), read as
+ * strings, and the `p` lines name what to try (`obj` and `act` fields): each pair a line writes is then decided
+ * for the subject. A request object (`r.attrs.amount`) or any other field makes the answer depend on values no
+ * line holds.
+ */
+function enumerationOf(fastPath: boolean, compiled: CompiledModel, requestFields: readonly string[]): PermissionEnumeration {
   if (fastPath) return { supported: true };
-  return {
-    supported: false,
-    reason: `permission maps are listed for the shipped tenant-RBAC model; under this model ask for each decision (its plan: ${compiled.plan})`,
-  };
+  const cannot = (why: string): PermissionEnumeration => ({ supported: false, reason: `${why}; ask for each decision instead` });
+  if (compiled.objectFields.size > 0) {
+    return cannot(`the matcher reads attributes of the request (${[...compiled.objectFields].map((f) => `r.${f}`).join(', ')}), so what is allowed depends on each request's attributes`);
+  }
+  const other = requestFields.find((field) => !enumerableRequestFields.has(field));
+  if (other !== undefined) return cannot(`the request field "${other}" is none of sub, dom, obj, act`);
+  for (const needed of ['sub', 'obj', 'act']) {
+    if (!requestFields.includes(needed)) return cannot(`the request has no "${needed}" field`);
+  }
+  const policyFields = compiled.policyTypes.get('p') ?? [];
+  for (const needed of ['obj', 'act']) {
+    if (!policyFields.includes(needed)) return cannot(`the policy lines have no "${needed}" field to list`);
+  }
+  return { supported: true };
 }
 
 /**
@@ -283,7 +301,7 @@ export function parseModel(text: string, options: CompileOptions = {}): ModelDef
     roleShapes: compiled.roleTypes,
     effect: compiled.effect,
     plan: fastPath ? 'the shipped tenant-RBAC model: per-tenant subject and resource index' : compiled.plan,
-    permissionEnumeration: enumerationOf(fastPath, compiled),
+    permissionEnumeration: enumerationOf(fastPath, compiled, requestTokens),
     compiled,
     hasLineShape: (ptype: string, fields: number) =>
       (ptype.startsWith('g') ? groupArity.get(ptype) : policyArity.get(ptype)) === fields,

@@ -131,4 +131,68 @@ m = r.dom == p.dom && r.obj == p.obj && r.act == p.act && g(r.sub, p.sub, r.dom)
     expect(engine.decideRequestSync(['user:1', 'acme', 'ledgers', 'get']).allowed).toBe(true);
     expect(engine.explain({ sub: 'user:1', dom: 'acme', obj: 'ledgers', act: 'get' }).decidingRules).toEqual([{ ptype: 'p', values: ['role:a', 'acme', 'ledgers', 'get'] }]);
   });
+
+  it('lists permissions under a compiled model: every pair a line writes, kept when the subject is allowed it', async () => {
+    // Deny overrides; keyMatch2 patterns; roles through g with domains (a model the fast path does not take).
+    const model = parseModel(`[request_definition]
+r = sub, dom, obj, act
+[policy_definition]
+p = sub, dom, obj, act, eft
+[role_definition]
+g = _, _, _
+[policy_effect]
+e = some(where (p.eft == allow)) && !some(where (p.eft == deny))
+[matchers]
+m = r.dom == p.dom && g(r.sub, p.sub, r.dom) && keyMatch2(r.obj, p.obj) && r.act == p.act
+`);
+    expect(model.fastPath).toBe(false);
+    expect(model.permissionEnumeration).toEqual({ supported: true });
+    const engine = await start(model, 'acme', [
+      add('g', 'user:1', 'role:teller', 'acme'),
+      add('p', 'role:teller', 'acme', 'accounts/:id', 'get', 'allow'),
+      add('p', 'role:teller', 'acme', 'accounts/:id', 'delete', 'allow'),
+      add('p', 'user:1', 'acme', 'accounts/:id', 'delete', 'deny'),
+      add('p', 'role:auditor', 'acme', 'reports', 'get', 'allow'),
+    ]);
+    await engine.write('globex', [add('g', 'user:1', 'role:teller', 'globex'), add('p', 'role:teller', 'globex', 'secret-project', 'get', 'allow')]);
+    expect(engine.permissionsOf('user:1', 'acme')).toEqual({ permissions: { 'accounts/:id': ['get'] }, revision: 1 });
+    expect(engine.permissionsOf('role:auditor', 'acme')?.permissions).toEqual({ 'reports': ['get'] });
+    // Each listed pair is exactly what a decision allows.
+    expect(engine.decideSync({ sub: 'user:1', dom: 'acme', obj: 'accounts/7', act: 'get' }).allowed).toBe(true);
+    expect(engine.decideSync({ sub: 'user:1', dom: 'acme', obj: 'accounts/7', act: 'delete' }).allowed).toBe(false);
+    expect(engine.permissionsOf('user:1', 'globex')?.permissions).toEqual({ 'secret-project': ['get'] });
+  });
+
+  it("never tries another tenant's resource names when the matcher does not partition by tenant", async () => {
+    // r.dom == p.dom sits under an ||, so every tenant's lines are candidates for every request.
+    const model = parseModel(`[request_definition]
+r = sub, dom, obj, act
+[policy_definition]
+p = sub, dom, obj, act
+[role_definition]
+g = _, _, _
+[policy_effect]
+e = some(where (p.eft == allow))
+[matchers]
+m = (r.dom == p.dom || p.dom == "*") && g(r.sub, p.sub, r.dom) && (p.obj == "*" || r.obj == p.obj) && r.act == p.act
+`);
+    const engine = await start(model, 'acme', [add('p', 'user:1', 'acme', '*', 'get')]);
+    await engine.write('globex', [add('p', 'user:2', 'globex', 'secret-project', 'get')]);
+    expect(engine.decideSync({ sub: 'user:1', dom: 'acme', obj: 'secret-project', act: 'get' }).allowed).toBe(true);
+    expect(engine.permissionsOf('user:1', 'acme')?.permissions).toEqual({ '*': ['get'] });
+  });
+
+  it('says why it cannot list permissions where a matcher reads request attributes or a request has other fields', () => {
+    expect(abac.permissionEnumeration).toMatchObject({ supported: false, reason: expect.stringContaining('r.attrs') });
+    const withEnv = parseModel(`[request_definition]
+r = sub, obj, act, env
+[policy_definition]
+p = sub, obj, act, env
+[policy_effect]
+e = some(where (p.eft == allow))
+[matchers]
+m = r.sub == p.sub && r.obj == p.obj && r.act == p.act && r.env == p.env
+`);
+    expect(withEnv.permissionEnumeration).toMatchObject({ supported: false, reason: expect.stringContaining('"env"') });
+  });
 });

@@ -370,7 +370,9 @@ export class PolicyEngine {
 
   /**
    * The subject's map of resource → allowed actions in `dom`, at the tenant's current revision (see
-   * `permissionMapOf` for how denies and patterns are reported). Undefined for models without the fast path.
+   * `permissionMapOf` for how denies and patterns are reported). Under another model, each (`obj`, `act`) pair a
+   * `p` line of the tenant writes is decided for the subject and kept when allowed (patterns as written).
+   * Undefined where the model's `permissionEnumeration` says it cannot be listed, and why.
    *
    * @example
    * engine.permissionsOf('user:1', 'acme') // { permissions: { accounts: ['get'] }, revision: 7 }
@@ -379,8 +381,13 @@ export class PolicyEngine {
     if (!this.loaded) throw new EngineError('ENGINE_NOT_READY', 'the policy has not been loaded yet');
     assertRequestName('sub', sub);
     assertRequestName('dom', dom);
-    if (!this.model.fastPath) return undefined;
-    return { permissions: permissionMapOf(this.tenants.get(dom), sub), revision: this.revisionOf(dom) };
+    if (this.model.fastPath) return { permissions: permissionMapOf(this.tenants.get(dom), sub), revision: this.revisionOf(dom) };
+    if (!this.model.permissionEnumeration.supported) return undefined;
+    const evaluator = this.evaluator as CompiledEvaluator;
+    const fields = this.model.requestFields;
+    const tenantId = fields.includes('dom') ? dom : singlePartitionTenant;
+    const policyFields = this.model.policyShapes.get('p') ?? [];
+    return { permissions: enumeratedPermissions(evaluator, fields, policyFields, sub, dom), revision: this.revisionOf(tenantId) };
   }
 
   /**
@@ -824,4 +831,43 @@ function evaluated<T>(evaluate: () => T): T {
 
 function ruleId(rule: PolicyRule): string {
   return `${rule.ptype}\u0000${rule.values.join('\u0000')}`;
+}
+
+/** Every (obj, act) pair the reachable `p` lines write, decided for `sub` in `dom`; a pair casbin fails on is left out. */
+function enumeratedPermissions(
+  evaluator: CompiledEvaluator,
+  requestFields: readonly string[],
+  policyFields: readonly string[],
+  sub: string,
+  dom: string,
+): PermissionMap {
+  const objAt = policyFields.indexOf('obj');
+  const actAt = policyFields.indexOf('act');
+  // Without a partition every tenant's lines are reachable: another tenant's resource names must never be tried.
+  const domAt = requestFields.includes('dom') ? policyFields.indexOf('dom') : -1;
+  const allowed = new Map<string, Set<string>>();
+  const tried = new Set<string>();
+  for (const values of evaluator.policyLinesFor(dom)) {
+    const obj = values[objAt];
+    const act = values[actAt];
+    if (obj === undefined || act === undefined || obj === '' || act === '') continue;
+    if (domAt >= 0 && values[domAt] !== dom) continue;
+    const key = `${obj}\u0000${act}`;
+    if (tried.has(key)) continue;
+    tried.add(key);
+    const request = requestFields.map((field) => (field === 'sub' ? sub : field === 'dom' ? dom : field === 'obj' ? obj : act));
+    let decision;
+    try {
+      decision = evaluator.decide(request);
+    } catch {
+      continue;
+    }
+    if (!decision.allowed) continue;
+    let actions = allowed.get(obj);
+    if (!actions) allowed.set(obj, (actions = new Set()));
+    actions.add(act);
+  }
+  const out: Record<string, readonly string[]> = Object.create(null) as Record<string, readonly string[]>;
+  for (const resource of [...allowed.keys()].sort()) out[resource] = Object.freeze([...(allowed.get(resource) as Set<string>)].sort());
+  return Object.freeze(out);
 }

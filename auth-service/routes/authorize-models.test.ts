@@ -9,6 +9,7 @@ import type supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthHarness, type AuthHarness } from '../../test/support/auth-harness.js';
 
+const casbinDomainsModel = fileURLToPath(new URL('../../engine/compiler/fixtures/casbin-examples/rbac_with_domains_model.conf', import.meta.url));
 const invoicesModel = fileURLToPath(new URL('../../policies/examples/invoices/model.conf', import.meta.url));
 
 // Lines decide only from an address inside their network; no eft field, so a matching line allows.
@@ -117,6 +118,14 @@ describe('the invoices model (resource roles g2, an amount limit): attributes re
     expect(over.body).toMatchObject({ authorized: false, outcome: 'no_matching_policy', matchedRules: [] });
   });
 
+  it('GET /v1/permissions cannot list what depends on request attributes: 409 naming why, never a 503', async () => {
+    const res = await h.http().get('/v1/permissions').set('Authorization', `Bearer ${clerkToken}`);
+    expect(res.status).toBe(409);
+    expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect(res.body.code).toBe('AUT-0019');
+    expect(res.body.detail).toContain('r.attrs');
+  });
+
   it('explain needs authorize post under this model too (403 for the clerk)', async () => {
     expect((await post(h, '/v1/authorize/explain', clerkToken, pay(250))).status).toBe(403);
   });
@@ -174,5 +183,50 @@ describe('a model with ipMatch: the trusted client address is attributes.ip, nev
     expect(whatIf.body).toMatchObject({ authorized: true, request: { attrs: { ip: '10.9.9.9' } } });
     const own = await post(h, '/v1/authorize/explain', token, check('reports'));
     expect(own.body).toMatchObject({ authorized: false, request: { attrs: { ip: '127.0.0.1' } } });
+  });
+});
+
+describe("casbin's rbac_with_domains model verbatim (compiled, no request attributes)", () => {
+  let h: AuthHarness;
+  let org: { id: string; slug: string };
+  let user: { id: string; username: string };
+  let token: string;
+
+  beforeAll(async () => {
+    h = await createAuthHarness('authorize_model_casbin_domains', { modelPath: casbinDomainsModel });
+    org = await h.createOrganization();
+    user = await h.createUser(org.id);
+    const other = await h.createOrganization();
+    const line = (ptype: string, ...values: string[]) => ({ op: 'add' as const, rule: { ptype, values } });
+    await h.writePolicy(org.id, [
+      line('g', `user:${user.id}`, 'role:reader', org.id),
+      line('p', 'role:reader', org.id, 'ledgers', 'get'),
+      line('p', 'role:reader', org.id, 'accounts', 'get'),
+      line('p', 'role:writer', org.id, 'accounts', 'post'),
+    ]);
+    await h.writePolicy(other.id, [line('g', `user:${user.id}`, 'role:reader', other.id), line('p', 'role:reader', other.id, 'payroll', 'get')]);
+    token = await tokenOf(h, user, org);
+  });
+
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('GET /v1/permissions lists exactly the pairs the subject is allowed, in its own tenant', async () => {
+    const res = await h.http().get('/v1/permissions').set('Authorization', `Bearer ${token}`);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ accounts: ['get'], ledgers: ['get'] });
+  });
+
+  it('a new line shows in the next answer (the map is cached by revision)', async () => {
+    await h.writePolicy(org.id, [{ op: 'add', rule: { ptype: 'g', values: [`user:${user.id}`, 'role:writer', org.id] } }]);
+    const res = await h.http().get('/v1/permissions').set('Authorization', `Bearer ${token}`);
+    expect(res.body).toEqual({ accounts: ['get', 'post'], ledgers: ['get'] });
+  });
+
+  it('/v1/authorize decides through the same model', async () => {
+    const decide = (resource: string, action: string) => post(h, '/v1/authorize', token, { sub: `${org.slug}/${user.id}`, resource, action });
+    expect((await decide('ledgers', 'get')).body.authorized).toBe(true);
+    expect((await decide('payroll', 'get')).body.authorized).toBe(false);
   });
 });

@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
-import type { PermissionMap } from '../../engine/index.js';
+import { singlePartitionTenant, type PermissionMap } from '../../engine/index.js';
 import { defineRoute, type AnyRoute } from '../../platform/http/route.js';
 import { ServiceError } from '../../platform/http/service-error.js';
 import type { AuthDeps } from '../deps.js';
@@ -10,6 +10,9 @@ const permissionMap = z.record(z.string(), z.array(z.string())).meta({ id: 'Perm
 export function permissionsRoutes(deps: AuthDeps): AnyRoute[] {
   // Keyed by the tenant's revision: a policy change makes every older map unreachable.
   const maps = new LRUCache<string, PermissionMap>({ max: 10_000 });
+  // A model without a dom field has one policy for every organization, revisioned as one partition.
+  const revisionTenantOf = (tenantId: string): string =>
+    deps.engine.fastPath || deps.engine.modelDefinition.requestFields.includes('dom') ? tenantId : singlePartitionTenant;
   return [
     defineRoute({
       method: 'get',
@@ -17,13 +20,20 @@ export function permissionsRoutes(deps: AuthDeps): AnyRoute[] {
       summary: "The caller's map of resource → allowed actions",
       tags: ['authorize'],
       auth: 'token',
-      responses: { 200: { description: 'e.g. {"accounts":["get","post"],"users/password":["patch"]}', schema: permissionMap } },
+      responses: {
+        200: { description: 'e.g. {"accounts":["get","post"],"users/password":["patch"]}', schema: permissionMap },
+        409: { description: 'The configured model cannot list permissions (its matcher reads request attributes, say): the problem names why' },
+      },
       async handler({ caller }) {
-        const key = `${caller.tenantId}\u0000${deps.engine.revisionOf(caller.tenantId)}\u0000${caller.subject}`;
+        const key = `${caller.tenantId}\u0000${deps.engine.revisionOf(revisionTenantOf(caller.tenantId))}\u0000${caller.subject}`;
         let map = maps.get(key);
         if (!map) {
           const computed = deps.engine.permissionsOf(caller.subject, caller.tenantId);
-          if (!computed) throw new ServiceError('SERVICE_UNAVAILABLE', { detail: 'permission maps need the fast-path model' });
+          if (!computed) {
+            const enumeration = deps.engine.modelDefinition.permissionEnumeration;
+            const why = enumeration.supported ? 'the model cannot list them' : enumeration.reason;
+            throw new ServiceError('MODEL_CANNOT_ANSWER', { message: `permissions cannot be listed under the configured model: ${why}`, detail: why });
+          }
           map = computed.permissions;
           maps.set(`${caller.tenantId}\u0000${computed.revision}\u0000${caller.subject}`, map);
         }

@@ -96,6 +96,12 @@ export class CompiledEvaluator {
     return [...this.rulesByKey.values()];
   }
 
+  /** The `p` lines a request whose partition value is `partitionValue` can reach (every line without partitions). */
+  policyLinesFor(partitionValue: string): (readonly string[])[] {
+    const partition = this.partitions.get(this.spec.plan.partition ? partitionValue : singlePartition);
+    return partition ? [...partition.members].map((entry) => entry.values) : [];
+  }
+
   /** Applies a batch in one synchronous run; adding a present rule or removing an absent one does nothing. */
   apply(changes: readonly PolicyChange[]): void {
     for (const { op, rule } of changes) {
