@@ -18,7 +18,7 @@ import { policyModelRoutes } from './routes/policy-model.js';
 import { declarationsRoutes } from './routes/declarations.js';
 import { groupsRoutes } from './groups/index.js';
 import { ipAllowlistsRoutes } from './routes/ip-allowlists.js';
-import { mfaRoutes } from './routes/mfa.js';
+import { mfaRoutes } from './mfa/index.js';
 import { organizationsRoutes } from './organizations/index.js';
 import { providerLinksRoutes, providersRoutes } from './providers/index.js';
 import { rolesRoutes } from './roles/index.js';
