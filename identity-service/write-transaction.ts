@@ -6,15 +6,8 @@ import { endSessions, type SessionEndReason, type SessionsToEnd } from '../direc
 import type { IdentityDeps } from './deps.js';
 import { assertNoEscalation } from './no-escalation.js';
 import { tokenCheckOf } from './token-check.js';
+import { insertAuditEvent, type AuditEntry } from './audit/audit-store.js';
 
-export interface AuditEntry {
-  readonly action: string;
-  readonly targetType: string;
-  readonly targetId: string;
-  /** State before and after, secrets already removed by the caller. */
-  readonly before?: unknown;
-  readonly after?: unknown;
-}
 
 export interface WriteContext {
   readonly client: pg.PoolClient;
@@ -86,13 +79,7 @@ export async function runWrite<T>(
     policyResult = await deps.engine.writeWithin(policyTransaction, tenantId, changes, {
       check: (valid) => assertNoEscalation(deps, policyTransaction, actor, tenantId, valid, removedSubjects),
     });
-    for (const entry of audits) {
-      await client.query(
-        `INSERT INTO audit_events (org_id, actor, action, target_type, target_id, before, after, request_id)
-         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8)`,
-        [tenantId, actor.subject, entry.action, entry.targetType, entry.targetId, json(entry.before), json(entry.after), requestId],
-      );
-    }
+    for (const entry of audits) await insertAuditEvent(client, tenantId, actor.subject, requestId, entry);
     return value;
   });
   forgetEnded(deps, ended);
@@ -107,10 +94,6 @@ function forgetEnded(deps: IdentityDeps, ended: readonly Exclude<SessionsToEnd, 
     else if (which.kind === 'user') check.forgetSubject(which.tenantId, subjectOf('user', which.userId));
     else check.forgetSubject(which.tenantId, subjectOf('application', which.applicationId));
   }
-}
-
-function json(value: unknown): string | null {
-  return value === undefined ? null : JSON.stringify(value);
 }
 
 /** The header every Identity write answers with, so a caller can ask Auth for `minRevision` (read-your-writes). */
