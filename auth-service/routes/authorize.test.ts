@@ -3,6 +3,7 @@ import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthHarness, type AuthHarness } from '../../test/support/auth-harness.js';
 import { createAuthApp } from '../app.js';
+import { wireAuth } from '../wiring.js';
 import { TokenIssuer, type TokenSubject } from '../tokens/token-issuer.js';
 
 let h: AuthHarness;
@@ -282,7 +283,7 @@ describe('POST /v1/authorize: per-tenant IP allowlist', () => {
   it('without clientIp: accepted from an internal caller, refused from an external one', async () => {
     // The harness's own app: loopback is inside PLATFORM_INTERNAL_CIDRS.
     expect((await send(h.http(), {})).status).toBe(200);
-    const viaProxy = supertest.agent(createAuthApp({ ...h.deps, settings: { ...h.deps.settings, trustedProxies: ['127.0.0.1'], platformInternalCidrs: ['10.0.0.0/8'] } }));
+    const viaProxy = supertest.agent(createAuthApp(wireAuth({ ...h.deps, settings: { ...h.deps.settings, trustedProxies: ['127.0.0.1'], platformInternalCidrs: ['10.0.0.0/8'] } })));
     expect((await send(viaProxy, {}, { 'X-Forwarded-For': '10.1.2.3' })).status).toBe(200);
     expect((await send(viaProxy, {}, { 'X-Forwarded-For': '10.1.2.3, 192.0.2.7' })).status).toBe(403);
     expect((await send(viaProxy, {}, { 'X-Forwarded-For': 'garbage' })).status).toBe(403);
@@ -290,7 +291,7 @@ describe('POST /v1/authorize: per-tenant IP allowlist', () => {
   });
 
   it('X-Forwarded-For from an untrusted hop is ignored (G9)', async () => {
-    const direct = supertest.agent(createAuthApp({ ...h.deps, settings: { ...h.deps.settings, trustedProxies: [], platformInternalCidrs: ['10.0.0.0/8'] } }));
+    const direct = supertest.agent(createAuthApp(wireAuth({ ...h.deps, settings: { ...h.deps.settings, trustedProxies: [], platformInternalCidrs: ['10.0.0.0/8'] } })));
     expect((await send(direct, {}, { 'X-Forwarded-For': '10.1.2.3' })).status).toBe(403);
   });
 });

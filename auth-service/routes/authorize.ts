@@ -7,13 +7,27 @@ import type { Caller } from '../../platform/http/caller.js';
 import { requestIdOf } from '../../platform/http/request-id.js';
 import { defineRoute, type AnyRoute } from '../../platform/http/route.js';
 import { ServiceError } from '../../platform/http/service-error.js';
-import { assertClientIpAllowed } from '../authorization/ip-check.js';
+import type { ClientIpCheck } from '../authorization/ip-check.js';
 import { decideForProduct } from '../authorization/product-scope.js';
 import { requestAttributes, withCallerAddress } from '../authorization/request-attributes.js';
 import { callerAddressAttribute, ModelQuestions, type AccessQuestion } from '../../platform/authorization/model-questions.js';
-import { namedSubject, resolveSubject } from '../authorization/subject.js';
-import type { AuthDeps } from '../deps.js';
-import { authRuntimeOf } from '../guards.js';
+import { namedSubject, type SubjectLookup } from '../authorization/subject.js';
+import type { Clock, PolicyEngine } from '../../engine/index.js';
+import type { DecisionRecorder } from '../../platform/decision-log/index.js';
+import type { ServiceMetrics } from '../../platform/metrics/index.js';
+
+/** What the authorize routes need: the engine, the IP allowlist check, the subject lookup, the clock, the metrics. */
+export interface AuthorizeParts {
+  readonly engine: PolicyEngine;
+  readonly checkClientIp: ClientIpCheck;
+  readonly findSubject: SubjectLookup;
+  /** The client address of a request (socket, or X-Forwarded-For through TRUSTED_PROXIES only). */
+  readonly clientAddress: (req: Request) => string | undefined;
+  readonly clock: Clock;
+  readonly metrics?: Pick<ServiceMetrics, 'authorizeDecisions'> | undefined;
+  /** Absent when DECISION_LOG_ENABLED=false. */
+  readonly decisionLog?: Pick<DecisionRecorder, 'record'> | undefined;
+}
 
 /** What the caller must hold to ask about a subject other than itself. */
 export const authorizeOthersPermission = { resource: 'authorize' satisfies AuthResource, action: 'post' } as const;
@@ -95,26 +109,26 @@ class CheckRunner {
   private readonly callerAddress: string | undefined;
 
   constructor(
-    private readonly deps: AuthDeps,
+    private readonly deps: AuthorizeParts,
     private readonly questions: ModelQuestions,
     private readonly caller: Caller,
     private readonly req: Request,
   ) {
     // Only models that read a request object see it (as attributes.ip); the shipped model never looks.
-    this.callerAddress = questions.readsAttributes ? authRuntimeOf(deps).clientAddress(req) : undefined;
+    this.callerAddress = questions.readsAttributes ? deps.clientAddress(req) : undefined;
   }
 
   async run(item: Check, minRev: number | undefined): Promise<Verdict> {
     const { deps, caller, questions } = this;
     assertCheckNames(item);
-    await assertClientIpAllowed(authRuntimeOf(deps), this.req, caller.tenantId, item.product, item.clientIp);
+    await deps.checkClientIp(this.req, caller.tenantId, item.product, item.clientIp);
     const named = namedSubject(caller, item.sub);
     if (named.self) return decide(questions, this.questionOf(named.subject, item), item.product, minRev);
     this.mayAskForOthers ??= mayAskForOthers(questions, caller, withCallerAddress(undefined, this.callerAddress), minRev);
     if (!(await this.mayAskForOthers)) {
       throw new ServiceError('FORBIDDEN', { detail: `${caller.subject} may not ask about ${item.sub}`, message: 'sub must name the token\'s own subject' });
     }
-    const target = await resolveSubject(deps.pool, caller.tenantId, named);
+    const target = await deps.findSubject(caller.tenantId, named);
     const revision = deps.engine.revisionOf(caller.tenantId);
     if (!target) return { authorized: false, reason: 'permission', revision, subject: item.sub, logReason: 'subject_unknown' };
     if (!target.active) return { authorized: false, reason: 'suspended', revision, subject: target.subject, logReason: 'subject_suspended' };
@@ -142,11 +156,11 @@ export async function mayAskForOthers(questions: ModelQuestions, caller: Caller,
 }
 
 /** Hands the decision to the decision log (a queue append; never waits, never throws). */
-function recordDecision(deps: AuthDeps, caller: Caller, req: Request, item: Check, verdict: Verdict): void {
+function recordDecision(deps: AuthorizeParts, caller: Caller, req: Request, item: Check, verdict: Verdict): void {
   const log = deps.decisionLog;
   if (!log) return;
   log.record({
-    atMs: deps.nowMs(),
+    atMs: deps.clock.nowMs(),
     tenantId: caller.tenantId,
     subject: verdict.subject,
     resource: item.resource,
@@ -156,11 +170,11 @@ function recordDecision(deps: AuthDeps, caller: Caller, req: Request, item: Chec
     reason: verdict.logReason,
     revision: verdict.revision,
     requestId: req.res ? requestIdOf(req.res) : undefined,
-    clientIp: item.clientIp ?? authRuntimeOf(deps).clientAddress(req),
+    clientIp: item.clientIp ?? deps.clientAddress(req),
   });
 }
 
-export function authorizeRoutes(deps: AuthDeps): AnyRoute[] {
+export function authorizeRoutes(deps: AuthorizeParts): AnyRoute[] {
   const questions = new ModelQuestions(deps.engine);
   return [
     defineRoute({
@@ -183,7 +197,7 @@ export function authorizeRoutes(deps: AuthDeps): AnyRoute[] {
         }
         deps.metrics?.authorizeDecisions.record(verdict.authorized);
         recordDecision(deps, caller, req, body, verdict);
-        const timestamp = new Date(deps.nowMs()).toISOString();
+        const timestamp = new Date(deps.clock.nowMs()).toISOString();
         return {
           body: verdict.reason
             ? { authorized: verdict.authorized, timestamp, revision: verdict.revision, reason: verdict.reason }
@@ -217,7 +231,7 @@ export function authorizeRoutes(deps: AuthDeps): AnyRoute[] {
           revision = Math.max(revision, verdict.revision);
           results.push(verdict.reason ? { authorized: verdict.authorized, reason: verdict.reason } : { authorized: verdict.authorized });
         }
-        return { body: { results, timestamp: new Date(deps.nowMs()).toISOString(), revision } };
+        return { body: { results, timestamp: new Date(deps.clock.nowMs()).toISOString(), revision } };
       },
     }),
   ];

@@ -5,9 +5,11 @@ import type pg from 'pg';
 import { generateKeyPair, SignJWT } from 'jose';
 import supertest from 'supertest';
 import { createPolicyStore } from '../../engine/adapters/index.js';
-import { loadModelFile, MemoryDecisionCache, PolicyEngine, type PolicyChange, type WriteResult } from '../../engine/index.js';
+import { loadModelFile, MemoryDecisionCache, PolicyEngine, systemClock, type PolicyChange, type WriteResult } from '../../engine/index.js';
 import { createAuthApp } from '../../auth-service/app.js';
+import { wireAuth } from '../../auth-service/wiring.js';
 import type { AuthDeps, AuthSettings } from '../../auth-service/deps.js';
+import type { AuthParts } from '../../auth-service/wiring.js';
 import { SigningKeyStore } from '../../auth-service/keys/signing-key-store.js';
 import { TokenIssuer } from '../../auth-service/tokens/token-issuer.js';
 import { createTokenVerifier } from '../../platform/auth/token-verifier.js';
@@ -30,6 +32,8 @@ export const defaultPassword = 'Correct-Horse-9-Battery';
 export interface AuthHarness {
   readonly schema: TestSchema;
   readonly deps: AuthDeps;
+  /** The collaborators the app was built over (`wireAuth(deps)`). */
+  readonly parts: AuthParts;
   readonly app: Express;
   readonly reports: Parameters<ErrorReporter>[0][];
   /** The builtin organization every caller belongs to in single-tenant mode. */
@@ -67,7 +71,8 @@ export async function createAuthHarness(label: string, options: AuthHarnessOptio
   const schema = await createTestSchema(label);
   await runMigrations({ databaseUrl: schema.url });
   const pool = schema.newPool({ max: 10 });
-  const nowMs = options.nowMs ?? (() => Date.now());
+  const nowMs = options.nowMs ?? (() => systemClock.nowMs());
+  const clock = { nowMs };
   const model = await loadModelFile(options.modelPath);
   const engine = await PolicyEngine.start({ model, store: createPolicyStore({ pool, model }), localCache: new MemoryDecisionCache({ maxEntries: 10_000 }), resyncIntervalMs: 0 });
   const secrets = new SecretBox(randomBytes(32));
@@ -115,14 +120,15 @@ export async function createAuthHarness(label: string, options: AuthHarnessOptio
     keyPrefix,
     settings,
     report: (event) => reports.push(event),
-    fetch: globalThis.fetch,
-    nowMs,
+    clock,
     ...(options.decisionLog ? { decisionLog: options.decisionLog(pool, engine) } : {}),
   };
-  const app = createAuthApp(deps);
+  const parts = wireAuth(deps);
+  const app = createAuthApp(parts);
   const harness: AuthHarness = {
     schema,
     deps,
+    parts,
     app,
     reports,
     defaultOrgId: defaultOrg,
