@@ -4,6 +4,7 @@ import { subjectOf, type Caller } from '../platform/http/caller.js';
 import { withTransaction } from '../platform/postgres-transaction.js';
 import { endSessions, type SessionEndReason, type SessionsToEnd } from '../directory/sessions.js';
 import type { IdentityDeps } from './deps.js';
+import { assertIdentityLines } from './identity-line-shapes.js';
 import { assertNoEscalation } from './no-escalation.js';
 import { tokenCheckOf } from './token-check.js';
 import { insertAuditEvent, type AuditEntry } from './audit/audit-store.js';
@@ -14,8 +15,13 @@ export interface WriteContext {
   /** The same transaction as the policy store reads it (the no-escalation checks take the tenant's policy lock in it). */
   readonly policyTransaction: PolicyTransaction;
   readonly tenantId: string;
-  /** Policy lines to change in the same transaction as the entity. */
+  /**
+   * Policy lines of Identity's own shapes (roles, groups, permission sets) to change in the same transaction as
+   * the entity; refused with 409 when the configured model cannot read them.
+   */
   policy(...changes: PolicyChange[]): void;
+  /** Lines of the model's own shapes (the policy-lines API), validated by the engine against the model. */
+  modelLines(...changes: PolicyChange[]): void;
   /**
    * Removes, with this write, every stored line of the tenant whose subject is `subject` (its grants and its
    * `g` links, whoever wrote them). Call it after the subject's rows are gone: it takes the tenant's policy
@@ -63,7 +69,11 @@ export async function runWrite<T>(
       client,
       policyTransaction,
       tenantId,
-      policy: (...c) => changes.push(...c),
+      policy: (...c) => {
+        assertIdentityLines(deps.engine.modelDefinition, c);
+        changes.push(...c);
+      },
+      modelLines: (...c) => changes.push(...c),
       async removeSubjectLines(subject) {
         const rules = await deps.engine.rulesOfSubjectWithin(policyTransaction, tenantId, subject);
         changes.push(...rules.map((rule) => ({ op: 'remove' as const, rule })));
