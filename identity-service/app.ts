@@ -15,7 +15,7 @@ import { applicationsRoutes } from './applications/index.js';
 import { auditRoutes } from './audit/index.js';
 import { decisionLogRoutes } from './routes/decision-log.js';
 import { policyModelRoutes } from './routes/policy-model.js';
-import { declarationsRoutes } from './routes/declarations.js';
+import { declarationsRoutes } from './declarations/index.js';
 import { groupsRoutes } from './groups/index.js';
 import { ipAllowlistsRoutes } from './ip-allowlists/index.js';
 import { mfaRoutes } from './mfa/index.js';
