@@ -3,7 +3,7 @@ import { isEngineError, type EngineErrorCode } from '../../engine/index.js';
 import type { PlatformErrorCode } from './platform-errors.js';
 import { sendProblem } from './problem-response.js';
 import { requestIdOf } from './request-id.js';
-import { ServiceError, type ErrorCatalogue, type ErrorEntry } from './service-error.js';
+import { problemTypeOf, ServiceError, type ErrorCatalogue, type ErrorEntry } from './service-error.js';
 
 /** Where rejected requests and failures are reported (the logger); never the response. */
 export type ErrorReporter = (event: {
@@ -149,7 +149,7 @@ export function errorHandler<C extends string>(catalogue: ErrorCatalogue<C | Pla
       res,
       {
         ...extensions,
-        type: 'about:blank',
+        type: problemTypeOf(entry.code),
         title: entry.title,
         status: entry.status,
         detail: text,
