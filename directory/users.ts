@@ -8,8 +8,6 @@ export interface User {
   readonly username: string;
   readonly usernameCanonical: string;
   readonly email: string;
-  /** E.164, for codes sent by SMS; null when the user has none. */
-  readonly phoneNumber: string | null;
   readonly firstName: string;
   readonly lastName: string;
   readonly status: 'active' | 'disabled';
@@ -24,7 +22,6 @@ export interface NewUser {
   readonly usernameCanonical: string;
   readonly email: string;
   readonly emailCanonical: string;
-  readonly phoneNumber?: string | null | undefined;
   readonly firstName: string;
   readonly lastName: string;
   readonly passwordHash: string;
@@ -34,8 +31,6 @@ export interface UserChanges {
   readonly firstName?: string | undefined;
   readonly lastName?: string | undefined;
   readonly email?: { readonly value: string; readonly canonical: string } | undefined;
-  /** A new number, or null to remove it (undefined: kept). */
-  readonly phoneNumber?: string | null | undefined;
 }
 
 export interface UserFilter {
@@ -50,7 +45,6 @@ export interface UserContact {
   readonly id: string;
   readonly username: string;
   readonly email: string;
-  readonly phoneNumber: string | null;
 }
 
 /** The constraints whose violation means "taken" (names from 0002_identity.sql). */
@@ -59,7 +53,7 @@ export const userConstraints = {
   email: 'users_org_id_email_canonical_key',
 } as const;
 
-const columns = `u.id, u.org_id AS "tenantId", u.username, u.username_canonical AS "usernameCanonical", u.email, u.phone_number AS "phoneNumber",
+const columns = `u.id, u.org_id AS "tenantId", u.username, u.username_canonical AS "usernameCanonical", u.email,
   u.first_name AS "firstName", u.last_name AS "lastName", u.status, u.builtin, u.version,
   u.created_at AS "createdAt", u.updated_at AS "updatedAt"`;
 
@@ -71,7 +65,7 @@ export async function findUser(db: Queryable, tenantId: string, id: string, forU
 
 /** The user's id, username and e-mail (`userId` already validated as a UUID); another tenant's id is not found. */
 export async function findUserContact(db: Queryable, tenantId: string, userId: string): Promise<UserContact | undefined> {
-  const { rows } = await query<UserContact>(db, 'SELECT id, username, email, phone_number AS "phoneNumber" FROM users WHERE org_id = $1 AND id = $2::uuid', [tenantId, userId]);
+  const { rows } = await query<UserContact>(db, 'SELECT id, username, email FROM users WHERE org_id = $1 AND id = $2::uuid', [tenantId, userId]);
   return rows[0];
 }
 
@@ -130,9 +124,9 @@ export async function countUsers(db: Queryable): Promise<number> {
 export async function insertUser(db: Queryable, tenantId: string, user: NewUser): Promise<User> {
   const { rows } = await query<User>(
     db,
-    `INSERT INTO users AS u (org_id, username, username_canonical, email, email_canonical, first_name, last_name, password_hash, phone_number)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${columns}`,
-    [tenantId, user.username, user.usernameCanonical, user.email, user.emailCanonical, user.firstName, user.lastName, user.passwordHash, user.phoneNumber ?? null],
+    `INSERT INTO users AS u (org_id, username, username_canonical, email, email_canonical, first_name, last_name, password_hash)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${columns}`,
+    [tenantId, user.username, user.usernameCanonical, user.email, user.emailCanonical, user.firstName, user.lastName, user.passwordHash],
   );
   return rows[0] as User;
 }
@@ -143,10 +137,9 @@ export async function updateUser(db: Queryable, tenantId: string, id: string, ch
     db,
     `UPDATE users u SET first_name = coalesce($3, first_name), last_name = coalesce($4, last_name),
             email = coalesce($5, email), email_canonical = coalesce($6, email_canonical),
-            phone_number = CASE WHEN $7::boolean THEN $8 ELSE phone_number END,
             version = version + 1, updated_at = now()
       WHERE u.org_id = $1 AND u.id = $2 RETURNING ${columns}`,
-    [tenantId, id, changes.firstName ?? null, changes.lastName ?? null, changes.email?.value ?? null, changes.email?.canonical ?? null, changes.phoneNumber !== undefined, changes.phoneNumber ?? null],
+    [tenantId, id, changes.firstName ?? null, changes.lastName ?? null, changes.email?.value ?? null, changes.email?.canonical ?? null],
   );
   return rows[0] as User;
 }

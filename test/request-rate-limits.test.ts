@@ -5,7 +5,6 @@ import type { Valkey } from 'iovalkey';
 import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthApp } from '../auth-service/app.js';
-import { wireAuth } from '../auth-service/wiring.js';
 import { parseAuthConfig } from '../auth-service/config.js';
 import type { AuthDeps } from '../auth-service/deps.js';
 import { createIdentityApp } from '../identity-service/app.js';
@@ -41,7 +40,7 @@ function authReplica(limits: { overall: number; permission?: number }, prefix: s
       requestRateLimits: { overall: { max: limits.overall, windowSeconds: 60 }, ...(limits.permission ? { permission: { max: limits.permission, windowSeconds: 60 } } : {}) },
     },
   };
-  return supertest(createAuthApp(wireAuth(deps)));
+  return supertest(createAuthApp(deps));
 }
 
 const freshPrefix = () => testKeyPrefix(`request-limits-${++prefixes}`);

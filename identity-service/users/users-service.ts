@@ -31,7 +31,6 @@ export interface NewUserInput {
   readonly lastName: string;
   readonly username: string;
   readonly email: string;
-  readonly phoneNumber?: string | undefined;
   readonly password: string;
   readonly groups: readonly string[];
 }
@@ -40,8 +39,6 @@ export interface UserChangeInput {
   readonly firstName?: string | undefined;
   readonly lastName?: string | undefined;
   readonly email?: string | undefined;
-  /** null removes the number. */
-  readonly phoneNumber?: string | null | undefined;
   readonly groups?: readonly string[] | undefined;
 }
 
@@ -102,7 +99,6 @@ export function usersService(deps: IdentityDeps) {
             usernameCanonical: canonicalName(input.username),
             email: input.email,
             emailCanonical: canonicalName(input.email),
-            phoneNumber: input.phoneNumber,
             firstName: input.firstName,
             lastName: input.lastName,
             passwordHash,
@@ -153,7 +149,6 @@ export function usersService(deps: IdentityDeps) {
               firstName: input.firstName,
               lastName: input.lastName,
               email: input.email === undefined ? undefined : { value: input.email, canonical: canonicalName(input.email) },
-              phoneNumber: input.phoneNumber,
             });
             return { row };
           } catch (error) {

@@ -1,2 +1,0 @@
-export { auditRoutes } from './audit-routes.js';
-export { insertAuditEvent, listAuditEvents, type AuditEntry } from './audit-store.js';

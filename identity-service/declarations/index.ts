@@ -1,2 +1,0 @@
-export { declarationsRoutes } from './declarations-routes.js';
-export { declarationsService } from './declarations-service.js';
