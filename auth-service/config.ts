@@ -11,7 +11,13 @@ import { requestRateLimitConfigShape } from '../platform/rate-limit-config.js';
 import { signInLockoutConfigShape } from '../platform/sign-in-lockout-config.js';
 import { identityProviderVariableNames, parseIdentityProviderSettings, type IdentityProviderSettings } from './identity-providers/identity-provider-config.js';
 import { mfaVariableNames, parseMfaSettings } from './mfa/mfa-config.js';
-import { defaultPrepublishSeconds } from './keys/signing-key-store.js';
+
+/**
+ * How long a new signing key is published before it signs: JWKS answers may be cached for 300 s (Cache-Control)
+ * and a replica rereads the key table every 60 s, so by then every replica and every client holding a cached JWKS
+ * has it.
+ */
+export const defaultPrepublishSeconds = 600;
 
 const flag = (fallback: boolean) =>
   z.enum(['true', 'false', '1', '0']).default(fallback ? 'true' : 'false').transform((v) => v === 'true' || v === '1');

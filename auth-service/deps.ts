@@ -2,7 +2,7 @@ import type { RequestRateLimits } from '../platform/rate-limit-config.js';
 import type { ValkeyClient } from '../platform/valkey-client.js';
 import type { DecisionRecorder } from '../platform/decision-log/index.js';
 import type pg from 'pg';
-import type { PolicyEngine } from '../engine/index.js';
+import type { Clock, PolicyEngine } from '../engine/index.js';
 import type { TenancyOptions } from '../platform/auth/caller-from-token.js';
 import type { TokenVerifier } from '../platform/auth/token-verifier.js';
 import type { ErrorReporter } from '../platform/http/error-handler.js';
@@ -13,31 +13,14 @@ import type { SecretBox } from '../platform/secret-box.js';
 import type { Secret } from '../platform/secret.js';
 import type { IdentityProvider } from './identity-providers/identity-provider.js';
 import type { SigningKeyStore } from './keys/signing-key-store.js';
-import type { TenantSprayLimit } from './tokens/tenant-spray-limit.js';
+import type { MfaCodeDelivery, MfaSettings } from './mfa/index.js';
 import type { TokenIssuer } from './tokens/token-issuer.js';
+import type { SessionSettings } from './tokens/token-service.js';
 
 /** Auth's tunables, with the contract's defaults (LERIAN-CONTRACT "Defaults worth matching"). */
-export interface AuthSettings {
+export interface AuthSettings extends SessionSettings {
   readonly issuer: string;
-  readonly audience: string;
-  readonly accessTokenTtlSeconds: number; // 3600
-  readonly refreshTokenTtlSeconds: number; // 86400
-  /** A session cannot be refreshed beyond this, however often it rotates (SECURITY-CHECKLIST C5). */
-  readonly sessionAbsoluteTtlSeconds: number;
-  readonly signIn: {
-    readonly maxFailures: number; // 5
-    readonly lockSeconds: number; // 900
-    /** Failed password sign-ins per organization per window (SECURITY-CHECKLIST D3); default 200 per 60 s. */
-    readonly tenant?: TenantSprayLimit;
-  };
-  readonly mfa: {
-    readonly sessionTtlSeconds: number; // 300
-    readonly maxAttempts: number; // 5
-    readonly maxResends: number; // 3
-    readonly rememberTtlSeconds: number; // 30 days
-    /** HMAC key of mfaToken (MFA_SECRET). */
-    readonly tokenSecret: Buffer;
-  };
+  readonly mfa: MfaSettings;
   /** Callers inside these may omit `clientIp` on /v1/authorize (PLATFORM_INTERNAL_CIDRS). */
   readonly platformInternalCidrs: readonly string[];
   /** Proxies whose X-Forwarded-For is believed (TRUSTED_PROXIES); anything else is the socket address. */
@@ -51,7 +34,10 @@ export interface AuthSettings {
   readonly requestRateLimits?: RequestRateLimits | undefined;
 }
 
-/** Everything the Auth app needs, built by main.ts (or a test) and passed in: app.ts opens nothing itself. */
+/**
+ * What Auth is built from: connections, keys, settings and the pluggable parts, made by `server.ts` (or a test).
+ * `wireAuth` (wiring.ts) builds every collaborator from them once; the app and its routes see only those.
+ */
 export interface AuthDeps {
   readonly pool: pg.Pool;
   readonly engine: PolicyEngine;
@@ -67,15 +53,14 @@ export interface AuthDeps {
   readonly keyPrefix: string;
   readonly settings: AuthSettings;
   readonly report: ErrorReporter;
-  readonly fetch: typeof fetch;
-  readonly nowMs: () => number;
+  readonly clock: Clock;
   /** Where credentials are checked; absent means the builtin provider over Identity's tables (ARCHITECTURE "Identity provider"). */
   readonly identityProvider?: IdentityProvider;
   /**
    * Sends an MFA code by e-mail or SMS through the organization's provider; absent when none is configured
    * (then those methods answer MFA_METHOD_UNAVAILABLE and only TOTP works).
    */
-  readonly deliverMfaCode?: (message: { tenantId: string; userId: string; channel: 'email' | 'sms'; to: string; code: string }) => Promise<void>;
+  readonly deliverMfaCode?: MfaCodeDelivery;
   /** The license verified at start: `/health` warns in `X-License-Warning`, `/ready` reports its status. */
   readonly license?: License;
   /** Prometheus metrics of this service; `/metrics` is served only with `metricsToken` (METRICS_TOKEN). */

@@ -1,39 +1,23 @@
-import { ActiveTokenCheck } from '../platform/auth/active-token-check.js';
+import type { Request } from 'express';
+import type { PolicyEngine } from '../engine/index.js';
+import type { ActiveTokenCheck } from '../platform/auth/active-token-check.js';
 import { bearerToken } from '../platform/auth/bearer-token.js';
+import { callerFromToken, type TenancyOptions } from '../platform/auth/caller-from-token.js';
+import type { TokenVerifier } from '../platform/auth/token-verifier.js';
 import type { Caller } from '../platform/http/caller.js';
-import { callerFromToken } from '../platform/auth/caller-from-token.js';
-import type { Cidr } from '../platform/cidr.js';
 import type { RouteGuards } from '../platform/http/mount-routes.js';
 import { ServiceError } from '../platform/http/service-error.js';
 import { ModelQuestions } from '../platform/authorization/model-questions.js';
 import { withCallerAddress } from './authorization/request-attributes.js';
-import { IpAllowlists } from './authorization/ip-allowlist.js';
-import { createClientAddress, parseRanges } from '../platform/http/client-address.js';
-import type { AuthDeps } from './deps.js';
 
-/** Per-app state the guards and the routes share (caches, parsed address ranges). */
-export interface AuthRuntime {
-  readonly tokenCheck: ActiveTokenCheck;
-  readonly ipAllowlists: IpAllowlists;
-  readonly clientAddress: ReturnType<typeof createClientAddress>;
-  readonly platformInternal: readonly Cidr[];
-}
-
-const runtimes = new WeakMap<AuthDeps, AuthRuntime>();
-
-/** The runtime of one set of deps (one app), built on first use; throws on unusable address settings. */
-export function authRuntimeOf(deps: AuthDeps): AuthRuntime {
-  let runtime = runtimes.get(deps);
-  if (!runtime) {
-    runtime = Object.freeze({
-      tokenCheck: new ActiveTokenCheck({ pool: deps.pool, clock: { nowMs: () => deps.nowMs() } }),
-      ipAllowlists: new IpAllowlists({ pool: deps.pool }),
-      clientAddress: createClientAddress(deps.settings.trustedProxies),
-      platformInternal: parseRanges('PLATFORM_INTERNAL_CIDRS', deps.settings.platformInternalCidrs),
-    });
-    runtimes.set(deps, runtime);
-  }
-  return runtime;
+/** What the guards need: the verifier of our access tokens, the tenancy rule, the token check and the engine. */
+export interface AuthGuardParts {
+  readonly tokens: TokenVerifier;
+  readonly tenancy: TenancyOptions;
+  readonly tokenCheck: Pick<ActiveTokenCheck, 'assertActive'>;
+  readonly engine: PolicyEngine;
+  /** The client address of a request: a model that reads request attributes sees it as `ip`. */
+  readonly clientAddress: (req: Request) => string | undefined;
 }
 
 /**
@@ -42,18 +26,17 @@ export function authRuntimeOf(deps: AuthDeps): AuthRuntime {
  * `tenantId` required in multi-tenant mode, then whether the token is still good (subject and organization active,
  * session not ended, jti not revoked: see ActiveTokenCheck, shared with Identity, for the staleness bound).
  */
-export function createAuthGuards(deps: AuthDeps): RouteGuards {
-  const runtime = authRuntimeOf(deps);
-  const questions = new ModelQuestions(deps.engine);
+export function createAuthGuards(parts: AuthGuardParts): RouteGuards {
+  const questions = new ModelQuestions(parts.engine);
   return {
     async authenticate(req, options): Promise<Caller> {
-      const token = await deps.tokens.verify(bearerToken(req, options));
-      const caller = callerFromToken(token, deps.tenancy);
-      await runtime.tokenCheck.assertActive(caller);
+      const token = await parts.tokens.verify(bearerToken(req, options));
+      const caller = callerFromToken(token, parts.tenancy);
+      await parts.tokenCheck.assertActive(caller);
       return caller;
     },
     async authorize(caller, resource, action, req) {
-      const attributes = req && questions.readsAttributes ? withCallerAddress(undefined, runtime.clientAddress(req)) : undefined;
+      const attributes = req && questions.readsAttributes ? withCallerAddress(undefined, parts.clientAddress(req)) : undefined;
       const decision = await questions.decide({ subject: caller.subject, tenantId: caller.tenantId, resource, action, ...(attributes ? { attributes } : {}) });
       if (!decision.allowed) throw new ServiceError('FORBIDDEN', { detail: `${caller.subject} may not ${action} ${resource}` });
     },

@@ -1,7 +1,7 @@
 // Auth's OpenAPI 3.1 document is generated from the same route specs that serve the API.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthHarness, type AuthHarness } from '../test/support/auth-harness.js';
-import { authRouteFactories, oauthErrorPaths } from './app.js';
+import { authRoutes, oauthErrorPaths } from './app.js';
 
 let h: AuthHarness;
 beforeAll(async () => {
@@ -13,7 +13,7 @@ describe('auth OpenAPI document', () => {
   it('lists every route the app serves, with its request schemas and the problem response', async () => {
     const doc = (await h.http().get('/openapi.json').expect(200)).body;
     expect(doc.openapi).toBe('3.1.0');
-    const routes = authRouteFactories.flatMap((factory) => factory(h.deps));
+    const routes = authRoutes(h.parts);
     expect(routes.length).toBeGreaterThan(10);
     for (const route of routes) {
       const operation = doc.paths[route.path]?.[route.method];

@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthHarness, type AuthHarness } from '../test/support/auth-harness.js';
 import { createAuthApp } from './app.js';
+import { wireAuth } from './wiring.js';
 import { OidcIdentityProvider } from './identity-providers/oidc-identity-provider.js';
 import supertest from 'supertest';
 
@@ -29,7 +30,7 @@ describe('Auth /ready', () => {
       timeoutSeconds: 1,
       allowInsecureRequests: true,
     });
-    const app = createAuthApp({ ...harness.deps, identityProvider });
+    const app = createAuthApp(wireAuth({ ...harness.deps, identityProvider }));
     const response = await supertest(app).get('/ready');
     expect(response.status).toBe(503);
     expect(response.body).toMatchObject({ ready: false, failing: ['identityProvider'], checks: { identityProvider: { status: 'down' }, postgres: { status: 'up' } } });

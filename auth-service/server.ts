@@ -1,5 +1,5 @@
-// Auth as a running server: its signing keys and app over the shared service runtime (license, engine, metrics,
-// listener). `main.ts` (one service per process) and the root `npm start` (both services in one process) start it the same way.
+// Auth as a running server: its signing keys, its deps and their wiring (wireAuth builds every collaborator once),
+// and the app over the shared service runtime (license, engine, metrics, listener). `main.ts` (one service per process) and the root `npm start` (both services in one process) start it the same way.
 import { requestRateLimitsOf } from '../platform/rate-limit-config.js';
 import { createTokenVerifier } from '../platform/auth/token-verifier.js';
 import type { RunningService, StartServiceOptions } from '../platform/http/graceful-server.js';
@@ -10,13 +10,15 @@ import { startServiceRuntime } from '../platform/service/service-runtime.js';
 import { systemClock } from '../engine/index.js';
 import { DecisionLogMaintenance, DecisionLogStore, DecisionRecorder, decisionLogSettingsOf } from '../platform/decision-log/index.js';
 import { decidingRuleResolver } from './decision-log/deciding-rule.js';
-import { createAuthListener } from './app.js';
+import { createAuthApp } from './app.js';
 import type { AuthConfig } from './config.js';
+import type { AuthDeps } from './deps.js';
 import { sharedTokenCache } from './shared-token-cache.js';
 import { identityProviderFromConfig } from './identity-providers/identity-provider-from-config.js';
 import { scheduleKeyRotation, type KeyRotationSchedule } from './keys/key-rotation-schedule.js';
 import { SigningKeyStore } from './keys/signing-key-store.js';
 import { TokenIssuer } from './tokens/token-issuer.js';
+import { wireAuth } from './wiring.js';
 
 /** Starts Auth from a parsed configuration; resolves once it listens. */
 export async function startAuthService(config: AuthConfig, options: StartServiceOptions = {}): Promise<RunningService> {
@@ -25,7 +27,8 @@ export async function startAuthService(config: AuthConfig, options: StartService
   let decisionLog: ReturnType<typeof startDecisionLog>;
   let rotation: KeyRotationSchedule | undefined;
   try {
-    const nowMs = () => Date.now();
+    const clock = systemClock;
+    const nowMs = () => clock.nowMs();
     const keys = new SigningKeyStore({ pool, secrets, nowMs, maxTokenLifetimeSeconds: config.ACCESS_TOKEN_TTL_SECONDS, prepublishSeconds: config.SIGNING_KEY_PREPUBLISH_SECONDS });
     await keys.start();
     rotation = scheduleKeyRotation({
@@ -37,7 +40,7 @@ export async function startAuthService(config: AuthConfig, options: StartService
     await rotation.firstCheck;
     const deliver = createProviderCodeDelivery({ pool, secrets });
     decisionLog = startDecisionLog(config, base);
-    const app = createAuthListener({
+    const deps = {
       license,
       metrics,
       metricsToken: config.METRICS_TOKEN,
@@ -83,12 +86,12 @@ export async function startAuthService(config: AuthConfig, options: StartService
         },
       },
       report: logReporter(logger),
-      fetch: globalThis.fetch,
-      nowMs,
-      deliverMfaCode: ({ tenantId, channel, to, code }) => deliver({ tenantId, channel, to, code }),
+      clock,
+      deliverMfaCode: ({ tenantId, channel, to, code }: { tenantId: string; channel: 'email' | 'sms'; to: string; code: string }) => deliver({ tenantId, channel, to, code }),
       identityProvider: identityProviderFromConfig(config.identityProvider, { pool, secrets }),
       ...(decisionLog ? { decisionLog: decisionLog.recorder } : {}),
-    });
+    } satisfies AuthDeps;
+    const app = createAuthApp(wireAuth(deps));
 
     const schedule = rotation;
     const log = decisionLog;

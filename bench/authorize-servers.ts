@@ -67,6 +67,7 @@ async function authorizeServer(
   // Imported here so the floor process loads none of the Auth app.
   const { createAuthHarness } = await import('../test/support/auth-harness.js');
   const { createAuthApp } = await import('../auth-service/app.js');
+  const { wireAuth } = await import('../auth-service/wiring.js');
   const { createServiceMetrics } = await import('../platform/metrics/index.js');
   const { pino } = await import('pino');
   const { createPolicyStore } = await import('../engine/adapters/index.js');
@@ -86,7 +87,7 @@ async function authorizeServer(
     decisionLog = new DecisionRecorder({ sink: store, queueMax: settings.queueMax, batchMax: settings.batchMax, flushIntervalMs: settings.flushIntervalMs, resolveRule: decidingRuleResolver(h.deps.engine) });
     metrics.watchDecisionLog(decisionLog);
   }
-  const app = createAuthApp({ ...h.deps, metrics, ...(decisionLog ? { decisionLog } : {}) });
+  const app = createAuthApp(wireAuth({ ...h.deps, metrics, ...(decisionLog ? { decisionLog } : {}) }));
   const org = await h.createOrganization();
   const user = await h.createUser(org.id);
   // Granted on the bare resource while the request names a product: each request decides the scoped resource,

@@ -8,6 +8,8 @@ export interface User {
   readonly username: string;
   readonly usernameCanonical: string;
   readonly email: string;
+  /** E.164, for codes sent by SMS; null when the user has none. */
+  readonly phoneNumber: string | null;
   readonly firstName: string;
   readonly lastName: string;
   readonly status: 'active' | 'disabled';
@@ -22,6 +24,7 @@ export interface NewUser {
   readonly usernameCanonical: string;
   readonly email: string;
   readonly emailCanonical: string;
+  readonly phoneNumber?: string | null | undefined;
   readonly firstName: string;
   readonly lastName: string;
   readonly passwordHash: string;
@@ -31,6 +34,8 @@ export interface UserChanges {
   readonly firstName?: string | undefined;
   readonly lastName?: string | undefined;
   readonly email?: { readonly value: string; readonly canonical: string } | undefined;
+  /** A new number, or null to remove it (undefined: kept). */
+  readonly phoneNumber?: string | null | undefined;
 }
 
 export interface UserFilter {
@@ -45,6 +50,7 @@ export interface UserContact {
   readonly id: string;
   readonly username: string;
   readonly email: string;
+  readonly phoneNumber: string | null;
 }
 
 /** The constraints whose violation means "taken" (names from 0002_identity.sql). */
@@ -53,7 +59,7 @@ export const userConstraints = {
   email: 'users_org_id_email_canonical_key',
 } as const;
 
-const columns = `u.id, u.org_id AS "tenantId", u.username, u.username_canonical AS "usernameCanonical", u.email,
+const columns = `u.id, u.org_id AS "tenantId", u.username, u.username_canonical AS "usernameCanonical", u.email, u.phone_number AS "phoneNumber",
   u.first_name AS "firstName", u.last_name AS "lastName", u.status, u.builtin, u.version,
   u.created_at AS "createdAt", u.updated_at AS "updatedAt"`;
 
@@ -65,7 +71,7 @@ export async function findUser(db: Queryable, tenantId: string, id: string, forU
 
 /** The user's id, username and e-mail (`userId` already validated as a UUID); another tenant's id is not found. */
 export async function findUserContact(db: Queryable, tenantId: string, userId: string): Promise<UserContact | undefined> {
-  const { rows } = await query<UserContact>(db, 'SELECT id, username, email FROM users WHERE org_id = $1 AND id = $2::uuid', [tenantId, userId]);
+  const { rows } = await query<UserContact>(db, 'SELECT id, username, email, phone_number AS "phoneNumber" FROM users WHERE org_id = $1 AND id = $2::uuid', [tenantId, userId]);
   return rows[0];
 }
 
@@ -124,9 +130,9 @@ export async function countUsers(db: Queryable): Promise<number> {
 export async function insertUser(db: Queryable, tenantId: string, user: NewUser): Promise<User> {
   const { rows } = await query<User>(
     db,
-    `INSERT INTO users AS u (org_id, username, username_canonical, email, email_canonical, first_name, last_name, password_hash)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${columns}`,
-    [tenantId, user.username, user.usernameCanonical, user.email, user.emailCanonical, user.firstName, user.lastName, user.passwordHash],
+    `INSERT INTO users AS u (org_id, username, username_canonical, email, email_canonical, first_name, last_name, password_hash, phone_number)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${columns}`,
+    [tenantId, user.username, user.usernameCanonical, user.email, user.emailCanonical, user.firstName, user.lastName, user.passwordHash, user.phoneNumber ?? null],
   );
   return rows[0] as User;
 }
@@ -137,9 +143,10 @@ export async function updateUser(db: Queryable, tenantId: string, id: string, ch
     db,
     `UPDATE users u SET first_name = coalesce($3, first_name), last_name = coalesce($4, last_name),
             email = coalesce($5, email), email_canonical = coalesce($6, email_canonical),
+            phone_number = CASE WHEN $7::boolean THEN $8 ELSE phone_number END,
             version = version + 1, updated_at = now()
       WHERE u.org_id = $1 AND u.id = $2 RETURNING ${columns}`,
-    [tenantId, id, changes.firstName ?? null, changes.lastName ?? null, changes.email?.value ?? null, changes.email?.canonical ?? null],
+    [tenantId, id, changes.firstName ?? null, changes.lastName ?? null, changes.email?.value ?? null, changes.email?.canonical ?? null, changes.phoneNumber !== undefined, changes.phoneNumber ?? null],
   );
   return rows[0] as User;
 }

@@ -1,3 +1,4 @@
+import type { Request } from 'express';
 import type { Caller } from '../platform/http/caller.js';
 import type { Cidr } from '../platform/cidr.js';
 import { createClientAddress, inRanges, parseRanges } from '../platform/http/client-address.js';
@@ -9,7 +10,7 @@ import type { IdentityDeps } from './deps.js';
 /** Per-app state of the `identity` allowlist: the lists' cache, the address derivation, the internal ranges. */
 export interface IdentityNetwork {
   readonly lists: IpAllowlistCache;
-  readonly clientAddress: ReturnType<typeof createClientAddress>;
+  readonly clientAddress: (req: Request) => string | undefined;
   readonly platformInternal: readonly Cidr[];
 }
 

@@ -64,4 +64,30 @@ describe('identity main', () => {
     expect(await exited).toBe(0);
     expect(output()).toMatch(/"msg":"identity listening"/);
   }, 40_000);
+
+  it('under a model without the p shape Identity writes, says so in one line at start, and still serves', async () => {
+    const port = await freePort();
+    const { child, exited, output } = run({
+      ...testLicenseEnv,
+      DATABASE_URL: schema.url,
+      DB_MIGRATE_ON_START: 'false',
+      TOKEN_ISSUER: 'http://127.0.0.1:1',
+      DEFAULT_ORGANIZATION_ID: randomUUID(),
+      SECRETS_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      SERVER_PORT: String(port),
+      POLICY_CHANGE_CHANNEL: `am_${randomBytes(4).toString('hex')}`,
+      POLICY_MODEL_PATH: fileURLToPath(new URL('../policies/examples/invoices/model.conf', import.meta.url)),
+    });
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline && !output().includes('"msg":"identity listening"')) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    const lines = output().split('\n').filter((line) => line.includes('the policy model lacks'));
+    expect(lines, output()).toHaveLength(1);
+    expect(lines[0]).toContain('a 5-field p line');
+    expect(lines[0]).toContain('its p has 6 fields (sub, dom, obj, act, limit, eft)');
+    expect(lines[0]).toContain('"level":40');
+  }, 40_000);
 });

@@ -2,6 +2,7 @@ import type { Grant, PolicyChange, PolicyTransaction } from '../engine/index.js'
 import type { Caller } from '../platform/http/caller.js';
 import { escalationPermission } from '../domain/escalation-permission.js';
 import { ServiceError } from '../platform/http/service-error.js';
+import { ModelQuestions } from '../platform/authorization/model-questions.js';
 import type { IdentityDeps } from './deps.js';
 
 type Actor = Pick<Caller, 'subject' | 'tenantId'>;
@@ -26,7 +27,8 @@ async function lockPolicy(deps: IdentityDeps, tx: PolicyTransaction, tenantId: s
 }
 
 function isEscalationHolder(deps: IdentityDeps, actor: Actor, tenantId: string): boolean {
-  return deps.engine.decideSync({ sub: actor.subject, dom: tenantId, obj: escalationPermission.resource, act: escalationPermission.action }).allowed;
+  // Asked in the model's own terms, so that any model's line can grant the exemption.
+  return new ModelQuestions(deps.engine).decideSync({ subject: actor.subject, tenantId, resource: escalationPermission.resource, action: escalationPermission.action }).allowed;
 }
 
 function refusal(actor: Actor, missing: readonly Grant[], what: string): ServiceError {

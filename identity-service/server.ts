@@ -11,6 +11,7 @@ import { requestRateLimitsOf } from '../platform/rate-limit-config.js';
 import { createIdentityApp } from './app.js';
 import { consoleDistDir } from './console/console-build.js';
 import type { IdentityConfig } from './config.js';
+import { identityShapesNotice } from './identity-line-shapes.js';
 
 /** Starts Identity from a parsed configuration; resolves once it listens. */
 export async function startIdentityService(config: IdentityConfig, options: StartServiceOptions = {}): Promise<RunningService> {
@@ -48,6 +49,8 @@ export async function startIdentityService(config: IdentityConfig, options: Star
       requestRateLimits: limits && { limits: { overall: limits.overall }, keyPrefix: config.KEY_PREFIX },
     });
 
+    const shapesNotice = identityShapesNotice(runtime.engine.modelDefinition);
+    if (shapesNotice) logger.warn(shapesNotice);
     return await base.serve(app, {});
   } catch (error) {
     await base.abort();

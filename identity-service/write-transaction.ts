@@ -4,25 +4,24 @@ import { subjectOf, type Caller } from '../platform/http/caller.js';
 import { withTransaction } from '../platform/postgres-transaction.js';
 import { endSessions, type SessionEndReason, type SessionsToEnd } from '../directory/sessions.js';
 import type { IdentityDeps } from './deps.js';
+import { assertIdentityLines } from './identity-line-shapes.js';
 import { assertNoEscalation } from './no-escalation.js';
 import { tokenCheckOf } from './token-check.js';
+import { insertAuditEvent, type AuditEntry } from './audit/audit-store.js';
 
-export interface AuditEntry {
-  readonly action: string;
-  readonly targetType: string;
-  readonly targetId: string;
-  /** State before and after, secrets already removed by the caller. */
-  readonly before?: unknown;
-  readonly after?: unknown;
-}
 
 export interface WriteContext {
   readonly client: pg.PoolClient;
   /** The same transaction as the policy store reads it (the no-escalation checks take the tenant's policy lock in it). */
   readonly policyTransaction: PolicyTransaction;
   readonly tenantId: string;
-  /** Policy lines to change in the same transaction as the entity. */
+  /**
+   * Policy lines of Identity's own shapes (roles, groups, permission sets) to change in the same transaction as
+   * the entity; refused with 409 when the configured model cannot read them.
+   */
   policy(...changes: PolicyChange[]): void;
+  /** Lines of the model's own shapes (the policy-lines API), validated by the engine against the model. */
+  modelLines(...changes: PolicyChange[]): void;
   /**
    * Removes, with this write, every stored line of the tenant whose subject is `subject` (its grants and its
    * `g` links, whoever wrote them). Call it after the subject's rows are gone: it takes the tenant's policy
@@ -70,7 +69,11 @@ export async function runWrite<T>(
       client,
       policyTransaction,
       tenantId,
-      policy: (...c) => changes.push(...c),
+      policy: (...c) => {
+        assertIdentityLines(deps.engine.modelDefinition, c);
+        changes.push(...c);
+      },
+      modelLines: (...c) => changes.push(...c),
       async removeSubjectLines(subject) {
         const rules = await deps.engine.rulesOfSubjectWithin(policyTransaction, tenantId, subject);
         changes.push(...rules.map((rule) => ({ op: 'remove' as const, rule })));
@@ -86,13 +89,7 @@ export async function runWrite<T>(
     policyResult = await deps.engine.writeWithin(policyTransaction, tenantId, changes, {
       check: (valid) => assertNoEscalation(deps, policyTransaction, actor, tenantId, valid, removedSubjects),
     });
-    for (const entry of audits) {
-      await client.query(
-        `INSERT INTO audit_events (org_id, actor, action, target_type, target_id, before, after, request_id)
-         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8)`,
-        [tenantId, actor.subject, entry.action, entry.targetType, entry.targetId, json(entry.before), json(entry.after), requestId],
-      );
-    }
+    for (const entry of audits) await insertAuditEvent(client, tenantId, actor.subject, requestId, entry);
     return value;
   });
   forgetEnded(deps, ended);
@@ -107,10 +104,6 @@ function forgetEnded(deps: IdentityDeps, ended: readonly Exclude<SessionsToEnd, 
     else if (which.kind === 'user') check.forgetSubject(which.tenantId, subjectOf('user', which.userId));
     else check.forgetSubject(which.tenantId, subjectOf('application', which.applicationId));
   }
-}
-
-function json(value: unknown): string | null {
-  return value === undefined ? null : JSON.stringify(value);
 }
 
 /** The header every Identity write answers with, so a caller can ask Auth for `minRevision` (read-your-writes). */

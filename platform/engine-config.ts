@@ -57,6 +57,11 @@ export const engineConfigSchema = z.object({
   KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/, 'letters, digits, : _ - (1-64)').default('am:'),
   /** Channel of policy-change notices (Valkey pub/sub and PostgreSQL LISTEN/NOTIFY). */
   POLICY_CHANGE_CHANNEL: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a lowercase SQL identifier').default('am_policy_changes'),
+  /**
+   * Also announce policy changes in casbin-pg-watcher's format on this PostgreSQL NOTIFY channel, so plain casbin
+   * enforcers over the same table follow them; `off` sends none.
+   */
+  CASBIN_WATCHER_CHANNEL: z.string().regex(/^([a-z_][a-z0-9_]{0,62})$/, 'a lowercase SQL identifier, or off').default('casbin'),
   ENGINE_RESYNC_INTERVAL_MS: integer(0, 3_600_000, 5_000),
   ENGINE_STALE_WAIT_MS: integer(0, 60_000, 1_000),
   DECISION_CACHE_MAX_ENTRIES: integer(1, 10_000_000, 100_000),

@@ -1,7 +1,7 @@
 import type { ValkeyClient } from './valkey-client.js';
 import type pg from 'pg';
 import { loadModelFile, MemoryDecisionCache, PolicyEngine, type ChangeFeed, type EngineEvent, type PolicyStore } from '../engine/index.js';
-import { createPolicyStore, PgChangeFeed, ValkeyChangeFeed, ValkeyDecisionCache } from '../engine/adapters/index.js';
+import { createPolicyStore, PgChangeFeed, ValkeyChangeFeed, ValkeyDecisionCache, withCasbinWatcherNotice } from '../engine/adapters/index.js';
 import { ConfigError } from './config-error.js';
 import { engineConfigProblems, type EngineConfig } from './engine-config.js';
 import { runMigrations } from './migrations.js';
@@ -86,6 +86,8 @@ export async function startEngineRuntime(config: EngineConfig, hooks: EngineRunt
     } else if (config.DATABASE_URL && pool) {
       feed = new PgChangeFeed({ connectionString: config.DATABASE_URL.reveal(), pool, channel: config.POLICY_CHANGE_CHANNEL, onError: onError('postgres') });
     }
+    // Plain casbin enforcers over the same table (casbin-pg-watcher) hear of every change too.
+    if (pool && config.CASBIN_WATCHER_CHANNEL !== 'off') feed = withCasbinWatcherNotice(feed, { pool, channel: config.CASBIN_WATCHER_CHANNEL });
     if (feed) {
       const opened = feed;
       closers.unshift(() => opened.close());

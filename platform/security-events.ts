@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import type { Queryable } from './postgres-transaction.js';
 
 /**
  * One authentication event for the audit trail (SECURITY-CHECKLIST K6, ASVS 16.2.1, 16.3.1, 16.3.2): who, in
@@ -35,7 +35,7 @@ const maxDetailLength = 200;
  * await writeSecurityEvent(client, { tenantId, actor: `user:${id}`, action: 'auth.sign-in', outcome: 'success',
  *   targetType: 'user', targetId: id, clientIp, requestId, atMs: nowMs(), details: { grant: 'password' } });
  */
-export async function writeSecurityEvent(db: pg.ClientBase | pg.Pool, event: SecurityEvent): Promise<void> {
+export async function writeSecurityEvent(db: Queryable, event: SecurityEvent): Promise<void> {
   const details =
     event.details === undefined
       ? null

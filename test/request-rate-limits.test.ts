@@ -5,6 +5,7 @@ import type { Valkey } from 'iovalkey';
 import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthApp } from '../auth-service/app.js';
+import { wireAuth } from '../auth-service/wiring.js';
 import { parseAuthConfig } from '../auth-service/config.js';
 import type { AuthDeps } from '../auth-service/deps.js';
 import { createIdentityApp } from '../identity-service/app.js';
@@ -40,7 +41,7 @@ function authReplica(limits: { overall: number; permission?: number }, prefix: s
       requestRateLimits: { overall: { max: limits.overall, windowSeconds: 60 }, ...(limits.permission ? { permission: { max: limits.permission, windowSeconds: 60 } } : {}) },
     },
   };
-  return supertest(createAuthApp(deps));
+  return supertest(createAuthApp(wireAuth(deps)));
 }
 
 const freshPrefix = () => testKeyPrefix(`request-limits-${++prefixes}`);

@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import type { Queryable } from '../../platform/postgres-transaction.js';
 import type { Caller } from '../../platform/http/caller.js';
 import { ServiceError } from '../../platform/http/service-error.js';
 
@@ -38,11 +38,14 @@ export interface ResolvedSubject {
   readonly active: boolean;
 }
 
+/** Finds the subject a `<owner>/<name>` names in the caller's tenant (undefined: nobody, or nobody unambiguously). */
+export type SubjectLookup = (tenantId: string, named: { owner: string; name: string }) => Promise<ResolvedSubject | undefined>;
+
 /** Finds another subject of the caller's tenant by `<ownerSlug>/<id|username|application name>`. */
-export async function resolveSubject(pool: pg.Pool, tenantId: string, named: { owner: string; name: string }): Promise<ResolvedSubject | undefined> {
+export async function resolveSubject(database: Queryable, tenantId: string, named: { owner: string; name: string }): Promise<ResolvedSubject | undefined> {
   const canonical = named.name.normalize('NFKC').toLowerCase();
   try {
-    const { rows } = await pool.query<{ kind: 'user' | 'application'; id: string; status: string }>(
+    const { rows } = await database.query<{ kind: 'user' | 'application'; id: string; status: string }>(
       `SELECT 'user' AS kind, u.id, u.status FROM users u JOIN organizations o ON o.id = u.org_id
          WHERE u.org_id = $1::uuid AND lower(o.slug) = lower($2) AND (u.id::text = $3 OR u.username_canonical = $4)
        UNION ALL

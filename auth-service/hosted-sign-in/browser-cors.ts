@@ -1,6 +1,6 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import type pg from 'pg';
-import { query } from '../../platform/postgres-transaction.js';
+import type { Clock } from '../../engine/index.js';
+import { query, type Queryable } from '../../platform/postgres-transaction.js';
 
 /**
  * The endpoints a browser application (a public client) calls across origins after the hosted sign-in; explain is
@@ -13,9 +13,9 @@ const cacheMs = 30_000;
 const maxCached = 1_000;
 
 /** Whether some application registered a redirect URI on `origin` (a scheme, host and port, nothing more). */
-async function isRegisteredOrigin(pool: pg.Pool, origin: string): Promise<boolean> {
+async function isRegisteredOrigin(database: Queryable, origin: string): Promise<boolean> {
   const { rows } = await query<{ found: boolean }>(
-    pool,
+    database,
     `SELECT EXISTS (SELECT 1 FROM applications a, unnest(a.redirect_uris) AS u
                      WHERE u = $1 OR starts_with(u, $1 || '/') OR starts_with(u, $1 || '?')) AS found`,
     [origin],
@@ -29,16 +29,16 @@ async function isRegisteredOrigin(pool: pg.Pool, origin: string): Promise<boolea
  * No credentials (cookies) are allowed across origins; a request from any other origin gets no CORS headers,
  * so the browser keeps the answer from the page. Lookups are cached for 30 s per origin.
  */
-export function browserCors(options: { pool: pg.Pool; nowMs: () => number }): Router {
+export function browserCors(options: { database: Queryable; clock: Clock }): Router {
   const cached = new Map<string, { allowed: boolean; untilMs: number }>();
   const allowedOrigin = async (req: Request): Promise<string | undefined> => {
     const origin = req.headers.origin;
     if (typeof origin !== 'string' || !originShape.test(origin)) return undefined;
-    const nowMs = options.nowMs();
+    const nowMs = options.clock.nowMs();
     let entry = cached.get(origin);
     if (!entry || entry.untilMs <= nowMs) {
       if (cached.size >= maxCached) cached.clear();
-      entry = { allowed: await isRegisteredOrigin(options.pool, origin), untilMs: nowMs + cacheMs };
+      entry = { allowed: await isRegisteredOrigin(options.database, origin), untilMs: nowMs + cacheMs };
       cached.set(origin, entry);
     }
     return entry.allowed ? origin : undefined;

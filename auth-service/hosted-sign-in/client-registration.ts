@@ -1,5 +1,4 @@
-import type pg from 'pg';
-import { query } from '../../platform/postgres-transaction.js';
+import { query, type Queryable } from '../../platform/postgres-transaction.js';
 
 /** What the authorization endpoint needs to know of an application before it may send anything anywhere. */
 export interface ClientRegistration {
@@ -22,7 +21,7 @@ interface Row {
 }
 
 /** The application a client id names, in an active organization; undefined otherwise (never told apart). */
-export async function findClientRegistration(db: pg.Pool | pg.ClientBase, clientId: string): Promise<ClientRegistration | undefined> {
+export async function findClientRegistration(db: Queryable, clientId: string): Promise<ClientRegistration | undefined> {
   const { rows } = await query<Row>(
     db,
     `SELECT a.id, a.org_id, a.client_id, a.name, a.redirect_uris, (a.client_secret_hash IS NULL) AS is_public

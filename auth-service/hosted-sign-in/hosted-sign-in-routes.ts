@@ -1,25 +1,19 @@
 import express, { type Request, type Response, type Router } from 'express';
 import { requestIdOf } from '../../platform/http/request-id.js';
 import { ServiceError } from '../../platform/http/service-error.js';
-import type { AuthDeps } from '../deps.js';
+import type { Clock } from '../../engine/index.js';
+import type { ErrorReporter } from '../../platform/http/error-handler.js';
+import type { SecretBox } from '../../platform/secret-box.js';
+import type { AuthEvents, RequestContext } from '../audit/auth-events.js';
 import { authCatalogue, type AuthError } from '../errors.js';
 import { sealUpstreamGrant } from '../identity-providers/upstream-grant-seal.js';
 import type { AuthenticatedUser } from '../identity-providers/identity-provider.js';
-import { sendChallengeCode, verifyChallenge, type MfaChallengeAnswer, type MfaMethod } from '../mfa/index.js';
-import { requestContextOf, type RequestContext } from '../tokens/auth-events.js';
-import { TokenService } from '../tokens/token-service.js';
-import { issueAuthorizationCode, type CodeSubject } from './authorization-codes.js';
+import type { MfaChallengeAnswer, MfaLogin, MfaMethod } from '../mfa/index.js';
+import type { TokenService } from '../tokens/token-service.js';
+import type { CodeSubject } from './authorization-codes.js';
 import { checkAuthorizationQuery, redirectWith, type CheckedAuthorization } from './authorization-query.js';
-import {
-  createAuthorizationRequest,
-  endAuthorizationRequest,
-  newSecret,
-  setRequestMfa,
-  takeAuthorizationRequest,
-  type AuthorizationRequest,
-  type PendingMfa,
-} from './authorization-requests.js';
-import { findClientRegistration } from './client-registration.js';
+import { newSecret, type AuthorizationRequest, type PendingMfa } from './authorization-requests.js';
+import type { SignInRecords } from './sign-in-records.js';
 import { renderSignInPage, type PageForm, type SignInPage } from './sign-in-page.js';
 import { signInCss, signInJs } from './sign-in-assets.js';
 
@@ -86,8 +80,19 @@ const amrOfProof = (input: { passcode?: string; recoveryCode?: string }): string
  * carry the page's latest form token (single use: spent by the post, a fresh one on the next page), so another
  * site cannot post a sign-in into the user's browser, and a page cannot be replayed.
  */
-export function hostedSignInRoutes(deps: AuthDeps): Router {
-  const service = new TokenService(deps);
+export interface HostedSignInParts {
+  readonly settings: { readonly issuer: string; readonly mfa: { readonly rememberTtlSeconds: number } };
+  readonly records: SignInRecords;
+  readonly tokenService: Pick<TokenService, 'passwordSignIn'>;
+  readonly mfaLogin: Pick<MfaLogin, 'sendCode' | 'verify'>;
+  readonly events: Pick<AuthEvents, 'contextOf'>;
+  readonly secrets: SecretBox;
+  readonly clock: Clock;
+  readonly report: ErrorReporter;
+}
+
+export function hostedSignInRoutes(deps: HostedSignInParts): Router {
+  const service = deps.tokenService;
   const secureCookies = deps.settings.issuer.startsWith('https://');
   const cookieAttributes = `Path=${authorizePath}; HttpOnly; SameSite=Lax${secureCookies ? '; Secure' : ''}`;
   const issuer = deps.settings.issuer;
@@ -115,7 +120,7 @@ export function hostedSignInRoutes(deps: AuthDeps): Router {
 
   router.get(authorizePath, async (req, res) => {
     try {
-      const check = await checkAuthorizationQuery(req.query as Record<string, unknown>, (clientId) => findClientRegistration(deps.pool, clientId));
+      const check = await checkAuthorizationQuery(req.query as Record<string, unknown>, (clientId) => deps.records.findClient(clientId));
       if (check.kind === 'show') {
         show(res, 400, { kind: 'error', title: 'Sign-in cannot continue', message: check.message });
         return;
@@ -136,8 +141,7 @@ export function hostedSignInRoutes(deps: AuthDeps): Router {
       browserSecret = newSecret();
       res.append('Set-Cookie', `${browserCookie}=${browserSecret}; ${cookieAttributes}`);
     }
-    const { request, formToken } = await createAuthorizationRequest(
-      deps.pool,
+    const { request, formToken } = await deps.records.createRequest(
       {
         orgId: authorization.client.orgId,
         clientId: authorization.client.clientId,
@@ -148,7 +152,7 @@ export function hostedSignInRoutes(deps: AuthDeps): Router {
         scope: authorization.scope,
       },
       browserSecret,
-      deps.nowMs(),
+      deps.clock.nowMs(),
     );
     const page: SignInPage = { kind: 'password', form: { requestId: request.id, formToken, applicationName: authorization.client.name }, ...(authorization.loginHint === undefined ? {} : { username: authorization.loginHint }) };
     show(res, 200, page, request.redirectUri);
@@ -176,25 +180,25 @@ export function hostedSignInRoutes(deps: AuthDeps): Router {
     const browserSecret = cookieOf(req, browserCookie);
     const taken =
       requestId !== undefined && /^[0-9a-f-]{36}$/.test(requestId) && formToken !== undefined && browserSecret !== undefined
-        ? await takeAuthorizationRequest(deps.pool, { id: requestId, browserSecret, formToken, nowMs: deps.nowMs() })
+        ? await deps.records.takeRequest({ id: requestId, browserSecret, formToken, nowMs: deps.clock.nowMs() })
         : undefined;
     if (!taken) {
       show(res, 403, { kind: 'error', title: 'This sign-in page has expired', message: 'The page was already used, has expired, or was opened in another browser. Go back to the application and start again.' });
       return;
     }
     const { request } = taken;
-    const client = await findClientRegistration(deps.pool, request.clientId);
+    const client = await deps.records.findClient(request.clientId);
     // The application or its organization went away, or the URI was unregistered, while the page was open.
     if (!client || !client.redirectUris.includes(request.redirectUri)) {
-      await endAuthorizationRequest(deps.pool, request.id);
+      await deps.records.endRequest(request.id);
       show(res, 400, { kind: 'error', title: 'Sign-in cannot continue', message: 'The application is no longer registered for this sign-in.' });
       return;
     }
     const pageForm: PageForm = { requestId: request.id, formToken: taken.formToken, applicationName: client.name };
-    const context = requestContextOf(deps, req, requestIdOf(res));
+    const context = deps.events.contextOf(req, requestIdOf(res));
     const step = field(body, 'step', 20);
     if (step === 'cancel') {
-      await endAuthorizationRequest(deps.pool, request.id);
+      await deps.records.endRequest(request.id);
       redirect(res, redirectWith(request.redirectUri, { error: 'access_denied', error_description: 'the user cancelled the sign-in', state: request.state, iss: issuer }));
       return;
     }
@@ -247,7 +251,7 @@ export function hostedSignInRoutes(deps: AuthDeps): Router {
       return;
     }
     const methods = outcome.challenge.mfaTypes.filter((m) => m !== 'sms');
-    await setRequestMfa(deps.pool, request.id, { token: outcome.challenge.mfaToken, methods, preferred: outcome.challenge.preferredType });
+    await deps.records.setRequestMfa(request.id, { token: outcome.challenge.mfaToken, methods, preferred: outcome.challenge.preferredType });
     await showMfa(res, request, pageForm, outcome.challenge, methods);
   }
 
@@ -257,7 +261,7 @@ export function hostedSignInRoutes(deps: AuthDeps): Router {
     // Without an authenticator, the only way on is a code by e-mail: send it at once.
     if (!methods.includes('app') && methods.includes('email')) {
       try {
-        notice = (await sendChallengeCode(deps, { mfaToken: challenge.mfaToken, mfaType: 'email' })).message;
+        notice = (await deps.mfaLogin.sendCode({ mfaToken: challenge.mfaToken, mfaType: 'email' })).message;
       } catch (error) {
         if (!(error instanceof ServiceError)) throw error;
         message = authCatalogue[error.code as AuthError]?.title ?? 'The code could not be sent.';
@@ -284,12 +288,12 @@ export function hostedSignInRoutes(deps: AuthDeps): Router {
     const again = (status: number, extra: { notice?: string; message?: string }): void =>
       show(res, status, mfaPageOf(pageForm, mfa.methods, mfaType ?? mfa.preferred, extra), request.redirectUri);
     const restart = async (message: string): Promise<void> => {
-      await setRequestMfa(deps.pool, request.id, undefined);
+      await deps.records.setRequestMfa(request.id, undefined);
       show(res, 400, { kind: 'password', form: pageForm, message }, request.redirectUri);
     };
     try {
       if (step === 'send_code') {
-        const sent = await sendChallengeCode(deps, { mfaToken: mfa.token, mfaType: 'email' });
+        const sent = await deps.mfaLogin.sendCode({ mfaToken: mfa.token, mfaType: 'email' });
         again(200, { notice: sent.message });
         return;
       }
@@ -298,8 +302,7 @@ export function hostedSignInRoutes(deps: AuthDeps): Router {
       if (step === 'mfa' && (passcode === undefined || !/^[0-9]{6}$/.test(passcode))) return again(400, { message: 'Enter the six digits of the code.' });
       if (step === 'recovery' && (recoveryCode === undefined || !/^[A-Za-z0-9 -]+$/.test(recoveryCode))) return again(400, { message: 'Enter a recovery code: letters, digits and dashes.' });
       const proof = passcode !== undefined ? { passcode } : { recoveryCode: recoveryCode as string };
-      const verified = await verifyChallenge(
-        deps,
+      const verified = await deps.mfaLogin.verify(
         { mfaToken: mfa.token, ...proof, ...(step === 'mfa' && mfaType !== undefined ? { mfaType } : {}), rememberDevice: field(body, 'remember_device', 2) === 'on' },
         context,
       );
@@ -323,7 +326,7 @@ export function hostedSignInRoutes(deps: AuthDeps): Router {
   async function finish(res: Response, request: AuthorizationRequest, user: AuthenticatedUser, amr: readonly string[]): Promise<void> {
     const { upstream, ...rest } = user;
     const subject: CodeSubject = { ...rest, ...(upstream ? { upstreamSealed: sealUpstreamGrant(deps.secrets, user.id, upstream) } : {}) };
-    const code = await issueAuthorizationCode(deps.pool, {
+    const code = await deps.records.issueCode({
       orgId: user.orgId,
       clientId: request.clientId,
       redirectUri: request.redirectUri,
@@ -332,9 +335,9 @@ export function hostedSignInRoutes(deps: AuthDeps): Router {
       scope: request.scope,
       subject,
       amr,
-      nowMs: deps.nowMs(),
+      nowMs: deps.clock.nowMs(),
     });
-    await endAuthorizationRequest(deps.pool, request.id);
+    await deps.records.endRequest(request.id);
     redirect(res, redirectWith(request.redirectUri, { code, state: request.state, iss: issuer }));
   }
 

@@ -6,6 +6,7 @@ import { generateRecoveryCodes, hashRecoveryCode } from '../../domain/recovery-c
 import { createTotpSecret, totpCodeAt } from '../../domain/totp.js';
 import { createAuthHarness, type AuthHarness } from '../../test/support/auth-harness.js';
 import { createAuthApp } from '../app.js';
+import { wireAuth } from '../wiring.js';
 import type { AuthDeps } from '../deps.js';
 
 const redirectUri = 'https://rp.example/callback';
@@ -121,7 +122,7 @@ beforeAll(async () => {
   issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   h = await createAuthHarness('hosted-sign-in', { settings: { issuer }, nowMs: () => now });
   const deps: AuthDeps = { ...h.deps, deliverMfaCode: async ({ to, code }) => void mailed.push({ to, code }) };
-  server.on('request', createAuthApp(deps));
+  server.on('request', createAuthApp(wireAuth(deps)));
   org = await h.createOrganization();
   const created = await h.createApplication(org.id, 'spa');
   await h.deps.pool.query('UPDATE applications SET client_secret_hash = NULL, redirect_uris = $2 WHERE id = $1', [created.id, [redirectUri, 'http://127.0.0.1:9/cb?x=1']]);

@@ -5,12 +5,12 @@ import type { IdentityProvider } from './identity-provider.js';
 import { OidcIdentityProvider } from './oidc-identity-provider.js';
 
 /**
- * The identity provider the settings name, for `AuthDeps.identityProvider`: undefined for `builtin` (AuthDeps
+ * The identity provider the settings name, for `AuthDeps.identityProvider`: undefined for `builtin` (wireAuth
  * then uses Identity's tables), an `OidcIdentityProvider` for `oidc`. Nothing is fetched here: discovery runs
  * at the first sign-in or readiness check.
  *
  * @example
- * createAuthApp({ ...deps, identityProvider: identityProviderFromConfig(config.identityProvider, { pool, secrets }) });
+ * createAuthApp(wireAuth({ ...deps, identityProvider: identityProviderFromConfig(config.identityProvider, { pool, secrets }) }));
  */
 export function identityProviderFromConfig(settings: IdentityProviderSettings, deps: { pool: pg.Pool; secrets: SecretBox }): IdentityProvider | undefined {
   if (settings.kind === 'builtin') return undefined;

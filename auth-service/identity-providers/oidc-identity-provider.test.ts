@@ -4,6 +4,7 @@ import supertest from 'supertest';
 import { type AuthHarness, createAuthHarness } from '../../test/support/auth-harness.js';
 import { startTestOidcProvider, type TestOidcProvider } from '../../test/support/oidc-test-provider.js';
 import { createAuthApp } from '../app.js';
+import { wireAuth } from '../wiring.js';
 import { OidcIdentityProvider } from './oidc-identity-provider.js';
 
 describe('OidcIdentityProvider against a real OpenID Connect provider', () => {
@@ -207,7 +208,7 @@ describe('OidcIdentityProvider against a real OpenID Connect provider', () => {
     it('over HTTP: the recycled username signs in as nobody (400 invalid_grant), the linked account still as its user', async () => {
       const u = await fresh('http');
       external.setAccount({ sub: u.sub, username: u.username, password: 'provider-pw', email: 'http@example.test' });
-      const authApp = createAuthApp({ ...harness.deps, identityProvider: providerFor(external.issuer) });
+      const authApp = createAuthApp(wireAuth({ ...harness.deps, identityProvider: providerFor(external.issuer) }));
       const login = (username: string, password: string) => supertest(authApp).post('/v1/login/oauth/access_token').send({ grantType: 'password', username, password });
       expect((await login(u.username, 'provider-pw')).status).toBe(200);
       external.setAccount({ sub: u.sub, username: `${u.username}-moved`, password: 'provider-pw', email: 'http@example.test' });
@@ -222,7 +223,7 @@ describe('OidcIdentityProvider against a real OpenID Connect provider', () => {
   });
 
   it('signs in end to end through /v1/login/oauth/access_token: the provider checks, Auth issues its own tokens for the mapped user', async () => {
-    const authApp = createAuthApp({ ...harness.deps, identityProvider: providerFor(external.issuer) });
+    const authApp = createAuthApp(wireAuth({ ...harness.deps, identityProvider: providerFor(external.issuer) }));
     const login = (body: Record<string, unknown>) => supertest(authApp).post('/v1/login/oauth/access_token').send(body);
     const ok = await login({ grantType: 'password', username: user.username, password: 'provider-pw' });
     expect(ok.status).toBe(200);

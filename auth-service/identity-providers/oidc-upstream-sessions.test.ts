@@ -9,6 +9,7 @@ import { startHostileOidcProvider, type HostileIdToken } from '../../test/suppor
 import { startTestOidcProvider, type TestOidcProvider } from '../../test/support/oidc-test-provider.js';
 import { createTotpSecret, totpCodeAt } from '../../domain/totp.js';
 import { createAuthApp } from '../app.js';
+import { wireAuth } from '../wiring.js';
 import { OidcIdentityProvider } from './oidc-identity-provider.js';
 import { findOidcSession } from './oidc-session-store.js';
 
@@ -55,7 +56,7 @@ describe('oidc identity provider mode over HTTP', () => {
       timeoutSeconds: 2,
       nowMs: () => Date.now() + clockOffsetMs,
     });
-    const authApp = createAuthApp({ ...harness.deps, identityProvider: provider });
+    const authApp = createAuthApp(wireAuth({ ...harness.deps, identityProvider: provider }));
     http = () => supertest.agent(authApp);
   });
 
@@ -104,10 +105,10 @@ describe('oidc identity provider mode over HTTP', () => {
     const failures = async () =>
       (await harness.deps.pool.query<{ failures: number }>('SELECT failures FROM sign_in_failures WHERE username_canonical = $1', [user('bia').username.toLowerCase()])).rows[0]?.failures ?? 0;
     const before = await failures();
-    const misconfigured = createAuthApp({
+    const misconfigured = createAuthApp(wireAuth({
       ...harness.deps,
       identityProvider: new OidcIdentityProvider({ issuerUrl: external.issuer, clientId: amClient.clientId, clientSecret: 'not-the-secret', pool: harness.deps.pool, secrets: harness.deps.secrets, allowInsecureRequests: true }),
-    });
+    }));
     const res = await supertest(misconfigured).post('/v1/login/oauth/access_token').send({ grantType: 'password', username: user('bia').username, password });
     expect(res.status).toBe(503);
     expect(res.body.code).toBe('AUT-0111');
@@ -202,7 +203,7 @@ describe('oidc identity provider mode over HTTP', () => {
   });
 
   it("without a provider refresh token (no offline_access) a session lasts as long as the provider's access token", async () => {
-    const online = createAuthApp({
+    const online = createAuthApp(wireAuth({
       ...harness.deps,
       identityProvider: new OidcIdentityProvider({
         issuerUrl: external.issuer,
@@ -213,7 +214,7 @@ describe('oidc identity provider mode over HTTP', () => {
         allowInsecureRequests: true,
         nowMs: () => Date.now() + clockOffsetMs,
       }),
-    });
+    }));
     const login = await supertest(online).post('/v1/login/oauth/access_token').send({ grantType: 'password', username: user('ines').username, password });
     expect(login.status).toBe(200);
     const sid = decodeJwt(login.body.accessToken as string).sid as string;
@@ -286,10 +287,10 @@ describe('oidc identity provider mode over HTTP', () => {
     const plain = await startTestOidcProvider({ accounts: [{ sub: 'ext-ana', username: user('ana').username, password, email: 'a@example.test' }], clients: [amClient], revocation: false });
     await unlink('ana');
     try {
-      const plainApp = createAuthApp({
+      const plainApp = createAuthApp(wireAuth({
         ...harness.deps,
         identityProvider: new OidcIdentityProvider({ issuerUrl: plain.issuer, ...amClient, pool: harness.deps.pool, secrets: harness.deps.secrets, allowInsecureRequests: true }),
-      });
+      }));
       const login = await supertest(plainApp).post('/v1/login/oauth/access_token').send({ grantType: 'password', username: user('ana').username, password });
       const sid = decodeJwt(login.body.accessToken as string).sid as string;
       const reportsBefore = harness.reports.length;
@@ -307,7 +308,7 @@ describe('oidc identity provider mode over HTTP', () => {
       const down = await startTestOidcProvider({ accounts: [{ sub: 'ext-ana', username: user('ana').username, password, email: 'a@example.test' }], clients: [amClient] });
       await unlink('ana');
       const downProvider = new OidcIdentityProvider({ issuerUrl: down.issuer, ...amClient, pool: harness.deps.pool, secrets: harness.deps.secrets, allowInsecureRequests: true, timeoutSeconds: 1 });
-      const downApp = createAuthApp({ ...harness.deps, identityProvider: downProvider });
+      const downApp = createAuthApp(wireAuth({ ...harness.deps, identityProvider: downProvider }));
       const login = await supertest(downApp).post('/v1/login/oauth/access_token').send({ grantType: 'password', username: user('ana').username, password });
       expect(login.status).toBe(200);
       await expect(downProvider.check()).resolves.toBeUndefined();
@@ -349,10 +350,10 @@ describe('oidc identity provider mode over HTTP', () => {
       const hostile = await startHostileOidcProvider({ clientId: amClient.clientId, sub: 'ext-ana', username: user('ana').username });
       await unlink('ana');
       try {
-        const hostileApp = createAuthApp({
+        const hostileApp = createAuthApp(wireAuth({
           ...harness.deps,
           identityProvider: new OidcIdentityProvider({ issuerUrl: hostile.issuer, ...amClient, pool: harness.deps.pool, secrets: harness.deps.secrets, allowInsecureRequests: true, timeoutSeconds: 2 }),
-        });
+        }));
         const login = () => supertest(hostileApp).post('/v1/login/oauth/access_token').send({ grantType: 'password', username: user('ana').username, password });
         // The same provider with a correct ID token signs in: what follows is refused for the token alone.
         expect((await login()).status).toBe(200);

@@ -5,7 +5,8 @@ import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authAudience, createAuthHarness, type AuthHarness } from '../../test/support/auth-harness.js';
 import { scheduleKeyRotation } from './key-rotation-schedule.js';
-import { defaultPrepublishSeconds, SigningKeyStore } from './signing-key-store.js';
+import { defaultPrepublishSeconds } from '../config.js';
+import { SigningKeyStore } from './signing-key-store.js';
 
 // Time moves for Auth and the client together: offsetMs is added to both clocks.
 let offsetMs = 0;

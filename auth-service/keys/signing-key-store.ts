@@ -4,14 +4,10 @@ import type pg from 'pg';
 import { ServiceError } from '../../platform/http/service-error.js';
 import { query, withTransaction } from '../../platform/postgres-transaction.js';
 import type { SecretBox } from '../../platform/secret-box.js';
+import { defaultPrepublishSeconds } from '../config.js';
 
 export const signingAlgorithm = 'RS256';
 
-/**
- * How long a new key is published before it signs: JWKS answers may be cached for 300 s (Cache-Control) and a
- * replica rereads the table every 60 s, so by then every replica and every client holding a cached JWKS has it.
- */
-export const defaultPrepublishSeconds = 600;
 
 /** One signing key as an operator sees it. */
 export interface SigningKeyInfo {

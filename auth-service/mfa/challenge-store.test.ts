@@ -31,7 +31,7 @@ function stateOf(expiresInMs: number): ChallengeState {
 
 describe('MFA challenges in PostgreSQL', () => {
   it('20 concurrent attempts get the counts 1..20, a sent code is kept, and of 5 concurrent consumes exactly one wins', async () => {
-    const store = new PgChallengeStore({ pool: h.deps.pool, nowMs: () => nowMs });
+    const store = new PgChallengeStore({ pool: h.deps.pool, clock: { nowMs: () => nowMs } });
     const ids = Array.from({ length: 3 }, () => newChallengeId());
     await Promise.all(ids.map((id) => store.create(id, stateOf(120_000))));
     const [id] = ids as [string];
@@ -48,7 +48,7 @@ describe('MFA challenges in PostgreSQL', () => {
   });
 
   it('a challenge past its life is gone for every operation, and a later challenge removes its row', async () => {
-    const store = new PgChallengeStore({ pool: h.deps.pool, nowMs: () => nowMs });
+    const store = new PgChallengeStore({ pool: h.deps.pool, clock: { nowMs: () => nowMs } });
     const id = newChallengeId();
     await store.create(id, stateOf(60_000));
     nowMs += 60_000;
@@ -69,7 +69,7 @@ describe('MFA challenges in PostgreSQL', () => {
   });
 
   it('keeps only a digest of the challenge id: the table never holds what an mfaToken is made of', async () => {
-    const store = new PgChallengeStore({ pool: h.deps.pool, nowMs: () => nowMs });
+    const store = new PgChallengeStore({ pool: h.deps.pool, clock: { nowMs: () => nowMs } });
     const id = newChallengeId();
     await store.create(id, stateOf(60_000));
     const { rows } = await h.deps.pool.query<{ row: string }>('SELECT row_to_json(c)::text AS row FROM mfa_challenges c');

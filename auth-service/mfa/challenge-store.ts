@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { query, type Queryable } from '../../platform/postgres-transaction.js';
-import type { AuthDeps } from '../deps.js';
+import type { Clock } from '../../engine/index.js';
 
 export const mfaMethods = ['app', 'email', 'sms'] as const;
 export type MfaMethod = (typeof mfaMethods)[number];
@@ -82,11 +82,11 @@ const sweepBatch = 100;
 /** Challenges in the `mfa_challenges` table, one row each, keyed by the challenge id's SHA-256. */
 export class PgChallengeStore implements ChallengeStore {
   readonly #pool: Queryable;
-  readonly #nowMs: () => number;
+  readonly #clock: Clock;
 
-  constructor(options: { pool: Queryable; nowMs: () => number }) {
+  constructor(options: { pool: Queryable; clock: Clock }) {
     this.#pool = options.pool;
-    this.#nowMs = options.nowMs;
+    this.#clock = options.clock;
   }
 
   async create(challengeId: string, state: ChallengeState): Promise<void> {
@@ -96,7 +96,7 @@ export class PgChallengeStore implements ChallengeStore {
          DELETE FROM mfa_challenges WHERE id_hash IN (SELECT id_hash FROM mfa_challenges WHERE expires_at <= to_timestamp($4 / 1000.0) LIMIT ${sweepBatch})
        )
        INSERT INTO mfa_challenges (id_hash, org_id, state, expires_at) VALUES ($1, $2, $3, to_timestamp($5 / 1000.0))`,
-      [idHashOf(challengeId), state.user.orgId, JSON.stringify(state), this.#nowMs(), state.expiresAtMs],
+      [idHashOf(challengeId), state.user.orgId, JSON.stringify(state), this.#clock.nowMs(), state.expiresAtMs],
     );
   }
 
@@ -104,7 +104,7 @@ export class PgChallengeStore implements ChallengeStore {
     const { rows } = await query<ChallengeRow>(
       db,
       'SELECT state, attempts, resends, sent_code FROM mfa_challenges WHERE id_hash = $1 AND expires_at > to_timestamp($2 / 1000.0)',
-      [idHashOf(challengeId), this.#nowMs()],
+      [idHashOf(challengeId), this.#clock.nowMs()],
     );
     const row = rows[0];
     return row ? { state: row.state, attempts: row.attempts, resends: row.resends, sentCode: row.sent_code ?? undefined } : undefined;
@@ -115,7 +115,7 @@ export class PgChallengeStore implements ChallengeStore {
     const { rows } = await query<{ value: number }>(
       this.#pool,
       `UPDATE mfa_challenges SET ${column} = ${column} + 1 WHERE id_hash = $1 AND expires_at > to_timestamp($2 / 1000.0) RETURNING ${column} AS value`,
-      [idHashOf(challengeId), this.#nowMs()],
+      [idHashOf(challengeId), this.#clock.nowMs()],
     );
     return rows[0]?.value;
   }
@@ -123,7 +123,7 @@ export class PgChallengeStore implements ChallengeStore {
   async setSentCode(challengeId: string, code: SentCode): Promise<boolean> {
     const { rowCount } = await query(this.#pool, 'UPDATE mfa_challenges SET sent_code = $3 WHERE id_hash = $1 AND expires_at > to_timestamp($2 / 1000.0)', [
       idHashOf(challengeId),
-      this.#nowMs(),
+      this.#clock.nowMs(),
       JSON.stringify(code),
     ]);
     return rowCount === 1;
@@ -132,7 +132,7 @@ export class PgChallengeStore implements ChallengeStore {
   async consume(challengeId: string, db: Queryable = this.#pool): Promise<boolean> {
     const { rows } = await query<{ live: boolean }>(db, 'DELETE FROM mfa_challenges WHERE id_hash = $1 RETURNING expires_at > to_timestamp($2 / 1000.0) AS live', [
       idHashOf(challengeId),
-      this.#nowMs(),
+      this.#clock.nowMs(),
     ]);
     return rows[0]?.live === true;
   }
@@ -140,16 +140,4 @@ export class PgChallengeStore implements ChallengeStore {
 
 function idHashOf(challengeId: string): string {
   return createHash('sha256').update(challengeId).digest('base64url');
-}
-
-const stores = new WeakMap<AuthDeps, ChallengeStore>();
-
-/** The challenge store of one Auth app, over its PostgreSQL pool. */
-export function challengeStoreFor(deps: AuthDeps): ChallengeStore {
-  let store = stores.get(deps);
-  if (!store) {
-    store = new PgChallengeStore({ pool: deps.pool, nowMs: deps.nowMs });
-    stores.set(deps, store);
-  }
-  return store;
 }

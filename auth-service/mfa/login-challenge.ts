@@ -5,53 +5,19 @@ import { withTransaction } from '../../platform/postgres-transaction.js';
 import { findRecoveryCode } from '../../domain/recovery-codes.js';
 import { checkTotp } from '../../domain/totp.js';
 import { mfaAttemptChange, mfaLockSecondsLeft, type CodeOutcome } from '../../domain/mfa-attempts.js';
-import type { AuthDeps } from '../deps.js';
-import { recordSettled, type RequestContext } from '../tokens/auth-events.js';
-import { challengeStoreFor, type Challenge, type ChallengeState, type ChallengeUser, type CodeChannel, type MfaMethod } from './challenge-store.js';
+import type { Clock } from '../../engine/index.js';
+import type { SecretBox } from '../../platform/secret-box.js';
+import type { AuthEvents, RequestContext } from '../audit/auth-events.js';
+import type { Challenge, ChallengeStore, ChallengeState, ChallengeUser, CodeChannel, MfaMethod } from './challenge-store.js';
+import type { MfaSettings } from './mfa-config.js';
 import { isActiveUser, lockFactors, maxCodeAttempts, saveCodeOutcome, saveRecoveryCodeHashes, saveRememberedDevice, type LockedFactors } from './login-mfa-store.js';
 import { hashDeviceToken } from './mfa-gate.js';
 import { challengeIdOf, hashOneTimeCode, isOneTimeCode } from './mfa-token.js';
 
 const tokenInvalid = (detail: string) => new ServiceError('MFA_TOKEN_INVALID', { detail });
 
-async function liveChallenge(deps: AuthDeps, mfaToken: string): Promise<{ challengeId: string; challenge: Challenge }> {
-  const challengeId = challengeIdOf(deps.settings.mfa.tokenSecret, mfaToken);
-  if (challengeId === undefined) throw tokenInvalid('mfaToken malformed or signature wrong');
-  const challenge = await challengeStoreFor(deps).find(challengeId);
-  if (!challenge) throw tokenInvalid('challenge expired, used or unknown');
-  if (challenge.attempts >= challenge.state.maxAttempts) throw new ServiceError('MFA_ATTEMPTS_EXHAUSTED', { detail: 'challenge has no attempts left' });
-  return { challengeId, challenge };
-}
-
 function assertOffered(state: ChallengeState, method: MfaMethod): void {
   if (!state.methods.includes(method)) throw new ServiceError('MFA_METHOD_UNAVAILABLE', { field: 'body.mfaType', detail: `${method} not offered by this challenge` });
-}
-
-/**
- * `POST /v1/login/mfa/challenge`: sends a fresh code by e-mail or SMS (the previous one stops working), at most
- * `maxResends` times per challenge; for `app` nothing is sent.
- */
-export async function sendChallengeCode(deps: AuthDeps, input: { mfaToken: string; mfaType: MfaMethod }): Promise<{ message: string }> {
-  const { challengeId, challenge } = await liveChallenge(deps, input.mfaToken);
-  assertOffered(challenge.state, input.mfaType);
-  if (input.mfaType === 'app') return { message: 'Enter the code shown by your authenticator app' };
-  const deliver = deps.deliverMfaCode;
-  if (!deliver) throw new ServiceError('MFA_METHOD_UNAVAILABLE', { field: 'body.mfaType', detail: 'no MFA code sender configured' });
-  const store = challengeStoreFor(deps);
-  const sends = await store.increment(challengeId, 'resends');
-  if (sends === undefined) throw tokenInvalid('challenge ended while sending');
-  if (sends > challenge.state.maxResends) throw new ServiceError('MFA_RESEND_LIMIT', { detail: `send ${sends} of at most ${challenge.state.maxResends}` });
-  const channel: CodeChannel = input.mfaType;
-  const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
-  if (!(await store.setSentCode(challengeId, { channel, hash: hashOneTimeCode(deps.settings.mfa.tokenSecret, challengeId, code) }))) throw tokenInvalid('challenge ended while sending');
-  const { user } = challenge.state;
-  try {
-    await deliver({ tenantId: user.orgId, userId: user.id, channel, to: user.email, code });
-  } catch (error) {
-    const reason = error instanceof Error ? error.message.split(code).join('[code]') : 'unknown';
-    throw new ServiceError('MFA_DELIVERY_FAILED', { detail: `MFA code delivery by ${channel} failed: ${reason}` });
-  }
-  return { message: channel === 'email' ? 'A code was sent to the e-mail address on file' : 'A code was sent by text message' };
 }
 
 export interface VerifyInput {
@@ -95,114 +61,172 @@ interface Refusal {
 
 type Passcode = Exclude<Proof, { kind: 'recovery' }>;
 
-/**
- * Checks a passcode (authenticator, or a code sent by e-mail or SMS) under the `user_mfa` row lock, against the
- * user's one wrong-code limit: refused while locked, a wrong one counted, the limit's last one locking. A right
- * authenticator code's step is spent.
- */
-async function checkPasscode(deps: AuthDeps, client: pg.ClientBase, challengeId: string, user: ChallengeUser, proof: Passcode, factors: LockedFactors): Promise<Refusal | undefined> {
-  const nowMs = deps.nowMs();
-  const lockSecondsLeft = mfaLockSecondsLeft(factors, nowMs);
-  if (lockSecondsLeft !== undefined) return { reason: 'mfa_locked', lockSecondsLeft };
-  let outcome: CodeOutcome;
-  let step: number | undefined;
-  if (proof.kind === 'totp') {
-    if (!factors.totpEnabled || factors.totpSecretCiphertext === null) return { reason: 'no_authenticator' };
-    const secret = deps.secrets.open(factors.totpSecretCiphertext, user.id);
-    const check = await checkTotp({ secret, passcode: proof.passcode, nowMs, lastAcceptedStep: factors.lastTotpStep });
-    outcome = check;
-    if (check.valid) step = check.step;
-  } else {
-    // Re-read: a resend after this request's first read replaced the code. A challenge ended meanwhile compared nothing.
-    const sent = (await challengeStoreFor(deps).find(challengeId, client))?.sentCode;
-    if (!sent || sent.channel !== proof.channel) return { reason: 'sent_code_wrong' };
-    outcome = isOneTimeCode(deps.settings.mfa.tokenSecret, challengeId, proof.passcode, sent.hash) ? { valid: true } : { valid: false, reason: 'wrong_code' };
-  }
-  const attempts = mfaAttemptChange(factors, outcome, await maxCodeAttempts(client, user.orgId), nowMs);
-  await saveCodeOutcome(client, user.orgId, user.id, { ...(step === undefined ? {} : { step }), attempts });
-  if (outcome.valid) return undefined;
-  const reason: RefusalReason = proof.kind === 'sent' ? 'sent_code_wrong' : outcome.reason === 'replayed' ? 'replayed' : 'wrong_code';
-  return { reason, ...(attempts.locked_until ? { lockedUntil: attempts.locked_until } : {}) };
-}
-
 const methodOf = (proof: Proof): string => (proof.kind === 'sent' ? proof.channel : proof.kind);
 
-/**
- * `POST /v1/login/mfa/verify`: checks one passcode or recovery code against the challenge. Every check spends
- * one attempt first (atomically, so concurrent guesses cannot exceed `maxAttempts`); TOTP steps and recovery
- * codes are consumed under the `user_mfa` row lock, and the challenge itself is single use.
- *
- * A passcode, from the authenticator or sent by e-mail or SMS, also meets the user's wrong-code limit that
- * Identity's MFA routes count (`user_mfa` `failed_attempts`, `locked_until`): refused while the user is locked,
- * and a wrong one counts towards the lock, so guesses spread over both services, over channels and over many
- * challenges meet one limit (SECURITY-CHECKLIST E2). Every refusal and lock is recorded as a security event (K6).
- */
-export async function verifyChallenge(deps: AuthDeps, input: VerifyInput, context: RequestContext): Promise<VerifiedSignIn> {
-  const { challengeId, challenge } = await liveChallenge(deps, input.mfaToken);
-  const { state } = challenge;
-  const { user } = state;
-  const proof = proofOf(input, challenge);
-  if (proof.kind === 'sent' && challenge.sentCode?.channel !== proof.channel) {
-    throw new ServiceError('MFA_CODE_INVALID', { field: 'body.passcode', message: `request a code by ${proof.channel} first`, detail: 'no code sent on this channel' });
-  }
-  const store = challengeStoreFor(deps);
-  const attempt = await store.increment(challengeId, 'attempts');
-  if (attempt === undefined) throw tokenInvalid('challenge ended during verification');
-  const refused = (details: Record<string, string | number>) =>
-    recordSettled(deps, context, { tenantId: user.orgId, actor: `user:${user.id}`, action: 'auth.mfa', outcome: 'failure', targetType: 'user', targetId: user.id, details: { method: methodOf(proof), ...details } });
-  if (attempt > state.maxAttempts) {
-    await refused({ reason: 'attempts_exhausted', attempt });
-    throw new ServiceError('MFA_ATTEMPTS_EXHAUSTED', { detail: `attempt ${attempt} of at most ${state.maxAttempts}` });
+export interface MfaLoginParts {
+  readonly database: pg.Pool;
+  readonly challenges: ChallengeStore;
+  readonly clock: Clock;
+  readonly secrets: SecretBox;
+  readonly settings: MfaSettings;
+  readonly events: Pick<AuthEvents, 'recordSettled'>;
+  /**
+   * Sends an MFA code by e-mail or SMS through the organization's provider; absent when none is configured
+   * (then those methods answer MFA_METHOD_UNAVAILABLE and only TOTP works).
+   */
+  readonly deliverMfaCode: MfaCodeDelivery | undefined;
+}
+
+/** How a code reaches the person: the organization's e-mail or SMS provider. */
+export type MfaCodeDelivery = (message: { tenantId: string; userId: string; channel: 'email' | 'sms'; to: string; code: string }) => Promise<void>;
+
+/** The second step of a sign-in: a code sent on request, and a passcode or recovery code checked against the challenge. */
+export class MfaLogin {
+  constructor(private readonly parts: MfaLoginParts) {}
+
+  private async liveChallenge(mfaToken: string): Promise<{ challengeId: string; challenge: Challenge }> {
+    const challengeId = challengeIdOf(this.parts.settings.tokenSecret, mfaToken);
+    if (challengeId === undefined) throw tokenInvalid('mfaToken malformed or signature wrong');
+    const challenge = await this.parts.challenges.find(challengeId);
+    if (!challenge) throw tokenInvalid('challenge expired, used or unknown');
+    if (challenge.attempts >= challenge.state.maxAttempts) throw new ServiceError('MFA_ATTEMPTS_EXHAUSTED', { detail: 'challenge has no attempts left' });
+    return { challengeId, challenge };
   }
 
-  // A refusal is returned, not thrown, so what the attempt spent (a wrong code's count, a lock) commits.
-  const refusal = await withTransaction(deps.pool, async (client): Promise<Refusal | undefined> => {
-    if (!(await isActiveUser(client, user.orgId, user.id))) {
-      await store.consume(challengeId);
-      throw new ServiceError('INVALID_GRANT', { detail: 'user or organization disabled during MFA' });
+  /**
+   * `POST /v1/login/mfa/challenge`: sends a fresh code by e-mail or SMS (the previous one stops working), at most
+   * `maxResends` times per challenge; for `app` nothing is sent.
+   */
+  async sendCode(input: { mfaToken: string; mfaType: MfaMethod }): Promise<{ message: string }> {
+    const { challengeId, challenge } = await this.liveChallenge(input.mfaToken);
+    assertOffered(challenge.state, input.mfaType);
+    if (input.mfaType === 'app') return { message: 'Enter the code shown by your authenticator app' };
+    const deliver = this.parts.deliverMfaCode;
+    if (!deliver) throw new ServiceError('MFA_METHOD_UNAVAILABLE', { field: 'body.mfaType', detail: 'no MFA code sender configured' });
+    const store = this.parts.challenges;
+    const sends = await store.increment(challengeId, 'resends');
+    if (sends === undefined) throw tokenInvalid('challenge ended while sending');
+    if (sends > challenge.state.maxResends) throw new ServiceError('MFA_RESEND_LIMIT', { detail: `send ${sends} of at most ${challenge.state.maxResends}` });
+    const channel: CodeChannel = input.mfaType;
+    const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
+    if (!(await store.setSentCode(challengeId, { channel, hash: hashOneTimeCode(this.parts.settings.tokenSecret, challengeId, code) }))) throw tokenInvalid('challenge ended while sending');
+    const { user } = challenge.state;
+    try {
+      await deliver({ tenantId: user.orgId, userId: user.id, channel, to: user.email, code });
+    } catch (error) {
+      const reason = error instanceof Error ? error.message.split(code).join('[code]') : 'unknown';
+      throw new ServiceError('MFA_DELIVERY_FAILED', { detail: `MFA code delivery by ${channel} failed: ${reason}` });
     }
-    const factors = await lockFactors(client, user.orgId, user.id);
-    if (proof.kind === 'recovery') {
-      // Not counted and not refused while locked: a recovery code cannot be guessed, and it is the owner's way out of a lock (D4).
-      const index = findRecoveryCode(proof.code, factors.recoveryCodeHashes);
-      if (index < 0) return { reason: 'recovery_code_unknown' };
-      await saveRecoveryCodeHashes(client, user.orgId, user.id, factors.recoveryCodeHashes.filter((_, at) => at !== index));
+    return { message: channel === 'email' ? 'A code was sent to the e-mail address on file' : 'A code was sent by text message' };
+  }
+
+  /**
+   * Checks a passcode (authenticator, or a code sent by e-mail or SMS) under the `user_mfa` row lock, against the
+   * user's one wrong-code limit: refused while locked, a wrong one counted, the limit's last one locking. A right
+   * authenticator code's step is spent.
+   */
+  private async checkPasscode(client: pg.ClientBase, challengeId: string, user: ChallengeUser, proof: Passcode, factors: LockedFactors): Promise<Refusal | undefined> {
+    const nowMs = this.parts.clock.nowMs();
+    const lockSecondsLeft = mfaLockSecondsLeft(factors, nowMs);
+    if (lockSecondsLeft !== undefined) return { reason: 'mfa_locked', lockSecondsLeft };
+    let outcome: CodeOutcome;
+    let step: number | undefined;
+    if (proof.kind === 'totp') {
+      if (!factors.totpEnabled || factors.totpSecretCiphertext === null) return { reason: 'no_authenticator' };
+      const secret = this.parts.secrets.open(factors.totpSecretCiphertext, user.id);
+      const check = await checkTotp({ secret, passcode: proof.passcode, nowMs, lastAcceptedStep: factors.lastTotpStep });
+      outcome = check;
+      if (check.valid) step = check.step;
     } else {
-      const refused = await checkPasscode(deps, client, challengeId, user, proof, factors);
-      if (refused) return refused;
+      // Re-read: a resend after this request's first read replaced the code. A challenge ended meanwhile compared nothing.
+      const sent = (await this.parts.challenges.find(challengeId, client))?.sentCode;
+      if (!sent || sent.channel !== proof.channel) return { reason: 'sent_code_wrong' };
+      outcome = isOneTimeCode(this.parts.settings.tokenSecret, challengeId, proof.passcode, sent.hash) ? { valid: true } : { valid: false, reason: 'wrong_code' };
     }
-    // Inside the transaction: if another request used the challenge first, the step or code is not spent.
-    if (!(await store.consume(challengeId, client))) throw tokenInvalid('challenge used by a concurrent verification');
-    return undefined;
-  });
-  if (refusal !== undefined) {
-    await refused({ reason: refusal.reason, attempt });
-    if (refusal.lockedUntil) {
-      await recordSettled(deps, context, {
-        tenantId: user.orgId,
-        actor: `user:${user.id}`,
-        action: 'mfa.lock',
-        outcome: 'failure',
-        targetType: 'user',
-        targetId: user.id,
-        details: { method: methodOf(proof), lockedUntil: refusal.lockedUntil.toISOString() },
-      });
-    }
-    if (refusal.lockSecondsLeft !== undefined) {
-      throw new ServiceError('RATE_LIMITED', {
-        message: 'too many wrong codes; try again later',
-        headers: { 'Retry-After': String(refusal.lockSecondsLeft) },
-        detail: `one-time codes locked for ${refusal.lockSecondsLeft} s more (attempt ${attempt} of ${state.maxAttempts})`,
-      });
-    }
-    const field = proof.kind === 'recovery' ? 'body.recoveryCode' : 'body.passcode';
-    throw new ServiceError('MFA_CODE_INVALID', { field, detail: `${refusal.reason} (attempt ${attempt} of ${state.maxAttempts})` });
+    const attempts = mfaAttemptChange(factors, outcome, await maxCodeAttempts(client, user.orgId), nowMs);
+    await saveCodeOutcome(client, user.orgId, user.id, { ...(step === undefined ? {} : { step }), attempts });
+    if (outcome.valid) return undefined;
+    const reason: RefusalReason = proof.kind === 'sent' ? 'sent_code_wrong' : outcome.reason === 'replayed' ? 'replayed' : 'wrong_code';
+    return { reason, ...(attempts.locked_until ? { lockedUntil: attempts.locked_until } : {}) };
   }
 
-  let deviceToken: string | undefined;
-  if (input.rememberDevice === true && state.rememberTtlSeconds > 0) {
-    deviceToken = randomBytes(32).toString('base64url');
-    await saveRememberedDevice(deps.pool, { orgId: user.orgId, userId: user.id, tokenHash: hashDeviceToken(deviceToken), expiresAtMs: deps.nowMs() + state.rememberTtlSeconds * 1000 });
+  /**
+   * `POST /v1/login/mfa/verify`: checks one passcode or recovery code against the challenge. Every check spends
+   * one attempt first (atomically, so concurrent guesses cannot exceed `maxAttempts`); TOTP steps and recovery
+   * codes are consumed under the `user_mfa` row lock, and the challenge itself is single use.
+   *
+   * A passcode, from the authenticator or sent by e-mail or SMS, also meets the user's wrong-code limit that
+   * Identity's MFA routes count (`user_mfa` `failed_attempts`, `locked_until`): refused while the user is locked,
+   * and a wrong one counts towards the lock, so guesses spread over both services, over channels and over many
+   * challenges meet one limit (SECURITY-CHECKLIST E2). Every refusal and lock is recorded as a security event (K6).
+   */
+  async verify(input: VerifyInput, context: RequestContext): Promise<VerifiedSignIn> {
+    const { challengeId, challenge } = await this.liveChallenge(input.mfaToken);
+    const { state } = challenge;
+    const { user } = state;
+    const proof = proofOf(input, challenge);
+    if (proof.kind === 'sent' && challenge.sentCode?.channel !== proof.channel) {
+      throw new ServiceError('MFA_CODE_INVALID', { field: 'body.passcode', message: `request a code by ${proof.channel} first`, detail: 'no code sent on this channel' });
+    }
+    const store = this.parts.challenges;
+    const attempt = await store.increment(challengeId, 'attempts');
+    if (attempt === undefined) throw tokenInvalid('challenge ended during verification');
+    const refused = (details: Record<string, string | number>) =>
+      this.parts.events.recordSettled(context, { tenantId: user.orgId, actor: `user:${user.id}`, action: 'auth.mfa', outcome: 'failure', targetType: 'user', targetId: user.id, details: { method: methodOf(proof), ...details } });
+    if (attempt > state.maxAttempts) {
+      await refused({ reason: 'attempts_exhausted', attempt });
+      throw new ServiceError('MFA_ATTEMPTS_EXHAUSTED', { detail: `attempt ${attempt} of at most ${state.maxAttempts}` });
+    }
+
+    // A refusal is returned, not thrown, so what the attempt spent (a wrong code's count, a lock) commits.
+    const refusal = await withTransaction(this.parts.database, async (client): Promise<Refusal | undefined> => {
+      if (!(await isActiveUser(client, user.orgId, user.id))) {
+        await store.consume(challengeId);
+        throw new ServiceError('INVALID_GRANT', { detail: 'user or organization disabled during MFA' });
+      }
+      const factors = await lockFactors(client, user.orgId, user.id);
+      if (proof.kind === 'recovery') {
+        // Not counted and not refused while locked: a recovery code cannot be guessed, and it is the owner's way out of a lock (D4).
+        const index = findRecoveryCode(proof.code, factors.recoveryCodeHashes);
+        if (index < 0) return { reason: 'recovery_code_unknown' };
+        await saveRecoveryCodeHashes(client, user.orgId, user.id, factors.recoveryCodeHashes.filter((_, at) => at !== index));
+      } else {
+        const refused = await this.checkPasscode(client, challengeId, user, proof, factors);
+        if (refused) return refused;
+      }
+      // Inside the transaction: if another request used the challenge first, the step or code is not spent.
+      if (!(await store.consume(challengeId, client))) throw tokenInvalid('challenge used by a concurrent verification');
+      return undefined;
+    });
+    if (refusal !== undefined) {
+      await refused({ reason: refusal.reason, attempt });
+      if (refusal.lockedUntil) {
+        await this.parts.events.recordSettled(context, {
+          tenantId: user.orgId,
+          actor: `user:${user.id}`,
+          action: 'mfa.lock',
+          outcome: 'failure',
+          targetType: 'user',
+          targetId: user.id,
+          details: { method: methodOf(proof), lockedUntil: refusal.lockedUntil.toISOString() },
+        });
+      }
+      if (refusal.lockSecondsLeft !== undefined) {
+        throw new ServiceError('RATE_LIMITED', {
+          message: 'too many wrong codes; try again later',
+          headers: { 'Retry-After': String(refusal.lockSecondsLeft) },
+          detail: `one-time codes locked for ${refusal.lockSecondsLeft} s more (attempt ${attempt} of ${state.maxAttempts})`,
+        });
+      }
+      const field = proof.kind === 'recovery' ? 'body.recoveryCode' : 'body.passcode';
+      throw new ServiceError('MFA_CODE_INVALID', { field, detail: `${refusal.reason} (attempt ${attempt} of ${state.maxAttempts})` });
+    }
+
+    let deviceToken: string | undefined;
+    if (input.rememberDevice === true && state.rememberTtlSeconds > 0) {
+      deviceToken = randomBytes(32).toString('base64url');
+      await saveRememberedDevice(this.parts.database, { orgId: user.orgId, userId: user.id, tokenHash: hashDeviceToken(deviceToken), expiresAtMs: this.parts.clock.nowMs() + state.rememberTtlSeconds * 1000 });
+    }
+    return { user, clientId: state.clientId, scope: state.scope, deviceToken };
   }
-  return { user, clientId: state.clientId, scope: state.scope, deviceToken };
 }

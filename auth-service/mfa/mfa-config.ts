@@ -1,9 +1,18 @@
 import { z } from 'zod';
 import { ConfigError } from '../../platform/config-error.js';
 import { redactedBytes } from '../../platform/secret.js';
-import type { AuthSettings } from '../deps.js';
 
 const seconds = (fallback: number, max: number) => z.coerce.number().int().min(1).max(max).default(fallback);
+
+/** Auth's limits on MFA sign-ins (an organization's own settings may only tighten them). */
+export interface MfaSettings {
+  readonly sessionTtlSeconds: number; // 300
+  readonly maxAttempts: number; // 5
+  readonly maxResends: number; // 3
+  readonly rememberTtlSeconds: number; // 30 days
+  /** HMAC key of mfaToken (MFA_SECRET). */
+  readonly tokenSecret: Buffer;
+}
 
 /** The MFA variables of Lerian's chart, with the contract's defaults (300 s, 5 attempts, 3 resends, 30 days). */
 const mfaEnvSchema = z.object({
@@ -25,7 +34,7 @@ export const mfaVariableNames: readonly string[] = Object.keys(mfaEnvSchema.shap
  * @example
  * const mfa = parseMfaSettings(process.env);
  */
-export function parseMfaSettings(env: Readonly<Record<string, string | undefined>>): AuthSettings['mfa'] {
+export function parseMfaSettings(env: Readonly<Record<string, string | undefined>>): MfaSettings {
   const picked = Object.fromEntries(Object.keys(mfaEnvSchema.shape).map((name) => [name, env[name] === '' ? undefined : env[name]]));
   const parsed = mfaEnvSchema.safeParse(picked);
   if (!parsed.success) throw ConfigError.fromZod(parsed.error);

@@ -1,9 +1,12 @@
 import { createHash } from 'node:crypto';
 import { ServiceError } from '../../platform/http/service-error.js';
-import type { AuthDeps } from '../deps.js';
+import type pg from 'pg';
+import type { Clock } from '../../engine/index.js';
+import type { SecretBox } from '../../platform/secret-box.js';
 import type { UpstreamGrant } from '../identity-providers/identity-provider.js';
 import { sealUpstreamGrant } from '../identity-providers/upstream-grant-seal.js';
-import { challengeStoreFor, mfaMethods, type ChallengeUser, type MfaMethod } from './challenge-store.js';
+import { mfaMethods, type ChallengeStore, type ChallengeUser, type MfaMethod } from './challenge-store.js';
+import type { MfaSettings } from './mfa-config.js';
 import { findMfaProfile, isRememberedDevice, type MfaProfile } from './login-mfa-store.js';
 import { newChallengeId, signMfaToken } from './mfa-token.js';
 
@@ -30,68 +33,84 @@ export function hashDeviceToken(deviceToken: string): string {
 
 const deviceTokenShape = /^[A-Za-z0-9_-]{43}$/;
 
-/** Whether the method can be used now: e-mail needs a sender; SMS needs a sender and a phone number, which users do not have yet. */
-function isUsable(deps: AuthDeps, method: MfaMethod): boolean {
-  if (method === 'app') return true;
-  if (method === 'email') return deps.deliverMfaCode !== undefined;
-  return false;
-}
-
-function methodsFor(deps: AuthDeps, profile: MfaProfile): MfaMethod[] {
-  const enrolled = mfaMethods.filter((method) => profile.enabled[method]);
-  const usable = enrolled.filter((method) => profile.allowedMethods.includes(method) && isUsable(deps, method));
-  if (usable.length > 0) return usable;
-  if (enrolled.length > 0) throw new ServiceError('MFA_METHOD_UNAVAILABLE', { detail: `enrolled ${enrolled.join(',')}, none allowed and deliverable` });
-  // The organization requires MFA of a user who has not enrolled: a code to the address on file, if allowed.
-  if (profile.allowedMethods.includes('email') && isUsable(deps, 'email')) return ['email'];
-  throw new ServiceError('MFA_ENROLMENT_REQUIRED', { detail: 'organization requires MFA; user has no usable factor' });
+export interface MfaGateParts {
+  readonly database: pg.Pool;
+  readonly challenges: ChallengeStore;
+  readonly clock: Clock;
+  readonly secrets: SecretBox;
+  readonly settings: MfaSettings;
+  /** Whether codes can be sent by e-mail or SMS (a sender is configured). */
+  readonly canSendCodes: boolean;
 }
 
 /**
  * Decides, after a correct password, whether the sign-in needs a second factor: when the organization requires
- * MFA or the user enabled a factor, unless `deviceToken` is a live remembered device of this same user. Returns
- * the challenge answer to send instead of tokens, or undefined when tokens may be issued now. Throws 503 when
- * the challenge store is unreachable (never lets the sign-in through without its factor).
- *
- * @example
- * const challenge = await mfaGateFor(deps, user, { clientId, deviceToken: body.deviceToken });
- * if (challenge) return { status: 200, body: challenge };
- * return { body: await issueUserSession(deps, user, clientId, scope) };
+ * MFA or the user enabled a factor, unless `deviceToken` is a live remembered device of this same user.
  */
-export async function mfaGateFor(deps: AuthDeps, user: ChallengeUser & { readonly upstream?: UpstreamGrant }, ctx: MfaGateContext): Promise<MfaChallengeAnswer | undefined> {
-  const profile = await findMfaProfile(deps.pool, user.orgId, user.id);
-  const anyEnrolled = mfaMethods.some((method) => profile.enabled[method]);
-  if (!profile.required && !anyEnrolled) return undefined;
+export class MfaGate {
+  constructor(private readonly parts: MfaGateParts) {}
 
-  const rememberTtlSeconds = Math.min(deps.settings.mfa.rememberTtlSeconds, profile.rememberDeviceDays * 86_400);
-  if (ctx.deviceToken !== undefined && rememberTtlSeconds > 0 && deviceTokenShape.test(ctx.deviceToken)) {
-    const remembered = await isRememberedDevice(deps.pool, { orgId: user.orgId, userId: user.id, tokenHash: hashDeviceToken(ctx.deviceToken), nowMs: deps.nowMs() });
-    if (remembered) return undefined;
+  /** Whether the method can be used now: e-mail needs a sender; SMS needs a sender and a phone number, which users do not have yet. */
+  private isUsable(method: MfaMethod): boolean {
+    if (method === 'app') return true;
+    if (method === 'email') return this.parts.canSendCodes;
+    return false;
   }
 
-  const methods = methodsFor(deps, profile);
-  const preferredType = profile.preferredType !== null && methods.includes(profile.preferredType) ? profile.preferredType : (methods[0] as MfaMethod);
-  const ttlSeconds = Math.min(deps.settings.mfa.sessionTtlSeconds, profile.codeTtlSeconds);
-  const challengeId = newChallengeId();
-  await challengeStoreFor(deps).create(challengeId, {
-    user: {
-      id: user.id,
-      orgId: user.orgId,
-      orgSlug: user.orgSlug,
-      username: user.username,
-      displayName: user.displayName,
-      email: user.email,
-      ...(user.validAfter === undefined ? {} : { validAfter: user.validAfter }),
-      ...(user.upstream ? { upstreamSealed: sealUpstreamGrant(deps.secrets, user.id, user.upstream) } : {}),
-    },
-    clientId: ctx.clientId,
-    ...(ctx.scope === undefined ? {} : { scope: ctx.scope }),
-    methods,
-    preferredType,
-    expiresAtMs: deps.nowMs() + ttlSeconds * 1000,
-    maxAttempts: Math.min(deps.settings.mfa.maxAttempts, profile.maxAttempts),
-    maxResends: Math.min(deps.settings.mfa.maxResends, profile.maxResends),
-    rememberTtlSeconds,
-  });
-  return { mfaRequired: true, mfaToken: signMfaToken(deps.settings.mfa.tokenSecret, challengeId), mfaTypes: methods, preferredType };
+  private methodsFor(profile: MfaProfile): MfaMethod[] {
+    const enrolled = mfaMethods.filter((method) => profile.enabled[method]);
+    const usable = enrolled.filter((method) => profile.allowedMethods.includes(method) && this.isUsable(method));
+    if (usable.length > 0) return usable;
+    if (enrolled.length > 0) throw new ServiceError('MFA_METHOD_UNAVAILABLE', { detail: `enrolled ${enrolled.join(',')}, none allowed and deliverable` });
+    // The organization requires MFA of a user who has not enrolled: a code to the address on file, if allowed.
+    if (profile.allowedMethods.includes('email') && this.isUsable('email')) return ['email'];
+    throw new ServiceError('MFA_ENROLMENT_REQUIRED', { detail: 'organization requires MFA; user has no usable factor' });
+  }
+
+  /**
+   * The challenge answer to send instead of tokens, or undefined when tokens may be issued now. Throws 503 when
+   * the challenge store is unreachable (never lets the sign-in through without its factor).
+   *
+   * @example
+   * const challenge = await gate.challengeFor(user, { clientId, deviceToken: body.deviceToken });
+   * if (challenge) return { status: 200, body: challenge };
+   */
+  async challengeFor(user: ChallengeUser & { readonly upstream?: UpstreamGrant }, ctx: MfaGateContext): Promise<MfaChallengeAnswer | undefined> {
+    const { database, clock, settings } = this.parts;
+    const profile = await findMfaProfile(database, user.orgId, user.id);
+    const anyEnrolled = mfaMethods.some((method) => profile.enabled[method]);
+    if (!profile.required && !anyEnrolled) return undefined;
+
+    const rememberTtlSeconds = Math.min(settings.rememberTtlSeconds, profile.rememberDeviceDays * 86_400);
+    if (ctx.deviceToken !== undefined && rememberTtlSeconds > 0 && deviceTokenShape.test(ctx.deviceToken)) {
+      const remembered = await isRememberedDevice(database, { orgId: user.orgId, userId: user.id, tokenHash: hashDeviceToken(ctx.deviceToken), nowMs: clock.nowMs() });
+      if (remembered) return undefined;
+    }
+
+    const methods = this.methodsFor(profile);
+    const preferredType = profile.preferredType !== null && methods.includes(profile.preferredType) ? profile.preferredType : (methods[0] as MfaMethod);
+    const ttlSeconds = Math.min(settings.sessionTtlSeconds, profile.codeTtlSeconds);
+    const challengeId = newChallengeId();
+    await this.parts.challenges.create(challengeId, {
+      user: {
+        id: user.id,
+        orgId: user.orgId,
+        orgSlug: user.orgSlug,
+        username: user.username,
+        displayName: user.displayName,
+        email: user.email,
+        ...(user.validAfter === undefined ? {} : { validAfter: user.validAfter }),
+        ...(user.upstream ? { upstreamSealed: sealUpstreamGrant(this.parts.secrets, user.id, user.upstream) } : {}),
+      },
+      clientId: ctx.clientId,
+      ...(ctx.scope === undefined ? {} : { scope: ctx.scope }),
+      methods,
+      preferredType,
+      expiresAtMs: clock.nowMs() + ttlSeconds * 1000,
+      maxAttempts: Math.min(settings.maxAttempts, profile.maxAttempts),
+      maxResends: Math.min(settings.maxResends, profile.maxResends),
+      rememberTtlSeconds,
+    });
+    return { mfaRequired: true, mfaToken: signMfaToken(settings.tokenSecret, challengeId), mfaTypes: methods, preferredType };
+  }
 }

@@ -7,6 +7,7 @@ import { mfaLockoutMs, mfaLockSecondsLeft } from '../../domain/mfa-attempts.js';
 import { createTotpSecret, totpCodeAt, totpPeriodSeconds } from '../../domain/totp.js';
 import { createAuthHarness, type AuthHarness } from '../../test/support/auth-harness.js';
 import { createAuthApp } from '../app.js';
+import { wireAuth } from '../wiring.js';
 
 let h: AuthHarness;
 let org: { id: string; slug: string };
@@ -89,7 +90,7 @@ async function sessionsOf(userId: string): Promise<number> {
 beforeAll(async () => {
   h = await createAuthHarness('mfa-lock', { nowMs: () => now });
   org = await h.createOrganization();
-  app = createAuthApp({ ...h.deps, deliverMfaCode: async ({ to, code }) => void mailed.push({ to, code }) });
+  app = createAuthApp(wireAuth({ ...h.deps, deliverMfaCode: async ({ to, code }) => void mailed.push({ to, code }) }));
 });
 
 afterAll(async () => {
@@ -271,7 +272,7 @@ describe('a database fault during verification (E10)', () => {
   it('answers 503 and starts no session, spends no TOTP step and no wrong-code count; the same code then completes the sign-in', async () => {
     const user = await enrolled({ failed: 1 });
     // A pool whose statements give up after 300 ms, while another transaction holds the user's factor row.
-    const app = supertest(createAuthApp({ ...h.deps, pool: h.schema.newPool({ max: 4, statement_timeout: 300 }) }));
+    const app = supertest(createAuthApp(wireAuth({ ...h.deps, pool: h.schema.newPool({ max: 4, statement_timeout: 300 }) })));
     const login = await app.post('/v1/login/oauth/access_token').send({ grantType: 'password', username: user.username, password: user.password });
     const mfaToken = login.body.mfaToken as string;
     const code = await totpCodeAt(user.secret, now);

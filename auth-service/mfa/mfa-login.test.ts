@@ -8,10 +8,10 @@ import { createAuthHarness, type AuthHarness } from '../../test/support/auth-har
 import { startSmtpReceiver, type SmtpReceiver } from '../../test/support/local-receivers.js';
 import { closedPortUrl } from '../../test/support/valkey.js';
 import { createAuthApp } from '../app.js';
+import { wireAuth, type AuthParts } from '../wiring.js';
 import type { AuthDeps } from '../deps.js';
 import type { ChallengeUser } from './challenge-store.js';
-import { sendChallengeCode, verifyChallenge } from './login-challenge.js';
-import { mfaGateFor, type MfaChallengeAnswer } from './mfa-gate.js';
+import type { MfaChallengeAnswer } from './mfa-gate.js';
 import { newChallengeId, signMfaToken } from './mfa-token.js';
 import supertest from 'supertest';
 
@@ -45,7 +45,7 @@ describe.each([
   let h: AuthHarness;
   let smtp: SmtpReceiver;
   let deps: AuthDeps;
-  let depsWithoutSender: AuthDeps;
+  let parts: AuthParts;
   let http: () => supertest.Agent;
   let now = Date.now();
 
@@ -59,8 +59,8 @@ describe.each([
         await transport.sendMail({ from: 'no-reply@am.test', to: message.to, subject: 'Your sign-in code', text: `Your sign-in code is ${message.code}` });
       },
     };
-    depsWithoutSender = h.deps;
-    const app = createAuthApp(deps);
+    parts = wireAuth(deps);
+    const app = createAuthApp(parts);
     http = () => supertest.agent(app);
   });
 
@@ -102,13 +102,13 @@ describe.each([
 
   describe('the gate', () => {
     it('lets a user without factors in an organization that does not require MFA through', async () => {
-      expect(await mfaGateFor(deps, await newUser(), { clientId })).toBeUndefined();
-      expect(await mfaGateFor(deps, await newUser({ required: false }), { clientId })).toBeUndefined();
+      expect(await parts.mfaGate.challengeFor(await newUser(), { clientId })).toBeUndefined();
+      expect(await parts.mfaGate.challengeFor(await newUser({ required: false }), { clientId })).toBeUndefined();
     });
 
     it('challenges a user who enabled an authenticator, with a signed mfaToken', async () => {
       const { user } = await enrolledUser();
-      const answer = await challenged(mfaGateFor(deps, user, { clientId }));
+      const answer = await challenged(parts.mfaGate.challengeFor(user, { clientId }));
       expect(answer).toMatchObject({ mfaRequired: true, mfaTypes: ['app'], preferredType: 'app' });
       expect(answer.mfaToken).toMatch(/^[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}$/);
       // The challenge lives as long as the organization's code lifetime allows (300 s by default), by the injected clock.
@@ -123,55 +123,55 @@ describe.each([
 
     it('challenges a user of an organization that requires MFA: e-mail to the address on file when not enrolled', async () => {
       const user = await newUser({ required: true });
-      expect(await challenged(mfaGateFor(deps, user, { clientId }))).toMatchObject({ mfaTypes: ['email'], preferredType: 'email' });
+      expect(await challenged(parts.mfaGate.challengeFor(user, { clientId }))).toMatchObject({ mfaTypes: ['email'], preferredType: 'email' });
     });
 
     it('never lets a required sign-in through when no factor can be used (MFA_ENROLMENT_REQUIRED)', async () => {
-      await expect(mfaGateFor(depsWithoutSender, await newUser({ required: true }), { clientId })).rejects.toMatchObject({ code: 'MFA_ENROLMENT_REQUIRED' });
-      await expect(mfaGateFor(deps, await newUser({ required: true, allowedMethods: ['app'] }), { clientId })).rejects.toMatchObject({ code: 'MFA_ENROLMENT_REQUIRED' });
+      await expect(h.parts.mfaGate.challengeFor(await newUser({ required: true }), { clientId })).rejects.toMatchObject({ code: 'MFA_ENROLMENT_REQUIRED' });
+      await expect(parts.mfaGate.challengeFor(await newUser({ required: true, allowedMethods: ['app'] }), { clientId })).rejects.toMatchObject({ code: 'MFA_ENROLMENT_REQUIRED' });
     });
   });
 
   describe('verify route', () => {
       it('POST /v1/login/mfa/verify answers the token answer and, with rememberDevice, a deviceToken', async () => {
         const { user, secret } = await enrolledUser();
-        const { mfaToken } = await challenged(mfaGateFor(deps, user, { clientId }));
+        const { mfaToken } = await challenged(parts.mfaGate.challengeFor(user, { clientId }));
         const res = await http().post('/v1/login/mfa/verify').send({ mfaToken, mfaType: 'app', passcode: await totpCodeAt(secret, now), rememberDevice: true });
         expect(res.status).toBe(200);
         expect(res.headers['cache-control']).toBe('no-store');
         expect(res.body).toMatchObject({ accessToken: expect.any(String), refreshToken: expect.any(String), tokenType: 'Bearer', deviceToken: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) });
-        expect(await mfaGateFor(deps, user, { clientId, deviceToken: res.body.deviceToken })).toBeUndefined();
+        expect(await parts.mfaGate.challengeFor(user, { clientId, deviceToken: res.body.deviceToken })).toBeUndefined();
       });
   });
 
   describe('TOTP', () => {
     it('a right passcode completes the sign-in once; the challenge is single use (E8)', async () => {
       const { user, secret } = await enrolledUser();
-      const { mfaToken } = await challenged(mfaGateFor(deps, user, { clientId, scope: 'openid' }));
-      const signIn = await verifyChallenge(deps, { mfaToken, mfaType: 'app', passcode: await totpCodeAt(secret, now) }, testContext);
+      const { mfaToken } = await challenged(parts.mfaGate.challengeFor(user, { clientId, scope: 'openid' }));
+      const signIn = await parts.mfaLogin.verify({ mfaToken, mfaType: 'app', passcode: await totpCodeAt(secret, now) }, testContext);
       expect(signIn).toMatchObject({ user: { id: user.id, orgId: user.orgId }, clientId, scope: 'openid', deviceToken: undefined });
       const { rows } = await h.deps.pool.query<{ step: number }>('SELECT last_totp_step::float8 AS step FROM user_mfa WHERE user_id = $1', [user.id]);
       expect(rows[0]?.step).toBeGreaterThan(0);
-      await expect(verifyChallenge(deps, { mfaToken, passcode: await totpCodeAt(secret, now + 30_000) }, testContext)).rejects.toMatchObject({ code: 'MFA_TOKEN_INVALID' });
+      await expect(parts.mfaLogin.verify({ mfaToken, passcode: await totpCodeAt(secret, now + 30_000) }, testContext)).rejects.toMatchObject({ code: 'MFA_TOKEN_INVALID' });
     });
 
     it('five wrong passcodes kill the challenge: the sixth, even right, is 429 MFA_ATTEMPTS_EXHAUSTED (E1)', async () => {
       const { user, secret } = await enrolledUser();
-      const { mfaToken } = await challenged(mfaGateFor(deps, user, { clientId }));
+      const { mfaToken } = await challenged(parts.mfaGate.challengeFor(user, { clientId }));
       const wrong = await wrongCode(secret, now);
-      for (let i = 0; i < 5; i++) await expect(verifyChallenge(deps, { mfaToken, mfaType: 'app', passcode: wrong }, testContext)).rejects.toMatchObject({ code: 'MFA_CODE_INVALID' });
+      for (let i = 0; i < 5; i++) await expect(parts.mfaLogin.verify({ mfaToken, mfaType: 'app', passcode: wrong }, testContext)).rejects.toMatchObject({ code: 'MFA_CODE_INVALID' });
       const right = await totpCodeAt(secret, now);
       const res = await http().post('/v1/login/mfa/verify').send({ mfaToken, mfaType: 'app', passcode: right });
       expect(res.status).toBe(429);
       expect(res.body).toMatchObject({ code: 'AUT-0108' });
-      await expect(verifyChallenge(deps, { mfaToken, passcode: right }, testContext)).rejects.toMatchObject({ code: 'MFA_ATTEMPTS_EXHAUSTED' });
+      await expect(parts.mfaLogin.verify({ mfaToken, passcode: right }, testContext)).rejects.toMatchObject({ code: 'MFA_ATTEMPTS_EXHAUSTED' });
     });
 
     it('ten concurrent verifications of the right passcode: exactly one succeeds, at most maxAttempts are evaluated (E3)', async () => {
       const { user, secret } = await enrolledUser();
-      const { mfaToken } = await challenged(mfaGateFor(deps, user, { clientId }));
+      const { mfaToken } = await challenged(parts.mfaGate.challengeFor(user, { clientId }));
       const code = await totpCodeAt(secret, now);
-      const outcomes = await Promise.allSettled(Array.from({ length: 10 }, () => verifyChallenge(deps, { mfaToken, mfaType: 'app', passcode: code }, testContext)));
+      const outcomes = await Promise.allSettled(Array.from({ length: 10 }, () => parts.mfaLogin.verify({ mfaToken, mfaType: 'app', passcode: code }, testContext)));
       expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
       const codes = outcomes.flatMap((o) => (o.status === 'rejected' ? [(o.reason as { code: string }).code] : []));
       expect(codes.every((c) => ['MFA_CODE_INVALID', 'MFA_TOKEN_INVALID', 'MFA_ATTEMPTS_EXHAUSTED'].includes(c))).toBe(true);
@@ -180,25 +180,25 @@ describe.each([
     it('a passcode already used is refused in a later challenge, and so is an earlier step (E4, E5)', async () => {
       const { user, secret } = await enrolledUser();
       const code = await totpCodeAt(secret, now);
-      const first = await challenged(mfaGateFor(deps, user, { clientId }));
-      await verifyChallenge(deps, { mfaToken: first.mfaToken, mfaType: 'app', passcode: code }, testContext);
-      const second = await challenged(mfaGateFor(deps, user, { clientId }));
-      await expect(verifyChallenge(deps, { mfaToken: second.mfaToken, mfaType: 'app', passcode: code }, testContext)).rejects.toMatchObject({
+      const first = await challenged(parts.mfaGate.challengeFor(user, { clientId }));
+      await parts.mfaLogin.verify({ mfaToken: first.mfaToken, mfaType: 'app', passcode: code }, testContext);
+      const second = await challenged(parts.mfaGate.challengeFor(user, { clientId }));
+      await expect(parts.mfaLogin.verify({ mfaToken: second.mfaToken, mfaType: 'app', passcode: code }, testContext)).rejects.toMatchObject({
         code: 'MFA_CODE_INVALID',
         detail: expect.stringContaining('replayed') as unknown,
       });
-      await expect(verifyChallenge(deps, { mfaToken: second.mfaToken, mfaType: 'app', passcode: await totpCodeAt(secret, now - 30_000) }, testContext)).rejects.toMatchObject({
+      await expect(parts.mfaLogin.verify({ mfaToken: second.mfaToken, mfaType: 'app', passcode: await totpCodeAt(secret, now - 30_000) }, testContext)).rejects.toMatchObject({
         code: 'MFA_CODE_INVALID',
       });
     });
 
     it('a challenge past its TTL (300 s) is refused with MFA_TOKEN_INVALID', async () => {
       const { user, secret } = await enrolledUser();
-      const { mfaToken } = await challenged(mfaGateFor(deps, user, { clientId }));
+      const { mfaToken } = await challenged(parts.mfaGate.challengeFor(user, { clientId }));
       const started = now;
       try {
         now = started + 300_000;
-        await expect(verifyChallenge(deps, { mfaToken, passcode: await totpCodeAt(secret, now) }, testContext)).rejects.toMatchObject({ code: 'MFA_TOKEN_INVALID' });
+        await expect(parts.mfaLogin.verify({ mfaToken, passcode: await totpCodeAt(secret, now) }, testContext)).rejects.toMatchObject({ code: 'MFA_TOKEN_INVALID' });
       } finally {
         now = started;
       }
@@ -209,12 +209,12 @@ describe.each([
     it('a recovery code completes one sign-in and is spent; two concurrent uses: exactly one succeeds (E7)', async () => {
       const { user, recoveryCodes } = await enrolledUser();
       const [first, second] = recoveryCodes as [string, string];
-      const a = await challenged(mfaGateFor(deps, user, { clientId }));
-      await verifyChallenge(deps, { mfaToken: a.mfaToken, recoveryCode: first.toLowerCase() }, testContext);
-      const b = await challenged(mfaGateFor(deps, user, { clientId }));
-      await expect(verifyChallenge(deps, { mfaToken: b.mfaToken, recoveryCode: first }, testContext)).rejects.toMatchObject({ code: 'MFA_CODE_INVALID' });
-      const c = await challenged(mfaGateFor(deps, user, { clientId }));
-      const outcomes = await Promise.allSettled([b, c].map((challenge) => verifyChallenge(deps, { mfaToken: challenge.mfaToken, recoveryCode: second }, testContext)));
+      const a = await challenged(parts.mfaGate.challengeFor(user, { clientId }));
+      await parts.mfaLogin.verify({ mfaToken: a.mfaToken, recoveryCode: first.toLowerCase() }, testContext);
+      const b = await challenged(parts.mfaGate.challengeFor(user, { clientId }));
+      await expect(parts.mfaLogin.verify({ mfaToken: b.mfaToken, recoveryCode: first }, testContext)).rejects.toMatchObject({ code: 'MFA_CODE_INVALID' });
+      const c = await challenged(parts.mfaGate.challengeFor(user, { clientId }));
+      const outcomes = await Promise.allSettled([b, c].map((challenge) => parts.mfaLogin.verify({ mfaToken: challenge.mfaToken, recoveryCode: second }, testContext)));
       expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
       const { rows } = await h.deps.pool.query<{ n: number }>('SELECT cardinality(recovery_code_hashes) AS n FROM user_mfa WHERE user_id = $1', [user.id]);
       expect(rows[0]?.n).toBe(1);
@@ -224,22 +224,22 @@ describe.each([
   describe('e-mailed codes', () => {
     it('a code sent through a real SMTP server completes the sign-in; a resend replaces it', async () => {
       const user = await newUser({ required: true });
-      const { mfaToken } = await challenged(mfaGateFor(deps, user, { clientId }));
+      const { mfaToken } = await challenged(parts.mfaGate.challengeFor(user, { clientId }));
       const sent = await http().post('/v1/login/mfa/challenge').send({ mfaToken, mfaType: 'email' });
       expect(sent.status).toBe(200);
       expect(sent.body).toEqual({ message: expect.any(String) as unknown });
       const firstCode = lastMailedCode(user.email);
       await http().post('/v1/login/mfa/challenge').send({ mfaToken, mfaType: 'email' }).expect(200);
       const secondCode = lastMailedCode(user.email);
-      if (firstCode !== secondCode) await expect(verifyChallenge(deps, { mfaToken, mfaType: 'email', passcode: firstCode }, testContext)).rejects.toMatchObject({ code: 'MFA_CODE_INVALID' });
-      const signIn = await verifyChallenge(deps, { mfaToken, mfaType: 'email', passcode: secondCode }, testContext);
+      if (firstCode !== secondCode) await expect(parts.mfaLogin.verify({ mfaToken, mfaType: 'email', passcode: firstCode }, testContext)).rejects.toMatchObject({ code: 'MFA_CODE_INVALID' });
+      const signIn = await parts.mfaLogin.verify({ mfaToken, mfaType: 'email', passcode: secondCode }, testContext);
       expect(signIn.user.id).toBe(user.id);
-      await expect(verifyChallenge(deps, { mfaToken, mfaType: 'email', passcode: secondCode }, testContext)).rejects.toMatchObject({ code: 'MFA_TOKEN_INVALID' });
+      await expect(parts.mfaLogin.verify({ mfaToken, mfaType: 'email', passcode: secondCode }, testContext)).rejects.toMatchObject({ code: 'MFA_TOKEN_INVALID' });
     });
 
     it('the fourth send of one challenge is 429 MFA_RESEND_LIMIT', async () => {
       const user = await newUser({ required: true });
-      const { mfaToken } = await challenged(mfaGateFor(deps, user, { clientId }));
+      const { mfaToken } = await challenged(parts.mfaGate.challengeFor(user, { clientId }));
       for (let i = 0; i < 3; i++) await http().post('/v1/login/mfa/challenge').send({ mfaToken, mfaType: 'email' }).expect(200);
       const fourth = await http().post('/v1/login/mfa/challenge').send({ mfaToken, mfaType: 'email' });
       expect(fourth.status).toBe(429);
@@ -248,7 +248,7 @@ describe.each([
 
     it('a method the challenge does not offer, or no sender, is MFA_METHOD_UNAVAILABLE', async () => {
       const { user } = await enrolledUser();
-      const { mfaToken } = await challenged(mfaGateFor(deps, user, { clientId }));
+      const { mfaToken } = await challenged(parts.mfaGate.challengeFor(user, { clientId }));
       const res = await http().post('/v1/login/mfa/challenge').send({ mfaToken, mfaType: 'sms' });
       expect(res.status).toBe(400);
       expect(res.body).toMatchObject({ code: 'AUT-0110' });
@@ -259,7 +259,7 @@ describe.each([
   describe('mfaToken', () => {
     it('a tampered, foreign or malformed mfaToken is 401 MFA_TOKEN_INVALID', async () => {
       const { user } = await enrolledUser();
-      const { mfaToken } = await challenged(mfaGateFor(deps, user, { clientId }));
+      const { mfaToken } = await challenged(parts.mfaGate.challengeFor(user, { clientId }));
       const [id, signature] = mfaToken.split('.') as [string, string];
       const flipped = `${id}.${signature.startsWith('A') ? 'B' : 'A'}${signature.slice(1)}`;
       const forged = signMfaToken(Buffer.alloc(32, 7), id);
@@ -269,12 +269,12 @@ describe.each([
         expect(res.body).toMatchObject({ code: 'AUT-0106' });
       }
       const unknown = signMfaToken(h.deps.settings.mfa.tokenSecret, newChallengeId());
-      await expect(sendChallengeCode(deps, { mfaToken: unknown, mfaType: 'app' })).rejects.toMatchObject({ code: 'MFA_TOKEN_INVALID' });
+      await expect(parts.mfaLogin.sendCode({ mfaToken: unknown, mfaType: 'app' })).rejects.toMatchObject({ code: 'MFA_TOKEN_INVALID' });
     });
 
     it('verify refuses a body with both or neither of passcode and recoveryCode, and non-ASCII digits (E9)', async () => {
       const { user } = await enrolledUser();
-      const { mfaToken } = await challenged(mfaGateFor(deps, user, { clientId }));
+      const { mfaToken } = await challenged(parts.mfaGate.challengeFor(user, { clientId }));
       for (const body of [{ mfaToken }, { mfaToken, passcode: '123456', recoveryCode: 'ABCD' }, { mfaToken, passcode: '١٢٣٤٥٦' }, { mfaToken, passcode: '12345' }, { mfaToken, passcode: '123456', extra: 1 }]) {
         const res = await http().post('/v1/login/mfa/verify').send(body);
         expect(res.status).toBe(400);
@@ -287,21 +287,21 @@ describe.each([
     it('a device token skips MFA for that user only, for 30 days', async () => {
       const a = await enrolledUser();
       const b = await enrolledUser();
-      const { mfaToken } = await challenged(mfaGateFor(deps, a.user, { clientId }));
-      const { deviceToken } = await verifyChallenge(deps, { mfaToken, passcode: await totpCodeAt(a.secret, now), rememberDevice: true }, testContext);
+      const { mfaToken } = await challenged(parts.mfaGate.challengeFor(a.user, { clientId }));
+      const { deviceToken } = await parts.mfaLogin.verify({ mfaToken, passcode: await totpCodeAt(a.secret, now), rememberDevice: true }, testContext);
       expect(deviceToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
       const token = deviceToken as string;
-      expect(await mfaGateFor(deps, a.user, { clientId, deviceToken: token })).toBeUndefined();
-      expect(await mfaGateFor(deps, b.user, { clientId, deviceToken: token })).toMatchObject({ mfaRequired: true });
-      expect(await mfaGateFor(deps, a.user, { clientId, deviceToken: `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}` })).toMatchObject({ mfaRequired: true });
+      expect(await parts.mfaGate.challengeFor(a.user, { clientId, deviceToken: token })).toBeUndefined();
+      expect(await parts.mfaGate.challengeFor(b.user, { clientId, deviceToken: token })).toMatchObject({ mfaRequired: true });
+      expect(await parts.mfaGate.challengeFor(a.user, { clientId, deviceToken: `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}` })).toMatchObject({ mfaRequired: true });
       const { rows } = await h.deps.pool.query<{ token_hash: string }>('SELECT token_hash FROM remembered_devices WHERE user_id = $1', [a.user.id]);
       expect(rows.map((r) => r.token_hash)).not.toContain(token);
       const started = now;
       try {
         now = started + 30 * 86_400_000 - 1000;
-        expect(await mfaGateFor(deps, a.user, { clientId, deviceToken: token })).toBeUndefined();
+        expect(await parts.mfaGate.challengeFor(a.user, { clientId, deviceToken: token })).toBeUndefined();
         now = started + 30 * 86_400_000 + 1000;
-        expect(await mfaGateFor(deps, a.user, { clientId, deviceToken: token })).toMatchObject({ mfaRequired: true });
+        expect(await parts.mfaGate.challengeFor(a.user, { clientId, deviceToken: token })).toMatchObject({ mfaRequired: true });
       } finally {
         now = started;
       }
@@ -333,8 +333,9 @@ describe('MFA login with a dependency unreachable', () => {
   it('Valkey unreachable: the challenge is created, counted and passed in PostgreSQL, as without Valkey', async () => {
     const deps: AuthDeps = { ...h.deps, valkey: valkeyDown };
     const { user, secret } = await enrolled();
-    const { mfaToken } = await challenged(mfaGateFor(deps, user, { clientId }));
-    const app = supertest(createAuthApp(deps));
+    const parts = wireAuth(deps);
+    const { mfaToken } = await challenged(parts.mfaGate.challengeFor(user, { clientId }));
+    const app = supertest(createAuthApp(parts));
     const wrong = await app.post('/v1/login/mfa/verify').send({ mfaToken, mfaType: 'app', passcode: await wrongCode(secret, Date.now()) });
     expect(wrong.status).toBe(400);
     expect(wrong.body).toMatchObject({ code: 'AUT-0107' });
@@ -349,8 +350,9 @@ describe('MFA login with a dependency unreachable', () => {
     onTestFinished(() => pool.end());
     const deps: AuthDeps = { ...h.deps, pool };
     const { user } = await enrolled();
-    await expect(mfaGateFor(deps, user, { clientId })).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
-    const app = supertest(createAuthApp(deps));
+    const parts = wireAuth(deps);
+    await expect(parts.mfaGate.challengeFor(user, { clientId })).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+    const app = supertest(createAuthApp(parts));
     const mfaToken = signMfaToken(deps.settings.mfa.tokenSecret, newChallengeId());
     const verify = await app.post('/v1/login/mfa/verify').send({ mfaToken, passcode: '123456' });
     expect(verify.status).toBe(503);

@@ -1,8 +1,8 @@
 import type { Request } from 'express';
 import { ServiceError } from '../../platform/http/service-error.js';
-import type { AuthDeps } from '../deps.js';
+import type { Queryable } from '../../platform/postgres-transaction.js';
 import { findClientRegistration } from '../hosted-sign-in/client-registration.js';
-import type { RequestContext } from '../tokens/auth-events.js';
+import type { RequestContext } from '../audit/auth-events.js';
 import type { ClientCredentials, TokenService } from '../tokens/token-service.js';
 
 /** The client fields of an OAuth endpoint's form body (RFC 6749 2.3.1). */
@@ -62,19 +62,18 @@ export interface AuthenticatedClient {
  * is refused, never taken for a public one.
  */
 export async function authenticateEndpointClient(
-  deps: AuthDeps,
-  service: TokenService,
+  parts: { readonly database: Queryable; readonly tokenService: Pick<TokenService, 'authenticateClient'> },
   req: Request,
   form: ClientAuthenticationForm,
   options: { readonly allowPublic: boolean; readonly context: RequestContext },
 ): Promise<AuthenticatedClient> {
   const credentials = clientCredentialsOf(req, form);
   if (credentials) {
-    const app = await service.authenticateClient(credentials, options.context);
+    const app = await parts.tokenService.authenticateClient(credentials, options.context);
     return { applicationId: app.id, clientId: app.clientId, tenantId: app.orgId, isPublic: false };
   }
   if (options.allowPublic && form.client_id !== undefined) {
-    const registration = await findClientRegistration(deps.pool, form.client_id).catch((error: unknown) => {
+    const registration = await findClientRegistration(parts.database, form.client_id).catch((error: unknown) => {
       throw new ServiceError('SERVICE_UNAVAILABLE', { detail: 'client lookup failed', cause: error });
     });
     if (registration?.isPublic) return { applicationId: registration.applicationId, clientId: registration.clientId, tenantId: registration.orgId, isPublic: true };

@@ -1,9 +1,9 @@
-import { callerFromToken } from '../../platform/auth/caller-from-token.js';
-import type { VerifiedToken } from '../../platform/auth/token-verifier.js';
+import { callerFromToken, type TenancyOptions } from '../../platform/auth/caller-from-token.js';
+import type { TokenVerifier, VerifiedToken } from '../../platform/auth/token-verifier.js';
 import type { Caller } from '../../platform/http/caller.js';
 import { ServiceError } from '../../platform/http/service-error.js';
 import { readRefreshTokenState, type RefreshTokenState } from '../../directory/refresh-tokens.js';
-import type { AuthDeps } from '../deps.js';
+import type { Queryable } from '../../platform/postgres-transaction.js';
 import { refreshTokenHash } from '../tokens/session-store.js';
 
 /** A token a client handed to the revocation or introspection endpoint, once recognised as one of ours. */
@@ -21,7 +21,7 @@ const refreshShape = /^[A-Za-z0-9_-]{1,512}$/;
  * anything else. The two shapes cannot be mistaken for each other, so a `token_type_hint` changes nothing (RFC
  * 7009 2.1 and RFC 7662 2.1 let the server search every type). PostgreSQL unreachable is SERVICE_UNAVAILABLE.
  */
-export async function findPresentedToken(deps: AuthDeps, token: string): Promise<PresentedToken | undefined> {
+export async function findPresentedToken(deps: { readonly tokens: TokenVerifier; readonly tenancy: TenancyOptions; readonly database: Queryable }, token: string): Promise<PresentedToken | undefined> {
   if (jwsShape.test(token)) {
     try {
       const verified = await deps.tokens.verify(token);
@@ -34,7 +34,7 @@ export async function findPresentedToken(deps: AuthDeps, token: string): Promise
   }
   if (!refreshShape.test(token)) return undefined;
   try {
-    const state = await readRefreshTokenState(deps.pool, refreshTokenHash(token));
+    const state = await readRefreshTokenState(deps.database, refreshTokenHash(token));
     return state === undefined ? undefined : { kind: 'refresh_token', state };
   } catch (error) {
     throw new ServiceError('SERVICE_UNAVAILABLE', { detail: 'refresh token lookup failed', cause: error });

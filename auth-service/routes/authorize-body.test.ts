@@ -2,11 +2,10 @@
 // must accept, reject and report exactly as the schema itself on good and hostile bodies.
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { AuthDeps } from '../deps.js';
-import { authorizeRoutes, maxBatchChecks } from './authorize.js';
+import { authorizeRoutes, maxBatchChecks, type AuthorizeParts } from './authorize.js';
 
 // Building the routes reads nothing from deps; only handlers do.
-const [single, batch] = authorizeRoutes({} as AuthDeps);
+const [single, batch] = authorizeRoutes({} as AuthorizeParts);
 const singleBody = single?.body as z.ZodType;
 const batchBody = batch?.body as z.ZodType;
 

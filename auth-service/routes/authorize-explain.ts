@@ -4,13 +4,12 @@ import type { Caller } from '../../platform/http/caller.js';
 import { defineRoute, type AnyRoute } from '../../platform/http/route.js';
 import { ServiceError } from '../../platform/http/service-error.js';
 import { ModelQuestions, type AccessQuestion } from '../../platform/authorization/model-questions.js';
-import { assertClientIpAllowed } from '../authorization/ip-check.js';
 import { decideForProduct } from '../authorization/product-scope.js';
 import { requestAttributes, withCallerAddress } from '../authorization/request-attributes.js';
-import { namedSubject, resolveSubject } from '../authorization/subject.js';
-import type { AuthDeps } from '../deps.js';
-import { authRuntimeOf } from '../guards.js';
-import { assertCheckNames, authorizeOthersPermission } from './authorize.js';
+import { namedSubject } from '../authorization/subject.js';
+import { assertCheckNames, authorizeOthersPermission, type AuthorizeParts } from './authorize.js';
+
+type ExplainParts = Pick<AuthorizeParts, 'engine' | 'checkClientIp' | 'findSubject' | 'clientAddress' | 'clock'>;
 
 const nameText = z.string().min(1).max(256);
 
@@ -55,7 +54,7 @@ function lineOf(rule: PolicyRule): { ptype: string; values: string[] } {
  * `group:<id>`, `role:<id>`, any subject of a custom model's lines) when it holds no `/`; else the contract's
  * `<owner>/<id or name>`, resolved as /v1/authorize resolves it.
  */
-async function subjectOf(deps: AuthDeps, caller: Caller, sub: string | undefined): Promise<{ subject: string; active: boolean }> {
+async function subjectOf(deps: ExplainParts, caller: Caller, sub: string | undefined): Promise<{ subject: string; active: boolean }> {
   if (sub === undefined) return { subject: caller.subject, active: true };
   if (!sub.includes('/') && !(caller.kind === 'application' && sub === caller.id)) {
     if (!isPlainName(sub) || sub.length > 256) throw new ServiceError('VALIDATION_FAILED', { message: 'sub may hold only letters, digits and _ . : @ -', field: 'body.sub' });
@@ -63,7 +62,7 @@ async function subjectOf(deps: AuthDeps, caller: Caller, sub: string | undefined
   }
   const named = namedSubject(caller, sub);
   if (named.self) return { subject: named.subject, active: true };
-  const target = await resolveSubject(deps.pool, caller.tenantId, named);
+  const target = await deps.findSubject(caller.tenantId, named);
   if (!target) throw new ServiceError('NOT_FOUND', { message: 'sub names no user or application of this organization', field: 'body.sub' });
   return target;
 }
@@ -95,7 +94,7 @@ function answerOf(explanation: Explanation, subject: string, active: boolean, re
  * that decided and the role chain from the subject, under any model. It shows policy, so it needs `authorize post`
  * whoever it asks about. Attributes may set `ip` here (a what-if for `ipMatch`); by default it is the caller's.
  */
-export function authorizeExplainRoutes(deps: AuthDeps): AnyRoute[] {
+export function authorizeExplainRoutes(deps: ExplainParts): AnyRoute[] {
   const questions = new ModelQuestions(deps.engine);
   return [
     defineRoute({
@@ -109,10 +108,9 @@ export function authorizeExplainRoutes(deps: AuthDeps): AnyRoute[] {
       responses: { 200: { description: 'The decision and why', schema: answer } },
       async handler({ body: item, caller, req }) {
         assertCheckNames(item);
-        const runtime = authRuntimeOf(deps);
-        const callerAddress = runtime.clientAddress(req);
+        const callerAddress = deps.clientAddress(req);
         // The asking client is the one whose address the organization's allowlist must admit.
-        await assertClientIpAllowed(runtime, req, caller.tenantId, item.product, callerAddress);
+        await deps.checkClientIp(req, caller.tenantId, item.product, callerAddress);
         const { subject, active } = await subjectOf(deps, caller, item.sub);
         const attributes = item.attributes?.ip === undefined ? withCallerAddress(item.attributes, callerAddress) : item.attributes;
         let question: AccessQuestion = { subject, tenantId: caller.tenantId, resource: item.resource, action: item.action, ...(attributes ? { attributes } : {}) };
@@ -121,7 +119,7 @@ export function authorizeExplainRoutes(deps: AuthDeps): AnyRoute[] {
         else question = { ...question, resource: (await decideForProduct(questions, question, item.product, options)).resource };
         const explanation = questions.explain(question);
         return {
-          body: answerOf(explanation, subject, active, questions.requestOf(question), new Date(deps.nowMs()).toISOString()),
+          body: answerOf(explanation, subject, active, questions.requestOf(question), new Date(deps.clock.nowMs()).toISOString()),
           headers: { 'Cache-Control': 'no-store' },
         };
       },

@@ -1,18 +1,33 @@
-import type { IncomingMessage } from 'node:http';
+import type { Request } from 'express';
 import { z } from 'zod';
 import { assertRequestName, isEngineError, isPlainName, type RequestAttributes } from '../../engine/index.js';
 import type { AuthResource } from '../../domain/access-manager-resources.js';
 import type { DecisionLogReason } from '../../platform/decision-log/index.js';
 import type { Caller } from '../../platform/http/caller.js';
-import { defineLeanRoute, type LeanRoute } from '../../platform/http/route.js';
+import { requestIdOf } from '../../platform/http/request-id.js';
+import { defineRoute, type AnyRoute } from '../../platform/http/route.js';
 import { ServiceError } from '../../platform/http/service-error.js';
-import { assertClientIpAllowed } from '../authorization/ip-check.js';
+import type { ClientIpCheck } from '../authorization/ip-check.js';
 import { decideForProduct } from '../authorization/product-scope.js';
 import { requestAttributes, withCallerAddress } from '../authorization/request-attributes.js';
 import { callerAddressAttribute, ModelQuestions, type AccessQuestion } from '../../platform/authorization/model-questions.js';
-import { namedSubject, resolveSubject } from '../authorization/subject.js';
-import type { AuthDeps } from '../deps.js';
-import { authRuntimeOf } from '../guards.js';
+import { namedSubject, type SubjectLookup } from '../authorization/subject.js';
+import type { Clock, PolicyEngine } from '../../engine/index.js';
+import type { DecisionRecorder } from '../../platform/decision-log/index.js';
+import type { ServiceMetrics } from '../../platform/metrics/index.js';
+
+/** What the authorize routes need: the engine, the IP allowlist check, the subject lookup, the clock, the metrics. */
+export interface AuthorizeParts {
+  readonly engine: PolicyEngine;
+  readonly checkClientIp: ClientIpCheck;
+  readonly findSubject: SubjectLookup;
+  /** The client address of a request (socket, or X-Forwarded-For through TRUSTED_PROXIES only). */
+  readonly clientAddress: (req: Request) => string | undefined;
+  readonly clock: Clock;
+  readonly metrics?: Pick<ServiceMetrics, 'authorizeDecisions'> | undefined;
+  /** Absent when DECISION_LOG_ENABLED=false. */
+  readonly decisionLog?: Pick<DecisionRecorder, 'record'> | undefined;
+}
 
 /** What the caller must hold to ask about a subject other than itself. */
 export const authorizeOthersPermission = { resource: 'authorize' satisfies AuthResource, action: 'post' } as const;
@@ -94,26 +109,26 @@ class CheckRunner {
   private readonly callerAddress: string | undefined;
 
   constructor(
-    private readonly deps: AuthDeps,
+    private readonly deps: AuthorizeParts,
     private readonly questions: ModelQuestions,
     private readonly caller: Caller,
-    private readonly req: IncomingMessage,
+    private readonly req: Request,
   ) {
     // Only models that read a request object see it (as attributes.ip); the shipped model never looks.
-    this.callerAddress = questions.readsAttributes ? authRuntimeOf(deps).clientAddress(req) : undefined;
+    this.callerAddress = questions.readsAttributes ? deps.clientAddress(req) : undefined;
   }
 
   async run(item: Check, minRev: number | undefined): Promise<Verdict> {
     const { deps, caller, questions } = this;
     assertCheckNames(item);
-    await assertClientIpAllowed(authRuntimeOf(deps), this.req, caller.tenantId, item.product, item.clientIp);
+    await deps.checkClientIp(this.req, caller.tenantId, item.product, item.clientIp);
     const named = namedSubject(caller, item.sub);
     if (named.self) return decide(questions, this.questionOf(named.subject, item), item.product, minRev);
     this.mayAskForOthers ??= mayAskForOthers(questions, caller, withCallerAddress(undefined, this.callerAddress), minRev);
     if (!(await this.mayAskForOthers)) {
       throw new ServiceError('FORBIDDEN', { detail: `${caller.subject} may not ask about ${item.sub}`, message: 'sub must name the token\'s own subject' });
     }
-    const target = await resolveSubject(deps.pool, caller.tenantId, named);
+    const target = await deps.findSubject(caller.tenantId, named);
     const revision = deps.engine.revisionOf(caller.tenantId);
     if (!target) return { authorized: false, reason: 'permission', revision, subject: item.sub, logReason: 'subject_unknown' };
     if (!target.active) return { authorized: false, reason: 'suspended', revision, subject: target.subject, logReason: 'subject_suspended' };
@@ -141,11 +156,11 @@ export async function mayAskForOthers(questions: ModelQuestions, caller: Caller,
 }
 
 /** Hands the decision to the decision log (a queue append; never waits, never throws). */
-function recordDecision(deps: AuthDeps, caller: Caller, req: IncomingMessage, requestId: string, item: Check, verdict: Verdict): void {
+function recordDecision(deps: AuthorizeParts, caller: Caller, req: Request, item: Check, verdict: Verdict): void {
   const log = deps.decisionLog;
   if (!log) return;
   log.record({
-    atMs: deps.nowMs(),
+    atMs: deps.clock.nowMs(),
     tenantId: caller.tenantId,
     subject: verdict.subject,
     resource: item.resource,
@@ -154,16 +169,15 @@ function recordDecision(deps: AuthDeps, caller: Caller, req: IncomingMessage, re
     allowed: verdict.authorized,
     reason: verdict.logReason,
     revision: verdict.revision,
-    requestId,
-    clientIp: item.clientIp ?? authRuntimeOf(deps).clientAddress(req),
+    requestId: req.res ? requestIdOf(req.res) : undefined,
+    clientIp: item.clientIp ?? deps.clientAddress(req),
   });
 }
 
-/** Served ahead of express by the lean routes (same behaviour), and by express for what they leave to it. */
-export function authorizeRoutes(deps: AuthDeps): LeanRoute[] {
+export function authorizeRoutes(deps: AuthorizeParts): AnyRoute[] {
   const questions = new ModelQuestions(deps.engine);
   return [
-    defineLeanRoute({
+    defineRoute({
       method: 'post',
       path: '/v1/authorize',
       summary: 'May the subject do the action on the resource? (a denial is 200 with authorized:false)',
@@ -172,7 +186,7 @@ export function authorizeRoutes(deps: AuthDeps): LeanRoute[] {
       bareToken: true,
       body: check.extend({ minRevision: minRevision.optional() }).strict(),
       responses: { 200: { description: 'The decision', schema: answer } },
-      async handler({ body, caller, req, requestId }) {
+      async handler({ body, caller, req }) {
         let verdict: Verdict;
         try {
           // The body is the check (its minRevision is read apart): no copy of it per request.
@@ -182,8 +196,8 @@ export function authorizeRoutes(deps: AuthDeps): LeanRoute[] {
           throw error;
         }
         deps.metrics?.authorizeDecisions.record(verdict.authorized);
-        recordDecision(deps, caller, req, requestId, body, verdict);
-        const timestamp = new Date(deps.nowMs()).toISOString();
+        recordDecision(deps, caller, req, body, verdict);
+        const timestamp = new Date(deps.clock.nowMs()).toISOString();
         return {
           body: verdict.reason
             ? { authorized: verdict.authorized, timestamp, revision: verdict.revision, reason: verdict.reason }
@@ -191,7 +205,7 @@ export function authorizeRoutes(deps: AuthDeps): LeanRoute[] {
         };
       },
     }),
-    defineLeanRoute({
+    defineRoute({
       method: 'post',
       path: '/v1/authorize/batch',
       summary: `Up to ${maxBatchChecks} authorize checks in one call`,
@@ -200,7 +214,7 @@ export function authorizeRoutes(deps: AuthDeps): LeanRoute[] {
       bareToken: true,
       body: z.object({ checks: z.array(check).min(1).max(maxBatchChecks), minRevision: minRevision.optional() }).strict(),
       responses: { 200: { description: 'One decision per check, in order', schema: batchAnswer } },
-      async handler({ body, caller, req, requestId }) {
+      async handler({ body, caller, req }) {
         const runner = new CheckRunner(deps, questions, caller, req);
         const results: { authorized: boolean; reason?: string }[] = [];
         let revision = 0;
@@ -213,11 +227,11 @@ export function authorizeRoutes(deps: AuthDeps): LeanRoute[] {
             throw error;
           }
           deps.metrics?.authorizeDecisions.record(verdict.authorized);
-          recordDecision(deps, caller, req, requestId, item, verdict);
+          recordDecision(deps, caller, req, item, verdict);
           revision = Math.max(revision, verdict.revision);
           results.push(verdict.reason ? { authorized: verdict.authorized, reason: verdict.reason } : { authorized: verdict.authorized });
         }
-        return { body: { results, timestamp: new Date(deps.nowMs()).toISOString(), revision } };
+        return { body: { results, timestamp: new Date(deps.clock.nowMs()).toISOString(), revision } };
       },
     }),
   ];

@@ -1,9 +1,8 @@
 import { z } from 'zod';
 import { defineRoute, type AnyRoute } from '../../platform/http/route.js';
-import type { AuthDeps } from '../deps.js';
-import { mfaMethods, sendChallengeCode, verifyChallenge } from '../mfa/index.js';
-import { requestContextOf } from '../tokens/auth-events.js';
-import { issueUserSession } from '../tokens/issue-session.js';
+import type { AuthEvents } from '../audit/auth-events.js';
+import { mfaMethods, type MfaLogin } from '../mfa/index.js';
+import type { TokenService } from '../tokens/token-service.js';
 
 const mfaToken = z.string().min(1).max(200);
 const mfaType = z.enum(mfaMethods);
@@ -18,7 +17,7 @@ const verifyBody = z
 
 const noStore = { 'Cache-Control': 'no-store', Pragma: 'no-cache' };
 
-export function mfaLoginRoutes(deps: AuthDeps): AnyRoute[] {
+export function mfaLoginRoutes(deps: { mfaLogin: Pick<MfaLogin, 'sendCode' | 'verify'>; tokenService: Pick<TokenService, 'issueUserSession'>; events: Pick<AuthEvents, 'contextOf'> }): AnyRoute[] {
   return [
     defineRoute({
       method: 'post',
@@ -29,7 +28,7 @@ export function mfaLoginRoutes(deps: AuthDeps): AnyRoute[] {
       body: challengeBody,
       responses: { 200: { description: 'A code was sent (nothing is sent for app)', schema: z.object({ message: z.string() }) } },
       async handler({ body }) {
-        return { body: await sendChallengeCode(deps, body), headers: noStore };
+        return { body: await deps.mfaLogin.sendCode(body), headers: noStore };
       },
     }),
     defineRoute({
@@ -41,9 +40,9 @@ export function mfaLoginRoutes(deps: AuthDeps): AnyRoute[] {
       body: verifyBody,
       responses: { 200: { description: 'The token answer, plus deviceToken when rememberDevice was asked' } },
       async handler({ body, req, requestId }) {
-        const context = requestContextOf(deps, req, requestId);
-        const signIn = await verifyChallenge(deps, body, context);
-        const tokens = await issueUserSession(deps, signIn.user, signIn.clientId, signIn.scope, context);
+        const context = deps.events.contextOf(req, requestId);
+        const signIn = await deps.mfaLogin.verify(body, context);
+        const tokens = await deps.tokenService.issueUserSession(signIn.user, signIn.clientId, signIn.scope, context);
         return { body: { ...tokens, ...(signIn.deviceToken === undefined ? {} : { deviceToken: signIn.deviceToken }) }, headers: noStore };
       },
     }),

@@ -1,11 +1,10 @@
 import { z } from 'zod';
 import { defineRoute, type AnyRoute } from '../../platform/http/route.js';
 import { ServiceError } from '../../platform/http/service-error.js';
-import type { AuthDeps } from '../deps.js';
-import { requestContextOf } from '../tokens/auth-events.js';
+import type { AuthEvents } from '../audit/auth-events.js';
 import { clientIdField, clientSecretField, deviceTokenField, passwordField, refreshTokenField, scopeField, usernameField } from '../tokens/token-fields.js';
-import { TokenService, type TokenAnswer } from '../tokens/token-service.js';
-import { authorizationCodeGrant } from '../hosted-sign-in/index.js';
+import type { TokenAnswer, TokenService } from '../tokens/token-service.js';
+import type { AuthorizationCodeGrant } from '../hosted-sign-in/index.js';
 import { clientCredentialsOf } from '../oauth/client-authentication.js';
 
 // RFC 6749 3.2 / 8.2: unknown token-request parameters are ignored, so this form is not strict; every field the
@@ -53,8 +52,14 @@ function oauthAnswer(tokens: TokenAnswer): Record<string, string | number> {
  * SECURITY-CHECKLIST C11. `authorization_code` exchanges a code from the hosted sign-in page (PKCE S256 always);
  * every other grant (implicit, device code, ...) is `unsupported_grant_type`.
  */
-export function oauthTokenRoutes(deps: AuthDeps): AnyRoute[] {
-  const service = new TokenService(deps);
+export interface OauthTokenParts {
+  readonly tokenService: Pick<TokenService, 'passwordGrant' | 'clientCredentialsGrant' | 'refreshGrant'>;
+  readonly codeGrant: Pick<AuthorizationCodeGrant, 'exchange'>;
+  readonly events: Pick<AuthEvents, 'contextOf'>;
+}
+
+export function oauthTokenRoutes(deps: OauthTokenParts): AnyRoute[] {
+  const service = deps.tokenService;
   return [
     defineRoute({
       method: 'post',
@@ -73,11 +78,9 @@ export function oauthTokenRoutes(deps: AuthDeps): AnyRoute[] {
         // Before the client is authenticated: a refused grant type costs no secret check.
         if (!servedGrants.has(body.grant_type)) throw new ServiceError('UNSUPPORTED_GRANT_TYPE', { detail: `grant_type ${body.grant_type}` });
         const client = clientCredentialsOf(req, body);
-        const context = requestContextOf(deps, req, requestId);
+        const context = deps.events.contextOf(req, requestId);
         if (body.grant_type === 'authorization_code') {
-          const tokens = await authorizationCodeGrant(
-            deps,
-            service,
+          const tokens = await deps.codeGrant.exchange(
             {
               code: required(body.code, 'code'),
               redirectUri: required(body.redirect_uri, 'redirect_uri'),

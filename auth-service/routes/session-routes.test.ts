@@ -3,6 +3,7 @@ import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthHarness, type AuthHarness } from '../../test/support/auth-harness.js';
 import { createAuthApp } from '../app.js';
+import { wireAuth } from '../wiring.js';
 import type { TokenSubject } from '../tokens/token-issuer.js';
 
 let h: AuthHarness;
@@ -37,7 +38,7 @@ describe('POST /v1/logout', () => {
     const access = await h.deps.issuer.accessToken(subject, 'console', undefined, sid);
     const id = await h.deps.issuer.idToken(subject, 'console', sid);
     // A second replica (its own caches) that has already seen the token.
-    const replica = supertest.agent(createAuthApp({ ...h.deps }));
+    const replica = supertest.agent(createAuthApp(wireAuth({ ...h.deps })));
     expect((await h.http().get('/v1/userinfo').set('Authorization', `Bearer ${access.token}`)).status).toBe(200);
     expect((await replica.get('/v1/userinfo').set('Authorization', `Bearer ${access.token}`)).status).toBe(200);
 

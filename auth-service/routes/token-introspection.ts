@@ -1,14 +1,22 @@
 import { z } from 'zod';
-import { readTokenState } from '../../directory/token-states.js';
 import { defineRoute, type AnyRoute } from '../../platform/http/route.js';
 import { ServiceError } from '../../platform/http/service-error.js';
-import type { AuthDeps } from '../deps.js';
-import { authRuntimeOf } from '../guards.js';
-import { authenticateEndpointClient, type AuthenticatedClient } from '../oauth/client-authentication.js';
-import { findPresentedToken } from '../oauth/presented-token.js';
+import type { Clock } from '../../engine/index.js';
+import type { ActiveTokenCheck } from '../../platform/auth/active-token-check.js';
+import type { TenancyOptions } from '../../platform/auth/caller-from-token.js';
+import type { AuthEvents } from '../audit/auth-events.js';
+import type { AuthenticatedClient } from '../oauth/client-authentication.js';
+import type { TokenManagement } from '../oauth/token-management.js';
 import { tokenManagementForm } from '../oauth/token-management-form.js';
-import { requestContextOf } from '../tokens/auth-events.js';
-import { TokenService } from '../tokens/token-service.js';
+
+export interface TokenIntrospectionParts {
+  readonly tokenManagement: TokenManagement;
+  readonly tokenCheck: Pick<ActiveTokenCheck, 'assertActive'>;
+  readonly tenancy: TenancyOptions;
+  readonly settings: { readonly issuer: string };
+  readonly clock: Clock;
+  readonly events: Pick<AuthEvents, 'contextOf'>;
+}
 
 export const introspectionPath = '/oauth/introspect';
 
@@ -39,7 +47,7 @@ const introspectionAnswer = z
  * console, a product serving every tenant) any organization's, as at sign-in. Anything else is `active: false`,
  * so a client learns nothing about another tenant's tokens.
  */
-function maySee(deps: AuthDeps, client: AuthenticatedClient, tenantId: string): boolean {
+function maySee(deps: TokenIntrospectionParts, client: AuthenticatedClient, tenantId: string): boolean {
   return client.tenantId === tenantId || client.tenantId === deps.tenancy.defaultTenantId;
 }
 
@@ -54,8 +62,8 @@ const numberClaim = (value: unknown): number | undefined => (typeof value === 'n
  * of a live session and an active subject. Everything else — unknown, expired, revoked, ended, another tenant's,
  * another client's refresh token — is `{"active": false}` and nothing more. PostgreSQL unreachable is 503.
  */
-export function tokenIntrospectionRoutes(deps: AuthDeps): AnyRoute[] {
-  const service = new TokenService(deps);
+export function tokenIntrospectionRoutes(deps: TokenIntrospectionParts): AnyRoute[] {
+  const manage = deps.tokenManagement;
   return [
     defineRoute({
       method: 'post',
@@ -70,16 +78,16 @@ export function tokenIntrospectionRoutes(deps: AuthDeps): AnyRoute[] {
         401: { description: 'invalid_client' },
       },
       async handler({ body, req, requestId }) {
-        const context = requestContextOf(deps, req, requestId);
-        const client = await authenticateEndpointClient(deps, service, req, body, { allowPublic: false, context });
-        const found = await findPresentedToken(deps, body.token);
+        const context = deps.events.contextOf(req, requestId);
+        const client = await manage.authenticateClient(req, body, { allowPublic: false, context });
+        const found = await manage.findPresented(body.token);
         if (!found) return { body: inactive, headers: noStore };
         if (found.kind === 'access_token') {
           const { caller, token } = found;
           const { claims } = token;
-          if (!maySee(deps, client, caller.tenantId) || token.expiresAtMs <= deps.nowMs()) return { body: inactive, headers: noStore };
+          if (!maySee(deps, client, caller.tenantId) || token.expiresAtMs <= deps.clock.nowMs()) return { body: inactive, headers: noStore };
           try {
-            await authRuntimeOf(deps).tokenCheck.assertActive(caller);
+            await deps.tokenCheck.assertActive(caller);
           } catch (error) {
             if (error instanceof ServiceError && error.code === 'TOKEN_INVALID') return { body: inactive, headers: noStore };
             throw error;
@@ -109,7 +117,7 @@ export function tokenIntrospectionRoutes(deps: AuthDeps): AnyRoute[] {
         if (state.clientId !== client.clientId || state.used || state.expired || state.sessionEnded) return { body: inactive, headers: noStore };
         let standing;
         try {
-          standing = await readTokenState(deps.pool, { subjectKind: state.subjectKind, subjectId: state.subjectId, tenantId: state.tenantId, sessionId: state.sessionId, jti: undefined });
+          standing = await manage.standingOf(state);
         } catch (error) {
           throw new ServiceError('SERVICE_UNAVAILABLE', { detail: 'introspection: token state unreadable', cause: error });
         }

@@ -1,16 +1,11 @@
 import { defineRoute, type AnyRoute } from '../../platform/http/route.js';
 import { ServiceError } from '../../platform/http/service-error.js';
-import { withTransaction } from '../../platform/postgres-transaction.js';
-import { endSessions } from '../../directory/sessions.js';
-import { expireRefreshTokensOfSession } from '../../directory/refresh-tokens.js';
-import { revokeAccessToken } from '../../directory/revoked-access-tokens.js';
-import type { AuthDeps } from '../deps.js';
-import { authRuntimeOf } from '../guards.js';
-import { authenticateEndpointClient, type AuthenticatedClient } from '../oauth/client-authentication.js';
-import { findPresentedToken, type PresentedToken } from '../oauth/presented-token.js';
+import type { EndHere } from '../../platform/auth/ended-here.js';
+import type { AuthEvents } from '../audit/auth-events.js';
+import type { AuthenticatedClient } from '../oauth/client-authentication.js';
+import type { PresentedToken } from '../oauth/presented-token.js';
+import type { TokenManagement } from '../oauth/token-management.js';
 import { tokenManagementForm } from '../oauth/token-management-form.js';
-import { recordSettled, requestContextOf } from '../tokens/auth-events.js';
-import { TokenService } from '../tokens/token-service.js';
 
 export const revocationPath = '/oauth/revoke';
 
@@ -30,8 +25,8 @@ function isIssuedTo(found: PresentedToken, client: AuthenticatedClient): boolean
  * token it may not or cannot revoke (unknown, expired, another client's, already revoked), so a caller learns
  * nothing about tokens that are not its own; only a failure to record the revocation is an error (503).
  */
-export function tokenRevocationRoutes(deps: AuthDeps): AnyRoute[] {
-  const service = new TokenService(deps);
+export function tokenRevocationRoutes(deps: { tokenManagement: TokenManagement; events: Pick<AuthEvents, 'contextOf' | 'recordSettled'>; endHere: EndHere }): AnyRoute[] {
+  const manage = deps.tokenManagement;
   return [
     defineRoute({
       method: 'post',
@@ -46,24 +41,19 @@ export function tokenRevocationRoutes(deps: AuthDeps): AnyRoute[] {
         401: { description: 'invalid_client' },
       },
       async handler({ body, req, requestId }) {
-        const context = requestContextOf(deps, req, requestId);
-        const client = await authenticateEndpointClient(deps, service, req, body, { allowPublic: true, context });
-        const found = await findPresentedToken(deps, body.token);
+        const context = deps.events.contextOf(req, requestId);
+        const client = await manage.authenticateClient(req, body, { allowPublic: true, context });
+        const found = await manage.findPresented(body.token);
         if (!found || !isIssuedTo(found, client)) return { status: 200, headers: noStore };
-        const untilMs = deps.nowMs() + (deps.settings.accessTokenTtlSeconds + 60) * 1000;
-        const check = authRuntimeOf(deps).tokenCheck;
         let targetType: 'user' | 'application';
         let targetId: string;
         let details: Record<string, string>;
         try {
           if (found.kind === 'refresh_token') {
             const { state } = found;
-            await withTransaction(deps.pool, async (tx) => {
-              await endSessions(tx, { kind: 'session', sessionId: state.sessionId, tenantId: state.tenantId, subjectId: state.subjectId }, 'token_revoked');
-              await expireRefreshTokensOfSession(tx, state.sessionId);
-            });
+            await manage.endSessionOf(state);
             const subject = `${state.subjectKind === 'application' ? 'app' : 'user'}:${state.subjectId}`;
-            check.endLocally({ tenantId: state.tenantId, subject, sid: state.sessionId, untilMs });
+            deps.endHere({ tenantId: state.tenantId, subject, sid: state.sessionId });
             ({ subjectKind: targetType, subjectId: targetId } = state);
             details = { tokenType: 'refresh_token', sessionId: state.sessionId, clientId: client.clientId };
           } else {
@@ -71,8 +61,8 @@ export function tokenRevocationRoutes(deps: AuthDeps): AnyRoute[] {
             const jti = caller.tokenId;
             // Auth's access tokens always carry a jti; a hand-made one without it cannot be revoked alone.
             if (jti === undefined) throw new ServiceError('VALIDATION_FAILED', { message: 'the token carries no jti: revoke its refresh token instead', field: 'body.token' });
-            await revokeAccessToken(deps.pool, { jti, tenantId: caller.tenantId, expiresAtMs: token.expiresAtMs });
-            check.endLocally({ tenantId: caller.tenantId, subject: caller.subject, jti, untilMs });
+            await manage.revokeAccessToken({ jti, tenantId: caller.tenantId, expiresAtMs: token.expiresAtMs });
+            deps.endHere({ tenantId: caller.tenantId, subject: caller.subject, jti });
             targetType = caller.kind;
             targetId = caller.id;
             details = { tokenType: 'access_token', jti, clientId: client.clientId };
@@ -81,7 +71,7 @@ export function tokenRevocationRoutes(deps: AuthDeps): AnyRoute[] {
           if (error instanceof ServiceError) throw error;
           throw new ServiceError('SERVICE_UNAVAILABLE', { detail: 'revocation could not be recorded', cause: error });
         }
-        await recordSettled(deps, context, {
+        await deps.events.recordSettled(context, {
           tenantId: client.tenantId,
           actor: `app:${client.applicationId}`,
           action: 'auth.token-revoked',

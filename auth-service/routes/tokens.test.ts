@@ -4,9 +4,9 @@ import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authAudience, authIssuer, createAuthHarness, type AuthHarness } from '../../test/support/auth-harness.js';
 import { createAuthApp } from '../app.js';
+import { wireAuth } from '../wiring.js';
 import { refreshTokenHash } from '../tokens/session-store.js';
 import { recordSignInFailure } from '../../directory/account-sign-in-failures.js';
-import { issueUserSession } from '../tokens/issue-session.js';
 
 let h: AuthHarness;
 let skewMs = 0;
@@ -134,7 +134,7 @@ describe('POST /v1/login/oauth/access_token, password grant', () => {
 
   it('50 concurrent failures on one account count exactly 50 (D10)', async () => {
     const name = `burst-${Date.now()}`;
-    await Promise.all(Array.from({ length: 50 }, () => recordSignInFailure(h.deps.pool, name, h.deps.nowMs(), { maxFailures: 1000, lockSeconds: 900 })));
+    await Promise.all(Array.from({ length: 50 }, () => recordSignInFailure(h.deps.pool, name, h.deps.clock.nowMs(), { maxFailures: 1000, lockSeconds: 900 })));
     const { rows } = await h.deps.pool.query('SELECT failures, locked_until FROM sign_in_failures WHERE username_canonical = $1', [name]);
     expect(rows[0]).toEqual({ failures: 50, locked_until: null });
   });
@@ -260,7 +260,7 @@ describe('POST /v1/login/oauth/refresh_token', () => {
 
   it('a refresh that waits past lock_timeout on its token row answers 503 retryable and revokes nothing (I9)', async () => {
     const { tokens } = await signIn();
-    const app = supertest(createAuthApp({ ...h.deps, pool: h.schema.newPool({ max: 4, lock_timeout: 200 }) }));
+    const app = supertest(createAuthApp(wireAuth({ ...h.deps, pool: h.schema.newPool({ max: 4, lock_timeout: 200 }) })));
     const holder = await h.deps.pool.connect();
     try {
       await holder.query('BEGIN');
@@ -299,7 +299,7 @@ describe('POST /v1/login/oauth/refresh_token', () => {
 describe('issueUserSession (the MFA verify step)', () => {
   it('starts a session and answers refreshable tokens', async () => {
     const u = await h.createUser(org.id);
-    const answer = await issueUserSession(h.deps, { id: u.id, orgId: org.id, orgSlug: org.slug, username: u.username, displayName: 'U', email: 'u@example.test' }, '', undefined, { requestId: 'tokens-test', clientIp: undefined });
+    const answer = await h.parts.tokenService.issueUserSession({ id: u.id, orgId: org.id, orgSlug: org.slug, username: u.username, displayName: 'U', email: 'u@example.test' }, '', undefined, { requestId: 'tokens-test', clientIp: undefined });
     expect(answer.refreshToken).toBeDefined();
     expect((await refresh({ refreshToken: answer.refreshToken })).status).toBe(200);
   });

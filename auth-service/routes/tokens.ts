@@ -1,10 +1,9 @@
 import { z } from 'zod';
 import { defineRoute, type AnyRoute } from '../../platform/http/route.js';
 import { ServiceError } from '../../platform/http/service-error.js';
-import type { AuthDeps } from '../deps.js';
-import { requestContextOf } from '../tokens/auth-events.js';
+import type { AuthEvents } from '../audit/auth-events.js';
 import { clientIdField, clientSecretField, deviceTokenField, passwordField, refreshTokenField, scopeField, usernameField } from '../tokens/token-fields.js';
-import { TokenService, type TokenAnswer } from '../tokens/token-service.js';
+import type { TokenAnswer, TokenService } from '../tokens/token-service.js';
 
 const knownGrants = ['password', 'client_credentials'];
 
@@ -77,8 +76,8 @@ function contractAnswer(tokens: TokenAnswer): z.infer<typeof tokenAnswer> {
  * contract names no status for them and RFC 6749 5.2 answers 400 `invalid_grant`; a wrong client secret is
  * INVALID_CLIENT (401). Client-credentials answers carry no refresh token (RFC 6749 4.4.3).
  */
-export function tokensRoutes(deps: AuthDeps): AnyRoute[] {
-  const service = new TokenService(deps);
+export function tokensRoutes(deps: { tokenService: Pick<TokenService, 'passwordGrant' | 'clientCredentialsGrant' | 'refreshGrant'>; events: Pick<AuthEvents, 'contextOf'> }): AnyRoute[] {
+  const service = deps.tokenService;
   return [
     defineRoute({
       method: 'post',
@@ -94,7 +93,7 @@ export function tokensRoutes(deps: AuthDeps): AnyRoute[] {
         429: { description: 'ACCOUNT_LOCKED or RATE_LIMITED, with Retry-After' },
       },
       async handler({ body, req, requestId }) {
-        const context = requestContextOf(deps, req, requestId);
+        const context = deps.events.contextOf(req, requestId);
         if (isPasswordBody(body)) {
           const outcome = await service.passwordGrant({
             username: body.username,
@@ -131,7 +130,7 @@ export function tokensRoutes(deps: AuthDeps): AnyRoute[] {
           // As /oauth/token (RFC 6749 6): a session started with a client's credentials (a console's) is refreshed
           // only with that client's; one started without a client needs none, as the contract's body has none.
           requireClientOfSession: true,
-        }, requestContextOf(deps, req, requestId));
+        }, deps.events.contextOf(req, requestId));
         return { body: contractAnswer(tokens), headers: noStore };
       },
     }),

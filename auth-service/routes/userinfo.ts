@@ -2,8 +2,11 @@ import { z } from 'zod';
 import type { Caller } from '../../platform/http/caller.js';
 import { defineRoute, type AnyRoute } from '../../platform/http/route.js';
 import { ServiceError } from '../../platform/http/service-error.js';
-import type { AuthDeps } from '../deps.js';
-import { upstreamProfileOf } from '../identity-providers/upstream-userinfo.js';
+import type { SubjectProfile } from '../../directory/subject-profiles.js';
+import type { UpstreamProfiles } from '../identity-providers/upstream-userinfo.js';
+
+/** The profile of a token's subject in its tenant; undefined when the subject is gone. */
+export type ProfileLookup = (caller: Caller) => Promise<SubjectProfile | undefined>;
 
 const contractUserinfo = z
   .object({
@@ -35,25 +38,22 @@ interface Profile {
   readonly email: string | undefined;
 }
 
-async function profileOf(deps: AuthDeps, caller: Caller): Promise<Profile> {
+async function profileOf(deps: UserinfoParts, caller: Caller): Promise<Profile> {
+  let found: SubjectProfile | undefined;
   try {
-    if (caller.kind === 'application') {
-      const { rows } = await deps.pool.query<{ name: string }>('SELECT name FROM applications WHERE id = $1::uuid AND org_id = $2::uuid', [caller.id, caller.tenantId]);
-      const row = rows[0];
-      if (!row) throw new ServiceError('TOKEN_INVALID', { detail: 'application no longer exists' });
-      return { sub: caller.id, name: row.name, preferredUsername: row.name, email: undefined };
-    }
-    const { rows } = await deps.pool.query<{ username: string; email: string; first_name: string; last_name: string }>(
-      'SELECT username, email, first_name, last_name FROM users WHERE id = $1::uuid AND org_id = $2::uuid',
-      [caller.id, caller.tenantId],
-    );
-    const row = rows[0];
-    if (!row) throw new ServiceError('TOKEN_INVALID', { detail: 'user no longer exists' });
-    return { sub: caller.id, name: `${row.first_name} ${row.last_name}`.trim(), preferredUsername: row.username, email: row.email };
+    found = await deps.profileOf(caller);
   } catch (error) {
     if (error instanceof ServiceError) throw error;
     throw new ServiceError('SERVICE_UNAVAILABLE', { detail: 'userinfo read failed', cause: error });
   }
+  if (!found) throw new ServiceError('TOKEN_INVALID', { detail: `${caller.kind === 'application' ? 'application' : 'user'} no longer exists` });
+  return { sub: caller.id, name: found.name, preferredUsername: found.username, email: found.email };
+}
+
+export interface UserinfoParts {
+  readonly profileOf: ProfileLookup;
+  /** What the external provider adds (oidc mode); undefined answers in builtin mode. */
+  readonly upstreamProfileOf: UpstreamProfiles;
 }
 
 /**
@@ -62,7 +62,7 @@ async function profileOf(deps: AuthDeps, caller: Caller): Promise<Profile> {
  * `emailVerified` is false: addresses are not verified by this service, and no picture or profile URL is kept,
  * except in oidc mode, where the provider's userinfo is asked too (identity-providers/upstream-userinfo.ts).
  */
-export function userinfoRoutes(deps: AuthDeps): AnyRoute[] {
+export function userinfoRoutes(deps: UserinfoParts): AnyRoute[] {
   return [
     defineRoute({
       method: 'get',
@@ -73,7 +73,7 @@ export function userinfoRoutes(deps: AuthDeps): AnyRoute[] {
       responses: { 200: { description: 'The profile', schema: contractUserinfo } },
       async handler({ caller }) {
         const p = await profileOf(deps, caller);
-        const up = await upstreamProfileOf(deps, caller, p.email);
+        const up = await deps.upstreamProfileOf(caller, p.email);
         return {
           body: {
             sub: p.sub,
@@ -99,7 +99,7 @@ export function userinfoRoutes(deps: AuthDeps): AnyRoute[] {
         responses: { 200: { description: 'OIDC claims', schema: oidcUserinfo } },
         async handler({ caller }) {
           const p = await profileOf(deps, caller);
-          const up = await upstreamProfileOf(deps, caller, p.email);
+          const up = await deps.upstreamProfileOf(caller, p.email);
           return {
             body: {
               sub: p.sub,

@@ -1,12 +1,11 @@
 import { z } from 'zod';
 import { defineRoute, type AnyRoute } from '../../platform/http/route.js';
-import type { AuthDeps } from '../deps.js';
-import { signingAlgorithm } from '../keys/signing-key-store.js';
+import { signingAlgorithm, type SigningKeyStore } from '../keys/signing-key-store.js';
 
 const cachePublic = { 'Cache-Control': 'public, max-age=300' };
 
 /** OpenID Connect Discovery 1.0 metadata and the JWKS (at `/.well-known/jwks`, the contract's, and `jwks.json`). */
-export function wellKnownRoutes(deps: AuthDeps): AnyRoute[] {
+export function wellKnownRoutes(deps: { settings: { readonly issuer: string }; keys: Pick<SigningKeyStore, 'jwks'> }): AnyRoute[] {
   const issuer = deps.settings.issuer.replace(/\/+$/, '');
   const metadata = Object.freeze({
     issuer: deps.settings.issuer,

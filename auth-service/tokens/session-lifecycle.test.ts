@@ -10,6 +10,7 @@ import { createTotpSecret, totpCodeAt } from '../../domain/totp.js';
 import { createAuthHarness, type AuthHarness } from '../../test/support/auth-harness.js';
 import { pollUntil } from '../../test/support/system/poll.js';
 import { createAuthApp } from '../app.js';
+import { wireAuth } from '../wiring.js';
 import { hashDeviceToken } from '../mfa/mfa-gate.js';
 
 let h: AuthHarness;
@@ -71,7 +72,7 @@ describe('a session starts only with credentials that are still good', () => {
 describe('a refresh-token reuse (RFC 9700 4.14.2)', () => {
   it("ends the session at once on this replica (cached verdicts included), within the bound on another, and revokes the user's remembered devices", async () => {
     const user = await h.createUser(org.id);
-    const other = supertest.agent(createAuthApp({ ...h.deps }));
+    const other = supertest.agent(createAuthApp(wireAuth({ ...h.deps })));
     const tokens = (await signIn(user.username, user.password)).body as { accessToken: string; refreshToken: string };
     await rememberDevice(user.id);
     // Both replicas have a verdict for the access token in their caches.

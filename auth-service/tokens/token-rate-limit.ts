@@ -5,7 +5,7 @@ import type { ErrorReporter } from '../../platform/http/error-handler.js';
 import { requestIdOf } from '../../platform/http/request-id.js';
 import { ServiceError } from '../../platform/http/service-error.js';
 import { createClientAddress } from '../../platform/http/client-address.js';
-import { ValkeyRateLimitStore } from '../../platform/valkey-rate-limit-store.js';
+import { ValkeyRateLimitStore } from '../../platform/http/valkey-rate-limit-store.js';
 
 /** The routes that issue tokens: each client address gets `limit` requests per window across them. */
 export const tokenRoutePaths = ['/v1/login/oauth/access_token', '/v1/login/oauth/refresh_token', '/oauth/token'] as const;

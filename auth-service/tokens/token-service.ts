@@ -1,21 +1,56 @@
 import type pg from 'pg';
-import type { AuthDeps } from '../deps.js';
-import { authRuntimeOf } from '../guards.js';
+import type { Clock } from '../../engine/index.js';
+import type { TenancyOptions } from '../../platform/auth/caller-from-token.js';
 import { subjectOf } from '../../platform/http/caller.js';
+import type { ErrorReporter } from '../../platform/http/error-handler.js';
+import type { SecretBox } from '../../platform/secret-box.js';
 import { ServiceError } from '../../platform/http/service-error.js';
 import { withTransaction } from '../../platform/postgres-transaction.js';
 import { endSessions } from '../../directory/sessions.js';
 import { canonicalName } from '../../domain/canonical-name.js';
 import { clearSignInFailures, recordSignInFailure, signInLockSecondsLeft } from '../../directory/account-sign-in-failures.js';
-import { createBuiltinIdentityProvider } from '../identity-providers/builtin-identity-provider.js';
 import { upstreamGrantOf } from '../identity-providers/upstream-grant-seal.js';
 import { endUpstreamGrant } from '../identity-providers/upstream-revocation.js';
 import type { AuthenticatedApp, AuthenticatedSubject, AuthenticatedUser, IdentityProvider } from '../identity-providers/identity-provider.js';
-import { mfaGateFor, type MfaChallengeAnswer } from '../mfa/mfa-gate.js';
-import type { IdTokenClaims, TokenSubject } from './token-issuer.js';
-import { assertTenantNotSprayed, defaultTenantSprayLimit, organizationOfUsername, recordTenantFailure } from './tenant-spray-limit.js';
+import type { MfaChallengeAnswer, MfaGate } from '../mfa/mfa-gate.js';
+import type { SigningKeyStore } from '../keys/signing-key-store.js';
+import { accountNamed, applicationWithClientId, unknownNameTarget, type AuthEvents, type RequestContext } from '../audit/auth-events.js';
+import type { EndHere } from '../../platform/auth/ended-here.js';
+import type { IdTokenClaims, TokenIssuer, TokenSubject } from './token-issuer.js';
+import { assertTenantNotSprayed, defaultTenantSprayLimit, organizationOfUsername, recordTenantFailure, type TenantSprayLimit } from './tenant-spray-limit.js';
 import { findRefreshTokenSession, holdSubjectForSession, insertRefreshToken, insertSession, lockRefreshToken, markRefreshTokenUsed, refreshTokenHash } from './session-store.js';
-import { accountNamed, applicationWithClientId, recordGrantWithin, recordSettled, unknownNameTarget, type RequestContext } from './auth-events.js';
+
+/** The lifetimes and sign-in limits the token service keeps (part of Auth's settings). */
+export interface SessionSettings {
+  /** The audience of our own tokens: an ID token issued without a client is addressed to it (logout's id_token_hint). */
+  readonly audience: string;
+  readonly accessTokenTtlSeconds: number; // 3600
+  readonly refreshTokenTtlSeconds: number; // 86400
+  /** A session cannot be refreshed beyond this, however often it rotates (SECURITY-CHECKLIST C5). */
+  readonly sessionAbsoluteTtlSeconds: number;
+  readonly signIn: {
+    readonly maxFailures: number; // 5
+    readonly lockSeconds: number; // 900
+    /** Failed password sign-ins per organization per window (SECURITY-CHECKLIST D3); default 200 per 60 s. */
+    readonly tenant?: TenantSprayLimit;
+  };
+}
+
+/** What the token service is built from (auth-service/wiring.ts builds it once per app). */
+export interface TokenServiceParts {
+  readonly database: pg.Pool;
+  readonly clock: Clock;
+  readonly settings: SessionSettings;
+  readonly tenancy: TenancyOptions;
+  readonly secrets: SecretBox;
+  readonly keys: Pick<SigningKeyStore, 'signingKey'>;
+  readonly issuer: Pick<TokenIssuer, 'accessToken' | 'idToken'>;
+  readonly provider: IdentityProvider;
+  readonly mfaGate: Pick<MfaGate, 'challengeFor'>;
+  readonly events: Pick<AuthEvents, 'recordGrantWithin' | 'recordSettled'>;
+  readonly endHere: EndHere;
+  readonly report: ErrorReporter;
+}
 
 /** The token answer, before a codec writes it as the contract's camelCase or RFC 6749's snake_case. */
 export interface TokenAnswer {
@@ -91,29 +126,6 @@ export function tokenSubjectOf(subject: AuthenticatedSubject): TokenSubject {
   return { kind: 'application', id: subject.id, name: subject.name, displayName: subject.name, orgId: subject.orgId, orgSlug: subject.orgSlug };
 }
 
-async function signTokens(
-  deps: AuthDeps,
-  subject: AuthenticatedSubject,
-  clientId: string | undefined,
-  scope: string | undefined,
-  sessionId: string,
-  refreshToken: string | undefined,
-  idClaims?: IdTokenClaims,
-): Promise<TokenAnswer> {
-  const tokenSubject = tokenSubjectOf(subject);
-  const access = await deps.issuer.accessToken(tokenSubject, clientId, scope, sessionId);
-  // ID tokens are for people; without a client they are addressed to our own audience (logout's id_token_hint).
-  const id = subject.kind === 'user' ? await deps.issuer.idToken(tokenSubject, clientId ?? deps.settings.audience, sessionId, idClaims) : undefined;
-  return {
-    accessToken: access.token,
-    ...(id ? { idToken: id.token } : {}),
-    tokenType: 'Bearer',
-    expiresIn: access.expiresInSeconds,
-    ...(refreshToken === undefined ? {} : { refreshToken }),
-    ...(scope === undefined ? {} : { scope }),
-  };
-}
-
 /** How a sign-in that starts a session is recorded: the request it came in, and the grant that proved it. */
 export interface SignInRecord {
   readonly context: RequestContext;
@@ -125,76 +137,107 @@ export function actorOf(subject: { kind: 'user' | 'application'; id: string }): 
 }
 
 /**
- * Starts a session for a signed-in subject inside the caller's transaction (the session, its first refresh token,
- * the sign-in's security event, the signed tokens) and answers the tokens with the session's id. Applications get
- * no refresh token but still a session (`sid`), so ending it ends their tokens. The signing key must be loaded
- * first (`deps.keys.signingKey()`), so no second pool connection is needed while the transaction holds one.
- */
-export async function startSessionWithin(
-  client: pg.ClientBase,
-  deps: AuthDeps,
-  subject: AuthenticatedSubject,
-  clientId: string | undefined,
-  scope: string | undefined,
-  record: SignInRecord,
-  idClaims?: IdTokenClaims,
-): Promise<{ sessionId: string; tokens: TokenAnswer }> {
-  const nowMs = deps.nowMs();
-  if (!(await holdSubjectForSession(client, subject))) {
-    throw new ServiceError('INVALID_GRANT', { detail: `${actorOf(subject)} changed (credentials, status or organization) since its credentials were checked` });
-  }
-  const session = await insertSession(client, {
-    orgId: subject.orgId,
-    subjectKind: subject.kind,
-    subjectId: subject.id,
-    clientId,
-    scope,
-    nowMs,
-    absoluteTtlSeconds: subject.kind === 'user' ? deps.settings.sessionAbsoluteTtlSeconds : deps.settings.accessTokenTtlSeconds,
-  });
-  const refreshToken =
-    subject.kind === 'user' ? await insertRefreshToken(client, session.id, nowMs, deps.settings.refreshTokenTtlSeconds, session.absoluteExpiresMs) : undefined;
-  const upstream = upstreamGrantOf(deps.secrets, subject);
-  if (upstream) await deps.identityProvider?.sessions?.attach(client, session.id, upstream);
-  await recordGrantWithin(client, deps, record.context, {
-    tenantId: subject.orgId,
-    actor: actorOf(subject),
-    action: 'auth.sign-in',
-    outcome: 'success',
-    targetType: subject.kind,
-    targetId: subject.id,
-    details: { grant: record.grant, sessionId: session.id, ...(clientId === undefined ? {} : { clientId }) },
-  });
-  return { sessionId: session.id, tokens: await signTokens(deps, subject, clientId, scope, session.id, refreshToken, idClaims) };
-}
-
-/** Starts a session for a signed-in subject in a transaction of its own (startSessionWithin) and answers the tokens. */
-export async function issueSession(deps: AuthDeps, subject: AuthenticatedSubject, clientId: string | undefined, scope: string | undefined, record: SignInRecord): Promise<TokenAnswer> {
-  // Loads the signing key outside the transaction: no second pool connection is needed while one is held.
-  await deps.keys.signingKey();
-  return withTransaction(deps.pool, async (client) => (await startSessionWithin(client, deps, subject, clientId, scope, record)).tokens);
-}
-
-/**
  * The one token service behind `/v1/login/oauth/*` and `/oauth/token`: the codecs differ, the rules do not.
  * Every refusal of credentials is INVALID_GRANT with the same body, whatever the cause.
  */
 export class TokenService {
   private readonly provider: IdentityProvider;
 
-  constructor(
-    private readonly deps: AuthDeps,
-    provider?: IdentityProvider,
-  ) {
-    this.provider = provider ?? deps.identityProvider ?? createBuiltinIdentityProvider(deps);
+  constructor(private readonly parts: TokenServiceParts) {
+    this.provider = parts.provider;
+  }
+
+  private async signTokens(
+    subject: AuthenticatedSubject,
+    clientId: string | undefined,
+    scope: string | undefined,
+    sessionId: string,
+    refreshToken: string | undefined,
+    idClaims?: IdTokenClaims,
+  ): Promise<TokenAnswer> {
+    const tokenSubject = tokenSubjectOf(subject);
+    const access = await this.parts.issuer.accessToken(tokenSubject, clientId, scope, sessionId);
+    // ID tokens are for people; without a client they are addressed to our own audience (logout's id_token_hint).
+    const id = subject.kind === 'user' ? await this.parts.issuer.idToken(tokenSubject, clientId ?? this.parts.settings.audience, sessionId, idClaims) : undefined;
+    return {
+      accessToken: access.token,
+      ...(id ? { idToken: id.token } : {}),
+      tokenType: 'Bearer',
+      expiresIn: access.expiresInSeconds,
+      ...(refreshToken === undefined ? {} : { refreshToken }),
+      ...(scope === undefined ? {} : { scope }),
+    };
+  }
+
+  /**
+   * Starts a session for a signed-in subject inside the caller's transaction (the session, its first refresh token,
+   * the sign-in's security event, the signed tokens) and answers the tokens with the session's id. Applications get
+   * no refresh token but still a session (`sid`), so ending it ends their tokens. The signing key must be loaded
+   * first (`keys.signingKey()`), so no second pool connection is needed while the transaction holds one.
+   */
+  async startSessionWithin(
+    client: pg.ClientBase,
+    subject: AuthenticatedSubject,
+    clientId: string | undefined,
+    scope: string | undefined,
+    record: SignInRecord,
+    idClaims?: IdTokenClaims,
+  ): Promise<{ sessionId: string; tokens: TokenAnswer }> {
+    const nowMs = this.parts.clock.nowMs();
+    if (!(await holdSubjectForSession(client, subject))) {
+      throw new ServiceError('INVALID_GRANT', { detail: `${actorOf(subject)} changed (credentials, status or organization) since its credentials were checked` });
+    }
+    const session = await insertSession(client, {
+      orgId: subject.orgId,
+      subjectKind: subject.kind,
+      subjectId: subject.id,
+      clientId,
+      scope,
+      nowMs,
+      absoluteTtlSeconds: subject.kind === 'user' ? this.parts.settings.sessionAbsoluteTtlSeconds : this.parts.settings.accessTokenTtlSeconds,
+    });
+    const refreshToken =
+      subject.kind === 'user' ? await insertRefreshToken(client, session.id, nowMs, this.parts.settings.refreshTokenTtlSeconds, session.absoluteExpiresMs) : undefined;
+    const upstream = upstreamGrantOf(this.parts.secrets, subject);
+    if (upstream) await this.parts.provider.sessions?.attach(client, session.id, upstream);
+    await this.parts.events.recordGrantWithin(client, record.context, {
+      tenantId: subject.orgId,
+      actor: actorOf(subject),
+      action: 'auth.sign-in',
+      outcome: 'success',
+      targetType: subject.kind,
+      targetId: subject.id,
+      details: { grant: record.grant, sessionId: session.id, ...(clientId === undefined ? {} : { clientId }) },
+    });
+    return { sessionId: session.id, tokens: await this.signTokens(subject, clientId, scope, session.id, refreshToken, idClaims) };
+  }
+
+  /** Starts a session for a signed-in subject in a transaction of its own (startSessionWithin) and answers the tokens. */
+  async issueSession(subject: AuthenticatedSubject, clientId: string | undefined, scope: string | undefined, record: SignInRecord): Promise<TokenAnswer> {
+    // Loads the signing key outside the transaction: no second pool connection is needed while one is held.
+    await this.parts.keys.signingKey();
+    return withTransaction(this.parts.database, async (client) => (await this.startSessionWithin(client, subject, clientId, scope, record)).tokens);
+  }
+
+  /**
+   * Starts a person's session and answers the tokens, for a sign-in whose factors are all verified (the MFA
+   * verify step calls this after the second factor). `clientId` is the client the sign-in started with; an empty
+   * string means none.
+   *
+   * @example
+   * const signIn = await mfaLogin.verify(body, context);
+   * return { body: await tokenService.issueUserSession(signIn.user, signIn.clientId, signIn.scope, context) };
+   */
+  async issueUserSession(user: Omit<AuthenticatedUser, 'kind'>, clientId: string | undefined, scope: string | undefined, context: RequestContext): Promise<TokenAnswer> {
+    return this.issueSession({ ...user, kind: 'user' }, clientId === '' ? undefined : clientId, scope, { context, grant: 'password+mfa' });
   }
 
   /** Checks a client's id and secret; a refusal is recorded and thrown as INVALID_CLIENT. */
   async authenticateClient(credentials: ClientCredentials, context: RequestContext): Promise<AuthenticatedApp> {
     const app = await this.provider.authenticateClient(credentials.clientId, credentials.clientSecret);
     if (!app) {
-      const known = await applicationWithClientId(this.deps.pool, credentials.clientId).catch(() => undefined);
-      await recordSettled(this.deps, context, {
+      const known = await applicationWithClientId(this.parts.database, credentials.clientId).catch(() => undefined);
+      await this.parts.events.recordSettled(context, {
         tenantId: known?.orgId,
         actor: 'anonymous',
         action: 'auth.sign-in',
@@ -212,8 +255,8 @@ export class TokenService {
   /** A refused password sign-in, recorded against the account the name belongs to (when it is one). */
   private async signInRefused(usernameCanonical: string, context: RequestContext, action: 'auth.sign-in' | 'auth.lockout', details: Record<string, string | number>): Promise<void> {
     // The refusal stands whatever happens here: a failed lookup only leaves the event without its organization.
-    const account = await accountNamed(this.deps.pool, usernameCanonical).catch(() => undefined);
-    await recordSettled(this.deps, context, {
+    const account = await accountNamed(this.parts.database, usernameCanonical).catch(() => undefined);
+    await this.parts.events.recordSettled(context, {
       tenantId: account?.orgId,
       actor: 'anonymous',
       action,
@@ -240,7 +283,7 @@ export class TokenService {
       context,
     );
     if (outcome.kind === 'mfa') return outcome;
-    return { kind: 'tokens', tokens: await issueSession(this.deps, outcome.user, client?.clientId, input.scope, { context, grant: 'password' }) };
+    return { kind: 'tokens', tokens: await this.issueSession(outcome.user, client?.clientId, input.scope, { context, grant: 'password' }) };
   }
 
   /**
@@ -250,19 +293,19 @@ export class TokenService {
    * unknown names alike, counts (D1, D5), and so does the organization's spray limit.
    */
   async passwordSignIn(input: PasswordSignInInput, context: RequestContext): Promise<PasswordSignIn> {
-    const { deps } = this;
+    const { parts } = this;
     const { client } = input;
     const canonical = canonicalName(input.username);
-    const lockSeconds = await signInLockSecondsLeft(deps.pool, canonical, deps.nowMs());
+    const lockSeconds = await signInLockSecondsLeft(parts.database, canonical, parts.clock.nowMs());
     if (lockSeconds !== undefined) {
       await this.signInRefused(canonical, context, 'auth.sign-in', { grant: 'password', reason: 'account_locked' });
       throw new ServiceError('ACCOUNT_LOCKED', { detail: 'sign-in locked after repeated failures', headers: { 'Retry-After': String(lockSeconds) } });
     }
-    const tenantLimit = deps.settings.signIn.tenant ?? defaultTenantSprayLimit;
-    const tenantOfName = await organizationOfUsername(deps.pool, canonical);
+    const tenantLimit = parts.settings.signIn.tenant ?? defaultTenantSprayLimit;
+    const tenantOfName = await organizationOfUsername(parts.database, canonical);
     if (tenantOfName !== undefined) {
       try {
-        await assertTenantNotSprayed(deps.pool, tenantOfName, deps.nowMs(), tenantLimit);
+        await assertTenantNotSprayed(parts.database, tenantOfName, parts.clock.nowMs(), tenantLimit);
       } catch (error) {
         if (error instanceof ServiceError && error.code === 'RATE_LIMITED') await this.signInRefused(canonical, context, 'auth.sign-in', { grant: 'password', reason: 'organization_rate_limited' });
         throw error;
@@ -270,22 +313,22 @@ export class TokenService {
     }
     const user = await this.provider.authenticatePassword(input.username, input.password);
     if (!user) {
-      if (tenantOfName !== undefined) await recordTenantFailure(deps.pool, tenantOfName, deps.nowMs(), tenantLimit);
-      const failures = await recordSignInFailure(deps.pool, canonical, deps.nowMs(), deps.settings.signIn);
+      if (tenantOfName !== undefined) await recordTenantFailure(parts.database, tenantOfName, parts.clock.nowMs(), tenantLimit);
+      const failures = await recordSignInFailure(parts.database, canonical, parts.clock.nowMs(), parts.settings.signIn);
       await this.signInRefused(canonical, context, 'auth.sign-in', { grant: 'password', reason: 'invalid_credentials', failures });
       // Exactly one failure reaches the limit, however many run at once (the count is atomic): one lockout event.
-      if (failures === deps.settings.signIn.maxFailures) {
-        await this.signInRefused(canonical, context, 'auth.lockout', { failures, lockSeconds: deps.settings.signIn.lockSeconds });
+      if (failures === parts.settings.signIn.maxFailures) {
+        await this.signInRefused(canonical, context, 'auth.lockout', { failures, lockSeconds: parts.settings.signIn.lockSeconds });
       }
       throw new ServiceError('INVALID_GRANT', { detail: 'password sign-in failed' });
     }
-    await clearSignInFailures(deps.pool, canonical);
+    await clearSignInFailures(parts.database, canonical);
     // A console registered in the platform organization may sign in anyone; another client only its own tenant's people.
-    if (client && client.orgId !== user.orgId && client.orgId !== deps.tenancy.defaultTenantId) {
+    if (client && client.orgId !== user.orgId && client.orgId !== parts.tenancy.defaultTenantId) {
       await this.signInRefused(canonical, context, 'auth.sign-in', { grant: 'password', reason: 'client_of_another_organization', clientId: client.clientId });
       throw new ServiceError('INVALID_GRANT', { detail: `client ${client.clientId} belongs to another organization than the user` });
     }
-    const challenge = await mfaGateFor(deps, user, {
+    const challenge = await parts.mfaGate.challengeFor(user, {
       clientId: client?.clientId ?? '',
       ...(input.scope === undefined ? {} : { scope: input.scope }),
       ...(input.deviceToken === undefined ? {} : { deviceToken: input.deviceToken }),
@@ -297,7 +340,7 @@ export class TokenService {
   /** Client-credentials grant: the application's own token, scoped to its organization. */
   async clientCredentialsGrant(credentials: ClientCredentials, scope: string | undefined, context: RequestContext): Promise<TokenAnswer> {
     const app = await this.authenticateClient(credentials, context);
-    return issueSession(this.deps, app, app.clientId, scope, { context, grant: 'client_credentials' });
+    return this.issueSession(app, app.clientId, scope, { context, grant: 'client_credentials' });
   }
 
   /**
@@ -308,17 +351,17 @@ export class TokenService {
    * A failure of ours (database, signing) rolls everything back and revokes nothing (C10).
    */
   async refreshGrant(input: RefreshGrantInput, context: RequestContext): Promise<TokenAnswer> {
-    const { deps } = this;
+    const { parts } = this;
     const client = input.client ? await this.authenticateClient(input.client, context) : undefined;
     const tokenHash = refreshTokenHash(input.refreshToken);
-    const nowMs = deps.nowMs();
+    const nowMs = parts.clock.nowMs();
     // Everything that needs the pool (or the identity provider) is read before the transaction takes the row
     // lock: under a burst, waiters hold every pooled connection, and the holder must not need another one.
-    const found = await findRefreshTokenSession(deps.pool, tokenHash);
+    const found = await findRefreshTokenSession(parts.database, tokenHash);
     if (!found) throw new ServiceError('INVALID_GRANT', { detail: 'unknown refresh token' });
     const subject = await this.provider.findSubject(found.subjectKind, found.orgId, found.subjectId);
-    await deps.keys.signingKey();
-    const outcome = await withTransaction(deps.pool, async (tx): Promise<{ reused: string } | { providerRefused: string } | { tokens: TokenAnswer }> => {
+    await parts.keys.signingKey();
+    const outcome = await withTransaction(parts.database, async (tx): Promise<{ reused: string } | { providerRefused: string } | { tokens: TokenAnswer }> => {
       const row = await lockRefreshToken(tx, tokenHash);
       if (!row) throw new ServiceError('INVALID_GRANT', { detail: 'unknown refresh token' });
       if (row.used) {
@@ -336,12 +379,12 @@ export class TokenService {
       // oidc mode: the provider refresh token is forwarded too; a provider outage throws (503) and rolls back.
       if ((await this.provider.sessions?.refresh(tx, row.sessionId)) === 'refused') return { providerRefused: row.sessionId };
       await markRefreshTokenUsed(tx, tokenHash, nowMs);
-      const successor = await insertRefreshToken(tx, row.sessionId, nowMs, deps.settings.refreshTokenTtlSeconds, row.absoluteExpiresMs);
-      return { tokens: await signTokens(deps, subject, row.clientId ?? undefined, scope, row.sessionId, successor) };
+      const successor = await insertRefreshToken(tx, row.sessionId, nowMs, parts.settings.refreshTokenTtlSeconds, row.absoluteExpiresMs);
+      return { tokens: await this.signTokens(subject, row.clientId ?? undefined, scope, row.sessionId, successor) };
     });
     if ('providerRefused' in outcome) {
       // Outside the row lock, as logout takes the session row before the refresh tokens.
-      await withTransaction(deps.pool, (tx) => endSessions(tx, { kind: 'session', sessionId: outcome.providerRefused, tenantId: found.orgId }, 'provider_refused'));
+      await withTransaction(parts.database, (tx) => endSessions(tx, { kind: 'session', sessionId: outcome.providerRefused, tenantId: found.orgId }, 'provider_refused'));
       this.endLocally(found, outcome.providerRefused);
       throw new ServiceError('INVALID_GRANT', { detail: `identity provider refused the refresh; session ${outcome.providerRefused} ended` });
     }
@@ -349,7 +392,7 @@ export class TokenService {
       // After the commit: the revocation stands even if the event cannot be written; this replica refuses the
       // session's access tokens at once.
       this.endLocally(found, outcome.reused);
-      await recordSettled(deps, context, {
+      await parts.events.recordSettled(context, {
         tenantId: found.orgId,
         actor: 'anonymous',
         action: 'auth.refresh-reuse',
@@ -358,7 +401,7 @@ export class TokenService {
         targetId: found.subjectId,
         details: { sessionId: outcome.reused, sessionRevoked: true },
       });
-      await endUpstreamGrant(deps, this.provider.sessions, outcome.reused, context.requestId);
+      await endUpstreamGrant(parts, this.provider.sessions, outcome.reused, context.requestId);
       throw new ServiceError('INVALID_GRANT', { detail: `refresh token reused; session ${outcome.reused} revoked` });
     }
     return outcome.tokens;
@@ -366,8 +409,7 @@ export class TokenService {
 
   /** This replica refuses an ended session's access tokens at once (the others within the token check's bound). */
   endLocally(found: { orgId: string; subjectKind: 'user' | 'application'; subjectId: string }, sessionId: string): void {
-    const untilMs = this.deps.nowMs() + (this.deps.settings.accessTokenTtlSeconds + 60) * 1000;
-    authRuntimeOf(this.deps).tokenCheck.endLocally({ tenantId: found.orgId, subject: subjectOf(found.subjectKind, found.subjectId), sid: sessionId, untilMs });
+    this.parts.endHere({ tenantId: found.orgId, subject: subjectOf(found.subjectKind, found.subjectId), sid: sessionId });
   }
 }
 

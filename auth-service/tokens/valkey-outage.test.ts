@@ -13,6 +13,7 @@ import { createAuthHarness, type AuthHarness } from '../../test/support/auth-har
 import { startPrivateValkey, type PrivateValkey } from '../../test/support/private-valkey.js';
 import { testKeyPrefix } from '../../test/support/valkey.js';
 import { createAuthApp } from '../app.js';
+import { wireAuth } from '../wiring.js';
 import type { AuthDeps } from '../deps.js';
 
 let h: AuthHarness;
@@ -68,7 +69,7 @@ describe('sign-in with Valkey unreachable: the token routes count in process, st
     const server = await privateServer();
     const client = clientOf(server.url);
     await until('the client to connect', () => client.status === 'ready');
-    const app = createAuthApp(depsWith(client));
+    const app = createAuthApp(wireAuth(depsWith(client)));
     const user = await h.createUser(org.id);
     const mfaUser = await h.createUser(org.id);
     const secret = createTotpSecret();
@@ -110,7 +111,7 @@ describe('sign-in with Valkey unreachable: the token routes count in process, st
     const server = await privateServer();
     const client = clientOf(server.url);
     await until('the client to connect', () => client.status === 'ready');
-    const app = createAuthApp(depsWith(client, { tokenRateLimit: { limit: 10, windowSeconds: 60 } }));
+    const app = createAuthApp(wireAuth(depsWith(client, { tokenRateLimit: { limit: 10, windowSeconds: 60 } })));
     await killed(server, client);
     const answers = await Promise.all(Array.from({ length: 12 }, (_, i) =>
       i % 2 ? supertest(app).post('/oauth/token').type('form').send({ grant_type: 'refresh_token', refresh_token: 'unknown' }) : supertest(app).post('/v1/login/oauth/refresh_token').send({ refreshToken: 'x'.repeat(43) }),
@@ -122,7 +123,7 @@ describe('sign-in with Valkey unreachable: the token routes count in process, st
       expect(JSON.stringify(limited.body)).not.toMatch(noLeak);
     }
     // RATE_LIMIT_TOKEN_FALLBACK_MAX chooses the in-process limit.
-    const configured = createAuthApp(depsWith(client, { tokenRateLimit: { limit: 10, windowSeconds: 60, fallbackLimit: 2 } }));
+    const configured = createAuthApp(wireAuth(depsWith(client, { tokenRateLimit: { limit: 10, windowSeconds: 60, fallbackLimit: 2 } })));
     const statuses: number[] = [];
     for (let i = 0; i < 3; i++) statuses.push((await supertest(configured).post('/oauth/token').type('form').send({ grant_type: 'refresh_token', refresh_token: 'unknown' })).status);
     expect(statuses).toEqual([400, 400, 429]);
@@ -131,7 +132,7 @@ describe('sign-in with Valkey unreachable: the token routes count in process, st
   it('Valkey down when Auth starts: counted in process (stricter) until it is reachable, then in Valkey again (no stale script load)', async () => {
     const server = await privateServer({ running: false });
     const client = clientOf(server.url);
-    const app = createAuthApp(depsWith(client, { tokenRateLimit: { limit: 4, windowSeconds: 60 } }));
+    const app = createAuthApp(wireAuth(depsWith(client, { tokenRateLimit: { limit: 4, windowSeconds: 60 } })));
     const attempt = () => supertest(app).post('/oauth/token').type('form').send({ grant_type: 'refresh_token', refresh_token: 'unknown' });
     const down: number[] = [];
     for (let i = 0; i < 3; i++) down.push((await attempt()).status);
@@ -151,7 +152,7 @@ describe('MFA challenge state with Valkey killed mid-sign-in (I3)', () => {
     const server = await privateServer();
     const client = clientOf(server.url);
     await until('the client to connect', () => client.status === 'ready');
-    const app = createAuthApp(depsWith(client));
+    const app = createAuthApp(wireAuth(depsWith(client)));
     const user = await h.createUser(org.id);
     const secret = createTotpSecret();
     await h.deps.pool.query(`INSERT INTO user_mfa (org_id, user_id, totp_secret_ciphertext, totp_enabled, failed_attempts) VALUES ($1, $2, $3, true, 2)`, [
@@ -190,12 +191,12 @@ describe('token revocation with the shared token cache down (I4)', () => {
         issuer: h.deps.settings.issuer,
         audience: h.deps.settings.audience,
         tokenType: 'at+jwt',
-        nowMs: h.deps.nowMs,
+        nowMs: () => h.deps.clock.nowMs(),
         shared: new ValkeyTokenCache({ client, keyPrefix, entryKey: tokenCacheEntryKey }),
       }),
     });
-    const replicaA = createAuthApp(sharedDeps());
-    const replicaB = createAuthApp(sharedDeps());
+    const replicaA = createAuthApp(wireAuth(sharedDeps()));
+    const replicaB = createAuthApp(wireAuth(sharedDeps()));
     const user = await h.createUser(org.id);
     const signIn = async () => (await supertest(replicaA).post('/v1/login/oauth/access_token').send({ grantType: 'password', username: user.username, password: user.password })).body as { accessToken: string; idToken: string };
     const ended = await signIn();
@@ -207,9 +208,9 @@ describe('token revocation with the shared token cache down (I4)', () => {
     await killed(server, client);
     expect((await supertest(replicaA).post('/v1/logout').type('form').send({ id_token_hint: ended.idToken })).status).toBe(200);
     const started = performance.now();
-    const refused = await supertest(createAuthApp(sharedDeps())).get('/v1/userinfo').set('Authorization', `Bearer ${ended.accessToken}`);
+    const refused = await supertest(createAuthApp(wireAuth(sharedDeps()))).get('/v1/userinfo').set('Authorization', `Bearer ${ended.accessToken}`);
     expect(refused.status).toBe(401);
     expect(performance.now() - started).toBeLessThan(1_000);
-    expect((await supertest(createAuthApp(sharedDeps())).get('/v1/userinfo').set('Authorization', `Bearer ${live.accessToken}`)).status).toBe(200);
+    expect((await supertest(createAuthApp(wireAuth(sharedDeps()))).get('/v1/userinfo').set('Authorization', `Bearer ${live.accessToken}`)).status).toBe(200);
   });
 });

@@ -104,7 +104,7 @@ describe('MFA: authenticator app (TOTP)', () => {
     expect(rows.map((r) => r.action)).toEqual(['mfa.setup', 'mfa.verify', 'mfa.enable']);
   });
 
-  it('a wrong code is 400 MFA_INVALID_CODE naming body.passcode; malformed codes are 400 before any check (E9)', async () => {
+  it('a wrong code is 400 MFA_CODE_INVALID naming body.passcode; malformed codes are 400 before any check (E9)', async () => {
     const m = await member();
     const setup = await setupApp(m);
     const right = await codeAt(setup.secret, clockMs);

@@ -64,7 +64,7 @@ export async function deliver(send: DeliverCode, tenantId: string, email: string
 
 /** A refused code, after the transaction committed what the attempt spent. */
 export function invalidCode(field: string, reason: string): ServiceError {
-  return new ServiceError('MFA_INVALID_CODE', { field, detail: reason });
+  return new ServiceError('MFA_CODE_INVALID', { field, detail: reason });
 }
 
 export const notEnrolled = (message: string) => new ServiceError('MFA_NOT_ENROLLED', { message, field: 'body.mfaType' });

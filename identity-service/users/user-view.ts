@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { User } from '../../directory/users.js';
+import { maskPhoneNumber } from '../../domain/phone-number.js';
 
-/** A user as the API shows it: never its password hash. */
+/** A user as the API shows it: never its password hash, and its phone number masked. */
 export const userView = z
   .object({
     id: z.uuid(),
@@ -9,6 +10,7 @@ export const userView = z
     lastName: z.string(),
     username: z.string(),
     email: z.string(),
+    phoneNumber: z.string().nullable().meta({ description: 'Masked (`+15*****4567`); null when the user has none', example: '+15*****4567' }),
     groups: z.array(z.uuid()),
     status: z.enum(['active', 'disabled']),
     createdAt: z.string(),
@@ -25,6 +27,7 @@ export function toUserView(row: User, groups: readonly string[]): UserView {
     lastName: row.lastName,
     username: row.username,
     email: row.email,
+    phoneNumber: row.phoneNumber === null ? null : maskPhoneNumber(row.phoneNumber),
     groups: [...groups],
     status: row.status,
     createdAt: row.createdAt.toISOString(),

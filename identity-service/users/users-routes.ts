@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { passwordMaxUtf16Units } from '../../domain/password-policy.js';
+import { e164Pattern } from '../../domain/phone-number.js';
 import { defineRoute, type AnyRoute } from '../../platform/http/route.js';
 import type { IdentityDeps } from '../deps.js';
 import { etagOf, expectedVersion } from '../etag.js';
@@ -20,6 +21,7 @@ const email = z.email().max(254);
 const password = z.string().min(1).max(passwordMaxUtf16Units);
 const groupIds = z.array(recordId).max(100);
 const idParams = z.object({ id: recordId }).strict();
+const phoneNumber = z.string().regex(e164Pattern, 'an E.164 phone number such as +15551234567').meta({ description: 'E.164, for codes sent by SMS; reads show it masked' });
 
 const listUsersQuery = listQuery
   .extend({
@@ -56,7 +58,7 @@ export function usersRoutes(deps: IdentityDeps): AnyRoute[] {
       tags: ['users'],
       auth: 'token',
       permission: { resource: 'users', action: 'post' },
-      body: z.object({ firstName: personName, lastName: personName, username, email, password, groups: groupIds.default([]) }).strict(),
+      body: z.object({ firstName: personName, lastName: personName, username, email, phoneNumber: phoneNumber.optional(), password, groups: groupIds.default([]) }).strict(),
       responses: { 201: { description: 'Created', schema: userView } },
       async handler({ body, caller, requestId }) {
         const created = await users.create({ caller, requestId }, body);
@@ -96,13 +98,13 @@ export function usersRoutes(deps: IdentityDeps): AnyRoute[] {
     defineRoute({
       method: 'patch',
       path: '/v1/users/{id}',
-      summary: 'Change a user’s names, e-mail or groups (If-Match for optimistic concurrency)',
+      summary: 'Change a user’s names, e-mail, phone number (null removes it) or groups (If-Match for optimistic concurrency)',
       tags: ['users'],
       auth: 'token',
       permission: { resource: 'users', action: 'patch' },
       params: idParams,
       body: z
-        .object({ firstName: personName.optional(), lastName: personName.optional(), email: email.optional(), groups: groupIds.optional() })
+        .object({ firstName: personName.optional(), lastName: personName.optional(), email: email.optional(), phoneNumber: phoneNumber.nullable().optional(), groups: groupIds.optional() })
         .strict()
         .refine((b) => Object.values(b).some((v) => v !== undefined), 'nothing to change'),
       responses: { 200: { description: 'The updated user', schema: userView } },

@@ -31,6 +31,7 @@ export interface NewUserInput {
   readonly lastName: string;
   readonly username: string;
   readonly email: string;
+  readonly phoneNumber?: string | undefined;
   readonly password: string;
   readonly groups: readonly string[];
 }
@@ -39,6 +40,8 @@ export interface UserChangeInput {
   readonly firstName?: string | undefined;
   readonly lastName?: string | undefined;
   readonly email?: string | undefined;
+  /** null removes the number. */
+  readonly phoneNumber?: string | null | undefined;
   readonly groups?: readonly string[] | undefined;
 }
 
@@ -99,6 +102,7 @@ export function usersService(deps: IdentityDeps) {
             usernameCanonical: canonicalName(input.username),
             email: input.email,
             emailCanonical: canonicalName(input.email),
+            phoneNumber: input.phoneNumber,
             firstName: input.firstName,
             lastName: input.lastName,
             passwordHash,
@@ -149,6 +153,7 @@ export function usersService(deps: IdentityDeps) {
               firstName: input.firstName,
               lastName: input.lastName,
               email: input.email === undefined ? undefined : { value: input.email, canonical: canonicalName(input.email) },
+              phoneNumber: input.phoneNumber,
             });
             return { row };
           } catch (error) {

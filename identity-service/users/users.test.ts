@@ -84,7 +84,7 @@ describe('users: create, read, update', () => {
     const created = await createUser({ username: 'Grace.Hopper', email: 'Grace@Example.test', groups: [groupId] });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ firstName: 'Ada', lastName: 'Lovelace', username: 'Grace.Hopper', email: 'Grace@Example.test', groups: [groupId], status: 'active' });
-    expect(Object.keys(created.body).sort()).toEqual(['createdAt', 'email', 'firstName', 'groups', 'id', 'lastName', 'status', 'updatedAt', 'username']);
+    expect(Object.keys(created.body).sort()).toEqual(['createdAt', 'email', 'firstName', 'groups', 'id', 'lastName', 'phoneNumber', 'status', 'updatedAt', 'username']);
     expect(created.headers.etag).toBe('"1"');
     expect(created.headers['x-policy-revision']).toBe(String(h.deps.engine.revisionOf(orgA)));
     expectNoSecrets(created, goodPassword);

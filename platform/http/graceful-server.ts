@@ -3,6 +3,7 @@ import { createServer, type RequestListener, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { platformCatalogue, type PlatformErrorCode } from './platform-errors.js';
+import { problemTypeOf } from './service-error.js';
 
 /** A started service (Auth, Identity): where it listens, and how to stop it (drain, then close its pools). */
 export interface RunningService {
@@ -47,7 +48,7 @@ function answerClientError(errorPrefix: 'AUT' | 'IDE', error: Error & { code?: s
   const status = timedOut ? 408 : entry.status;
   const title = timedOut ? 'Request timeout' : entry.title;
   const text = timedOut ? 'the request was not received in time' : code === 'HEADERS_TOO_LARGE' ? 'request headers exceed 16 KiB' : 'the request is not valid HTTP';
-  const body = JSON.stringify({ type: 'about:blank', title, status, detail: text, code: entry.code, message: text, requestId: randomUUID() });
+  const body = JSON.stringify({ type: problemTypeOf(entry.code), title, status, detail: text, code: entry.code, message: text, requestId: randomUUID() });
   socket.end(
     `HTTP/1.1 ${status} ${reasonPhrases[status]}\r\nContent-Type: application/problem+json; charset=utf-8\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`,

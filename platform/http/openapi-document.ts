@@ -14,7 +14,7 @@ const problem = z
     field: z.string().optional(),
     retryable: z.boolean().optional(),
   })
-  .meta({ id: 'Problem', description: 'RFC 9457 problem details with the contract code' });
+  .meta({ id: 'Problem', description: 'RFC 9457 problem details with the contract code; `type` is the code\'s entry in the error reference (/docs/errors/<code>, relative to the service)' });
 
 const oauthError = z
   .object({
@@ -83,6 +83,8 @@ export interface OpenApiOptions {
   readonly describe?: (route: AnyRoute) => RouteDocumentation;
   /** Operations served outside the route table (health, readiness, version, metrics). */
   readonly extraPaths?: ZodOpenApiPathsObject;
+  /** Where the service serves its error reference (the document's externalDocs). */
+  readonly errorReferenceUrl?: string;
 }
 
 const refusalDescriptions: Record<number, string> = {
@@ -198,6 +200,7 @@ export function openApiDocument(options: OpenApiOptions) {
     info: options.info,
     servers: [...(options.servers ?? [{ url: '/' }])],
     paths,
+    ...(options.errorReferenceUrl ? { externalDocs: { description: 'Error reference: every problem code, its status and meaning', url: options.errorReferenceUrl } } : {}),
     components: {
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },

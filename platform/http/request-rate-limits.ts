@@ -2,7 +2,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import type { RequestRateLimit, RequestRateLimits } from '../rate-limit-config.js';
 import type { ValkeyClient } from '../valkey-client.js';
-import { ValkeyRateLimitStore } from '../valkey-rate-limit-store.js';
+import { ValkeyRateLimitStore } from './valkey-rate-limit-store.js';
 import { createClientAddress } from './client-address.js';
 import { ServiceError } from './service-error.js';
 

@@ -1,6 +1,7 @@
 import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
 import type { ZodOpenApiPathsObject } from 'zod-openapi';
 import { apiDocsRouter } from './api-docs.js';
+import { errorReference, errorReferencePath, errorReferenceRouter } from './error-reference.js';
 import { errorHandler, type ErrorReporter, type OAuthErrorFormat } from './error-handler.js';
 import { jsonBody } from './json-body.js';
 import { mountRoutes, type RouteGuards } from './mount-routes.js';
@@ -36,7 +37,7 @@ export interface ServiceAppOptions<C extends string> {
 
 /**
  * An express app with the house rules: request ids, strict JSON bodies, routes from specs, OpenAPI at
- * `/openapi.json` and `/docs`, 404/405 and every failure as problem+json. It reads no environment and opens
+ * `/openapi.json` and `/docs`, the error reference at `/docs/errors`, 404/405 and every failure as problem+json. It reads no environment and opens
  * no connection: everything comes in through the options.
  */
 export function createServiceApp<C extends string>(options: ServiceAppOptions<C>): Express {
@@ -56,8 +57,10 @@ export function createServiceApp<C extends string>(options: ServiceAppOptions<C>
     ...(options.servers ? { servers: options.servers } : {}),
     ...(options.describe ? { describe: options.describe } : {}),
     ...(options.extraOperations ? { extraPaths: options.extraOperations } : {}),
+    errorReferenceUrl: errorReferencePath,
   });
   app.use(skipUnrouted(apiDocsRouter(document)));
+  app.use(skipUnrouted(errorReferenceRouter(options.info.title, errorReference(options.catalogue))));
   app.use(jsonBody({ limitBytes: options.bodyLimitBytes ?? 64 * 1024, formPaths: options.formPaths ?? [] }));
   const api = express.Router({ strict: true, caseSensitive: true });
   app.use(mountRoutes(api, options.routes, options.guards));

@@ -1,7 +1,7 @@
 // The console and the hosted sign-in in real Chromium, on the product as `npm start` runs it: sign in with a
 // second factor, create a user, grant a role through a group, read the API's refusal; every step by keyboard, every
 // field labelled, a screenshot of each step under test-output/screenshots/. Later flows (the decision tester, the
-// decision log) add a describe block of their own on the same browser and product.
+// decision log) are describe blocks of their own at the end, on the same browser and product.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashRecoveryCode } from '../../domain/recovery-codes.js';
 import { createTotpSecret, totpCodeAt } from '../../domain/totp.js';
@@ -162,6 +162,8 @@ describe('managing people in the console', () => {
       ['ip-allowlists', 'IP allowlists'],
       ['audit', 'Audit trail'],
       ['organizations', 'Organizations'],
+      ['tester', 'Decision tester'],
+      ['decision-log', 'Decision log'],
     ] as const) {
       await page.goto(`${product.consoleUrl}#/${path}`);
       await page.getByRole('heading', { name: title, exact: true }).waitFor();
@@ -238,5 +240,124 @@ describe('the no-escalation rule, as the console shows it', () => {
     } finally {
       await page.close();
     }
+  }, 90_000);
+});
+
+describe('the decision tester and the decision log', () => {
+  let anaId: string;
+
+  /** Fills the tester's fields by keyboard (Tab from the subject), asks, and returns the answer region. */
+  async function ask(subject: string, resource: string, action: string) {
+    const { page } = browser;
+    await page.goto(`${product.consoleUrl}#/tester`);
+    const form = page.getByRole('form', { name: 'Ask a question' });
+    await form.waitFor();
+    await form.getByLabel(/^Subject/).focus();
+    await page.keyboard.type(subject);
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(resource);
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(action);
+    await page.keyboard.press('Enter');
+    const answer = page.getByRole('region', { name: 'Answer' });
+    await answer.waitFor();
+    return answer;
+  }
+
+  it('watch a decision flip: the tester says deny, a role is granted in the console, the tester says allow with the rule and the role chain', async () => {
+    const { page } = browser;
+    const shot = screenshots('decision-flip');
+    anaId = (await product.schema.pool.query<{ id: string }>("SELECT id FROM users WHERE username = 'ana.ledger'")).rows[0]!.id;
+
+    const before = await ask(`user:${anaId}`, 'midaz/ledgers', 'delete');
+    await before.getByText('Denied').waitFor();
+    expect(await before.textContent()).toContain('no rule matched');
+    expect(await unlabelledFields(page)).toEqual([]);
+    // Every field of the question is the model's: the shipped model asks for sub, obj and act (dom is the organization).
+    const form = page.getByRole('form', { name: 'Ask a question' });
+    expect(await form.getByText('request field').allTextContents()).toEqual(['(request field sub)', '(request field obj)', '(request field act)'].map((t) => ` ${t}`));
+    await shot(page, 'tester-deny');
+
+    // The grant, in the console: a role that may delete ledgers, held by ana's group.
+    await page.goto(`${product.consoleUrl}#/roles`);
+    const create = page.getByRole('form', { name: 'Create a role' });
+    await create.waitFor();
+    await create.getByLabel('Name', { exact: true }).focus();
+    await page.keyboard.type('ledger-closer');
+    await create.getByLabel('Permissions', { exact: true }).focus();
+    await page.keyboard.type('midaz/ledgers delete');
+    await create.getByRole('button', { name: 'Create role' }).focus();
+    await page.keyboard.press('Enter');
+    await create.getByText('Role created.').waitFor();
+    await page.goto(`${product.consoleUrl}#/groups`);
+    await page.getByRole('button', { name: 'Manage ledger-readers' }).focus();
+    await page.keyboard.press('Enter');
+    const panel = page.getByRole('region', { name: 'Group ledger-readers' });
+    await panel.getByLabel('Role', { exact: true }).selectOption({ label: 'ledger-closer' });
+    await panel.getByRole('button', { name: 'Grant role' }).focus();
+    await page.keyboard.press('Enter');
+    await panel.getByText(/Role granted\. Policy revision \d+\./).waitFor();
+    await shot(page, 'role-granted');
+
+    const after = await ask(`user:${anaId}`, 'midaz/ledgers', 'delete');
+    await after.getByText('Allowed').waitFor();
+    const rules = await after.getByRole('list', { name: 'Deciding rules' }).textContent();
+    expect(rules).toMatch(/^p, role:[0-9a-f-]+, [0-9a-f-]+, midaz\/ledgers, delete, allow$/);
+    const chain = (await after.getByLabel('Role chain').textContent()) ?? '';
+    const groupId = (await product.schema.pool.query<{ id: string }>("SELECT id FROM groups WHERE name = 'ledger-readers'")).rows[0]!.id;
+    const roleId = (await product.schema.pool.query<{ id: string }>("SELECT id FROM roles WHERE name = 'ledger-closer'")).rows[0]!.id;
+    expect(chain).toBe(`user:${anaId} → group:${groupId} → role:${roleId}`);
+    expect(await unlabelledFields(page)).toEqual([]);
+    await shot(page, 'tester-allow');
+  }, 120_000);
+
+  it("read it in the decision log: ana's authorize call is listed with its rule, filtered by subject and time", async () => {
+    const { page } = browser;
+    const shot = screenshots('decision-log');
+    const startedAt = await page.evaluate<string>(`(() => { const d = new Date(Date.now() - 60000); const p = (n) => String(n).padStart(2, '0');
+      return d.getFullYear() + '-' + p(d.getMonth() + 1) + '-' + p(d.getDate()) + 'T' + p(d.getHours()) + ':' + p(d.getMinutes()) + ':' + p(d.getSeconds()); })()`);
+    const login = await fetch(`${product.authUrl}/v1/login/oauth/access_token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ grantType: 'password', username: 'ana.ledger', password: 'Ledger-Reader-2026!' }),
+    });
+    const { accessToken } = (await login.json()) as { accessToken: string };
+    const decided = await fetch(`${product.authUrl}/v1/authorize`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${accessToken}`, 'x-request-id': 'browser-decision-log-1' },
+      body: JSON.stringify({ sub: `platform/${anaId}`, product: 'midaz', resource: 'ledgers', action: 'delete' }),
+    });
+    expect(((await decided.json()) as { authorized: boolean }).authorized).toBe(true);
+
+    await page.goto(`${product.consoleUrl}#/decision-log`);
+    const filters = page.getByRole('search', { name: 'Filter decisions' });
+    await filters.waitFor();
+    await filters.getByLabel(/^Subject/).focus();
+    await page.keyboard.type(`user:${anaId}`);
+    await filters.getByLabel('From', { exact: true }).fill(startedAt);
+    await filters.getByRole('button', { name: 'Filter' }).focus();
+    // The log is written off the hot path (a flush every 250 ms): ask again until the row is there, within a deadline.
+    const row = page.getByRole('row').filter({ hasText: 'browser-decision-log-1' });
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      await page.keyboard.press('Enter');
+      try {
+        await row.waitFor({ timeout: 1_000 });
+        break;
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+      }
+    }
+    const text = (await row.textContent()) ?? '';
+    expect(text).toContain(`user:${anaId}`);
+    expect(text).toContain('ledgers (midaz)');
+    expect(text).toContain('allow');
+    expect(text).toContain('allowed_by_policy');
+    expect(text).toMatch(/p, role:[0-9a-f-]+, [0-9a-f-]+, midaz\/ledgers, delete, allow/);
+    // Only ana's decisions are listed.
+    const subjects = await page.getByRole('row').evaluateAll((rows) => rows.slice(1).map((r) => (r.children[1] as { textContent: string | null } | undefined)?.textContent ?? ''));
+    expect(new Set(subjects)).toEqual(new Set([`user:${anaId}`]));
+    expect(await unlabelledFields(page)).toEqual([]);
+    await shot(page, 'decision-listed');
   }, 90_000);
 });

@@ -1,14 +1,15 @@
 // A whole Auth app on its own PostgreSQL schema and Valkey key prefix: real database, real engine, real keys.
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { RequestListener } from 'node:http';
 import type { Express } from 'express';
 import type pg from 'pg';
 import { generateKeyPair, SignJWT } from 'jose';
 import supertest from 'supertest';
 import { createPolicyStore } from '../../engine/adapters/index.js';
-import { loadModelFile, MemoryDecisionCache, PolicyEngine, type PolicyChange, type WriteResult } from '../../engine/index.js';
-import { createAuthApp, createAuthListener } from '../../auth-service/app.js';
+import { loadModelFile, MemoryDecisionCache, PolicyEngine, systemClock, type PolicyChange, type WriteResult } from '../../engine/index.js';
+import { createAuthApp } from '../../auth-service/app.js';
+import { wireAuth } from '../../auth-service/wiring.js';
 import type { AuthDeps, AuthSettings } from '../../auth-service/deps.js';
+import type { AuthParts } from '../../auth-service/wiring.js';
 import { SigningKeyStore } from '../../auth-service/keys/signing-key-store.js';
 import { TokenIssuer } from '../../auth-service/tokens/token-issuer.js';
 import { createTokenVerifier } from '../../platform/auth/token-verifier.js';
@@ -28,21 +29,12 @@ export const authIssuer = 'https://auth.test.local';
 export const authAudience = 'access-manager';
 export const defaultPassword = 'Correct-Horse-9-Battery';
 
-/** Both ways Auth can answer a request: a route suite run over these proves the lean routes behave as express. */
-export const servings = ['listener', 'express'] as const;
-
-/** An Auth app on `deps` served the chosen way (see `AuthHarnessOptions.serving`). */
-export function servedBy(serving: (typeof servings)[number], deps: AuthDeps): RequestListener {
-  return serving === 'express' ? createAuthApp(deps) : createAuthListener(deps);
-}
-
 export interface AuthHarness {
   readonly schema: TestSchema;
   readonly deps: AuthDeps;
-  /** The express app alone. */
+  /** The collaborators the app was built over (`wireAuth(deps)`). */
+  readonly parts: AuthParts;
   readonly app: Express;
-  /** The listener as Auth runs it: the lean routes ahead of the express app (createAuthListener). */
-  readonly listener: RequestListener;
   readonly reports: Parameters<ErrorReporter>[0][];
   /** The builtin organization every caller belongs to in single-tenant mode. */
   readonly defaultOrgId: string;
@@ -69,11 +61,6 @@ export interface AuthHarnessOptions {
   readonly multiTenant?: boolean;
   readonly settings?: Partial<AuthSettings>;
   readonly nowMs?: () => number;
-  /**
-   * What `http()` sends requests to: `listener` (default), as Auth runs, or `express`, the express app alone, so a
-   * route suite run with both proves the lean routes answer as express does.
-   */
-  readonly serving?: (typeof servings)[number];
   /** A Casbin model file other than the shipped one (POLICY_MODEL_PATH). */
   readonly modelPath?: string;
   /** The decision log's writer, built on the harness's pool and engine (as server.ts builds it). */
@@ -84,7 +71,8 @@ export async function createAuthHarness(label: string, options: AuthHarnessOptio
   const schema = await createTestSchema(label);
   await runMigrations({ databaseUrl: schema.url });
   const pool = schema.newPool({ max: 10 });
-  const nowMs = options.nowMs ?? (() => Date.now());
+  const nowMs = options.nowMs ?? (() => systemClock.nowMs());
+  const clock = { nowMs };
   const model = await loadModelFile(options.modelPath);
   const engine = await PolicyEngine.start({ model, store: createPolicyStore({ pool, model }), localCache: new MemoryDecisionCache({ maxEntries: 10_000 }), resyncIntervalMs: 0 });
   const secrets = new SecretBox(randomBytes(32));
@@ -132,21 +120,19 @@ export async function createAuthHarness(label: string, options: AuthHarnessOptio
     keyPrefix,
     settings,
     report: (event) => reports.push(event),
-    fetch: globalThis.fetch,
-    nowMs,
+    clock,
     ...(options.decisionLog ? { decisionLog: options.decisionLog(pool, engine) } : {}),
   };
-  const app = createAuthApp(deps);
-  const listener = createAuthListener(deps);
-  const served = options.serving === 'express' ? app : listener;
+  const parts = wireAuth(deps);
+  const app = createAuthApp(parts);
   const harness: AuthHarness = {
     schema,
     deps,
+    parts,
     app,
-    listener,
     reports,
     defaultOrgId: defaultOrg,
-    http: () => supertest.agent(served),
+    http: () => supertest.agent(app),
     async token(tokenOptions) {
       const { kid, key } = await keys.signingKey();
       const now = tokenOptions.issuedAtSeconds ?? Math.floor(nowMs() / 1000);

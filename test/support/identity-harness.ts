@@ -60,11 +60,16 @@ export interface IdentityHarness {
 /** Every resource Identity checks: what `admin()` grants. */
 export { identityResources };
 
-export async function createIdentityHarness(label: string): Promise<IdentityHarness> {
+export interface IdentityHarnessOptions {
+  /** A Casbin model file other than the shipped one (POLICY_MODEL_PATH). */
+  readonly modelPath?: string;
+}
+
+export async function createIdentityHarness(label: string, options: IdentityHarnessOptions = {}): Promise<IdentityHarness> {
   const schema = await createTestSchema(label);
   await runMigrations({ databaseUrl: schema.url });
   const pool = schema.newPool({ max: 10 });
-  const model = await loadModelFile();
+  const model = await loadModelFile(options.modelPath);
   const engine = await PolicyEngine.start({ model, store: createPolicyStore({ pool, model }), resyncIntervalMs: 0 });
 
   const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });

@@ -81,6 +81,7 @@ function expectUnauthorized(response: supertest.Response): void {
   expect(response.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
   expect(response.headers['content-type']).toMatch(/application\/problem\+json/);
   expect(response.body.code).toMatch(/^[A-Z]{3}-\d{4}$/);
+  expect(response.body.type).toBe(`/docs/errors/${response.body.code}`);
   expect(JSON.stringify(response.body)).not.toMatch(/at |SELECT|stack/i);
 }
 

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPolicyStore } from '../../engine/adapters/index.js';
 import { parseModel, PolicyEngine, type PolicyChange } from '../../engine/index.js';
 import { createAuthApp } from '../../auth-service/app.js';
+import { wireAuth } from '../../auth-service/wiring.js';
 import { builtinOrganizationId as platformOrg, reconcile } from '../../bootstrap/index.js';
 import { identityResources } from '../../domain/access-manager-resources.js';
 import { escalationPermission } from '../../domain/escalation-permission.js';
@@ -184,7 +185,7 @@ m = r.dom == p.dom && (p.sub == "*" || g(r.sub, p.sub, r.dom)) && globMatch(r.ob
 
   beforeAll(async () => {
     engine = await PolicyEngine.start({ model: globModel, store: createPolicyStore({ pool: h.deps.pool, model: globModel }), resyncIntervalMs: 0 });
-    agent = supertest.agent(createAuthApp({ ...h.deps, engine }));
+    agent = supertest.agent(createAuthApp(wireAuth({ ...h.deps, engine })));
     await personWithRole('glob-everything', []);
     await personWithRole('glob-accounts', []);
     await writePolicy(h.deps.pool, engine, platformOrg, [

@@ -5,6 +5,7 @@
 import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthApp } from '../../auth-service/app.js';
+import { wireAuth } from '../../auth-service/wiring.js';
 import { createIdentityApp } from '../../identity-service/app.js';
 import { createAuthHarness, type AuthHarness } from '../support/auth-harness.js';
 import { databaseDigest } from '../support/database-digest.js';
@@ -127,7 +128,7 @@ describe('the auth surface is enforced on /v1/authorize, and the identity list d
   });
 
   it("the product's server itself is not bound by the auth list: it calls from anywhere internal and passes its user's address", async () => {
-    const viaProxy = supertest.agent(createAuthApp({ ...h.deps, settings: { ...h.deps.settings, trustedProxies: ['127.0.0.1', '::1'], platformInternalCidrs: ['10.99.0.0/16'] } }));
+    const viaProxy = supertest.agent(createAuthApp(wireAuth({ ...h.deps, settings: { ...h.deps.settings, trustedProxies: ['127.0.0.1', '::1'], platformInternalCidrs: ['10.99.0.0/16'] } })));
     const send = (forwardedFor: string, clientIp?: string) =>
       viaProxy.post('/v1/authorize').set({ Authorization: token, 'X-Forwarded-For': forwardedFor }).send({ sub, resource: 'accounts', action: 'get', ...(clientIp ? { clientIp } : {}) });
     expect((await send(internal)).status).toBe(200);

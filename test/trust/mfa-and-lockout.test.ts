@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthApp } from '../../auth-service/app.js';
+import { wireAuth } from '../../auth-service/wiring.js';
 import { OidcIdentityProvider } from '../../auth-service/identity-providers/oidc-identity-provider.js';
 import { totpCodeAt, totpPeriodSeconds } from '../../domain/totp.js';
 import { createAuthHarness, defaultPassword, type AuthHarness } from '../support/auth-harness.js';
@@ -111,7 +112,7 @@ async function emailChallenge(p: Enrolled): Promise<{ mfaToken: string; code: st
 beforeAll(async () => {
   h = await createAuthHarness('trust_mfa_lockout', { withValkey: true, nowMs: () => now });
   const deliver = async ({ to, code }: { to: string; code: string }) => void mailed.push({ to, code });
-  const authApp = createAuthApp({ ...h.deps, deliverMfaCode: deliver });
+  const authApp = createAuthApp(wireAuth({ ...h.deps, deliverMfaCode: deliver }));
   const identityApp = identityBesideAuth(h, { deliverMfaCode: deliver });
   auth = () => supertest.agent(authApp);
   identity = () => supertest.agent(identityApp);
@@ -184,14 +185,14 @@ describe('one lock for every wrong one-time code, across Auth and Identity', () 
     expect(atIdentity.body).toMatchObject({ code: 'IDE-0015' });
     expect(await databaseDigest(h.deps.pool)).toEqual(before);
 
-    // At Auth a refusal is recorded as a security event; nothing else changes, and no session starts.
+    // At Auth a refusal is recorded as a security event and spends an attempt of its challenge; nothing else changes, and no session starts.
     const fresh = await emailChallenge(p);
-    const beforeAuth = await databaseDigest(h.deps.pool, { except: ['audit_events'] });
+    const beforeAuth = await databaseDigest(h.deps.pool, { except: ['audit_events', 'mfa_challenges'] });
     const atAuth = await auth().post('/v1/login/mfa/verify').send({ mfaToken: fresh.mfaToken, mfaType: 'email', passcode: fresh.code });
     expect(atAuth.status).toBe(429);
     expect(atAuth.body).toMatchObject({ code: 'AUT-0015' });
     expect(Number(atAuth.headers['retry-after'])).toBeGreaterThan(0);
-    expect(await databaseDigest(h.deps.pool, { except: ['audit_events'] })).toEqual(beforeAuth);
+    expect(await databaseDigest(h.deps.pool, { except: ['audit_events', 'mfa_challenges'] })).toEqual(beforeAuth);
   });
 
   it('wrong codes sent at once to both services count exactly: 3 e-mailed at Auth + 3 passcodes at Identity = 6 (limit 10); 6 more lock at the tenth', async () => {
@@ -300,7 +301,7 @@ describe('oidc mode: the same username from another provider account opens nothi
   beforeAll(async () => {
     provider = await startTestOidcProvider({ accounts: [], clients: [amClient] });
     const oidc = new OidcIdentityProvider({ issuerUrl: provider.issuer, ...amClient, pool: h.deps.pool, secrets: h.deps.secrets, allowInsecureRequests: true, timeoutSeconds: 2 });
-    const app = createAuthApp({ ...h.deps, identityProvider: oidc });
+    const app = createAuthApp(wireAuth({ ...h.deps, identityProvider: oidc }));
     oidcAuth = () => supertest.agent(app);
   });
   afterAll(async () => provider?.stop());

@@ -8,6 +8,7 @@ import { decodeJwt } from 'jose';
 import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthApp } from '../../auth-service/app.js';
+import { wireAuth } from '../../auth-service/wiring.js';
 import { sharedTokenCache } from '../../auth-service/shared-token-cache.js';
 import { createTokenVerifier, tokenDigest } from '../../platform/auth/token-verifier.js';
 import type { ValkeyTokenCache } from '../../platform/auth/valkey-token-cache.js';
@@ -38,8 +39,8 @@ function replica(): Replica {
   const valkey = h.deps.valkey;
   if (!valkey) throw new Error('the harness runs with Valkey');
   const cache = sharedTokenCache({ client: valkey, keyPrefix: h.deps.keyPrefix, secretsEncryptionKey, logger, metrics });
-  const tokens = createTokenVerifier({ keys: h.deps.keys.keyResolver(), issuer: h.deps.settings.issuer, audience: h.deps.settings.audience, tokenType: 'at+jwt', nowMs: h.deps.nowMs, shared: cache });
-  return { agent: supertest.agent(createAuthApp({ ...h.deps, tokens })), cache, metrics };
+  const tokens = createTokenVerifier({ keys: h.deps.keys.keyResolver(), issuer: h.deps.settings.issuer, audience: h.deps.settings.audience, tokenType: 'at+jwt', nowMs: () => h.deps.clock.nowMs(), shared: cache });
+  return { agent: supertest.agent(createAuthApp(wireAuth({ ...h.deps, tokens }))), cache, metrics };
 }
 
 async function rejectedCount(metrics: ServiceMetrics): Promise<number> {

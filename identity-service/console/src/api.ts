@@ -29,6 +29,11 @@ export interface Page<T> {
 let config: ConsoleConfig | undefined;
 let onSignedOut: () => void = () => undefined;
 
+/** Auth's explain endpoint (the decision tester calls it with the same token, refreshed the same way). */
+export function explainEndpoint(): string {
+  return config?.explainEndpoint ?? '/v1/authorize/explain';
+}
+
 export function configureApi(next: ConsoleConfig, signedOut: () => void): void {
   config = next;
   onSignedOut = signedOut;

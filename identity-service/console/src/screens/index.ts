@@ -1,6 +1,8 @@
 import type { ComponentType } from 'preact';
 import { ApplicationsScreen } from './applications';
 import { AuditScreen } from './audit';
+import { DecisionLogScreen } from './decision-log';
+import { DecisionTesterScreen } from './decision-tester';
 import { GroupsScreen } from './groups';
 import { IpAllowlistsScreen } from './ip-allowlists';
 import { MfaSettingsScreen } from './mfa-settings';
@@ -25,6 +27,8 @@ export const screens: readonly ScreenEntry[] = [
   { path: 'providers', title: 'Providers', component: ProvidersScreen },
   { path: 'mfa', title: 'MFA settings', component: MfaSettingsScreen },
   { path: 'ip-allowlists', title: 'IP allowlists', component: IpAllowlistsScreen },
+  { path: 'tester', title: 'Decision tester', component: DecisionTesterScreen },
+  { path: 'decision-log', title: 'Decision log', component: DecisionLogScreen },
   { path: 'audit', title: 'Audit trail', component: AuditScreen },
   { path: 'organizations', title: 'Organizations', component: OrganizationsScreen },
 ];

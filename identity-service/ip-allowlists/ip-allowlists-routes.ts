@@ -6,10 +6,12 @@ import { ServiceError } from '../../platform/http/service-error.js';
 import { ipAllowlistSurfaces } from '../../platform/ip-allowlists.js';
 import type { IdentityDeps } from '../deps.js';
 import { identityNetworkOf, mayReachIdentity } from '../ip-allowlist-guard.js';
-import { assertVersion, etagOf, expectedVersion } from '../etag.js';
+import { expectedVersion } from '../etag.js';
 import { listPageSchema, listQuery } from '../list-query.js';
-import { deleteIpAllowlist, findIpAllowlist, listIpAllowlists, putIpAllowlist, type IpAllowlistRow } from '../store/ip-allowlists-store.js';
-import { revisionHeaders, runWrite } from '../write-transaction.js';
+import { changedHeaders } from '../record-change.js';
+import { revisionHeaders } from '../write-transaction.js';
+import { ipAllowlistView } from './ip-allowlist-view.js';
+import { ipAllowlistsService } from './ip-allowlists-service.js';
 
 /**
  * A surface names where the list is enforced: `identity` (every caller of Identity acting in the organization, by
@@ -19,18 +21,6 @@ import { revisionHeaders, runWrite } from '../write-transaction.js';
 const surface = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and -, at most 63');
 const surfaceParams = z.object({ surface }).strict();
 export const maxCidrsPerSurface = 100;
-
-const ipAllowlist = z
-  .object({
-    surface: z.string(),
-    cidrs: z.array(z.string()),
-    updatedAt: z.string(),
-  })
-  .meta({ id: 'IpAllowlist' });
-
-function toIpAllowlist(row: IpAllowlistRow): z.infer<typeof ipAllowlist> {
-  return { surface: row.surface, cidrs: row.cidrs, updatedAt: row.updated_at.toISOString() };
-}
 
 /** Every entry parsed strictly (platform/cidr.ts), written back canonical, duplicates dropped in order. */
 function canonicalCidrs(entries: readonly string[]): Cidr[] {
@@ -59,6 +49,7 @@ function assertKeepsCallerIn(deps: IdentityDeps, req: Request, ranges: readonly 
 }
 
 export function ipAllowlistsRoutes(deps: IdentityDeps): AnyRoute[] {
+  const allowlists = ipAllowlistsService(deps);
   return [
     defineRoute({
       method: 'get',
@@ -69,10 +60,10 @@ export function ipAllowlistsRoutes(deps: IdentityDeps): AnyRoute[] {
       permission: { resource: 'ip-allowlists', action: 'get' },
       // Numbered pages only: a `cursor` here would be silently ignored, so it is refused.
       query: listQuery.omit({ cursor: true }),
-      responses: { 200: { description: 'A page of allowlists', schema: listPageSchema(ipAllowlist) } },
+      responses: { 200: { description: 'A page of allowlists', schema: listPageSchema(ipAllowlistView) } },
       async handler({ query, caller }) {
-        const { rows, total } = await listIpAllowlists(deps.pool, caller.tenantId, query.limit, (query.page - 1) * query.limit);
-        return { body: { items: rows.map(toIpAllowlist), page: query.page, limit: query.limit, total } };
+        const { items, total } = await allowlists.list(caller.tenantId, query.limit, (query.page - 1) * query.limit);
+        return { body: { items, page: query.page, limit: query.limit, total } };
       },
     }),
     defineRoute({
@@ -86,33 +77,14 @@ export function ipAllowlistsRoutes(deps: IdentityDeps): AnyRoute[] {
       // An empty list would lock every client out; remove the list with DELETE to allow every address.
       body: z.object({ cidrs: z.array(z.string().max(64)).min(1).max(maxCidrsPerSurface) }).strict(),
       responses: {
-        200: { description: 'The replaced allowlist', schema: ipAllowlist },
-        201: { description: 'The new allowlist', schema: ipAllowlist },
+        200: { description: 'The replaced allowlist', schema: ipAllowlistView },
+        201: { description: 'The new allowlist', schema: ipAllowlistView },
       },
       async handler({ params, body, caller, requestId, req }) {
         const ranges = canonicalCidrs(body.cidrs);
         if (params.surface === ipAllowlistSurfaces.identity) assertKeepsCallerIn(deps, req, ranges);
-        const cidrs = ranges.map((cidr) => cidr.text);
-        const { value, policyRevision } = await runWrite(deps, caller, requestId, async (tx) => {
-          const current = await findIpAllowlist(tx.client, tx.tenantId, params.surface, true);
-          if (current) assertVersion(req, current.version);
-          else if (expectedVersion(req) !== undefined) throw new ServiceError('PRECONDITION_FAILED', { message: 'this allowlist does not exist' });
-          const row = await putIpAllowlist(tx.client, tx.tenantId, params.surface, cidrs);
-          tx.audit({
-            action: current ? 'ip-allowlist.update' : 'ip-allowlist.create',
-            targetType: 'ip-allowlist',
-            targetId: params.surface,
-            ...(current ? { before: toIpAllowlist(current) } : {}),
-            after: toIpAllowlist(row),
-          });
-          return { row, created: !current };
-        });
-        identityNetworkOf(deps).lists.forget(caller.tenantId);
-        return {
-          status: value.created ? 201 : 200,
-          body: toIpAllowlist(value.row),
-          headers: { ETag: etagOf(value.row.version), ...revisionHeaders(policyRevision) },
-        };
+        const put = await allowlists.put({ caller, requestId, expectedVersion: expectedVersion(req) }, params.surface, ranges);
+        return { status: put.created ? 201 : 200, body: put.view, headers: changedHeaders(put) };
       },
     }),
     defineRoute({
@@ -125,15 +97,8 @@ export function ipAllowlistsRoutes(deps: IdentityDeps): AnyRoute[] {
       permission: { resource: 'ip-allowlists', action: 'delete' },
       responses: { 204: { description: 'Removed' } },
       async handler({ params, caller, requestId, req }) {
-        const { policyRevision } = await runWrite(deps, caller, requestId, async (tx) => {
-          const current = await findIpAllowlist(tx.client, tx.tenantId, params.surface, true);
-          if (!current) throw new ServiceError('NOT_FOUND');
-          assertVersion(req, current.version);
-          await deleteIpAllowlist(tx.client, tx.tenantId, params.surface);
-          tx.audit({ action: 'ip-allowlist.delete', targetType: 'ip-allowlist', targetId: params.surface, before: toIpAllowlist(current) });
-        });
-        identityNetworkOf(deps).lists.forget(caller.tenantId);
-        return { status: 204, headers: revisionHeaders(policyRevision) };
+        const removed = await allowlists.remove({ caller, requestId, expectedVersion: expectedVersion(req) }, params.surface);
+        return { status: 204, headers: revisionHeaders(removed.policyRevision) };
       },
     }),
   ];

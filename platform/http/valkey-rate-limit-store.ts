@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import type { ClientRateLimitInfo, IncrementResponse, Options, Store } from 'express-rate-limit';
 import type { Cluster } from 'iovalkey';
 import { RedisStore, type RedisReply } from 'rate-limit-redis';
-import { isValkeyCluster, type ValkeyClient } from './valkey-client.js';
-import { ServiceError } from './http/service-error.js';
+import { isValkeyCluster, type ValkeyClient } from '../valkey-client.js';
+import { ServiceError } from './service-error.js';
 
 /**
  * rate-limit-redis over our Valkey client, made to fail closed and to recover (SECURITY-CHECKLIST I2, I3).

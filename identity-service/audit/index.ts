@@ -1,0 +1,2 @@
+export { auditRoutes } from './audit-routes.js';
+export { insertAuditEvent, listAuditEvents, type AuditEntry } from './audit-store.js';

@@ -1,0 +1,2 @@
+export { declarationsRoutes } from './declarations-routes.js';
+export { declarationsService } from './declarations-service.js';
