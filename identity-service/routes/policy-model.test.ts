@@ -1,7 +1,11 @@
 // What a decision tester asks for comes from the configured model's request definition.
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryPolicyStore } from '../../engine/adapters/index.js';
+import { loadModelFile, PolicyEngine } from '../../engine/index.js';
 import { createIdentityHarness, type IdentityHarness } from '../../test/support/identity-harness.js';
 import { runCommonRouteTests } from '../../test/support/route-security.js';
+import { policyModelRoutes } from './policy-model.js';
 
 let h: IdentityHarness;
 let admin: { userId: string; token: string };
@@ -36,4 +40,28 @@ describe('GET /v1/policy-model', () => {
   });
 
   runCommonRouteTests('GET /v1/policy-model', () => ({ harness: h, orgId: h.deps.platformTenantId, userId: admin.userId }), () => ({ method: 'get', path: '/v1/policy-model' }));
+});
+
+describe('GET /v1/policy-model under another model', () => {
+  it("a model with an attributes field: the tester asks for sub, obj, act and the attribute object, never the tenant", async () => {
+    const model = await loadModelFile(fileURLToPath(new URL('../../policies/examples/invoices/model.conf', import.meta.url)));
+    const engine = await PolicyEngine.start({ model, store: new MemoryPolicyStore(model.tenantOf), resyncIntervalMs: 0 });
+    try {
+      const [route] = policyModelRoutes({ ...h.deps, engine });
+      const result = await route!.handler({ params: {}, query: {}, body: undefined } as never);
+      expect(result.body).toEqual({
+        requestFields: [
+          { name: 'sub', source: 'subject' },
+          { name: 'dom', source: 'tenant' },
+          { name: 'obj', source: 'resource' },
+          { name: 'act', source: 'action' },
+          { name: 'attrs', source: 'attributes' },
+        ],
+        supported: true,
+        shipped: false,
+      });
+    } finally {
+      engine.stop();
+    }
+  });
 });
