@@ -14,6 +14,8 @@ export interface ChallengeUser {
   readonly username: string;
   readonly displayName: string;
   readonly email: string;
+  /** Where codes sent by SMS go (E.164), when the user has a number. */
+  readonly phoneNumber?: string;
   /** The cut-off read with the password: the verify step starts a session only while it is unchanged. */
   readonly validAfter?: string;
   /** oidc mode: the provider's grant, sealed, for the session the verify step starts. */

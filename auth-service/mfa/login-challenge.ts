@@ -103,6 +103,10 @@ export class MfaLogin {
     if (input.mfaType === 'app') return { message: 'Enter the code shown by your authenticator app' };
     const deliver = this.parts.deliverMfaCode;
     if (!deliver) throw new ServiceError('MFA_METHOD_UNAVAILABLE', { field: 'body.mfaType', detail: 'no MFA code sender configured' });
+    const { user } = challenge.state;
+    // SMS is offered only to a user with a number (the gate checks it); the number is the one read at the password step.
+    const to = input.mfaType === 'sms' ? user.phoneNumber : user.email;
+    if (to === undefined) throw new ServiceError('MFA_METHOD_UNAVAILABLE', { field: 'body.mfaType', detail: 'the user has no phone number' });
     const store = this.parts.challenges;
     const sends = await store.increment(challengeId, 'resends');
     if (sends === undefined) throw tokenInvalid('challenge ended while sending');
@@ -110,9 +114,8 @@ export class MfaLogin {
     const channel: CodeChannel = input.mfaType;
     const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
     if (!(await store.setSentCode(challengeId, { channel, hash: hashOneTimeCode(this.parts.settings.tokenSecret, challengeId, code) }))) throw tokenInvalid('challenge ended while sending');
-    const { user } = challenge.state;
     try {
-      await deliver({ tenantId: user.orgId, userId: user.id, channel, to: user.email, code });
+      await deliver({ tenantId: user.orgId, userId: user.id, channel, to, code });
     } catch (error) {
       const reason = error instanceof Error ? error.message.split(code).join('[code]') : 'unknown';
       throw new ServiceError('MFA_DELIVERY_FAILED', { detail: `MFA code delivery by ${channel} failed: ${reason}` });

@@ -16,6 +16,8 @@ export interface MfaProfile {
   readonly rememberDeviceDays: number;
   readonly enabled: Readonly<Record<MfaMethod, boolean>>;
   readonly preferredType: MfaMethod | null;
+  /** Where codes sent by SMS go (E.164); null: SMS cannot be used. */
+  readonly phoneNumber: string | null;
 }
 
 interface ProfileRow {
@@ -30,6 +32,7 @@ interface ProfileRow {
   email_enabled: boolean | null;
   sms_enabled: boolean | null;
   preferred_type: string | null;
+  phone_number: string | null;
 }
 
 const isMethod = (value: string | null): value is MfaMethod => value !== null && (mfaMethods as readonly string[]).includes(value);
@@ -38,10 +41,12 @@ export async function findMfaProfile(db: pg.Pool | pg.ClientBase, orgId: string,
   const { rows } = await query<ProfileRow>(
     db,
     `SELECT s.required, s.allowed_methods, s.code_ttl_seconds, s.max_attempts, s.max_resends, s.remember_device_days,
-            m.totp_enabled, m.totp_secret_ciphertext IS NOT NULL AS has_totp_secret, m.email_enabled, m.sms_enabled, m.preferred_type
+            m.totp_enabled, m.totp_secret_ciphertext IS NOT NULL AS has_totp_secret, m.email_enabled, m.sms_enabled, m.preferred_type,
+            u.phone_number
        FROM (SELECT $1::uuid AS org_id, $2::uuid AS user_id) k
        LEFT JOIN organization_mfa_settings s ON s.org_id = k.org_id
-       LEFT JOIN user_mfa m ON m.org_id = k.org_id AND m.user_id = k.user_id`,
+       LEFT JOIN user_mfa m ON m.org_id = k.org_id AND m.user_id = k.user_id
+       LEFT JOIN users u ON u.org_id = k.org_id AND u.id = k.user_id`,
     [orgId, userId],
   );
   const row = rows[0] as ProfileRow;
@@ -54,6 +59,7 @@ export async function findMfaProfile(db: pg.Pool | pg.ClientBase, orgId: string,
     rememberDeviceDays: row.remember_device_days ?? 30,
     enabled: { app: (row.totp_enabled ?? false) && (row.has_totp_secret ?? false), email: row.email_enabled ?? false, sms: row.sms_enabled ?? false },
     preferredType: isMethod(row.preferred_type) ? row.preferred_type : null,
+    phoneNumber: row.phone_number,
   };
 }
 

@@ -50,20 +50,20 @@ export interface MfaGateParts {
 export class MfaGate {
   constructor(private readonly parts: MfaGateParts) {}
 
-  /** Whether the method can be used now: e-mail needs a sender; SMS needs a sender and a phone number, which users do not have yet. */
-  private isUsable(method: MfaMethod): boolean {
+  /** Whether the method can be used now: e-mail needs a sender; SMS needs a sender and the user's phone number. */
+  private isUsable(method: MfaMethod, profile: MfaProfile): boolean {
     if (method === 'app') return true;
     if (method === 'email') return this.parts.canSendCodes;
-    return false;
+    return this.parts.canSendCodes && profile.phoneNumber !== null;
   }
 
   private methodsFor(profile: MfaProfile): MfaMethod[] {
     const enrolled = mfaMethods.filter((method) => profile.enabled[method]);
-    const usable = enrolled.filter((method) => profile.allowedMethods.includes(method) && this.isUsable(method));
+    const usable = enrolled.filter((method) => profile.allowedMethods.includes(method) && this.isUsable(method, profile));
     if (usable.length > 0) return usable;
     if (enrolled.length > 0) throw new ServiceError('MFA_METHOD_UNAVAILABLE', { detail: `enrolled ${enrolled.join(',')}, none allowed and deliverable` });
     // The organization requires MFA of a user who has not enrolled: a code to the address on file, if allowed.
-    if (profile.allowedMethods.includes('email') && this.isUsable('email')) return ['email'];
+    if (profile.allowedMethods.includes('email') && this.isUsable('email', profile)) return ['email'];
     throw new ServiceError('MFA_ENROLMENT_REQUIRED', { detail: 'organization requires MFA; user has no usable factor' });
   }
 
@@ -99,6 +99,7 @@ export class MfaGate {
         username: user.username,
         displayName: user.displayName,
         email: user.email,
+        ...(profile.phoneNumber === null ? {} : { phoneNumber: profile.phoneNumber }),
         ...(user.validAfter === undefined ? {} : { validAfter: user.validAfter }),
         ...(user.upstream ? { upstreamSealed: sealUpstreamGrant(this.parts.secrets, user.id, user.upstream) } : {}),
       },
