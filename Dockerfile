@@ -1,7 +1,7 @@
 # Access Manager: one image, two services, compiled JavaScript on the current Node LTS (26). Auth by default;
 # Identity with
 #   command: ["node", "dist/identity-service/main.js"]
-# and the CLIs as `node dist/platform/migrate-cli.js`, `node dist/bootstrap/cli.js apply`, `node dist/policies/cli.js`,
+# and the CLIs as `node dist/platform/migrate-cli.js up`, `node dist/bootstrap/cli.js apply`, `node dist/policies/cli.js`,
 # `node dist/licensing/cli.js`, `node dist/auth-service/keys/cli.js rotate`, `node dist/doctor/cli.js`.
 # The build stage compiles with the dev dependencies (`npm run build`: dist/, with the migrations, models and seeds
 # beside the code); the image holds the production dependencies, dist/ and package.json (`"type": "module"`).

@@ -1,17 +1,24 @@
 import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMigrations } from '../platform/migrations.js';
+import { builtinOrganizationId } from './builtin-ids.js';
 import { createTestSchema, type TestSchema } from '../test/support/postgres.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const password = 'Cli-Admin-Passw0rd';
 
-async function cli(args: readonly string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+const tsx = fileURLToPath(new URL('../node_modules/.bin/tsx', import.meta.url));
+const organizationLine = `organization platform: ${builtinOrganizationId} (the services' DEFAULT_ORGANIZATION_ID, or PLATFORM_ORGANIZATION_ID in multi-tenant mode)\n`;
+
+async function cli(args: readonly string[], env: Record<string, string>, cwd = root): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'bootstrap/cli.ts', ...args], {
-      cwd: root,
+    const { stdout, stderr } = await promisify(execFile)(tsx, [path.join(root, 'bootstrap/cli.ts'), ...args], {
+      cwd,
       env: { PATH: process.env.PATH ?? '', ...env },
       timeout: 60_000,
     });
@@ -49,7 +56,29 @@ describe('npm run bootstrap', () => {
     expect(apply.stdout).not.toContain(password);
 
     const again = await cli(['apply'], env);
-    expect(again).toEqual({ code: 0, stdout: 'nothing to change\n', stderr: '' });
+    expect(again).toEqual({ code: 0, stdout: `nothing to change\n${organizationLine}`, stderr: '' });
+    expect(apply.stdout.endsWith(organizationLine)).toBe(true);
+    expect(plan.stdout.endsWith(organizationLine)).toBe(true);
+  });
+
+  it('reads its settings from .env in the working directory, as the services do', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'bootstrap-env-'));
+    try {
+      await writeFile(path.join(dir, '.env'), `DATABASE_URL=${schema.url}\n`);
+      const plan = await cli(['plan'], {}, dir);
+      expect(plan.code).toBe(0);
+      expect(plan.stdout).toContain(organizationLine);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('--help prints the commands, where the organization id goes and the exit codes (0)', async () => {
+    const help = await cli(['--help'], {});
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/usage: npm run bootstrap -- <command>/);
+    expect(help.stdout).toMatch(/DEFAULT_ORGANIZATION_ID/);
+    expect(help.stdout).toMatch(/exit codes: 0 done, 1 refused or failed, 64 usage, 78 bad configuration/);
   });
 
   it('refuses a missing mode (64), a bad environment (78), and an unmigrated database with what to do (1)', async () => {
@@ -60,6 +89,6 @@ describe('npm run bootstrap', () => {
     expect(config.stderr).toContain('DATABASE_URL: must be a postgres: or postgresql: URL');
     const unmigrated = await cli(['plan'], { DATABASE_URL: empty.url });
     expect(unmigrated.code).toBe(1);
-    expect(unmigrated.stderr).toBe('error: the database has no Access Manager tables: run `npm run migrate` first\n');
+    expect(unmigrated.stderr).toBe('error: the database has no Access Manager tables: run `npm run migrate -- up` first\n');
   });
 });

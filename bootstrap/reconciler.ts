@@ -26,6 +26,8 @@ export interface ReconcileOptions {
 export interface ReconcileResult {
   readonly changes: readonly string[];
   readonly adminCreated: boolean;
+  /** The seed's organization (the platform organization): the id single-tenant services need as DEFAULT_ORGANIZATION_ID. */
+  readonly organization: { readonly id: string; readonly slug: string };
 }
 
 // One lock for every reconciler of the database, whichever process runs it.
@@ -88,5 +90,5 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRes
   for (const line of notes) log(line);
   for (const line of shown) log(line);
   if (revision !== undefined) log(`policy revision of organization ${desired.organization.slug}: ${revision}`);
-  return { changes, adminCreated };
+  return { changes, adminCreated, organization: { id: desired.organization.id, slug: desired.organization.slug } };
 }

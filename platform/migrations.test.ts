@@ -1,10 +1,14 @@
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTestSchema, testDatabaseUrl, type TestSchema } from '../test/support/postgres.js';
 import { runMigrations } from './migrations.js';
+import { runMigrateCli } from './migrate-command.js';
 
 import { readdirSync } from 'node:fs';
 import { migrationsDir } from './migrations.js';
@@ -98,17 +102,60 @@ describe('runMigrations', () => {
 });
 
 describe('npm run migrate (platform/migrate-cli.ts)', () => {
-  it('migrates DATABASE_URL and prints one line saying so', async () => {
+  const run = async (args: string[], env: Record<string, string | undefined>) => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runMigrateCli(args, { out: (line) => out.push(line), err: (line) => err.push(line) }, env);
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  };
+
+  it('up reads DATABASE_URL from .env in the working directory (the environment would win) and prints one line saying so', async () => {
     const schema = await freshSchema('migrate_cli');
     const root = fileURLToPath(new URL('..', import.meta.url));
     const tsx = fileURLToPath(new URL('../node_modules/.bin/tsx', import.meta.url));
-
-    const { stdout } = await promisify(execFile)(tsx, ['platform/migrate-cli.ts'], {
-      cwd: root,
-      env: { ...process.env, DATABASE_URL: schema.url },
-    });
-
-    expect(stdout).toMatch(/migrations applied to postgres:\/\//);
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'migrate-env-'));
+    try {
+      await writeFile(path.join(dir, '.env'), `DATABASE_URL=${schema.url}\n`);
+      const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== 'DATABASE_URL'));
+      const { stdout } = await promisify(execFile)(tsx, [path.join(root, 'platform/migrate-cli.ts'), 'up'], { cwd: dir, env });
+      expect(stdout).toMatch(/migrations applied to postgres:\/\//);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
     expect(await tablesIn(schema)).toEqual(policyTables);
+  });
+
+  it('status lists every migration as pending, then as applied after up; it writes nothing itself', async () => {
+    const schema = await freshSchema('migrate_status');
+    const before = await run(['status'], { DATABASE_URL: schema.url });
+    expect(before.code).toBe(0);
+    expect(before.out.split('\n').slice(0, migrationNames.length)).toEqual(migrationNames.map((name) => `pending  ${name}`));
+    expect(before.out).toMatch(new RegExp(`${migrationNames.length} of ${migrationNames.length} migrations pending`));
+    expect(await tablesIn(schema)).toEqual([]);
+    expect((await run(['up'], { DATABASE_URL: schema.url })).code).toBe(0);
+    const after = await run(['status'], { DATABASE_URL: schema.url });
+    expect(after.out.split('\n').slice(0, migrationNames.length).every((line, i) => line.startsWith(`applied  ${migrationNames[i]}  20`))).toBe(true);
+    expect(after.out).toMatch(/up to date/);
+  });
+
+  it('refuses to run without DATABASE_URL (78, no default database); no command, an unknown one or an extra argument is 64 with the usage; --help is 0', async () => {
+    const none = await run(['up'], {});
+    expect(none.code).toBe(78);
+    expect(none.err).toMatch(/DATABASE_URL: required/);
+    for (const args of [[], ['down'], ['up', 'now'], ['--all']]) {
+      const wrong = await run(args, { DATABASE_URL: testDatabaseUrl });
+      expect(wrong.code).toBe(64);
+      expect(wrong.err).toMatch(/usage: npm run migrate -- <command>/);
+    }
+    const help = await run(['--help'], {});
+    expect(help.code).toBe(0);
+    expect(help.out).toMatch(/exit codes: 0 done.*1 failed, 64 usage, 78 bad configuration/);
+  });
+
+  it('an unreachable database is 1, and the password never shows', async () => {
+    const failed = await run(['up'], { DATABASE_URL: 'postgres://someone:hunter2secret@127.0.0.1:1/none' });
+    expect(failed.code).toBe(1);
+    expect(failed.err).toMatch(/migrations failed/);
+    expect(failed.err).not.toContain('hunter2secret');
   });
 });

@@ -1,3 +1,4 @@
+import { readdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { runner } from 'node-pg-migrate';
 import pg from 'pg';
@@ -52,4 +53,41 @@ async function currentSchema(client: pg.Client): Promise<string> {
   const schema = rows[0]?.schema;
   if (!schema) throw new Error('the connection has no current schema: the search_path names no existing schema');
   return schema;
+}
+
+/** One migration file and whether the database has applied it. */
+export interface MigrationState {
+  /** The file name without `.sql`, as node-pg-migrate records it (`0001_policy`). */
+  readonly name: string;
+  /** When it was applied; undefined while pending. */
+  readonly appliedAt: Date | undefined;
+}
+
+/**
+ * Every migration of `migrations/` in order, with when the database applied it (undefined: pending), plus any
+ * name the database records that no file has (a database migrated by a newer release). Writes nothing.
+ *
+ * @example
+ * const pending = (await migrationStatus({ databaseUrl })).migrations.filter((m) => m.appliedAt === undefined);
+ */
+export async function migrationStatus(options: Omit<RunMigrationsOptions, 'log'>): Promise<{ migrations: MigrationState[]; unknown: string[] }> {
+  const files = (await readdir(migrationsDir)).filter((name) => name.endsWith('.sql')).map((name) => name.slice(0, -'.sql'.length)).sort();
+  const client = new pg.Client({ connectionString: options.databaseUrl, connectionTimeoutMillis: 10_000 });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    const schema = options.schema ?? (await currentSchema(client));
+    const { rows: found } = await client.query<{ present: boolean }>('SELECT to_regclass(format(\'%I.%I\', $1::text, $2::text)) IS NOT NULL AS present', [schema, migrationsTable]);
+    const applied = new Map<string, Date>();
+    if (found[0]?.present) {
+      const { rows } = await client.query<{ name: string; run_on: Date }>(`SELECT name, run_on FROM ${pg.escapeIdentifier(schema)}.${pg.escapeIdentifier(migrationsTable)} ORDER BY id`);
+      for (const row of rows) applied.set(row.name, row.run_on);
+    }
+    return {
+      migrations: files.map((name) => ({ name, appliedAt: applied.get(name) })),
+      unknown: [...applied.keys()].filter((name) => !files.includes(name)),
+    };
+  } finally {
+    await client.end();
+  }
 }
