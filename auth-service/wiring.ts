@@ -152,6 +152,7 @@ export function wireAuth(deps: AuthDeps): AuthParts {
           trustedProxies: settings.trustedProxies,
           exempt: isExemptFromAuthLimits,
           permissionPaths: authPermissionPaths,
+          report: deps.report,
         })
       : undefined,
     browserCors: browserCors({ database: pool, clock }),

@@ -67,6 +67,7 @@ export function createIdentityApp(deps: IdentityDeps): Express {
               keyPrefix: deps.requestRateLimits.keyPrefix,
               trustedProxies: deps.network?.trustedProxies ?? [],
               exempt: isProbeOrReference,
+              report: deps.report,
             }),
           ]
         : []),

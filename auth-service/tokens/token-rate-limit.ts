@@ -1,8 +1,8 @@
-import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { ipKeyGenerator, rateLimit, type Store } from 'express-rate-limit';
 import type { ValkeyClient } from '../../platform/valkey-client.js';
 import type { ErrorReporter } from '../../platform/http/error-handler.js';
-import { requestIdOf } from '../../platform/http/request-id.js';
+import { fallbackLimitOf, withLocalFallback } from '../../platform/http/rate-limit-fallback.js';
 import { ServiceError } from '../../platform/http/service-error.js';
 import { createClientAddress } from '../../platform/http/client-address.js';
 import { ValkeyRateLimitStore } from '../../platform/http/valkey-rate-limit-store.js';
@@ -26,11 +26,6 @@ export interface TokenRateLimitOptions {
   readonly pages?: { readonly paths: readonly string[]; readonly limited: (req: Request, res: Response, retryAfterSeconds: string | undefined) => void };
   /** Told when counting moves into this process (once per outage), so operators see it. */
   readonly report?: ErrorReporter;
-}
-
-/** The default in-process limit while the shared counters are unreachable. */
-export function fallbackLimitOf(limit: number): number {
-  return Math.max(1, Math.floor(limit / 2));
 }
 
 /**
@@ -67,27 +62,8 @@ export function createTokenRateLimit(options: TokenRateLimitOptions): Router {
       },
     });
   const local = limiterOf(options.valkey ? (options.fallbackLimit ?? fallbackLimitOf(limit)) : limit);
-  const limiter = options.valkey ? withLocalFallback(limiterOf(limit, new ValkeyRateLimitStore({ client: options.valkey, prefix: `${options.keyPrefix}rl:token:` })), local, options.report) : local;
+  const limiter = options.valkey ? withLocalFallback(limiterOf(limit, new ValkeyRateLimitStore({ client: options.valkey, prefix: `${options.keyPrefix}rl:token:` })), local, 'token rate limit', options.report) : local;
   const router = express.Router();
   router.post([...tokenRoutePaths, ...(options.pages?.paths ?? [])], limiter);
   return router;
-}
-
-/** Runs `shared`; when its store cannot be reached, counts the request with `local` instead. */
-function withLocalFallback(shared: RequestHandler, local: RequestHandler, report: ErrorReporter | undefined): RequestHandler {
-  let degraded = false;
-  return (req, res, next) => {
-    void shared(req, res, (error?: unknown) => {
-      if (!(error instanceof ServiceError && error.code === 'SERVICE_UNAVAILABLE')) {
-        if (error === undefined) degraded = false;
-        next(error);
-        return;
-      }
-      if (!degraded) {
-        degraded = true;
-        report?.({ level: 'warn', requestId: requestIdOf(res), code: error.code, status: 503, detail: `token rate limit counted in this process until Valkey answers: ${error.detail}`, error });
-      }
-      void local(req, res, next);
-    });
-  };
 }

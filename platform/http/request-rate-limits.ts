@@ -1,9 +1,11 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
+import { ipKeyGenerator, rateLimit, type Store } from 'express-rate-limit';
 import type { RequestRateLimit, RequestRateLimits } from '../rate-limit-config.js';
 import type { ValkeyClient } from '../valkey-client.js';
 import { ValkeyRateLimitStore } from './valkey-rate-limit-store.js';
 import { createClientAddress } from './client-address.js';
+import type { ErrorReporter } from './error-handler.js';
+import { fallbackLimitOf, withLocalFallback } from './rate-limit-fallback.js';
 import { ServiceError } from './service-error.js';
 
 export interface RequestRateLimitOptions {
@@ -17,32 +19,41 @@ export interface RequestRateLimitOptions {
   readonly exempt: (path: string) => boolean;
   /** Paths the permission limit counts (besides the overall limit). */
   readonly permissionPaths?: readonly string[];
+  /** Told when counting moves into this process (once per outage), so operators see it. */
+  readonly report?: ErrorReporter;
 }
 
 /**
  * The overall and permission-route request limits, per client address (the socket's, or X-Forwarded-For read
  * through TRUSTED_PROXIES only), counted in Valkey when configured so every replica shares them, in this process
- * otherwise. They fail closed: while Valkey cannot be reached a limited route answers 503 (`Retry-After: 1`),
- * never an unlimited pass. Over a limit: RATE_LIMITED (429, `Retry-After`, `RateLimit` headers), through the
+ * otherwise. They never fail open: while Valkey cannot be reached each replica counts in its own memory against
+ * half the limit (replicas then count apart), so an outage of the cache costs capacity, never the API, and never
+ * an unlimited pass. Over a limit: RATE_LIMITED (429, `Retry-After`, `RateLimit` headers), through the
  * app's error handler. Mount before the body parser, after the probes.
  */
 export function createRequestRateLimits(options: RequestRateLimitOptions): RequestHandler {
   const clientAddress = createClientAddress(options.trustedProxies);
-  const limiterOf = (name: string, limit: RequestRateLimit): RequestHandler =>
+  const limiterWith = (name: string, windowSeconds: number, max: number, store?: Store): RequestHandler =>
     rateLimit({
-      windowMs: limit.windowSeconds * 1000,
-      limit: limit.max,
+      windowMs: windowSeconds * 1000,
+      limit: max,
       standardHeaders: 'draft-8',
       legacyHeaders: false,
       identifier: name,
+      // A store failure reaches the in-process fallback below, never an unlimited pass.
       passOnStoreError: false,
-      ...(options.valkey ? { store: new ValkeyRateLimitStore({ client: options.valkey, prefix: `${options.keyPrefix}rl:${options.service}:${name}:` }) } : {}),
+      ...(store ? { store } : {}),
       keyGenerator: (req: Request) => ipKeyGenerator(clientAddress(req) ?? 'unknown'),
       handler: (_req: Request, res: Response, next: NextFunction) => {
         const reset = res.getHeader('Retry-After');
         next(new ServiceError('RATE_LIMITED', { detail: `${name} rate limit`, headers: reset === undefined ? {} : { 'Retry-After': String(reset) } }));
       },
     });
+  const limiterOf = (name: string, limit: RequestRateLimit): RequestHandler => {
+    if (!options.valkey) return limiterWith(name, limit.windowSeconds, limit.max);
+    const shared = limiterWith(name, limit.windowSeconds, limit.max, new ValkeyRateLimitStore({ client: options.valkey, prefix: `${options.keyPrefix}rl:${options.service}:${name}:` }));
+    return withLocalFallback(shared, limiterWith(name, limit.windowSeconds, fallbackLimitOf(limit.max)), `${name} rate limit`, options.report);
+  };
   const overall = limiterOf('overall', options.limits.overall);
   const permission = options.limits.permission ? limiterOf('permission', options.limits.permission) : undefined;
   const permissionPaths = new Set(options.permissionPaths ?? []);
