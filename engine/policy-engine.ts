@@ -391,6 +391,23 @@ export class PolicyEngine {
   }
 
   /**
+   * The lines of type `ptype` that belong to `tenantId` (by the model's tenant field), as this engine has applied
+   * them, in a stable order. For policy authors' line types (`g2`, `p2`, ...) under a compiled model; empty under
+   * the shipped model, whose lines Identity's roles and groups own.
+   *
+   * @example
+   * engine.linesOf('acme', 'g2') // [{ ptype: 'g2', values: ['invoice:7', 'group:supplier-invoices', 'acme'] }]
+   */
+  linesOf(tenantId: string, ptype: string): PolicyRule[] {
+    if (!this.loaded) throw new EngineError('ENGINE_NOT_READY', 'the policy has not been loaded yet');
+    if (this.model.fastPath || !this.evaluator) return [];
+    return this.evaluator
+      .rules()
+      .filter((rule) => rule.ptype === ptype && this.model.tenantOf(rule) === tenantId)
+      .sort((a, b) => (a.values.join('\u0000') < b.values.join('\u0000') ? -1 : 1));
+  }
+
+  /**
    * Whether `subject` holds `(resource, action)` in `tenantId` at the revision applied here: every concrete
    * request the pair can match is allowed to it. `resource` may be a pattern (`accounts/*`, `*`) and `action`
    * `*`; a pattern is held only through one allow line whose pattern covers it, and not at all while a deny line

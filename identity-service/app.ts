@@ -16,6 +16,7 @@ import { auditRoutes } from './audit/index.js';
 import { decisionLogRoutes } from './routes/decision-log.js';
 import { policyModelRoutes } from './routes/policy-model.js';
 import { declarationsRoutes } from './declarations/index.js';
+import { policyLinesRoutes } from './routes/policy-lines.js';
 import { groupsRoutes } from './groups/index.js';
 import { ipAllowlistsRoutes } from './ip-allowlists/index.js';
 import { mfaRoutes } from './mfa/index.js';
@@ -38,6 +39,7 @@ export const identityRouteFactories = [
   auditRoutes,
   decisionLogRoutes,
   policyModelRoutes,
+  policyLinesRoutes,
 ];
 
 /** The Identity HTTP API (default port 4001). Reads no environment and opens no connection. */

@@ -35,7 +35,7 @@ export function identityShapesNotice(model: ModelDefinition): string | undefined
   const lacked = lackedIdentityShapes(model);
   if (lacked.length === 0) return undefined;
   const parts = lacked.map(({ shape, instead }) => `a ${shape.fields}-field ${shape.ptype} line (${shape.holds}) — ${instead}`);
-  return `the policy model lacks ${parts.join('; and ')}: role, group, user-membership and permission-set writes that need it are refused (409)`;
+  return `the policy model lacks ${parts.join('; and ')}: role, group, user-membership and permission-set writes that need it are refused (409); write the model's own lines through /v1/policy-lines`;
 }
 
 /** Refuses (409, nothing written) Identity-managed lines the configured model cannot read. */
