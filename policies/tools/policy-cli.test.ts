@@ -81,6 +81,46 @@ describe('policy test', () => {
     expect(stdout).toContain('1 passed, 1 failed');
   });
 
+  it('--reporter junit --output writes JUnit XML for CI (a suite per file, a failure per failing case, an error per broken file); the text still goes to stdout', async () => {
+    const failing = await file(
+      'report.test.yaml',
+      ['rules:', '  - p, role:viewer, acme, accounts, get, allow', '  - g, user:1, role:viewer, acme', 'cases:',
+        '  - name: viewers may get', '    request: user:1, acme, accounts, get', '    expect: allow',
+        '  - name: viewers may delete <on purpose & "wrong">', '    request: [user:1, acme, accounts, delete]', '    expect: allow', ''].join('\n'),
+    );
+    const broken = await file('broken-report.test.yaml', 'rule: []\n');
+    const target = join(dir, 'results.xml');
+    const { code, stdout } = await cli('test', failing, broken, '--reporter', 'junit', '--output', target);
+    expect(code).toBe(1);
+    expect(stdout).toContain('1 passed, 2 failed');
+    const xml = await readFile(target, 'utf8');
+    expect(xml).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites name="policy test" tests="3" failures="1" errors="1">/);
+    expect(xml).toMatch(/<testsuite name="[^"]*report\.test\.yaml" tests="2" failures="1" errors="0">/);
+    expect(xml).toMatch(/<testcase classname="[^"]*report\.test\.yaml" name="[^"]*report\.test\.yaml:5 viewers may get \(user:1, acme, accounts, get → allow\)"\/>/);
+    expect(xml).toContain('viewers may delete &lt;on purpose &amp; &quot;wrong&quot;&gt;');
+    expect(xml).toMatch(/<failure message="expected allow, casbin and the engine say deny"\/>/);
+    expect(xml).toMatch(/<error message="[^"]*unknown key &quot;rule&quot;/);
+  });
+
+  it('--reporter json without --output prints only the JSON on stdout (the text goes to stderr)', async () => {
+    const passing = await file('json.test.yaml', ['rules:', '  - p, role:viewer, acme, accounts, get, allow', '  - g, user:1, role:viewer, acme', 'cases:', '  - request: user:1, acme, accounts, get', '    expect: allow', ''].join('\n'));
+    const { code, stdout, stderr } = await cli('test', passing, '--reporter', 'json');
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout) as { passed: number; failed: number; files: { path: string; evaluator: string; cases: { line: number; passed: boolean; failure: null }[] }[] };
+    expect(report).toMatchObject({ passed: 1, failed: 0, files: [{ evaluator: 'fast path', cases: [{ line: 5, passed: true, failure: null }] }] });
+    expect(stderr).toContain('1 passed, 0 failed');
+  });
+
+  it('a reporter other than junit or json, --output without --reporter, or --reporter on another command is a usage error (64); --help lists the exit codes', async () => {
+    expect((await cli('test', '--reporter', 'tap')).code).toBe(usageExitCode);
+    expect((await cli('test', '--output', join(dir, 'x.xml'))).code).toBe(usageExitCode);
+    expect((await cli('check', shippedModelPath, '--reporter', 'json')).code).toBe(usageExitCode);
+    const help = await cli('--help');
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/--reporter junit\|json/);
+    expect(help.stdout).toMatch(/exit codes: 0 every case passed, 1 .*64 usage/);
+  });
+
   it('refuses an unknown key, naming the file, the line and the path of the key (strict schema)', async () => {
     const path = await file('unknown-key.test.yaml', 'rules: []\ncases:\n  - request: user:1, acme, accounts, get\n    expect: deny\n    expected: allow\n');
     const { code, stdout } = await cli('test', path);

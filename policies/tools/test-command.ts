@@ -7,6 +7,7 @@ import { displayPath } from './display-path.js';
 import { findAssertionFiles } from './find-assertion-files.js';
 import type { Output } from './output.js';
 import { runAssertionFile, type CaseResult } from './run-assertions.js';
+import type { ReportedCase, ReportedFile, TestReport } from './test-report.js';
 
 /** The folder searched when `test` names no path: `policies/`, wherever the command runs from. */
 export const defaultAssertionRoot = dirname(shippedModelPath);
@@ -38,13 +39,17 @@ function errorDetail(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Runs the assertion files under `paths` (default: `policies/`); the exit code is 1 on any failure. */
-export async function runTestCommand(paths: readonly string[], output: Output): Promise<number> {
+/**
+ * Runs the assertion files under `paths` (default: `policies/`); the exit code is 1 on any failure. `report`
+ * receives every file's results for a machine-readable reporter.
+ */
+export async function runTestCommand(paths: readonly string[], output: Output, report?: (result: TestReport) => Promise<void>): Promise<number> {
   const files = await findAssertionFiles(paths.length > 0 ? paths : [defaultAssertionRoot]);
   if (files.length === 0) {
     output.err(`error: no *.test.yaml files under ${paths.length > 0 ? paths.join(', ') : displayPath(defaultAssertionRoot)}`);
     return 1;
   }
+  const reported: ReportedFile[] = [];
   let passed = 0;
   let failed = 0;
   let disagreements = 0;
@@ -56,6 +61,7 @@ export async function runTestCommand(paths: readonly string[], output: Output): 
     } catch (error) {
       output.out(`${path}`);
       for (const line of errorDetail(error).split('\n')) output.out(`  ✗ ${line}`);
+      reported.push({ path, evaluator: undefined, cases: [], errors: [errorDetail(error)] });
       failed++;
       continue;
     }
@@ -63,10 +69,13 @@ export async function runTestCommand(paths: readonly string[], output: Output): 
       output.out(`${path}`);
       for (const { line, detail } of result.invalidRules) output.out(`  ✗ ${path}:${line} invalid rule: ${detail}`);
       output.out(`    (${result.file.cases.length} cases not run: fix the rules first)`);
+      reported.push({ path, evaluator: undefined, cases: [], errors: result.invalidRules.map(({ line, detail }) => `${path}:${line} invalid rule: ${detail}`) });
       failed += result.invalidRules.length;
       continue;
     }
-    output.out(`${path} (${result.fastPath ? 'fast path' : 'compiled'})`);
+    const evaluator = result.fastPath ? 'fast path' : 'compiled';
+    output.out(`${path} (${evaluator})`);
+    const cases: ReportedCase[] = [];
     for (const caseResult of result.cases) {
       const label = describeCase(path, caseResult.assertion);
       if (caseResult.passed) {
@@ -77,8 +86,11 @@ export async function runTestCommand(paths: readonly string[], output: Output): 
         if (caseResult.disagreement) disagreements++;
         output.out(`  ✗ ${label}: ${failureOf(caseResult)}`);
       }
+      cases.push({ name: label, line: caseResult.assertion.line, passed: caseResult.passed, failure: caseResult.passed ? undefined : failureOf(caseResult) });
     }
+    reported.push({ path, evaluator, cases, errors: [] });
   }
+  await report?.({ files: reported, passed, failed });
   output.out('');
   output.out(`${passed} passed, ${failed} failed`);
   if (disagreements > 0) {
