@@ -29,6 +29,6 @@ export type BuiltinKind = 'group' | 'role' | 'application' | 'user';
  * The id of a built-in record: stable across runs and deployments, derived from its organization, kind and
  * name. Renaming a built-in in the seed therefore removes the old record and creates a new one.
  */
-export function builtinId(orgId: string, kind: BuiltinKind, name: string): string {
-  return uuidV5(builtinNamespace, `${orgId}/${kind}/${name}`);
+export function builtinId(tenantId: string, kind: BuiltinKind, name: string): string {
+  return uuidV5(builtinNamespace, `${tenantId}/${kind}/${name}`);
 }

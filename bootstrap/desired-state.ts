@@ -58,16 +58,16 @@ export function desiredState(seed: Seed, identityUrl = defaultIdentityUrl): Desi
       if (problem !== undefined) problems.push(`applications.yaml: ${app.name}: redirect URI ${value}: ${problem}`);
       return value;
     });
-  const orgId = builtinOrganizationId;
-  const roleId = (name: string) => builtinId(orgId, 'role', name);
-  const groupId = (name: string) => builtinId(orgId, 'group', name);
+  const tenantId = builtinOrganizationId;
+  const roleId = (name: string) => builtinId(tenantId, 'role', name);
+  const groupId = (name: string) => builtinId(tenantId, 'group', name);
   const state: DesiredState = {
-    organization: { id: orgId, ...seed.organization },
+    organization: { id: tenantId, ...seed.organization },
     roles: new Map(seed.roles.map((r) => [roleId(r.name), { id: roleId(r.name), ...r }])),
     groups: new Map(seed.groups.map((g) => [groupId(g.name), { id: groupId(g.name), name: g.name, description: g.description, roleIds: g.roles.map(roleId) }])),
     applications: new Map(
       seed.applications.map((a) => {
-        const id = builtinId(orgId, 'application', a.name);
+        const id = builtinId(tenantId, 'application', a.name);
         return [id, { id, ...a, redirectUris: expanded(a) }];
       }),
     ),

@@ -76,8 +76,8 @@ function diffText(diff: PermissionDiff): string | undefined {
  */
 export async function planReconcile(input: PlanInput): Promise<Plan> {
   const { client, rulesOfSubject, desired } = input;
-  const orgId = desired.organization.id;
-  const live = await builtins.readLiveState(client, orgId);
+  const tenantId = desired.organization.id;
+  const live = await builtins.readLiveState(client, tenantId);
   const changes: string[] = [];
   const conflicts: string[] = [];
   const notes: string[] = [];
@@ -92,28 +92,28 @@ export async function planReconcile(input: PlanInput): Promise<Plan> {
   if (live.organization && !live.organization.builtin) {
     conflicts.push(`organization ${live.organization.slug} has the built-in organization's id but was not created by the reconciler`);
   }
-  if ((!live.organization || live.organization.slug !== org.slug) && (await isSlugTaken(client, org.slug, orgId))) {
+  if ((!live.organization || live.organization.slug !== org.slug) && (await isSlugTaken(client, org.slug, tenantId))) {
     conflicts.push(`organization slug ${org.slug} is taken by another organization`);
   }
   if (!live.organization) {
     change(`create organization ${org.slug} "${org.name}"`, async (db, out) => {
-      await insertBuiltinOrganization(db, orgId, org.slug, org.name);
-      out.audit({ action: 'organization.create', targetType: 'organization', targetId: orgId, after: { slug: org.slug, name: org.name } });
+      await insertBuiltinOrganization(db, tenantId, org.slug, org.name);
+      out.audit({ action: 'organization.create', targetType: 'organization', targetId: tenantId, after: { slug: org.slug, name: org.name } });
     });
   } else if (live.organization.slug !== org.slug || live.organization.name !== org.name) {
     const before = { slug: live.organization.slug, name: live.organization.name };
     const what = [before.slug !== org.slug ? `slug ${before.slug} -> ${org.slug}` : '', before.name !== org.name ? `name "${before.name}" -> "${org.name}"` : ''];
     change(`update organization ${org.slug}: ${what.filter(Boolean).join(', ')}`, async (db, out) => {
-      await updateBuiltinOrganization(db, orgId, org.slug, org.name);
-      out.audit({ action: 'organization.update', targetType: 'organization', targetId: orgId, before, after: { slug: org.slug, name: org.name } });
+      await updateBuiltinOrganization(db, tenantId, org.slug, org.name);
+      out.audit({ action: 'organization.update', targetType: 'organization', targetId: tenantId, before, after: { slug: org.slug, name: org.name } });
     });
   }
 
   // Names the seed needs that an administrator's record (or a stray built-in) holds.
   for (const [table, blockers] of [
-    ['roles', await builtins.blockingNames(client, orgId, 'roles', [...desired.roles.values()])],
-    ['groups', await builtins.blockingNames(client, orgId, 'groups', [...desired.groups.values()])],
-    ['applications', await applicationsHoldingNames(client, orgId, [...desired.applications.values()])],
+    ['roles', await builtins.blockingNames(client, tenantId, 'roles', [...desired.roles.values()])],
+    ['groups', await builtins.blockingNames(client, tenantId, 'groups', [...desired.groups.values()])],
+    ['applications', await applicationsHoldingNames(client, tenantId, [...desired.applications.values()])],
   ] as const) {
     for (const blocker of blockers) {
       conflicts.push(`${table.slice(0, -1)} name ${blocker.name} is held by ${blocker.builtin ? 'a built-in record of another name' : 'a record an administrator created'}`);
@@ -126,7 +126,7 @@ export async function planReconcile(input: PlanInput): Promise<Plan> {
   const removedRoles = [...live.roles.values()].filter((r) => !desired.roles.has(r.id));
   for (const app of removedApps) {
     change(`remove application ${app.name} (${plural(app.permissions.length, 'permission')})`, async (db, out) => {
-      await deleteBuiltinApplication(db, orgId, app.id);
+      await deleteBuiltinApplication(db, tenantId, app.id);
       out.audit({ action: 'application.delete', targetType: 'application', targetId: app.id, before: { name: app.name, description: app.description } });
     });
   }
@@ -134,24 +134,24 @@ export async function planReconcile(input: PlanInput): Promise<Plan> {
     // As Identity refuses to delete a group with members (Lerian answers 409): memberships are administrators'.
     if (group.members > 0) conflicts.push(`built-in group ${group.name} is no longer in the seed but still has ${plural(group.members, 'member')}: move them first`);
     change(`remove group ${group.name}`, async (db, out) => {
-      await builtins.deleteRecord(db, 'groups', orgId, group.id);
+      await builtins.deleteRecord(db, 'groups', tenantId, group.id);
       out.audit({ action: 'group.delete', targetType: 'group', targetId: group.id, before: { name: group.name, description: group.description } });
     });
   }
-  for (const holder of await builtins.administratorGroupsHolding(client, orgId, removedRoles.map((r) => r.id))) {
+  for (const holder of await builtins.administratorGroupsHolding(client, tenantId, removedRoles.map((r) => r.id))) {
     const role = live.roles.get(holder.roleId);
     conflicts.push(`built-in role ${role?.name ?? holder.roleId} is no longer in the seed but the group ${holder.group}, which an administrator created, holds it`);
   }
   for (const role of removedRoles) {
     change(`remove role ${role.name} (${plural(role.permissions.length, 'permission')})`, async (db, out) => {
-      await builtins.deleteRecord(db, 'roles', orgId, role.id);
+      await builtins.deleteRecord(db, 'roles', tenantId, role.id);
       out.audit({ action: 'role.delete', targetType: 'role', targetId: role.id, before: { name: role.name, description: role.description, permissions: role.permissions } });
     });
   }
   const ruleDiff = permissionDiff(live.tenantRules, desired.tenantRules);
   for (const rule of ruleDiff.removed) {
     change(`remove tenant rule * ${permissionText(rule)}`, async (db, out) => {
-      await builtins.removeTenantRules(db, orgId, [rule]);
+      await builtins.removeTenantRules(db, tenantId, [rule]);
       out.audit({ action: 'tenant-rule.delete', targetType: 'tenant-rule', targetId: permissionText(rule), before: rule });
     });
   }
@@ -162,8 +162,8 @@ export async function planReconcile(input: PlanInput): Promise<Plan> {
     const diff = permissionDiff(current?.permissions ?? [], role.permissions);
     if (!current) {
       change(`create role ${role.name} (${plural(role.permissions.length, 'permission')})`, async (db, out) => {
-        await builtins.insertRecord(db, 'roles', orgId, role);
-        await builtins.insertPermissions(db, 'role', orgId, role.id, role.permissions);
+        await builtins.insertRecord(db, 'roles', tenantId, role);
+        await builtins.insertPermissions(db, 'role', tenantId, role.id, role.permissions);
         out.audit({ action: 'role.create', targetType: 'role', targetId: role.id, after: { name: role.name, description: role.description, permissions: role.permissions } });
       });
       continue;
@@ -171,9 +171,9 @@ export async function planReconcile(input: PlanInput): Promise<Plan> {
     const what = [current.description !== role.description ? 'description' : '', diffText(diff) ?? ''].filter(Boolean);
     if (what.length === 0) continue;
     change(`update role ${role.name}: ${what.join(', ')}`, async (db, out) => {
-      await builtins.deletePermissions(db, 'role', orgId, role.id, diff.removed);
-      await builtins.insertPermissions(db, 'role', orgId, role.id, diff.added);
-      await builtins.updateRecord(db, 'roles', orgId, role.id, role.description);
+      await builtins.deletePermissions(db, 'role', tenantId, role.id, diff.removed);
+      await builtins.insertPermissions(db, 'role', tenantId, role.id, diff.added);
+      await builtins.updateRecord(db, 'roles', tenantId, role.id, role.description);
       out.audit({ action: 'role.update', targetType: 'role', targetId: role.id, before: { description: current.description, permissions: current.permissions }, after: { description: role.description, permissions: role.permissions } });
     });
   }
@@ -185,8 +185,8 @@ export async function planReconcile(input: PlanInput): Promise<Plan> {
     const current = live.groups.get(group.id);
     if (!current) {
       change(`create group ${group.name} (${plural(group.roleIds.length, 'role')})`, async (db, out) => {
-        await builtins.insertRecord(db, 'groups', orgId, group);
-        await builtins.addGroupRoles(db, orgId, group.id, group.roleIds);
+        await builtins.insertRecord(db, 'groups', tenantId, group);
+        await builtins.addGroupRoles(db, tenantId, group.id, group.roleIds);
         out.audit({ action: 'group.create', targetType: 'group', targetId: group.id, after: { name: group.name, description: group.description, roles: group.roleIds.map(roleNameOf) } });
       });
       continue;
@@ -200,9 +200,9 @@ export async function planReconcile(input: PlanInput): Promise<Plan> {
     ].filter(Boolean);
     if (what.length === 0) continue;
     change(`update group ${group.name}: ${what.join(', ')}`, async (db, out) => {
-      await builtins.removeGroupRoles(db, orgId, group.id, removed);
-      await builtins.addGroupRoles(db, orgId, group.id, added);
-      await builtins.updateRecord(db, 'groups', orgId, group.id, group.description);
+      await builtins.removeGroupRoles(db, tenantId, group.id, removed);
+      await builtins.addGroupRoles(db, tenantId, group.id, added);
+      await builtins.updateRecord(db, 'groups', tenantId, group.id, group.description);
       out.audit({
         action: 'group.update',
         targetType: 'group',
@@ -222,8 +222,8 @@ export async function planReconcile(input: PlanInput): Promise<Plan> {
         const clientId = app.clientId ?? generateClientId();
         const secret = app.publicClient ? undefined : generateClientSecret();
         const clientSecretHash = secret === undefined ? null : await hashClientSecret(input.passwords, secret);
-        await insertBuiltinApplication(db, orgId, { ...app, clientId, clientSecretHash });
-        await builtins.insertPermissions(db, 'application', orgId, app.id, app.permissions);
+        await insertBuiltinApplication(db, tenantId, { ...app, clientId, clientSecretHash });
+        await builtins.insertPermissions(db, 'application', tenantId, app.id, app.permissions);
         out.audit({ action: 'application.create', targetType: 'application', targetId: app.id, after: { name: app.name, description: app.description, clientId, redirectUris: app.redirectUris } });
         if (secret !== undefined) out.showOnce(`application ${app.name}: client id ${clientId}, client secret ${secret} (shown once: only its hash is stored)`);
       });
@@ -233,17 +233,17 @@ export async function planReconcile(input: PlanInput): Promise<Plan> {
     const what = [current.description !== app.description ? 'description' : '', redirectsChanged ? 'redirect URIs' : '', diffText(diff) ?? ''].filter(Boolean);
     if (what.length === 0) continue;
     change(`update application ${app.name}: ${what.join(', ')}`, async (db, out) => {
-      await builtins.deletePermissions(db, 'application', orgId, app.id, diff.removed);
-      await builtins.insertPermissions(db, 'application', orgId, app.id, diff.added);
-      await updateBuiltinApplication(db, orgId, app.id, app.description);
-      if (redirectsChanged) await setBuiltinRedirectUris(db, orgId, app.id, app.redirectUris);
+      await builtins.deletePermissions(db, 'application', tenantId, app.id, diff.removed);
+      await builtins.insertPermissions(db, 'application', tenantId, app.id, diff.added);
+      await updateBuiltinApplication(db, tenantId, app.id, app.description);
+      if (redirectsChanged) await setBuiltinRedirectUris(db, tenantId, app.id, app.redirectUris);
       out.audit({ action: 'application.update', targetType: 'application', targetId: app.id, before: { description: current.description, permissions: current.permissions }, after: { description: app.description, permissions: app.permissions } });
     });
   }
 
   for (const rule of ruleDiff.added) {
     change(`add tenant rule * ${permissionText(rule)}`, async (db, out) => {
-      await builtins.addTenantRules(db, orgId, [rule]);
+      await builtins.addTenantRules(db, tenantId, [rule]);
       out.audit({ action: 'tenant-rule.create', targetType: 'tenant-rule', targetId: permissionText(rule), after: rule });
     });
   }
@@ -260,15 +260,15 @@ export async function planReconcile(input: PlanInput): Promise<Plan> {
       if (problem) throw new BootstrapError('INVALID_ADMIN', [`admin password: ${problem.message}`]);
       const usernameCanonical = canonicalName(admin.username);
       const emailCanonical = canonicalName(desired.admin.email);
-      const taken = await isUserTaken(client, orgId, usernameCanonical, emailCanonical);
+      const taken = await isUserTaken(client, tenantId, usernameCanonical, emailCanonical);
       if (taken.username) conflicts.push(`admin username ${admin.username} is taken by a user an administrator created`);
       if (taken.email) conflicts.push(`admin e-mail ${desired.admin.email} is taken by a user of the organization`);
-      const id = builtinId(orgId, 'user', usernameCanonical);
-      adminLink = linkLine('add', subjects.user(id), subjects.group(desired.admin.groupId), orgId);
+      const id = builtinId(tenantId, 'user', usernameCanonical);
+      adminLink = linkLine('add', subjects.user(id), subjects.group(desired.admin.groupId), tenantId);
       change(`create administrator ${admin.username} in ${desired.admin.group}`, async (db, out) => {
         const passwordHash = await input.passwords.hash(admin.password);
-        await insertBuiltinUser(db, orgId, { id, username: admin.username, usernameCanonical, email: desired.admin.email, emailCanonical, firstName: desired.admin.firstName, lastName: desired.admin.lastName, passwordHash });
-        await builtins.addBuiltinMembership(db, orgId, desired.admin.groupId, id);
+        await insertBuiltinUser(db, tenantId, { id, username: admin.username, usernameCanonical, email: desired.admin.email, emailCanonical, firstName: desired.admin.firstName, lastName: desired.admin.lastName, passwordHash });
+        await builtins.addBuiltinMembership(db, tenantId, desired.admin.groupId, id);
         out.audit({ action: 'user.create', targetType: 'user', targetId: id, after: { username: admin.username, email: desired.admin.email, groups: [desired.admin.group] } });
       });
     }

@@ -12,14 +12,14 @@ import { runMigrations } from '../platform/migrations.js';
 import { createIdentityHarness, type IdentityHarness } from '../test/support/identity-harness.js';
 import { writePolicy } from '../test/support/policy-writes.js';
 import { createTestSchema, type TestSchema } from '../test/support/postgres.js';
-import { BootstrapError, builtinOrganizationId as orgId, reconcile } from './index.js';
+import { BootstrapError, builtinOrganizationId as tenantId, reconcile } from './index.js';
 import { defaultSeedDir } from './seed-loader.js';
 
 const adminCredentials = { username: 'root-admin', password: 'Tr0ub4dor&3-horse' };
 
 async function idOf(pool: pg.Pool, table: 'roles' | 'groups' | 'applications' | 'users', name: string): Promise<string> {
   const column = table === 'users' ? 'username' : 'name';
-  const { rows } = await pool.query<{ id: string }>(`SELECT id::text FROM ${table} WHERE org_id = $1 AND ${column} = $2`, [orgId, name]);
+  const { rows } = await pool.query<{ id: string }>(`SELECT id::text FROM ${table} WHERE org_id = $1 AND ${column} = $2`, [tenantId, name]);
   if (!rows[0]) throw new Error(`no ${table} ${name}`);
   return rows[0].id;
 }
@@ -32,7 +32,7 @@ async function counts(pool: pg.Pool): Promise<Record<string, number>> {
 }
 
 async function revision(pool: pg.Pool): Promise<number> {
-  const { rows } = await pool.query<{ revision: string }>('SELECT revision FROM policy_revision WHERE tenant_id = $1', [orgId]);
+  const { rows } = await pool.query<{ revision: string }>('SELECT revision FROM policy_revision WHERE tenant_id = $1', [tenantId]);
   return Number(rows[0]?.revision ?? 0);
 }
 
@@ -137,7 +137,7 @@ describe('bootstrap reconciler on a fresh database', () => {
     // A replica loading what was committed decides by it.
     const loaded = await PolicyEngine.start({ model: await loadModelFile(), store, resyncIntervalMs: 0 });
     try {
-      const allowed = (sub: string, obj: string, act: string) => loaded.decideSync({ sub, dom: orgId, obj, act }).allowed;
+      const allowed = (sub: string, obj: string, act: string) => loaded.decideSync({ sub, dom: tenantId, obj, act }).allowed;
       const admin = `user:${await idOf(schema.pool, 'users', 'root-admin')}`;
       // The administrator, through admin-group: every product's editor and the identity editor.
       for (const [obj, act] of [['users', 'post'], ['groups', 'delete'], ['roles', 'patch'], ['reset-password', 'patch'], ['organizations', 'get'], ['decision-log', 'get'], ['midaz/accounts', 'delete'], ['routing/transaction-routes', 'post'], ['plugin-smart-templates/data-source', 'patch']]) {
@@ -179,7 +179,7 @@ describe('bootstrap reconciler on a fresh database', () => {
     expect(app?.client_id).toBe(clientId);
     expect(app?.client_secret_hash).not.toContain(secret as string);
     expect(await argon2.verify(app?.client_secret_hash as string, secret as string)).toBe(true);
-    const { rows: audits } = await schema.pool.query<{ actor: string; action: string }>('SELECT actor, action FROM audit_events WHERE org_id = $1', [orgId]);
+    const { rows: audits } = await schema.pool.query<{ actor: string; action: string }>('SELECT actor, action FROM audit_events WHERE org_id = $1', [tenantId]);
     expect(audits.length).toBe(changes.length - 1);
     expect(new Set(audits.map((a) => a.actor))).toEqual(new Set(['bootstrap']));
   });
@@ -210,7 +210,7 @@ describe('bootstrap reconciler on a fresh database', () => {
 
   it('a policy line of a built-in lost outside the reconciler comes back, and only that is reported', async () => {
     const viewerRole = await idOf(schema.pool, 'roles', 'midaz-viewer-role');
-    await writePolicy(schema.pool, engine, orgId, [{ op: 'remove', rule: { ptype: 'p', values: [`role:${viewerRole}`, orgId, 'midaz/ledgers', 'get', 'allow'] } }]);
+    await writePolicy(schema.pool, engine, tenantId, [{ op: 'remove', rule: { ptype: 'p', values: [`role:${viewerRole}`, tenantId, 'midaz/ledgers', 'get', 'allow'] } }]);
     const { changes } = await reconcile({ pool: schema.pool, engine, mode: 'apply' });
     expect(changes).toEqual(['policy of organization platform: +1 line, -0 lines']);
     expect((await reconcile({ pool: schema.pool, engine, mode: 'apply' })).changes).toEqual([]);
@@ -245,13 +245,13 @@ describe('bootstrap reconciler and running replicas', () => {
     const replica = await engineOn(schema.pool, {
       feed: feed(),
       onEvent: (event) => {
-        if ((event.type === 'revision-applied' || event.type === 'tenant-reloaded') && event.tenantId === orgId) applied(event.revision);
+        if ((event.type === 'revision-applied' || event.type === 'tenant-reloaded') && event.tenantId === tenantId) applied(event.revision);
       },
     });
     engines.push(replica);
     const writer = await engineOn(schema.pool, { feed: feed() });
     engines.push(writer);
-    expect(replica.revisionOf(orgId)).toBe(0);
+    expect(replica.revisionOf(tenantId)).toBe(0);
 
     await reconcile({ pool: schema.pool, engine: writer, mode: 'apply', admin: adminCredentials });
     const committed = await revision(schema.pool);
@@ -260,7 +260,7 @@ describe('bootstrap reconciler and running replicas', () => {
     expect(await Promise.race([reached, timeout])).toBe(committed);
 
     const admin = `user:${await idOf(schema.pool, 'users', 'root-admin')}`;
-    expect(replica.decideSync({ sub: admin, dom: orgId, obj: 'users', act: 'post' })).toMatchObject({ allowed: true, revision: committed });
+    expect(replica.decideSync({ sub: admin, dom: tenantId, obj: 'users', act: 'post' })).toMatchObject({ allowed: true, revision: committed });
   });
 });
 
@@ -307,7 +307,7 @@ describe('bootstrap reconciler next to administrators', () => {
     harness = await createIdentityHarness('bootstrap_admins');
     seedDir = await seedCopy();
     await reconcile({ pool: harness.deps.pool, engine: harness.deps.engine, mode: 'apply', admin: adminCredentials, seedDir });
-    token = await harness.token({ sub: await idOf(harness.deps.pool, 'users', 'root-admin'), tenantId: orgId });
+    token = await harness.token({ sub: await idOf(harness.deps.pool, 'users', 'root-admin'), tenantId });
   });
   afterAll(async () => {
     await rm(seedDir, { recursive: true });
@@ -325,8 +325,8 @@ describe('bootstrap reconciler next to administrators', () => {
     await api('put', `/v1/applications/${app.id}/permissions`, { permissions: [{ resource: 'midaz/balances', action: 'get', effect: 'allow' }] });
     // A product's declaration may link its own role to a built-in group: that link is the product's, not the seed's.
     const adminGroup = await idOf(pool, 'groups', 'admin-group');
-    await pool.query('INSERT INTO group_roles (org_id, group_id, role_id) VALUES ($1, $2, $3)', [orgId, adminGroup, opsRole.id]);
-    await harness.writePolicy(orgId, [{ op: 'add', rule: { ptype: 'g', values: [`group:${adminGroup}`, `role:${opsRole.id}`, orgId] } }]);
+    await pool.query('INSERT INTO group_roles (org_id, group_id, role_id) VALUES ($1, $2, $3)', [tenantId, adminGroup, opsRole.id]);
+    await harness.writePolicy(tenantId, [{ op: 'add', rule: { ptype: 'g', values: [`group:${adminGroup}`, `role:${opsRole.id}`, tenantId] } }]);
     const adminRows = async () =>
       (
         await pool.query(
@@ -337,13 +337,13 @@ describe('bootstrap reconciler next to administrators', () => {
            UNION ALL SELECT 'member', group_id::text, user_id::text, '', 0 FROM group_members WHERE user_id = $2
            UNION ALL SELECT 'link', group_id::text, role_id::text, '', 0 FROM group_roles WHERE group_id = $3 OR role_id = $4
            ORDER BY 1, 2, 3`,
-          [orgId, alice.id, opsGroup.id, opsRole.id],
+          [tenantId, alice.id, opsGroup.id, opsRole.id],
         )
       ).rows;
     const adminLines = async () => (await policyLines(pool)).filter((l) => [opsRole.id, opsGroup.id, alice.id, app.id].some((id) => l.includes(id)));
     const rowsBefore = await adminRows();
     const linesBefore = await adminLines();
-    expect(linesBefore).toContain(`g, group:${adminGroup}, role:${opsRole.id}, ${orgId}`);
+    expect(linesBefore).toContain(`g, group:${adminGroup}, role:${opsRole.id}, ${tenantId}`);
     expect(linesBefore.length).toBeGreaterThanOrEqual(8);
 
     // The seed changes: viewers of Midaz may also `head`, Routing viewers go, so does the CRM plugin's application and the tenant rule.
@@ -368,7 +368,7 @@ describe('bootstrap reconciler next to administrators', () => {
     ]);
 
     const lines = await policyLines(pool);
-    expect(lines).toContain(`p, role:${midazViewerRole}, ${orgId}, midaz/ledgers, head, allow`);
+    expect(lines).toContain(`p, role:${midazViewerRole}, ${tenantId}, midaz/ledgers, head, allow`);
     expect(lines.filter((l) => Object.values(removed).some((id) => l.includes(id)))).toEqual([]);
     expect(lines.filter((l) => l.startsWith('p, *,'))).toEqual([]);
     expect((await pool.query('SELECT 1 FROM roles WHERE id = ANY($1::uuid[]) UNION ALL SELECT 1 FROM groups WHERE id = ANY($1::uuid[]) UNION ALL SELECT 1 FROM applications WHERE id = ANY($1::uuid[])', [Object.values(removed)])).rowCount).toBe(0);

@@ -45,7 +45,7 @@ export const identityRouteFactories = [
 /** The Identity HTTP API (default port 4001). Reads no environment and opens no connection. */
 export function createIdentityApp(deps: IdentityDeps): Express {
   const build = buildInfo();
-  const health = healthRoutes({ service: 'identity', build, pool: deps.pool, engine: deps.engine, valkey: deps.valkey, license: deps.license, clock: { nowMs: () => deps.nowMs() } });
+  const health = healthRoutes({ service: 'identity', build, pool: deps.pool, engine: deps.engine, valkey: deps.valkey, license: deps.license, clock: deps.clock });
   return createServiceApp({
     info: { title: 'Access Manager Identity', version: build.version, description: 'Organizations, users, groups, roles, applications, providers and MFA settings' },
     servers: [{ url: '/', description: 'The Identity service this document was read from' }, { url: 'http://127.0.0.1:4001', description: 'npm start' }],

@@ -2,7 +2,7 @@ import type { RequestRateLimits } from '../platform/rate-limit-config.js';
 import type { ValkeyClient } from '../platform/valkey-client.js';
 import type pg from 'pg';
 import type { ConsoleOptions } from './console/console-routes.js';
-import type { PolicyEngine } from '../engine/index.js';
+import type { Clock, PolicyEngine } from '../engine/index.js';
 import type { TenancyOptions } from '../platform/auth/caller-from-token.js';
 import type { TokenVerifier } from '../platform/auth/token-verifier.js';
 import type { ErrorReporter } from '../platform/http/error-handler.js';
@@ -28,7 +28,8 @@ export interface IdentityDeps {
   readonly report: ErrorReporter;
   /** Outbound HTTP for provider senders (SendGrid, Twilio, webhooks); injected so tests reach local receivers. */
   readonly fetch: typeof fetch;
-  readonly nowMs: () => number;
+  /** The one source of time Identity reads (lockouts, one-time codes, message senders, the token check). */
+  readonly clock: Clock;
   /** The engine's Valkey client when VALKEY_URL is set: only `/ready` uses it here. */
   readonly valkey?: ValkeyClient | undefined;
   /**

@@ -7,9 +7,9 @@ import type { WriteContext } from './write-transaction.js';
 export interface RecordNames {
   readonly kind: 'group' | 'role';
   /** Serialises the tenant's creations and renames of this kind until commit: the check below is then race-free. */
-  lock(db: pg.ClientBase, orgId: string): Promise<void>;
+  lock(db: pg.ClientBase, tenantId: string): Promise<void>;
   /** Whether another record of the kind (not `exceptId`) has this name in canonical form (NFKC, case-folded). */
-  isTaken(db: pg.ClientBase, orgId: string, name: string, exceptId?: string): Promise<boolean>;
+  isTaken(db: pg.ClientBase, tenantId: string, name: string, exceptId?: string): Promise<boolean>;
 }
 
 function nameTaken(kind: RecordNames['kind']): ServiceError {

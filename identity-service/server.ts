@@ -1,6 +1,7 @@
 // Identity as a running server: its app over the shared service runtime (license, engine, metrics, listener).
 // `main.ts` (one service per process) and the root `npm start` (both services in one process) start it the same way.
 import { createRemoteJWKSet } from 'jose';
+import { systemClock } from '../engine/index.js';
 import { createTokenVerifier } from '../platform/auth/token-verifier.js';
 import type { RunningService, StartServiceOptions } from '../platform/http/graceful-server.js';
 import { logReporter } from '../platform/logger.js';
@@ -40,7 +41,7 @@ export async function startIdentityService(config: IdentityConfig, options: Star
       secrets,
       report: logReporter(logger),
       fetch: globalThis.fetch,
-      nowMs: () => Date.now(),
+      clock: systemClock,
       signInLockout: { maxFailures: config.SIGN_IN_MAX_FAILURES, lockSeconds: config.SIGN_IN_LOCK_SECONDS },
       deliverMfaCode: ({ tenantId, to, code }) => deliverCode({ tenantId, channel: 'email', to, code }),
       network: { trustedProxies: config.TRUSTED_PROXIES, platformInternalCidrs: config.PLATFORM_INTERNAL_CIDRS },

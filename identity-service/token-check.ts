@@ -10,7 +10,7 @@ const checks = new WeakMap<IdentityDeps, ActiveTokenCheck>();
 export function tokenCheckOf(deps: IdentityDeps): ActiveTokenCheck {
   let check = checks.get(deps);
   if (!check) {
-    check = new ActiveTokenCheck({ pool: deps.pool, clock: { nowMs: () => deps.nowMs() } });
+    check = new ActiveTokenCheck({ pool: deps.pool, clock: deps.clock });
     checks.set(deps, check);
   }
   return check;

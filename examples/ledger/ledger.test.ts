@@ -4,7 +4,7 @@ import { createAuthClient, type AuthClient } from '@access-manager/client';
 import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPolicyStore } from '../../engine/adapters/index.js';
-import { loadModelFile, PolicyEngine } from '../../engine/index.js';
+import { loadModelFile, PolicyEngine, systemClock } from '../../engine/index.js';
 import { createIdentityApp } from '../../identity-service/app.js';
 import { createTokenVerifier } from '../../platform/auth/token-verifier.js';
 import { createAuthHarness, defaultPassword, type AuthHarness } from '../../test/support/auth-harness.js';
@@ -63,7 +63,7 @@ beforeAll(async () => {
     secrets: h.deps.secrets,
     report: () => undefined,
     fetch: globalThis.fetch,
-    nowMs: () => Date.now(),
+    clock: systemClock,
   });
   identityUrl = await listen(identityApp);
 

@@ -39,12 +39,12 @@ async function storedHash(id: string): Promise<string | undefined> {
 }
 
 /** The tenant's policy lines naming `subject` first, as stored. */
-async function linesOf(orgId: string, subject: string): Promise<string[]> {
+async function linesOf(tenantId: string, subject: string): Promise<string[]> {
   const { rows } = await h.deps.pool.query<{ ptype: string; rule: string[] }>('SELECT ptype, rule FROM casbin WHERE rule->>0 = $1 ORDER BY id', [subject]);
-  return rows.filter((r) => r.rule.includes(orgId)).map((r) => [r.ptype, ...r.rule].join(', '));
+  return rows.filter((r) => r.rule.includes(tenantId)).map((r) => [r.ptype, ...r.rule].join(', '));
 }
 
-const decide = (orgId: string, appId: string, obj: string, act: string) => h.deps.engine.decide({ sub: `app:${appId}`, dom: orgId, obj, act });
+const decide = (tenantId: string, appId: string, obj: string, act: string) => h.deps.engine.decide({ sub: `app:${appId}`, dom: tenantId, obj, act });
 
 describe('applications', () => {
   it('creation shows the client secret once; list and get never return it, and only its argon2id hash is stored (K1)', async () => {

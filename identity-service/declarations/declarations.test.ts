@@ -24,51 +24,51 @@ interface Product {
  * A product's application, registered by an administrator, whose permission set holds `holds` (by default
  * everything under its own slug): a declaration gives no more than that.
  */
-async function createProduct(orgId: string, name: string, holds: readonly { resource: string; action: string }[] = [{ resource: `${name}/*`, action: '*' }]): Promise<Product> {
-  const user = await h.admin(orgId);
+async function createProduct(tenantId: string, name: string, holds: readonly { resource: string; action: string }[] = [{ resource: `${name}/*`, action: '*' }]): Promise<Product> {
+  const user = await h.admin(tenantId);
   const created = await h.http().post('/v1/applications').set('Authorization', `Bearer ${user.token}`).send({ name, description: '' });
   expect(created.status).toBe(201);
   const id = created.body.id as string;
   const set = await h.http().put(`/v1/applications/${id}/permissions`).set('Authorization', `Bearer ${user.token}`).send({ permissions: holds });
   expect(set.status).toBe(200);
-  return { id, token: await h.token({ sub: id, tenantId: orgId, type: 'application' }) };
+  return { id, token: await h.token({ sub: id, tenantId, type: 'application' }) };
 }
 
-async function createGroup(orgId: string, name: string): Promise<string> {
+async function createGroup(tenantId: string, name: string): Promise<string> {
   const id = randomUUID();
-  await h.deps.pool.query('INSERT INTO groups (id, org_id, name) VALUES ($1, $2, $3)', [id, orgId, name]);
+  await h.deps.pool.query('INSERT INTO groups (id, org_id, name) VALUES ($1, $2, $3)', [id, tenantId, name]);
   return id;
 }
 
 /** A user who is a member of `groupId` (row and `g` line), for decisions through group → role. */
-async function memberOf(orgId: string, groupId: string): Promise<string> {
-  const userId = await h.createUser(orgId);
-  await h.deps.pool.query('INSERT INTO group_members (org_id, group_id, user_id) VALUES ($1, $2, $3)', [orgId, groupId, userId]);
-  await h.writePolicy(orgId, [{ op: 'add', rule: { ptype: 'g', values: [`user:${userId}`, `group:${groupId}`, orgId] } }]);
+async function memberOf(tenantId: string, groupId: string): Promise<string> {
+  const userId = await h.createUser(tenantId);
+  await h.deps.pool.query('INSERT INTO group_members (org_id, group_id, user_id) VALUES ($1, $2, $3)', [tenantId, groupId, userId]);
+  await h.writePolicy(tenantId, [{ op: 'add', rule: { ptype: 'g', values: [`user:${userId}`, `group:${groupId}`, tenantId] } }]);
   return userId;
 }
 
 const declare = (slug: string, token: string, manifest: unknown) => h.http().put(`/v1/declarations/${slug}`).set('Authorization', `Bearer ${token}`).send(manifest as object);
 
-const allowed = async (orgId: string, userId: string, obj: string, act: string) => (await h.deps.engine.decide({ sub: `user:${userId}`, dom: orgId, obj, act })).allowed;
+const allowed = async (tenantId: string, userId: string, obj: string, act: string) => (await h.deps.engine.decide({ sub: `user:${userId}`, dom: tenantId, obj, act })).allowed;
 
-async function roleId(orgId: string, name: string): Promise<string | undefined> {
-  const { rows } = await h.deps.pool.query<{ id: string }>('SELECT id FROM roles WHERE org_id = $1 AND name = $2', [orgId, name]);
+async function roleId(tenantId: string, name: string): Promise<string | undefined> {
+  const { rows } = await h.deps.pool.query<{ id: string }>('SELECT id FROM roles WHERE org_id = $1 AND name = $2', [tenantId, name]);
   return rows[0]?.id;
 }
 
 /** Every policy line of the tenant that names one of the roles, as text. */
-async function roleLines(orgId: string, roleIds: readonly string[]): Promise<string[]> {
+async function roleLines(tenantId: string, roleIds: readonly string[]): Promise<string[]> {
   const subjects = roleIds.map((id) => `role:${id}`);
   const { rows } = await h.deps.pool.query<{ ptype: string; rule: string[] }>(
     'SELECT ptype, rule FROM casbin WHERE (rule->>0 = ANY($1) OR rule->>1 = ANY($1)) ORDER BY id',
     [subjects],
   );
-  return rows.filter((r) => r.rule.includes(orgId)).map((r) => [r.ptype, ...r.rule].join(', ')).sort();
+  return rows.filter((r) => r.rule.includes(tenantId)).map((r) => [r.ptype, ...r.rule].join(', ')).sort();
 }
 
-async function policyChanges(orgId: string): Promise<number> {
-  const { rows } = await h.deps.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM policy_change WHERE tenant_id = $1', [orgId]);
+async function policyChanges(tenantId: string): Promise<number> {
+  const { rows } = await h.deps.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM policy_change WHERE tenant_id = $1', [tenantId]);
   return rows[0]?.n ?? 0;
 }
 

@@ -22,14 +22,14 @@ beforeAll(async () => {
 afterAll(async () => h.close());
 
 interface Tenant {
-  readonly orgId: string;
+  readonly tenantId: string;
   readonly auth: string;
 }
 
 async function tenant(): Promise<Tenant> {
-  const orgId = await h.createOrganization();
-  const admin = await h.admin(orgId);
-  return { orgId, auth: `Bearer ${admin.token}` };
+  const tenantId = await h.createOrganization();
+  const admin = await h.admin(tenantId);
+  return { tenantId, auth: `Bearer ${admin.token}` };
 }
 
 async function createRole(t: Tenant, permissions: object[], name = `role-${randomUUID().slice(0, 8)}`): Promise<string> {
@@ -50,13 +50,13 @@ async function addMember(t: Tenant, groupId: string, userId: string): Promise<nu
   return Number(response.headers['x-policy-revision']);
 }
 
-async function mayGetLedgers(orgId: string, subject: string, minRevision?: number): Promise<boolean> {
-  const decision = await h.deps.engine.decide({ sub: subject, dom: orgId, obj: 'ledgers', act: 'get' }, minRevision === undefined ? {} : { minRevision });
+async function mayGetLedgers(tenantId: string, subject: string, minRevision?: number): Promise<boolean> {
+  const decision = await h.deps.engine.decide({ sub: subject, dom: tenantId, obj: 'ledgers', act: 'get' }, minRevision === undefined ? {} : { minRevision });
   return decision.allowed;
 }
 
-async function revisionOf(orgId: string): Promise<number> {
-  const { rows } = await h.deps.pool.query('SELECT revision FROM policy_revision WHERE tenant_id = $1', [orgId]);
+async function revisionOf(tenantId: string): Promise<number> {
+  const { rows } = await h.deps.pool.query('SELECT revision FROM policy_revision WHERE tenant_id = $1', [tenantId]);
   return Number(rows[0]?.revision ?? 0);
 }
 
@@ -77,16 +77,16 @@ describe('groups: membership and roles become policy', () => {
     const roleId = await createRole(t, [{ resource: 'ledgers', action: 'get' }]);
     const group = await createGroup(t, { name: 'Ledger readers', description: 'read ledgers', roles: [roleId] });
     expect(group.body).toMatchObject({ name: 'Ledger readers', description: 'read ledgers', builtin: false, users: [], roles: [roleId] });
-    const userId = await h.createUser(t.orgId, { username: `reader-${randomUUID().slice(0, 6)}` });
-    expect(await mayGetLedgers(t.orgId, `user:${userId}`)).toBe(false);
+    const userId = await h.createUser(t.tenantId, { username: `reader-${randomUUID().slice(0, 6)}` });
+    expect(await mayGetLedgers(t.tenantId, `user:${userId}`)).toBe(false);
 
     const added = await h.http().put(`/v1/groups/${group.id}/members/${userId}`).set('Authorization', t.auth);
     expect(added.status).toBe(201);
     const revision = Number(added.headers['x-policy-revision']);
     expect(added.body).toMatchObject({ id: userId, policyRevision: revision });
     expect(revision).toBeGreaterThan(group.revision);
-    expect(await mayGetLedgers(t.orgId, `user:${userId}`, revision)).toBe(true);
-    expect(await linesNaming(`user:${userId}`)).toEqual([[`user:${userId}`, `group:${group.id}`, t.orgId]]);
+    expect(await mayGetLedgers(t.tenantId, `user:${userId}`, revision)).toBe(true);
+    expect(await linesNaming(`user:${userId}`)).toEqual([[`user:${userId}`, `group:${group.id}`, t.tenantId]]);
 
     const read = await h.http().get(`/v1/groups/${group.id}`).set('Authorization', t.auth);
     expect(read.body.users).toEqual([added.body.username]);
@@ -95,14 +95,14 @@ describe('groups: membership and roles become policy', () => {
     expect(removed.status).toBe(204);
     const after = Number(removed.headers['x-policy-revision']);
     expect(after).toBeGreaterThan(revision);
-    expect(await mayGetLedgers(t.orgId, `user:${userId}`, after)).toBe(false);
+    expect(await mayGetLedgers(t.tenantId, `user:${userId}`, after)).toBe(false);
     expect(await linesNaming(`user:${userId}`)).toEqual([]);
   });
 
   it('adding and removing a member is idempotent: a repeat changes nothing and keeps the revision', async () => {
     const t = await tenant();
     const group = await createGroup(t, { name: 'idempotent' });
-    const userId = await h.createUser(t.orgId);
+    const userId = await h.createUser(t.tenantId);
     const first = await h.http().put(`/v1/groups/${group.id}/members/${userId}`).set('Authorization', t.auth);
     const second = await h.http().put(`/v1/groups/${group.id}/members/${userId}`).set('Authorization', t.auth);
     expect([first.status, second.status]).toEqual([201, 200]);
@@ -122,9 +122,9 @@ describe('groups: membership and roles become policy', () => {
     const t = await tenant();
     const roleId = await createRole(t, [{ resource: 'ledgers', action: 'get' }]);
     const group = await createGroup(t, { name: 'to delete', roles: [roleId] });
-    const userId = await h.createUser(t.orgId);
+    const userId = await h.createUser(t.tenantId);
     const revision = await addMember(t, group.id, userId);
-    expect(await mayGetLedgers(t.orgId, `user:${userId}`, revision)).toBe(true);
+    expect(await mayGetLedgers(t.tenantId, `user:${userId}`, revision)).toBe(true);
 
     const refused = await h.http().delete(`/v1/groups/${group.id}`).set('Authorization', t.auth);
     expect(refused.status).toBe(409);
@@ -132,20 +132,20 @@ describe('groups: membership and roles become policy', () => {
     expect(await countRows('groups WHERE id = $1', [group.id])).toBe(1);
     expect(await countRows('group_members WHERE group_id = $1', [group.id])).toBe(1);
     expect(await countRows('group_roles WHERE group_id = $1', [group.id])).toBe(1);
-    expect(await revisionOf(t.orgId)).toBe(revision);
-    expect(await mayGetLedgers(t.orgId, `user:${userId}`)).toBe(true);
+    expect(await revisionOf(t.tenantId)).toBe(revision);
+    expect(await mayGetLedgers(t.tenantId, `user:${userId}`)).toBe(true);
 
     await h.http().delete(`/v1/groups/${group.id}/members/${userId}`).set('Authorization', t.auth).expect(204);
-    expect(await mayGetLedgers(t.orgId, `group:${group.id}`)).toBe(true);
+    expect(await mayGetLedgers(t.tenantId, `group:${group.id}`)).toBe(true);
     const deleted = await h.http().delete(`/v1/groups/${group.id}`).set('Authorization', t.auth);
     expect(deleted.status).toBe(204);
     const after = Number(deleted.headers['x-policy-revision']);
-    expect(await mayGetLedgers(t.orgId, `group:${group.id}`, after)).toBe(false);
+    expect(await mayGetLedgers(t.tenantId, `group:${group.id}`, after)).toBe(false);
     expect(await linesNaming(`group:${group.id}`)).toEqual([]);
     expect(await countRows('group_roles WHERE group_id = $1', [group.id])).toBe(0);
     // A later member add finds no group, so the user can never reach the role through it again.
     expect((await h.http().put(`/v1/groups/${group.id}/members/${userId}`).set('Authorization', t.auth)).status).toBe(404);
-    expect(await mayGetLedgers(t.orgId, `user:${userId}`)).toBe(false);
+    expect(await mayGetLedgers(t.tenantId, `user:${userId}`)).toBe(false);
     expect((await h.http().get(`/v1/roles/${roleId}`).set('Authorization', t.auth)).status).toBe(200);
   });
 
@@ -161,21 +161,21 @@ describe('groups: membership and roles become policy', () => {
     expect(patched.headers.etag).toBe('"2"');
     expect(patched.body.roles).toEqual([writer]);
     const revision = Number(patched.headers['x-policy-revision']);
-    const { rows } = await h.deps.pool.query('SELECT changes FROM policy_change WHERE tenant_id = $1 AND revision = $2', [t.orgId, revision]);
+    const { rows } = await h.deps.pool.query('SELECT changes FROM policy_change WHERE tenant_id = $1 AND revision = $2', [t.tenantId, revision]);
     expect(rows[0].changes).toEqual(
       expect.arrayContaining([
-        { op: 'remove', rule: { ptype: 'g', values: [subject, `role:${reader}`, t.orgId] } },
-        { op: 'add', rule: { ptype: 'g', values: [subject, `role:${writer}`, t.orgId] } },
+        { op: 'remove', rule: { ptype: 'g', values: [subject, `role:${reader}`, t.tenantId] } },
+        { op: 'add', rule: { ptype: 'g', values: [subject, `role:${writer}`, t.tenantId] } },
       ]),
     );
     expect(rows[0].changes).toHaveLength(2);
-    expect(await mayGetLedgers(t.orgId, subject, revision)).toBe(false);
+    expect(await mayGetLedgers(t.tenantId, subject, revision)).toBe(false);
 
     const put = await h.http().put(`/v1/groups/${group.id}/roles/${reader}`).set('Authorization', t.auth);
     expect(put.status).toBe(200);
     expect(put.headers.etag).toBe('"3"');
     expect([...put.body.roles].sort()).toEqual([reader, writer].sort());
-    expect(await mayGetLedgers(t.orgId, subject, Number(put.headers['x-policy-revision']))).toBe(true);
+    expect(await mayGetLedgers(t.tenantId, subject, Number(put.headers['x-policy-revision']))).toBe(true);
     const again = await h.http().put(`/v1/groups/${group.id}/roles/${reader}`).set('Authorization', t.auth);
     expect(again.status).toBe(200);
     expect(again.headers.etag).toBe('"3"');
@@ -186,7 +186,7 @@ describe('groups: membership and roles become policy', () => {
     const unlinked = await h.http().delete(`/v1/groups/${group.id}/roles/${reader}`).set('Authorization', t.auth).set('If-Match', '"3"');
     expect(unlinked.status).toBe(200);
     expect(unlinked.body.roles).toEqual([writer]);
-    expect(await mayGetLedgers(t.orgId, subject, Number(unlinked.headers['x-policy-revision']))).toBe(false);
+    expect(await mayGetLedgers(t.tenantId, subject, Number(unlinked.headers['x-policy-revision']))).toBe(false);
     expect((await h.http().delete(`/v1/groups/${group.id}/roles/${reader}`).set('Authorization', t.auth)).status).toBe(200);
   });
 
@@ -206,10 +206,10 @@ describe('groups: membership and roles become policy', () => {
     const roleId = await createRole(t, [{ resource: 'ledgers', action: 'get' }]);
     const group = await createGroup(t, { name: 'case', roles: [roleId.toUpperCase()] });
     expect(group.body.roles).toEqual([roleId]);
-    const userId = await h.createUser(t.orgId);
+    const userId = await h.createUser(t.tenantId);
     const revision = await addMember(t, group.id.toUpperCase(), userId.toUpperCase());
-    expect(await linesNaming(`user:${userId}`)).toEqual([[`user:${userId}`, `group:${group.id}`, t.orgId]]);
-    expect(await mayGetLedgers(t.orgId, `user:${userId}`, revision)).toBe(true);
+    expect(await linesNaming(`user:${userId}`)).toEqual([[`user:${userId}`, `group:${group.id}`, t.tenantId]]);
+    expect(await mayGetLedgers(t.tenantId, `user:${userId}`, revision)).toBe(true);
   });
 });
 
@@ -219,7 +219,7 @@ describe('groups: no escalation (binding a role, or joining a group, needs every
 
   async function setUp() {
     const t = await tenant();
-    const desk = await delegate(h, t.orgId, deskGrants);
+    const desk = await delegate(h, t.tenantId, deskGrants);
     const admins = await createRole(t, [{ resource: '*', action: '*' }]);
     const readers = await createRole(t, [{ resource: 'ledgers', action: 'get' }]);
     const adminGroup = await createGroup(t, { name: 'admins', roles: [admins] });
@@ -238,21 +238,21 @@ describe('groups: no escalation (binding a role, or joining a group, needs every
   it('joining a group (oneself or anyone) needs every permission of every role the group holds; within holdings it is allowed', async () => {
     const { desk, adminGroup, readerGroup, readers, t } = await setUp();
     await expectEscalationRefused(h, () => h.http().put(`/v1/groups/${adminGroup}/members/${desk.userId}`).set('Authorization', desk.auth), [{ resource: '*', action: '*' }]);
-    const other = await h.createUser(t.orgId);
+    const other = await h.createUser(t.tenantId);
     await expectEscalationRefused(h, () => h.http().put(`/v1/groups/${adminGroup}/members/${other}`).set('Authorization', desk.auth), [{ resource: '*', action: '*' }]);
     expect((await h.http().put(`/v1/groups/${readerGroup}/members/${other}`).set('Authorization', desk.auth)).status).toBe(201);
     // A role reached through another role counts: the group's roles are read through their whole chain.
     const chained = await createRole(t, [{ resource: 'audit', action: 'get' }]);
-    await h.writePolicy(t.orgId, [{ op: 'add', rule: { ptype: 'g', values: [`role:${readers}`, `role:${chained}`, t.orgId] } }]);
-    const third = await h.createUser(t.orgId);
+    await h.writePolicy(t.tenantId, [{ op: 'add', rule: { ptype: 'g', values: [`role:${readers}`, `role:${chained}`, t.tenantId] } }]);
+    const third = await h.createUser(t.tenantId);
     await expectEscalationRefused(h, () => h.http().put(`/v1/groups/${readerGroup}/members/${third}`).set('Authorization', desk.auth), [{ resource: 'audit', action: 'get' }]);
   });
 
   it('a built-in group is no exception: joining it is checked the same way', async () => {
     const { t, desk, admins } = await setUp();
-    const { rows } = await h.deps.pool.query(`INSERT INTO groups (org_id, name, builtin) VALUES ($1, 'admin-group', true) RETURNING id::text`, [t.orgId]);
-    await h.deps.pool.query('INSERT INTO group_roles (org_id, group_id, role_id) VALUES ($1, $2, $3)', [t.orgId, rows[0].id, admins]);
-    await h.writePolicy(t.orgId, [{ op: 'add', rule: { ptype: 'g', values: [`group:${rows[0].id}`, `role:${admins}`, t.orgId] } }]);
+    const { rows } = await h.deps.pool.query(`INSERT INTO groups (org_id, name, builtin) VALUES ($1, 'admin-group', true) RETURNING id::text`, [t.tenantId]);
+    await h.deps.pool.query('INSERT INTO group_roles (org_id, group_id, role_id) VALUES ($1, $2, $3)', [t.tenantId, rows[0].id, admins]);
+    await h.writePolicy(t.tenantId, [{ op: 'add', rule: { ptype: 'g', values: [`group:${rows[0].id}`, `role:${admins}`, t.tenantId] } }]);
     await expectEscalationRefused(h, () => h.http().put(`/v1/groups/${rows[0].id}/members/${desk.userId}`).set('Authorization', desk.auth), [{ resource: '*', action: '*' }]);
     expect((await h.http().put(`/v1/groups/${rows[0].id}/members/${desk.userId}`).set('Authorization', t.auth)).status).toBe(201);
   });
@@ -261,7 +261,7 @@ describe('groups: no escalation (binding a role, or joining a group, needs every
     const { t, desk, readerGroup } = await setUp();
     const fence = await createRole(t, [{ resource: 'organizations', action: '*', effect: 'deny' }]);
     expect((await h.http().put(`/v1/groups/${readerGroup}/roles/${fence}`).set('Authorization', desk.auth)).status).toBe(200);
-    const member = await h.createUser(t.orgId);
+    const member = await h.createUser(t.tenantId);
     await addMember(t, readerGroup, member);
     await expectEscalationRefused(h, () => h.http().delete(`/v1/groups/${readerGroup}/roles/${fence}`).set('Authorization', desk.auth), [{ resource: 'organizations', action: '*' }]);
     await expectEscalationRefused(h, () => h.http().delete(`/v1/groups/${readerGroup}/members/${member}`).set('Authorization', desk.auth), [{ resource: 'organizations', action: '*' }]);
@@ -269,7 +269,7 @@ describe('groups: no escalation (binding a role, or joining a group, needs every
 
   it('the check reads the policy under the tenant lock: a holding taken away by a write in flight is seen, never a stale allow', async () => {
     const { t, desk, readerGroup } = await setUp();
-    const other = await h.createUser(t.orgId);
+    const other = await h.createUser(t.tenantId);
     // Another writer (another Identity replica) takes the desk's `ledgers get` away and has not committed yet.
     const client = await h.deps.pool.connect();
     let joined: Promise<supertest.Response> | undefined;
@@ -277,7 +277,7 @@ describe('groups: no escalation (binding a role, or joining a group, needs every
       const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
       await client.query('BEGIN');
       // Its commit below is never followed by `committed()`: nothing is announced to this process.
-      await h.deps.engine.writeWithin(openPgPolicyTransaction(client), t.orgId, [{ op: 'remove', rule: { ptype: 'p', values: [desk.subject, t.orgId, 'ledgers', 'get', 'allow'] } }]);
+      await h.deps.engine.writeWithin(openPgPolicyTransaction(client), t.tenantId, [{ op: 'remove', rule: { ptype: 'p', values: [desk.subject, t.tenantId, 'ledgers', 'get', 'allow'] } }]);
       joined = h.http().put(`/v1/groups/${readerGroup}/members/${other}`).set('Authorization', desk.auth).then((response) => response);
       const deadline = Date.now() + 5_000;
       const blockedBehind = async () =>
@@ -299,7 +299,7 @@ describe('groups: no escalation (binding a role, or joining a group, needs every
     const { t } = await setUp();
     const fence = await createRole(t, [{ resource: 'organizations', action: '*', effect: 'deny' }]);
     const empty = await createGroup(t, { name: 'fenced-empty', roles: [fence] });
-    const deleter = await delegate(h, t.orgId, [...deskGrants, ['groups', 'delete']]);
+    const deleter = await delegate(h, t.tenantId, [...deskGrants, ['groups', 'delete']]);
     expect((await h.http().delete(`/v1/groups/${empty.id}`).set('Authorization', deleter.auth)).status).toBe(204);
     expect(await linesNaming(`group:${empty.id}`)).toEqual([]);
   });
@@ -308,7 +308,7 @@ describe('groups: no escalation (binding a role, or joining a group, needs every
     const { t, admins, readerGroup, adminGroup, desk } = await setUp();
     expect((await h.http().put(`/v1/groups/${readerGroup}/roles/${admins}`).set('Authorization', t.auth)).status).toBe(200);
     expect((await h.http().put(`/v1/groups/${adminGroup}/members/${desk.userId}`).set('Authorization', t.auth)).status).toBe(201);
-    expect(await h.deps.engine.decide({ sub: desk.subject, dom: t.orgId, obj: 'organizations', act: 'delete' })).toMatchObject({ allowed: true });
+    expect(await h.deps.engine.decide({ sub: desk.subject, dom: t.tenantId, obj: 'organizations', act: 'delete' })).toMatchObject({ allowed: true });
   });
 });
 
@@ -318,14 +318,14 @@ describe('groups: a failed write leaves neither rows nor policy nor a new revisi
     const other = await tenant();
     const own = await createRole(t, [{ resource: 'ledgers', action: 'get' }]);
     const foreign = await createRole(other, [{ resource: 'ledgers', action: 'get' }]);
-    const before = await revisionOf(t.orgId);
+    const before = await revisionOf(t.tenantId);
     const created = await h.http().post('/v1/groups').set('Authorization', t.auth).send({ name: 'mixed', roles: [own, foreign] });
     expect(created.status).toBe(400);
     expect(created.body).toMatchObject({ code: 'IDE-0108', field: 'body.roles.1' });
-    expect(await countRows(`groups WHERE org_id = $1 AND name = 'mixed'`, [t.orgId])).toBe(0);
+    expect(await countRows(`groups WHERE org_id = $1 AND name = 'mixed'`, [t.tenantId])).toBe(0);
     expect(await countRows('group_roles WHERE role_id = ANY($1::uuid[])', [[own, foreign]])).toBe(0);
-    expect(await linesNaming(`role:${own}`)).toEqual([[`role:${own}`, t.orgId, 'ledgers', 'get', 'allow']]);
-    expect(await revisionOf(t.orgId)).toBe(before);
+    expect(await linesNaming(`role:${own}`)).toEqual([[`role:${own}`, t.tenantId, 'ledgers', 'get', 'allow']]);
+    expect(await revisionOf(t.tenantId)).toBe(before);
 
     const group = await createGroup(t, { name: 'kept', roles: [own] });
     const patched = await h.http().patch(`/v1/groups/${group.id}`).set('Authorization', t.auth).send({ name: 'renamed', roles: [foreign] });
@@ -334,21 +334,21 @@ describe('groups: a failed write leaves neither rows nor policy nor a new revisi
     const read = await h.http().get(`/v1/groups/${group.id}`).set('Authorization', t.auth);
     expect(read.body).toMatchObject({ name: 'kept', roles: [own] });
     expect(read.headers.etag).toBe('"1"');
-    expect(await revisionOf(t.orgId)).toBe(group.revision);
+    expect(await revisionOf(t.tenantId)).toBe(group.revision);
   });
 
   it('when the transaction fails after the policy lines were written, the group, its role links, its lines and the revision roll back', async () => {
     const t = await tenant();
     const roleId = await createRole(t, [{ resource: 'ledgers', action: 'get' }]);
-    const before = await revisionOf(t.orgId);
+    const before = await revisionOf(t.tenantId);
     const response = await h.http().post('/v1/groups').set('Authorization', t.auth).send({ name: 'fail-audit-group', roles: [roleId] });
     expect(response.status).toBe(500);
     expect(JSON.stringify(response.body)).not.toMatch(/injected|SELECT|INSERT/);
-    expect(await countRows(`groups WHERE org_id = $1 AND name = 'fail-audit-group'`, [t.orgId])).toBe(0);
+    expect(await countRows(`groups WHERE org_id = $1 AND name = 'fail-audit-group'`, [t.tenantId])).toBe(0);
     expect(await countRows('group_roles WHERE role_id = $1', [roleId])).toBe(0);
-    expect(await linesNaming(`role:${roleId}`)).toEqual([[`role:${roleId}`, t.orgId, 'ledgers', 'get', 'allow']]);
-    expect(await revisionOf(t.orgId)).toBe(before);
-    expect(h.deps.engine.revisionOf(t.orgId)).toBe(before);
+    expect(await linesNaming(`role:${roleId}`)).toEqual([[`role:${roleId}`, t.tenantId, 'ledgers', 'get', 'allow']]);
+    expect(await revisionOf(t.tenantId)).toBe(before);
+    expect(h.deps.engine.revisionOf(t.tenantId)).toBe(before);
   });
 });
 
@@ -388,7 +388,7 @@ describe('groups: validation, names and concurrency', () => {
       [{ name: 'ok', description: 'bell\u0007' }, 'body.description'],
       [{ name: 'ok', roles: ['not-a-uuid'] }, 'body.roles.0'],
       [{ name: 'ok', roles: 'x' }, 'body.roles'],
-      [{ name: 'ok', orgId: randomUUID() }, 'body'],
+      [{ name: 'ok', tenantId: randomUUID() }, 'body'],
       [{ name: 'ok', builtin: true }, 'body'],
     ] as const) {
       const response = await h.http().post('/v1/groups').set('Authorization', t.auth).send(body);
@@ -402,7 +402,7 @@ describe('groups: validation, names and concurrency', () => {
     expect((await h.http().get('/v1/groups?cursor=nonsense').set('Authorization', t.auth)).body.field).toBe('query.cursor');
     const forgedCursor = Buffer.from(JSON.stringify(['a', 'not-a-uuid'])).toString('base64url');
     expect((await h.http().get(`/v1/groups?cursor=${forgedCursor}`).set('Authorization', t.auth)).status).toBe(400);
-    expect(await countRows('groups WHERE org_id = $1', [t.orgId])).toBe(1);
+    expect(await countRows('groups WHERE org_id = $1', [t.tenantId])).toBe(1);
   });
 
   it('a description keeps line breaks and tabs', async () => {
@@ -426,7 +426,7 @@ describe('groups: validation, names and concurrency', () => {
     const t = await tenant();
     for (let round = 0; round < 5; round++) {
       const group = await createGroup(t, { name: `race-${round}` });
-      const userId = await h.createUser(t.orgId);
+      const userId = await h.createUser(t.tenantId);
       const [add, del] = await Promise.all([
         h.http().put(`/v1/groups/${group.id}/members/${userId}`).set('Authorization', t.auth),
         h.http().delete(`/v1/groups/${group.id}`).set('Authorization', t.auth),
@@ -457,7 +457,7 @@ describe('groups: validation, names and concurrency', () => {
 
     const groupId = ids.get('g-a') as string;
     const usernames = ['zoe', 'Adam', 'mia'].map((u) => `${u}-${randomUUID().slice(0, 4)}`);
-    for (const username of usernames) await addMember(t, groupId, await h.createUser(t.orgId, { username }));
+    for (const username of usernames) await addMember(t, groupId, await h.createUser(t.tenantId, { username }));
     const sorted = [...usernames].sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase()));
     const members = await h.http().get(`/v1/groups/${groupId}/members?limit=2`).set('Authorization', t.auth);
     expect(members.body).toMatchObject({ total: 3, limit: 2 });
@@ -473,7 +473,7 @@ describe('groups: validation, names and concurrency', () => {
 describe('groups: built-in records and tenant isolation', () => {
   it('a built-in group cannot be renamed, described, given roles or deleted (409 BUILTIN_READ_ONLY); its members can change', async () => {
     const t = await tenant();
-    const { rows } = await h.deps.pool.query(`INSERT INTO groups (org_id, name, builtin) VALUES ($1, 'admin-group', true) RETURNING id::text`, [t.orgId]);
+    const { rows } = await h.deps.pool.query(`INSERT INTO groups (org_id, name, builtin) VALUES ($1, 'admin-group', true) RETURNING id::text`, [t.tenantId]);
     const id: string = rows[0].id;
     const roleId = await createRole(t, [{ resource: 'ledgers', action: 'get' }]);
     for (const response of [
@@ -487,7 +487,7 @@ describe('groups: built-in records and tenant isolation', () => {
       expect(response.body.code).toBe('IDE-0107');
     }
     expect((await h.http().patch(`/v1/groups/${id}`).set('Authorization', t.auth).send({ name: 'admin-group' })).status).toBe(200);
-    const userId = await h.createUser(t.orgId);
+    const userId = await h.createUser(t.tenantId);
     expect((await h.http().put(`/v1/groups/${id}/members/${userId}`).set('Authorization', t.auth)).status).toBe(201);
     expect((await h.http().delete(`/v1/groups/${id}/members/${userId}`).set('Authorization', t.auth)).status).toBe(204);
     const read = await h.http().get(`/v1/groups/${id}`).set('Authorization', t.auth);
@@ -499,12 +499,12 @@ describe('groups: built-in records and tenant isolation', () => {
     const b = await tenant();
     const bRole = await createRole(b, [{ resource: 'ledgers', action: 'get' }], 'shared-name');
     const bGroup = await createGroup(b, { name: 'shared-name', roles: [bRole] });
-    const bUser = await h.createUser(b.orgId);
+    const bUser = await h.createUser(b.tenantId);
     await addMember(b, bGroup.id, bUser);
     const aGroup = await createGroup(a, { name: 'shared-name' });
     const aRole = await createRole(a, [], 'a-role');
-    const aUser = await h.createUser(a.orgId);
-    const bRevision = await revisionOf(b.orgId);
+    const aUser = await h.createUser(a.tenantId);
+    const bRevision = await revisionOf(b.tenantId);
 
     const list = await h.http().get('/v1/groups?limit=100').set('Authorization', a.auth);
     expect(list.body.items.map((g: { id: string }) => g.id)).toEqual([aGroup.id]);
@@ -536,18 +536,18 @@ describe('groups: built-in records and tenant isolation', () => {
     const read = await h.http().get(`/v1/groups/${bGroup.id}`).set('Authorization', b.auth);
     expect(read.body).toMatchObject({ name: 'shared-name', roles: [bRole], users: [expect.any(String)] });
     expect(read.headers.etag).toBe('"1"');
-    expect(await revisionOf(b.orgId)).toBe(bRevision);
+    expect(await revisionOf(b.tenantId)).toBe(bRevision);
     expect(await countRows('group_members WHERE user_id = $1', [aUser])).toBe(0);
-    expect(await mayGetLedgers(b.orgId, `user:${bUser}`)).toBe(true);
-    expect(await mayGetLedgers(a.orgId, `user:${bUser}`)).toBe(false);
+    expect(await mayGetLedgers(b.tenantId, `user:${bUser}`)).toBe(true);
+    expect(await mayGetLedgers(a.tenantId, `user:${bUser}`)).toBe(false);
   });
 
   it('a caller needs groups:get to read and groups:post/patch/delete to write', async () => {
     const t = await tenant();
     const group = await createGroup(t, { name: 'guarded' });
-    const readerId = await h.createUser(t.orgId);
-    await h.grant(t.orgId, `user:${readerId}`, [['groups', 'get']]);
-    const reader = `Bearer ${await h.token({ sub: readerId, tenantId: t.orgId })}`;
+    const readerId = await h.createUser(t.tenantId);
+    await h.grant(t.tenantId, `user:${readerId}`, [['groups', 'get']]);
+    const reader = `Bearer ${await h.token({ sub: readerId, tenantId: t.tenantId })}`;
     expect((await h.http().get(`/v1/groups/${group.id}`).set('Authorization', reader)).status).toBe(200);
     for (const request of [
       h.http().post('/v1/groups').send({ name: 'nope' }),

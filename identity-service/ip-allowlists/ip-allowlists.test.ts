@@ -2,14 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIdentityHarness, type IdentityHarness } from '../../test/support/identity-harness.js';
 
 let h: IdentityHarness;
-let orgId: string;
+let tenantId: string;
 let admin: { userId: string; token: string };
 let auth: string;
 
 beforeAll(async () => {
   h = await createIdentityHarness('ip_allowlists');
-  orgId = await h.createOrganization();
-  admin = await h.admin(orgId);
+  tenantId = await h.createOrganization();
+  admin = await h.admin(tenantId);
   auth = `Bearer ${admin.token}`;
 });
 afterAll(async () => h.close());
@@ -38,7 +38,7 @@ describe('IP allowlists', () => {
 
     expect((await h.http().delete('/v1/ip-allowlists/midaz').set('Authorization', auth)).status).toBe(204);
     expect((await h.http().delete('/v1/ip-allowlists/midaz').set('Authorization', auth)).status).toBe(404);
-    const { rows } = await h.deps.pool.query("SELECT action, target_id FROM audit_events WHERE org_id = $1 AND target_type = 'ip-allowlist' ORDER BY id", [orgId]);
+    const { rows } = await h.deps.pool.query("SELECT action, target_id FROM audit_events WHERE org_id = $1 AND target_type = 'ip-allowlist' ORDER BY id", [tenantId]);
     expect(rows.map((r) => `${r.action} ${r.target_id}`)).toEqual(['ip-allowlist.create auth', 'ip-allowlist.update auth', 'ip-allowlist.create midaz', 'ip-allowlist.delete midaz']);
   });
 
@@ -68,7 +68,7 @@ describe('IP allowlists', () => {
       ['/v1/ip-allowlists/ok', { cidrs: Array.from({ length: 101 }, (_, i) => `10.0.${i}.0/24`) }, 'body.cidrs'],
       ['/v1/ip-allowlists/ok', { cidrs: ['1'.repeat(65)] }, 'body.cidrs.0'],
       ['/v1/ip-allowlists/ok', { cidrs: [10] }, 'body.cidrs.0'],
-      ['/v1/ip-allowlists/ok', { cidrs: ['10.0.0.0/8'], orgId: 'other' }, 'body'],
+      ['/v1/ip-allowlists/ok', { cidrs: ['10.0.0.0/8'], tenantId: 'other' }, 'body'],
     ];
     for (const [path, body, field] of cases) {
       const response = await h.http().put(path).set('Authorization', auth).send(body as object);
@@ -78,7 +78,7 @@ describe('IP allowlists', () => {
     const hundred = await h.http().put('/v1/ip-allowlists/ok').set('Authorization', auth).send({ cidrs: Array.from({ length: 100 }, (_, i) => `10.0.${i}.0/24`) });
     expect(hundred.status).toBe(201);
     await h.http().delete('/v1/ip-allowlists/ok').set('Authorization', auth).expect(204);
-    const { rows } = await h.deps.pool.query("SELECT count(*)::int AS n FROM ip_allowlists WHERE org_id = $1 AND surface <> 'auth'", [orgId]);
+    const { rows } = await h.deps.pool.query("SELECT count(*)::int AS n FROM ip_allowlists WHERE org_id = $1 AND surface <> 'auth'", [tenantId]);
     expect(rows[0].n).toBe(0);
   });
 
@@ -106,9 +106,9 @@ describe('IP allowlists', () => {
   });
 
   it('reading needs ip-allowlists get; writing needs patch or delete', async () => {
-    const reader = await h.createUser(orgId);
-    await h.grant(orgId, `user:${reader}`, [['ip-allowlists', 'get']]);
-    const readerAuth = `Bearer ${await h.token({ sub: reader, tenantId: orgId })}`;
+    const reader = await h.createUser(tenantId);
+    await h.grant(tenantId, `user:${reader}`, [['ip-allowlists', 'get']]);
+    const readerAuth = `Bearer ${await h.token({ sub: reader, tenantId })}`;
     expect((await h.http().get('/v1/ip-allowlists').set('Authorization', readerAuth)).status).toBe(200);
     expect((await h.http().put('/v1/ip-allowlists/auth').set('Authorization', readerAuth).send({ cidrs: ['10.0.0.0/8'] })).status).toBe(403);
     expect((await h.http().delete('/v1/ip-allowlists/auth').set('Authorization', readerAuth)).status).toBe(403);

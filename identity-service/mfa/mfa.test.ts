@@ -9,7 +9,7 @@ import { createIdentityApp } from '../app.js';
 
 let h: IdentityHarness;
 let http: () => supertest.Agent;
-let admin: { orgId: string; userId: string; token: string };
+let admin: { tenantId: string; userId: string; token: string };
 /** Identity's clock for MFA (tokens keep real time): a fixed instant 5 s into a TOTP step. */
 let clockMs = 1_800_000_000_000 + 5_000;
 const stepMs = 30_000;
@@ -19,35 +19,35 @@ beforeAll(async () => {
   h = await createIdentityHarness('mfa');
   const deps: IdentityDeps = {
     ...h.deps,
-    nowMs: () => clockMs,
+    clock: { nowMs: () => clockMs },
     deliverMfaCode: async ({ to: email, code }) => {
       sent.push({ email, code });
     },
   };
   const app = createIdentityApp(deps);
   http = () => supertest.agent(app);
-  const orgId = await h.createOrganization();
-  admin = { orgId, ...(await h.admin(orgId)) };
+  const tenantId = await h.createOrganization();
+  admin = { tenantId, ...(await h.admin(tenantId)) };
 });
 afterAll(async () => h.close());
 
 interface Member {
-  readonly orgId: string;
+  readonly tenantId: string;
   readonly userId: string;
   readonly email: string;
   readonly auth: string;
 }
 
-async function member(orgId?: string): Promise<Member> {
-  const org = orgId ?? (await h.createOrganization());
+async function member(tenantId?: string): Promise<Member> {
+  const org = tenantId ?? (await h.createOrganization());
   const userId = await h.createUser(org);
   const { rows } = await h.deps.pool.query('SELECT email FROM users WHERE id = $1', [userId]);
-  return { orgId: org, userId, email: rows[0].email, auth: `Bearer ${await h.token({ sub: userId, tenantId: org })}` };
+  return { tenantId: org, userId, email: rows[0].email, auth: `Bearer ${await h.token({ sub: userId, tenantId: org })}` };
 }
 
 /** A fresh token for a user whose tokens were just revoked (iat must be after tokens_valid_after). */
 async function freshAuth(m: Member): Promise<string> {
-  return `Bearer ${await h.token({ sub: m.userId, tenantId: m.orgId, issuedAtSeconds: Math.floor(Date.now() / 1000) + 1 })}`;
+  return `Bearer ${await h.token({ sub: m.userId, tenantId: m.tenantId, issuedAtSeconds: Math.floor(Date.now() / 1000) + 1 })}`;
 }
 
 const codeAt = (secret: string, ms: number) => generate({ secret, epoch: Math.floor(ms / 1000) });
@@ -336,7 +336,7 @@ describe('MFA: wrong authenticator codes are counted (SECURITY-CHECKLIST E2, E3)
   });
 
   it('an administrator reset lifts the lock', async () => {
-    const m = await member(admin.orgId);
+    const m = await member(admin.tenantId);
     const setup = await enrolApp(m);
     advance(1);
     const wrong = await wrongCodeAt(setup.secret, clockMs);
@@ -529,7 +529,7 @@ describe('MFA: recovery codes and disabling', () => {
   });
 
   it('an administrator resets a user’s MFA (mfa delete): factors gone, tokens revoked; others cannot', async () => {
-    const m = await member(admin.orgId);
+    const m = await member(admin.tenantId);
     await enrolApp(m);
     const self = await http().post(`/v1/users/${m.userId}/mfa/reset`).set('Authorization', m.auth);
     expect(self.status).toBe(403);
@@ -544,14 +544,14 @@ describe('MFA: recovery codes and disabling', () => {
 
 describe('MFA: no escalation (removing a user\'s factors helps take it over)', () => {
   async function enrolled(grants: readonly (readonly [string, string])[], builtin = false): Promise<Member & { setup: Awaited<ReturnType<typeof enrolApp>> }> {
-    const m = await member(admin.orgId);
-    if (grants.length > 0) await h.grant(admin.orgId, `user:${m.userId}`, grants);
+    const m = await member(admin.tenantId);
+    if (grants.length > 0) await h.grant(admin.tenantId, `user:${m.userId}`, grants);
     if (builtin) await h.deps.pool.query('UPDATE users SET builtin = true WHERE id = $1', [m.userId]);
     return { ...m, setup: await enrolApp(m) };
   }
 
   it('a reset by a writer holding less than the user is 403 naming what is missing; the built-in administrator\'s only by an escalation holder', async () => {
-    const desk = await delegate(h, admin.orgId, [['mfa', 'delete'], ['ledgers', 'get']]);
+    const desk = await delegate(h, admin.tenantId, [['mfa', 'delete'], ['ledgers', 'get']]);
     const boss = await enrolled([['*', '*']]);
     const reader = await enrolled([['ledgers', 'get']]);
     const builtin = await enrolled([['ledgers', 'get']], true);
@@ -568,7 +568,7 @@ describe('MFA: no escalation (removing a user\'s factors helps take it over)', (
       async () => http().post(`/v1/users/${builtin.userId}/mfa/disable`).set('Authorization', builtin.auth).send({ passcode: await codeAt(builtin.setup.secret, clockMs + stepMs) }),
       [{ ...escalationPermission }],
     );
-    await h.grant(admin.orgId, `user:${builtin.userId}`, [[escalationPermission.resource, escalationPermission.action]]);
+    await h.grant(admin.tenantId, `user:${builtin.userId}`, [[escalationPermission.resource, escalationPermission.action]]);
     advance(1);
     const disabled = await http().post(`/v1/users/${builtin.userId}/mfa/disable`).set('Authorization', builtin.auth).send({ passcode: await codeAt(builtin.setup.secret, clockMs) });
     expect(disabled.status).toBe(200);
@@ -658,7 +658,7 @@ describe('MFA: e-mail factor, preferred method, settings', () => {
 
 describe('MFA: who may do what', () => {
   it('self-service routes refuse other users, even administrators; GET status needs mfa get for others', async () => {
-    const m = await member(admin.orgId);
+    const m = await member(admin.tenantId);
     const adminAuth = `Bearer ${admin.token}`;
     for (const [method, path, body] of [
       ['post', 'setup', { mfaType: 'app' }],
@@ -673,7 +673,7 @@ describe('MFA: who may do what', () => {
       expect(response.status, path).toBe(403);
     }
     expect((await http().get(`/v1/users/${m.userId}/mfa`).set('Authorization', adminAuth)).status).toBe(200);
-    const peer = await member(admin.orgId);
+    const peer = await member(admin.tenantId);
     expect((await http().get(`/v1/users/${m.userId}/mfa`).set('Authorization', peer.auth)).status).toBe(403);
   });
 

@@ -66,7 +66,7 @@ export function userFactorsService(deps: IdentityDeps) {
       const proof = factorProofOf(input);
       const recoveryCodes = generateRecoveryCodes();
       const secret = input.mfaType === 'app' ? createTotpSecret() : undefined;
-      const nowMs = deps.nowMs();
+      const nowMs = deps.clock.nowMs();
       const { value: outcome, policyRevision } = await runWrite(deps, caller, request.requestId, async (tx) => {
         const row = await lockUserMfa(tx.client, tx.tenantId, user.id);
         let pending: PendingMfaState;
@@ -104,7 +104,7 @@ export function userFactorsService(deps: IdentityDeps) {
     async verify(request: WriteRequest, userId: string, input: { readonly passcode: string; readonly mfaType: MfaMethod; readonly secret?: string | undefined }): Promise<void> {
       const { caller } = request;
       const user = await selfUser(deps, caller, userId);
-      const nowMs = deps.nowMs();
+      const nowMs = deps.clock.nowMs();
       const { value: refusal } = await runWrite(deps, caller, request.requestId, async (tx) => {
         const row = await lockUserMfa(tx.client, tx.tenantId, user.id);
         assertNotLocked(row, nowMs);
@@ -214,7 +214,7 @@ export function userFactorsService(deps: IdentityDeps) {
         const row = await lockUserMfa(tx.client, tx.tenantId, user.id);
         if (!statusOf(row).enabled) throw notEnrolled('MFA is not enabled');
         const pending = openPendingState(deps.secrets, row);
-        const issued = issueEmailedCode(pending.disableCode, limitsOf(settings), deps.nowMs());
+        const issued = issueEmailedCode(pending.disableCode, limitsOf(settings), deps.clock.nowMs());
         if (!issued.ok) throw new ServiceError('RATE_LIMITED', { message: 'too many codes sent; wait for the last one to expire' });
         await updateUserMfa(tx.client, tx.tenantId, user.id, { totpPendingCiphertext: sealPendingState(deps.secrets, user.id, { ...pending, disableCode: issued.state }) });
         return issued.code;
@@ -227,7 +227,7 @@ export function userFactorsService(deps: IdentityDeps) {
     async disable(request: WriteRequest, userId: string, proof: FactorProof): Promise<{ status: MfaStatus; policyRevision: number }> {
       const { caller } = request;
       const user = await selfUser(deps, caller, userId);
-      const nowMs = deps.nowMs();
+      const nowMs = deps.clock.nowMs();
       const { value: outcome, policyRevision } = await runWrite(deps, caller, request.requestId, async (tx) => {
         const row = await lockUserMfa(tx.client, tx.tenantId, user.id);
         // The built-in administrator's factors go only with the escalation permission, even its own.

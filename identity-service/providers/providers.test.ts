@@ -15,7 +15,7 @@ const canaries = {
 const twilioSid = `AC${'0123456789abcdef'.repeat(2)}`;
 
 let h: IdentityHarness;
-let orgId: string;
+let tenantId: string;
 let admin: { userId: string; token: string };
 let otherOrg: string;
 let otherAdmin: { userId: string; token: string };
@@ -56,8 +56,8 @@ function webhook(name: string, category: 'Email' | 'SMS' = 'SMS', extra: Record<
 
 beforeAll(async () => {
   h = await createIdentityHarness('providers');
-  orgId = await h.createOrganization();
-  admin = await h.admin(orgId);
+  tenantId = await h.createOrganization();
+  admin = await h.admin(tenantId);
   otherOrg = await h.createOrganization();
   otherAdmin = await h.admin(otherOrg);
   smtp = await startSmtpReceiver({ 'mailer@example.test': canaries.smtp });
@@ -336,7 +336,7 @@ describe('providers', () => {
 
   it('deleting a provider removes it and its links (204, then 404)', async () => {
     const created = await createProvider(webhook('doomed-hook'));
-    const app = await createApplication(orgId);
+    const app = await createApplication(tenantId);
     await h.http().post(`/v1/applications/${app}/providers`).set('Authorization', auth()).send({ providerId: created.body.id, canSignIn: true, canSignUp: false, canUnlink: true, prompted: false }).expect(201);
     const stale = await h.http().delete(`/v1/providers/${created.body.id}`).set('Authorization', auth()).set('If-Match', '"9"');
     expect(stale.status).toBe(412);
@@ -357,7 +357,7 @@ describe('application provider links', () => {
   const link = (providerId: string, extra: Record<string, unknown> = {}) => ({ providerId, canSignIn: true, canSignUp: false, canUnlink: true, prompted: false, ...extra });
 
   beforeAll(async () => {
-    app = await createApplication(orgId);
+    app = await createApplication(tenantId);
     emailA = (await createProvider(webhook('link-email-a', 'Email'))).body.id;
     emailB = (await createProvider(webhook('link-email-b', 'Email'))).body.id;
     sms = (await createProvider(webhook('link-sms', 'SMS'))).body.id;
@@ -472,9 +472,9 @@ describe('application provider links', () => {
   });
 
   it('link routes need applications permissions: patch to change, get to list', async () => {
-    const reader = await h.createUser(orgId);
-    await h.grant(orgId, `user:${reader}`, [['applications', 'get']]);
-    const token = await h.token({ sub: reader, tenantId: orgId });
+    const reader = await h.createUser(tenantId);
+    await h.grant(tenantId, `user:${reader}`, [['applications', 'get']]);
+    const token = await h.token({ sub: reader, tenantId });
     expect((await h.http().get(`/v1/applications/${app}/providers`).set('Authorization', auth(token))).status).toBe(200);
     expect((await h.http().post(`/v1/applications/${app}/providers`).set('Authorization', auth(token)).send(link(sms))).status).toBe(403);
     expect((await h.http().patch(`/v1/applications/${app}/providers/${sms}/default`).set('Authorization', auth(token))).status).toBe(403);

@@ -20,7 +20,7 @@ beforeAll(async () => {
 afterAll(async () => h.close());
 
 interface Tenant {
-  readonly orgId: string;
+  readonly tenantId: string;
   readonly auth: string;
 }
 
@@ -31,9 +31,9 @@ interface Permission {
 }
 
 async function tenant(): Promise<Tenant> {
-  const orgId = await h.createOrganization();
-  const admin = await h.admin(orgId);
-  return { orgId, auth: `Bearer ${admin.token}` };
+  const tenantId = await h.createOrganization();
+  const admin = await h.admin(tenantId);
+  return { tenantId, auth: `Bearer ${admin.token}` };
 }
 
 async function createRole(t: Tenant, permissions: Permission[], name = `role-${randomUUID().slice(0, 8)}`): Promise<{ id: string; revision: number }> {
@@ -46,24 +46,24 @@ async function createRole(t: Tenant, permissions: Permission[], name = `role-${r
 async function userHolding(t: Tenant, roleIds: string[]): Promise<{ userId: string; groupId: string; revision: number }> {
   const group = await h.http().post('/v1/groups').set('Authorization', t.auth).send({ name: `holders-${randomUUID().slice(0, 8)}`, roles: roleIds });
   expect(group.status).toBe(201);
-  const userId = await h.createUser(t.orgId);
+  const userId = await h.createUser(t.tenantId);
   const member = await h.http().put(`/v1/groups/${group.body.id}/members/${userId}`).set('Authorization', t.auth);
   expect(member.status).toBe(201);
   return { userId, groupId: group.body.id, revision: Number(member.headers['x-policy-revision']) };
 }
 
-async function may(orgId: string, subject: string, obj: string, act: string, minRevision?: number): Promise<boolean> {
-  const decision = await h.deps.engine.decide({ sub: subject, dom: orgId, obj, act }, minRevision === undefined ? {} : { minRevision });
+async function may(tenantId: string, subject: string, obj: string, act: string, minRevision?: number): Promise<boolean> {
+  const decision = await h.deps.engine.decide({ sub: subject, dom: tenantId, obj, act }, minRevision === undefined ? {} : { minRevision });
   return decision.allowed;
 }
 
-async function revisionOf(orgId: string): Promise<number> {
-  const { rows } = await h.deps.pool.query('SELECT revision FROM policy_revision WHERE tenant_id = $1', [orgId]);
+async function revisionOf(tenantId: string): Promise<number> {
+  const { rows } = await h.deps.pool.query('SELECT revision FROM policy_revision WHERE tenant_id = $1', [tenantId]);
   return Number(rows[0]?.revision ?? 0);
 }
 
-async function changesAt(orgId: string, revision: number): Promise<unknown[]> {
-  const { rows } = await h.deps.pool.query('SELECT changes FROM policy_change WHERE tenant_id = $1 AND revision = $2', [orgId, revision]);
+async function changesAt(tenantId: string, revision: number): Promise<unknown[]> {
+  const { rows } = await h.deps.pool.query('SELECT changes FROM policy_change WHERE tenant_id = $1 AND revision = $2', [tenantId, revision]);
   return rows[0]?.changes ?? [];
 }
 
@@ -105,17 +105,17 @@ describe('roles: permissions become policy', () => {
       ],
     });
     expect(await linesNaming(`role:${roleId}`)).toEqual([
-      [`role:${roleId}`, t.orgId, 'ledgers', 'get', 'allow'],
-      [`role:${roleId}`, t.orgId, 'ledgers', 'post', 'allow'],
-      [`role:${roleId}`, t.orgId, 'midaz/accounts/*', '*', 'allow'],
+      [`role:${roleId}`, t.tenantId, 'ledgers', 'get', 'allow'],
+      [`role:${roleId}`, t.tenantId, 'ledgers', 'post', 'allow'],
+      [`role:${roleId}`, t.tenantId, 'midaz/accounts/*', '*', 'allow'],
     ]);
 
     const { userId, revision } = await userHolding(t, [roleId]);
     const subject = `user:${userId}`;
-    expect(await may(t.orgId, subject, 'ledgers', 'get', revision)).toBe(true);
-    expect(await may(t.orgId, subject, 'midaz/accounts/42', 'delete')).toBe(true);
-    expect(await may(t.orgId, subject, 'ledgers', 'delete')).toBe(false);
-    expect(await may(t.orgId, subject, 'midaz/portfolios', 'get')).toBe(false);
+    expect(await may(t.tenantId, subject, 'ledgers', 'get', revision)).toBe(true);
+    expect(await may(t.tenantId, subject, 'midaz/accounts/42', 'delete')).toBe(true);
+    expect(await may(t.tenantId, subject, 'ledgers', 'delete')).toBe(false);
+    expect(await may(t.tenantId, subject, 'midaz/portfolios', 'get')).toBe(false);
 
     const read = await h.http().get(`/v1/roles/${roleId}/permissions`).set('Authorization', t.auth);
     expect(read.status).toBe(200);
@@ -147,12 +147,12 @@ describe('roles: permissions become policy', () => {
       { resource: 'ledgers', action: 'post', effect: 'allow' },
     ]);
     const subject = `role:${role.id}`;
-    expect(await changesAt(t.orgId, revision)).toEqual([
-      { op: 'remove', rule: { ptype: 'p', values: [subject, t.orgId, 'ledgers', 'get', 'allow'] } },
-      { op: 'add', rule: { ptype: 'p', values: [subject, t.orgId, 'assets', 'get', 'allow'] } },
+    expect(await changesAt(t.tenantId, revision)).toEqual([
+      { op: 'remove', rule: { ptype: 'p', values: [subject, t.tenantId, 'ledgers', 'get', 'allow'] } },
+      { op: 'add', rule: { ptype: 'p', values: [subject, t.tenantId, 'assets', 'get', 'allow'] } },
     ]);
-    expect(await may(t.orgId, `user:${userId}`, 'ledgers', 'get', revision)).toBe(false);
-    expect(await may(t.orgId, `user:${userId}`, 'assets', 'get', revision)).toBe(true);
+    expect(await may(t.tenantId, `user:${userId}`, 'ledgers', 'get', revision)).toBe(false);
+    expect(await may(t.tenantId, `user:${userId}`, 'assets', 'get', revision)).toBe(true);
 
     const same = await h.http().put(`/v1/roles/${role.id}/permissions`).set('Authorization', t.auth).send({ permissions: put.body.permissions });
     expect(same.status).toBe(200);
@@ -163,8 +163,8 @@ describe('roles: permissions become policy', () => {
     const emptied = await h.http().put(`/v1/roles/${role.id}/permissions`).set('Authorization', t.auth).set('If-Match', '"2"').send({ permissions: [] });
     expect(emptied.status).toBe(200);
     // The role keeps its holders (the g line); it simply grants nothing any more.
-    expect(await linesNaming(subject)).toEqual([[`group:${groupId}`, subject, t.orgId]]);
-    expect(await may(t.orgId, `user:${userId}`, 'accounts', 'get', Number(emptied.headers['x-policy-revision']))).toBe(false);
+    expect(await linesNaming(subject)).toEqual([[`group:${groupId}`, subject, t.tenantId]]);
+    expect(await may(t.tenantId, `user:${userId}`, 'accounts', 'get', Number(emptied.headers['x-policy-revision']))).toBe(false);
     const { rows } = await h.deps.pool.query('SELECT action FROM audit_events WHERE target_id = $1 ORDER BY id', [role.id]);
     expect(rows.map((r) => r.action)).toEqual(['role.create', 'role.permissions.replace', 'role.permissions.replace']);
   });
@@ -174,16 +174,16 @@ describe('roles: permissions become policy', () => {
     const allow = await createRole(t, [{ resource: 'ledgers', action: '*' }]);
     const deny = await createRole(t, [{ resource: 'ledgers', action: 'delete', effect: 'deny' }]);
     const { userId, revision } = await userHolding(t, [allow.id]);
-    expect(await may(t.orgId, `user:${userId}`, 'ledgers', 'delete', revision)).toBe(true);
+    expect(await may(t.tenantId, `user:${userId}`, 'ledgers', 'delete', revision)).toBe(true);
     const denyGroup = await h.http().post('/v1/groups').set('Authorization', t.auth).send({ name: 'no deletes', roles: [deny.id] });
     const member = await h.http().put(`/v1/groups/${denyGroup.body.id}/members/${userId}`).set('Authorization', t.auth);
     const after = Number(member.headers['x-policy-revision']);
-    expect(await may(t.orgId, `user:${userId}`, 'ledgers', 'delete', after)).toBe(false);
-    expect(await may(t.orgId, `user:${userId}`, 'ledgers', 'get', after)).toBe(true);
+    expect(await may(t.tenantId, `user:${userId}`, 'ledgers', 'delete', after)).toBe(false);
+    expect(await may(t.tenantId, `user:${userId}`, 'ledgers', 'get', after)).toBe(true);
 
     const both = await userHolding(t, [allow.id, deny.id]);
-    expect(await may(t.orgId, `user:${both.userId}`, 'ledgers', 'delete', both.revision)).toBe(false);
-    expect(await may(t.orgId, `user:${both.userId}`, 'ledgers', 'post', both.revision)).toBe(true);
+    expect(await may(t.tenantId, `user:${both.userId}`, 'ledgers', 'delete', both.revision)).toBe(false);
+    expect(await may(t.tenantId, `user:${both.userId}`, 'ledgers', 'post', both.revision)).toBe(true);
   });
 
   it('deleting a role removes its permission lines and every group’s link to it; the engine denies afterwards', async () => {
@@ -194,16 +194,16 @@ describe('roles: permissions become policy', () => {
     ]);
     const first = await userHolding(t, [role.id]);
     const second = await userHolding(t, [role.id]);
-    expect(await may(t.orgId, `user:${second.userId}`, 'ledgers', 'get', second.revision)).toBe(true);
+    expect(await may(t.tenantId, `user:${second.userId}`, 'ledgers', 'get', second.revision)).toBe(true);
 
     const deleted = await h.http().delete(`/v1/roles/${role.id}`).set('Authorization', t.auth);
     expect(deleted.status).toBe(204);
     const revision = Number(deleted.headers['x-policy-revision']);
     expect(revision).toBe(second.revision + 1);
-    expect(await changesAt(t.orgId, revision)).toHaveLength(4);
+    expect(await changesAt(t.tenantId, revision)).toHaveLength(4);
     expect(await linesNaming(`role:${role.id}`)).toEqual([]);
     for (const holder of [first, second]) {
-      expect(await may(t.orgId, `user:${holder.userId}`, 'ledgers', 'get', revision)).toBe(false);
+      expect(await may(t.tenantId, `user:${holder.userId}`, 'ledgers', 'get', revision)).toBe(false);
       const group = await h.http().get(`/v1/groups/${holder.groupId}`).set('Authorization', t.auth);
       expect(group.body.roles).toEqual([]);
     }
@@ -226,7 +226,7 @@ describe('roles: permissions become policy', () => {
     expect(patched.status).toBe(200);
     expect(patched.headers.etag).toBe('"2"');
     expect(patched.body).toMatchObject({ name: 'after', description: 'new text', permissions: [{ resource: 'accounts', action: 'get', effect: 'allow' }] });
-    expect(await changesAt(t.orgId, Number(patched.headers['x-policy-revision']))).toHaveLength(2);
+    expect(await changesAt(t.tenantId, Number(patched.headers['x-policy-revision']))).toHaveLength(2);
     const nameOnly = await h.http().patch(`/v1/roles/${role.id}`).set('Authorization', t.auth).send({ name: 'after again' });
     expect(nameOnly.status).toBe(200);
     expect(nameOnly.body.permissions).toEqual(patched.body.permissions);
@@ -240,7 +240,7 @@ describe('roles: no escalation (a role gets only what its writer holds, unless i
 
   it('creating a role with */* or with any pair its writer lacks is 403 IDE-0120 naming what is missing; nothing is written', async () => {
     const t = await tenant();
-    const desk = await delegate(h, t.orgId, deskGrants);
+    const desk = await delegate(h, t.tenantId, deskGrants);
     await expectEscalationRefused(h, () => h.http().post('/v1/roles').set('Authorization', desk.auth).send({ name: 'everything', permissions: [{ resource: '*', action: '*' }] }), [
       { resource: '*', action: '*' },
     ]);
@@ -262,7 +262,7 @@ describe('roles: no escalation (a role gets only what its writer holds, unless i
 
   it('within its holdings a writer creates roles: pairs it holds, narrower patterns than it holds, and deny lines of any reach', async () => {
     const t = await tenant();
-    const desk = await delegate(h, t.orgId, deskGrants);
+    const desk = await delegate(h, t.tenantId, deskGrants);
     const permissions = [
       { resource: 'ledgers', action: 'get' },
       { resource: 'accounts/7', action: 'get' },
@@ -280,7 +280,7 @@ describe('roles: no escalation (a role gets only what its writer holds, unless i
     // The help desk holds its rights through its own role, as an administrator would set it up.
     const deskRole = await createRole(t, deskGrants.map(([resource, action]) => ({ resource, action })));
     const { userId } = await userHolding(t, [deskRole.id]);
-    const auth = `Bearer ${await h.token({ sub: userId, tenantId: t.orgId })}`;
+    const auth = `Bearer ${await h.token({ sub: userId, tenantId: t.tenantId })}`;
     const current = (await h.http().get(`/v1/roles/${deskRole.id}`).set('Authorization', auth)).body.permissions as Permission[];
     await expectEscalationRefused(h, () => h.http().patch(`/v1/roles/${deskRole.id}`).set('Authorization', auth).send({ permissions: [...current, { resource: '*', action: '*' }] }), [
       { resource: '*', action: '*' },
@@ -295,7 +295,7 @@ describe('roles: no escalation (a role gets only what its writer holds, unless i
 
   it('removing a deny gives back what it blocked: refused unless the writer holds that', async () => {
     const t = await tenant();
-    const desk = await delegate(h, t.orgId, deskGrants);
+    const desk = await delegate(h, t.tenantId, deskGrants);
     const fenced = await createRole(t, [
       { resource: 'ledgers', action: 'get' },
       { resource: 'audit', action: 'get', effect: 'deny' },
@@ -313,7 +313,7 @@ describe('roles: no escalation (a role gets only what its writer holds, unless i
 
   it('deleting a role lifts its denies only for the groups holding it: an unbound one goes, a held one needs what its denies blocked', async () => {
     const t = await tenant();
-    const desk = await delegate(h, t.orgId, [...deskGrants, ['roles', 'delete']]);
+    const desk = await delegate(h, t.tenantId, [...deskGrants, ['roles', 'delete']]);
     const unbound = await createRole(t, [{ resource: 'audit', action: 'get', effect: 'deny' }]);
     expect((await h.http().delete(`/v1/roles/${unbound.id}`).set('Authorization', desk.auth)).status).toBe(204);
     const held = await createRole(t, [{ resource: 'audit', action: 'get', effect: 'deny' }]);
@@ -335,7 +335,7 @@ describe('roles: validation', () => {
   it('a resource outside the grammar is 400 naming the field, and nothing is written', async () => {
     const t = await tenant();
     const role = await createRole(t, [{ resource: 'ledgers', action: 'get' }]);
-    const before = await revisionOf(t.orgId);
+    const before = await revisionOf(t.tenantId);
     for (const resource of ['accounts/../x', '../x', 'accounts/./x', 'a*b', '*x', 'a,b', '', ' accounts', 'a//b', '/accounts', 'acc ounts', 'a(b', 'é', 'x'.repeat(300), 7]) {
       const response = await h.http().put(`/v1/roles/${role.id}/permissions`).set('Authorization', t.auth).send({ permissions: [{ resource: 'ledgers', action: 'get' }, { resource, action: 'get' }] });
       expect(response.status, JSON.stringify(resource)).toBe(400);
@@ -361,9 +361,9 @@ describe('roles: validation', () => {
     }
     const post = await h.http().post('/v1/roles').set('Authorization', t.auth).send({ name: 'bad', permissions: [{ resource: 'a*b', action: 'get' }] });
     expect(post.body.field).toBe('body.permissions.0.resource');
-    expect(await countRows(`roles WHERE org_id = $1 AND name = 'bad'`, [t.orgId])).toBe(0);
-    expect(await linesNaming(`role:${role.id}`)).toEqual([[`role:${role.id}`, t.orgId, 'ledgers', 'get', 'allow']]);
-    expect(await revisionOf(t.orgId)).toBe(before);
+    expect(await countRows(`roles WHERE org_id = $1 AND name = 'bad'`, [t.tenantId])).toBe(0);
+    expect(await linesNaming(`role:${role.id}`)).toEqual([[`role:${role.id}`, t.tenantId, 'ledgers', 'get', 'allow']]);
+    expect(await revisionOf(t.tenantId)).toBe(before);
   });
 
   it('every pattern of the grammar is accepted: plain, product-prefixed, prefix wildcards and * alone; 100 entries at once', async () => {
@@ -374,7 +374,7 @@ describe('roles: validation', () => {
     const hundred = Array.from({ length: 100 }, (_, i) => ({ resource: `resource-${i}`, action: 'get' }));
     const response = await h.http().put(`/v1/roles/${role.id}/permissions`).set('Authorization', t.auth).send({ permissions: hundred });
     expect(response.status).toBe(200);
-    expect(await changesAt(t.orgId, Number(response.headers['x-policy-revision']))).toHaveLength(107);
+    expect(await changesAt(t.tenantId, Number(response.headers['x-policy-revision']))).toHaveLength(107);
   });
 
   it('names are unique per organization in canonical form (409 NAME_TAKEN on body.name) and bounded', async () => {
@@ -397,14 +397,14 @@ describe('roles: validation', () => {
 describe('roles: atomicity, concurrency, built-ins and tenants', () => {
   it('when the transaction fails after the permission lines were written, the role, its rows, its lines and the revision roll back', async () => {
     const t = await tenant();
-    const before = await revisionOf(t.orgId);
+    const before = await revisionOf(t.tenantId);
     const response = await h.http().post('/v1/roles').set('Authorization', t.auth).send({ name: 'fail-audit-role', permissions: [{ resource: 'ledgers', action: 'get' }] });
     expect(response.status).toBe(500);
-    expect(await countRows(`roles WHERE org_id = $1`, [t.orgId])).toBe(0);
-    expect(await countRows(`role_permissions WHERE org_id = $1`, [t.orgId])).toBe(0);
-    expect(await countRows(`casbin WHERE rule->>0 LIKE 'role:%' AND rule->>1 = $1`, [t.orgId])).toBe(0);
-    expect(await revisionOf(t.orgId)).toBe(before);
-    expect(h.deps.engine.revisionOf(t.orgId)).toBe(before);
+    expect(await countRows(`roles WHERE org_id = $1`, [t.tenantId])).toBe(0);
+    expect(await countRows(`role_permissions WHERE org_id = $1`, [t.tenantId])).toBe(0);
+    expect(await countRows(`casbin WHERE rule->>0 LIKE 'role:%' AND rule->>1 = $1`, [t.tenantId])).toBe(0);
+    expect(await revisionOf(t.tenantId)).toBe(before);
+    expect(h.deps.engine.revisionOf(t.tenantId)).toBe(before);
   });
 
   it('concurrent permission replacements with the same If-Match: exactly one 200, the rest 412, and the lines match the winner', async () => {
@@ -417,7 +417,7 @@ describe('roles: atomicity, concurrency, built-ins and tenants', () => {
     );
     expect(results.map((r) => r.status).sort()).toEqual([200, 412, 412, 412]);
     const winner = results.find((r) => r.status === 200);
-    expect(await linesNaming(`role:${role.id}`)).toEqual([[`role:${role.id}`, t.orgId, winner?.body.permissions[0].resource, 'get', 'allow']]);
+    expect(await linesNaming(`role:${role.id}`)).toEqual([[`role:${role.id}`, t.tenantId, winner?.body.permissions[0].resource, 'get', 'allow']]);
     const patches = await Promise.all(
       ['x', 'y', 'z'].map((n) => h.http().patch(`/v1/roles/${role.id}`).set('Authorization', t.auth).set('If-Match', '"2"').send({ name: `raced ${n}` })),
     );
@@ -426,9 +426,9 @@ describe('roles: atomicity, concurrency, built-ins and tenants', () => {
 
   it('a built-in role cannot be renamed, re-described, re-permissioned or deleted (409 BUILTIN_READ_ONLY); a group may still hold it', async () => {
     const t = await tenant();
-    const { rows } = await h.deps.pool.query(`INSERT INTO roles (org_id, name, builtin) VALUES ($1, 'midaz-viewer-role', true) RETURNING id::text`, [t.orgId]);
+    const { rows } = await h.deps.pool.query(`INSERT INTO roles (org_id, name, builtin) VALUES ($1, 'midaz-viewer-role', true) RETURNING id::text`, [t.tenantId]);
     const id: string = rows[0].id;
-    await h.deps.pool.query(`INSERT INTO role_permissions (org_id, role_id, resource, action, effect) VALUES ($1, $2, 'ledgers', 'get', 'allow')`, [t.orgId, id]);
+    await h.deps.pool.query(`INSERT INTO role_permissions (org_id, role_id, resource, action, effect) VALUES ($1, $2, 'ledgers', 'get', 'allow')`, [t.tenantId, id]);
     for (const response of [
       await h.http().patch(`/v1/roles/${id}`).set('Authorization', t.auth).send({ name: 'renamed' }),
       await h.http().patch(`/v1/roles/${id}`).set('Authorization', t.auth).send({ description: 'changed' }),
@@ -454,7 +454,7 @@ describe('roles: atomicity, concurrency, built-ins and tenants', () => {
     const bRole = await createRole(b, [{ resource: 'ledgers', action: 'get' }], 'same-name');
     const aRole = await createRole(a, [], 'same-name');
     const holder = await userHolding(b, [bRole.id]);
-    const bRevision = await revisionOf(b.orgId);
+    const bRevision = await revisionOf(b.tenantId);
     const list = await h.http().get('/v1/roles?limit=100').set('Authorization', a.auth);
     expect(list.body.items.map((r: { id: string }) => r.id)).toEqual([aRole.id]);
     expect(list.body.total).toBe(1);
@@ -467,15 +467,15 @@ describe('roles: atomicity, concurrency, built-ins and tenants', () => {
     ]) {
       expect((await request.set('Authorization', a.auth)).status).toBe(404);
     }
-    expect(await revisionOf(b.orgId)).toBe(bRevision);
+    expect(await revisionOf(b.tenantId)).toBe(bRevision);
     expect(await linesNaming(`role:${bRole.id}`)).toEqual([
-      [`role:${bRole.id}`, b.orgId, 'ledgers', 'get', 'allow'],
-      [`group:${holder.groupId}`, `role:${bRole.id}`, b.orgId],
+      [`role:${bRole.id}`, b.tenantId, 'ledgers', 'get', 'allow'],
+      [`group:${holder.groupId}`, `role:${bRole.id}`, b.tenantId],
     ]);
     const read = await h.http().get(`/v1/roles/${bRole.id}`).set('Authorization', b.auth);
     expect(read.body.name).toBe('same-name');
     expect(read.headers.etag).toBe('"1"');
-    expect(await may(b.orgId, `user:${holder.userId}`, 'ledgers', 'get')).toBe(true);
+    expect(await may(b.tenantId, `user:${holder.userId}`, 'ledgers', 'get')).toBe(true);
   });
 
   it('lists page by name with page/limit or a keyset cursor and carry each role’s permissions', async () => {
@@ -494,9 +494,9 @@ describe('roles: atomicity, concurrency, built-ins and tenants', () => {
   it('a caller needs roles:get to read and roles:post/patch/delete to write', async () => {
     const t = await tenant();
     const role = await createRole(t, [{ resource: 'ledgers', action: 'get' }]);
-    const readerId = await h.createUser(t.orgId);
-    await h.grant(t.orgId, `user:${readerId}`, [['roles', 'get']]);
-    const reader = `Bearer ${await h.token({ sub: readerId, tenantId: t.orgId })}`;
+    const readerId = await h.createUser(t.tenantId);
+    await h.grant(t.tenantId, `user:${readerId}`, [['roles', 'get']]);
+    const reader = `Bearer ${await h.token({ sub: readerId, tenantId: t.tenantId })}`;
     expect((await h.http().get(`/v1/roles/${role.id}/permissions`).set('Authorization', reader)).status).toBe(200);
     for (const request of [
       h.http().post('/v1/roles').send({ name: 'nope' }),

@@ -14,7 +14,7 @@ import type { IdentityDeps } from '../deps.js';
 
 /** Refuses the change while the account is locked: ACCOUNT_LOCKED (429) with `Retry-After`, as sign-in answers. */
 export async function assertPasswordChangeNotLocked(deps: IdentityDeps, username: string): Promise<void> {
-  const seconds = await signInLockSecondsLeft(deps.pool, canonicalName(username), deps.nowMs());
+  const seconds = await signInLockSecondsLeft(deps.pool, canonicalName(username), deps.clock.nowMs());
   if (seconds === undefined) return;
   throw new ServiceError('ACCOUNT_LOCKED', { detail: 'password change locked after repeated failures', headers: { 'Retry-After': String(seconds) } });
 }
@@ -26,8 +26,8 @@ export async function assertPasswordChangeNotLocked(deps: IdentityDeps, username
  */
 export async function countWrongCurrentPassword(deps: IdentityDeps, caller: Caller, user: { id: string; username: string }, requestId: string): Promise<void> {
   const settings = deps.signInLockout ?? defaultSignInLockout;
-  const failures = await recordSignInFailure(deps.pool, canonicalName(user.username), deps.nowMs(), settings);
-  const event = { tenantId: caller.tenantId, actor: caller.subject, outcome: 'failure' as const, targetType: 'user', targetId: user.id, clientIp: undefined, requestId, atMs: deps.nowMs() };
+  const failures = await recordSignInFailure(deps.pool, canonicalName(user.username), deps.clock.nowMs(), settings);
+  const event = { tenantId: caller.tenantId, actor: caller.subject, outcome: 'failure' as const, targetType: 'user', targetId: user.id, clientIp: undefined, requestId, atMs: deps.clock.nowMs() };
   try {
     await writeSecurityEvent(deps.pool, { ...event, action: 'user.update-password', details: { reason: 'invalid_credentials', failures } });
     // Exactly one failure reaches the limit, however many run at once: one lockout event.

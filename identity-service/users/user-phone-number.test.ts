@@ -4,14 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIdentityHarness, type IdentityHarness } from '../../test/support/identity-harness.js';
 
 let h: IdentityHarness;
-let orgId: string;
+let tenantId: string;
 let auth: string;
 let counter = 0;
 
 beforeAll(async () => {
   h = await createIdentityHarness('user-phone-number');
-  orgId = await h.createOrganization();
-  auth = `Bearer ${(await h.admin(orgId)).token}`;
+  tenantId = await h.createOrganization();
+  auth = `Bearer ${(await h.admin(tenantId)).token}`;
 });
 afterAll(async () => h?.close());
 

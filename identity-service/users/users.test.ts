@@ -33,28 +33,28 @@ afterAll(async () => h.close());
 const bearer = (token: string) => `Bearer ${token}`;
 const asAdminA = () => bearer(adminA.token);
 
-async function createGroup(orgId: string, name = unique('group-')): Promise<string> {
-  const { rows } = await h.deps.pool.query<{ id: string }>('INSERT INTO groups (org_id, name) VALUES ($1, $2) RETURNING id', [orgId, name]);
+async function createGroup(tenantId: string, name = unique('group-')): Promise<string> {
+  const { rows } = await h.deps.pool.query<{ id: string }>('INSERT INTO groups (org_id, name) VALUES ($1, $2) RETURNING id', [tenantId, name]);
   return rows[0]!.id;
 }
 
 /** A group whose role allows `ledgers:get`, written straight to the engine as Auth would see it. */
-async function groupAllowingLedgers(orgId: string): Promise<string> {
-  const groupId = await createGroup(orgId);
-  await h.writePolicy(orgId, [permissionLine('add', subjects.group(groupId), orgId, 'ledgers', 'get')]);
+async function groupAllowingLedgers(tenantId: string): Promise<string> {
+  const groupId = await createGroup(tenantId);
+  await h.writePolicy(tenantId, [permissionLine('add', subjects.group(groupId), tenantId, 'ledgers', 'get')]);
   return groupId;
 }
 
-async function mayGetLedgers(orgId: string, userId: string): Promise<boolean> {
-  return (await h.deps.engine.decide({ sub: subjects.user(userId), dom: orgId, obj: 'ledgers', act: 'get' })).allowed;
+async function mayGetLedgers(tenantId: string, userId: string): Promise<boolean> {
+  return (await h.deps.engine.decide({ sub: subjects.user(userId), dom: tenantId, obj: 'ledgers', act: 'get' })).allowed;
 }
 
 /** Inserts a user row without hashing (for list tests). */
-async function insertUserRow(orgId: string, username: string, email = `${username}@example.test`): Promise<string> {
+async function insertUserRow(tenantId: string, username: string, email = `${username}@example.test`): Promise<string> {
   const { rows } = await h.deps.pool.query<{ id: string }>(
     `INSERT INTO users (org_id, username, username_canonical, email, email_canonical, first_name, last_name, password_hash)
      VALUES ($1, $2, lower($2), $3, lower($3), 'List', 'User', $4) RETURNING id`,
-    [orgId, username, email, spareHash],
+    [tenantId, username, email, spareHash],
   );
   return rows[0]!.id;
 }
@@ -611,9 +611,9 @@ describe('users: no escalation (a user joins, and takes over, only what the writ
   const deskGrants = [...helpDeskGrants, ['ledgers', 'get'], ['reset-password', 'patch']] as const;
 
   /** A group whose role gives everything (p lines on the group, as Auth would see them). */
-  async function groupAllowingEverything(orgId: string): Promise<string> {
-    const groupId = await createGroup(orgId);
-    await h.writePolicy(orgId, [permissionLine('add', subjects.group(groupId), orgId, '*', '*')]);
+  async function groupAllowingEverything(tenantId: string): Promise<string> {
+    const groupId = await createGroup(tenantId);
+    await h.writePolicy(tenantId, [permissionLine('add', subjects.group(groupId), tenantId, '*', '*')]);
     return groupId;
   }
 

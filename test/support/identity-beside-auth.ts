@@ -18,7 +18,7 @@ export function identityBesideAuth(h: AuthHarness, overrides: Partial<IdentityDe
     secrets: h.deps.secrets,
     report: h.deps.report,
     fetch: globalThis.fetch,
-    nowMs: () => h.deps.clock.nowMs(),
+    clock: h.deps.clock,
     signInLockout: h.deps.settings.signIn,
     ...overrides,
   };

@@ -4,7 +4,7 @@ import type { Express } from 'express';
 import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type JWK, type JWTPayload } from 'jose';
 import supertest from 'supertest';
 import { createPolicyStore } from '../../engine/adapters/index.js';
-import { loadModelFile, PolicyEngine, type PolicyChange, type WriteResult } from '../../engine/index.js';
+import { loadModelFile, PolicyEngine, systemClock, type PolicyChange, type WriteResult } from '../../engine/index.js';
 import { createIdentityApp } from '../../identity-service/app.js';
 import type { IdentityDeps } from '../../identity-service/deps.js';
 import { identityResources } from '../../domain/access-manager-resources.js';
@@ -90,7 +90,7 @@ export async function createIdentityHarness(label: string, options: IdentityHarn
     secrets: new SecretBox(randomBytes(32)),
     report: (event) => reports.push(event),
     fetch: globalThis.fetch,
-    nowMs: () => Date.now(),
+    clock: systemClock,
   };
   const app = createIdentityApp(deps);
 

@@ -49,7 +49,7 @@ for (const skewMinutes of [-5, 5]) {
         secrets: h.deps.secrets,
         report: h.deps.report,
         fetch: globalThis.fetch,
-        nowMs,
+        clock: { nowMs },
       });
       identity = () => supertest.agent(app);
       org = await h.createOrganization();
