@@ -3,6 +3,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { writeFile } from 'node:fs/promises';
+import { insertNumberedUsers } from '../directory/users.js';
 import { createIdentityHarness } from '../test/support/identity-harness.js';
 import { percentile } from './latency.js';
 
@@ -15,13 +16,7 @@ try {
   const admin = await h.admin(org);
   const hash = await h.deps.passwords.hash('Bench-Password-123');
   process.stdout.write(`seeding ${userCount.toLocaleString()} users...\n`);
-  await h.deps.pool.query(
-    `INSERT INTO users (org_id, username, username_canonical, email, email_canonical, first_name, last_name, password_hash)
-     SELECT $1, 'user' || lpad(i::text, 7, '0'), 'user' || lpad(i::text, 7, '0'), 'user' || i || '@bench.test', 'user' || i || '@bench.test', 'Bench', 'User', $2
-       FROM generate_series(1, $3) AS i`,
-    [org, hash, userCount],
-  );
-  await h.deps.pool.query('ANALYZE users');
+  await insertNumberedUsers(h.deps.pool, org, userCount, hash);
 
   const server = createServer(h.app).listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));

@@ -255,3 +255,18 @@ export async function listGroupMembers(db: Queryable, tenantId: string, groupId:
   ]);
   return { rows: items.rows, total: Number(count.rows[0]?.total ?? 0) };
 }
+
+/**
+ * Adds `count` users named `user0000001`, `user0000002`, … to the tenant in one statement, all with one password
+ * hash, and refreshes the planner's statistics of the table: what the user-list benchmark seeds.
+ */
+export async function insertNumberedUsers(db: Queryable, tenantId: string, count: number, passwordHash: string): Promise<void> {
+  await query(
+    db,
+    `INSERT INTO users (org_id, username, username_canonical, email, email_canonical, first_name, last_name, password_hash)
+     SELECT $1, 'user' || lpad(i::text, 7, '0'), 'user' || lpad(i::text, 7, '0'), 'user' || i || '@bench.test', 'user' || i || '@bench.test', 'Bench', 'User', $2
+       FROM generate_series(1, $3) AS i`,
+    [tenantId, passwordHash, count],
+  );
+  await query(db, 'ANALYZE users');
+}

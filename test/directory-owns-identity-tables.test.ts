@@ -48,7 +48,6 @@ const notYetMoved: ReadonlyMap<string, string> = new Map([
   ['auth-service/tokens/tenant-spray-limit.ts', 'auth'],
   ['messaging/provider-code-delivery.ts', 'auth'],
   ['bench/authorize-servers.ts', 'bench'],
-  ['bench/identity-list-bench.ts', 'bench'],
 ]);
 
 const skippedFolders = new Set(['node_modules', 'dist', '.data', '.git', 'test', 'test-output', 'migrations', 'directory']);
