@@ -17,7 +17,7 @@ import type { MfaCodeDelivery, MfaSettings } from './mfa/index.js';
 import type { TokenIssuer } from './tokens/token-issuer.js';
 import type { SessionSettings } from './tokens/token-service.js';
 
-/** Auth's tunables, with the contract's defaults (LERIAN-CONTRACT "Defaults worth matching"). */
+/** Auth's tunables, with the contract's defaults (those of Lerian's Access Manager). */
 export interface AuthSettings extends SessionSettings {
   readonly issuer: string;
   readonly mfa: MfaSettings;

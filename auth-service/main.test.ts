@@ -27,7 +27,7 @@ function run(env: Record<string, string>) {
 }
 
 describe('auth main', () => {
-  it('refuses to start with a bad configuration, listing every problem at once, and never with a default secret (I15)', async () => {
+  it('refuses to start with a bad configuration, listing every problem at once, and never with a default secret', async () => {
     const { exited, output } = run({ SECRETS_ENCRYPTION_KEY: 'short', ARGON2_MEMORY_KIB: '1024' });
     expect(await exited).toBe(78);
     for (const name of ['TOKEN_ISSUER', 'SECRETS_ENCRYPTION_KEY', 'ARGON2_MEMORY_KIB', 'DATABASE_URL', 'DEFAULT_ORGANIZATION_ID', 'MFA_SECRET']) expect(output()).toContain(name);
@@ -63,7 +63,7 @@ describe('auth main', () => {
     const anonymous = await fetch(`${base}/v1/userinfo`);
     expect(anonymous.status).toBe(401);
     expect(anonymous.headers.get('content-type')).toMatch(/problem\+json/);
-    // METRICS_TOKEN from the environment serves /metrics to that token only (issue #5).
+    // METRICS_TOKEN from the environment serves /metrics to that token only.
     expect((await fetch(`${base}/metrics`)).status).toBe(401);
     const metrics = await fetch(`${base}/metrics`, { headers: { Authorization: `Bearer ${metricsToken}` } });
     expect(metrics.status).toBe(200);

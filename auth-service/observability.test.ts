@@ -1,4 +1,4 @@
-// Issue #5 on the Auth app: license warnings on /health and /ready, Prometheus metrics of real requests, and logs
+// On the Auth app: license warnings on /health and /ready, Prometheus metrics of real requests, and logs
 // that carry request ids and never a secret.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
@@ -99,7 +99,7 @@ describe('metrics and logs of the Auth app', () => {
     expect(lines.join('')).not.toContain(token);
   });
 
-  it('logs carry the request id (also in the problem body) and never a password, client secret or token (K1)', async () => {
+  it('logs carry the request id (also in the problem body) and never a password, client secret or token', async () => {
     const lines: string[] = [];
     const logger = createLogger({ name: 'auth', level: 'debug', destination: new Writable({ write: (chunk: Buffer, _e, done) => { lines.push(chunk.toString()); done(); } }) });
     const app = createAuthApp(wireAuth({ ...h.deps, report: logReporter(logger), metrics: createServiceMetrics({ service: 'auth', logger }) }));

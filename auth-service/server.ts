@@ -54,7 +54,7 @@ export async function startAuthService(config: AuthConfig, options: StartService
         audience: config.TOKEN_AUDIENCE,
         tokenType: 'at+jwt',
         nowMs,
-        // Issue #4: verified tokens shared by the replicas, keyed by digest, never beyond the token's exp; entries
+        // Verified tokens shared by the replicas, keyed by digest, never beyond the token's exp; entries
         // authenticated, so a write to Valkey mints nothing.
         ...(runtime.valkey ? { shared: sharedTokenCache({ client: runtime.valkey, keyPrefix: config.KEY_PREFIX, secretsEncryptionKey: config.SECRETS_ENCRYPTION_KEY, logger, metrics }) } : {}),
         onSharedError: (error) => logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'token cache tier failed'),

@@ -1,4 +1,4 @@
-// `npm run bench:identity`: Identity's user list with 100,000 users in one tenant (issue #3 target: a page of
+// `npm run bench:identity`: Identity's user list with 100,000 users in one tenant (target: a page of
 // 100 answers with p99 <= 50 ms), over real HTTP on loopback against a real PostgreSQL schema.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';

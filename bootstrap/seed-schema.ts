@@ -10,7 +10,7 @@ const description = z
   .max(1000)
   .regex(/^[^\p{Cc}\p{Cs}]*$/u, 'must not contain control characters')
   .default('');
-// Bidi overrides and isolates too: they spoof the text around a name in a console (SECURITY-CHECKLIST G8).
+// Bidi overrides and isolates too: they spoof the text around a name in a console.
 const personName = z.string().trim().min(1).max(100).regex(/^[^\p{Cc}\p{Cs}\u202A-\u202E\u2066-\u2069]*$/u, 'must not contain control characters');
 const action = z
   .string()

@@ -1,4 +1,4 @@
-// Issue #5.7: the deployment files (Dockerfile, compose.yaml, the Helm chart) cannot be run here, so this checks
+// The deployment files (Dockerfile, compose.yaml, the Helm chart) cannot be run here, so this checks
 // what can be checked: every environment variable they set is one the service's configuration knows (a typo
 // would otherwise be ignored silently), and what they set is a configuration the service accepts.
 import { randomBytes } from 'node:crypto';

@@ -13,7 +13,7 @@ export interface LockoutLimits {
 /**
  * Whole seconds until the account's lock ends (at least 1), or undefined when it is not locked at `nowMs`: the
  * caller refuses with 429 and this as `Retry-After`. Keyed by the canonical username, so unknown names lock
- * exactly like real ones and the answer tells nothing (D5).
+ * exactly like real ones and the answer tells nothing.
  */
 export async function signInLockSecondsLeft(db: Queryable, usernameCanonical: string, nowMs: number): Promise<number | undefined> {
   const { rows } = await query<{ locked_until_ms: number | null }>(
@@ -26,7 +26,7 @@ export async function signInLockSecondsLeft(db: Queryable, usernameCanonical: st
 }
 
 /**
- * Counts one failed sign-in atomically (concurrent failures are never lost: SECURITY-CHECKLIST D10). Failures
+ * Counts one failed sign-in atomically (concurrent failures are never lost). Failures
  * count within a window of `lockSeconds`; reaching `maxFailures` locks the account for `lockSeconds`. A window
  * that has passed, or a lock that has ended, starts the count again. Returns the new count.
  */

@@ -24,7 +24,7 @@ export interface DoctorCheck {
   readonly detail: string;
 }
 
-/** The built-in groups a fresh install must show (LERIAN-CONTRACT "Permission model and seed"). */
+/** The built-in groups a fresh install must show (Lerian's seed). */
 export const expectedSeededGroups = ['admin-group', 'midaz-editor-group', 'midaz-viewer-group'] as const;
 
 async function readJson(response: Response): Promise<unknown> {

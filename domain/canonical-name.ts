@@ -1,4 +1,4 @@
-/** One canonical form for names compared by people (usernames, e-mails): NFKC, lower case (SECURITY-CHECKLIST H7). */
+/** One canonical form for names compared by people (usernames, e-mails): NFKC, lower case. */
 export function canonicalName(value: string): string {
   return value.normalize('NFKC').toLowerCase();
 }

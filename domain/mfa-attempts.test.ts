@@ -7,7 +7,7 @@ const replayed = { valid: false, reason: 'replayed' } as const;
 const right = { valid: true, step: 60_000_000 } as const;
 
 describe('one-time code attempt counting', () => {
-  it('a wrong code counts one; the max-th locks for 15 minutes and starts the count again (E2)', () => {
+  it('a wrong code counts one; the max-th locks for 15 minutes and starts the count again', () => {
     expect(mfaAttemptChange({ failed_attempts: 0, locked_until: null }, wrong, 5, nowMs)).toEqual({ failed_attempts: 1 });
     expect(mfaAttemptChange({ failed_attempts: 3, locked_until: null }, wrong, 5, nowMs)).toEqual({ failed_attempts: 4 });
     expect(mfaAttemptChange({ failed_attempts: 4, locked_until: null }, wrong, 5, nowMs)).toEqual({ failed_attempts: 0, locked_until: new Date(nowMs + mfaLockoutMs) });

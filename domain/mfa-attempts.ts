@@ -33,7 +33,7 @@ export function mfaLockSecondsLeft(state: MfaAttemptState, nowMs: number): numbe
 }
 
 /**
- * What a one-time code's outcome writes to the user's locked `user_mfa` row (SECURITY-CHECKLIST E2, E3). Only a
+ * What a one-time code's outcome writes to the user's locked `user_mfa` row. Only a
  * wrong code counts. The `maxAttempts`-th wrong code locks for `mfaLockoutMs` and starts the count again; a right
  * code resets it. Empty when nothing changes.
  */

@@ -13,7 +13,7 @@ export interface PasswordProblem {
   readonly message: string;
 }
 
-// Among the most used passwords of public breach corpora (SECURITY-CHECKLIST D8). Short ones still matter:
+// Among the most used passwords of public breach corpora. Short ones still matter:
 // a password that is one of them plus trailing digits and symbols ("Password1234!") is refused too.
 const commonPasswords: ReadonlySet<string> = new Set([
   '123456', '123456789', '12345678', '1234567890', '12345', '1234567', 'password', 'qwerty', 'qwerty123', '111111',

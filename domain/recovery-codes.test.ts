@@ -17,7 +17,7 @@ describe('recovery codes', () => {
     expect(hashRecoveryCode(` ${code.toLowerCase().replace(/-/g, ' ')} `)).toBe(hash);
   });
 
-  it('finds the index of a code among hashes; unknown, empty, huge or malformed input is -1, never a RangeError (K5)', () => {
+  it('finds the index of a code among hashes; unknown, empty, huge or malformed input is -1, never a RangeError', () => {
     const codes = generateRecoveryCodes();
     const hashes = codes.map(hashRecoveryCode);
     expect(findRecoveryCode(codes[3] as string, hashes)).toBe(3);

@@ -38,7 +38,7 @@ export function hashRecoveryCode(code: string): string {
 
 /**
  * The index in `hashes` of the code's hash, or -1. Every stored hash is compared in constant time, whatever
- * the input's length, so timing reveals neither a match's position nor a near miss (SECURITY-CHECKLIST K5).
+ * the input's length, so timing reveals neither a match's position nor a near miss.
  */
 export function findRecoveryCode(code: string, hashes: readonly string[]): number {
   const candidate = Buffer.from(hashRecoveryCode(code), 'hex');

@@ -1,5 +1,5 @@
 // The fast path is an optimisation, never a different semantics: its decisions must equal plain
-// node-casbin's for the same model and policy (ARCHITECTURE.md, "Authorization model").
+// node-casbin's for the same model and policy (docs/model.md).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { casbin } from './casbin-runtime.js';

@@ -19,7 +19,7 @@ describe('in-process decision cache', () => {
     expect(cache.size).toBe(1);
   });
 
-  it('keeps requests apart part by part, where a joined key could collide (SECURITY-CHECKLIST H5)', () => {
+  it('keeps requests apart part by part, where a joined key could collide', () => {
     const cache = new MemoryDecisionCache({ maxEntries: 100 });
     cache.set('t', 1, 'a$$b', 'c', 'get', allow);
     expect(cache.get('t', 1, 'a', 'b$$c', 'get')).toBeUndefined();

@@ -79,7 +79,7 @@ describe('model definition', () => {
     expect(modelError(badEffect).detail).toMatch(/^line \d+: unsupported effect/);
   });
 
-  it('refuses eval() in a matcher: tenant-writable policy text must never run as code (SECURITY-CHECKLIST H6)', () => {
+  it('refuses eval() in a matcher: tenant-writable policy text must never run as code', () => {
     const withEval = shipped.replace('keyMatch(r.obj, p.obj)', 'eval(p.obj)');
     expect(modelError(withEval).detail).toMatch(/eval\(\) in a matcher is not allowed/);
   });

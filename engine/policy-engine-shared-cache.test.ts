@@ -48,7 +48,7 @@ describe('engine with the Valkey decision tier', () => {
     expect((await second.decide(request)).source).toBe('local-cache');
   });
 
-  it('Valkey down: decisions continue from memory within milliseconds, and the tier failures are counted (SECURITY-CHECKLIST I2)', async () => {
+  it('Valkey down: decisions continue from memory within milliseconds, and the tier failures are counted', async () => {
     const events: EngineEvent[] = [];
     const engine = await PolicyEngine.start({
       model,

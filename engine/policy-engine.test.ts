@@ -48,7 +48,7 @@ async function eventually(check: () => boolean, timeoutMs = 2_000): Promise<void
 }
 
 describe('policy engine', () => {
-  it('a write is visible to the same engine as soon as it resolves (SECURITY-CHECKLIST J1)', async () => {
+  it('a write is visible to the same engine as soon as it resolves', async () => {
     const engine = await startEngine({ store: new MemoryPolicyStore(model.tenantOf) });
     expect(engine.decideSync(ask('user:1', 'acme', 'accounts', 'get')).allowed).toBe(false);
     const result = await engine.write('acme', [p('role:viewer', 'acme', 'accounts', 'get'), g('user:1', 'role:viewer', 'acme')]);
@@ -117,7 +117,7 @@ describe('policy engine', () => {
     expect(b.health().stats.tenantReloads).toBe(0);
   });
 
-  it('the periodic resync repairs a lost change notice (SECURITY-CHECKLIST I5)', async () => {
+  it('the periodic resync repairs a lost change notice', async () => {
     const store = new MemoryPolicyStore(model.tenantOf);
     const bus = new MemoryChangeBus();
     const a = await startEngine({ store, feed: bus.feed() });
@@ -142,7 +142,7 @@ describe('policy engine', () => {
     expect(b.explain(ask('user:1', 'acme', 'x', 'get')).matchedRules).toEqual(a.explain(ask('user:1', 'acme', 'x', 'get')).matchedRules);
   });
 
-  it('minRevision gives read-your-writes on a replica that has not heard of the change: a removed role denies at once (SECURITY-CHECKLIST J3, J9)', async () => {
+  it('minRevision gives read-your-writes on a replica that has not heard of the change: a removed role denies at once', async () => {
     const store = new MemoryPolicyStore(model.tenantOf);
     const a = await startEngine({ store });
     await a.write('acme', [p('role:a', 'acme', 'doc', 'get'), g('user:bob', 'role:a', 'acme')]);
@@ -163,7 +163,7 @@ describe('policy engine', () => {
     await expect(engine.decide(ask('u', 'acme', 'x', 'get'), { minRevision: -1 })).rejects.toMatchObject({ code: 'INVALID_REQUEST', field: 'minRevision' });
   });
 
-  it('a cached allow is never served after the policy that allowed it is removed (SECURITY-CHECKLIST J5)', async () => {
+  it('a cached allow is never served after the policy that allowed it is removed', async () => {
     const engine = await startEngine({ store: new MemoryPolicyStore(model.tenantOf), localCache: new MemoryDecisionCache({ maxEntries: 100 }) });
     await engine.write('acme', [p('user:1', 'acme', 'x', 'get')]);
     expect(engine.decideSync(ask('user:1', 'acme', 'x', 'get')).source).toBe('engine');
@@ -190,7 +190,7 @@ describe('policy engine', () => {
     expect(decisionKey('acme', 1, 'a$$b', 'c', 'get')).not.toBe(decisionKey('b$$acme', 1, 'a', 'c', 'get'));
   });
 
-  it('cache keys are collision-proof where a joined key would collide (SECURITY-CHECKLIST H5)', () => {
+  it('cache keys are collision-proof where a joined key would collide', () => {
     expect(decisionKey('t', 1, 'a$$b', 'c', 'get')).not.toBe(decisionKey('t', 1, 'a', 'b$$c', 'get'));
     expect(decisionKey('t', 1, 'a', 'bc', 'get')).not.toBe(decisionKey('t', 1, 'ab', 'c', 'get'));
     expect(decisionKey('t1', 1, 'a', 'b', 'c')).not.toBe(decisionKey('t', 11, 'a', 'b', 'c'));
@@ -205,7 +205,7 @@ describe('policy engine', () => {
     expect(keys.size).toBe(count);
   });
 
-  it('PostgreSQL down: decisions continue from memory, the engine reports not ready, writes fail and change nothing (SECURITY-CHECKLIST J6)', async () => {
+  it('PostgreSQL down: decisions continue from memory, the engine reports not ready, writes fail and change nothing', async () => {
     const store = new MemoryPolicyStore(model.tenantOf);
     const bus = new MemoryChangeBus();
     const engine = await startEngine({ store, feed: bus.feed() });
@@ -231,7 +231,7 @@ describe('policy engine', () => {
     await expect(PolicyEngine.start({ model, store, resyncIntervalMs: 0 })).rejects.toBeInstanceOf(EngineError);
   });
 
-  it('decisions made while revisions are applied see each batch whole, never half (SECURITY-CHECKLIST J7)', async () => {
+  it('decisions made while revisions are applied see each batch whole, never half', async () => {
     const store = new MemoryPolicyStore(model.tenantOf);
     const writer = await startEngine({ store });
     const reader = await startEngine({ store });

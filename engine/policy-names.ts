@@ -3,7 +3,7 @@ import { EngineError } from './errors.js';
 /** Longest subject, tenant, resource or action the engine accepts (bounds memory and key sizes). */
 export const maxNameLength = 256;
 
-// ASCII only: one canonical form for every name, so look-alikes cannot alias (SECURITY-CHECKLIST H7).
+// ASCII only: one canonical form for every name, so look-alikes cannot alias.
 const namePattern = /^[A-Za-z0-9_.:@-]+$/;
 const segmentPattern = /^[A-Za-z0-9_.:@-]+$/;
 

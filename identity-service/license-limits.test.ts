@@ -1,4 +1,4 @@
-// Issue #5: a license names limits; Identity refuses a create past them (403 IDE-0117) and writes nothing.
+// A license names limits; Identity refuses a create past them (403 IDE-0117) and writes nothing.
 import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { License } from '../licensing/index.js';

@@ -27,7 +27,7 @@ function run(env: Record<string, string>) {
 }
 
 describe('identity main', () => {
-  it('refuses to start with a bad configuration, listing every problem at once, and never with a default secret (I15)', async () => {
+  it('refuses to start with a bad configuration, listing every problem at once, and never with a default secret', async () => {
     const { exited, output } = run({ SECRETS_ENCRYPTION_KEY: 'short', ARGON2_MEMORY_KIB: '1024' });
     expect(await exited).toBe(78);
     for (const name of ['TOKEN_ISSUER', 'SECRETS_ENCRYPTION_KEY', 'ARGON2_MEMORY_KIB', 'DATABASE_URL', 'DEFAULT_ORGANIZATION_ID']) expect(output()).toContain(name);

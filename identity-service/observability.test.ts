@@ -1,4 +1,4 @@
-// Issue #5 on the Identity app: license warning on /health and /ready, request metrics on /metrics behind its token.
+// On the Identity app: license warning on /health and /ready, request metrics on /metrics behind its token.
 import { randomBytes } from 'node:crypto';
 import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

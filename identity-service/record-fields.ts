@@ -6,7 +6,7 @@ export const recordId = z.uuid().toLowerCase();
 
 /**
  * A group or role name: trimmed, 1-100 characters, no control characters and no bidirectional overrides or
- * isolates, which make a console show a name other than the one stored (SECURITY-CHECKLIST G8, H8).
+ * isolates, which make a console show a name other than the one stored.
  */
 export const recordName = z
   .string()

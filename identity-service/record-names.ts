@@ -3,7 +3,7 @@ import { ServiceError } from '../platform/http/service-error.js';
 import { uniqueViolation } from '../platform/postgres-transaction.js';
 import type { WriteContext } from './write-transaction.js';
 
-/** How the names of one kind of a tenant's records (groups, roles) stay unique in canonical form (SECURITY-CHECKLIST H7). */
+/** How the names of one kind of a tenant's records (groups, roles) stay unique in canonical form. */
 export interface RecordNames {
   readonly kind: 'group' | 'role';
   /** Serialises the tenant's creations and renames of this kind until commit: the check below is then race-free. */

@@ -37,5 +37,5 @@ export interface License {
   readonly expiringSoon: boolean;
 }
 
-/** How long before expiry a license is reported as expiring (issue #5: 14 days). */
+/** How long before expiry a license is reported as expiring (14 days). */
 export const expiringSoonMs = 14 * 86_400_000;

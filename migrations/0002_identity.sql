@@ -17,7 +17,7 @@ CREATE TABLE users (
   id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   org_id uuid NOT NULL REFERENCES organizations (id),
   username text NOT NULL,
-  -- Canonical forms (NFKC, lower case) are what uniqueness and log-in compare (SECURITY-CHECKLIST H7).
+  -- Canonical forms (NFKC, lower case) are what uniqueness and log-in compare.
   username_canonical text NOT NULL UNIQUE,
   email text NOT NULL,
   email_canonical text NOT NULL,

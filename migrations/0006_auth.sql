@@ -48,7 +48,7 @@ CREATE TABLE revoked_access_tokens (
 );
 CREATE INDEX revoked_access_tokens_expiry ON revoked_access_tokens (expires_at);
 
--- Failed sign-ins per account (the counter lives on the account, not the client address: SECURITY-CHECKLIST D2).
+-- Failed sign-ins per account (the counter lives on the account, not the client address).
 CREATE TABLE sign_in_failures (
   username_canonical text PRIMARY KEY,
   failures integer NOT NULL DEFAULT 0,

@@ -1,5 +1,5 @@
 -- Up Migration
--- Auth's security events (sign-ins, lockouts, refresh-token reuse, logouts, MFA failures: SECURITY-CHECKLIST K6)
+-- Auth's security events (sign-ins, lockouts, refresh-token reuse, logouts, MFA failures)
 -- join Identity's audit trail. They carry their outcome and the client address. A sign-in attempt on a name that
 -- is no account belongs to no organization, so such an event has no org_id (Identity's listing never shows it).
 ALTER TABLE audit_events

@@ -1,5 +1,5 @@
 -- Up Migration
--- Failed password sign-ins per organization in a fixed window (SECURITY-CHECKLIST D3): one address spraying many
+-- Failed password sign-ins per organization in a fixed window: one address spraying many
 -- accounts of a tenant, or many addresses doing it together, trip the tenant's limit.
 CREATE TABLE tenant_sign_in_failures (
   org_id uuid PRIMARY KEY REFERENCES organizations (id) ON DELETE CASCADE,

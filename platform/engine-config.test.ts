@@ -11,7 +11,7 @@ describe('engine configuration', () => {
     expect(config).toMatchObject({ ENGINE_RESYNC_INTERVAL_MS: 5_000, DECISION_CACHE_MAX_ENTRIES: 100_000, DB_MIGRATE_ON_START: true });
   });
 
-  it('reports every problem at once, one line each, naming the variable (SECURITY-CHECKLIST I15)', () => {
+  it('reports every problem at once, one line each, naming the variable', () => {
     let error: unknown;
     try {
       parseEngineConfig({ DATABASE_URL: 'mysql://x', ENGINE_STALE_WAIT_MS: '-5', KEY_PREFIX: 'bad prefix', DB_MIGRATE_ON_START: 'maybe' });
@@ -26,7 +26,7 @@ describe('engine configuration', () => {
     }
   });
 
-  it('keeps connection URLs secret: printing, logging or serialising the config never shows the password (SECURITY-CHECKLIST K1)', () => {
+  it('keeps connection URLs secret: printing, logging or serialising the config never shows the password', () => {
     const config = parseEngineConfig({ DATABASE_URL: 'postgres://am:canary-db-password@db:5432/am', VALKEY_URL: 'redis://:canary-valkey@cache:6379' });
     const shown = [JSON.stringify(config), inspect(config, { depth: 5 }), String(config.DATABASE_URL), `${config.VALKEY_URL}`].join('\n');
     expect(shown).not.toContain('canary');

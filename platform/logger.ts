@@ -1,7 +1,7 @@
 import pino, { type Logger } from 'pino';
 import type { ErrorReporter } from './http/error-handler.js';
 
-/** Paths never written, whatever a caller passes to the logger (SECURITY-CHECKLIST K1). */
+/** Paths never written, whatever a caller passes to the logger. */
 const redactPaths = [
   'password', '*.password', 'newPassword', '*.newPassword', 'oldPassword', '*.oldPassword',
   'clientSecret', '*.clientSecret', 'secret', '*.secret', 'token', '*.token', 'accessToken', '*.accessToken',
@@ -9,7 +9,7 @@ const redactPaths = [
   'recoveryCode', '*.recoveryCode', 'recoveryCodes', '*.recoveryCodes', 'DATABASE_URL', 'VALKEY_URL', 'LICENSE_KEY', 'METRICS_TOKEN',
 ];
 
-/** Structured JSON logs (pino), secrets redacted by path; strings are JSON-encoded, so CRLF cannot forge lines (K4). */
+/** Structured JSON logs (pino), secrets redacted by path; strings are JSON-encoded, so CRLF cannot forge lines. */
 export function createLogger(options: { level?: string; name: string; destination?: pino.DestinationStream }): Logger {
   return pino(
     { name: options.name, level: options.level ?? 'info', redact: { paths: redactPaths, censor: '[redacted]' }, timestamp: pino.stdTimeFunctions.isoTime },

@@ -11,11 +11,11 @@ export interface PasswordHasherOptions {
 
 export interface PasswordHasher {
   hash(password: string): Promise<string>;
-  /** Constant work whether or not a hash is given: with none, a dummy hash is verified (SECURITY-CHECKLIST D5). */
+  /** Constant work whether or not a hash is given: with none, a dummy hash is verified. */
   verify(hash: string | undefined, password: string): Promise<boolean>;
   /**
    * Whether `hash` was made with other parameters than this hasher's (an older, weaker setting): hash the
-   * password again after it verifies (SECURITY-CHECKLIST D9). False for anything that is not an argon2 hash.
+   * password again after it verifies. False for anything that is not an argon2 hash.
    */
   needsRehash(hash: string): boolean;
 }

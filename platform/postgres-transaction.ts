@@ -5,7 +5,7 @@ import { isEngineError, type PolicyTransaction } from '../engine/index.js';
 import { ServiceError } from './http/service-error.js';
 
 const retryableStates = new Set(['40001', '40P01']); // serialization failure, deadlock
-// lock_timeout: the row stayed locked too long. A busy database, not a wrong query (SECURITY-CHECKLIST I9).
+// lock_timeout: the row stayed locked too long. A busy database, not a wrong query.
 const lockNotAvailable = '55P03';
 
 /**
@@ -23,7 +23,7 @@ export function uniqueViolation(error: unknown): string | undefined {
 /**
  * Runs `work` in one transaction: commits when it returns, rolls back when it throws. Serialization failures
  * and deadlocks are retried (bounded), then answered 503; a lock wait past `lock_timeout` and a lost or refused
- * connection are a 503, never a 500 with SQL in the body (SECURITY-CHECKLIST I7-I10). `policy` is the same
+ * connection are a 503, never a 500 with SQL in the body. `policy` is the same
  * transaction for the engine's `writeWithin`: what is written through it is applied and announced after the
  * commit, before this resolves (never after a rollback, nor for an attempt that was retried).
  */

@@ -1,7 +1,7 @@
 import type { Queryable } from './postgres-transaction.js';
 
 /**
- * One authentication event for the audit trail (SECURITY-CHECKLIST K6, ASVS 16.2.1, 16.3.1, 16.3.2): who, in
+ * One authentication event for the audit trail (ASVS 16.2.1, 16.3.1, 16.3.2): who, in
  * which organization, what, with which outcome, from which address, in which request, when. It shares
  * `audit_events` with Identity's administrative changes, so one trail answers "what happened to this user".
  */

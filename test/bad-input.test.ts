@@ -1,4 +1,4 @@
-// The bad-input corpus (issue #6, deliverable 5): every route of Auth and Identity, taken from each app's own
+// The bad-input corpus: every route of Auth and Identity, taken from each app's own
 // OpenAPI document, is sent each class of malformed input. Each must be a clear 4xx — problem+json with the
 // contract's code (RFC 6749 `{error}` on the OAuth endpoint) — never a 5xx, and the database must be exactly
 // as it was (a digest of every table, casbin rules and policy revisions included).

@@ -1,5 +1,5 @@
 // An Identity policy write is visible to an engine in another OS process at the revision the write returned
-// (issue #3 tests; read-your-writes through minRevision).
+// (read-your-writes through minRevision).
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EnginePeer } from './support/engine-peer-process.js';

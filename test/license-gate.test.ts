@@ -1,4 +1,4 @@
-// Issue #5: Auth and Identity, started as operators start them, refuse to run without a valid license (exit 78
+// Auth and Identity, started as operators start them, refuse to run without a valid license (exit 78
 // and a message naming the problem, never the token), and warn when it expires within 14 days.
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';

@@ -1,4 +1,4 @@
-// Every environment variable a schema reads is documented in the README (issue #5: "Document every variable").
+// Every environment variable a schema reads is documented in the README ("Document every variable").
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { authConfigVariableNames } from '../auth-service/config.js';

@@ -139,7 +139,7 @@ describe('npm start on a fresh install', () => {
     expect(doctor.output()).toContain('all 6 checks passed');
   }, 60_000);
 
-  it('on SIGTERM answers every request already in flight, then exits 0 (SECURITY-CHECKLIST I14)', async () => {
+  it('on SIGTERM answers every request already in flight, then exits 0', async () => {
     const { BOOTSTRAP_ADMIN_USERNAME: username, BOOTSTRAP_ADMIN_PASSWORD: password } = await localSecrets();
     // Each token request verifies an argon2id hash, so a burst keeps the server busy for a while.
     const requests = Array.from({ length: 16 }, () =>

@@ -1,4 +1,4 @@
-// Auth's security events in the shared audit trail (SECURITY-CHECKLIST K6), over HTTP, and what a failure to
+// Auth's security events in the shared audit trail, over HTTP, and what a failure to
 // write one may and may not change.
 import { randomUUID } from 'node:crypto';
 import { decodeJwt } from 'jose';
@@ -68,7 +68,7 @@ afterAll(async () => {
 });
 
 describe('sign-in events', () => {
-  it('a password sign-in records one success with tenant, subject, client address, request id and time (K6)', async () => {
+  it('a password sign-in records one success with tenant, subject, client address, request id and time', async () => {
     const user = await h.createUser(org.id);
     const requestId = newRequestId();
     const before = Date.now();
@@ -111,7 +111,7 @@ describe('sign-in events', () => {
     expect(text).not.toContain('Wrong-Password-1');
   });
 
-  it('the failure that reaches the limit records exactly one lockout, even in a burst of 10; each refusal while locked is recorded (D1, D10)', async () => {
+  it('the failure that reaches the limit records exactly one lockout, even in a burst of 10; each refusal while locked is recorded', async () => {
     const user = await h.createUser(org.id);
     const ids = Array.from({ length: 10 }, newRequestId);
     const answers = await Promise.all(ids.map((id, i) => login({ grantType: 'password', username: user.username, password: `wrong-${i}` }, id)));
@@ -165,7 +165,7 @@ describe('sign-in events', () => {
 });
 
 describe('session events', () => {
-  it('reusing a rotated refresh token records the reuse and the revoked session (C2)', async () => {
+  it('reusing a rotated refresh token records the reuse and the revoked session', async () => {
     const user = await h.createUser(org.id);
     const tokens = (await login({ grantType: 'password', username: user.username, password: user.password })).body as { accessToken: string; refreshToken: string };
     expect((await post('/v1/login/oauth/refresh_token', newRequestId()).send({ refreshToken: tokens.refreshToken })).status).toBe(200);

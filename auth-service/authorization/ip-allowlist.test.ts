@@ -1,4 +1,4 @@
-// IP allowlists through a PostgreSQL outage (issue #6: authorize keeps answering while PostgreSQL is down): on the
+// IP allowlists through a PostgreSQL outage (authorize keeps answering while PostgreSQL is down): on the
 // real database, whose pool is then closed, so every read fails as it does when the server is gone.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -222,7 +222,7 @@ describe('the authorization code (RFC 6749 4.1, RFC 7636)', () => {
     return codeFrom((await signInWithPassword(new Browser(), flow, user ?? (await h.createUser(org.id)))).location);
   }
 
-  it('a code used twice: the second use is invalid_grant and ends the session the first one started (C7)', async () => {
+  it('a code used twice: the second use is invalid_grant and ends the session the first one started', async () => {
     const flow = await startFlow();
     const code = await codeFor(flow);
     const form = { grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: flow.verifier, client_id: publicClient.clientId };
@@ -259,7 +259,7 @@ describe('the authorization code (RFC 6749 4.1, RFC 7636)', () => {
     }
   });
 
-  it('PKCE (C8): a missing verifier is invalid_request, a wrong one or one of another flow invalid_grant; the code still works with its own', async () => {
+  it('PKCE: a missing verifier is invalid_request, a wrong one or one of another flow invalid_grant; the code still works with its own', async () => {
     const flow = await startFlow();
     const other = await startFlow();
     const code = await codeFor(flow);
@@ -304,7 +304,7 @@ describe('GET /authorize refusals', () => {
     ['user information', 'https://rp.example@evil.example/callback'],
     ['a fragment', `${redirectUri}#frag`],
     ['another host', 'https://evil.example/callback'],
-  ])('a redirect_uri with %s is shown on the page, never redirected to (C9)', async (_name, uri) => {
+  ])('a redirect_uri with %s is shown on the page, never redirected to', async (_name, uri) => {
     const flow = await startFlow();
     flow.url.searchParams.set('redirect_uri', uri);
     const res = await new Browser().open(flow.url);

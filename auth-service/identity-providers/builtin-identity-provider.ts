@@ -6,7 +6,7 @@ import { activeSubject, appByClientId, toApp, toUser, userByUsername, type UserR
 
 /**
  * Stores the password again under the current hashing parameters, after it verified against a hash made with
- * older ones (SECURITY-CHECKLIST D9). Only if the stored hash is still the one verified (a password change
+ * older ones. Only if the stored hash is still the one verified (a password change
  * meanwhile wins); best effort: on failure the old hash stays and still verifies, so the sign-in goes on.
  */
 async function rehashPassword(deps: { pool: pg.Pool; passwords: PasswordHasher }, row: UserRow, password: string): Promise<void> {
@@ -21,7 +21,7 @@ async function rehashPassword(deps: { pool: pg.Pool; passwords: PasswordHasher }
 /**
  * The identity provider over Identity's own tables. Usernames are globally unique by their canonical form, so
  * the username alone resolves the tenant. The hash is always verified, against a dummy for an unknown name,
- * so an unknown, disabled or wrong-password sign-in costs the same (SECURITY-CHECKLIST D5).
+ * so an unknown, disabled or wrong-password sign-in costs the same.
  */
 export function createBuiltinIdentityProvider(deps: { pool: pg.Pool; passwords: PasswordHasher }): IdentityProvider {
   return {

@@ -73,7 +73,7 @@ export type AuthenticatedSubject = AuthenticatedUser | AuthenticatedApp;
 /**
  * Where credentials are checked. The built-in provider reads Identity's tables; an external OIDC provider
  * implements the same port. Wrong credentials, an unknown name, a disabled subject or organization are all
- * `undefined` (never told apart), and an implementation spends the same work on each (SECURITY-CHECKLIST D5).
+ * `undefined` (never told apart), and an implementation spends the same work on each.
  * Throws SERVICE_UNAVAILABLE / IDENTITY_PROVIDER_UNAVAILABLE when it cannot decide.
  *
  * @example

@@ -89,7 +89,7 @@ describe('OidcIdentityProvider against a real OpenID Connect provider', () => {
     await new Promise<void>((resolve) => silent.close(() => resolve()));
   });
 
-  it('after a failure refuses at once instead of waiting the timeout again, and asks again once the cooldown has passed (I12)', async () => {
+  it('after a failure refuses at once instead of waiting the timeout again, and asks again once the cooldown has passed', async () => {
     const sockets: import('node:net').Socket[] = [];
     const silent: Server = createServer((socket) => sockets.push(socket));
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));

@@ -10,8 +10,8 @@ export interface ProviderCircuitOptions {
  * The `fetch` openid-client uses for one provider, failing fast while the provider is known to be down: after a
  * network failure, a timeout or a 5xx answer, every request for `cooldownMs` is refused at once (a TypeError, as
  * fetch's own network failure) instead of each one waiting for the timeout. An outage then holds no pooled
- * connection open (our refresh asks the provider inside its transaction) and causes no retry storm
- * (SECURITY-CHECKLIST I12). A refusal (4xx) is an answer, not a failure.
+ * connection open (our refresh asks the provider inside its transaction) and causes no retry storm.
+ * A refusal (4xx) is an answer, not a failure.
  */
 export function providerCircuitFetch(options: ProviderCircuitOptions): CustomFetch {
   let openUntilMs = 0;

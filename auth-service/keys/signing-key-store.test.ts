@@ -21,7 +21,7 @@ describe('signing keys', () => {
     expect(rows[0].private_jwk_sealed).not.toContain('"d"');
   });
 
-  it('rotation publishes the new key before it signs and keeps the old key published until its tokens expire (B11)', async () => {
+  it('rotation publishes the new key before it signs and keeps the old key published until its tokens expire', async () => {
     const subject = { kind: 'user' as const, id: 'u1', name: 'alice', displayName: 'Alice', orgId: 'o1', orgSlug: 'acme' };
     const before = await h.deps.issuer.accessToken(subject, undefined, undefined);
     const oldKid = (await h.deps.keys.signingKey()).kid;

@@ -202,13 +202,13 @@ export class SigningKeyStore {
 
   private async reloadIfStale(force = false): Promise<void> {
     const interval = this.options.reloadIntervalMs ?? 60_000;
-    // Forced rereads (unknown kid) are still bounded: at most one per second (SECURITY-CHECKLIST A8).
+    // Forced rereads (unknown kid) are still bounded: at most one per second.
     const minimum = force ? 1_000 : interval;
     if (this.options.nowMs() - this.loadedAtMs < minimum) return;
     try {
       await this.reload();
     } catch (error) {
-      // PostgreSQL down: keep deciding with the keys already loaded (SECURITY-CHECKLIST I12), retry later.
+      // PostgreSQL down: keep deciding with the keys already loaded, retry later.
       if (this.keys.length === 0) throw error;
       this.loadedAtMs = this.options.nowMs();
     }

@@ -53,8 +53,7 @@ export interface Challenge {
  * Where MFA challenges live between the password step and the second factor: PostgreSQL, shared by every replica
  * and independent of the cache, so a Valkey outage does not stop sign-in. Counters are single statements, so
  * concurrent requests cannot spend more attempts or sends than the limit; a challenge past `expiresAtMs` (by the
- * injected clock) is gone. A failure to reach PostgreSQL is a 503: never an unlimited number of guesses
- * (SECURITY-CHECKLIST I3).
+ * injected clock) is gone. A failure to reach PostgreSQL is a 503: never an unlimited number of guesses.
  */
 export interface ChallengeStore {
   create(challengeId: string, state: ChallengeState): Promise<void>;

@@ -161,7 +161,7 @@ export class MfaLogin {
    * A passcode, from the authenticator or sent by e-mail or SMS, also meets the user's wrong-code limit that
    * Identity's MFA routes count (`user_mfa` `failed_attempts`, `locked_until`): refused while the user is locked,
    * and a wrong one counts towards the lock, so guesses spread over both services, over channels and over many
-   * challenges meet one limit (SECURITY-CHECKLIST E2). Every refusal and lock is recorded as a security event (K6).
+   * challenges meet one limit. Every refusal and lock is recorded as a security event.
    */
   async verify(input: VerifyInput, context: RequestContext): Promise<VerifiedSignIn> {
     const { challengeId, challenge } = await this.liveChallenge(input.mfaToken);
@@ -189,7 +189,7 @@ export class MfaLogin {
       }
       const factors = await lockFactors(client, user.orgId, user.id);
       if (proof.kind === 'recovery') {
-        // Not counted and not refused while locked: a recovery code cannot be guessed, and it is the owner's way out of a lock (D4).
+        // Not counted and not refused while locked: a recovery code cannot be guessed, and it is the owner's way out of a lock.
         const index = findRecoveryCode(proof.code, factors.recoveryCodeHashes);
         if (index < 0) return { reason: 'recovery_code_unknown' };
         await saveRecoveryCodeHashes(client, user.orgId, user.id, factors.recoveryCodeHashes.filter((_, at) => at !== index));

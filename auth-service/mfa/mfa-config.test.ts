@@ -16,7 +16,7 @@ describe('MFA settings from the environment', () => {
     expect(mfa.tokenSecret.equals(Buffer.from(secret))).toBe(true);
   });
 
-  it('the secret never shows when the settings are logged, serialised or printed (K1)', () => {
+  it('the secret never shows when the settings are logged, serialised or printed', () => {
     const mfa = parseMfaSettings({ MFA_SECRET: secret });
     const bytes = [...Buffer.from(secret)].join(',');
     for (const shown of [JSON.stringify(mfa), inspect(mfa, { depth: 5 }), JSON.stringify({ config: { mfa } })]) {
@@ -27,7 +27,7 @@ describe('MFA settings from the environment', () => {
     }
   });
 
-  it('refuses to start without a secret and lists every problem at once (I15)', () => {
+  it('refuses to start without a secret and lists every problem at once', () => {
     let error: unknown;
     try {
       parseMfaSettings({ MFA_MAX_ATTEMPTS: '0', MFA_SESSION_TTL_SEC: 'soon' });

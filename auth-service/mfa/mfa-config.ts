@@ -20,7 +20,7 @@ const mfaEnvSchema = z.object({
   MFA_REMEMBER_TTL_SEC: z.coerce.number().int().min(0).max(365 * 86_400).default(30 * 86_400),
   MFA_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(5),
   MFA_MAX_RESEND_ATTEMPTS: z.coerce.number().int().min(0).max(10).default(3),
-  // The HMAC key of mfaToken and of sent codes: no default (SECURITY-CHECKLIST I15).
+  // The HMAC key of mfaToken and of sent codes: no default.
   MFA_SECRET: z.string().min(32, 'at least 32 characters').max(512),
 });
 

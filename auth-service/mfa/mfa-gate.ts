@@ -10,7 +10,7 @@ import type { MfaSettings } from './mfa-config.js';
 import { findMfaProfile, isRememberedDevice, type MfaProfile } from './login-mfa-store.js';
 import { newChallengeId, signMfaToken } from './mfa-token.js';
 
-/** The password grant's answer when a second factor is needed instead of tokens (LERIAN-CONTRACT, Auth table). */
+/** The password grant's answer when a second factor is needed instead of tokens (Lerian's contract). */
 export interface MfaChallengeAnswer {
   readonly mfaRequired: true;
   readonly mfaToken: string;

@@ -1,5 +1,5 @@
 // Auth's MFA sign-in and Identity's MFA routes share one wrong-code count and lock per user, for authenticator
-// codes and codes sent by e-mail alike (`user_mfa.failed_attempts`, `locked_until`; SECURITY-CHECKLIST E2, E3).
+// codes and codes sent by e-mail alike (`user_mfa.failed_attempts`, `locked_until`).
 import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateRecoveryCodes, hashRecoveryCode } from '../../domain/recovery-codes.js';
@@ -97,7 +97,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-describe('MFA sign-in and the one-time code lock shared with Identity (E2)', () => {
+describe('MFA sign-in and the one-time code lock shared with Identity', () => {
   it('a right authenticator code is refused while Identity has locked the user: 429 with Retry-After, no session; after the lock it works', async () => {
     const user = await enrolled({ lockedUntilMs: now + 10 * 60_000 });
     const mfaToken = await challenge(user);
@@ -140,7 +140,7 @@ describe('MFA sign-in and the one-time code lock shared with Identity (E2)', () 
     expect(await sessionsOf(user.id)).toBe(0);
   });
 
-  it('a code replayed in a later challenge is refused and recorded as a replay, without counting towards the lock (E4)', async () => {
+  it('a code replayed in a later challenge is refused and recorded as a replay, without counting towards the lock', async () => {
     const user = await enrolled({ failed: 2 });
     const code = await totpCodeAt(user.secret, now);
     expect((await verify({ mfaToken: await challenge(user), mfaType: 'app', passcode: code })).status).toBe(200);
@@ -157,14 +157,14 @@ describe('MFA sign-in and the one-time code lock shared with Identity (E2)', () 
     expect(await attemptsOf(user.id)).toMatchObject({ failed_attempts: 0, locked_until_ms: null });
   });
 
-  it('a recovery code still completes the sign-in while the authenticator is locked: the owner can recover (D4)', async () => {
+  it('a recovery code still completes the sign-in while the authenticator is locked: the owner can recover', async () => {
     const user = await enrolled({ lockedUntilMs: now + 10 * 60_000 });
     const res = await verify({ mfaToken: await challenge(user), recoveryCode: user.recoveryCodes[0] });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ accessToken: expect.any(String) });
   });
 
-  it('eight concurrent wrong codes over eight challenges: exactly five are evaluated, one lock, one lock event (E3)', async () => {
+  it('eight concurrent wrong codes over eight challenges: exactly five are evaluated, one lock, one lock event', async () => {
     const user = await enrolled();
     const tokens: string[] = [];
     for (let i = 0; i < 8; i++) tokens.push(await challenge(user));
@@ -239,7 +239,7 @@ describe('codes sent by e-mail count into the same lock', () => {
     expect(await attemptsOf(bare.id)).toMatchObject({ failed_attempts: 1, locked_until_ms: null });
   });
 
-  it('six concurrent wrong e-mailed codes over six challenges count exactly six; six more at once: the lock trips at the tenth, exactly once (E3, D10)', async () => {
+  it('six concurrent wrong e-mailed codes over six challenges count exactly six; six more at once: the lock trips at the tenth, exactly once', async () => {
     const other = await h.createOrganization();
     await h.deps.pool.query('INSERT INTO organization_mfa_settings (org_id, max_attempts) VALUES ($1, 10)', [other.id]);
     const saved = org;
@@ -268,7 +268,7 @@ describe('codes sent by e-mail count into the same lock', () => {
   });
 });
 
-describe('a database fault during verification (E10)', () => {
+describe('a database fault during verification', () => {
   it('answers 503 and starts no session, spends no TOTP step and no wrong-code count; the same code then completes the sign-in', async () => {
     const user = await enrolled({ failed: 1 });
     // A pool whose statements give up after 300 ms, while another transaction holds the user's factor row.

@@ -145,7 +145,7 @@ describe.each([
   });
 
   describe('TOTP', () => {
-    it('a right passcode completes the sign-in once; the challenge is single use (E8)', async () => {
+    it('a right passcode completes the sign-in once; the challenge is single use', async () => {
       const { user, secret } = await enrolledUser();
       const { mfaToken } = await challenged(parts.mfaGate.challengeFor(user, { clientId, scope: 'openid' }));
       const signIn = await parts.mfaLogin.verify({ mfaToken, mfaType: 'app', passcode: await totpCodeAt(secret, now) }, testContext);
@@ -155,7 +155,7 @@ describe.each([
       await expect(parts.mfaLogin.verify({ mfaToken, passcode: await totpCodeAt(secret, now + 30_000) }, testContext)).rejects.toMatchObject({ code: 'MFA_TOKEN_INVALID' });
     });
 
-    it('five wrong passcodes kill the challenge: the sixth, even right, is 429 MFA_ATTEMPTS_EXHAUSTED (E1)', async () => {
+    it('five wrong passcodes kill the challenge: the sixth, even right, is 429 MFA_ATTEMPTS_EXHAUSTED', async () => {
       const { user, secret } = await enrolledUser();
       const { mfaToken } = await challenged(parts.mfaGate.challengeFor(user, { clientId }));
       const wrong = await wrongCode(secret, now);
@@ -167,7 +167,7 @@ describe.each([
       await expect(parts.mfaLogin.verify({ mfaToken, passcode: right }, testContext)).rejects.toMatchObject({ code: 'MFA_ATTEMPTS_EXHAUSTED' });
     });
 
-    it('ten concurrent verifications of the right passcode: exactly one succeeds, at most maxAttempts are evaluated (E3)', async () => {
+    it('ten concurrent verifications of the right passcode: exactly one succeeds, at most maxAttempts are evaluated', async () => {
       const { user, secret } = await enrolledUser();
       const { mfaToken } = await challenged(parts.mfaGate.challengeFor(user, { clientId }));
       const code = await totpCodeAt(secret, now);
@@ -177,7 +177,7 @@ describe.each([
       expect(codes.every((c) => ['MFA_CODE_INVALID', 'MFA_TOKEN_INVALID', 'MFA_ATTEMPTS_EXHAUSTED'].includes(c))).toBe(true);
     });
 
-    it('a passcode already used is refused in a later challenge, and so is an earlier step (E4, E5)', async () => {
+    it('a passcode already used is refused in a later challenge, and so is an earlier step', async () => {
       const { user, secret } = await enrolledUser();
       const code = await totpCodeAt(secret, now);
       const first = await challenged(parts.mfaGate.challengeFor(user, { clientId }));
@@ -206,7 +206,7 @@ describe.each([
   });
 
   describe('recovery codes', () => {
-    it('a recovery code completes one sign-in and is spent; two concurrent uses: exactly one succeeds (E7)', async () => {
+    it('a recovery code completes one sign-in and is spent; two concurrent uses: exactly one succeeds', async () => {
       const { user, recoveryCodes } = await enrolledUser();
       const [first, second] = recoveryCodes as [string, string];
       const a = await challenged(parts.mfaGate.challengeFor(user, { clientId }));
@@ -272,7 +272,7 @@ describe.each([
       await expect(parts.mfaLogin.sendCode({ mfaToken: unknown, mfaType: 'app' })).rejects.toMatchObject({ code: 'MFA_TOKEN_INVALID' });
     });
 
-    it('verify refuses a body with both or neither of passcode and recoveryCode, and non-ASCII digits (E9)', async () => {
+    it('verify refuses a body with both or neither of passcode and recoveryCode, and non-ASCII digits', async () => {
       const { user } = await enrolledUser();
       const { mfaToken } = await challenged(parts.mfaGate.challengeFor(user, { clientId }));
       for (const body of [{ mfaToken }, { mfaToken, passcode: '123456', recoveryCode: 'ABCD' }, { mfaToken, passcode: '١٢٣٤٥٦' }, { mfaToken, passcode: '12345' }, { mfaToken, passcode: '123456', extra: 1 }]) {
@@ -344,7 +344,7 @@ describe('MFA login with a dependency unreachable', () => {
     expect(right.body).toMatchObject({ accessToken: expect.any(String) });
   });
 
-  it('PostgreSQL unreachable: fails closed, the gate and both routes answer 503, never a guess (I3)', async () => {
+  it('PostgreSQL unreachable: fails closed, the gate and both routes answer 503, never a guess', async () => {
     const pool = new pg.Pool({ connectionString: 'postgres://postgres@127.0.0.1:1/test', connectionTimeoutMillis: 500 });
     pool.on('error', () => undefined);
     onTestFinished(() => pool.end());

@@ -49,7 +49,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-describe('POST /v1/logout refuses hints that are not our ID token, and ends nothing (A5-A7, B5)', () => {
+describe('POST /v1/logout refuses hints that are not our ID token, and ends nothing', () => {
   it('alg none, an HS256 token keyed with our public key, a foreign key under our kid, another issuer, an expired-beyond-session hint', async () => {
     const p = await person();
     const { kid, key } = await h.deps.keys.signingKey();

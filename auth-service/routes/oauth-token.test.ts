@@ -137,7 +137,7 @@ describe('POST /oauth/token (RFC 6749)', () => {
     expect(verified.body.accessToken).toEqual(expect.any(String));
   });
 
-  it('the implicit flow and other grants are unsupported_grant_type, refused before the client is checked (C11 for implicit)', async () => {
+  it('the implicit flow and other grants are unsupported_grant_type, refused before the client is checked', async () => {
     for (const grant of ['implicit', 'token', 'urn:ietf:params:oauth:grant-type:device_code']) {
       const res = await token({ grant_type: grant }).set('Authorization', basic(app.clientId, 'wrong'));
       expect(res.status).toBe(400);
@@ -156,7 +156,7 @@ describe('POST /oauth/token (RFC 6749)', () => {
     expect((await token({ grant_type: 'refresh_token' })).body.error).toBe('invalid_request');
   });
 
-  it('refresh_token grant: a session issued to a client needs that client (C4); rotation and reuse as on the contract route', async () => {
+  it('refresh_token grant: a session issued to a client needs that client; rotation and reuse as on the contract route', async () => {
     const user = await h.createUser(org.id);
     const other = await h.createApplication(org.id);
     const login = await h.http().post('/v1/login/oauth/access_token').send({ grantType: 'password', username: user.username, password: user.password, clientId: app.clientId, clientSecret: app.clientSecret });
@@ -169,7 +169,7 @@ describe('POST /oauth/token (RFC 6749)', () => {
     expect(ok.status).toBe(200);
   });
 
-  it('no secret, password or refresh token reaches the reporter (K1)', () => {
+  it('no secret, password or refresh token reaches the reporter', () => {
     const reported = JSON.stringify(h.reports);
     expect(reported).not.toContain(app.clientSecret);
     expect(reported).not.toContain('nope-nope');

@@ -47,9 +47,8 @@ function oauthAnswer(tokens: TokenAnswer): Record<string, string | number> {
  * The standard RFC 6749 token endpoint (form body, snake_case answer, RFC 6749 5.2 error bodies), for OAuth
  * and OIDC client libraries; discovery points here. Same token service as the contract's routes.
  *
- * The resource-owner password grant is served here because issue #4 asks for it (people sign in through any
- * OAuth library, and an MFA user gets `403 {"error":"mfa_required","mfa_token":...}`), which overrides
- * SECURITY-CHECKLIST C11. `authorization_code` exchanges a code from the hosted sign-in page (PKCE S256 always);
+ * The resource-owner password grant is served here too, so people sign in through any OAuth library (an MFA
+ * user gets `403 {"error":"mfa_required","mfa_token":...}`), though OAuth 2.1 drops it. `authorization_code` exchanges a code from the hosted sign-in page (PKCE S256 always);
  * every other grant (implicit, device code, ...) is `unsupported_grant_type`.
  */
 export interface OauthTokenParts {

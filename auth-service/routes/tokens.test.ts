@@ -56,7 +56,7 @@ describe('POST /v1/login/oauth/access_token, password grant', () => {
     expect(stored.map((r) => r.token_hash)).not.toContain(tokens.refreshToken); // stored hashed
   });
 
-  it('an unknown user and a wrong password get the same status and body (D5)', async () => {
+  it('an unknown user and a wrong password get the same status and body', async () => {
     const user = await h.createUser(org.id);
     const wrong = await login({ grantType: 'password', username: user.username, password: 'wrong-password-1' });
     const unknown = await login({ grantType: 'password', username: `nobody-${user.id}`, password: 'wrong-password-1' });
@@ -83,7 +83,7 @@ describe('POST /v1/login/oauth/access_token, password grant', () => {
     expect(res.status).toBe(200);
   });
 
-  it('locks the account after 5 failures, even for the right password, with 429 and Retry-After; unknown names alike; time-boxed (D1, D4)', async () => {
+  it('locks the account after 5 failures, even for the right password, with 429 and Retry-After; unknown names alike; time-boxed', async () => {
     const user = await h.createUser(org.id);
     const unknown = `ghost-${user.id}`;
     for (let i = 0; i < 5; i++) {
@@ -108,7 +108,7 @@ describe('POST /v1/login/oauth/access_token, password grant', () => {
     }
   });
 
-  it('a 64-character Unicode password with leading and trailing spaces is verified byte-exact: no trim, no normalization (D6)', async () => {
+  it('a 64-character Unicode password with leading and trailing spaces is verified byte-exact: no trim, no normalization', async () => {
     const head = ' Ünïcödé-𝒜-ß-✓';
     const password = `${head}${'p'.repeat(63 - [...head].length)} `;
     expect([...password]).toHaveLength(64);
@@ -119,7 +119,7 @@ describe('POST /v1/login/oauth/access_token, password grant', () => {
     expect((await login({ grantType: 'password', username: user.username, password: password.toUpperCase() })).status).toBe(400);
   });
 
-  it('a password stored under weaker hashing parameters verifies, then is stored again under the current ones (D9)', async () => {
+  it('a password stored under weaker hashing parameters verifies, then is stored again under the current ones', async () => {
     const user = await h.createUser(org.id);
     const weak = await argon2.hash(user.password, { type: argon2.argon2id, memoryCost: 4096, timeCost: 1, parallelism: 1 });
     await h.deps.pool.query('UPDATE users SET password_hash = $1 WHERE id = $2', [weak, user.id]);
@@ -132,14 +132,14 @@ describe('POST /v1/login/oauth/access_token, password grant', () => {
     expect((await login({ grantType: 'password', username: user.username, password: 'Wrong-Password-9' })).status).toBe(400);
   });
 
-  it('50 concurrent failures on one account count exactly 50 (D10)', async () => {
+  it('50 concurrent failures on one account count exactly 50', async () => {
     const name = `burst-${Date.now()}`;
     await Promise.all(Array.from({ length: 50 }, () => recordSignInFailure(h.deps.pool, name, h.deps.clock.nowMs(), { maxFailures: 1000, lockSeconds: 900 })));
     const { rows } = await h.deps.pool.query('SELECT failures, locked_until FROM sign_in_failures WHERE username_canonical = $1', [name]);
     expect(rows[0]).toEqual({ failures: 50, locked_until: null });
   });
 
-  it('refuses a 1025-character password before hashing (D7) and an unknown grant type as UNSUPPORTED_GRANT_TYPE', async () => {
+  it('refuses a 1025-character password before hashing and an unknown grant type as UNSUPPORTED_GRANT_TYPE', async () => {
     const long = await login({ grantType: 'password', username: 'someone', password: 'x'.repeat(1025) });
     expect(long.status).toBe(400);
     expect(long.body.code).toBe('AUT-0001');
@@ -192,7 +192,7 @@ describe('POST /v1/login/oauth/refresh_token', () => {
     expect(rows[0].revoked_reason).toBe('refresh_reuse');
   });
 
-  it.each([2, 20])('%i concurrent refreshes of one token: exactly one 200, the rest invalid_grant, never two live successors (C3)', async (n) => {
+  it.each([2, 20])('%i concurrent refreshes of one token: exactly one 200, the rest invalid_grant, never two live successors', async (n) => {
     const { tokens } = await signIn();
     const answers = await Promise.all(Array.from({ length: n }, () => refresh({ refreshToken: tokens.refreshToken })));
     const ok = answers.filter((r) => r.status === 200);
@@ -202,7 +202,7 @@ describe('POST /v1/login/oauth/refresh_token', () => {
     expect((await refresh({ refreshToken: ok[0]!.body.refreshToken })).status).toBe(400);
   });
 
-  it('a refresh token issued to client A and presented by client B is INVALID_GRANT (C4)', async () => {
+  it('a refresh token issued to client A and presented by client B is INVALID_GRANT', async () => {
     const a = await h.createApplication(org.id);
     const b = await h.createApplication(org.id);
     const { tokens } = await signIn({ clientId: a.clientId, clientSecret: a.clientSecret });
@@ -212,7 +212,7 @@ describe('POST /v1/login/oauth/refresh_token', () => {
     expect((await refresh({ refreshToken: tokens.refreshToken, clientId: a.clientId, clientSecret: a.clientSecret })).status).toBe(200);
   });
 
-  it('a wider scope is INVALID_SCOPE; a narrower one is allowed (C6)', async () => {
+  it('a wider scope is INVALID_SCOPE; a narrower one is allowed', async () => {
     const { tokens } = await signIn({ scope: 'openid ledger:read' });
     const wider = await refresh({ refreshToken: tokens.refreshToken, scope: 'openid ledger:read ledger:write' });
     expect(wider.status).toBe(400);
@@ -237,7 +237,7 @@ describe('POST /v1/login/oauth/refresh_token', () => {
     expect((await refresh({ refreshToken: tokens.refreshToken })).status).toBe(400);
   });
 
-  it('sliding renewals stop at the absolute session lifetime (C5)', async () => {
+  it('sliding renewals stop at the absolute session lifetime', async () => {
     const { tokens } = await signIn();
     let token = tokens.refreshToken;
     const start = skewMs;
@@ -258,7 +258,7 @@ describe('POST /v1/login/oauth/refresh_token', () => {
     }
   });
 
-  it('a refresh that waits past lock_timeout on its token row answers 503 retryable and revokes nothing (I9)', async () => {
+  it('a refresh that waits past lock_timeout on its token row answers 503 retryable and revokes nothing', async () => {
     const { tokens } = await signIn();
     const app = supertest(createAuthApp(wireAuth({ ...h.deps, pool: h.schema.newPool({ max: 4, lock_timeout: 200 }) })));
     const holder = await h.deps.pool.connect();
@@ -276,7 +276,7 @@ describe('POST /v1/login/oauth/refresh_token', () => {
     expect((await refresh({ refreshToken: tokens.refreshToken })).status).toBe(200);
   });
 
-  it('a database failure mid-rotation rolls back, answers 5xx and revokes nothing: the same token then works (C10)', async () => {
+  it('a database failure mid-rotation rolls back, answers 5xx and revokes nothing: the same token then works', async () => {
     const { tokens } = await signIn();
     await h.deps.pool.query(`CREATE FUNCTION fail_refresh_insert() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected'; END $$`);
     await h.deps.pool.query('CREATE TRIGGER fail_refresh_insert BEFORE INSERT ON refresh_tokens FOR EACH ROW EXECUTE FUNCTION fail_refresh_insert()');
@@ -305,7 +305,7 @@ describe('issueUserSession (the MFA verify step)', () => {
   });
 });
 
-describe('secrets in reports (K1)', () => {
+describe('secrets in reports', () => {
   it('no password, client secret or refresh token reaches the reporter', () => {
     const reported = JSON.stringify(h.reports, (_k, v: unknown) => (v instanceof Error ? `${v.message} ${String(v.stack)}` : v));
     for (const canary of canaries.filter(Boolean)) expect(reported).not.toContain(canary);

@@ -65,7 +65,7 @@ export async function holdSubjectForSession(
   return rows.length > 0;
 }
 
-/** Stores a new refresh token of the session; it never outlives the session's absolute lifetime (C5). */
+/** Stores a new refresh token of the session; it never outlives the session's absolute lifetime. */
 export async function insertRefreshToken(
   db: pg.ClientBase | pg.Pool,
   sessionId: string,

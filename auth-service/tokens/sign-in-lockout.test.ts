@@ -36,7 +36,7 @@ afterAll(async () => {
 });
 
 describe('sign-in lockout', () => {
-  it('counts failures on the account, not the address: five failures from five addresses lock it for a sixth (D2)', async () => {
+  it('counts failures on the account, not the address: five failures from five addresses lock it for a sixth', async () => {
     const user = await h.createUser(org.id);
     for (let i = 1; i <= 5; i++) {
       const res = await h.http().post('/v1/login/oauth/access_token').set('X-Forwarded-For', `198.51.100.${i}`).send({ grantType: 'password', username: user.username, password: `wrong-${i}` });

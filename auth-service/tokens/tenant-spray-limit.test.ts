@@ -1,4 +1,4 @@
-// SECURITY-CHECKLIST D3: spraying many accounts of one organization trips a per-organization limit, beside the
+// Spraying many accounts of one organization trips a per-organization limit, beside the
 // per-address limit and the per-account lockout.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthHarness, type AuthHarness } from '../../test/support/auth-harness.js';
@@ -17,7 +17,7 @@ afterAll(async () => h?.close());
 const signIn = (username: string, password: string) => h.http().post('/v1/login/oauth/access_token').send({ grantType: 'password', username, password });
 const sessionsOf = async (userId: string) => (await h.deps.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM sessions WHERE subject_id = $1', [userId])).rows[0]!.n;
 
-describe('per-organization sign-in failure limit (D3)', () => {
+describe('per-organization sign-in failure limit', () => {
   it('one wrong password on each of several accounts trips it: even a right password then gets 429 until the window ends; other organizations are untouched', async () => {
     const sprayed = await h.createOrganization();
     const other = await h.createOrganization();

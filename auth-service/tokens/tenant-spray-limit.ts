@@ -18,7 +18,7 @@ export async function organizationOfUsername(pool: pg.Pool, usernameCanonical: s
 
 /**
  * Refuses password sign-ins into an organization whose accounts failed `maxFailures` times in the current window
- * (SECURITY-CHECKLIST D3: spraying many accounts, from one address or many): RATE_LIMITED (429) with
+ * (spraying many accounts, from one address or many): RATE_LIMITED (429) with
  * `Retry-After` until the window ends, before any password is checked. The per-account lockout and the
  * per-address limit still apply beside it.
  */

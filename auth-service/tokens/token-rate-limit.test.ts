@@ -18,7 +18,7 @@ function appWith(options: TokenRateLimitOptions): express.Express {
 const valkey = createValkeyClient({ url: testValkeyUrl });
 afterAll(() => valkey.disconnect());
 
-describe('token route rate limit (per client address, SECURITY-CHECKLIST D3)', () => {
+describe('token route rate limit (per client address)', () => {
   it('in memory: the 11th request in the window is 429 with Retry-After, RFC 6749 body on /oauth/token, problem+json on the contract route; other routes untouched', async () => {
     const app = appWith({ valkey: undefined, keyPrefix: testKeyPrefix('rl'), trustedProxies: [] });
     const statuses: number[] = [];

@@ -29,7 +29,7 @@ export interface TokenRateLimitOptions {
 }
 
 /**
- * Per-client-address limit on the token routes (SECURITY-CHECKLIST D3): counted in Valkey when configured, so
+ * Per-client-address limit on the token routes: counted in Valkey when configured, so
  * every replica shares it, in this process otherwise. While Valkey cannot be reached the requests are counted in
  * this process against the stricter `fallbackLimit`: an outage of the cache costs capacity, never sign-in, and
  * never opens the routes to unlimited guessing. The address is the socket's, or X-Forwarded-For read through
@@ -48,7 +48,7 @@ export function createTokenRateLimit(options: TokenRateLimitOptions): Router {
       limit: max,
       standardHeaders: 'draft-8',
       legacyHeaders: false,
-      // A store failure reaches the fallback below, never an unlimited pass (I3).
+      // A store failure reaches the fallback below, never an unlimited pass.
       passOnStoreError: false,
       ...(store ? { store } : {}),
       keyGenerator: (req: Request) => ipKeyGenerator(clientAddress(req) ?? 'unknown'),

@@ -26,12 +26,12 @@ export interface SessionSettings {
   readonly audience: string;
   readonly accessTokenTtlSeconds: number; // 3600
   readonly refreshTokenTtlSeconds: number; // 86400
-  /** A session cannot be refreshed beyond this, however often it rotates (SECURITY-CHECKLIST C5). */
+  /** A session cannot be refreshed beyond this, however often it rotates. */
   readonly sessionAbsoluteTtlSeconds: number;
   readonly signIn: {
     readonly maxFailures: number; // 5
     readonly lockSeconds: number; // 900
-    /** Failed password sign-ins per organization per window (SECURITY-CHECKLIST D3); default 200 per 60 s. */
+    /** Failed password sign-ins per organization per window; default 200 per 60 s. */
     readonly tenant?: TenantSprayLimit;
   };
 }
@@ -100,7 +100,7 @@ export type PasswordSignIn = { readonly kind: 'user'; readonly user: Authenticat
 export interface RefreshGrantInput {
   readonly refreshToken: string;
   readonly scope?: string;
-  /** The client presenting the token; when given it must be the one the session was issued to (C4). */
+  /** The client presenting the token; when given it must be the one the session was issued to. */
   readonly client?: ClientCredentials;
   /** RFC 6749 6: a session issued to a client can be refreshed only with that client's authentication. */
   readonly requireClientOfSession: boolean;
@@ -290,7 +290,7 @@ export class TokenService {
    * The password step of every sign-in (the password grant and the hosted sign-in page): the person whose
    * password is right, or the MFA challenge to pass first; no session yet. The tenant comes from the username
    * (globally unique). Locked accounts are refused before the password is checked; every failure, for known and
-   * unknown names alike, counts (D1, D5), and so does the organization's spray limit.
+   * unknown names alike, counts, and so does the organization's spray limit.
    */
   async passwordSignIn(input: PasswordSignInInput, context: RequestContext): Promise<PasswordSignIn> {
     const { parts } = this;
@@ -348,7 +348,7 @@ export class TokenService {
    * revokes its whole session and is refused; the session's tenant and subject are fixed, so a refresh never
    * moves to another tenant. Concurrent refreshes of one token serialize on the row lock: the first rotates,
    * every later one sees a used token, which is reuse: the family is revoked (safe, and simple: no grace window).
-   * A failure of ours (database, signing) rolls everything back and revokes nothing (C10).
+   * A failure of ours (database, signing) rolls everything back and revokes nothing.
    */
   async refreshGrant(input: RefreshGrantInput, context: RequestContext): Promise<TokenAnswer> {
     const { parts } = this;

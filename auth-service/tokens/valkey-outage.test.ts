@@ -64,7 +64,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-describe('sign-in with Valkey unreachable: the token routes count in process, stricter (SECURITY-CHECKLIST I2, I3)', () => {
+describe('sign-in with Valkey unreachable: the token routes count in process, stricter', () => {
   it('password sign-in, refresh and the MFA step all work with Valkey killed, each answered at once', async () => {
     const server = await privateServer();
     const client = clientOf(server.url);
@@ -147,7 +147,7 @@ describe('sign-in with Valkey unreachable: the token routes count in process, st
   });
 });
 
-describe('MFA challenge state with Valkey killed mid-sign-in (I3)', () => {
+describe('MFA challenge state with Valkey killed mid-sign-in', () => {
   it('a challenge started while Valkey was up is finished after it died: it lives in PostgreSQL', async () => {
     const server = await privateServer();
     const client = clientOf(server.url);
@@ -175,7 +175,7 @@ describe('MFA challenge state with Valkey killed mid-sign-in (I3)', () => {
   });
 });
 
-describe('token revocation with the shared token cache down (I4)', () => {
+describe('token revocation with the shared token cache down', () => {
   it('a logged-out token stays refused on another replica while Valkey is down; a live one still works', async () => {
     const server = await privateServer();
     const client = clientOf(server.url);

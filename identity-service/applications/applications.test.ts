@@ -47,7 +47,7 @@ async function linesOf(tenantId: string, subject: string): Promise<string[]> {
 const decide = (tenantId: string, appId: string, obj: string, act: string) => h.deps.engine.decide({ sub: `app:${appId}`, dom: tenantId, obj, act });
 
 describe('applications', () => {
-  it('creation shows the client secret once; list and get never return it, and only its argon2id hash is stored (K1)', async () => {
+  it('creation shows the client secret once; list and get never return it, and only its argon2id hash is stored', async () => {
     const created = await h.http().post('/v1/applications').set('Authorization', auth).send({ name: 'midaz', description: 'Ledger' });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ name: 'midaz', description: 'Ledger' });
@@ -454,7 +454,7 @@ describe('applications', () => {
     expect((await h.http().get('/v1/applications/not-a-uuid').set('Authorization', auth)).status).toBe(400);
   });
 
-  it('the secret never reaches the error reports of this file (K1 canary)', async () => {
+  it('the secret never reaches the error reports of this file (canary)', async () => {
     const { rows } = await h.deps.pool.query<{ client_secret_hash: string }>('SELECT client_secret_hash FROM applications');
     const reports = JSON.stringify(h.reports);
     for (const row of rows) expect(reports).not.toContain(row.client_secret_hash);

@@ -92,7 +92,7 @@ describe('IP allowlists', () => {
     expect((await h.http().delete('/v1/ip-allowlists/routing').set('Authorization', auth).set('If-Match', '"1"')).status).toBe(412);
   });
 
-  it("tenants never see or touch each other's lists, even with the same surface name (F1, F3)", async () => {
+  it("tenants never see or touch each other's lists, even with the same surface name", async () => {
     const other = await h.createOrganization();
     const otherAuth = `Bearer ${(await h.admin(other)).token}`;
     await h.http().put('/v1/ip-allowlists/shared').set('Authorization', auth).send({ cidrs: ['10.0.0.0/8'] }).expect(201);

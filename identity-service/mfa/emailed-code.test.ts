@@ -26,7 +26,7 @@ describe('e-mailed one-time codes', () => {
     expect(checkEmailedCode(state, code, t0 + 300_000)).toMatchObject({ valid: false, reason: 'expired' });
   });
 
-  it('each wrong code spends an attempt; once they are spent the right code is refused (checklist E1)', () => {
+  it('each wrong code spends an attempt; once they are spent the right code is refused', () => {
     const { code, state } = issue(undefined);
     const wrong = code === '000000' ? '111111' : '000000';
     let current = state;

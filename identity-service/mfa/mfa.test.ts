@@ -104,7 +104,7 @@ describe('MFA: authenticator app (TOTP)', () => {
     expect(rows.map((r) => r.action)).toEqual(['mfa.setup', 'mfa.verify', 'mfa.enable']);
   });
 
-  it('a wrong code is 400 MFA_CODE_INVALID naming body.passcode; malformed codes are 400 before any check (E9)', async () => {
+  it('a wrong code is 400 MFA_CODE_INVALID naming body.passcode; malformed codes are 400 before any check', async () => {
     const m = await member();
     const setup = await setupApp(m);
     const right = await codeAt(setup.secret, clockMs);
@@ -121,7 +121,7 @@ describe('MFA: authenticator app (TOTP)', () => {
     expect(wrongSecret.body).toMatchObject({ code: 'IDE-0112', field: 'body.secret' });
   });
 
-  it('a code is accepted once: the same step again, or an earlier step, is refused and logged (E4, E5); ±2 steps never (E6)', async () => {
+  it('a code is accepted once: the same step again, or an earlier step, is refused and logged; ±2 steps never', async () => {
     const m = await member();
     const setup = await enrolApp(m);
     advance(1);
@@ -235,7 +235,7 @@ async function attemptState(userId: string): Promise<{ failed_attempts: number; 
   return rows[0];
 }
 
-describe('MFA: wrong authenticator codes are counted (SECURITY-CHECKLIST E2, E3)', () => {
+describe('MFA: wrong authenticator codes are counted', () => {
   const verify = (m: Member, passcode: string) => http().post(`/v1/users/${m.userId}/mfa/verify`).set('Authorization', m.auth).send({ passcode, mfaType: 'app' });
   const disable = (m: Member, body: object) => http().post(`/v1/users/${m.userId}/mfa/disable`).set('Authorization', m.auth).send(body);
 
@@ -442,7 +442,7 @@ describe('MFA: setting up a factor while one is enabled needs proof of a current
 });
 
 describe('MFA: recovery codes and disabling', () => {
-  it('recovery codes are one-time: the acknowledged one is spent, another proves a disable once (E7)', async () => {
+  it('recovery codes are one-time: the acknowledged one is spent, another proves a disable once', async () => {
     const m = await member();
     const setup = await enrolApp(m);
     const spent = await http().post(`/v1/users/${m.userId}/mfa/disable`).set('Authorization', m.auth).send({ recoveryCode: setup.recoveryCodes[0] });
@@ -457,7 +457,7 @@ describe('MFA: recovery codes and disabling', () => {
     expect(statuses.every((s) => s === 200 || s === 409 || s === 401)).toBe(true);
   });
 
-  it('disable with a current passcode turns everything off and revokes the user’s tokens (B9)', async () => {
+  it('disable with a current passcode turns everything off and revokes the user’s tokens', async () => {
     const m = await member();
     const setup = await enrolApp(m);
     advance(1);
@@ -677,7 +677,7 @@ describe('MFA: who may do what', () => {
     expect((await http().get(`/v1/users/${m.userId}/mfa`).set('Authorization', peer.auth)).status).toBe(403);
   });
 
-  it("another tenant's user id is 404 for administrators and users alike (F1)", async () => {
+  it("another tenant's user id is 404 for administrators and users alike", async () => {
     const victim = await member();
     await enrolApp(victim);
     const adminAuth = `Bearer ${admin.token}`;
@@ -689,7 +689,7 @@ describe('MFA: who may do what', () => {
   });
 });
 
-describe('MFA: secrets stay secret (K1)', () => {
+describe('MFA: secrets stay secret', () => {
   it('the TOTP secret and recovery codes appear only in the setup answer: not in GET, audit rows, reports or the database in clear', async () => {
     const m = await member();
     const setup = await enrolApp(m);

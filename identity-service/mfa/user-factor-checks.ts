@@ -73,7 +73,7 @@ export function attemptStateOf(row: UserMfa): MfaAttemptState {
   return { failed_attempts: row.failedAttempts, locked_until: row.lockedUntil };
 }
 
-/** Code checks are refused while the user is locked out after too many wrong one-time codes (SECURITY-CHECKLIST E2). */
+/** Code checks are refused while the user is locked out after too many wrong one-time codes. */
 export function assertNotLocked(row: UserMfa, nowMs: number): void {
   const seconds = mfaLockSecondsLeft(attemptStateOf(row), nowMs);
   if (seconds === undefined) return;

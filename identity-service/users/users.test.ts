@@ -132,7 +132,7 @@ describe('users: create, read, update', () => {
     expect(audit.rows[1]).toMatchObject({ before: { firstName: 'Ada', groups: [drop, join].sort() }, after: { firstName: 'Augusta', groups: [join] } });
   });
 
-  it('disabling revokes the user’s tokens at once; enabling does not revive them (B8, B9)', async () => {
+  it('disabling revokes the user’s tokens at once; enabling does not revive them', async () => {
     const id = await h.createUser(orgA);
     await h.grant(orgA, subjects.user(id), [['users', 'get']]);
     const before = await h.token({ sub: id, tenantId: orgA, issuedAtSeconds: Math.floor(Date.now() / 1000) - 1 });
@@ -265,7 +265,7 @@ describe('users: create, read, update', () => {
 });
 
 describe('users: invalid input', () => {
-  it('a bad body is 400 naming the field; extra fields (tenantId, role) are refused; nothing is written (G5, H8)', async () => {
+  it('a bad body is 400 naming the field; extra fields (tenantId, role) are refused; nothing is written', async () => {
     const usersBefore = await countRows('users', []);
     for (const [overrides, field] of [
       [{ username: 'ab' }, 'body.username'],
@@ -295,7 +295,7 @@ describe('users: invalid input', () => {
     expect(await countRows('users', [])).toBe(usersBefore);
   });
 
-  it('a weak password is 400 WEAK_PASSWORD naming the field and the rule, before anything is written (D8)', async () => {
+  it('a weak password is 400 WEAK_PASSWORD naming the field and the rule, before anything is written', async () => {
     for (const [password, rule] of [
       ['Short-1a', /12 to 128/],
       ['alllowercaseletters', /at least 3/],
@@ -311,7 +311,7 @@ describe('users: invalid input', () => {
     expect(await countRows('users WHERE username_canonical = $1', ['weak.user.name'])).toBe(0);
   });
 
-  it('a 1 MB password is refused (413) before hashing, and so is one over the schema bound (D7)', async () => {
+  it('a 1 MB password is refused (413) before hashing, and so is one over the schema bound', async () => {
     const huge = await createUser({ password: `Aa1-${'x'.repeat(1024 * 1024)}` });
     expect(huge.status).toBe(413);
     expect(h.reports.at(-1)).toMatchObject({ code: 'BODY_TOO_LARGE' });
@@ -337,7 +337,7 @@ describe('users: invalid input', () => {
     expect(await countRows('users WHERE id = $1 AND version = 1', [id])).toBe(1);
   });
 
-  it('a taken username is 409 everywhere (case-insensitive, global); a taken e-mail only within the organization (H7)', async () => {
+  it('a taken username is 409 everywhere (case-insensitive, global); a taken e-mail only within the organization', async () => {
     const first = await createUser({ username: 'Taken.Name', email: 'taken@example.test' });
     expect(first.status).toBe(201);
     const sameName = await createUser({ username: 'TAKEN.name' });
@@ -378,7 +378,7 @@ describe('users: invalid input', () => {
   });
 });
 
-describe('users: tenant isolation (F1, F3)', () => {
+describe('users: tenant isolation', () => {
   it('another tenant’s user is 404 on every route and is left untouched', async () => {
     const foreign = await h.createUser(orgB, { username: 'foreign.person' });
     const auth = asAdminA();
@@ -441,7 +441,7 @@ describe('users: list', () => {
     expect((await get('username=PG-D')).body.items.map((u: { username: string }) => u.username)).toEqual(['pg-d']);
   });
 
-  it('the username filter is a literal prefix: %, _ and \\ are not wildcards (H1)', async () => {
+  it('the username filter is a literal prefix: %, _ and \\ are not wildcards', async () => {
     await insertUserRow(orgA, 'lk_one');
     await insertUserRow(orgA, 'lkxone');
     const names = async (prefix: string) =>
@@ -456,7 +456,7 @@ describe('users: list', () => {
     expect(await names("lk' OR '1'='1")).toEqual([]);
   });
 
-  it('refuses bad list parameters with 400 naming them (G6)', async () => {
+  it('refuses bad list parameters with 400 naming them', async () => {
     for (const [query, field] of [
       ['cursor=not-a-cursor', 'query.cursor'],
       [`cursor=${Buffer.from(JSON.stringify(['a', 'not-a-uuid'])).toString('base64url')}`, 'query.cursor'],
@@ -475,7 +475,7 @@ describe('users: list', () => {
 });
 
 describe('users: passwords', () => {
-  it('update-password: the user changes its own password with the old one; every earlier token is then refused (B9)', async () => {
+  it('update-password: the user changes its own password with the old one; every earlier token is then refused', async () => {
     await h.writePolicy(orgA, [permissionLine('add', '*', orgA, 'update-password', 'patch')]);
     const id = await h.createUser(orgA, { username: 'self.service', password: 'Old-Password-123' });
     const old = await h.token({ sub: id, tenantId: orgA, issuedAtSeconds: Math.floor(Date.now() / 1000) - 1 });
@@ -518,7 +518,7 @@ describe('users: passwords', () => {
     expect(await countRows("audit_events WHERE target_id = $1 AND action = 'user.update-password'", [id])).toBe(1);
   });
 
-  describe('a wrong current password counts into the sign-in lockout (D1, D10)', () => {
+  describe('a wrong current password counts into the sign-in lockout', () => {
     const changeAs = (app: supertest.Agent, id: string, token: string, oldPassword: string) =>
       app.patch(`/v1/users/${id}/update-password`).set('Authorization', bearer(token)).send({ oldPassword, newPassword: 'Fresh-Password-4567' });
     const failuresOf = async (username: string) =>
@@ -583,7 +583,7 @@ describe('users: passwords', () => {
     expect(await countRows('users WHERE id = $1 AND version = 1', [id])).toBe(1);
   });
 
-  it('reset-password: a 64-character Unicode password with leading and trailing spaces is stored byte-exact (D6)', async () => {
+  it('reset-password: a 64-character Unicode password with leading and trailing spaces is stored byte-exact', async () => {
     const id = await h.createUser(orgA, { username: 'reset.me' });
     const old = await h.token({ sub: id, tenantId: orgA, issuedAtSeconds: Math.floor(Date.now() / 1000) - 1 });
     await h.grant(orgA, subjects.user(id), [['users', 'get']]);
@@ -684,7 +684,7 @@ describe('users: optimistic concurrency', () => {
   });
 });
 
-describe('users: secrets stay out of audit and logs (K1)', () => {
+describe('users: secrets stay out of audit and logs', () => {
   it('no audit event or reported error carries a password or a hash', async () => {
     const { rows } = await h.deps.pool.query("SELECT count(*)::int AS n FROM audit_events WHERE before::text ~* 'argon2|password' OR after::text ~* 'argon2|password'");
     expect(rows[0].n).toBe(0);

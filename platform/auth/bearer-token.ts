@@ -1,14 +1,14 @@
 import type { Request } from 'express';
 import { ServiceError } from '../http/service-error.js';
 
-/** Above this a token is refused before any parsing or crypto (SECURITY-CHECKLIST A12). */
+/** Above this a token is refused before any parsing or crypto. */
 export const maxTokenLength = 8_192;
 
 const compactJws = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 /**
  * The bearer token of a request, strictly: exactly one `Authorization` header with the `Bearer` scheme
- * (RFC 6750), a compact JWS, never a token in the query string (SECURITY-CHECKLIST A1-A3). With
+ * (RFC 6750), a compact JWS, never a token in the query string. With
  * `allowBareToken` the scheme may be omitted (Lerian's clients forward the raw header to /v1/authorize).
  */
 export function bearerToken(req: Request, options: { allowBareToken?: boolean } = {}): string {

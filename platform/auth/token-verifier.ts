@@ -40,7 +40,7 @@ export interface TokenVerifier {
   verify(token: string): Promise<VerifiedToken>;
 }
 
-/** A digest, so the cache never holds a token itself (SECURITY-CHECKLIST K2). */
+/** A digest, so the cache never holds a token itself. */
 export function tokenDigest(token: string): string {
   // One-shot: no Hash object per request (half the time of createHash().update().digest(), same bytes).
   return hash('sha256', token, 'base64url');

@@ -1,4 +1,4 @@
-// Issue #4: verified tokens cached in process and in Valkey, keyed by digest, for no longer than the token lives.
+// Verified tokens cached in process and in Valkey, keyed by digest, for no longer than the token lives.
 import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type JWTVerifyGetKey } from 'jose';
 import type { Valkey } from 'iovalkey';
 import { createHmac, randomBytes } from 'node:crypto';

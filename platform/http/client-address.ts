@@ -28,7 +28,7 @@ export function inRanges(address: string | undefined, ranges: readonly Cidr[]): 
 /**
  * The address of the client that made a request. The socket address, unless that is a trusted proxy
  * (TRUSTED_PROXIES): then `X-Forwarded-For` is read from the right, skipping trusted hops, and the first
- * untrusted hop is the client (SECURITY-CHECKLIST G9: an untrusted hop's header is never believed, and what
+ * untrusted hop is the client (an untrusted hop's header is never believed, and what
  * a client writes at the left of the list is never read past a hop we do not trust). Undefined when the
  * chain holds something that is not an address: an unknown client is never taken for an internal one.
  */

@@ -5,7 +5,7 @@ const forbiddenKeys = new Set(['__proto__', 'constructor', 'prototype']);
 
 /**
  * JSON bodies only, bounded, parsed strictly; keys that could pollute prototypes are refused
- * (SECURITY-CHECKLIST G4) and deep nesting is refused before it can cost a stack (G3).
+ * and deep nesting is refused before it can cost a stack.
  */
 export function jsonBody(options: { limitBytes?: number; maxDepth?: number; formPaths?: readonly string[] } = {}) {
   const maxDepth = options.maxDepth ?? 32;
@@ -42,8 +42,8 @@ export function jsonBody(options: { limitBytes?: number; maxDepth?: number; form
 }
 
 /**
- * Throws MALFORMED_JSON when a key that could pollute prototypes appears anywhere in a parsed value (G4),
- * else VALIDATION_FAILED when a value sits deeper than `maxDepth` (G3). The whole value is walked, without
+ * Throws MALFORMED_JSON when a key that could pollute prototypes appears anywhere in a parsed value,
+ * else VALIDATION_FAILED when a value sits deeper than `maxDepth`. The whole value is walked, without
  * recursion, so the key check wins at any depth, as it did when a reviver ran it during the parse.
  */
 export function assertSafeJson(value: unknown, maxDepth: number): void {

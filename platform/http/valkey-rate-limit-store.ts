@@ -6,7 +6,7 @@ import { isValkeyCluster, type ValkeyClient } from '../valkey-client.js';
 import { ServiceError } from './service-error.js';
 
 /**
- * rate-limit-redis over our Valkey client, made to fail closed and to recover (SECURITY-CHECKLIST I2, I3).
+ * rate-limit-redis over our Valkey client, made to fail closed and to recover.
  *
  * - Every failure to reach Valkey is SERVICE_UNAVAILABLE (503, `Retry-After: 1`): the limit is never skipped,
  *   and nothing hangs, since the platform client rejects at once while disconnected and after its command

@@ -1,4 +1,4 @@
-// Issue #6 (4): the system under faults. Identity and three Auth replicas run as separate processes over a PRIVATE
+// the system under faults. Identity and three Auth replicas run as separate processes over a PRIVATE
 // PostgreSQL and a PRIVATE Valkey started for this file (the shared servers on 5432 and 6379 are never touched),
 // so the tests can kill a replica, stop the cache, stop the database, and bring each back.
 import { performance } from 'node:perf_hooks';

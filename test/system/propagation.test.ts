@@ -1,4 +1,4 @@
-// Issue #6 (3): Identity and three Auth replicas as separate processes over one PostgreSQL schema and one Valkey
+// Identity and three Auth replicas as separate processes over one PostgreSQL schema and one Valkey
 // prefix. Permission changes made through Identity under a steady authorize load reach every replica, no answer
 // carrying a revision at or after a change decides with the older policy, and minRevision reads one's writes.
 import { performance } from 'node:perf_hooks';
