@@ -189,7 +189,7 @@ describe('bootstrap reconciler on a fresh database', () => {
     const hash = (await schema.pool.query<{ h: string }>('SELECT password_hash AS h FROM users WHERE username = $1', ['root-admin'])).rows[0]?.h;
     const lines: string[] = [];
     const result = await reconcile({ pool: schema.pool, engine, mode: 'apply', admin: { username: 'other-admin', password: 'An0ther-passw0rd!' }, log: (l) => lines.push(l) });
-    expect(result).toEqual({ changes: [], adminCreated: false, organization: { id: orgId, slug: 'platform' } });
+    expect(result).toEqual({ changes: [], adminCreated: false, organization: { id: tenantId, slug: 'platform' } });
     expect(lines).toEqual(['nothing to change']);
     expect(await counts(schema.pool)).toEqual(before);
     expect(await revision(schema.pool)).toBe(1);
