@@ -43,7 +43,7 @@ export async function startIdentityService(config: IdentityConfig, options: Star
       fetch: globalThis.fetch,
       clock: systemClock,
       signInLockout: { maxFailures: config.SIGN_IN_MAX_FAILURES, lockSeconds: config.SIGN_IN_LOCK_SECONDS },
-      deliverMfaCode: ({ tenantId, to, code }) => deliverCode({ tenantId, channel: 'email', to, code }),
+      deliverMfaCode: ({ tenantId, channel, to, code }) => deliverCode({ tenantId, channel, to, code }),
       network: { trustedProxies: config.TRUSTED_PROXIES, platformInternalCidrs: config.PLATFORM_INTERNAL_CIDRS },
       console: { authIssuer: config.TOKEN_ISSUER, directory: consoleDistDir },
       // Identity has no permission routes: only the overall limit applies.

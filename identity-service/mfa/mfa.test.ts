@@ -595,9 +595,13 @@ describe('MFA: e-mail factor, preferred method, settings', () => {
     expect(sms.status).toBe(409);
   });
 
-  it('sms has no sender yet (503); e-mail without a sender is 503 too', async () => {
+  it('sms needs the user\'s phone number (400 without one); e-mail or sms without a sender is 503', async () => {
     const m = await member();
-    expect((await http().post(`/v1/users/${m.userId}/mfa/setup`).set('Authorization', m.auth).send({ mfaType: 'sms' })).status).toBe(503);
+    const noPhone = await http().post(`/v1/users/${m.userId}/mfa/setup`).set('Authorization', m.auth).send({ mfaType: 'sms' });
+    expect(noPhone.status).toBe(400);
+    expect(noPhone.body.field).toBe('body.mfaType');
+    await h.deps.pool.query('UPDATE users SET phone_number = $2 WHERE id = $1', [m.userId, '+15551239999']);
+    expect((await h.http().post(`/v1/users/${m.userId}/mfa/setup`).set('Authorization', m.auth).send({ mfaType: 'sms' })).status).toBe(503);
     expect((await h.http().post(`/v1/users/${m.userId}/mfa/setup`).set('Authorization', m.auth).send({ mfaType: 'email' })).status).toBe(503);
   });
 

@@ -49,13 +49,13 @@ export function sameSecret(given: string, expected: string): boolean {
 }
 
 export function requireSender(deps: IdentityDeps): DeliverCode {
-  if (!deps.deliverMfaCode) throw new ServiceError('SERVICE_UNAVAILABLE', { message: 'no e-mail sender is configured', detail: 'MFA code sender not configured' });
+  if (!deps.deliverMfaCode) throw new ServiceError('SERVICE_UNAVAILABLE', { message: 'no code sender is configured', detail: 'MFA code sender not configured' });
   return deps.deliverMfaCode;
 }
 
-export async function deliver(send: DeliverCode, tenantId: string, email: string, code: string): Promise<void> {
+export async function deliver(send: DeliverCode, tenantId: string, to: string, code: string, channel: 'email' | 'sms' = 'email'): Promise<void> {
   try {
-    await send({ tenantId, to: email, code });
+    await send({ tenantId, channel, to, code });
   } catch (error) {
     const reason = error instanceof Error ? error.message.split(code).join('[code]') : 'unknown';
     throw new ServiceError('PROVIDER_SEND_FAILED', { detail: `MFA code delivery failed: ${reason}` });

@@ -61,8 +61,10 @@ export function userFactorsService(deps: IdentityDeps) {
       const user = await selfUser(deps, caller, userId);
       const settings = await findMfaSettings(deps.pool, caller.tenantId);
       if (!settings.allowed_methods.includes(input.mfaType)) throw new ServiceError('MFA_METHOD_NOT_ALLOWED', { field: 'body.mfaType' });
-      if (input.mfaType === 'sms') throw new ServiceError('SERVICE_UNAVAILABLE', { message: 'no SMS sender is configured', detail: 'SMS factor has no sender or phone number yet' });
-      const send = input.mfaType === 'email' ? requireSender(deps) : undefined;
+      // A code sent by SMS goes to the user's own number: without one there is nothing to set up.
+      const codeTo = input.mfaType === 'sms' ? user.phoneNumber : user.email;
+      if (codeTo === null) throw new ServiceError('VALIDATION_FAILED', { message: 'the user has no phone number: set phoneNumber first', field: 'body.mfaType' });
+      const send = input.mfaType === 'app' ? undefined : requireSender(deps);
       const proof = factorProofOf(input);
       const recoveryCodes = generateRecoveryCodes();
       const secret = input.mfaType === 'app' ? createTotpSecret() : undefined;
@@ -82,8 +84,9 @@ export function userFactorsService(deps: IdentityDeps) {
         }
         let enrolment: PendingEnrolment = { method: input.mfaType, totpSecret: secret, lastStep: 0, recoveryCodeHashes: recoveryCodes.map(hashRecoveryCode), verified: false };
         let code: string | undefined;
-        if (input.mfaType === 'email') {
-          const previous = pending.enrolment?.method === 'email' ? pending.enrolment.emailCode : undefined;
+        // A code sent by e-mail or SMS: the same short-lived, counted, single-use code (kept as `emailCode`).
+        if (input.mfaType !== 'app') {
+          const previous = pending.enrolment?.method === input.mfaType ? pending.enrolment.emailCode : undefined;
           const issued = issueEmailedCode(previous, limitsOf(settings), nowMs);
           if (!issued.ok) throw new ServiceError('RATE_LIMITED', { message: 'too many codes sent; wait for the last one to expire' });
           enrolment = { ...enrolment, emailCode: issued.state };
@@ -95,7 +98,7 @@ export function userFactorsService(deps: IdentityDeps) {
         return { refused: undefined, code };
       });
       if (outcome.refused) throw invalidCode(outcome.refused.field, outcome.refused.reason ?? 'refused');
-      if (send && outcome.code !== undefined) await deliver(send, caller.tenantId, user.email, outcome.code);
+      if (send && outcome.code !== undefined) await deliver(send, caller.tenantId, codeTo, outcome.code, input.mfaType === 'sms' ? 'sms' : 'email');
       const totp = secret === undefined ? {} : { secret, url: totpUri({ secret, issuer: totpIssuer, accountName: user.username }) };
       return { setup: { ...totp, recoveryCodes, mfaType: input.mfaType, enabled: false }, policyRevision };
     },
@@ -178,11 +181,13 @@ export function userFactorsService(deps: IdentityDeps) {
           preferredType: row.preferredType ?? input.mfaType,
           ...(enrolment.totpSecret !== undefined
             ? { totpSecretCiphertext: totpSecretBox.seal(deps.secrets, user.id, enrolment.totpSecret), totpEnabled: true, lastTotpStep: enrolment.lastStep }
-            : { emailEnabled: true }),
+            : input.mfaType === 'sms'
+              ? { smsEnabled: true }
+              : { emailEnabled: true }),
         };
         const updated = await updateUserMfa(tx.client, tx.tenantId, user.id, change);
         // A factor replaced (a new authenticator secret over an enabled one): whoever held the old one is signed out.
-        if (enrolment.totpSecret !== undefined ? row.totpEnabled : row.emailEnabled) {
+        if (enrolment.totpSecret !== undefined ? row.totpEnabled : input.mfaType === 'sms' ? row.smsEnabled : row.emailEnabled) {
           await tx.endSessions({ kind: 'user', tenantId: tx.tenantId, userId: user.id }, 'mfa_reenrolled');
         }
         tx.audit({ action: 'mfa.enable', targetType: 'user', targetId: user.id, before: statusOf(row), after: statusOf(updated) });
