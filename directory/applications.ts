@@ -158,3 +158,10 @@ export async function setBuiltinRedirectUris(db: Queryable, tenantId: string, id
 export async function deleteBuiltinApplication(db: Queryable, tenantId: string, id: string): Promise<void> {
   await query(db, 'DELETE FROM applications WHERE org_id = $1 AND id = $2 AND builtin', [tenantId, id]);
 }
+
+/** The application a client id names (client ids are unique across organizations), when there is one. */
+export async function applicationWithClientId(db: Queryable, clientId: string): Promise<{ id: string; tenantId: string } | undefined> {
+  const { rows } = await query<{ id: string; org_id: string }>(db, 'SELECT id, org_id FROM applications WHERE client_id = $1', [clientId]);
+  const row = rows[0];
+  return row ? { id: row.id, tenantId: row.org_id } : undefined;
+}

@@ -69,3 +69,12 @@ export async function readRefreshTokenState(db: Queryable, tokenHash: string): P
 export async function expireRefreshTokensOfSession(db: Queryable, sessionId: string): Promise<void> {
   await db.query('UPDATE refresh_tokens SET expires_at = least(expires_at, now()) WHERE session_id = $1::uuid', [sessionId]);
 }
+
+/** Expires every refresh token of a session, only if the session is the subject's in that tenant (a logout's hint). */
+export async function expireRefreshTokensOfSubjectSession(db: Queryable, session: { readonly sessionId: string; readonly tenantId: string; readonly subjectId: string }): Promise<void> {
+  await db.query(
+    `UPDATE refresh_tokens rt SET expires_at = least(rt.expires_at, now())
+       FROM sessions s WHERE rt.session_id = s.id AND s.id = $1::uuid AND s.org_id = $2::uuid AND s.subject_id = $3::uuid`,
+    [session.sessionId, session.tenantId, session.subjectId],
+  );
+}

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { query } from '../platform/postgres-transaction.js';
+import { query, type Queryable } from '../platform/postgres-transaction.js';
 
 /**
  * Why sessions end. `logout`, `token_revoked` (RFC 7009 revocation of its refresh token) and `provider_refused` end one sign-in in the ordinary way; every other reason means
@@ -127,4 +127,13 @@ export async function endSessions(db: pg.ClientBase, which: SessionsToEnd, reaso
 
 async function deleteRememberedDevices(db: pg.ClientBase, tenantId: string, userId: string): Promise<void> {
   await query(db, 'DELETE FROM remembered_devices WHERE org_id = $1::uuid AND user_id = $2::uuid', [tenantId, userId]);
+}
+
+/** The kind of subject a session of this tenant and subject belongs to; undefined when there is no such session. */
+export async function sessionSubjectKind(db: Queryable, session: { readonly sessionId: string; readonly tenantId: string; readonly subjectId: string }): Promise<'user' | 'application' | undefined> {
+  const { rows } = await db.query<{ subject_kind: 'user' | 'application' }>(
+    'SELECT subject_kind FROM sessions WHERE id = $1::uuid AND org_id = $2::uuid AND subject_id = $3::uuid',
+    [session.sessionId, session.tenantId, session.subjectId],
+  );
+  return rows[0]?.subject_kind;
 }

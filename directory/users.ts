@@ -270,3 +270,15 @@ export async function insertNumberedUsers(db: Queryable, tenantId: string, count
   );
   await query(db, 'ANALYZE users');
 }
+
+/** The account a sign-in names by its canonical username (unique across organizations), when there is one. */
+export async function accountNamed(db: Queryable, usernameCanonical: string): Promise<{ id: string; tenantId: string } | undefined> {
+  const { rows } = await query<{ id: string; org_id: string }>(db, 'SELECT id, org_id FROM users WHERE username_canonical = $1', [usernameCanonical]);
+  const row = rows[0];
+  return row ? { id: row.id, tenantId: row.org_id } : undefined;
+}
+
+/** Stores a password's new hash, only while the stored one is still `previousHash` (a change meanwhile wins). */
+export async function replacePasswordHash(db: Queryable, tenantId: string, id: string, previousHash: string, passwordHash: string): Promise<void> {
+  await query(db, 'UPDATE users SET password_hash = $1 WHERE id = $2 AND org_id = $3 AND password_hash = $4', [passwordHash, id, tenantId, previousHash]);
+}

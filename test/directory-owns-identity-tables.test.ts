@@ -35,17 +35,9 @@ const ownedTableSql = new RegExp(
 /** Files that still hold SQL on the tables, each with who moves it. */
 const notYetMoved: ReadonlyMap<string, string> = new Map([
   // Auth's SQL (moved by the Auth wiring work).
-  ['auth-service/audit/auth-events.ts', 'auth'],
-  ['auth-service/authorization/subject.ts', 'auth'],
-  ['auth-service/hosted-sign-in/browser-cors.ts', 'auth'],
-  ['auth-service/hosted-sign-in/client-registration.ts', 'auth'],
-  ['auth-service/identity-providers/builtin-identity-provider.ts', 'auth'],
   ['auth-service/identity-providers/oidc-session-store.ts', 'auth'],
   ['auth-service/identity-providers/subject-rows.ts', 'auth'],
   ['auth-service/mfa/login-mfa-store.ts', 'auth'],
-  ['auth-service/tokens/session-logout.ts', 'auth'],
-  ['auth-service/tokens/session-store.ts', 'auth'],
-  ['auth-service/tokens/tenant-spray-limit.ts', 'auth'],
   ['messaging/provider-code-delivery.ts', 'auth'],
   ['bench/authorize-servers.ts', 'bench'],
 ]);

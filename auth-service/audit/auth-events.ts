@@ -4,7 +4,7 @@ import type pg from 'pg';
 import type { Clock } from '../../engine/index.js';
 import type { ErrorReporter } from '../../platform/http/error-handler.js';
 import { ServiceError } from '../../platform/http/service-error.js';
-import { query, type Queryable } from '../../platform/postgres-transaction.js';
+import type { Queryable } from '../../platform/postgres-transaction.js';
 import { writeSecurityEvent, type SecurityEvent } from '../../platform/security-events.js';
 
 /** Where a request came from, as the security events record it. */
@@ -66,20 +66,6 @@ export class AuthEvents {
       });
     }
   }
-}
-
-/** The account a sign-in attempt names, when there is one (usernames are unique across organizations). */
-export async function accountNamed(database: Queryable, usernameCanonical: string): Promise<{ id: string; orgId: string } | undefined> {
-  const { rows } = await query<{ id: string; org_id: string }>(database, 'SELECT id, org_id FROM users WHERE username_canonical = $1', [usernameCanonical]);
-  const row = rows[0];
-  return row ? { id: row.id, orgId: row.org_id } : undefined;
-}
-
-/** The application a client id names, when there is one (client ids are unique across organizations). */
-export async function applicationWithClientId(database: Queryable, clientId: string): Promise<{ id: string; orgId: string } | undefined> {
-  const { rows } = await query<{ id: string; org_id: string }>(database, 'SELECT id, org_id FROM applications WHERE client_id = $1', [clientId]);
-  const row = rows[0];
-  return row ? { id: row.id, orgId: row.org_id } : undefined;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { subjectsNamed } from '../../directory/named-subjects.js';
 import type { Queryable } from '../../platform/postgres-transaction.js';
 import type { Caller } from '../../platform/http/caller.js';
 import { ServiceError } from '../../platform/http/service-error.js';
@@ -45,19 +46,11 @@ export type SubjectLookup = (tenantId: string, named: { owner: string; name: str
 export async function resolveSubject(database: Queryable, tenantId: string, named: { owner: string; name: string }): Promise<ResolvedSubject | undefined> {
   const canonical = named.name.normalize('NFKC').toLowerCase();
   try {
-    const { rows } = await database.query<{ kind: 'user' | 'application'; id: string; status: string }>(
-      `SELECT 'user' AS kind, u.id, u.status FROM users u JOIN organizations o ON o.id = u.org_id
-         WHERE u.org_id = $1::uuid AND lower(o.slug) = lower($2) AND (u.id::text = $3 OR u.username_canonical = $4)
-       UNION ALL
-       SELECT 'application' AS kind, a.id, 'active' AS status FROM applications a JOIN organizations o ON o.id = a.org_id
-         WHERE a.org_id = $1::uuid AND lower(o.slug) = lower($2) AND (a.id::text = $3 OR a.name = $3)
-       LIMIT 2`,
-      [tenantId, named.owner, named.name, canonical],
-    );
+    const rows = await subjectsNamed(database, tenantId, named.owner, named.name, canonical);
     // Two matches (a username equal to an application's name) name nobody unambiguously.
     if (rows.length !== 1) return undefined;
     const row = rows[0]!;
-    return { subject: `${row.kind === 'application' ? 'app' : 'user'}:${row.id}`, active: row.status === 'active' };
+    return { subject: `${row.kind === 'application' ? 'app' : 'user'}:${row.id}`, active: row.active };
   } catch (error) {
     throw new ServiceError('SERVICE_UNAVAILABLE', { detail: 'subject lookup failed', cause: error });
   }

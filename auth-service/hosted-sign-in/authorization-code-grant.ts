@@ -7,7 +7,7 @@ import type { AuthEvents, RequestContext } from '../audit/auth-events.js';
 import type { SigningKeyStore } from '../keys/signing-key-store.js';
 import type { ClientCredentials, TokenAnswer, TokenService } from '../tokens/token-service.js';
 import { codeHashOf, findAuthorizationCode, markAuthorizationCodeUsed } from './authorization-codes.js';
-import { findClientRegistration } from './client-registration.js';
+import { findClientRegistration } from '../../directory/client-registrations.js';
 import { verifiesS256Challenge } from './pkce.js';
 
 export interface AuthorizationCodeGrantInput {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { isRegisteredRedirectUri } from '../../domain/redirect-uri.js';
 import { clientIdField, scopeField, usernameField } from '../tokens/token-fields.js';
 import { isS256Challenge } from './pkce.js';
-import type { ClientRegistration } from './client-registration.js';
+import type { ClientRegistration } from '../../directory/client-registrations.js';
 
 /** A checked authorization request: what the sign-in page works for. */
 export interface CheckedAuthorization {

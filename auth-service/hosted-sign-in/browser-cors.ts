@@ -1,6 +1,7 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Clock } from '../../engine/index.js';
-import { query, type Queryable } from '../../platform/postgres-transaction.js';
+import { isRegisteredRedirectOrigin } from '../../directory/client-registrations.js';
+import type { Queryable } from '../../platform/postgres-transaction.js';
 
 /**
  * The endpoints a browser application (a public client) calls across origins after the hosted sign-in; explain is
@@ -13,16 +14,6 @@ const cacheMs = 30_000;
 const maxCached = 1_000;
 
 /** Whether some application registered a redirect URI on `origin` (a scheme, host and port, nothing more). */
-async function isRegisteredOrigin(database: Queryable, origin: string): Promise<boolean> {
-  const { rows } = await query<{ found: boolean }>(
-    database,
-    `SELECT EXISTS (SELECT 1 FROM applications a, unnest(a.redirect_uris) AS u
-                     WHERE u = $1 OR starts_with(u, $1 || '/') OR starts_with(u, $1 || '?')) AS found`,
-    [origin],
-  );
-  return rows[0]?.found === true;
-}
-
 /**
  * CORS for the token, revocation and logout endpoints, for the origins of registered redirect URIs only: a browser
  * application signed in through the hosted page exchanges its code, refreshes, revokes and signs out from its own origin.
@@ -38,7 +29,7 @@ export function browserCors(options: { database: Queryable; clock: Clock }): Rou
     let entry = cached.get(origin);
     if (!entry || entry.untilMs <= nowMs) {
       if (cached.size >= maxCached) cached.clear();
-      entry = { allowed: await isRegisteredOrigin(options.database, origin), untilMs: nowMs + cacheMs };
+      entry = { allowed: await isRegisteredRedirectOrigin(options.database, origin), untilMs: nowMs + cacheMs };
       cached.set(origin, entry);
     }
     return entry.allowed ? origin : undefined;

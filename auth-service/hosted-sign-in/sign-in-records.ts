@@ -9,7 +9,7 @@ import {
   type NewAuthorizationRequest,
   type PendingMfa,
 } from './authorization-requests.js';
-import { findClientRegistration, type ClientRegistration } from './client-registration.js';
+import { findClientRegistration, type ClientRegistration } from '../../directory/client-registrations.js';
 
 /** What the hosted sign-in page keeps between its steps: the client it is for, its request, and the code it ends with. */
 export interface SignInRecords {

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { canonicalName } from '../../domain/canonical-name.js';
+import { replacePasswordHash } from '../../directory/users.js';
 import type { PasswordHasher } from '../../platform/password-hasher.js';
 import type { IdentityProvider } from './identity-provider.js';
 import { activeSubject, appByClientId, toApp, toUser, userByUsername, type UserRow } from './subject-rows.js';
@@ -12,7 +13,7 @@ import { activeSubject, appByClientId, toApp, toUser, userByUsername, type UserR
 async function rehashPassword(deps: { pool: pg.Pool; passwords: PasswordHasher }, row: UserRow, password: string): Promise<void> {
   try {
     const hash = await deps.passwords.hash(password);
-    await deps.pool.query('UPDATE users SET password_hash = $1 WHERE id = $2 AND org_id = $3 AND password_hash = $4', [hash, row.id, row.org_id, row.password_hash]);
+    await replacePasswordHash(deps.pool, row.org_id, row.id, row.password_hash, hash);
   } catch {
     // The sign-in is already proven; the next one tries again.
   }

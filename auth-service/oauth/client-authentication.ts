@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import { ServiceError } from '../../platform/http/service-error.js';
 import type { Queryable } from '../../platform/postgres-transaction.js';
-import { findClientRegistration } from '../hosted-sign-in/client-registration.js';
+import { findClientRegistration } from '../../directory/client-registrations.js';
 import type { RequestContext } from '../audit/auth-events.js';
 import type { ClientCredentials, TokenService } from '../tokens/token-service.js';
 

@@ -4,7 +4,7 @@ import type { Caller } from '../../platform/http/caller.js';
 import { ServiceError } from '../../platform/http/service-error.js';
 import { readRefreshTokenState, type RefreshTokenState } from '../../directory/refresh-tokens.js';
 import type { Queryable } from '../../platform/postgres-transaction.js';
-import { refreshTokenHash } from '../tokens/session-store.js';
+import { refreshTokenHash } from '../../directory/session-tokens.js';
 
 /** A token a client handed to the revocation or introspection endpoint, once recognised as one of ours. */
 export type PresentedToken =

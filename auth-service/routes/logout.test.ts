@@ -4,7 +4,7 @@ import { generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authIssuer, createAuthHarness, type AuthHarness } from '../../test/support/auth-harness.js';
 import { endSessions } from '../../directory/sessions.js';
-import { lockRefreshToken, refreshTokenHash } from '../tokens/session-store.js';
+import { lockRefreshToken, refreshTokenHash } from '../../directory/session-tokens.js';
 import type { TokenSubject } from '../tokens/token-issuer.js';
 
 let h: AuthHarness;

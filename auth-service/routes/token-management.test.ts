@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthHarness, type AuthHarness } from '../../test/support/auth-harness.js';
-import { insertRefreshToken, insertSession } from '../tokens/session-store.js';
+import { insertRefreshToken, insertSession } from '../../directory/session-tokens.js';
 
 let h: AuthHarness;
 let server: http.Server;

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authAudience, authIssuer, createAuthHarness, type AuthHarness } from '../../test/support/auth-harness.js';
 import { createAuthApp } from '../app.js';
 import { wireAuth } from '../wiring.js';
-import { refreshTokenHash } from '../tokens/session-store.js';
+import { refreshTokenHash } from '../../directory/session-tokens.js';
 import { recordSignInFailure } from '../../directory/account-sign-in-failures.js';
 
 let h: AuthHarness;

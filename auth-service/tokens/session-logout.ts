@@ -1,5 +1,7 @@
 import type pg from 'pg';
-import { endSessions } from '../../directory/sessions.js';
+import { expireRefreshTokensOfSubjectSession } from '../../directory/refresh-tokens.js';
+import { revokeAccessToken } from '../../directory/revoked-access-tokens.js';
+import { endSessions, sessionSubjectKind } from '../../directory/sessions.js';
 import { ServiceError } from '../../platform/http/service-error.js';
 import type { UpstreamSessions } from '../identity-providers/identity-provider.js';
 
@@ -16,14 +18,6 @@ export interface LoggedOut {
   readonly subjectKind: 'user' | 'application';
   /** oidc mode: revokes our copy of the provider's tokens at the provider; to run after the commit. */
   readonly revokeAtProvider: (() => Promise<void>) | undefined;
-}
-
-async function sessionOfSubject(client: pg.ClientBase, sid: string, tenantId: string, subjectId: string): Promise<{ subjectKind: 'user' | 'application' } | undefined> {
-  const { rows } = await client.query<{ subject_kind: 'user' | 'application' }>(
-    'SELECT subject_kind FROM sessions WHERE id = $1::uuid AND org_id = $2::uuid AND subject_id = $3::uuid',
-    [sid, tenantId, subjectId],
-  );
-  return rows[0] ? { subjectKind: rows[0].subject_kind } : undefined;
 }
 
 /**
@@ -47,24 +41,15 @@ export class SessionLogout {
       await client.query('BEGIN');
       // Refresh tokens before the session row: a refresh locks its token, then the session (reuse revokes it);
       // taking the two in the other order here would deadlock with it.
-      await client.query(
-        `UPDATE refresh_tokens rt SET expires_at = least(rt.expires_at, now())
-           FROM sessions s WHERE rt.session_id = s.id AND s.id = $1::uuid AND s.org_id = $2::uuid AND s.subject_id = $3::uuid`,
-        [sid, tenantId, subjectId],
-      );
+      await expireRefreshTokensOfSubjectSession(client, { sessionId: sid, tenantId, subjectId });
       const ended = await endSessions(client, { kind: 'session', sessionId: sid, tenantId, subjectId }, 'logout');
       // A session ended earlier (another logout, a password change) still answers 200, and its provider grant still goes.
-      const session = ended[0] ?? (await sessionOfSubject(client, sid, tenantId, subjectId));
+      const kind = ended[0]?.subjectKind ?? (await sessionSubjectKind(client, { sessionId: sid, tenantId, subjectId }));
       // oidc mode: our copy of the provider's tokens goes with the session; revoked at the provider after the commit.
-      const revokeAtProvider = session ? await this.parts.upstream?.detach(client, sid) : undefined;
-      if (target.accessToken) {
-        await client.query(
-          'INSERT INTO revoked_access_tokens (jti, org_id, expires_at) VALUES ($1, $2::uuid, to_timestamp($3 / 1000.0)) ON CONFLICT (jti) DO NOTHING',
-          [target.accessToken.jti, tenantId, target.accessToken.expiresAtMs],
-        );
-      }
+      const revokeAtProvider = kind ? await this.parts.upstream?.detach(client, sid) : undefined;
+      if (target.accessToken) await revokeAccessToken(client, { jti: target.accessToken.jti, tenantId, expiresAtMs: target.accessToken.expiresAtMs });
       await client.query('COMMIT');
-      return { subjectKind: session?.subjectKind ?? 'user', revokeAtProvider };
+      return { subjectKind: kind ?? 'user', revokeAtProvider };
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw new ServiceError('SERVICE_UNAVAILABLE', { detail: 'logout could not be recorded', cause: error });

@@ -14,11 +14,13 @@ import { endUpstreamGrant } from '../identity-providers/upstream-revocation.js';
 import type { AuthenticatedApp, AuthenticatedSubject, AuthenticatedUser, IdentityProvider } from '../identity-providers/identity-provider.js';
 import type { MfaChallengeAnswer, MfaGate } from '../mfa/mfa-gate.js';
 import type { SigningKeyStore } from '../keys/signing-key-store.js';
-import { accountNamed, applicationWithClientId, unknownNameTarget, type AuthEvents, type RequestContext } from '../audit/auth-events.js';
+import { unknownNameTarget, type AuthEvents, type RequestContext } from '../audit/auth-events.js';
+import { applicationWithClientId } from '../../directory/applications.js';
+import { accountNamed } from '../../directory/users.js';
 import type { EndHere } from '../../platform/auth/ended-here.js';
 import type { IdTokenClaims, TokenIssuer, TokenSubject } from './token-issuer.js';
 import { assertTenantNotSprayed, defaultTenantSprayLimit, organizationOfUsername, recordTenantFailure, type TenantSprayLimit } from './tenant-spray-limit.js';
-import { findRefreshTokenSession, holdSubjectForSession, insertRefreshToken, insertSession, lockRefreshToken, markRefreshTokenUsed, refreshTokenHash } from './session-store.js';
+import { findRefreshTokenSession, holdSubjectForSession, insertRefreshToken, insertSession, lockRefreshToken, markRefreshTokenUsed, refreshTokenHash } from '../../directory/session-tokens.js';
 
 /** The lifetimes and sign-in limits the token service keeps (part of Auth's settings). */
 export interface SessionSettings {
@@ -238,7 +240,7 @@ export class TokenService {
     if (!app) {
       const known = await applicationWithClientId(this.parts.database, credentials.clientId).catch(() => undefined);
       await this.parts.events.recordSettled(context, {
-        tenantId: known?.orgId,
+        tenantId: known?.tenantId,
         actor: 'anonymous',
         action: 'auth.sign-in',
         outcome: 'failure',
@@ -257,7 +259,7 @@ export class TokenService {
     // The refusal stands whatever happens here: a failed lookup only leaves the event without its organization.
     const account = await accountNamed(this.parts.database, usernameCanonical).catch(() => undefined);
     await this.parts.events.recordSettled(context, {
-      tenantId: account?.orgId,
+      tenantId: account?.tenantId,
       actor: 'anonymous',
       action,
       outcome: 'failure',

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type pg from 'pg';
-import { query } from '../../platform/postgres-transaction.js';
-import { sessionEndedSql, sessionSubjectCutoffSql } from '../../directory/sessions.js';
+import { query } from '../platform/postgres-transaction.js';
+import { sessionEndedSql, sessionSubjectCutoffSql } from './sessions.js';
 
 /** Refresh tokens are opaque: 32 random bytes, base64url. Only their SHA-256 is stored. */
 export function newRefreshToken(): string {

@@ -1,4 +1,4 @@
-import { query, type Queryable } from '../../platform/postgres-transaction.js';
+import { query, type Queryable } from '../platform/postgres-transaction.js';
 
 /** What the authorization endpoint needs to know of an application before it may send anything anywhere. */
 export interface ClientRegistration {
@@ -32,4 +32,15 @@ export async function findClientRegistration(db: Queryable, clientId: string): P
   const row = rows[0];
   if (!row) return undefined;
   return { applicationId: row.id, orgId: row.org_id, clientId: row.client_id, name: row.name, redirectUris: row.redirect_uris, isPublic: row.is_public };
+}
+
+/** Whether any application registered a redirect URI at `origin` (its CORS answer: a browser client's own origin). */
+export async function isRegisteredRedirectOrigin(db: Queryable, origin: string): Promise<boolean> {
+  const { rows } = await query<{ found: boolean }>(
+    db,
+    `SELECT EXISTS (SELECT 1 FROM applications a, unnest(a.redirect_uris) AS u
+                     WHERE u = $1 OR starts_with(u, $1 || '/') OR starts_with(u, $1 || '?')) AS found`,
+    [origin],
+  );
+  return rows[0]?.found === true;
 }
