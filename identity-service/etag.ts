@@ -17,11 +17,3 @@ export function expectedVersion(req: Request): number | undefined {
   if (!match) throw new ServiceError('PRECONDITION_FAILED', { message: 'If-Match must be an ETag from this API' });
   return Number(match[1]);
 }
-
-/** Throws 412 when `If-Match` names another version than `current`. */
-export function assertVersion(req: Request, current: number): void {
-  const expected = expectedVersion(req);
-  if (expected !== undefined && expected !== current) {
-    throw new ServiceError('PRECONDITION_FAILED', { message: 'the record changed since it was read; read it again' });
-  }
-}
