@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import type { Valkey } from 'iovalkey';
 import { z } from 'zod';
 import { loadModelFile, PolicyEngine, type ModelDefinition } from '../engine/index.js';
+import { loadEnvFile } from '../platform/env-file.js';
 import { createValkeyClient } from '../platform/valkey-client.js';
 import { suiteNames, type BenchResults, type SuiteName, type SuiteResult } from './bench-results.js';
 import { formatAuthorizeBench, runAuthorizeBench, type AuthorizeBenchResult } from './authorize-suite.js';
@@ -102,17 +103,36 @@ function roundedNumbers(_key: string, value: unknown): unknown {
   return typeof value === 'number' && !Number.isInteger(value) ? Math.round(value * 1_000) / 1_000 : value;
 }
 
-function parseOptions(): { quick: boolean; scale: boolean; only: Part | undefined } {
-  const { values } = parseArgs({
-    options: { quick: { type: 'boolean', default: false }, scale: { type: 'boolean', default: false }, only: { type: 'string' } },
-    strict: true,
-    allowPositionals: false,
-  });
+export const usage = `usage: npm run bench [-- options]
+
+  --quick            fewer samples, a shorter run
+  --scale            also 1,000,000 rules over 10,000 tenants
+  --only <suite>     one part: ${onlyChoices.join(', ')}
+  system [--quick]   the multi-process scenario (its own table)
+
+Prints a table with the targets and writes bench/results/latest.json. Reads BENCH_DATABASE_URL,
+BENCH_VALKEY_URL and BENCH_SEED from the environment or .env.
+
+exit codes: 0 measured (whatever the figures), 1 the run crashed, 64 usage`;
+
+class UsageError extends Error {}
+
+function parseOptions(): { quick: boolean; scale: boolean; only: Part | undefined; help: boolean } {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: { quick: { type: 'boolean', default: false }, scale: { type: 'boolean', default: false }, only: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
   const only = values.only;
   if (only !== undefined && !(onlyChoices as readonly string[]).includes(only)) {
-    throw new Error(`--only must be one of ${onlyChoices.join(', ')}; got ${JSON.stringify(only)}`);
+    throw new UsageError(`--only must be one of ${onlyChoices.join(', ')}; got ${JSON.stringify(only)}`);
   }
-  return { quick: values.quick ?? false, scale: values.scale ?? false, only: only as Part | undefined };
+  return { quick: values.quick ?? false, scale: values.scale ?? false, only: only as Part | undefined, help: values.help ?? false };
 }
 
 function suiteResult(name: SuiteName, size: Size, latency: LatencySummary, note?: string): SuiteResult {
@@ -307,6 +327,11 @@ async function benchModels(ctx: Context): Promise<void> {
 
 async function main(): Promise<void> {
   const options = parseOptions();
+  if (options.help) {
+    process.stdout.write(`${usage}\n`);
+    return;
+  }
+  loadEnvFile();
   const env = envSchema.parse(process.env);
   const plan = plans[options.quick ? 'quick' : 'full'];
   const progress = new ProgressLine();
@@ -383,6 +408,11 @@ try {
   if (process.argv[2] === 'system') await (await import('./system-bench.js')).runSystemBenchCli(process.argv.slice(3));
   else await main();
 } catch (error) {
-  process.stderr.write(`\nbench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exitCode = 1;
+  if (error instanceof UsageError) {
+    process.stderr.write(`error: ${error.message}\n\n${usage}\n`);
+    process.exitCode = 64;
+  } else {
+    process.stderr.write(`\nbench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = 1;
+  }
 }

@@ -9,6 +9,22 @@ import { loadEnvFile } from '../platform/env-file.js';
 import { localSecretsFileName } from '../local-start/local-secrets.js';
 import { parseStartConfig } from '../local-start/start-config.js';
 
+const usage = `usage: npm run doctor
+
+Checks a running installation end to end (Auth and Identity alive and ready, a token request, Identity's seeded
+groups) and prints a checklist. Reaches the local npm start by default; AUTH_URL, IDENTITY_URL,
+BOOTSTRAP_ADMIN_USERNAME / BOOTSTRAP_ADMIN_PASSWORD and DOCTOR_TIMEOUT_MS (from the environment or .env) point it
+elsewhere.
+
+exit codes: 0 every check passed, 1 a check failed, 64 usage, 78 bad configuration`;
+
+const args = process.argv.slice(2);
+if (args.length > 0) {
+  const help = args.length === 1 && (args[0] === '--help' || args[0] === '-h');
+  (help ? process.stdout : process.stderr).write(`${help ? '' : `error: unexpected argument "${args[0]}"\n\n`}${usage}\n`);
+  process.exit(help ? 0 : 64);
+}
+
 loadEnvFile();
 const present = Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== undefined && v !== ''));
 

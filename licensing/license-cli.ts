@@ -19,7 +19,9 @@ export const usage = `usage: npm run license -- <command>
   verify --license <file> --public-key <file>  check a license as the services do at start
 
   <dir> defaults to ${defaultKeysDir}. Give the services the public key (LICENSE_PUBLIC_KEY or
-  LICENSE_PUBLIC_KEY_FILE) and the license (LICENSE_KEY or LICENSE_FILE); keep the signing key to yourself.`;
+  LICENSE_PUBLIC_KEY_FILE) and the license (LICENSE_KEY or LICENSE_FILE); keep the signing key to yourself.
+
+exit codes: 0 done, 1 failed, 64 usage, 78 refused license`;
 
 export interface CliOutput {
   out(line: string): void;
