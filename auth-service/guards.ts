@@ -1,10 +1,10 @@
-import type { Request } from 'express';
 import type { PolicyEngine } from '../engine/index.js';
 import type { ActiveTokenCheck } from '../platform/auth/active-token-check.js';
 import { bearerToken } from '../platform/auth/bearer-token.js';
 import { callerFromToken, type TenancyOptions } from '../platform/auth/caller-from-token.js';
 import type { TokenVerifier } from '../platform/auth/token-verifier.js';
 import type { Caller } from '../platform/http/caller.js';
+import type { createClientAddress } from '../platform/http/client-address.js';
 import type { RouteGuards } from '../platform/http/mount-routes.js';
 import { ServiceError } from '../platform/http/service-error.js';
 import { ModelQuestions } from '../platform/authorization/model-questions.js';
@@ -17,7 +17,7 @@ export interface AuthGuardParts {
   readonly tokenCheck: Pick<ActiveTokenCheck, 'assertActive'>;
   readonly engine: PolicyEngine;
   /** The client address of a request: a model that reads request attributes sees it as `ip`. */
-  readonly clientAddress: (req: Request) => string | undefined;
+  readonly clientAddress: ReturnType<typeof createClientAddress>;
 }
 
 /**

@@ -8,7 +8,7 @@ import { issueLicense, parseLicensePrivateKey, parseLicensePublicKey, generateLi
 import { createLogger, logReporter } from '../platform/logger.js';
 import { createServiceMetrics } from '../platform/metrics/index.js';
 import { Secret } from '../platform/secret.js';
-import { createAuthHarness, type AuthHarness } from '../test/support/auth-harness.js';
+import { createAuthHarness, servedBy, servings, type AuthHarness } from '../test/support/auth-harness.js';
 import { createAuthApp } from './app.js';
 import { wireAuth } from './wiring.js';
 import { parseAuthConfig } from './config.js';
@@ -60,10 +60,10 @@ describe('license on /health and /ready', () => {
 });
 
 describe('metrics and logs of the Auth app', () => {
-  it('counts authorize allow / deny / error and times /v1/authorize by its route, served on /metrics to the token only', async () => {
+  it.each(servings)('counts authorize allow / deny / error and times /v1/authorize by its route, served on /metrics to the token only (served by %s)', async (serving) => {
     const metrics = createServiceMetrics({ service: 'auth' });
     metrics.watchEngine(h.deps.engine);
-    const app = createAuthApp(wireAuth({ ...h.deps, metrics, metricsToken: new Secret(metricsToken) }));
+    const app = servedBy(serving, { ...h.deps, metrics, metricsToken: new Secret(metricsToken) });
     const ask = (body: object) => supertest(app).post('/v1/authorize').set('Authorization', `Bearer ${userToken}`).send(body);
     const sub = `${org.slug}/${user.id}`;
     expect((await ask({ sub, resource: 'accounts', action: 'get' })).body.authorized).toBe(true);
@@ -99,10 +99,10 @@ describe('metrics and logs of the Auth app', () => {
     expect(lines.join('')).not.toContain(token);
   });
 
-  it('logs carry the request id (also in the problem body) and never a password, client secret or token', async () => {
+  it.each(servings)('logs carry the request id (also in the problem body) and never a password, client secret or token (served by %s)', async (serving) => {
     const lines: string[] = [];
     const logger = createLogger({ name: 'auth', level: 'debug', destination: new Writable({ write: (chunk: Buffer, _e, done) => { lines.push(chunk.toString()); done(); } }) });
-    const app = createAuthApp(wireAuth({ ...h.deps, report: logReporter(logger), metrics: createServiceMetrics({ service: 'auth', logger }) }));
+    const app = servedBy(serving, { ...h.deps, report: logReporter(logger), metrics: createServiceMetrics({ service: 'auth', logger }) });
     const wrongPassword = `Wrong-${randomBytes(12).toString('hex')}`;
     const clientSecret = randomBytes(24).toString('hex');
     const requestId = `req-${randomUUID()}`;
@@ -118,6 +118,8 @@ describe('metrics and logs of the Auth app', () => {
     const entries = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(entries.filter((e) => e.msg === 'request').every((e) => typeof e.requestId === 'string')).toBe(true);
     expect(entries.some((e) => e.requestId === requestId)).toBe(true);
+    // The authorize request's access line names its route, whichever path served it.
+    expect(entries.some((e) => e.msg === 'request' && e.route === '/v1/authorize' && e.status === 200)).toBe(true);
     for (const secret of [wrongPassword, clientSecret, userToken, userToken.split('.')[2] ?? '', user.password]) expect(log).not.toContain(secret);
   });
 });

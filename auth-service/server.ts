@@ -10,7 +10,7 @@ import { startServiceRuntime } from '../platform/service/service-runtime.js';
 import { systemClock } from '../engine/index.js';
 import { DecisionLogMaintenance, DecisionLogStore, DecisionRecorder, decisionLogSettingsOf } from '../platform/decision-log/index.js';
 import { decidingRuleResolver } from './decision-log/deciding-rule.js';
-import { createAuthApp } from './app.js';
+import { createAuthListener } from './app.js';
 import type { AuthConfig } from './config.js';
 import type { AuthDeps } from './deps.js';
 import { sharedTokenCache } from './shared-token-cache.js';
@@ -91,7 +91,7 @@ export async function startAuthService(config: AuthConfig, options: StartService
       identityProvider: identityProviderFromConfig(config.identityProvider, { pool, secrets }),
       ...(decisionLog ? { decisionLog: decisionLog.recorder } : {}),
     } satisfies AuthDeps;
-    const app = createAuthApp(wireAuth(deps));
+    const app = createAuthListener(wireAuth(deps));
 
     const schedule = rotation;
     const log = decisionLog;

@@ -1,4 +1,4 @@
-import type { Request, RequestHandler, Router } from 'express';
+import type { RequestHandler, Router } from 'express';
 import { applicationProfile, userProfile } from '../directory/subject-profiles.js';
 import type { Clock, PolicyEngine } from '../engine/index.js';
 import type { License } from '../licensing/index.js';
@@ -57,7 +57,7 @@ export interface AuthParts {
   readonly endHere: EndHere;
   readonly events: AuthEvents;
   /** The client address of a request (socket, or X-Forwarded-For through TRUSTED_PROXIES only). */
-  readonly clientAddress: (req: Request) => string | undefined;
+  readonly clientAddress: ReturnType<typeof createClientAddress>;
   readonly checkClientIp: ClientIpCheck;
   readonly findSubject: SubjectLookup;
   readonly profileOf: ProfileLookup;

@@ -1,4 +1,3 @@
-import type { Request } from 'express';
 import type { Caller } from '../platform/http/caller.js';
 import type { Cidr } from '../platform/cidr.js';
 import { createClientAddress, inRanges, parseRanges } from '../platform/http/client-address.js';
@@ -10,7 +9,7 @@ import type { IdentityDeps } from './deps.js';
 /** Per-app state of the `identity` allowlist: the lists' cache, the address derivation, the internal ranges. */
 export interface IdentityNetwork {
   readonly lists: IpAllowlistCache;
-  readonly clientAddress: (req: Request) => string | undefined;
+  readonly clientAddress: ReturnType<typeof createClientAddress>;
   readonly platformInternal: readonly Cidr[];
 }
 

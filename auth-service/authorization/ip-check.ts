@@ -1,20 +1,20 @@
-import type { Request } from 'express';
+import type { IncomingMessage } from 'node:http';
 import { isAllowed } from '../../platform/cidr.js';
 import { ServiceError } from '../../platform/http/service-error.js';
-import { inRanges } from '../../platform/http/client-address.js';
+import { inRanges, type createClientAddress } from '../../platform/http/client-address.js';
 import type { Cidr } from '../../platform/cidr.js';
 import type { IpAllowlists } from './ip-allowlist.js';
 
 export interface ClientIpCheckParts {
   readonly ipAllowlists: Pick<IpAllowlists, 'rangesFor'>;
   /** The client address of a request (socket, or X-Forwarded-For through TRUSTED_PROXIES only). */
-  readonly clientAddress: (req: Request) => string | undefined;
+  readonly clientAddress: ReturnType<typeof createClientAddress>;
   /** PLATFORM_INTERNAL_CIDRS, parsed. */
   readonly platformInternal: readonly Cidr[];
 }
 
 /** Throws IP_NOT_ALLOWED unless the organization's allowlist for the surface admits the request. */
-export type ClientIpCheck = (req: Request, tenantId: string, product: string | undefined, clientIp: string | undefined) => Promise<void>;
+export type ClientIpCheck = (req: IncomingMessage, tenantId: string, product: string | undefined, clientIp: string | undefined) => Promise<void>;
 
 /**
  * The organization's IP allowlist for the surface (the product's own list, else `auth`): `clientIp` must be

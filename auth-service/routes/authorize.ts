@@ -1,11 +1,11 @@
-import type { Request } from 'express';
+import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import { assertRequestName, isEngineError, isPlainName, type RequestAttributes } from '../../engine/index.js';
 import type { AuthResource } from '../../domain/access-manager-resources.js';
 import type { DecisionLogReason } from '../../platform/decision-log/index.js';
 import type { Caller } from '../../platform/http/caller.js';
-import { requestIdOf } from '../../platform/http/request-id.js';
-import { defineRoute, type AnyRoute } from '../../platform/http/route.js';
+import type { createClientAddress } from '../../platform/http/client-address.js';
+import { defineLeanRoute, type LeanRoute } from '../../platform/http/route.js';
 import { ServiceError } from '../../platform/http/service-error.js';
 import type { ClientIpCheck } from '../authorization/ip-check.js';
 import { decideForProduct } from '../authorization/product-scope.js';
@@ -22,7 +22,7 @@ export interface AuthorizeParts {
   readonly checkClientIp: ClientIpCheck;
   readonly findSubject: SubjectLookup;
   /** The client address of a request (socket, or X-Forwarded-For through TRUSTED_PROXIES only). */
-  readonly clientAddress: (req: Request) => string | undefined;
+  readonly clientAddress: ReturnType<typeof createClientAddress>;
   readonly clock: Clock;
   readonly metrics?: Pick<ServiceMetrics, 'authorizeDecisions'> | undefined;
   /** Absent when DECISION_LOG_ENABLED=false. */
@@ -112,7 +112,7 @@ class CheckRunner {
     private readonly deps: AuthorizeParts,
     private readonly questions: ModelQuestions,
     private readonly caller: Caller,
-    private readonly req: Request,
+    private readonly req: IncomingMessage,
   ) {
     // Only models that read a request object see it (as attributes.ip); the shipped model never looks.
     this.callerAddress = questions.readsAttributes ? deps.clientAddress(req) : undefined;
@@ -156,7 +156,7 @@ export async function mayAskForOthers(questions: ModelQuestions, caller: Caller,
 }
 
 /** Hands the decision to the decision log (a queue append; never waits, never throws). */
-function recordDecision(deps: AuthorizeParts, caller: Caller, req: Request, item: Check, verdict: Verdict): void {
+function recordDecision(deps: AuthorizeParts, caller: Caller, req: IncomingMessage, requestId: string, item: Check, verdict: Verdict): void {
   const log = deps.decisionLog;
   if (!log) return;
   log.record({
@@ -169,15 +169,16 @@ function recordDecision(deps: AuthorizeParts, caller: Caller, req: Request, item
     allowed: verdict.authorized,
     reason: verdict.logReason,
     revision: verdict.revision,
-    requestId: req.res ? requestIdOf(req.res) : undefined,
+    requestId,
     clientIp: item.clientIp ?? deps.clientAddress(req),
   });
 }
 
-export function authorizeRoutes(deps: AuthorizeParts): AnyRoute[] {
+/** Served ahead of express by the lean routes (same behaviour), and by express for what they leave to it. */
+export function authorizeRoutes(deps: AuthorizeParts): LeanRoute[] {
   const questions = new ModelQuestions(deps.engine);
   return [
-    defineRoute({
+    defineLeanRoute({
       method: 'post',
       path: '/v1/authorize',
       summary: 'May the subject do the action on the resource? (a denial is 200 with authorized:false)',
@@ -186,7 +187,7 @@ export function authorizeRoutes(deps: AuthorizeParts): AnyRoute[] {
       bareToken: true,
       body: check.extend({ minRevision: minRevision.optional() }).strict(),
       responses: { 200: { description: 'The decision', schema: answer } },
-      async handler({ body, caller, req }) {
+      async handler({ body, caller, req, requestId }) {
         let verdict: Verdict;
         try {
           // The body is the check (its minRevision is read apart): no copy of it per request.
@@ -196,7 +197,7 @@ export function authorizeRoutes(deps: AuthorizeParts): AnyRoute[] {
           throw error;
         }
         deps.metrics?.authorizeDecisions.record(verdict.authorized);
-        recordDecision(deps, caller, req, body, verdict);
+        recordDecision(deps, caller, req, requestId, body, verdict);
         const timestamp = new Date(deps.clock.nowMs()).toISOString();
         return {
           body: verdict.reason
@@ -205,7 +206,7 @@ export function authorizeRoutes(deps: AuthorizeParts): AnyRoute[] {
         };
       },
     }),
-    defineRoute({
+    defineLeanRoute({
       method: 'post',
       path: '/v1/authorize/batch',
       summary: `Up to ${maxBatchChecks} authorize checks in one call`,
@@ -214,7 +215,7 @@ export function authorizeRoutes(deps: AuthorizeParts): AnyRoute[] {
       bareToken: true,
       body: z.object({ checks: z.array(check).min(1).max(maxBatchChecks), minRevision: minRevision.optional() }).strict(),
       responses: { 200: { description: 'One decision per check, in order', schema: batchAnswer } },
-      async handler({ body, caller, req }) {
+      async handler({ body, caller, req, requestId }) {
         const runner = new CheckRunner(deps, questions, caller, req);
         const results: { authorized: boolean; reason?: string }[] = [];
         let revision = 0;
@@ -227,7 +228,7 @@ export function authorizeRoutes(deps: AuthorizeParts): AnyRoute[] {
             throw error;
           }
           deps.metrics?.authorizeDecisions.record(verdict.authorized);
-          recordDecision(deps, caller, req, item, verdict);
+          recordDecision(deps, caller, req, requestId, item, verdict);
           revision = Math.max(revision, verdict.revision);
           results.push(verdict.reason ? { authorized: verdict.authorized, reason: verdict.reason } : { authorized: verdict.authorized });
         }

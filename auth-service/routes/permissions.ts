@@ -1,19 +1,19 @@
 import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import { singlePartitionTenant, type PermissionMap, type PolicyEngine } from '../../engine/index.js';
-import { defineRoute, type AnyRoute } from '../../platform/http/route.js';
+import { defineLeanRoute, type LeanRoute } from '../../platform/http/route.js';
 import { ServiceError } from '../../platform/http/service-error.js';
 
 const permissionMap = z.record(z.string(), z.array(z.string())).meta({ id: 'PermissionMap' });
 
-export function permissionsRoutes(deps: { engine: Pick<PolicyEngine, 'revisionOf' | 'permissionsOf' | 'fastPath' | 'modelDefinition'> }): AnyRoute[] {
+export function permissionsRoutes(deps: { engine: Pick<PolicyEngine, 'revisionOf' | 'permissionsOf' | 'fastPath' | 'modelDefinition'> }): LeanRoute[] {
   // Keyed by the tenant's revision: a policy change makes every older map unreachable.
   const maps = new LRUCache<string, PermissionMap>({ max: 10_000 });
   // A model without a dom field has one policy for every organization, revisioned as one partition.
   const revisionTenantOf = (tenantId: string): string =>
     deps.engine.fastPath || deps.engine.modelDefinition.requestFields.includes('dom') ? tenantId : singlePartitionTenant;
   return [
-    defineRoute({
+    defineLeanRoute({
       method: 'get',
       path: '/v1/permissions',
       summary: "The caller's map of resource → allowed actions",

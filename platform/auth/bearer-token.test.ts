@@ -1,18 +1,17 @@
-import type { Request } from 'express';
+import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { bearerToken } from './bearer-token.js';
 
 const jws = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln';
 
-/** A request as node's parser leaves it: raw header names as sent, `header()` answering the first value. */
-function requestWith(rawHeaders: readonly string[], url = '/v1/authorize'): Request {
+/** A request as node's parser leaves it: raw header names as sent, `headers` holding the first value under the lowercased name. */
+function requestWith(rawHeaders: readonly string[], url = '/v1/authorize'): IncomingMessage {
   const lower = new Map<string, string>();
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!.toLowerCase();
     if (!lower.has(name)) lower.set(name, rawHeaders[i + 1]!);
   }
-  const query = Object.fromEntries(new URLSearchParams(url.split('?')[1] ?? ''));
-  return { rawHeaders, url, query, header: (name: string) => lower.get(name.toLowerCase()) } as unknown as Request;
+  return { rawHeaders, url, headers: Object.fromEntries(lower) } as unknown as IncomingMessage;
 }
 
 describe('bearerToken', () => {

@@ -1,4 +1,4 @@
-import type { Request } from 'express';
+import type { IncomingMessage } from 'node:http';
 import { ServiceError } from '../http/service-error.js';
 
 /** Above this a token is refused before any parsing or crypto. */
@@ -11,15 +11,17 @@ const compactJws = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
  * (RFC 6750), a compact JWS, never a token in the query string. With
  * `allowBareToken` the scheme may be omitted (Lerian's clients forward the raw header to /v1/authorize).
  */
-export function bearerToken(req: Request, options: { allowBareToken?: boolean } = {}): string {
+export function bearerToken(req: IncomingMessage, options: { allowBareToken?: boolean } = {}): string {
   let headers = 0;
   const raw = req.rawHeaders;
   // The length test first: no lowercased copy of every other header name on each request.
   for (let i = 0; i < raw.length; i += 2) if (raw[i]?.length === 13 && raw[i]?.toLowerCase() === 'authorization') headers++;
   if (headers > 1) throw new ServiceError('TOKEN_INVALID', { detail: 'more than one Authorization header' });
-  // Without a '?' there is no query to parse (express parses it again on every read of req.query).
-  if (req.url.includes('?') && typeof req.query?.access_token !== 'undefined') throw new ServiceError('TOKEN_INVALID', { detail: 'token in the query string' });
-  const header = req.header('authorization');
+  const url = req.url ?? '';
+  // Without a '?' there is no query to parse.
+  const queryAt = url.indexOf('?');
+  if (queryAt >= 0 && new URLSearchParams(url.slice(queryAt + 1)).has('access_token')) throw new ServiceError('TOKEN_INVALID', { detail: 'token in the query string' });
+  const header = req.headers.authorization;
   if (header === undefined || header.trim() === '') throw new ServiceError('TOKEN_MISSING', { detail: 'no Authorization header' });
   if (header.length > maxTokenLength + 7) throw new ServiceError('TOKEN_INVALID', { detail: 'token too long' });
   let token: string;

@@ -1,4 +1,4 @@
-import type { Request } from 'express';
+import type { IncomingMessage } from 'node:http';
 import { cidrContains, parseCidr, parseIp, type Cidr } from '../cidr.js';
 
 /** Canonical text of an address (`::ffff:10.0.0.1` → `10.0.0.1`), or undefined when it is not one. */
@@ -32,7 +32,7 @@ export function inRanges(address: string | undefined, ranges: readonly Cidr[]): 
  * a client writes at the left of the list is never read past a hop we do not trust). Undefined when the
  * chain holds something that is not an address: an unknown client is never taken for an internal one.
  */
-export function createClientAddress(trustedProxies: readonly string[]): (req: Request) => string | undefined {
+export function createClientAddress(trustedProxies: readonly string[]): (req: Pick<IncomingMessage, 'socket' | 'headers'>) => string | undefined {
   const trusted = parseRanges('TRUSTED_PROXIES', trustedProxies);
   return (req) => {
     const socket = canonical(req.socket.remoteAddress);

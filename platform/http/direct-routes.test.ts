@@ -12,7 +12,7 @@ import { ServiceError } from './service-error.js';
 
 const guards: RouteGuards = {
   authenticate: (req) => {
-    if (req.header('authorization') !== 'Bearer ok.ok.ok') return Promise.reject(new ServiceError('TOKEN_MISSING'));
+    if (req.headers.authorization !== 'Bearer ok.ok.ok') return Promise.reject(new ServiceError('TOKEN_MISSING'));
     return Promise.resolve({ kind: 'user', id: 'u1', subject: 'user:u1', tenantId: 't1', tokenId: undefined, claims: {} } satisfies Caller);
   },
   authorize: () => Promise.resolve(),

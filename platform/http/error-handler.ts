@@ -1,8 +1,9 @@
+import type { IncomingMessage } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import { isEngineError, type EngineErrorCode } from '../../engine/index.js';
 import type { PlatformErrorCode } from './platform-errors.js';
 import { sendProblem } from './problem-response.js';
-import { requestIdOf } from './request-id.js';
+import { requestIdOf, type ResponseWithLocals } from './request-id.js';
 import { problemTypeOf, ServiceError, type ErrorCatalogue, type ErrorEntry } from './service-error.js';
 
 /** Where rejected requests and failures are reported (the logger); never the response. */
@@ -51,7 +52,7 @@ function isDependencyFault(error: unknown): boolean {
   return unreachableMessages.some((text) => error.message.startsWith(text));
 }
 
-function isEncoded(req: Request): boolean {
+function isEncoded(req: IncomingMessage): boolean {
   const encoding = req.headers['content-encoding'];
   return encoding !== undefined && encoding.toLowerCase() !== 'identity';
 }
@@ -61,7 +62,7 @@ function isEncoded(req: Request): boolean {
  * JSON, a body that is not what its Content-Encoding says, a path segment that is not valid percent-encoding),
  * with a public message; undefined for anything else. Each is the caller's input, so a 4xx, never a 500.
  */
-function fromHttpLayer(error: unknown, req: Request): { code: PlatformErrorCode; message?: string } | undefined {
+function fromHttpLayer(error: unknown, req: IncomingMessage): { code: PlatformErrorCode; message?: string } | undefined {
   if (error === null || typeof error !== 'object') return undefined;
   const { type, status, expose, code } = error as HttpLayerError;
   if (type === 'entity.too.large') return { code: 'BODY_TOO_LARGE' };
@@ -98,8 +99,17 @@ export interface OAuthErrorFormat {
  * generic 500. A 5xx never carries the error's own message (it may name internal hosts or SQL): it is only logged.
  */
 export function errorHandler<C extends string>(catalogue: ErrorCatalogue<C | PlatformErrorCode>, report: ErrorReporter, oauth?: OAuthErrorFormat) {
+  const answer = failureAnswer(catalogue, report, oauth);
+  return (error: unknown, req: Request, res: Response, _next: NextFunction): void => answer(error, req, res, req.path);
+}
+
+/**
+ * What errorHandler does, on Node's own request and response: the lean routes answer their failures with it, so
+ * both paths map, report and word every failure the same way. `path` chooses the RFC 6749 body (`oauth.paths`).
+ */
+export function failureAnswer<C extends string>(catalogue: ErrorCatalogue<C | PlatformErrorCode>, report: ErrorReporter, oauth?: OAuthErrorFormat) {
   const oauthPaths = new Set(oauth?.paths ?? []);
-  return (error: unknown, req: Request, res: Response, _next: NextFunction): void => {
+  return (error: unknown, req: IncomingMessage, res: ResponseWithLocals, path: string): void => {
     const requestId = requestIdOf(res);
     let code: string;
     let message: string | undefined;
@@ -137,12 +147,14 @@ export function errorHandler<C extends string>(catalogue: ErrorCatalogue<C | Pla
     }
     const text = message ?? entry.title;
     report({ level: entry.status >= 500 ? 'error' : 'info', requestId, code, status: entry.status, detail, error: entry.status >= 500 ? error : undefined });
-    if (oauth && oauthPaths.has(req.path) && !res.headersSent) {
+    if (oauth && oauthPaths.has(path) && !res.headersSent) {
       const oauthError = oauth.errorOf[code] ?? (entry.status >= 500 ? 'server_error' : 'invalid_request');
       const status = oauthError === 'invalid_client' ? 401 : entry.status >= 500 || entry.status === 429 ? entry.status : 400;
-      res.status(status).setHeader('Cache-Control', 'no-store');
+      res.statusCode = status;
+      res.setHeader('Cache-Control', 'no-store');
       for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
-      res.json({ error: oauthError, error_description: text, code: entry.code, requestId });
+      res.setHeader('Content-Type', 'application/json; charset=utf-8');
+      res.end(JSON.stringify({ error: oauthError, error_description: text, code: entry.code, requestId }));
       return;
     }
     sendProblem(

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import { z } from 'zod';
 import type { Caller } from './caller.js';
@@ -9,12 +10,12 @@ import { validateInput } from './validate-input.js';
 
 export interface RouteGuards {
   /** Verifies the request's token and returns its caller (throws TOKEN_* errors). */
-  authenticate(req: Request, options?: { allowBareToken?: boolean }): Promise<Caller>;
+  authenticate(req: IncomingMessage, options?: { allowBareToken?: boolean }): Promise<Caller>;
   /**
    * Throws FORBIDDEN unless the caller may do `action` on `resource` in its tenant. `req` gives a model that reads
    * request attributes the client's address.
    */
-  authorize(caller: Caller, resource: string, action: string, req?: Request): Promise<void>;
+  authorize(caller: Caller, resource: string, action: string, req?: IncomingMessage): Promise<void>;
 }
 
 export function expressPath(openApiPath: string): string {

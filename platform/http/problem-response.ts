@@ -1,4 +1,4 @@
-import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
 
 /** RFC 9457 problem details, with the Lerian contract's `code`/`title`/`message` in the same body. */
 export interface ProblemBody {
@@ -15,9 +15,9 @@ export interface ProblemBody {
   readonly [extension: string]: unknown;
 }
 
-export function sendProblem(res: Response, body: ProblemBody, headers: Readonly<Record<string, string>> = {}): void {
+export function sendProblem(res: ServerResponse, body: ProblemBody, headers: Readonly<Record<string, string>> = {}): void {
   if (res.headersSent) return;
-  res.status(body.status);
+  res.statusCode = body.status;
   for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
   res.setHeader('Content-Type', 'application/problem+json; charset=utf-8');
   res.setHeader('Cache-Control', 'no-store');

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { Request } from 'express';
 import type { z } from 'zod';
 import type { Caller } from './caller.js';
@@ -11,17 +12,20 @@ export interface RouteResult {
 }
 
 /** What a handler of a route open to anyone (`auth: 'none'`) gets: its parsed input, and no caller. */
-export interface OpenRouteContext<P, Q, B> {
+export interface OpenRouteContext<P, Q, B, R extends IncomingMessage = Request> {
   readonly params: P;
   readonly query: Q;
   readonly body: B;
   readonly requestId: string;
-  /** For the few headers a handler reads itself (If-Match); everything else comes parsed above. */
-  readonly req: Request;
+  /**
+   * For the few headers a handler reads itself (If-Match); everything else comes parsed above. A lean route's
+   * handler sees Node's own request (no express additions): it may be served ahead of express.
+   */
+  readonly req: R;
 }
 
 /** What a handler of a token-guarded route (`auth: 'token'`) gets: its input and the authenticated caller. */
-export interface RouteContext<P, Q, B> extends OpenRouteContext<P, Q, B> {
+export interface RouteContext<P, Q, B, R extends IncomingMessage = Request> extends OpenRouteContext<P, Q, B, R> {
   readonly caller: Caller;
 }
 
@@ -45,10 +49,12 @@ interface RouteSpecBase<P, Q, B> {
   readonly query?: z.ZodType<Q>;
   readonly body?: z.ZodType<B>;
   readonly responses: Readonly<Record<number, RouteResponseSpec>>;
+  /** Set by defineLeanRoute: the route may be served by the lean routes, ahead of express (see lean-routes.ts). */
+  readonly lean?: true;
 }
 
 /** A route that needs a token: its handler gets the caller, and the route may name the permission it needs. */
-export interface TokenRouteSpec<P = unknown, Q = unknown, B = unknown> extends RouteSpecBase<P, Q, B> {
+export interface TokenRouteSpec<P = unknown, Q = unknown, B = unknown, R extends IncomingMessage = Request> extends RouteSpecBase<P, Q, B> {
   readonly auth: 'token';
   /** Accept the token without the `Bearer ` scheme (Lerian's clients forward the raw header to /v1/authorize). */
   readonly bareToken?: boolean;
@@ -57,8 +63,8 @@ export interface TokenRouteSpec<P = unknown, Q = unknown, B = unknown> extends R
    * caller without it learns nothing of the route's input rules; a function (for routes whose permission
    * depends on the input) after the input is parsed.
    */
-  readonly permission?: RoutePermission | ((ctx: RouteContext<P, Q, B>) => RoutePermission | undefined);
-  readonly handler: (ctx: RouteContext<P, Q, B>) => Promise<RouteResult>;
+  readonly permission?: RoutePermission | ((ctx: RouteContext<P, Q, B, R>) => RoutePermission | undefined);
+  readonly handler: (ctx: RouteContext<P, Q, B, R>) => Promise<RouteResult>;
 }
 
 /** A route anyone may call (token grants, discovery): its handler has no caller to read. */
@@ -78,6 +84,21 @@ export function defineRoute<P = Record<string, never>, Q = Record<string, never>
   return spec;
 }
 
+/**
+ * A token route whose handler reads only Node's own request, so it can be served ahead of express on the same
+ * listener with the same behaviour (see leanRoutes); express serves it too.
+ */
+export function defineLeanRoute<P = Record<string, never>, Q = Record<string, never>, B = undefined>(spec: Omit<TokenRouteSpec<P, Q, B, IncomingMessage>, 'lean'>): TokenRouteSpec<P, Q, B, IncomingMessage> & { readonly lean: true } {
+  return { ...spec, lean: true };
+}
+
 // The registry holds routes of many shapes; their types were checked where each was defined.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyRoute = RouteSpec<any, any, any>;
+export type AnyRoute = RouteSpec<any, any, any> | LeanRoute;
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type LeanRoute = TokenRouteSpec<any, any, any, IncomingMessage> & { readonly lean: true };
+
+export function isLeanRoute(route: AnyRoute): route is LeanRoute {
+  return route.lean === true;
+}

@@ -22,7 +22,7 @@ const app = createServiceApp({
   report: (event) => reports.push(event),
   guards: {
     authenticate: async (req) => {
-      if (req.header('authorization') !== 'Bearer ok.ok.ok') throw new ServiceError('TOKEN_MISSING');
+      if (req.headers.authorization !== 'Bearer ok.ok.ok') throw new ServiceError('TOKEN_MISSING');
       return caller;
     },
     authorize: async (_caller, resource) => {

@@ -1,4 +1,4 @@
-import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { requestIdOf } from '../http/request-id.js';
 import type { RequestFinished } from './http-metrics.js';
@@ -9,7 +9,7 @@ import type { RequestFinished } from './http-metrics.js';
  * request id by the error reporter at info/error, so the hot path logs nothing at the default level.
  */
 export function accessLog(logger: Logger): RequestFinished {
-  return (res: Response, route: string, durationMs: number) => {
+  return (res: ServerResponse, route: string, durationMs: number) => {
     if (!logger.isLevelEnabled('debug')) return;
     logger.debug({ requestId: requestIdOf(res), method: res.req.method, route, status: res.statusCode, durationMs: Math.round(durationMs * 1000) / 1000 }, 'request');
   };

@@ -1,4 +1,5 @@
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { routePatternOf } from '../http/route-pattern.js';
 import type { Registry } from 'prom-client';
 import { LatencyHistogram, type LatencySeries } from './latency-histogram.js';
 
@@ -9,17 +10,20 @@ export const unmatchedRoute = '(unmatched)';
 const buckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 const startedAt = Symbol('requestStartedAt');
-type TimedResponse = Response & { [startedAt]?: number };
+type TimedResponse = ServerResponse & { [startedAt]?: number };
 
 /** Called once per finished request (an access log line); positional, so nothing is allocated for it. */
-export type RequestFinished = (res: Response, route: string, durationMs: number) => void;
+export type RequestFinished = (res: ServerResponse, route: string, durationMs: number) => void;
+
+/** The metrics middleware: Node's types, so the lean routes call it as express does. */
+export type HttpObserver = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
 
 /**
  * `http_request_duration_seconds{method,route,status}`: `route` is the matched route's pattern
  * (`/v1/users/:id`), never the raw URL, so the series stay bounded. The per-request work is two clock reads,
  * one listener, three map lookups and a bucket scan; a series is created once per (method, route, status).
  */
-export function httpMetrics(registry: Registry, onFinished?: RequestFinished): RequestHandler {
+export function httpMetrics(registry: Registry, onFinished?: RequestFinished): HttpObserver {
   const histogram = new LatencyHistogram('http_request_duration_seconds', 'HTTP request latency by method, route pattern and status', buckets, registry);
   const children = new Map<string, Map<string, Map<number, LatencySeries>>>();
 
@@ -36,16 +40,12 @@ export function httpMetrics(registry: Registry, onFinished?: RequestFinished): R
   // One function for every request (no per-request closure): `this` is the finished response.
   function finished(this: TimedResponse): void {
     const durationMs = performance.now() - (this[startedAt] ?? 0);
-    const req = this.req as Request;
-    const path: unknown = req.route?.path;
-    // Not prefixed with req.baseUrl: under a mount with parameters it holds the raw ids. The services mount
-    // every router at the root, so the pattern alone is the full path.
-    const route = typeof path === 'string' ? path : unmatchedRoute;
-    childFor(req.method, route, this.statusCode).observe(durationMs / 1000);
+    const route = routePatternOf(this) ?? unmatchedRoute;
+    childFor(this.req.method ?? '', route, this.statusCode).observe(durationMs / 1000);
     onFinished?.(this, route, durationMs);
   }
 
-  return (_req: Request, res: Response, next: NextFunction) => {
+  return (_req, res, next) => {
     (res as TimedResponse)[startedAt] = performance.now();
     res.once('finish', finished);
     next();

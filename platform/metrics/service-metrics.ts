@@ -1,4 +1,3 @@
-import type { RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { EngineEvent } from '../../engine/index.js';
@@ -6,7 +5,7 @@ import { accessLog } from './access-log.js';
 import { AuthorizeDecisions } from './authorize-decisions.js';
 import { DecisionLogMetrics, type DecisionLogSource } from './decision-log-metrics.js';
 import { EngineMetrics, type EngineSource } from './engine-metrics.js';
-import { httpMetrics } from './http-metrics.js';
+import { httpMetrics, type HttpObserver } from './http-metrics.js';
 import { createMetricsRegistry } from './metrics-registry.js';
 import { TokenCacheRejections } from './token-cache-rejections.js';
 
@@ -14,7 +13,7 @@ import { TokenCacheRejections } from './token-cache-rejections.js';
 export interface ServiceMetrics {
   readonly registry: Registry;
   /** First middleware of the app: latency histogram per route pattern and the debug access log. */
-  readonly http: RequestHandler;
+  readonly http: HttpObserver;
   readonly authorizeDecisions: AuthorizeDecisions;
   /** Shared token-cache entries refused for a bad MAC (a security event). */
   readonly tokenCacheRejections: TokenCacheRejections;

@@ -1,6 +1,6 @@
 // What Auth and Identity do alike around their app: the license gate, the logger, metrics, the engine runtime,
 // the listener and the drain on close. Each service's server.ts builds only its own app in between.
-import type { Express } from 'express';
+import type { RequestListener } from 'node:http';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { EngineConfig } from '../engine-config.js';
@@ -34,7 +34,7 @@ export interface ServiceRuntime {
    * Listens with the app; closing drains in-flight requests, runs `afterDrain` (work that needs the pools, such
    * as writing queued decisions), then closes the engine runtime and its pools.
    */
-  serve(app: Express, listening: Record<string, unknown>, afterDrain?: () => Promise<void>): Promise<RunningService>;
+  serve(app: RequestListener, listening: Record<string, unknown>, afterDrain?: () => Promise<void>): Promise<RunningService>;
   /** Undoes the start when building the app failed. */
   abort(): Promise<void>;
 }

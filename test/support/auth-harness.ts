@@ -1,12 +1,13 @@
 // A whole Auth app on its own PostgreSQL schema and Valkey key prefix: real database, real engine, real keys.
 import { randomBytes, randomUUID } from 'node:crypto';
+import type { RequestListener } from 'node:http';
 import type { Express } from 'express';
 import type pg from 'pg';
 import { generateKeyPair, SignJWT } from 'jose';
 import supertest from 'supertest';
 import { createPolicyStore } from '../../engine/adapters/index.js';
 import { loadModelFile, MemoryDecisionCache, PolicyEngine, systemClock, type PolicyChange, type WriteResult } from '../../engine/index.js';
-import { createAuthApp } from '../../auth-service/app.js';
+import { createAuthApp, createAuthListener } from '../../auth-service/app.js';
 import { wireAuth } from '../../auth-service/wiring.js';
 import type { AuthDeps, AuthSettings } from '../../auth-service/deps.js';
 import type { AuthParts } from '../../auth-service/wiring.js';
@@ -29,12 +30,24 @@ export const authIssuer = 'https://auth.test.local';
 export const authAudience = 'access-manager';
 export const defaultPassword = 'Correct-Horse-9-Battery';
 
+/** Both ways Auth can answer a request: a route suite run over these proves the lean routes behave as express. */
+export const servings = ['listener', 'express'] as const;
+
+/** An Auth app on `deps` served the chosen way (see `AuthHarnessOptions.serving`). */
+export function servedBy(serving: (typeof servings)[number], deps: AuthDeps): RequestListener {
+  const parts = wireAuth(deps);
+  return serving === 'express' ? createAuthApp(parts) : createAuthListener(parts);
+}
+
 export interface AuthHarness {
   readonly schema: TestSchema;
   readonly deps: AuthDeps;
   /** The collaborators the app was built over (`wireAuth(deps)`). */
   readonly parts: AuthParts;
+  /** The express app alone. */
   readonly app: Express;
+  /** The listener as Auth runs it: the lean routes ahead of the express app (createAuthListener). */
+  readonly listener: RequestListener;
   readonly reports: Parameters<ErrorReporter>[0][];
   /** The builtin organization every caller belongs to in single-tenant mode. */
   readonly defaultOrgId: string;
@@ -65,6 +78,11 @@ export interface AuthHarnessOptions {
   readonly modelPath?: string;
   /** The decision log's writer, built on the harness's pool and engine (as server.ts builds it). */
   readonly decisionLog?: (pool: pg.Pool, engine: PolicyEngine) => DecisionRecorder;
+  /**
+   * What `http()` sends requests to: `listener` (default), as Auth runs, or `express`, the express app alone, so a
+   * route suite run with both proves the lean routes answer as express does.
+   */
+  readonly serving?: (typeof servings)[number];
 }
 
 export async function createAuthHarness(label: string, options: AuthHarnessOptions = {}): Promise<AuthHarness> {
@@ -125,14 +143,17 @@ export async function createAuthHarness(label: string, options: AuthHarnessOptio
   };
   const parts = wireAuth(deps);
   const app = createAuthApp(parts);
+  const listener = createAuthListener(parts);
+  const served = options.serving === 'express' ? app : listener;
   const harness: AuthHarness = {
     schema,
     deps,
     parts,
     app,
+    listener,
     reports,
     defaultOrgId: defaultOrg,
-    http: () => supertest.agent(app),
+    http: () => supertest.agent(served),
     async token(tokenOptions) {
       const { kid, key } = await keys.signingKey();
       const now = tokenOptions.issuedAtSeconds ?? Math.floor(nowMs() / 1000);
