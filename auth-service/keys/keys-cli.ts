@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { ConfigError } from '../../platform/config-error.js';
 import { createPgPool } from '../../platform/postgres-pool.js';
+import { systemClock } from '../../engine/system-clock.js';
 import { SecretBox } from '../../platform/secret-box.js';
 import { authConfigSchema } from '../config.js';
 import { SigningKeyStore, type SigningKeyInfo } from './signing-key-store.js';
@@ -71,7 +72,7 @@ async function dispatch(args: readonly string[], output: CliOutput, env: Readonl
       pool,
       // `list` never opens a private key: a box with a throwaway key is never asked to.
       secrets: new SecretBox(sealKey ? Buffer.from(sealKey.reveal(), 'base64') : Buffer.alloc(32)),
-      nowMs: () => Date.now(),
+      nowMs: () => systemClock.nowMs(),
       maxTokenLifetimeSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
       prepublishSeconds: config.SIGNING_KEY_PREPUBLISH_SECONDS,
     });
