@@ -1,12 +1,12 @@
 // One server of the authorize bench, in its own process so neither the load generator nor the other server
 // shares its event loop or heap. `floor`: a bare express app with express.json() answering a constant JSON.
-// `authorize`: the real Auth app from createAuthApp (Valkey, its shared token tier and the metrics wired as
-// auth-service/server.ts does), with a real user, grant, session and token. Prints one JSON line (its URL,
+// `authorize`: the real Auth listener from createAuthListener, the lean routes ahead of the express app (Valkey, its
+// shared token tier and the metrics wired as auth-service/server.ts does), with a real user, grant, session and token. Prints one JSON line (its URL,
 // the request to send); then each `cpu` line on stdin is answered with one JSON line: the process's CPU time
 // and the requests served so far.
 // SIGTERM closes everything.
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import { createInterface } from 'node:readline';
 import express from 'express';
 import type { PolicyRule } from '../engine/index.js';
@@ -34,13 +34,13 @@ export interface ServerCpu {
   readonly decisionLog?: { readonly written: number; readonly droppedQueueFull: number; readonly droppedStoreFailed: number };
 }
 
-function listen(app: express.Express): Promise<Server> {
+function listen(app: RequestListener): Promise<Server> {
   return new Promise((resolve) => {
-    const server = app.listen(0, '127.0.0.1', () => resolve(server));
+    const server = createServer(app).listen(0, '127.0.0.1', () => resolve(server));
   });
 }
 
-async function floorServer(): Promise<{ app: express.Express; ready: Omit<ServerReady, 'url'>; close(): Promise<void> }> {
+async function floorServer(): Promise<{ app: RequestListener; ready: Omit<ServerReady, 'url'>; close(): Promise<void> }> {
   const app = express();
   app.disable('x-powered-by');
   app.use(express.json());
@@ -63,10 +63,10 @@ type DecisionLogCounts = NonNullable<ServerCpu['decisionLog']>;
  */
 async function authorizeServer(
   withDecisionLog: boolean,
-): Promise<{ app: express.Express; ready: Omit<ServerReady, 'url'>; close(): Promise<void>; decisionLog?: () => DecisionLogCounts }> {
+): Promise<{ app: RequestListener; ready: Omit<ServerReady, 'url'>; close(): Promise<void>; decisionLog?: () => DecisionLogCounts }> {
   // Imported here so the floor process loads none of the Auth app.
   const { createAuthHarness } = await import('../test/support/auth-harness.js');
-  const { createAuthApp } = await import('../auth-service/app.js');
+  const { createAuthListener } = await import('../auth-service/app.js');
   const { wireAuth } = await import('../auth-service/wiring.js');
   const { createServiceMetrics } = await import('../platform/metrics/index.js');
   const { pino } = await import('pino');
@@ -87,7 +87,7 @@ async function authorizeServer(
     decisionLog = new DecisionRecorder({ sink: store, queueMax: settings.queueMax, batchMax: settings.batchMax, flushIntervalMs: settings.flushIntervalMs, resolveRule: decidingRuleResolver(h.deps.engine) });
     metrics.watchDecisionLog(decisionLog);
   }
-  const app = createAuthApp(wireAuth({ ...h.deps, metrics, ...(decisionLog ? { decisionLog } : {}) }));
+  const app = createAuthListener(wireAuth({ ...h.deps, metrics, ...(decisionLog ? { decisionLog } : {}) }));
   const org = await h.createOrganization();
   const user = await h.createUser(org.id);
   // Granted on the bare resource while the request names a product: each request decides the scoped resource,
@@ -124,7 +124,7 @@ async function authorizeServer(
 
 const role = process.argv[2];
 if (role !== 'floor' && role !== 'authorize' && role !== 'authorize-log') throw new Error(`usage: authorize-servers.ts floor|authorize|authorize-log (got ${String(role)})`);
-const built: { app: express.Express; ready: Omit<ServerReady, 'url'>; close(): Promise<void>; decisionLog?: () => DecisionLogCounts } =
+const built: { app: RequestListener; ready: Omit<ServerReady, 'url'>; close(): Promise<void>; decisionLog?: () => DecisionLogCounts } =
   role === 'floor' ? await floorServer() : await authorizeServer(role === 'authorize-log');
 const server = await listen(built.app);
 let requests = 0;
