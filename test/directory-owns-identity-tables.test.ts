@@ -37,7 +37,6 @@ const notYetMoved: ReadonlyMap<string, string> = new Map([
   // Auth's SQL (moved by the Auth wiring work).
   ['auth-service/identity-providers/oidc-session-store.ts', 'auth'],
   ['auth-service/identity-providers/subject-rows.ts', 'auth'],
-  ['auth-service/mfa/login-mfa-store.ts', 'auth'],
   ['messaging/provider-code-delivery.ts', 'auth'],
   ['bench/authorize-servers.ts', 'bench'],
 ]);

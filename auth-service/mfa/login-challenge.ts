@@ -10,7 +10,7 @@ import type { SecretBox } from '../../platform/secret-box.js';
 import type { AuthEvents, RequestContext } from '../audit/auth-events.js';
 import type { Challenge, ChallengeStore, ChallengeState, ChallengeUser, CodeChannel, MfaMethod } from './challenge-store.js';
 import type { MfaSettings } from './mfa-config.js';
-import { isActiveUser, lockFactors, maxCodeAttempts, saveCodeOutcome, saveRecoveryCodeHashes, saveRememberedDevice, type LockedFactors } from './login-mfa-store.js';
+import { isActiveUser, lockFactors, maxCodeAttempts, saveCodeOutcome, saveRecoveryCodeHashes, saveRememberedDevice, type LockedFactors } from '../../directory/mfa-sign-in.js';
 import { hashDeviceToken } from './mfa-gate.js';
 import { challengeIdOf, hashOneTimeCode, isOneTimeCode } from './mfa-token.js';
 

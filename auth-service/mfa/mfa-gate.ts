@@ -7,7 +7,7 @@ import type { UpstreamGrant } from '../identity-providers/identity-provider.js';
 import { sealUpstreamGrant } from '../identity-providers/upstream-grant-seal.js';
 import { mfaMethods, type ChallengeStore, type ChallengeUser, type MfaMethod } from './challenge-store.js';
 import type { MfaSettings } from './mfa-config.js';
-import { findMfaProfile, isRememberedDevice, type MfaProfile } from './login-mfa-store.js';
+import { findMfaProfile, isRememberedDevice, type MfaProfile } from '../../directory/mfa-sign-in.js';
 import { newChallengeId, signMfaToken } from './mfa-token.js';
 
 /** The password grant's answer when a second factor is needed instead of tokens (Lerian's contract). */

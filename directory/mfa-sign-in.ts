@@ -1,7 +1,7 @@
 import type pg from 'pg';
-import { query } from '../../platform/postgres-transaction.js';
-import type { MfaAttemptChange, MfaAttemptState } from '../../domain/mfa-attempts.js';
-import { mfaMethods, type MfaMethod } from './challenge-store.js';
+import { query } from '../platform/postgres-transaction.js';
+import type { MfaAttemptChange, MfaAttemptState } from '../domain/mfa-attempts.js';
+import { mfaMethods, type MfaMethod } from './mfa-factors.js';
 
 // Auth's reads and writes of the MFA tables Identity owns (organization_mfa_settings, user_mfa) and of its
 // own remembered_devices. Identity enrols; Auth only checks and consumes.
