@@ -1,5 +1,5 @@
 // The migrations CLI: `up` and `status`, with sysexits-style codes (64 usage, 78 bad configuration).
-import { parseArgs } from 'node:util';
+import { parseCommand, UsageError, type CliOutput } from './cli-command.js';
 import { migrationStatus, runMigrations } from './migrations.js';
 
 export const usage = `usage: npm run migrate -- <command>
@@ -13,12 +13,6 @@ The tables go in the connection's schema (its search_path), else public.
 
 exit codes: 0 done (status: also with pending migrations), 1 failed, 64 usage, 78 bad configuration`;
 
-export interface CliOutput {
-  out(line: string): void;
-  err(line: string): void;
-}
-
-class UsageError extends Error {}
 
 /** The URL with its password hidden, for messages. */
 export function redactPassword(url: string): string {
@@ -32,20 +26,12 @@ export function redactPassword(url: string): string {
 }
 
 async function dispatch(args: readonly string[], output: CliOutput, env: Readonly<Record<string, string | undefined>>): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: [...args], options: { help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  if (parsed.values.help === true) {
+  const parsed = parseCommand(args, ['up', 'status'] as const);
+  if (parsed.help) {
     output.out(usage);
     return 0;
   }
-  const [command, ...extra] = parsed.positionals;
-  if (command === undefined) throw new UsageError('a command is required');
-  if (command !== 'up' && command !== 'status') throw new UsageError(`unknown command "${command}"`);
-  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+  const { command } = parsed;
   const databaseUrl = env.DATABASE_URL;
   if (!databaseUrl) {
     output.err('invalid configuration:\n  - DATABASE_URL: required (the database to migrate; nothing is assumed)');

@@ -1,5 +1,5 @@
 // The signing keys CLI: `rotate` and `list`, with sysexits-style codes (64 usage, 78 bad configuration).
-import { parseArgs } from 'node:util';
+import { parseCommand, UsageError, type CliOutput } from '../../platform/cli-command.js';
 import { z } from 'zod';
 import { ConfigError } from '../../platform/config-error.js';
 import { createPgPool } from '../../platform/postgres-pool.js';
@@ -21,12 +21,6 @@ SIGNING_KEY_ROTATION_INTERVAL_SECONDS (default 90 days).
 
 exit codes: 0 done, 1 failed (database unreachable, not migrated), 64 usage, 78 bad configuration`;
 
-export interface CliOutput {
-  out(line: string): void;
-  err(line: string): void;
-}
-
-class UsageError extends Error {}
 
 const keysConfigSchema = authConfigSchema
   .pick({ DATABASE_URL: true, SECRETS_ENCRYPTION_KEY: true, ACCESS_TOKEN_TTL_SECONDS: true, SIGNING_KEY_PREPUBLISH_SECONDS: true, DB_CONNECTION_TIMEOUT_MS: true, DB_STATEMENT_TIMEOUT_MS: true })
@@ -50,20 +44,12 @@ function formatKeys(keys: readonly SigningKeyInfo[]): string[] {
 }
 
 async function dispatch(args: readonly string[], output: CliOutput, env: Readonly<Record<string, string | undefined>>): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: [...args], options: { help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  if (parsed.values.help === true) {
+  const parsed = parseCommand(args, ['rotate', 'list'] as const);
+  if (parsed.help) {
     output.out(usage);
     return 0;
   }
-  const [command, ...extra] = parsed.positionals;
-  if (command === undefined) throw new UsageError('a command is required');
-  if (command !== 'rotate' && command !== 'list') throw new UsageError(`unknown command "${command}"`);
-  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+  const { command } = parsed;
   const config = parseKeysConfig(env, command);
   const pool = createPgPool({ url: config.DATABASE_URL.reveal(), maxConnections: 2, connectionTimeoutMs: config.DB_CONNECTION_TIMEOUT_MS, statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS, applicationName: 'access-manager-keys' });
   try {
