@@ -1,7 +1,10 @@
 // The decision log's own CPU per decision, apart from HTTP and the machine's load: what the authorize route pays
-// (`record`, a queue append) and what the replica pays later, off the request (the flush: the deciding rule from
-// the engine's explanation, the rows' arrays, the INSERT's client side), on a real PostgreSQL schema. The HTTP
-// figure is `npm run bench -- --only authorize` (decision_log_cost). Run: node --import tsx bench/decision-log-bench.ts
+// (`record`, a queue append), what the replica pays later, off the request (the flush: the deciding rule from
+// the engine's explanation, the batch's columns, the INSERT's client side), and what the PostgreSQL backend that
+// runs the INSERTs pays (read from /proc on Linux, when the server is on this host), on a real PostgreSQL schema.
+// The HTTP figure is `npm run bench -- --only authorize` (decision_log_cost).
+// Run: node --import tsx bench/decision-log-bench.ts
+import { readFile } from 'node:fs/promises';
 import { createPolicyStore } from '../engine/adapters/index.js';
 import { loadModelFile, PolicyEngine } from '../engine/index.js';
 import { decidingRuleResolver } from '../auth-service/decision-log/deciding-rule.js';
@@ -14,6 +17,18 @@ const tenantId = '0b6f5f2e-6a43-4c55-9b8e-3f3d1c0de001';
 const subjects = 1_000;
 const rows = 200_000;
 
+/** CPU microseconds a process has used (user + system), or undefined where /proc cannot tell. */
+async function processCpuMicros(pid: number): Promise<number | undefined> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 per second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return undefined;
+  }
+}
+
 const schema = await createTestSchema('decision_log_bench');
 try {
   await runMigrations({ databaseUrl: schema.url });
@@ -25,10 +40,14 @@ try {
     ...Array.from({ length: subjects }, (_, i) => ({ op: 'add' as const, rule: { ptype: 'g', values: [`user:${i}`, 'role:reader', tenantId] } })),
   ]);
   const revision = engine.revisionOf(tenantId);
-  const store = new DecisionLogStore(pool);
-  await new DecisionLogMaintenance({ store, retentionDays: 30, clock: { nowMs: () => Date.now() } }).run();
+  await new DecisionLogMaintenance({ store: new DecisionLogStore(pool), retentionDays: 30, clock: { nowMs: () => Date.now() } }).run();
+  // One connection for the log's writes, so its backend's CPU is the INSERTs' alone.
+  const writerPool = schema.newPool({ max: 1 });
+  const backendPid = (await writerPool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid ?? 0;
+  const store = new DecisionLogStore(writerPool);
+  const startMs = Date.now();
   const decisions: DecisionRecord[] = Array.from({ length: rows }, (_, i) => ({
-    atMs: Date.now(),
+    atMs: startMs + Math.floor(i / 20),
     tenantId,
     subject: `user:${i % subjects}`,
     resource: 'ledgers',
@@ -53,19 +72,40 @@ try {
   appendAll();
   const recordNs = Math.min(appendAll(), appendAll(), appendAll());
 
+  // The deciding rule alone (a fresh resolver, as the flush below gets).
+  const resolveAll = () => {
+    const resolve = decidingRuleResolver(engine);
+    const before = process.cpuUsage();
+    for (const decision of decisions) resolve(decision);
+    const used = process.cpuUsage(before);
+    return (used.user + used.system) / rows;
+  };
+  const ruleUs = Math.min(resolveAll(), resolveAll());
+
   // The flush's share, in this process, with the default batch size: every row gets its deciding rule.
   const recorder = new DecisionRecorder({ sink: store, queueMax: rows, batchMax: 1_000, flushIntervalMs: 3_600_000, resolveRule: decidingRuleResolver(engine) });
   for (const decision of decisions) recorder.record(decision);
+  const backendBefore = await processCpuMicros(backendPid);
   const cpuBefore = process.cpuUsage();
   const wallBefore = process.hrtime.bigint();
   await recorder.close();
   const cpu = process.cpuUsage(cpuBefore);
   const wallMs = Number(process.hrtime.bigint() - wallBefore) / 1e6;
+  const backendAfter = await processCpuMicros(backendPid);
   const written = recorder.counts.written;
   if (written !== rows) throw new Error(`written ${written} of ${rows}: ${JSON.stringify(recorder.counts)}`);
+  const { rows: size } = await pool.query<{ bytes: string }>(
+    `SELECT sum(pg_total_relation_size(c.oid))::text AS bytes FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'decision_log'::regclass`,
+  );
   console.log(`record (queue append, on the request)    ${recordNs.toFixed(0).padStart(6)} ns/decision (CPU)`);
-  console.log(`flush CPU in Auth (rule, arrays, INSERT)  ${((cpu.user + cpu.system) / written).toFixed(2).padStart(6)} µs/decision`);
+  console.log(`flush CPU in Auth (rule, columns, INSERT) ${((cpu.user + cpu.system) / written).toFixed(2).padStart(6)} µs/decision`);
+  console.log(`  of which the deciding rule              ${ruleUs.toFixed(2).padStart(6)} µs/decision`);
+  console.log(
+    `PostgreSQL backend CPU for the INSERTs     ${backendBefore === undefined || backendAfter === undefined ? '   n/a' : ((backendAfter - backendBefore) / written).toFixed(2).padStart(6)} µs/decision` +
+      ' (the server process of the writing connection; WAL writer and checkpoints not included)',
+  );
   console.log(`flush wall time (PostgreSQL included)     ${((wallMs * 1_000) / written).toFixed(2).padStart(6)} µs/decision, ${written} rows in ${(wallMs / 1_000).toFixed(1)} s`);
+  console.log(`stored size (table, TOAST, indexes)       ${(Number(size[0]?.bytes ?? 0) / written).toFixed(0).padStart(6)} bytes/decision`);
   engine.stop();
 } finally {
   await schema.drop();
