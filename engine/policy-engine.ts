@@ -6,7 +6,7 @@ import { requestFieldNames, singlePartitionTenant, type ModelDefinition } from '
 import { requestValuesOf, type ModelRequest } from './model-request.js';
 import { permissionMapOf, type PermissionMap } from './permission-map.js';
 import { assertRequestName, maxNameLength } from './policy-names.js';
-import type { PolicyChange, PolicyRule, WriteResult } from './policy-rule.js';
+import type { PolicyChange, PolicyRule, TenantSnapshot, WriteResult } from './policy-rule.js';
 import type {
   CachedDecision,
   ChangeFeed,
@@ -71,6 +71,14 @@ export interface PolicyEngineOptions {
   readonly resyncIntervalMs?: number;
   /** How long a `minRevision` request may wait for its revision. */
   readonly staleWaitMs?: number;
+  /**
+   * Loads tenants on first use instead of all at start, and keeps the loaded ones within about this many bytes
+   * (estimated, see `estimatedLineBytes`), evicting the least recently used. Then a tenant must be loaded
+   * (`ensureTenant`, or `decide`, which loads it) before a synchronous question about it. Without it every
+   * tenant is loaded at start and kept. Applies to the shipped model's fast path; a compiled model loads every
+   * tenant whatever it says.
+   */
+  readonly tenantMemoryBytes?: number;
   readonly clock?: Clock;
   readonly onEvent?: (event: EngineEvent) => void;
 }
@@ -92,6 +100,12 @@ export interface EngineStats {
   revisionsApplied: number;
   tenantReloads: number;
   syncFailures: number;
+  /** Tenants read on first use (or after eviction). */
+  tenantLoads: number;
+  /** Tenants dropped from memory to stay within `tenantMemoryBytes`. */
+  tenantEvictions: number;
+  /** Decisions whose tenant was already loaded: `tenantHits / decisions` is the hit ratio (with a budget). */
+  tenantHits: number;
 }
 
 export interface EngineHealth {
@@ -101,6 +115,12 @@ export interface EngineHealth {
   readonly storeReachable: boolean;
   readonly lastSyncAtMs: number | undefined;
   readonly tenants: number;
+  /** Tenants in memory now (every tenant with policy when loading everything). */
+  readonly tenantsLoaded: number;
+  /** The estimated bytes of the loaded tenants' policy. */
+  readonly tenantBytes: number;
+  /** `tenantMemoryBytes`, when tenants load on first use; undefined when every tenant is kept. */
+  readonly tenantBudgetBytes: number | undefined;
   readonly rules: number;
   readonly fastPath: boolean;
   /** Sum of every tenant's applied revision: replicas that have converged report the same. */
@@ -138,6 +158,9 @@ const reasonOf: Record<Outcome, DecisionReason> = {
   [Outcome.Deny]: 'denied_by_policy',
 };
 
+/** With a budget, loaded tenants are evicted down to this share of it, so that eviction (a sort) runs seldom. */
+const evictionLowWater = 0.9;
+
 /** A tenant without policy (or a model the holdings rules cannot read): nobody holds anything. */
 const emptyView: HoldingsView = { reach: (name) => [name], linesOf: () => [], has: () => false };
 
@@ -174,7 +197,18 @@ export class PolicyEngine {
     revisionsApplied: 0,
     tenantReloads: 0,
     syncFailures: 0,
+    tenantLoads: 0,
+    tenantEvictions: 0,
+    tenantHits: 0,
   };
+  /** Tenants load on first use and are evicted within `budgetBytes` (the shipped model with a budget). */
+  private readonly lazy: boolean;
+  private readonly budgetBytes: number | undefined;
+  private readonly loads = new Map<string, Promise<void>>();
+  /** The highest revision announced for a tenant while it was being loaded: caught up once it is. */
+  private readonly announcedWhileLoading = new Map<string, number>();
+  private loadedBytes = 0;
+  private useCounter = 0;
   private loaded = false;
   private stopped = false;
   private storeReachable = false;
@@ -186,9 +220,16 @@ export class PolicyEngine {
     this.model = options.model;
     this.store = options.store;
     this.clock = options.clock ?? systemClock;
+    const budget = options.tenantMemoryBytes;
+    if (budget !== undefined && (!Number.isSafeInteger(budget) || budget < 1)) throw new RangeError('tenantMemoryBytes must be a positive integer');
+    this.budgetBytes = budget;
+    this.lazy = budget !== undefined && options.model.fastPath;
   }
 
-  /** Subscribes to the change feed, loads every tenant's policy and starts the resync poll. */
+  /**
+   * Subscribes to the change feed, loads every tenant's policy (or, with `tenantMemoryBytes`, only checks that the
+   * store answers: tenants load on first use) and starts the resync poll.
+   */
   static async start(options: PolicyEngineOptions): Promise<PolicyEngine> {
     const engine = new PolicyEngine(options);
     if (options.feed) {
@@ -198,7 +239,8 @@ export class PolicyEngine {
         engine.emit({ type: 'feed-failed', error });
       }
     }
-    await engine.loadAll();
+    if (engine.lazy) await engine.openLazily();
+    else await engine.loadAll();
     const interval = options.resyncIntervalMs ?? 5_000;
     if (interval > 0) {
       engine.resyncTimer = setInterval(() => void engine.resync(), interval);
@@ -222,9 +264,39 @@ export class PolicyEngine {
     return this.model;
   }
 
-  /** The tenant's revision as this engine has applied it (0 for a tenant without policy). */
+  /**
+   * The tenant's revision as this engine has applied it (0 for a tenant without policy). With
+   * `tenantMemoryBytes`, ENGINE_NOT_READY for a tenant not loaded (`ensureTenant` first).
+   */
   revisionOf(tenantId: string): number {
+    if (this.lazy) this.loadedIndex(tenantId);
     return this.revisions.get(tenantId) ?? 0;
+  }
+
+  /**
+   * Makes sure the tenant's policy is in memory, reading it from the store when it is not (one read, shared by
+   * concurrent callers), so that the synchronous questions (`decideSync`, `permissionsOf`, `holds`, ...) can be
+   * asked about it. Resolves at once when every tenant is loaded (no `tenantMemoryBytes`) or it already is.
+   * Call it right before the questions, with no other wait in between: a tenant may be evicted while unused.
+   *
+   * @example
+   * await engine.ensureTenant('acme');
+   * engine.permissionsOf('user:1', 'acme');
+   */
+  ensureTenant(tenantId: string): Promise<void> {
+    if (!this.lazy) return Promise.resolve();
+    if (!this.loaded) return Promise.reject(new EngineError('ENGINE_NOT_READY', 'the policy has not been loaded yet'));
+    const index = this.tenants.get(tenantId);
+    if (index !== undefined) {
+      index.lastUsed = ++this.useCounter;
+      return Promise.resolve();
+    }
+    try {
+      assertRequestName('dom', tenantId);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.loadTenantOnce(tenantId);
   }
 
   /**
@@ -233,6 +305,11 @@ export class PolicyEngine {
    */
   decideSync(request: AuthorizationRequest): Decision {
     const tenantId = this.tenantOfRequest(request);
+    if (this.lazy) this.touch(tenantId);
+    return this.decideLoaded(request, tenantId);
+  }
+
+  private decideLoaded(request: AuthorizationRequest, tenantId: string): Decision {
     const revision = this.revisions.get(tenantId) ?? 0;
     const cache = this.options.localCache;
     this.stats.decisions++;
@@ -253,9 +330,10 @@ export class PolicyEngine {
   async decide(request: AuthorizationRequest, options: DecideOptions = {}): Promise<Decision> {
     const tenantId = this.tenantOfRequest(request);
     if (options.minRevision !== undefined) await this.ensureRevision(tenantId, options.minRevision);
+    if (this.lazy && !this.touchIfLoaded(tenantId)) await this.loadForDecision(tenantId);
     const shared = this.options.sharedCache;
     const consult = shared && ((this.options.consultSharedCache ?? 'slow-path') === 'always' || this.isSlowPath());
-    if (!consult) return this.decideSync(request);
+    if (!consult) return this.decideLoaded(request, tenantId);
 
     const revision = this.revisions.get(tenantId) ?? 0;
     const key = decisionKey(tenantId, revision, request.sub, request.obj, request.act);
@@ -293,7 +371,7 @@ export class PolicyEngine {
     this.assertRequest(request);
     if (!this.model.fastPath) return this.explainValues(this.requestValues(request), tenantId);
     const computed = this.compute(request, tenantId);
-    const decision: Decision = { ...computed, revision: this.revisionOf(tenantId), source: 'engine' };
+    const decision: Decision = { ...computed, revision: this.appliedRevision(tenantId), source: 'engine' };
     const index = this.tenants.get(tenantId);
     if (!index) return { decision, matchedRules: [], paths: [], roleChains: [], decidingRules: [] };
     const matchedRules = index.matchingRules(request.sub, request.obj, request.act);
@@ -328,6 +406,7 @@ export class PolicyEngine {
 
   /** `decideRequestSync`, honouring `minRevision` (read-your-writes) first. */
   async decideRequest(request: ModelRequest, options: DecideOptions = {}): Promise<Decision> {
+    if (this.model.fastPath) return this.decide(this.convenienceRequest(request), options);
     if (options.minRevision !== undefined) {
       if (!this.loaded) throw new EngineError('ENGINE_NOT_READY', 'the policy has not been loaded yet');
       const tenantId = this.model.fastPath ? this.tenantOfRequest(this.convenienceRequest(request)) : this.tenantOfValues(requestValuesOf(this.model, request));
@@ -355,7 +434,7 @@ export class PolicyEngine {
   private explainValues(values: readonly unknown[], tenantId: string): Explanation {
     const evaluator = this.evaluator as CompiledEvaluator;
     const explained: CompiledExplanation = evaluated(() => evaluator.explain(values));
-    const decision: Decision = { allowed: explained.allowed, reason: explained.reason, revision: this.revisionOf(tenantId), source: 'engine' };
+    const decision: Decision = { allowed: explained.allowed, reason: explained.reason, revision: this.appliedRevision(tenantId), source: 'engine' };
     const roleChains = explained.matched.map((m) =>
       m.links.map((link) => ({ ptype: link.ptype, domain: link.domain, path: evaluator.rolePath(link.ptype, link.name1, link.name2, link.domain) })),
     );
@@ -381,13 +460,16 @@ export class PolicyEngine {
     if (!this.loaded) throw new EngineError('ENGINE_NOT_READY', 'the policy has not been loaded yet');
     assertRequestName('sub', sub);
     assertRequestName('dom', dom);
-    if (this.model.fastPath) return { permissions: permissionMapOf(this.tenants.get(dom), sub), revision: this.revisionOf(dom) };
+    if (this.model.fastPath) {
+      const index = this.lazy ? this.loadedIndex(dom) : this.tenants.get(dom);
+      return { permissions: permissionMapOf(index, sub), revision: this.appliedRevision(dom) };
+    }
     if (!this.model.permissionEnumeration.supported) return undefined;
     const evaluator = this.evaluator as CompiledEvaluator;
     const fields = this.model.requestFields;
     const tenantId = fields.includes('dom') ? dom : singlePartitionTenant;
     const policyFields = this.model.policyShapes.get('p') ?? [];
-    return { permissions: enumeratedPermissions(evaluator, fields, policyFields, sub, dom), revision: this.revisionOf(tenantId) };
+    return { permissions: enumeratedPermissions(evaluator, fields, policyFields, sub, dom), revision: this.appliedRevision(tenantId) };
   }
 
   /**
@@ -581,7 +663,9 @@ export class PolicyEngine {
     }
     const behind: Promise<void>[] = [];
     for (const [tenantId, revision] of remote) {
-      if (revision !== this.revisionOf(tenantId)) behind.push(this.catchUp(tenantId));
+      // A tenant not loaded is read fresh when it is used: nothing to compare.
+      if (this.lazy && !this.tenants.has(tenantId)) continue;
+      if (revision !== this.appliedRevision(tenantId)) behind.push(this.catchUp(tenantId));
     }
     const results = await Promise.allSettled(behind);
     for (const result of results) {
@@ -591,8 +675,13 @@ export class PolicyEngine {
 
   health(): EngineHealth {
     let rules = 0;
-    if (this.model.fastPath) for (const index of this.tenants.values()) rules += index.ruleCount;
-    else rules = this.evaluator?.ruleCount ?? 0;
+    let bytes = 0;
+    if (this.model.fastPath) {
+      for (const index of this.tenants.values()) {
+        rules += index.ruleCount;
+        bytes += index.estimatedBytes;
+      }
+    } else rules = this.evaluator?.ruleCount ?? 0;
     let revisionSum = 0;
     for (const revision of this.revisions.values()) revisionSum += revision;
     return {
@@ -601,6 +690,9 @@ export class PolicyEngine {
       storeReachable: this.storeReachable,
       lastSyncAtMs: this.lastSyncAtMs,
       tenants: this.model.fastPath ? this.tenants.size : this.revisions.size,
+      tenantsLoaded: this.model.fastPath ? this.tenants.size : this.revisions.size,
+      tenantBytes: bytes,
+      tenantBudgetBytes: this.lazy ? this.budgetBytes : undefined,
       rules,
       fastPath: this.model.fastPath,
       revisionSum,
@@ -629,7 +721,114 @@ export class PolicyEngine {
   }
 
   private holdingsView(tenantId: string): HoldingsView {
+    if (this.lazy) return this.loadedIndex(tenantId);
     return this.tenants.get(tenantId) ?? emptyView;
+  }
+
+  /** The loaded tenant's index, touched; ENGINE_NOT_READY when it is not loaded (never a wrong deny from nothing). */
+  private loadedIndex(tenantId: string): TenantIndex {
+    const index = this.tenants.get(tenantId);
+    if (index === undefined) throw notLoaded(tenantId);
+    index.lastUsed = ++this.useCounter;
+    return index;
+  }
+
+  /** The hot path's single lookup: marks the tenant used and counts the hit, or throws when it is not loaded. */
+  private touch(tenantId: string): void {
+    if (!this.touchIfLoaded(tenantId)) throw notLoaded(tenantId);
+  }
+
+  private touchIfLoaded(tenantId: string): boolean {
+    const index = this.tenants.get(tenantId);
+    if (index === undefined) return false;
+    index.lastUsed = ++this.useCounter;
+    this.stats.tenantHits++;
+    return true;
+  }
+
+  /** The revision applied here, 0 when none (or the tenant is not loaded). */
+  private appliedRevision(tenantId: string): number {
+    return this.revisions.get(tenantId) ?? 0;
+  }
+
+  /**
+   * A cold tenant for a decision: loaded, and still loaded when this resolves (it is the most recently used, so
+   * only a budget smaller than one tenant, with other loads landing in between, could evict it first).
+   */
+  private async loadForDecision(tenantId: string): Promise<void> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await this.loadTenantOnce(tenantId);
+      if (this.tenants.has(tenantId)) return;
+    }
+    throw new EngineError('ENGINE_NOT_READY', `tenant ${tenantId} was evicted before it could be used: tenantMemoryBytes is too small`);
+  }
+
+  private loadTenantOnce(tenantId: string): Promise<void> {
+    let load = this.loads.get(tenantId);
+    if (load === undefined) {
+      load = this.loadCold(tenantId).finally(() => this.loads.delete(tenantId));
+      this.loads.set(tenantId, load);
+    }
+    return load;
+  }
+
+  private async loadCold(tenantId: string): Promise<void> {
+    let snapshot: TenantSnapshot;
+    try {
+      snapshot = await this.store.loadTenant(tenantId);
+      this.storeReachable = true;
+    } catch (error) {
+      if (isEngineError(error) && error.code === 'POLICY_STORE_UNAVAILABLE') this.storeReachable = false;
+      throw error;
+    }
+    const index = new TenantIndex(tenantId);
+    for (const rule of snapshot.rules) index.add(rule);
+    index.lastUsed = ++this.useCounter;
+    this.tenants.set(tenantId, index);
+    this.loadedBytes += index.estimatedBytes;
+    this.stats.tenantLoads++;
+    this.advance(tenantId, snapshot.revision);
+    const announced = this.announcedWhileLoading.get(tenantId);
+    this.announcedWhileLoading.delete(tenantId);
+    if (announced !== undefined && announced > snapshot.revision) {
+      this.catchUp(tenantId).catch((error: unknown) => this.emit({ type: 'sync-failed', error }));
+    }
+    this.evictBeyondBudget(tenantId);
+  }
+
+  /**
+   * Over budget, drops the least recently used tenants down to the low-water mark; never `keep` (just loaded or
+   * changed), nor a tenant being caught up or waited for. An evicted tenant forgets its revision: it is read
+   * fresh when next used.
+   */
+  private evictBeyondBudget(keep: string): void {
+    const budget = this.budgetBytes as number;
+    if (this.loadedBytes <= budget) return;
+    const candidates: TenantIndex[] = [];
+    for (const index of this.tenants.values()) {
+      const tenantId = index.tenantId;
+      if (tenantId !== keep && !this.catchUps.has(tenantId) && !this.waiters.has(tenantId)) candidates.push(index);
+    }
+    candidates.sort((a, b) => a.lastUsed - b.lastUsed);
+    const lowWater = budget * evictionLowWater;
+    for (const index of candidates) {
+      if (this.loadedBytes <= lowWater) break;
+      this.tenants.delete(index.tenantId);
+      this.revisions.delete(index.tenantId);
+      this.announcements.delete(index.tenantId);
+      this.loadedBytes -= index.estimatedBytes;
+      this.stats.tenantEvictions++;
+    }
+  }
+
+  /** With a budget: no tenant is read at start, only the store's answer is checked (one row per tenant). */
+  private async openLazily(): Promise<void> {
+    await this.store.revisions();
+    this.loaded = true;
+    this.storeReachable = true;
+    this.lastSyncAtMs = this.clock.nowMs();
+    // Notices heard before now are for tenants not loaded: nothing to read.
+    this.pendingNotices.clear();
   }
 
   private assertHoldingsInput(tenantId: string, subject: string | undefined, grants: readonly Grant[]): void {
@@ -686,6 +885,7 @@ export class PolicyEngine {
   private compute(request: AuthorizationRequest, tenantId: string): CachedDecision {
     if (this.model.fastPath) {
       const index = this.tenants.get(tenantId);
+      if (index === undefined && this.lazy) throw notLoaded(tenantId);
       const outcome = index ? index.decide(request.sub, request.obj, request.act) : Outcome.None;
       return { allowed: outcome === Outcome.Allow, reason: reasonOf[outcome] };
     }
@@ -697,7 +897,8 @@ export class PolicyEngine {
     if (!Number.isSafeInteger(minRevision) || minRevision < 0) {
       throw new EngineError('INVALID_REQUEST', 'minRevision must be a non-negative integer', { field: 'minRevision' });
     }
-    if (this.revisionOf(tenantId) >= minRevision) return;
+    if (this.lazy && !this.tenants.has(tenantId)) await this.loadTenantOnce(tenantId);
+    if (this.appliedRevision(tenantId) >= minRevision) return;
     const waiting = this.waiters.wait(tenantId, minRevision, this.options.staleWaitMs ?? 1_000);
     // Do not only wait for the feed: ask the store now (the notice may be late or lost).
     this.catchUp(tenantId).catch((error: unknown) => this.emit({ type: 'sync-failed', error }));
@@ -710,7 +911,12 @@ export class PolicyEngine {
       this.pendingNotices.add(notice.tenantId);
       return;
     }
-    if (notice.revision > this.revisionOf(notice.tenantId)) {
+    if (this.lazy && !this.tenants.has(notice.tenantId)) {
+      // Not loaded: nothing to read now (it is read fresh when used), unless its load is under way.
+      if (this.loads.has(notice.tenantId)) this.noteWhileLoading(notice.tenantId, notice.revision);
+      return;
+    }
+    if (notice.revision > this.appliedRevision(notice.tenantId)) {
       // Bounded: the feed is internal, but a flood of notices for unknown tenants must not grow memory.
       if (notice.announcedAtMs !== undefined && !this.announcements.has(notice.tenantId) && this.announcements.size < 10_000) {
         this.announcements.set(notice.tenantId, { revision: notice.revision, atMs: notice.announcedAtMs });
@@ -746,7 +952,11 @@ export class PolicyEngine {
 
   private async runCatchUp(tenantId: string): Promise<void> {
     try {
-      const local = this.revisionOf(tenantId);
+      if (this.lazy && !this.tenants.has(tenantId)) {
+        await this.loadTenantOnce(tenantId);
+        return;
+      }
+      const local = this.appliedRevision(tenantId);
       const log = await this.store.changesSince(tenantId, local);
       this.storeReachable = true;
       let complete = log !== undefined;
@@ -772,33 +982,51 @@ export class PolicyEngine {
    * not follow the applied revision: the caller reloads the tenant.
    */
   private applyRevision(tenantId: string, revision: number, changes: readonly PolicyChange[]): boolean {
-    const local = this.revisionOf(tenantId);
+    let index = this.model.fastPath ? this.tenants.get(tenantId) : undefined;
+    if (this.lazy && index === undefined) {
+      // Not loaded: read fresh when used; a load under way may have read an older revision.
+      if (this.loads.has(tenantId)) this.noteWhileLoading(tenantId, revision);
+      return true;
+    }
+    const local = this.appliedRevision(tenantId);
     if (revision <= local) return true;
     if (revision !== local + 1) return false;
     if (this.model.fastPath) {
-      let index = this.tenants.get(tenantId);
       if (!index) this.tenants.set(tenantId, (index = new TenantIndex(tenantId)));
+      const before = index.estimatedBytes;
       for (const { op, rule } of changes) {
         if (op === 'add') index.add(rule);
         else index.remove(rule);
       }
+      this.loadedBytes += index.estimatedBytes - before;
     } else {
       (this.evaluator as CompiledEvaluator).apply(changes);
     }
     this.advance(tenantId, revision);
     this.stats.revisionsApplied++;
     this.emit({ type: 'revision-applied', tenantId, revision });
+    if (this.lazy) this.evictBeyondBudget(tenantId);
     return true;
+  }
+
+  private noteWhileLoading(tenantId: string, revision: number): void {
+    const noted = this.announcedWhileLoading.get(tenantId);
+    if (noted === undefined || revision > noted) this.announcedWhileLoading.set(tenantId, revision);
   }
 
   private async reloadTenant(tenantId: string): Promise<void> {
     const snapshot = await this.store.loadTenant(tenantId);
     // A newer revision may have been applied while the snapshot was read: keep the newer state.
-    if (snapshot.revision < this.revisionOf(tenantId)) return;
+    if (snapshot.revision < this.appliedRevision(tenantId)) return;
     if (this.model.fastPath) {
+      const previous = this.tenants.get(tenantId);
+      // Evicted while it was read: it stays out, and is read fresh when used.
+      if (this.lazy && previous === undefined) return;
       const index = new TenantIndex(tenantId);
       for (const rule of snapshot.rules) index.add(rule);
+      index.lastUsed = previous?.lastUsed ?? 0;
       this.tenants.set(tenantId, index);
+      this.loadedBytes += index.estimatedBytes - (previous?.estimatedBytes ?? 0);
     } else {
       const evaluator = this.evaluator as CompiledEvaluator;
       const current = evaluator.rules().filter((rule) => this.model.tenantOf(rule) === tenantId);
@@ -844,6 +1072,10 @@ function evaluated<T>(evaluate: () => T): T {
     if (isEngineError(error)) throw error;
     throw new EngineError('INVALID_REQUEST', `the model's matcher fails on this request: ${(error as Error).message}`, { field: 'request', cause: error });
   }
+}
+
+function notLoaded(tenantId: string): EngineError {
+  return new EngineError('ENGINE_NOT_READY', `tenant ${tenantId} is not loaded: call ensureTenant (or decide) first`);
 }
 
 function ruleId(rule: PolicyRule): string {

@@ -30,6 +30,11 @@ export class RevisionWaiters {
     });
   }
 
+  /** Whether somebody waits for `tenantId` (such a tenant must stay loaded). */
+  has(tenantId: string): boolean {
+    return this.byTenant.has(tenantId);
+  }
+
   released(tenantId: string, revision: number): void {
     const set = this.byTenant.get(tenantId);
     if (!set) return;

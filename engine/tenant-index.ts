@@ -22,6 +22,28 @@ interface SubjectRules {
   readonly patterns: RuleEntry[];
 }
 
+/**
+ * What an indexed line takes beyond its text, in bytes, and what an empty tenant index takes: measured on Node 20
+ * (x64) by building 1,000 tenants of 100 lines each (`p` lines of five fields, about 95 characters; `g` links of
+ * three, about 110) and 20,000 empty tenants, each kind in a fresh process under `--expose-gc`, and dividing the
+ * growth of `process.memoryUsage().heapUsed` after a full collection by the count, the text's share taken out.
+ * A `p` line holds its values array, an index entry, a bucket slot, a resource prefix and its key in the key set;
+ * a `g` line its key and a link in a set. Within 10 % across the shapes measured; memos aside, which are bounded.
+ */
+export const policyLineOverheadBytes = 510;
+export const groupingLineOverheadBytes = 285;
+export const tenantIndexOverheadBytes = 920;
+
+/**
+ * The bytes a line is estimated to take once indexed: its text twice (the values and the key made of them), one
+ * byte a character as V8 stores Latin-1 text (names are identifiers), plus the measured overhead of its kind.
+ */
+export function estimatedLineBytes(rule: PolicyRule): number {
+  let characters = rule.ptype.length;
+  for (const value of rule.values) characters += value.length + 1;
+  return characters * 2 + (rule.ptype === 'g' ? groupingLineOverheadBytes : policyLineOverheadBytes);
+}
+
 function ruleKey(rule: PolicyRule): string {
   return `${rule.ptype}\u0000${rule.values.join('\u0000')}`;
 }
@@ -42,11 +64,19 @@ export class TenantIndex {
   private readonly parents = new Map<string, Set<string>>();
   private readonly ruleKeys = new Set<string>();
   private reachMemo = new Map<string, readonly string[]>();
+  private bytes = tenantIndexOverheadBytes;
+  /** When this tenant was last asked about, on its engine's use counter (for least-recently-used eviction). */
+  lastUsed = 0;
 
   constructor(readonly tenantId: string) {}
 
   get ruleCount(): number {
     return this.ruleKeys.size;
+  }
+
+  /** The memory its lines are estimated to take (see `estimatedLineBytes`); memos aside, which are bounded. */
+  get estimatedBytes(): number {
+    return this.bytes;
   }
 
   /** Adds a rule of this tenant; false when it was already present (or is not of the model's shape). */
@@ -69,12 +99,14 @@ export class TenantIndex {
       return false;
     }
     this.ruleKeys.add(key);
+    this.bytes += estimatedLineBytes(rule);
     return true;
   }
 
   remove(rule: PolicyRule): boolean {
     const key = ruleKey(rule);
     if (!this.ruleKeys.delete(key)) return false;
+    this.bytes -= estimatedLineBytes(rule);
     if (rule.ptype === 'g') {
       const [member = '', role = ''] = rule.values;
       this.parents.get(member)?.delete(role);
