@@ -36,7 +36,6 @@ const ownedTableSql = new RegExp(
 const notYetMoved: ReadonlyMap<string, string> = new Map([
   // Auth's SQL (moved by the Auth wiring work).
   ['auth-service/identity-providers/oidc-session-store.ts', 'auth'],
-  ['auth-service/identity-providers/subject-rows.ts', 'auth'],
   ['messaging/provider-code-delivery.ts', 'auth'],
   ['bench/authorize-servers.ts', 'bench'],
 ]);

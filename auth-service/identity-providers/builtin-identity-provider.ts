@@ -1,19 +1,20 @@
 import type pg from 'pg';
 import { canonicalName } from '../../domain/canonical-name.js';
+import { signInApplicationOfClient, signInUserNamed, type SignInUser } from '../../directory/sign-in-subjects.js';
 import { replacePasswordHash } from '../../directory/users.js';
 import type { PasswordHasher } from '../../platform/password-hasher.js';
 import type { IdentityProvider } from './identity-provider.js';
-import { activeSubject, appByClientId, toApp, toUser, userByUsername, type UserRow } from './subject-rows.js';
+import { activeSubject, toApp, toUser } from './authenticated-subjects.js';
 
 /**
  * Stores the password again under the current hashing parameters, after it verified against a hash made with
  * older ones. Only if the stored hash is still the one verified (a password change
  * meanwhile wins); best effort: on failure the old hash stays and still verifies, so the sign-in goes on.
  */
-async function rehashPassword(deps: { pool: pg.Pool; passwords: PasswordHasher }, row: UserRow, password: string): Promise<void> {
+async function rehashPassword(deps: { pool: pg.Pool; passwords: PasswordHasher }, user: SignInUser, password: string): Promise<void> {
   try {
     const hash = await deps.passwords.hash(password);
-    await replacePasswordHash(deps.pool, row.org_id, row.id, row.password_hash, hash);
+    await replacePasswordHash(deps.pool, user.tenantId, user.id, user.passwordHash, hash);
   } catch {
     // The sign-in is already proven; the next one tries again.
   }
@@ -27,16 +28,16 @@ async function rehashPassword(deps: { pool: pg.Pool; passwords: PasswordHasher }
 export function createBuiltinIdentityProvider(deps: { pool: pg.Pool; passwords: PasswordHasher }): IdentityProvider {
   return {
     async authenticatePassword(username, password) {
-      const row = await userByUsername(deps.pool, canonicalName(username));
-      const ok = await deps.passwords.verify(row?.password_hash, password);
-      if (!ok || !row?.active) return undefined;
-      if (deps.passwords.needsRehash(row.password_hash)) await rehashPassword(deps, row, password);
-      return toUser(row);
+      const user = await signInUserNamed(deps.pool, canonicalName(username));
+      const ok = await deps.passwords.verify(user?.passwordHash, password);
+      if (!ok || !user?.active) return undefined;
+      if (deps.passwords.needsRehash(user.passwordHash)) await rehashPassword(deps, user, password);
+      return toUser(user);
     },
     async authenticateClient(clientId, clientSecret) {
-      const row = await appByClientId(deps.pool, clientId);
-      const ok = await deps.passwords.verify(row?.client_secret_hash ?? undefined, clientSecret);
-      return ok && row?.active ? toApp(row) : undefined;
+      const application = await signInApplicationOfClient(deps.pool, clientId);
+      const ok = await deps.passwords.verify(application?.clientSecretHash ?? undefined, clientSecret);
+      return ok && application?.active ? toApp(application) : undefined;
     },
     findSubject(kind, orgId, id) {
       return activeSubject(deps.pool, kind, orgId, id);

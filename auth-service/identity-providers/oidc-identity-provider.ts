@@ -1,13 +1,14 @@
 import type pg from 'pg';
 import * as oidc from 'openid-client';
 import { canonicalName } from '../../domain/canonical-name.js';
+import { signInApplicationOfClient } from '../../directory/sign-in-subjects.js';
 import { ServiceError } from '../../platform/http/service-error.js';
 import type { SecretBox } from '../../platform/secret-box.js';
 import { UpstreamGrant, type AuthenticatedApp, type AuthenticatedSubject, type AuthenticatedUser, type IdentityProvider } from './identity-provider.js';
 import { OidcUpstreamSessions } from './oidc-upstream-sessions.js';
 import { providerCircuitFetch } from './provider-circuit.js';
 import { userOfProviderAccount } from './oidc-user-link.js';
-import { activeSubject, appByClientId, toApp, toUser } from './subject-rows.js';
+import { activeSubject, toApp, toUser } from './authenticated-subjects.js';
 
 export interface OidcIdentityProviderOptions {
   /** The external provider's issuer; discovery reads `<issuer>/.well-known/openid-configuration`. */
@@ -138,8 +139,8 @@ export class OidcIdentityProvider implements IdentityProvider {
     if (this.#options.allowInsecureRequests) oidc.allowInsecureRequests(config);
     const response = await refusedOrThrow('client_credentials grant', clientRefusals, () => oidc.clientCredentialsGrant(config));
     if (!response) return undefined;
-    const row = await appByClientId(this.#options.pool, clientId);
-    return row?.active ? toApp(row) : undefined;
+    const application = await signInApplicationOfClient(this.#options.pool, clientId);
+    return application?.active ? toApp(application) : undefined;
   }
 
   /** Rereads our own tables at refresh, like the builtin provider; the external provider is asked through `sessions.refresh`. */

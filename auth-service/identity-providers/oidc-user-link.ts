@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { canonicalName } from '../../domain/canonical-name.js';
-import { usersLinkedTo, pinProviderLink, userByUsername, type UserRow } from './subject-rows.js';
+import { linkUserToProviderAccount, signInUserNamed, signInUsersLinkedTo, type SignInUser } from '../../directory/sign-in-subjects.js';
 
 /** Who the provider says signed in: its issuer and `sub` (from the validated ID token), and its username claim. */
 export interface ProviderAccount {
@@ -27,21 +27,21 @@ export interface ProviderAccount {
  * same account that lost the race still finds it linked to itself. A refusal is `undefined`, like a wrong
  * password.
  */
-export async function userOfProviderAccount(pool: pg.Pool, account: ProviderAccount): Promise<UserRow | undefined> {
-  const linked = await usersLinkedTo(pool, account.issuer, account.subject);
+export async function userOfProviderAccount(pool: pg.Pool, account: ProviderAccount): Promise<SignInUser | undefined> {
+  const linked = await signInUsersLinkedTo(pool, account.issuer, account.subject);
   if (linked.length > 0) {
     if (linked.length === 1) return linked[0];
-    return linked.find((row) => account.usernameCanonical !== undefined && canonicalName(row.username) === account.usernameCanonical);
+    return linked.find((user) => account.usernameCanonical !== undefined && canonicalName(user.username) === account.usernameCanonical);
   }
   if (account.usernameCanonical === undefined) return undefined;
-  const named = await userByUsername(pool, account.usernameCanonical);
+  const named = await signInUserNamed(pool, account.usernameCanonical);
   if (!named?.active) return undefined;
   // Linked since the read above, by a concurrent first sign-in: it counts only if it is this very account.
-  if (named.oidc_subject !== null) return isLinkedTo(named, account) ? named : undefined;
-  if (await pinProviderLink(pool, named.id, account.issuer, account.subject)) return { ...named, oidc_issuer: account.issuer, oidc_subject: account.subject };
-  return (await usersLinkedTo(pool, account.issuer, account.subject)).find((row) => row.id === named.id);
+  if (named.oidcSubject !== null) return isLinkedTo(named, account) ? named : undefined;
+  if (await linkUserToProviderAccount(pool, named.id, account.issuer, account.subject)) return { ...named, oidcIssuer: account.issuer, oidcSubject: account.subject };
+  return (await signInUsersLinkedTo(pool, account.issuer, account.subject)).find((user) => user.id === named.id);
 }
 
-function isLinkedTo(row: UserRow, account: ProviderAccount): boolean {
-  return row.oidc_issuer === account.issuer && row.oidc_subject === account.subject;
+function isLinkedTo(user: SignInUser, account: ProviderAccount): boolean {
+  return user.oidcIssuer === account.issuer && user.oidcSubject === account.subject;
 }
