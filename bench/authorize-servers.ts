@@ -71,6 +71,7 @@ async function authorizeServer(
   const { createServiceMetrics } = await import('../platform/metrics/index.js');
   const { pino } = await import('pino');
   const { createPolicyStore } = await import('../engine/adapters/index.js');
+  const { insertSession } = await import('../directory/session-tokens.js');
   const h = await createAuthHarness('bench-authorize', { withValkey: true, sharedTokenCache: true });
   // As auth-service/server.ts builds it: Prometheus metrics (HTTP latency, authorize outcomes, engine) and an
   // info-level logger (on stderr: stdout carries this process's answers to the suite).
@@ -93,15 +94,20 @@ async function authorizeServer(
   // Granted on the bare resource while the request names a product: each request decides the scoped resource,
   // then the bare one (the costlier path of /v1/authorize).
   await h.grant(org.id, `user:${user.id}`, [['accounts', 'get']]);
-  const session = await h.deps.pool.query<{ id: string }>(
-    `INSERT INTO sessions (org_id, subject_kind, subject_id, absolute_expires_at) VALUES ($1, 'user', $2, now() + interval '1 day') RETURNING id`,
-    [org.id, user.id],
-  );
+  const session = await insertSession(h.deps.pool, {
+    orgId: org.id,
+    subjectKind: 'user',
+    subjectId: user.id,
+    clientId: undefined,
+    scope: undefined,
+    nowMs: Date.now(),
+    absoluteTtlSeconds: 86_400,
+  });
   const { token } = await h.deps.issuer.accessToken(
     { kind: 'user', id: user.id, name: user.username, displayName: user.username, orgId: org.id, orgSlug: org.slug },
     undefined,
     undefined,
-    session.rows[0]?.id,
+    session.id,
   );
   // What the tenant holds as stored, for the Cerbos policy: the same lines the engine decides on.
   const { rules } = await createPolicyStore({ pool: h.deps.pool }).loadTenant(org.id);
