@@ -210,6 +210,45 @@ describe('PgPolicyStore writes', () => {
     expect(snapshots).toBeGreaterThan(2);
   });
 
+  it("loadTenant is one statement (one round trip) answered through the tenant index, whichever field holds a line's tenant", async () => {
+    const tenant = newTenant();
+    await store.applyChanges(tenant, [add(p(tenant, 'role:admin')), add(g(tenant, 'user:1', 'role:admin')), add(g(tenant, 'group:1', 'role:admin', 'g2'))]);
+    // Another tenant's link whose role is named like this tenant: field 1 holds the name, but it is not this tenant's line.
+    const other = newTenant();
+    await store.applyChanges(other, [add(g(other, 'user:1', tenant))]);
+    const pool = storePool(main);
+    const statements: string[] = [];
+    pool.on('connect', (client) => {
+      const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+      (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+        const text = args[0];
+        statements.push(typeof text === 'string' ? text : String((text as { text?: string }).text));
+        return query(...args);
+      };
+    });
+    const counted = new PgPolicyStore({ pool });
+    expect(await counted.loadTenant(tenant)).toEqual({
+      tenantId: tenant,
+      revision: 1,
+      rules: [p(tenant, 'role:admin'), g(tenant, 'user:1', 'role:admin'), g(tenant, 'group:1', 'role:admin', 'g2')],
+    });
+    expect(statements).toHaveLength(1);
+
+    // The plan reads the lines through idx_casbin_tenant (sequential scans off: the test table is too small to need an index).
+    const client = await main.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SET LOCAL enable_seqscan = off');
+      const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${statements[0] ?? ''}`.replace('$1', `'${tenant}'`).replaceAll('$1', `'${tenant}'`));
+      const plan = rows.map((row) => row['QUERY PLAN']).join('\n');
+      expect(plan).toContain('idx_casbin_tenant');
+      expect(plan).not.toContain('BitmapOr');
+      await client.query('ROLLBACK');
+    } finally {
+      client.release();
+    }
+  });
+
   it('changesSince returns undefined once the log no longer reaches back to the asked revision', async () => {
     const shortLog = new PgPolicyStore({ pool: storePool(main), changeLogRevisionsKept: 3 });
     const tenant = newTenant();

@@ -55,6 +55,13 @@ interface IdRuleRow extends RuleRow {
 
 type OrderedRules = { readonly ids: readonly number[]; readonly rules: readonly PolicyRule[] };
 
+interface TenantPolicyRow {
+  readonly id: number | null;
+  readonly ptype: string | null;
+  readonly rule: string[] | null;
+  readonly revision: string | null;
+}
+
 interface RevisionRow {
   readonly tenant_id: string;
   readonly revision: string;
@@ -83,11 +90,23 @@ const deleteRules = `
   DELETE FROM casbin c USING unnest($1::text[], $2::jsonb[]) AS r(ptype, rule)
   WHERE c.ptype = r.ptype AND c.rule = r.rule
   RETURNING c.ptype, c.rule`;
-// Both halves follow defaultTenantOf, so the rule->>1 and rule->>2 expression indexes answer it.
-const selectTenantRules = `
-  SELECT id, ptype, rule FROM casbin
-  WHERE (rule->>1 = $1 AND starts_with(ptype, 'p')) OR (rule->>2 = $1 AND starts_with(ptype, 'g'))
-  ORDER BY id`;
+// One statement, so one snapshot and one round trip: the tenant's revision (the row without an id, first), then
+// its lines in order. The CASE is defaultTenantOf and exactly the expression of idx_casbin_tenant
+// (migrations/0018_casbin_tenant_index.sql), so the lines are one range of that index.
+const selectTenantPolicy = `
+  SELECT NULL::integer AS id, NULL::text AS ptype, NULL::jsonb AS rule,
+         coalesce((SELECT revision FROM policy_revision WHERE tenant_id = $1), 0) AS revision
+  UNION ALL
+  SELECT id, ptype, rule, NULL FROM casbin
+  WHERE (CASE WHEN starts_with(ptype, 'p') THEN rule->>1 WHEN starts_with(ptype, 'g') THEN rule->>2 END) = $1
+  ORDER BY id NULLS FIRST`;
+// A custom tenantOf cannot be put in SQL: every line is read and filtered here (still one statement).
+const selectEveryLineWithRevision = `
+  SELECT NULL::integer AS id, NULL::text AS ptype, NULL::jsonb AS rule,
+         coalesce((SELECT revision FROM policy_revision WHERE tenant_id = $1), 0) AS revision
+  UNION ALL
+  SELECT id, ptype, rule, NULL FROM casbin
+  ORDER BY id NULLS FIRST`;
 // One statement, so one snapshot: the current revision and the log after `$2`.
 const selectChangeLog = `
   SELECT false AS is_log, revision, NULL::jsonb AS changes FROM policy_revision WHERE tenant_id = $1
@@ -198,20 +217,18 @@ export class PgPolicyStore implements PolicyStore {
     }, pool);
   }
 
+  /** One statement (no transaction around it: a statement is its own snapshot), one round trip. */
   async #readTenant(pool: pg.Pool, tenantId: string): Promise<OrderedRules & { readonly revision: number }> {
-    return this.#transaction('loadTenant', readSnapshot, async (client) => {
-      const revisionRows = await client.query<Pick<RevisionRow, 'revision'>>(
-        'SELECT revision FROM policy_revision WHERE tenant_id = $1',
-        [tenantId],
-      );
-      const ruleRows = this.#filtersTenantInSql
-        ? await client.query<IdRuleRow>(selectTenantRules, [tenantId])
-        : await client.query<IdRuleRow>('SELECT id, ptype, rule FROM casbin ORDER BY id');
-      let rows = ruleRows.rows;
-      if (!this.#filtersTenantInSql) rows = rows.filter((row) => this.#tenantOf(toPolicyRule(row)) === tenantId);
-      const revision = Number(revisionRows.rows[0]?.revision ?? 0);
-      return { commit: true, value: { revision, rules: rows.map(toPolicyRule), ids: rows.map((row) => row.id) } };
-    }, pool);
+    let result: pg.QueryResult<TenantPolicyRow>;
+    try {
+      result = await pool.query<TenantPolicyRow>(this.#filtersTenantInSql ? selectTenantPolicy : selectEveryLineWithRevision, [tenantId]);
+    } catch (error) {
+      throw storeError('loadTenant', error);
+    }
+    const [head, ...lines] = result.rows;
+    let rows = lines as IdRuleRow[];
+    if (!this.#filtersTenantInSql) rows = rows.filter((row) => this.#tenantOf(toPolicyRule(row)) === tenantId);
+    return { revision: Number(head?.revision ?? 0), rules: rows.map(toPolicyRule), ids: rows.map((row) => row.id) };
   }
 
   /** A read of the replica, or undefined when it failed (reported; the caller reads the primary instead). */
