@@ -5,11 +5,11 @@ import { ServiceError } from '../../platform/http/service-error.js';
 import type { IdentityDeps } from '../deps.js';
 import { changeRecord, createRecord, type ChangedRecord, type RecordKind, type WriteRequest } from '../record-change.js';
 import { assertNameFree, uniqueName, type RecordNames } from '../record-names.js';
+import { addGroupRoles, removeGroupRoles } from '../group-roles/index.js';
 import { lockExistingRoles } from '../roles/roles-store.js';
 import { runWrite, type WriteContext } from '../write-transaction.js';
 import { toGroupView, type GroupView, type MemberView } from './group-view.js';
 import {
-  addGroupRoles,
   addMember,
   deleteGroup,
   findGroup,
@@ -18,7 +18,6 @@ import {
   isGroupNameTaken,
   listGroups,
   lockGroupNames,
-  removeGroupRoles,
   removeMember,
   updateGroup,
   type GroupRow,

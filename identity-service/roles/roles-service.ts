@@ -3,7 +3,7 @@ import { linkLine, subjects } from '../../domain/policy-lines.js';
 import type { PageStart } from '../../directory/page-start.js';
 import { ServiceError } from '../../platform/http/service-error.js';
 import type { IdentityDeps } from '../deps.js';
-import { groupsHoldingRole } from '../groups/groups-store.js';
+import { groupsHoldingRole } from '../group-roles/index.js';
 import { changeRecord, createRecord, type ChangedRecord, type RecordKind, type WriteRequest } from '../record-change.js';
 import { assertNameFree, uniqueName, type RecordNames } from '../record-names.js';
 import type { WriteContext } from '../write-transaction.js';

@@ -1,0 +1,1 @@
+export { addGroupRoles, groupsHoldingRole, removeGroupRoles } from './group-roles-store.js';
