@@ -12,7 +12,12 @@ import type { PasswordHasher } from '../platform/password-hasher.js';
 import type { SecretBox } from '../platform/secret-box.js';
 import type { Secret } from '../platform/secret.js';
 import type { LockoutSettings } from '../platform/sign-in-lockout-config.js';
-import type { DeliverCode } from './mfa/emailed-code.js';
+
+/**
+ * Sends a one-time code to a user's e-mail address or phone (SMS) through the organization's provider for the
+ * channel (`tenantId` chooses it); when absent, routes that must send a code answer 503.
+ */
+export type DeliverCode = (message: { tenantId: string; channel: 'email' | 'sms'; to: string; code: string }) => Promise<void>;
 
 /** Everything the Identity app needs, built by main.ts (or a test) and passed in: app.ts opens nothing itself. */
 export interface IdentityDeps {

@@ -13,18 +13,6 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const checkedFolders = ['auth-service', 'identity-service', 'platform', 'directory', 'engine'];
 const skipped = new Set(['node_modules', 'console', 'dist']);
 
-/**
- * Loops that were there when this test came and are being taken apart (Identity's move to domain modules). A loop
- * is let through only while all its nodes lie inside one of these, so the list can only shrink: a new loop, or one
- * that grows past its entry, fails. Remove an entry once its loop is gone.
- */
-const knownLoops: readonly (readonly string[])[] = [
-  ['identity-service/audit', 'identity-service/deps.ts', 'identity-service/mfa', 'identity-service/no-escalation.ts', 'identity-service/record-change.ts', 'identity-service/token-check.ts', 'identity-service/write-transaction.ts'],
-  ['identity-service/groups', 'identity-service/roles'],
-];
-
-const isKnown = (loop: readonly string[]): boolean => knownLoops.some((known) => loop.every((node) => known.includes(node)));
-
 async function sourcesUnder(folder: string): Promise<string[]> {
   const entries = await readdir(join(root, folder), { withFileTypes: true });
   const files: string[] = [];
@@ -126,7 +114,7 @@ describe('no import loops between folders', () => {
     }
     expect(imports.size).toBeGreaterThan(100);
     const top = new Set(checkedFolders);
-    const loops = folderLoops(folderGraph(imports, top)).filter((group) => !isKnown(group)).map((group) => {
+    const loops = folderLoops(folderGraph(imports, top)).map((group) => {
       // Name the imports inside the loop, so the message says where to cut.
       const members = new Set(group);
       const arrows = [...imports].flatMap(([file, targets]) =>

@@ -1,12 +1,6 @@
 import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 
-/**
- * Sends a one-time code to a user's e-mail address or phone (SMS) through the organization's provider for the
- * channel (`tenantId` chooses it); when absent, routes that must send a code answer 503.
- */
-export type DeliverCode = (message: { tenantId: string; channel: 'email' | 'sms'; to: string; code: string }) => Promise<void>;
-
 /** A short-lived six-digit code that was sent: only its salted hash is kept, with its expiry and counters. */
 export const emailedCodeSchema = z
   .object({

@@ -6,10 +6,9 @@ import { findUser, findUserContact, type UserContact } from '../../directory/use
 import type { Caller } from '../../platform/http/caller.js';
 import { ServiceError } from '../../platform/http/service-error.js';
 import type { Queryable } from '../../platform/postgres-transaction.js';
-import type { IdentityDeps } from '../deps.js';
+import type { DeliverCode, IdentityDeps } from '../deps.js';
 import type { CredentialsOwner } from '../no-escalation.js';
 import type { WriteContext } from '../write-transaction.js';
-import type { DeliverCode } from './emailed-code.js';
 import { checkFactorProof, type factorProofOf, type FactorProofCheck } from './factor-proof.js';
 import { findMfaSettings } from './mfa-settings-store.js';
 import { openPendingState, sealPendingState, totpSecretBox } from './pending-state.js';
