@@ -23,9 +23,17 @@ let valkey: Valkey;
 const clients: Valkey[] = [];
 let prefixes = 0;
 
-function clientOf(url: string): Valkey {
-  const client = createValkeyClient({ url, maxReconnectDelayMs: 200 });
+/**
+ * A client that has connected: with no offline queue, a command sent before the connection is ready fails at once,
+ * which the limiter takes for an outage (and counts in the process against half the limit). A loaded machine
+ * connects slowly, so wait; and give commands more than the production 200 ms before they count as an outage.
+ */
+async function clientOf(url: string): Promise<Valkey> {
+  const client = createValkeyClient({ url, maxReconnectDelayMs: 200, commandTimeoutMs: 2_000 });
   clients.push(client);
+  const deadline = Date.now() + 10_000;
+  while (client.status !== 'ready' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+  if (client.status !== 'ready') throw new Error(`Valkey at ${url} did not connect within 10 s (${client.status})`);
   return client;
 }
 
@@ -50,7 +58,7 @@ const from = (address: string) => ({ 'X-Forwarded-For': address });
 beforeAll(async () => {
   auth = await createAuthHarness('request-rate-limits-auth');
   identity = await createIdentityHarness('request-rate-limits-identity');
-  valkey = clientOf(testValkeyUrl);
+  valkey = await clientOf(testValkeyUrl);
 });
 
 afterAll(async () => {
@@ -131,7 +139,7 @@ describe('the overall limit (Auth)', () => {
   it('never fails open: while Valkey cannot be reached each replica counts alone against half the limit, and shares again once Valkey is back', async () => {
     const server: PrivateValkey = await startPrivateValkey();
     try {
-      const client = clientOf(server.url);
+      const client = await clientOf(server.url);
       const http = authReplica({ overall: 10 }, freshPrefix(), client);
       expect((await http.get('/v1/userinfo').set(from('203.0.113.6'))).status).toBe(401);
       await server.stop();
