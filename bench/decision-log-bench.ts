@@ -4,6 +4,7 @@
 // runs the INSERTs pays (read from /proc on Linux, when the server is on this host), on a real PostgreSQL schema.
 // The HTTP figure is `npm run bench -- --only authorize` (decision_log_cost).
 // Run: node --import tsx bench/decision-log-bench.ts
+import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createPolicyStore } from '../engine/adapters/index.js';
 import { loadModelFile, PolicyEngine } from '../engine/index.js';
@@ -56,7 +57,7 @@ try {
     allowed: true,
     reason: 'allowed_by_policy',
     revision,
-    requestId: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+    requestId: randomUUID(),
     clientIp: '203.0.113.9',
   }));
 
@@ -95,7 +96,7 @@ try {
   const written = recorder.counts.written;
   if (written !== rows) throw new Error(`written ${written} of ${rows}: ${JSON.stringify(recorder.counts)}`);
   const { rows: size } = await pool.query<{ bytes: string }>(
-    `SELECT sum(pg_total_relation_size(c.oid))::text AS bytes FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'decision_log'::regclass`,
+    `SELECT sum(pg_total_relation_size(c.oid))::text AS bytes FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'decision_log_batches'::regclass`,
   );
   console.log(`record (queue append, on the request)    ${recordNs.toFixed(0).padStart(6)} ns/decision (CPU)`);
   console.log(`flush CPU in Auth (rule, columns, INSERT) ${((cpu.user + cpu.system) / written).toFixed(2).padStart(6)} µs/decision`);

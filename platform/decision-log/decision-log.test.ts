@@ -5,6 +5,7 @@ import { createTestSchema, type TestSchema } from '../../test/support/postgres.j
 import { runMigrations } from '../migrations.js';
 import { DecisionLogMaintenance } from './decision-log-maintenance.js';
 import { DecisionLogStore, utcDay } from './decision-log-store.js';
+import { batchDecisions, maxDecisionsPerBatch, type DecisionBatch } from './decision-batch.js';
 import type { DecisionRecord, StoredDecision } from './decision-record.js';
 import { DecisionRecorder, type DecisionLogSink } from './decision-recorder.js';
 
@@ -33,21 +34,21 @@ function decision(overrides: Partial<DecisionRecord> = {}): DecisionRecord {
   };
 }
 
-/** The store, counting the INSERT statements it is asked for. */
+/** The store, counting the writes it is asked for and the decisions in each. */
 function countingSink(): DecisionLogSink & { inserts: number[] } {
   const inserts: number[] = [];
   return {
     inserts,
-    insert: async (rows: readonly StoredDecision[]) => {
-      inserts.push(rows.length);
-      await store.insert(rows);
+    write: async (batches: readonly DecisionBatch[]) => {
+      inserts.push(batches.reduce((sum, batch) => sum + batch.decisions.fact.length, 0));
+      await store.write(batches);
     },
     ensurePartitions: (first, last) => store.ensurePartitions(first, last),
   };
 }
 
 async function rowsOf(tenantId: string): Promise<number> {
-  const { rows } = await schema.pool.query<{ n: string }>('SELECT count(*)::text AS n FROM decision_log WHERE org_id = $1', [tenantId]);
+  const { rows } = await schema.pool.query<{ n: string }>('SELECT coalesce(sum(cardinality(fact)), 0)::text AS n FROM decision_log_batches WHERE org_id = $1', [tenantId]);
   return Number(rows[0]?.n);
 }
 
@@ -64,7 +65,7 @@ afterAll(async () => {
 beforeEach(async () => {
   // The retention test drops every partition before its own (future) days, today's included.
   await store.ensurePartitions(utcDay(now - 2 * dayMs), utcDay(now + dayMs));
-  await schema.pool.query('DELETE FROM decision_log');
+  await schema.pool.query('DELETE FROM decision_log_batches');
 });
 
 describe('DecisionRecorder', () => {
@@ -154,7 +155,7 @@ describe('DecisionRecorder', () => {
     recorder.record(decision({ atMs: later }));
     await recorder.flush();
     expect(recorder.counts.written).toBe(1);
-    expect(await store.partitions()).toContain(`decision_log_p${utcDay(later).replaceAll('-', '')}`);
+    expect(await store.partitions()).toContain(`decision_log_batches_p${utcDay(later).replaceAll('-', '')}`);
   });
 });
 
@@ -164,20 +165,20 @@ describe('DecisionLogMaintenance', () => {
     let clockMs = start;
     const maintenance = new DecisionLogMaintenance({ store, retentionDays: 2, daysAhead: 1, clock: { nowMs: () => clockMs } });
     await maintenance.run();
-    expect(await store.partitions()).toEqual(expect.arrayContaining(['decision_log_p20310310', 'decision_log_p20310311']));
+    expect(await store.partitions()).toEqual(expect.arrayContaining(['decision_log_batches_p20310310', 'decision_log_batches_p20310311']));
     await store.insert([{ ...decision({ atMs: start }), rule: undefined }]);
     await store.insert([{ ...decision({ atMs: start + dayMs }), rule: undefined }]);
 
     clockMs = start + 2 * dayMs; // 12 March: 10 March is still within two days
-    expect((await maintenance.run()).dropped.filter((name) => name.startsWith('decision_log_p2031'))).toEqual([]);
+    expect((await maintenance.run()).dropped.filter((name) => name.startsWith('decision_log_batches_p2031'))).toEqual([]);
 
     clockMs = start + 3 * dayMs; // 13 March: 10 March ended more than two days ago
     const { dropped } = await maintenance.run();
-    expect(dropped.filter((name) => name.startsWith('decision_log_p2031'))).toEqual(['decision_log_p20310310']);
+    expect(dropped.filter((name) => name.startsWith('decision_log_batches_p2031'))).toEqual(['decision_log_batches_p20310310']);
     const partitions = await store.partitions();
-    expect(partitions).not.toContain('decision_log_p20310310');
-    expect(partitions).toEqual(expect.arrayContaining(['decision_log_p20310311', 'decision_log_p20310313', 'decision_log_p20310314']));
-    const { rows } = await schema.pool.query<{ day: string }>("SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day FROM decision_log WHERE at >= '2031-01-01'");
+    expect(partitions).not.toContain('decision_log_batches_p20310310');
+    expect(partitions).toEqual(expect.arrayContaining(['decision_log_batches_p20310311', 'decision_log_batches_p20310313', 'decision_log_batches_p20310314']));
+    const { rows } = await schema.pool.query<{ day: string }>("SELECT to_char(first_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day FROM decision_log_batches WHERE first_at >= '2031-01-01'");
     expect(rows.map((row) => row.day)).toEqual(['2031-03-11']);
   });
 });
@@ -206,5 +207,82 @@ describe('DecisionLogStore.list', () => {
 
     expect((await store.list({ tenantId: tenantB, limit: 10 })).items).toHaveLength(1);
     expect((await store.list({ tenantId: tenantA, limit: 100 })).items).toHaveLength(8);
+  });
+
+  it('pages newest first across batches whose times overlap (replicas flushing side by side), each decision once', async () => {
+    // Seeded so a failure replays: 40 flushes of 1-12 decisions, times interleaved across flushes.
+    let seed = 20_261_202;
+    const random = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const start = Date.parse('2030-02-01T08:00:00Z');
+    await store.ensurePartitions('2030-02-01', '2030-02-01');
+    let n = 0;
+    for (let flush = 0; flush < 40; flush++) {
+      const rows: StoredDecision[] = [];
+      const size = 1 + Math.floor(random() * 12);
+      for (let i = 0; i < size; i++) {
+        // Whole seconds: many decisions share a time, so the id decides their order.
+        rows.push({ ...decision({ atMs: start + Math.floor(random() * 60) * 1_000, subject: `user:${n % 3}`, allowed: n % 4 !== 0, requestId: `r-${n}` }), rule: undefined });
+        n++;
+      }
+      await store.insert(rows);
+    }
+    const read = async (query: { subject?: string; allowed?: boolean }) => {
+      const seen: { id: string; at: string; requestId: string | null }[] = [];
+      let after;
+      for (;;) {
+        const page = await store.list({ tenantId: tenantA, ...query, fromMs: start, limit: 7, after });
+        seen.push(...page.items.map(({ id, at, requestId }) => ({ id, at, requestId })));
+        if (!page.next) return seen;
+        after = page.next;
+      }
+    };
+    const byIdDescending = (a: { id: string }, b: { id: string }) => (BigInt(b.id) > BigInt(a.id) ? 1 : -1);
+    const all = await read({});
+    expect(all).toHaveLength(n);
+    expect(new Set(all.map((item) => item.requestId)).size).toBe(n);
+    expect(all).toEqual([...all].sort((a, b) => (a.at === b.at ? byIdDescending(a, b) : a.at < b.at ? 1 : -1)));
+    const ofSubject = await read({ subject: 'user:1' });
+    expect(ofSubject.map((item) => item.requestId)).toEqual(all.filter((item) => Number(item.requestId?.slice(2)) % 3 === 1).map((item) => item.requestId));
+    const denied = await read({ allowed: false });
+    expect(denied.map((item) => item.requestId)).toEqual(all.filter((item) => Number(item.requestId?.slice(2)) % 4 === 0).map((item) => item.requestId));
+  });
+});
+
+describe('batchDecisions', () => {
+  it('makes one batch per tenant and UTC day, keeps each distinct decision once and asks for its rule once', () => {
+    const asked: string[] = [];
+    const midnight = Date.parse('2030-03-02T00:00:00Z');
+    const batches = batchDecisions(
+      [
+        decision({ atMs: midnight - 1, requestId: 'a' }),
+        decision({ atMs: midnight, requestId: 'b' }),
+        decision({ atMs: midnight + 5, requestId: 'c' }),
+        decision({ atMs: midnight + 9, tenantId: tenantB, requestId: 'd' }),
+        decision({ atMs: midnight + 7, requestId: 'e', action: 'post' }),
+      ],
+      (record) => {
+        asked.push(record.requestId ?? '');
+        return `rule of ${record.action}`;
+      },
+    );
+    expect(asked).toEqual(['a', 'b', 'd', 'e']);
+    expect(batches.map((batch) => [batch.tenantId, batch.firstAtMs, batch.lastAtMs, batch.decisions.requestId])).toEqual([
+      [tenantA, midnight - 1, midnight - 1, ['a']],
+      [tenantA, midnight, midnight + 7, ['b', 'c', 'e']],
+      [tenantB, midnight + 9, midnight + 9, ['d']],
+    ]);
+    const [, second] = batches;
+    expect(second?.decisions.fact).toEqual([1, 1, 2]);
+    expect(second?.decisions.atOffsetMs).toEqual([0, 5, 7]);
+    expect(second?.facts.rule).toEqual(['rule of get', 'rule of post']);
+    expect(second?.subjects).toEqual(['user:alice']);
+  });
+
+  it(`starts a new batch after ${maxDecisionsPerBatch} decisions, so a position always fits a decision's id`, () => {
+    const records = Array.from({ length: maxDecisionsPerBatch + 3 }, () => decision());
+    expect(batchDecisions(records, () => undefined).map((batch) => batch.decisions.fact.length)).toEqual([maxDecisionsPerBatch, 3]);
   });
 });

@@ -1,9 +1,10 @@
-import type { DecisionRecord, StoredDecision } from './decision-record.js';
+import { batchDecisions, type DecisionBatch } from './decision-batch.js';
+import type { DecisionRecord } from './decision-record.js';
 import { isMissingPartition, utcDay } from './decision-log-store.js';
 
 /** What the recorder needs of the table. */
 export interface DecisionLogSink {
-  insert(rows: readonly StoredDecision[]): Promise<void>;
+  write(batches: readonly DecisionBatch[]): Promise<void>;
   ensurePartitions(firstDay: string, lastDay: string): Promise<number>;
 }
 
@@ -11,11 +12,11 @@ export interface DecisionRecorderOptions {
   readonly sink: DecisionLogSink;
   /** Decisions waiting to be written; a decision arriving at a full queue is dropped and counted. */
   readonly queueMax: number;
-  /** Rows per insert. */
+  /** Decisions per flush step (written as one row per tenant and day among them). */
   readonly batchMax: number;
   /** Longest a decision waits before a flush starts. */
   readonly flushIntervalMs: number;
-  /** The rule that decided, found at flush time (undefined when it cannot be told any more). */
+  /** The rule that decided, found at flush time (undefined when it cannot be told any more); asked once per distinct decision of a batch. */
   readonly resolveRule?: (record: DecisionRecord) => string | undefined;
   /** A flush that failed: its rows are dropped (counted), never retried into an unbounded backlog. */
   readonly onError?: (error: unknown, droppedRows: number) => void;
@@ -23,19 +24,19 @@ export interface DecisionRecorderOptions {
 
 /** Running totals, read by the metrics at scrape time. */
 export interface DecisionRecorderCounts {
-  /** Rows written to the log. */
+  /** Decisions written to the log. */
   written: number;
   /** Decisions refused because the queue was full. */
   droppedQueueFull: number;
-  /** Rows of flushes the database refused or did not answer. */
+  /** Decisions of flushes the database refused or did not answer. */
   droppedStoreFailed: number;
 }
 
 /**
  * The decision log's writer. `record` is what every authorize path calls: it appends to a bounded in-memory queue
  * and returns; it never waits, never throws, never touches the database. A timer (or a full batch) flushes the
- * queue with one multi-row insert per batch, one flush at a time; a database that fails or is down costs the
- * rows of that flush (counted in `droppedStoreFailed`), never a decision.
+ * queue with one INSERT per batch (a row per tenant and day, see `DecisionBatch`), one flush at a time; a database
+ * that fails or is down costs the decisions of that flush (counted in `droppedStoreFailed`), never a decision.
  */
 export class DecisionRecorder {
   readonly counts: DecisionRecorderCounts = { written: 0, droppedQueueFull: 0, droppedStoreFailed: 0 };
@@ -101,14 +102,13 @@ export class DecisionRecorder {
   private async drain(): Promise<boolean> {
     // Decisions recorded while a batch is written go to the next batch of this drain (bounded by the queue).
     while (this.queue.length > 0) {
-      const batch = this.take();
-      const rows = batch.map((record) => this.stored(record));
+      const taken = this.take();
       try {
-        await this.write(rows);
-        this.counts.written += rows.length;
+        await this.write(batchDecisions(taken, this.ruleOf));
+        this.counts.written += taken.length;
       } catch (error) {
-        this.counts.droppedStoreFailed += rows.length;
-        this.options.onError?.(error, rows.length);
+        this.counts.droppedStoreFailed += taken.length;
+        this.options.onError?.(error, taken.length);
         return false;
       }
     }
@@ -124,30 +124,28 @@ export class DecisionRecorder {
     return this.queue.splice(0, this.options.batchMax);
   }
 
-  private stored(record: DecisionRecord): StoredDecision {
-    let rule: string | undefined;
+  private readonly ruleOf = (record: DecisionRecord): string | undefined => {
     try {
-      rule = this.options.resolveRule?.(record);
+      return this.options.resolveRule?.(record);
     } catch {
-      rule = undefined;
+      return undefined;
     }
-    return { ...record, rule };
-  }
+  };
 
-  private async write(rows: readonly StoredDecision[]): Promise<void> {
+  private async write(batches: readonly DecisionBatch[]): Promise<void> {
     try {
-      await this.options.sink.insert(rows);
+      await this.options.sink.write(batches);
     } catch (error) {
       if (!isMissingPartition(error)) throw error;
       // A day nobody made a partition for (maintenance has not run since midnight): make it and write once more.
-      let first = rows[0]?.atMs ?? 0;
+      let first = batches[0]?.firstAtMs ?? 0;
       let last = first;
-      for (const row of rows) {
-        if (row.atMs < first) first = row.atMs;
-        if (row.atMs > last) last = row.atMs;
+      for (const batch of batches) {
+        if (batch.firstAtMs < first) first = batch.firstAtMs;
+        if (batch.lastAtMs > last) last = batch.lastAtMs;
       }
       await this.options.sink.ensurePartitions(utcDay(first), utcDay(last));
-      await this.options.sink.insert(rows);
+      await this.options.sink.write(batches);
     }
   }
 }

@@ -1,0 +1,145 @@
+import type { DecisionLogReason, DecisionRecord } from './decision-record.js';
+
+const dayMs = 86_400_000;
+
+/** Decisions in one batch at most: a decision's id is its batch's id × 10,000 + its position. */
+export const maxDecisionsPerBatch = 10_000;
+
+/**
+ * The decisions of one tenant on one UTC day from one flush, stored as a single row: what repeats (the subject,
+ * resource, action, product, outcome, revision, rule and client address of a decision — its "fact") is kept once
+ * per batch, and each decision is only its time, the index of its fact and its request id. Indexes are 1-based, as
+ * PostgreSQL's arrays are.
+ */
+export interface DecisionBatch {
+  readonly tenantId: string;
+  readonly firstAtMs: number;
+  readonly lastAtMs: number;
+  readonly allowedCount: number;
+  readonly deniedCount: number;
+  /** The batch's distinct subjects (the indexed column a subject's decisions are found by). */
+  readonly subjects: readonly string[];
+  readonly facts: {
+    readonly subject: readonly number[];
+    readonly resource: readonly string[];
+    readonly action: readonly string[];
+    readonly product: readonly (string | null)[];
+    readonly allowed: readonly boolean[];
+    readonly reason: readonly DecisionLogReason[];
+    readonly revision: readonly number[];
+    readonly rule: readonly (string | null)[];
+    readonly clientIp: readonly (string | null)[];
+  };
+  /** One element per decision, in the order recorded. */
+  readonly decisions: {
+    readonly atOffsetMs: readonly number[];
+    readonly fact: readonly number[];
+    readonly requestId: readonly (string | null)[];
+  };
+}
+
+class BatchBuilder {
+  firstAtMs = Number.POSITIVE_INFINITY;
+  lastAtMs = Number.NEGATIVE_INFINITY;
+  allowedCount = 0;
+  deniedCount = 0;
+  readonly subjects: string[] = [];
+  readonly subjectIndex = new Map<string, number>();
+  readonly factIndex = new Map<string, number>();
+  readonly facts = {
+    subject: [] as number[],
+    resource: [] as string[],
+    action: [] as string[],
+    product: [] as (string | null)[],
+    allowed: [] as boolean[],
+    reason: [] as DecisionLogReason[],
+    revision: [] as number[],
+    rule: [] as (string | null)[],
+    clientIp: [] as (string | null)[],
+  };
+  readonly atMs: number[] = [];
+  readonly fact: number[] = [];
+  readonly requestId: (string | null)[] = [];
+
+  constructor(readonly tenantId: string) {}
+
+  add(record: DecisionRecord, ruleOf: (record: DecisionRecord) => string | undefined): void {
+    // The separator cannot occur in a name the engine accepts; `undefined` product and address differ from any name.
+    const key = `${record.subject}\u0000${record.resource}\u0000${record.action}\u0000${record.product ?? '\u0001'}\u0000${record.allowed ? 1 : 0}${record.reason}\u0000${record.revision}\u0000${record.clientIp ?? '\u0001'}`;
+    let fact = this.factIndex.get(key);
+    if (fact === undefined) {
+      const facts = this.facts;
+      fact = facts.resource.length + 1;
+      this.factIndex.set(key, fact);
+      let subject = this.subjectIndex.get(record.subject);
+      if (subject === undefined) {
+        subject = this.subjects.push(record.subject);
+        this.subjectIndex.set(record.subject, subject);
+      }
+      facts.subject.push(subject);
+      facts.resource.push(record.resource);
+      facts.action.push(record.action);
+      facts.product.push(record.product ?? null);
+      facts.allowed.push(record.allowed);
+      facts.reason.push(record.reason);
+      facts.revision.push(record.revision);
+      facts.rule.push(ruleOf(record) ?? null);
+      facts.clientIp.push(record.clientIp ?? null);
+    }
+    if (record.atMs < this.firstAtMs) this.firstAtMs = record.atMs;
+    if (record.atMs > this.lastAtMs) this.lastAtMs = record.atMs;
+    if (record.allowed) this.allowedCount++;
+    else this.deniedCount++;
+    this.atMs.push(record.atMs);
+    this.fact.push(fact);
+    this.requestId.push(record.requestId ?? null);
+  }
+
+  build(): DecisionBatch {
+    const first = this.firstAtMs;
+    return {
+      tenantId: this.tenantId,
+      firstAtMs: first,
+      lastAtMs: this.lastAtMs,
+      allowedCount: this.allowedCount,
+      deniedCount: this.deniedCount,
+      subjects: this.subjects,
+      facts: this.facts,
+      decisions: { atOffsetMs: this.atMs.map((at) => at - first), fact: this.fact, requestId: this.requestId },
+    };
+  }
+}
+
+/**
+ * Groups decisions into one batch per tenant and UTC day (a batch never spans a day, so it belongs to exactly one
+ * day partition), keeping each distinct fact once. `ruleOf` is asked once per distinct fact of a batch, not per
+ * decision: every decision of a fact was made on the same question at the same revision.
+ */
+export function batchDecisions<R extends DecisionRecord>(records: readonly R[], ruleOf: (record: R) => string | undefined): DecisionBatch[] {
+  const builders = new Map<string, BatchBuilder>();
+  const full: DecisionBatch[] = [];
+  let last: BatchBuilder | undefined;
+  let lastTenant = '';
+  let lastDay = Number.NaN;
+  for (const record of records) {
+    const day = Math.floor(record.atMs / dayMs);
+    // Consecutive decisions are usually of one tenant and day: skip the lookup then.
+    if (last === undefined || record.tenantId !== lastTenant || day !== lastDay) {
+      const key = `${day}\u0000${record.tenantId}`;
+      last = builders.get(key);
+      if (last === undefined) {
+        last = new BatchBuilder(record.tenantId);
+        builders.set(key, last);
+      }
+      lastTenant = record.tenantId;
+      lastDay = day;
+    }
+    if (last.fact.length === maxDecisionsPerBatch) {
+      full.push(last.build());
+      last = new BatchBuilder(record.tenantId);
+      builders.set(`${day}\u0000${record.tenantId}`, last);
+    }
+    last.add(record, ruleOf as (record: DecisionRecord) => string | undefined);
+  }
+  return [...full, ...[...builders.values()].map((builder) => builder.build())];
+}
