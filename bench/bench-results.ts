@@ -1,6 +1,7 @@
 // The shape of bench/results/latest.json (snake_case, units in names), shared by the runner, the targets
 // and the printed table.
 import type { FeedKind } from './propagation.js';
+import type { ScaleFigures } from './scale-suite.js';
 
 export const suiteNames = ['casbin-plain', 'engine-uncached', 'engine-l1-hit', 'engine-l2-hit'] as const;
 export type SuiteName = (typeof suiteNames)[number];
@@ -54,7 +55,8 @@ export interface ModelFigures {
 export interface BenchResults {
   readonly when: string;
   readonly mode: 'quick' | 'full';
-  readonly scale: boolean;
+  /** `--scale`: many tenants under Zipf traffic; null when not run. */
+  scale: ScaleFigures | null;
   readonly only: string | null;
   readonly seed: number;
   duration_s: number;

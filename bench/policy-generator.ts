@@ -10,17 +10,17 @@ export const usersPerGroup = 5;
 export const policiesPerGroup = 19;
 export const rulesPerGroup = 1 + usersPerGroup + policiesPerGroup;
 
-const resourcePatterns = [
+export const resourcePatterns = [
   'accounts', 'accounts/*', 'ledgers', 'ledgers/*', 'transactions', 'transactions/*', 'portfolios', 'portfolios/*',
   'segments', 'segments/*', 'assets', 'assets/*', 'balances', 'balances/*', 'operations', 'operations/*',
   'organizations', 'organizations/*', 'audit/*', 'reports/*',
 ];
-const ruleActions = ['get', 'post', 'patch', 'delete', '*'];
-const requestResources = [
+export const ruleActions = ['get', 'post', 'patch', 'delete', '*'];
+export const requestResources = [
   'accounts', 'ledgers', 'transactions', 'portfolios', 'segments', 'assets', 'balances', 'operations',
   'organizations', 'audit', 'reports', 'settings',
 ];
-const requestActions = ['get', 'post', 'patch', 'delete', 'head'];
+export const requestActions = ['get', 'post', 'patch', 'delete', 'head'];
 const denyShare = 0.05;
 
 export interface PolicyShape {

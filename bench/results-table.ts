@@ -1,6 +1,7 @@
 // The human-readable report of a run: decision latencies, load and memory, propagation, the differential and
 // the targets, as fixed-width text.
 import type { BenchResults } from './bench-results.js';
+import type { ScaleFigures } from './scale-suite.js';
 import { targetRules } from './targets.js';
 
 const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
@@ -125,7 +126,9 @@ export function formatResults(results: BenchResults): string {
     );
   }
 
-  out.push(`Targets (${integer.format(targetRules)} rules / 1,000 tenants)`);
+  if (results.scale) out.push(...formatScale(results.scale), '');
+
+  out.push(`Targets (${integer.format(targetRules)} rules / 1,000 tenants; scale: at the scale run's shape)`);
   out.push(
     ...table(
       ['target', 'wanted', 'measured', 'result'],
@@ -139,4 +142,47 @@ export function formatResults(results: BenchResults): string {
   );
   out.push('', `${formatNumber(results.duration_s)} s`);
   return out.join('\n');
+}
+
+function formatScale(scale: ScaleFigures): string[] {
+  const { traffic } = scale;
+  const mb = (bytes: number | null): string => (bytes === null ? '-' : formatNumber(bytes / 1024 / 1024));
+  const seeded = scale.seeding
+    .map((s) => `${integer.format(s.rules)} rules ${s.seeded_now ? 'seeded now' : 'kept'} (seeding took ${formatNumber(s.seed_ms / 1_000)} s)`)
+    .join('; ');
+  const engine = traffic.engine;
+  return [
+    `Scale: ${integer.format(scale.rules)} rules over ${integer.format(scale.tenants)} tenants in PostgreSQL, tenant budget ` +
+      `${formatNumber(scale.tenant_budget_mb)} MB, Zipf traffic s = ${scale.zipf_exponent}; ${seeded}`,
+    ...table(
+      ['engine start (fresh process)', 'rules', 'median ms', 'runs ms', 'RSS MB', 'rules in memory'],
+      [scale.start_tenth, scale.start].map((start) => [
+        '',
+        integer.format(start.rules),
+        formatNumber(start.start_ms),
+        start.runs_ms.map((run) => integer.format(run)).join(' '),
+        formatNumber(start.rss_mb),
+        integer.format(start.engine.rules_in_memory),
+      ]),
+    ),
+    '',
+    ...table(
+      ['decisions', 'samples', 'p50 µs', 'p99 µs', 'max µs'],
+      [
+        ['cold (decide() that loaded its tenant)', traffic.cold],
+        ['warm (decide(), awaited, in the traffic)', traffic.warm],
+        ['warm local-cache miss (decideSync, hottest tenants)', traffic.warm_local_miss],
+        ['warm local-cache hit (decideSync, hottest tenants)', traffic.warm_local_hit],
+      ].map(([name, figures]) => {
+        const f = figures as ScaleFigures['traffic']['cold'];
+        return [name as string, integer.format(f.samples), formatNumber(f.p50_us), formatNumber(f.p99_us), formatNumber(f.max_us)];
+      }),
+    ),
+    ...(traffic.warm_note === null ? [] : [`  ${traffic.warm_note}`]),
+    '',
+    `${integer.format(traffic.decisions)} decisions in ${formatNumber(traffic.traffic_ms / 1_000)} s over ${integer.format(traffic.tenants_touched)} tenants, ` +
+      `${Math.round(traffic.allowed_share * 100)} % allowed; hit ratio (decisions on a loaded tenant) ${formatNumber(traffic.hit_ratio * 100)} %; ` +
+      `loads ${engine.tenant_loads ?? '-'}, evictions ${engine.tenant_evictions ?? '-'}; at the end ${engine.tenants_loaded ?? '-'} tenants loaded, ` +
+      `${mb(engine.tenant_bytes)} of ${mb(engine.tenant_budget_bytes)} MB; RSS ${formatNumber(traffic.rss_mb)} MB after GC, peak ${formatNumber(traffic.peak_rss_mb)} MB`,
+  ];
 }

@@ -1,7 +1,7 @@
 // `npm run bench [-- --quick] [-- --scale] [-- --only <suite>]`: decision latency of plain casbin and of the engine
 // (uncached, in-process hit, Valkey hit) at 1k, 10k and 125k rules, cold load from PostgreSQL, resident
-// memory, propagation between two processes, an engine-vs-casbin differential, and (`--only models`) a catalogue
-// of other models at 125k rules. Prints a table with the targets and writes bench/results/latest.json. Exits 0
+// memory, propagation between two processes, an engine-vs-casbin differential, (`--only models`) a catalogue
+// of other models at 125k rules, and (`--scale`) 10M rules over 100k tenants under Zipf traffic. Prints a table with the targets and writes bench/results/latest.json. Exits 0
 // whatever the figures; 1 only on a crash.
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import type { Valkey } from 'iovalkey';
 import { z } from 'zod';
 import { loadModelFile, PolicyEngine, type ModelDefinition } from '../engine/index.js';
+import { engineConfigSchema } from '../platform/engine-config.js';
 import { loadEnvFile } from '../platform/env-file.js';
 import { createValkeyClient } from '../platform/valkey-client.js';
 import { suiteNames, type BenchResults, type SuiteName, type SuiteResult } from './bench-results.js';
@@ -24,17 +25,21 @@ import { createPolicySchema, seedPolicySchema } from './policy-schema.js';
 import { ProgressLine } from './progress-line.js';
 import { measurePropagation, type FeedKind } from './propagation.js';
 import { formatResults } from './results-table.js';
+import { defaultZipfExponent } from './scale-plan.js';
+import { runScaleBench } from './scale-suite.js';
 import { runEngineSharedHit } from './shared-cache-suite.js';
 import { evaluateTargets, targetRules } from './targets.js';
 
 const resultsPath = new URL('./results/latest.json', import.meta.url);
 
-const onlyChoices = [...suiteNames, 'load', 'propagation', 'authorize', 'models'] as const;
+const onlyChoices = [...suiteNames, 'load', 'propagation', 'authorize', 'models', 'scale'] as const;
 type Part = (typeof onlyChoices)[number];
 
 const envSchema = z.object({
   BENCH_DATABASE_URL: z.string().min(1).max(2_048).default('postgres://postgres@127.0.0.1:5432/test'),
   BENCH_VALKEY_URL: z.string().min(1).max(2_048).default('redis://127.0.0.1:6379'),
+  /** Where `--scale` keeps its seeded schemas between runs; default: BENCH_DATABASE_URL's server, database am_bench_scale. */
+  BENCH_SCALE_DATABASE_URL: z.string().min(1).max(2_048).optional(),
   /** Replays a run's policies and requests. */
   BENCH_SEED: z.coerce.number().int().min(0).max(2 ** 31 - 1).default(20_250_101),
 });
@@ -49,7 +54,7 @@ const sizes: readonly Size[] = [
   { rules: 10_000, tenants: 10 },
   { rules: targetRules, tenants: 1_000 },
 ];
-const scaleSize: Size = { rules: 1_000_000, tenants: 10_000 };
+const scaleDefaults = { rules: 10_000_000, tenants: 100_000 };
 
 /** How much each measurement samples, by mode. Casbin's samples shrink with size: one call scans every rule. */
 interface Plan {
@@ -64,6 +69,10 @@ interface Plan {
   readonly modelSamples: number;
   readonly modelCasbinSamples: number;
   readonly modelCasbinBudgetMs: number;
+  /** `--scale`: Zipf decisions timed, warm-pass requests, fresh processes timed starting the engine per rule count. */
+  readonly scaleDecisions: number;
+  readonly scaleWarmRequests: number;
+  readonly scaleStartRuns: number;
 }
 
 const plans: Record<'quick' | 'full', Plan> = {
@@ -78,6 +87,9 @@ const plans: Record<'quick' | 'full', Plan> = {
     modelSamples: 20_000,
     modelCasbinSamples: 3,
     modelCasbinBudgetMs: 5_000,
+    scaleDecisions: 50_000,
+    scaleWarmRequests: 10_000,
+    scaleStartRuns: 1,
   },
   full: {
     casbinSamples: (rules) => (rules <= 1_000 ? 1_000 : rules <= 10_000 ? 300 : rules <= targetRules ? 20 : 3),
@@ -90,6 +102,9 @@ const plans: Record<'quick' | 'full', Plan> = {
     modelSamples: 100_000,
     modelCasbinSamples: 10,
     modelCasbinBudgetMs: 20_000,
+    scaleDecisions: 200_000,
+    scaleWarmRequests: 20_000,
+    scaleStartRuns: 3,
   },
 };
 
@@ -106,22 +121,49 @@ function roundedNumbers(_key: string, value: unknown): unknown {
 export const usage = `usage: npm run bench [-- options]
 
   --quick            fewer samples, a shorter run
-  --scale            also 1,000,000 rules over 10,000 tenants
+  --scale            also 10,000,000 rules over 100,000 tenants (seeded once into am_bench_scale, kept)
+                     under Zipf traffic; --only scale for that part alone
+  --scale-rules N    the scale run's total rules (default 10,000,000)
+  --scale-tenants N  the scale run's tenants (default 100,000)
+  --scale-budget-mb N  the engine's tenant memory budget (default: the services' ENGINE_TENANT_MEMORY_BYTES)
   --only <suite>     one part: ${onlyChoices.join(', ')}
   system [--quick]   the multi-process scenario (its own table)
 
 Prints a table with the targets and writes bench/results/latest.json. Reads BENCH_DATABASE_URL,
-BENCH_VALKEY_URL and BENCH_SEED from the environment or .env.
+BENCH_VALKEY_URL, BENCH_SCALE_DATABASE_URL and BENCH_SEED from the environment or .env.
 
 exit codes: 0 measured (whatever the figures), 1 the run crashed, 64 usage`;
 
 class UsageError extends Error {}
 
-function parseOptions(): { quick: boolean; scale: boolean; only: Part | undefined; help: boolean } {
+interface Options {
+  readonly quick: boolean;
+  /** Set by `--scale` or `--only scale`: the shape and the tenant memory budget of the scale run. */
+  readonly scale: { readonly rules: number; readonly tenants: number; readonly budgetMb: number | undefined } | undefined;
+  readonly only: Part | undefined;
+  readonly help: boolean;
+}
+
+function positiveInteger(flag: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const parsed = Number(value.replaceAll('_', ''));
+  if (!Number.isSafeInteger(parsed) || parsed < 1) throw new UsageError(`${flag} must be a positive integer; got ${JSON.stringify(value)}`);
+  return parsed;
+}
+
+function parseOptions(): Options {
   let values;
   try {
     ({ values } = parseArgs({
-      options: { quick: { type: 'boolean', default: false }, scale: { type: 'boolean', default: false }, only: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } },
+      options: {
+        quick: { type: 'boolean', default: false },
+        scale: { type: 'boolean', default: false },
+        'scale-rules': { type: 'string' },
+        'scale-tenants': { type: 'string' },
+        'scale-budget-mb': { type: 'string' },
+        only: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
       strict: true,
       allowPositionals: false,
     }));
@@ -132,7 +174,19 @@ function parseOptions(): { quick: boolean; scale: boolean; only: Part | undefine
   if (only !== undefined && !(onlyChoices as readonly string[]).includes(only)) {
     throw new UsageError(`--only must be one of ${onlyChoices.join(', ')}; got ${JSON.stringify(only)}`);
   }
-  return { quick: values.quick ?? false, scale: values.scale ?? false, only: only as Part | undefined, help: values.help ?? false };
+  const scaled = (values.scale ?? false) || only === 'scale';
+  const scaleFlags = (['scale-rules', 'scale-tenants', 'scale-budget-mb'] as const).filter((flag) => values[flag] !== undefined);
+  if (!scaled && scaleFlags.length > 0) throw new UsageError(`--${scaleFlags[0]} needs --scale (or --only scale)`);
+  let scale: Options['scale'];
+  if (scaled) {
+    const rules = positiveInteger('--scale-rules', values['scale-rules'], scaleDefaults.rules);
+    const tenants = positiveInteger('--scale-tenants', values['scale-tenants'], scaleDefaults.tenants);
+    if (tenants > 999_999) throw new UsageError('--scale-tenants must be at most 999,999');
+    if (rules < tenants || rules > 2 ** 31 - 1) throw new UsageError('--scale-rules must be at least --scale-tenants and below 2^31');
+    const budgetMb = values['scale-budget-mb'] === undefined ? undefined : positiveInteger('--scale-budget-mb', values['scale-budget-mb'], 0);
+    scale = { rules, tenants, budgetMb };
+  }
+  return { quick: values.quick ?? false, scale, only: only as Part | undefined, help: values.help ?? false };
 }
 
 function suiteResult(name: SuiteName, size: Size, latency: LatencySummary, note?: string): SuiteResult {
@@ -176,6 +230,21 @@ interface Context {
   readonly progress: ProgressLine;
   readonly results: BenchResults;
   readonly valkey: () => Promise<Valkey>;
+}
+
+/** BENCH_DATABASE_URL's server, database am_bench_scale. */
+function scaleDatabaseUrl(benchDatabaseUrl: string): string {
+  const url = new URL(benchDatabaseUrl);
+  url.pathname = '/am_bench_scale';
+  url.searchParams.delete('options');
+  return url.toString();
+}
+
+/** The services' default tenant memory budget (their engine configuration's default). */
+function servicesTenantBudgetBytes(): number {
+  const defaults: Record<string, unknown> = engineConfigSchema.parse({});
+  const bytes = defaults.ENGINE_TENANT_MEMORY_BYTES;
+  return typeof bytes === 'number' ? bytes : 256 * 1024 * 1024;
 }
 
 async function benchSize(ctx: Context, size: Size): Promise<void> {
@@ -340,7 +409,7 @@ async function main(): Promise<void> {
   const results: BenchResults = {
     when: new Date().toISOString(),
     mode: options.quick ? 'quick' : 'full',
-    scale: options.scale,
+    scale: null,
     only: options.only ?? null,
     seed: env.BENCH_SEED,
     duration_s: 0,
@@ -378,12 +447,26 @@ async function main(): Promise<void> {
   };
   let authorize: AuthorizeBenchResult | undefined;
   try {
-    if (options.only !== 'authorize' && options.only !== 'models') for (const size of options.scale ? [...sizes, scaleSize] : sizes) await benchSize(ctx, size);
+    if (options.only !== 'authorize' && options.only !== 'models' && options.only !== 'scale') for (const size of sizes) await benchSize(ctx, size);
     if (ctx.wants('models')) await benchModels(ctx);
     if (ctx.wants('authorize')) {
       authorize = await runAuthorizeBench({
         ...(options.quick ? { durationSeconds: 2, rounds: 1, warmupSeconds: 2 } : { durationSeconds: 5, rounds: 3, warmupSeconds: 3 }),
         onStep: (what) => progress.update(`authorize over HTTP: ${what}`),
+      });
+    }
+    if (options.scale) {
+      const budgetMb = options.scale.budgetMb;
+      results.scale = await runScaleBench({
+        databaseUrl: env.BENCH_SCALE_DATABASE_URL ?? scaleDatabaseUrl(env.BENCH_DATABASE_URL),
+        shape: { rules: options.scale.rules, tenants: options.scale.tenants },
+        tenantMemoryBytes: budgetMb === undefined ? servicesTenantBudgetBytes() : budgetMb * 1024 * 1024,
+        decisions: plan.scaleDecisions,
+        warmRequests: plan.scaleWarmRequests,
+        zipfExponent: defaultZipfExponent,
+        startRuns: plan.scaleStartRuns,
+        seed: env.BENCH_SEED,
+        onStep: (what) => progress.update(what),
       });
     }
   } finally {

@@ -108,6 +108,45 @@ const targets: readonly Target[] = [
   },
 ];
 
+/** A warm decision at scale within this factor of the engine suite's at 125,000 rules counts as unchanged (runs move ±30 %). */
+export const scaleWarmFactor = 1.5;
+
+/** `--scale`: bounded memory, a cheap first decision, the warm path unchanged, start time independent of the rules. */
+const scaleTargets: readonly Target[] = [
+  { name: 'scale: peak RSS', comparison: '<=', target: 1_024, unit: 'MB', value: (r) => r.scale?.traffic.peak_rss_mb },
+  {
+    name: 'scale: cold first decision p99',
+    comparison: '<=',
+    target: 20,
+    unit: 'ms',
+    value: (r) => (r.scale && r.scale.traffic.cold.samples > 0 ? r.scale.traffic.cold.p99_us / 1_000 : undefined),
+  },
+  {
+    name: 'scale: warm decision p50 (local-cache miss)',
+    comparison: '<=',
+    target: 10,
+    unit: 'µs',
+    value: (r) => r.scale?.traffic.warm_local_miss.p50_us,
+  },
+  {
+    name: 'scale: warm p50 ÷ engine-uncached p50 (125,000 rules)',
+    comparison: '<=',
+    target: scaleWarmFactor,
+    unit: '×',
+    value: (r) => {
+      const engine = p50(r, 'engine-uncached');
+      return r.scale && engine !== undefined ? r.scale.traffic.warm_local_miss.p50_us / engine : undefined;
+    },
+  },
+  {
+    name: 'scale: engine start, all rules ÷ a tenth of them',
+    comparison: '<=',
+    target: 2,
+    unit: '×',
+    value: (r) => (r.scale ? r.scale.start.start_ms / r.scale.start_tenth.start_ms : undefined),
+  },
+];
+
 /** The catalogue's targets, per model measured: p50 ≤ 20 µs and at least 1,000× plain casbin. */
 function modelTargets(results: Measured): Target[] {
   const models = [...new Set(results.suites.flatMap((s) => (s.model === undefined ? [] : [s.model])))];
@@ -129,7 +168,7 @@ function modelTargets(results: Measured): Target[] {
 }
 
 export function evaluateTargets(results: Measured): TargetResult[] {
-  return [...targets, ...modelTargets(results)].map(({ name, comparison, target, unit, value }) => {
+  return [...targets, ...(results.scale ? scaleTargets : []), ...modelTargets(results)].map(({ name, comparison, target, unit, value }) => {
     const measured = value(results);
     if (measured === undefined || Number.isNaN(measured)) return { name, comparison, target, unit, value: null, pass: null };
     return { name, comparison, target, unit, value: measured, pass: comparison === '<=' ? measured <= target : measured >= target };
