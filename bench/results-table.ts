@@ -134,7 +134,7 @@ export function formatResults(results: BenchResults): string {
       ['target', 'wanted', 'measured', 'result'],
       results.targets.map((t) => [
         t.name,
-        `${t.comparison === '<=' ? '≤' : '≥'} ${integer.format(t.target)} ${t.unit}`.trimEnd(),
+        `${t.comparison === '<=' ? '≤' : '≥'} ${Number.isInteger(t.target) ? integer.format(t.target) : String(t.target)} ${t.unit}`.trimEnd(),
         t.value === null ? 'not run' : `${formatNumber(t.value)} ${t.unit}`.trimEnd(),
         t.pass === null ? '-' : t.pass ? 'PASS' : 'FAIL',
       ]),
@@ -157,7 +157,7 @@ function formatScale(scale: ScaleFigures): string[] {
     ...table(
       ['engine start (fresh process)', 'rules', 'median ms', 'runs ms', 'RSS MB', 'rules in memory'],
       [scale.start_tenth, scale.start].map((start) => [
-        '',
+        start === scale.start ? 'every rule' : 'a tenth of the rules, same tenants',
         integer.format(start.rules),
         formatNumber(start.start_ms),
         start.runs_ms.map((run) => integer.format(run)).join(' '),
@@ -182,7 +182,7 @@ function formatScale(scale: ScaleFigures): string[] {
     '',
     `${integer.format(traffic.decisions)} decisions in ${formatNumber(traffic.traffic_ms / 1_000)} s over ${integer.format(traffic.tenants_touched)} tenants, ` +
       `${Math.round(traffic.allowed_share * 100)} % allowed; hit ratio (decisions on a loaded tenant) ${formatNumber(traffic.hit_ratio * 100)} %; ` +
-      `loads ${engine.tenant_loads ?? '-'}, evictions ${engine.tenant_evictions ?? '-'}; at the end ${engine.tenants_loaded ?? '-'} tenants loaded, ` +
+      `loads ${integer.format(engine.tenant_loads)}, evictions ${integer.format(engine.tenant_evictions)}; at the end ${integer.format(engine.tenants_loaded)} tenants loaded, ` +
       `${mb(engine.tenant_bytes)} of ${mb(engine.tenant_budget_bytes)} MB; RSS ${formatNumber(traffic.rss_mb)} MB after GC, peak ${formatNumber(traffic.peak_rss_mb)} MB`,
   ];
 }

@@ -29,12 +29,13 @@ const latency = z.strictObject({ samples: count, p50_us: figure, p99_us: figure,
 export type LatencyFigures = z.output<typeof latency>;
 
 const engineFigures = z.strictObject({
-  tenants_loaded: count.nullable(),
-  tenant_bytes: count.nullable(),
+  tenants_loaded: count,
+  tenant_bytes: count,
+  /** Null when the engine kept every tenant (no budget). */
   tenant_budget_bytes: count.nullable(),
-  tenant_loads: count.nullable(),
-  tenant_evictions: count.nullable(),
-  tenant_hits: count.nullable(),
+  tenant_loads: count,
+  tenant_evictions: count,
+  tenant_hits: count,
   rules_in_memory: count,
 });
 

@@ -20,14 +20,6 @@ const warmTenants = 10;
  */
 const fasterThanAnyLoadUs = 50;
 
-/** The engine's tenant-memory surface; read defensively so the probe also measures an engine that loads everything. */
-interface TenantMemoryHealth {
-  readonly tenantsLoaded?: number;
-  readonly tenantBytes?: number;
-  readonly tenantBudgetBytes?: number;
-  readonly stats: { readonly tenantLoads?: number; readonly tenantEvictions?: number; readonly tenantHits?: number };
-}
-
 function send(message: ScaleProbeMessage): void {
   process.send?.(message);
 }
@@ -50,19 +42,18 @@ function summary(latenciesUs: Float64Array, samples: number): LatencyFigures {
 
 function engineFigures(engine: PolicyEngine): EngineFigures {
   const health = engine.health();
-  const memory = health as unknown as TenantMemoryHealth;
   return {
-    tenants_loaded: memory.tenantsLoaded ?? null,
-    tenant_bytes: memory.tenantBytes ?? null,
-    tenant_budget_bytes: memory.tenantBudgetBytes ?? null,
-    tenant_loads: memory.stats.tenantLoads ?? null,
-    tenant_evictions: memory.stats.tenantEvictions ?? null,
-    tenant_hits: memory.stats.tenantHits ?? null,
+    tenants_loaded: health.tenantsLoaded,
+    tenant_bytes: health.tenantBytes,
+    tenant_budget_bytes: health.tenantBudgetBytes ?? null,
+    tenant_loads: health.stats.tenantLoads,
+    tenant_evictions: health.stats.tenantEvictions,
+    tenant_hits: health.stats.tenantHits,
     rules_in_memory: health.rules,
   };
 }
 
-const tenantLoadsOf = (engine: PolicyEngine): number => (engine.health() as unknown as TenantMemoryHealth).stats.tenantLoads ?? 0;
+const tenantLoadsOf = (engine: PolicyEngine): number => engine.health().stats.tenantLoads;
 
 /** Zipf traffic: each `decide` awaited and timed; cold when it made the engine load a tenant. */
 async function runTraffic(engine: PolicyEngine, settings: ScaleProbeSettings, sizes: Int32Array, random: () => number) {
@@ -152,7 +143,7 @@ async function main(settings: ScaleProbeSettings): Promise<void> {
   const defaults = engineConfigSchema.parse({});
   const startedAt = performance.now();
   const pool = createPgPool({ url: settings.schemaUrl, maxConnections: defaults.DB_POOL_MAX, statementTimeoutMs: 600_000, applicationName: 'bench-scale' });
-  const options: PolicyEngineOptions & { readonly tenantMemoryBytes: number } = {
+  const options: PolicyEngineOptions = {
     model,
     store: createPolicyStore({ pool, model, loadAllTimeoutMs: 600_000 }),
     localCache: new MemoryDecisionCache({ maxEntries: defaults.DECISION_CACHE_MAX_ENTRIES }),

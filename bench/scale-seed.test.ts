@@ -72,7 +72,7 @@ describe('bench scale seed', () => {
     expect(rows[0]?.count).toBe(shape.rules);
   });
 
-  it('seeds rules the engine reads: a user of a group whose role holds no deny line is allowed what the role allows', async () => {
+  it('seeds rules the engine loads on first use: a user of a group whose role holds no deny line is allowed what the role allows', async () => {
     const { rows } = await admin.query<{ role: string; resource: string; action: string }>(
       `SELECT rule->>0 AS role, rule->>2 AS resource, rule->>3 AS action FROM ${seededSchema}.casbin c
        WHERE ptype = 'p' AND rule->>1 = $1 AND NOT EXISTS (
@@ -85,7 +85,7 @@ describe('bench scale seed', () => {
     const group = line.role.slice('role:'.length);
     const model = await loadModelFile();
     const pool = new pg.Pool({ connectionString: withSearchPath(testDatabaseUrl, seededSchema), max: 2 });
-    const engine = await PolicyEngine.start({ model, store: createPolicyStore({ pool, model }), resyncIntervalMs: 0 });
+    const engine = await PolicyEngine.start({ model, store: createPolicyStore({ pool, model }), resyncIntervalMs: 0, tenantMemoryBytes: 1024 * 1024 });
     try {
       const request = {
         sub: `user:${group}-0`,
