@@ -30,7 +30,7 @@ beforeAll(async () => {
   h = await createAuthHarness('auth_observability');
   org = await h.createOrganization();
   user = await h.createUser(org.id);
-  userToken = (await h.deps.issuer.accessToken({ kind: 'user', id: user.id, name: user.username, displayName: user.username, orgId: org.id, orgSlug: org.slug }, undefined, undefined)).token;
+  userToken = (await h.deps.issuer.accessToken({ kind: 'user', id: user.id, name: user.username, displayName: user.username, tenantId: org.id, tenantSlug: org.slug }, undefined, undefined)).token;
   await h.grant(org.id, `user:${user.id}`, [['accounts', 'get']]);
 });
 afterAll(async () => h?.close());

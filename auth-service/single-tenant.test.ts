@@ -10,12 +10,12 @@ let outsider: { id: string; username: string };
 
 beforeAll(async () => {
   h = await createAuthHarness('single_tenant', { multiTenant: false });
-  const { rows } = await h.deps.pool.query<{ slug: string }>('SELECT slug FROM organizations WHERE id = $1', [h.defaultOrgId]);
+  const { rows } = await h.deps.pool.query<{ slug: string }>('SELECT slug FROM organizations WHERE id = $1', [h.defaultTenantId]);
   defaultSlug = rows[0]!.slug;
-  user = await h.createUser(h.defaultOrgId);
+  user = await h.createUser(h.defaultTenantId);
   other = await h.createOrganization();
   outsider = await h.createUser(other.id);
-  await h.grant(h.defaultOrgId, `user:${user.id}`, [['ledgers', 'get']]);
+  await h.grant(h.defaultTenantId, `user:${user.id}`, [['ledgers', 'get']]);
   // The same subject holds more in another organization: single-tenant mode must never decide there.
   await h.grant(other.id, `user:${user.id}`, [['accounts', 'get']]);
   await h.grant(other.id, `user:${outsider.id}`, [['accounts', 'get']]);
@@ -56,7 +56,7 @@ describe('single-tenant mode', () => {
   });
 
   it('tokens the issuer signs in single-tenant mode carry no tenantSlug and are accepted', async () => {
-    const issued = await h.deps.issuer.accessToken({ kind: 'user', id: user.id, name: user.username, displayName: user.username, orgId: h.defaultOrgId, orgSlug: defaultSlug }, undefined, undefined);
+    const issued = await h.deps.issuer.accessToken({ kind: 'user', id: user.id, name: user.username, displayName: user.username, tenantId: h.defaultTenantId, tenantSlug: defaultSlug }, undefined, undefined);
     const info = await h.http().get('/v1/userinfo').set('Authorization', `Bearer ${issued.token}`).expect(200);
     expect(info.body.sub).toBe(user.id);
   });

@@ -95,7 +95,7 @@ async function authorizeServer(
   // then the bare one (the costlier path of /v1/authorize).
   await h.grant(org.id, `user:${user.id}`, [['accounts', 'get']]);
   const session = await insertSession(h.deps.pool, {
-    orgId: org.id,
+    tenantId: org.id,
     subjectKind: 'user',
     subjectId: user.id,
     clientId: undefined,
@@ -104,7 +104,7 @@ async function authorizeServer(
     absoluteTtlSeconds: 86_400,
   });
   const { token } = await h.deps.issuer.accessToken(
-    { kind: 'user', id: user.id, name: user.username, displayName: user.username, orgId: org.id, orgSlug: org.slug },
+    { kind: 'user', id: user.id, name: user.username, displayName: user.username, tenantId: org.id, tenantSlug: org.slug },
     undefined,
     undefined,
     session.id,

@@ -62,7 +62,7 @@ beforeAll(async () => {
   front = await frontOf(h);
   org = await h.createOrganization();
   user = await h.createUser(org.id);
-  token = (await h.deps.issuer.accessToken({ kind: 'user', id: user.id, name: user.username, displayName: user.username, orgId: org.id, orgSlug: org.slug }, undefined, undefined)).token;
+  token = (await h.deps.issuer.accessToken({ kind: 'user', id: user.id, name: user.username, displayName: user.username, tenantId: org.id, tenantSlug: org.slug }, undefined, undefined)).token;
   await h.grant(org.id, `user:${user.id}`, [
     ['accounts', 'get'],
     ['ledger/transactions', 'post'],

@@ -65,7 +65,7 @@ beforeAll(async () => {
   authUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const org = await h.createOrganization();
   const user = await h.createUser(org.id);
-  token = (await h.deps.issuer.accessToken({ kind: 'user', id: user.id, name: user.username, displayName: user.username, orgId: org.id, orgSlug: org.slug }, undefined, undefined)).token;
+  token = (await h.deps.issuer.accessToken({ kind: 'user', id: user.id, name: user.username, displayName: user.username, tenantId: org.id, tenantSlug: org.slug }, undefined, undefined)).token;
   await h.grant(org.id, `user:${user.id}`, [['accounts', 'get']]);
 
   product = await mkdtemp(path.join(tmpdir(), 'am-packed-client-'));

@@ -8,7 +8,7 @@ import type { PermissionManifest } from './manifest.js';
 let h: IdentityHarness;
 let server: http.Server;
 let client: AuthClient;
-let orgId: string;
+let tenantId: string;
 let appToken: string;
 let adminToken: string;
 
@@ -24,14 +24,14 @@ beforeAll(async () => {
   h = await createIdentityHarness('publish-manifest');
   server = http.createServer(h.app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  orgId = await h.createOrganization();
-  adminToken = (await h.admin(orgId)).token;
+  tenantId = await h.createOrganization();
+  adminToken = (await h.admin(tenantId)).token;
   const app = await h.http().post('/v1/applications').set('Authorization', `Bearer ${adminToken}`).send({ name: 'fees' });
   // A product declares only what its application holds: everything under its own name.
   const holds = await h.http().put(`/v1/applications/${app.body.id}/permissions`).set('Authorization', `Bearer ${adminToken}`).send({ permissions: [{ resource: 'fees/*', action: '*' }] });
   expect(holds.status).toBe(200);
   expect((await h.http().post('/v1/groups').set('Authorization', `Bearer ${adminToken}`).send({ name: 'fee-readers' })).status).toBe(201);
-  appToken = await h.token({ sub: app.body.id, tenantId: orgId, type: 'application' });
+  appToken = await h.token({ sub: app.body.id, tenantId, type: 'application' });
   // Auth is not needed to publish with a given token; its address only has to parse.
   client = createAuthClient({ url: 'http://127.0.0.1:9', identityUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
 });
@@ -48,7 +48,7 @@ describe('publishManifest against a real Identity', () => {
     const first = await client.publishManifest(manifest(), { token: appToken });
     expect(first).toMatchObject({ changed: true });
     expect(await client.publishManifest(manifest(), { token: appToken })).toEqual({ changed: false, policyRevision: first.policyRevision });
-    const { rows } = await h.deps.pool.query<{ v: string }>(`SELECT concat_ws(',', ptype, rule->>2, rule->>3) AS v FROM casbin WHERE rule->>1 = $1 AND ptype = 'p'`, [orgId]);
+    const { rows } = await h.deps.pool.query<{ v: string }>(`SELECT concat_ws(',', ptype, rule->>2, rule->>3) AS v FROM casbin WHERE rule->>1 = $1 AND ptype = 'p'`, [tenantId]);
     expect(rows.map((r) => r.v)).toContain('p,fees/packages,get');
   });
 

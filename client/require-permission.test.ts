@@ -26,7 +26,7 @@ const listen = async (server: http.Server) => {
 };
 
 const tokenFor = async (u: { id: string; username: string }, o: { id: string; slug: string }) =>
-  (await h.deps.issuer.accessToken({ kind: 'user', id: u.id, name: u.username, displayName: u.username, orgId: o.id, orgSlug: o.slug }, undefined, undefined)).token;
+  (await h.deps.issuer.accessToken({ kind: 'user', id: u.id, name: u.username, displayName: u.username, tenantId: o.id, tenantSlug: o.slug }, undefined, undefined)).token;
 
 /** A product: two routes behind the middleware; the handler reports who it saw (and counts that it ran). */
 function product(options: Partial<AuthClientOptions> = {}): Express {

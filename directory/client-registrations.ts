@@ -3,7 +3,7 @@ import { query, type Queryable } from '../platform/postgres-transaction.js';
 /** What the authorization endpoint needs to know of an application before it may send anything anywhere. */
 export interface ClientRegistration {
   readonly applicationId: string;
-  readonly orgId: string;
+  readonly tenantId: string;
   readonly clientId: string;
   readonly name: string;
   readonly redirectUris: readonly string[];
@@ -31,7 +31,7 @@ export async function findClientRegistration(db: Queryable, clientId: string): P
   );
   const row = rows[0];
   if (!row) return undefined;
-  return { applicationId: row.id, orgId: row.org_id, clientId: row.client_id, name: row.name, redirectUris: row.redirect_uris, isPublic: row.is_public };
+  return { applicationId: row.id, tenantId: row.org_id, clientId: row.client_id, name: row.name, redirectUris: row.redirect_uris, isPublic: row.is_public };
 }
 
 /** Whether any application registered a redirect URI at `origin` (its CORS answer: a browser client's own origin). */

@@ -37,7 +37,7 @@ interface ProfileRow {
 
 const isMethod = (value: string | null): value is MfaMethod => value !== null && (mfaMethods as readonly string[]).includes(value);
 
-export async function findMfaProfile(db: pg.Pool | pg.ClientBase, orgId: string, userId: string): Promise<MfaProfile> {
+export async function findMfaProfile(db: pg.Pool | pg.ClientBase, tenantId: string, userId: string): Promise<MfaProfile> {
   const { rows } = await query<ProfileRow>(
     db,
     `SELECT s.required, s.allowed_methods, s.code_ttl_seconds, s.max_attempts, s.max_resends, s.remember_device_days,
@@ -47,7 +47,7 @@ export async function findMfaProfile(db: pg.Pool | pg.ClientBase, orgId: string,
        LEFT JOIN organization_mfa_settings s ON s.org_id = k.org_id
        LEFT JOIN user_mfa m ON m.org_id = k.org_id AND m.user_id = k.user_id
        LEFT JOIN users u ON u.org_id = k.org_id AND u.id = k.user_id`,
-    [orgId, userId],
+    [tenantId, userId],
   );
   const row = rows[0] as ProfileRow;
   return {
@@ -79,8 +79,8 @@ export interface LockedFactors extends MfaAttemptState {
  * Creates the user's row if missing (a user the organization requires MFA of may have none, and is still sent a
  * code whose wrong guesses must count), then locks it for the transaction.
  */
-export async function lockFactors(db: pg.ClientBase, orgId: string, userId: string): Promise<LockedFactors> {
-  await query(db, 'INSERT INTO user_mfa (org_id, user_id) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING', [orgId, userId]);
+export async function lockFactors(db: pg.ClientBase, tenantId: string, userId: string): Promise<LockedFactors> {
+  await query(db, 'INSERT INTO user_mfa (org_id, user_id) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING', [tenantId, userId]);
   const { rows } = await query<{
     totp_secret_ciphertext: string | null;
     totp_enabled: boolean;
@@ -92,7 +92,7 @@ export async function lockFactors(db: pg.ClientBase, orgId: string, userId: stri
     db,
     `SELECT totp_secret_ciphertext, totp_enabled, recovery_code_hashes, last_totp_step::float8 AS last_totp_step, failed_attempts, locked_until
        FROM user_mfa WHERE org_id = $1 AND user_id = $2 FOR UPDATE`,
-    [orgId, userId],
+    [tenantId, userId],
   );
   const row = rows[0] as (typeof rows)[number];
   return {
@@ -106,13 +106,13 @@ export async function lockFactors(db: pg.ClientBase, orgId: string, userId: stri
 }
 
 /** The organization's wrong one-time-code limit (Identity's MFA settings; the table default without a row). */
-export async function maxCodeAttempts(db: pg.ClientBase, orgId: string): Promise<number> {
-  const { rows } = await query<{ max_attempts: number }>(db, 'SELECT max_attempts FROM organization_mfa_settings WHERE org_id = $1', [orgId]);
+export async function maxCodeAttempts(db: pg.ClientBase, tenantId: string): Promise<number> {
+  const { rows } = await query<{ max_attempts: number }>(db, 'SELECT max_attempts FROM organization_mfa_settings WHERE org_id = $1', [tenantId]);
   return rows[0]?.max_attempts ?? 5;
 }
 
 /** Writes a one-time code's outcome: the accepted TOTP step (when one was), and the wrong-code count and lock change. */
-export async function saveCodeOutcome(db: pg.ClientBase, orgId: string, userId: string, outcome: { step?: number; attempts: MfaAttemptChange }): Promise<void> {
+export async function saveCodeOutcome(db: pg.ClientBase, tenantId: string, userId: string, outcome: { step?: number; attempts: MfaAttemptChange }): Promise<void> {
   const { step, attempts } = outcome;
   if (step === undefined && attempts.failed_attempts === undefined && attempts.locked_until === undefined) return;
   await query(
@@ -120,39 +120,39 @@ export async function saveCodeOutcome(db: pg.ClientBase, orgId: string, userId: 
     `UPDATE user_mfa SET last_totp_step = coalesce($3, last_totp_step), failed_attempts = coalesce($4, failed_attempts),
             locked_until = coalesce($5, locked_until), version = version + 1, updated_at = now()
       WHERE org_id = $1 AND user_id = $2`,
-    [orgId, userId, step ?? null, attempts.failed_attempts ?? null, attempts.locked_until ?? null],
+    [tenantId, userId, step ?? null, attempts.failed_attempts ?? null, attempts.locked_until ?? null],
   );
 }
 
-export async function saveRecoveryCodeHashes(db: pg.ClientBase, orgId: string, userId: string, hashes: readonly string[]): Promise<void> {
-  await query(db, 'UPDATE user_mfa SET recovery_code_hashes = $3, version = version + 1, updated_at = now() WHERE org_id = $1 AND user_id = $2', [orgId, userId, hashes]);
+export async function saveRecoveryCodeHashes(db: pg.ClientBase, tenantId: string, userId: string, hashes: readonly string[]): Promise<void> {
+  await query(db, 'UPDATE user_mfa SET recovery_code_hashes = $3, version = version + 1, updated_at = now() WHERE org_id = $1 AND user_id = $2', [tenantId, userId, hashes]);
 }
 
 /** Whether the user (and their organization) may still sign in: a disable between password and second factor ends the sign-in. */
-export async function isActiveUser(db: pg.Pool | pg.ClientBase, orgId: string, userId: string): Promise<boolean> {
+export async function isActiveUser(db: pg.Pool | pg.ClientBase, tenantId: string, userId: string): Promise<boolean> {
   const { rows } = await query<{ active: boolean }>(
     db,
     `SELECT (u.status = 'active' AND o.status = 'active') AS active FROM users u JOIN organizations o ON o.id = u.org_id WHERE u.org_id = $1 AND u.id = $2`,
-    [orgId, userId],
+    [tenantId, userId],
   );
   return rows[0]?.active ?? false;
 }
 
-export async function saveRememberedDevice(db: pg.Pool | pg.ClientBase, device: { orgId: string; userId: string; tokenHash: string; expiresAtMs: number }): Promise<void> {
+export async function saveRememberedDevice(db: pg.Pool | pg.ClientBase, device: { tenantId: string; userId: string; tokenHash: string; expiresAtMs: number }): Promise<void> {
   await query(db, 'INSERT INTO remembered_devices (token_hash, org_id, user_id, expires_at) VALUES ($1, $2, $3, to_timestamp($4 / 1000.0))', [
     device.tokenHash,
-    device.orgId,
+    device.tenantId,
     device.userId,
     device.expiresAtMs,
   ]);
 }
 
 /** Whether this device token was issued to this very user and has not expired (by the injected clock). */
-export async function isRememberedDevice(db: pg.Pool | pg.ClientBase, device: { orgId: string; userId: string; tokenHash: string; nowMs: number }): Promise<boolean> {
+export async function isRememberedDevice(db: pg.Pool | pg.ClientBase, device: { tenantId: string; userId: string; tokenHash: string; nowMs: number }): Promise<boolean> {
   const { rows } = await query(
     db,
     'SELECT 1 FROM remembered_devices WHERE token_hash = $1 AND org_id = $2 AND user_id = $3 AND expires_at > to_timestamp($4 / 1000.0)',
-    [device.tokenHash, device.orgId, device.userId, device.nowMs],
+    [device.tokenHash, device.tenantId, device.userId, device.nowMs],
   );
   return rows.length > 0;
 }

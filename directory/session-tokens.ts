@@ -13,7 +13,7 @@ export function refreshTokenHash(refreshToken: string): string {
 }
 
 export interface NewSession {
-  readonly orgId: string;
+  readonly tenantId: string;
   readonly subjectKind: 'user' | 'application';
   readonly subjectId: string;
   readonly clientId: string | undefined;
@@ -33,7 +33,7 @@ export async function insertSession(db: pg.ClientBase | pg.Pool, session: NewSes
   const { rows } = await db.query<{ id: string }>(
     `INSERT INTO sessions (org_id, subject_kind, subject_id, client_id, scope, absolute_expires_at)
      VALUES ($1, $2, $3, $4, $5, to_timestamp($6::float8 / 1000)) RETURNING id`,
-    [session.orgId, session.subjectKind, session.subjectId, session.clientId ?? null, session.scope ?? null, absoluteExpiresMs],
+    [session.tenantId, session.subjectKind, session.subjectId, session.clientId ?? null, session.scope ?? null, absoluteExpiresMs],
   );
   return { id: rows[0]!.id, absoluteExpiresMs };
 }
@@ -47,7 +47,7 @@ export async function insertSession(db: pg.ClientBase | pg.Pool, session: NewSes
  */
 export async function holdSubjectForSession(
   db: pg.ClientBase,
-  subject: { readonly kind: 'user' | 'application'; readonly orgId: string; readonly id: string; readonly validAfter?: string | undefined },
+  subject: { readonly kind: 'user' | 'application'; readonly tenantId: string; readonly id: string; readonly validAfter?: string | undefined },
 ): Promise<boolean> {
   const { rows } = await query(
     db,
@@ -60,7 +60,7 @@ export async function holdSubjectForSession(
           WHERE s.id = $1::uuid AND s.org_id = $2::uuid AND o.status = 'active'
             AND ($3::timestamptz IS NULL OR s.tokens_valid_after = $3::timestamptz)
             FOR SHARE OF s, o`,
-    [subject.id, subject.orgId, subject.validAfter ?? null],
+    [subject.id, subject.tenantId, subject.validAfter ?? null],
   );
   return rows.length > 0;
 }
@@ -86,7 +86,7 @@ export interface LockedRefreshToken {
   readonly sessionId: string;
   readonly used: boolean;
   readonly expiresMs: number;
-  readonly orgId: string;
+  readonly tenantId: string;
   readonly subjectKind: 'user' | 'application';
   readonly subjectId: string;
   readonly clientId: string | null;
@@ -124,7 +124,7 @@ export async function lockRefreshToken(client: pg.PoolClient, tokenHash: string)
     sessionId: row.session_id,
     used: row.used,
     expiresMs: row.expires_ms,
-    orgId: row.org_id,
+    tenantId: row.org_id,
     subjectKind: row.subject_kind,
     subjectId: row.subject_id,
     clientId: row.client_id,
@@ -138,14 +138,14 @@ export async function lockRefreshToken(client: pg.PoolClient, tokenHash: string)
 export async function findRefreshTokenSession(
   pool: pg.Pool,
   tokenHash: string,
-): Promise<{ sessionId: string; orgId: string; subjectKind: 'user' | 'application'; subjectId: string } | undefined> {
+): Promise<{ sessionId: string; tenantId: string; subjectKind: 'user' | 'application'; subjectId: string } | undefined> {
   const { rows } = await query<{ session_id: string; org_id: string; subject_kind: 'user' | 'application'; subject_id: string }>(
     pool,
     `SELECT rt.session_id, s.org_id, s.subject_kind, s.subject_id FROM refresh_tokens rt JOIN sessions s ON s.id = rt.session_id WHERE rt.token_hash = $1`,
     [tokenHash],
   );
   const row = rows[0];
-  return row ? { sessionId: row.session_id, orgId: row.org_id, subjectKind: row.subject_kind, subjectId: row.subject_id } : undefined;
+  return row ? { sessionId: row.session_id, tenantId: row.org_id, subjectKind: row.subject_kind, subjectId: row.subject_id } : undefined;
 }
 
 export async function markRefreshTokenUsed(client: pg.PoolClient, tokenHash: string, nowMs: number): Promise<void> {

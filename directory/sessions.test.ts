@@ -21,27 +21,27 @@ async function organization(): Promise<string> {
   return id;
 }
 
-async function user(orgId: string): Promise<string> {
+async function user(tenantId: string): Promise<string> {
   const id = randomUUID();
   await schema.pool.query(
     `INSERT INTO users (id, org_id, username, username_canonical, email, email_canonical, first_name, last_name, password_hash)
      VALUES ($1, $2, $3, $3, $4, $4, 'T', 'U', 'x')`,
-    [id, orgId, `u-${id.slice(0, 8)}`, `u-${id.slice(0, 8)}@example.test`],
+    [id, tenantId, `u-${id.slice(0, 8)}`, `u-${id.slice(0, 8)}@example.test`],
   );
-  await schema.pool.query(`INSERT INTO remembered_devices (token_hash, org_id, user_id, expires_at) VALUES ($1, $2, $3, now() + interval '30 days')`, [randomUUID(), orgId, id]);
+  await schema.pool.query(`INSERT INTO remembered_devices (token_hash, org_id, user_id, expires_at) VALUES ($1, $2, $3, now() + interval '30 days')`, [randomUUID(), tenantId, id]);
   return id;
 }
 
-async function application(orgId: string): Promise<string> {
+async function application(tenantId: string): Promise<string> {
   const id = randomUUID();
-  await schema.pool.query(`INSERT INTO applications (id, org_id, name, client_id, client_secret_hash) VALUES ($1, $2, $3, $3, 'x')`, [id, orgId, `app-${id.slice(0, 8)}`]);
+  await schema.pool.query(`INSERT INTO applications (id, org_id, name, client_id, client_secret_hash) VALUES ($1, $2, $3, $3, 'x')`, [id, tenantId, `app-${id.slice(0, 8)}`]);
   return id;
 }
 
-async function session(orgId: string, subjectId: string, kind: 'user' | 'application' = 'user'): Promise<string> {
+async function session(tenantId: string, subjectId: string, kind: 'user' | 'application' = 'user'): Promise<string> {
   const { rows } = await schema.pool.query<{ id: string }>(
     `INSERT INTO sessions (org_id, subject_kind, subject_id, absolute_expires_at) VALUES ($1, $2, $3, now() + interval '1 day') RETURNING id`,
-    [orgId, kind, subjectId],
+    [tenantId, kind, subjectId],
   );
   return rows[0]!.id;
 }
@@ -65,11 +65,11 @@ async function cutoffIsNow(table: 'users' | 'applications', id: string): Promise
 
 describe('endSessions', () => {
   it("a user's: every live session of that user ends with the reason, its cut-off moves to now() and its remembered devices go; nobody else's", async () => {
-    const orgId = await organization();
-    const [ana, bob] = [await user(orgId), await user(orgId)];
-    const [first, second, bobs] = [await session(orgId, ana), await session(orgId, ana), await session(orgId, bob)];
-    await end({ kind: 'session', tenantId: orgId, sessionId: second }, 'logout');
-    const ended = await end({ kind: 'user', tenantId: orgId, userId: ana }, 'password_reset');
+    const tenantId = await organization();
+    const [ana, bob] = [await user(tenantId), await user(tenantId)];
+    const [first, second, bobs] = [await session(tenantId, ana), await session(tenantId, ana), await session(tenantId, bob)];
+    await end({ kind: 'session', tenantId, sessionId: second }, 'logout');
+    const ended = await end({ kind: 'user', tenantId, userId: ana }, 'password_reset');
     expect(ended).toEqual([{ sessionId: first, subjectKind: 'user', subjectId: ana }]);
     // An ended session keeps the reason it first ended for.
     expect([await reasonOf(first), await reasonOf(second), await reasonOf(bobs)]).toEqual(['password_reset', 'logout', null]);
@@ -78,53 +78,53 @@ describe('endSessions', () => {
   });
 
   it('never moves a cut-off back', async () => {
-    const orgId = await organization();
-    const ana = await user(orgId);
+    const tenantId = await organization();
+    const ana = await user(tenantId);
     await schema.pool.query("UPDATE users SET tokens_valid_after = now() + interval '1 hour' WHERE id = $1", [ana]);
-    await end({ kind: 'user', tenantId: orgId, userId: ana }, 'user_disabled');
+    await end({ kind: 'user', tenantId, userId: ana }, 'user_disabled');
     const { rows } = await schema.pool.query<{ later: boolean }>("SELECT tokens_valid_after > now() + interval '50 minutes' AS later FROM users WHERE id = $1", [ana]);
     expect(rows[0]!.later).toBe(true);
   });
 
   it("an application's: its sessions end and its cut-off moves; users' sessions and devices stay", async () => {
-    const orgId = await organization();
-    const [app, ana] = [await application(orgId), await user(orgId)];
-    const [appSession, anaSession] = [await session(orgId, app, 'application'), await session(orgId, ana)];
-    await end({ kind: 'application', tenantId: orgId, applicationId: app }, 'secret_rotated');
+    const tenantId = await organization();
+    const [app, ana] = [await application(tenantId), await user(tenantId)];
+    const [appSession, anaSession] = [await session(tenantId, app, 'application'), await session(tenantId, ana)];
+    await end({ kind: 'application', tenantId, applicationId: app }, 'secret_rotated');
     expect([await reasonOf(appSession), await reasonOf(anaSession)]).toEqual(['secret_rotated', null]);
     expect(await cutoffIsNow('applications', app)).toBe(true);
     expect(await devices(ana)).toBe(1);
   });
 
   it("an organization's: every session of its users and applications, and its users' devices; another organization's stay", async () => {
-    const [orgId, otherId] = [await organization(), await organization()];
-    const [ana, app, eve] = [await user(orgId), await application(orgId), await user(otherId)];
-    const sessions = [await session(orgId, ana), await session(orgId, app, 'application'), await session(otherId, eve)];
-    const ended = await end({ kind: 'organization', tenantId: orgId }, 'organization_disabled');
+    const [tenantId, otherId] = [await organization(), await organization()];
+    const [ana, app, eve] = [await user(tenantId), await application(tenantId), await user(otherId)];
+    const sessions = [await session(tenantId, ana), await session(tenantId, app, 'application'), await session(otherId, eve)];
+    const ended = await end({ kind: 'organization', tenantId }, 'organization_disabled');
     expect(ended.map((s) => s.sessionId).sort()).toEqual(sessions.slice(0, 2).sort());
     expect(await Promise.all(sessions.map(reasonOf))).toEqual(['organization_disabled', 'organization_disabled', null]);
     expect([await devices(ana), await devices(eve)]).toEqual([0, 1]);
   });
 
   it("one session: a logout keeps the user's devices, a refresh-token reuse revokes them; a session of another subject is not ended", async () => {
-    const orgId = await organization();
-    const ana = await user(orgId);
-    const [loggedOut, reused, kept] = [await session(orgId, ana), await session(orgId, ana), await session(orgId, ana)];
-    await end({ kind: 'session', tenantId: orgId, sessionId: loggedOut, subjectId: ana }, 'logout');
+    const tenantId = await organization();
+    const ana = await user(tenantId);
+    const [loggedOut, reused, kept] = [await session(tenantId, ana), await session(tenantId, ana), await session(tenantId, ana)];
+    await end({ kind: 'session', tenantId, sessionId: loggedOut, subjectId: ana }, 'logout');
     expect(await devices(ana)).toBe(1);
-    expect(await end({ kind: 'session', tenantId: orgId, sessionId: kept, subjectId: randomUUID() }, 'logout')).toEqual([]);
-    await end({ kind: 'session', tenantId: orgId, sessionId: reused }, 'refresh_reuse');
+    expect(await end({ kind: 'session', tenantId, sessionId: kept, subjectId: randomUUID() }, 'logout')).toEqual([]);
+    await end({ kind: 'session', tenantId, sessionId: reused }, 'refresh_reuse');
     expect([await reasonOf(loggedOut), await reasonOf(reused), await reasonOf(kept)]).toEqual(['logout', 'refresh_reuse', null]);
     expect(await devices(ana)).toBe(0);
   });
 
   it("ends nothing when the caller's transaction rolls back", async () => {
-    const orgId = await organization();
-    const ana = await user(orgId);
-    const live = await session(orgId, ana);
+    const tenantId = await organization();
+    const ana = await user(tenantId);
+    const live = await session(tenantId, ana);
     await expect(
       withTransaction(schema.pool, async (tx) => {
-        await endSessions(tx, { kind: 'user', tenantId: orgId, userId: ana }, 'password_change');
+        await endSessions(tx, { kind: 'user', tenantId, userId: ana }, 'password_change');
         throw new Error('the password change failed');
       }),
     ).rejects.toThrow('the password change failed');

@@ -7,19 +7,19 @@ import { runRouteTableSecurity, type RouteTableDocument, type SecuritySuiteConte
 // The route table is read before the tests are declared, so the harness is built while the file is collected.
 const h: IdentityHarness = await createIdentityHarness('identity_route_security');
 const document = (await h.http().get('/openapi.json').expect(200)).body as RouteTableDocument;
-let orgId: string;
+let tenantId: string;
 let userId: string;
 
 beforeAll(async () => {
-  orgId = await h.createOrganization();
-  userId = await h.createUser(orgId);
+  tenantId = await h.createOrganization();
+  userId = await h.createUser(tenantId);
 });
 
 afterAll(async () => {
   await h.close();
 });
 
-const context = (): SecuritySuiteContext => ({ harness: h, orgId, userId });
+const context = (): SecuritySuiteContext => ({ harness: h, tenantId, userId });
 
 describe('Identity routes: hostile tokens', () => {
   const covered = runRouteTableSecurity(document, context);

@@ -306,10 +306,10 @@ describe('bad input: Identity', () => {
   });
 
   it('a NUL in a JSON string that would reach PostgreSQL is 400 (organization name, declaration version), and nothing changes', async () => {
-    const orgId = h.deps.platformTenantId;
+    const tenantId = h.deps.platformTenantId;
     const requests = [
       jsonRequest('organization name', 'post', '/v1/organizations', { slug: 'nul-org', name: 'a\u0000b' }),
-      jsonRequest('organization rename', 'patch', `/v1/organizations/${orgId}`, { name: 'a\u0000b' }),
+      jsonRequest('organization rename', 'patch', `/v1/organizations/${tenantId}`, { name: 'a\u0000b' }),
       jsonRequest('declaration version', 'put', '/v1/declarations/bad-input-app', { service: 'bad-input-app', version: '1\u0000', permissions: [], roles: [] }),
       jsonRequest('a NUL in a key', 'put', '/v1/declarations/bad-input-app', { service: 'bad-input-app', version: '1', permissions: [], roles: [], 'x\u0000': 1 }),
       jsonRequest('a NUL deep in an array', 'put', `/v1/roles/${roleId}/permissions`, { permissions: [{ resource: 'accounts', action: 'get' }, { resource: 'ledgers', action: 'g\u0000et' }] }),
@@ -395,7 +395,7 @@ describe('bad input: Auth', () => {
     const org = await h.createOrganization();
     const user = await h.createUser(org.id);
     await h.grant(org.id, `user:${user.id}`, [['accounts', 'get']]);
-    const token = (await h.deps.issuer.accessToken({ kind: 'user', id: user.id, name: user.username, displayName: user.username, orgId: org.id, orgSlug: org.slug }, undefined, undefined)).token;
+    const token = (await h.deps.issuer.accessToken({ kind: 'user', id: user.id, name: user.username, displayName: user.username, tenantId: org.id, tenantSlug: org.slug }, undefined, undefined)).token;
     sub = `${org.slug}/${user.id}`;
     target = { agent: () => h.http(), pool: h.deps.pool, token, oauthPaths: ['/oauth/token', '/oauth/revoke', '/oauth/introspect'] };
     operations = await operationsOf(h.http());

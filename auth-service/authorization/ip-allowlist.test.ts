@@ -15,10 +15,10 @@ beforeAll(async () => {
 afterAll(async () => schema.drop());
 
 async function tenantWithList(cidrs: string[]): Promise<string> {
-  const orgId = randomUUID();
-  await schema.pool.query(`INSERT INTO organizations (id, slug, name) VALUES ($1, $2, 'Org')`, [orgId, `org-${orgId.slice(0, 8)}`]);
-  await schema.pool.query(`INSERT INTO ip_allowlists (org_id, surface, cidrs) VALUES ($1, 'auth', $2)`, [orgId, cidrs]);
-  return orgId;
+  const tenantId = randomUUID();
+  await schema.pool.query(`INSERT INTO organizations (id, slug, name) VALUES ($1, $2, 'Org')`, [tenantId, `org-${tenantId.slice(0, 8)}`]);
+  await schema.pool.query(`INSERT INTO ip_allowlists (org_id, surface, cidrs) VALUES ($1, 'auth', $2)`, [tenantId, cidrs]);
+  return tenantId;
 }
 
 describe('IP allowlists while PostgreSQL cannot be read', () => {

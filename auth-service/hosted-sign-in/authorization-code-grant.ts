@@ -65,7 +65,7 @@ export class AuthorizationCodeGrant {
       const code = await findAuthorizationCode(tx, codeHash, true);
       if (!code) throw new ServiceError('INVALID_GRANT', { detail: 'unknown authorization code' });
       if (code.used) {
-        if (code.sessionId !== undefined) await endSessions(tx, { kind: 'session', sessionId: code.sessionId, tenantId: code.orgId }, 'code_reuse');
+        if (code.sessionId !== undefined) await endSessions(tx, { kind: 'session', sessionId: code.sessionId, tenantId: code.tenantId }, 'code_reuse');
         return { reused: code.sessionId };
       }
       if (code.expiresMs <= nowMs) throw new ServiceError('INVALID_GRANT', { detail: 'authorization code expired' });
@@ -85,9 +85,9 @@ export class AuthorizationCodeGrant {
     });
     if ('tokens' in outcome) return outcome.tokens;
     // After the commit: the revocation stands even if the event cannot be written.
-    if (outcome.reused !== undefined) service.endLocally({ orgId: found.orgId, subjectKind: 'user', subjectId: found.subject.id }, outcome.reused);
+    if (outcome.reused !== undefined) service.endLocally({ tenantId: found.tenantId, subjectKind: 'user', subjectId: found.subject.id }, outcome.reused);
     await parts.events.recordSettled(context, {
-      tenantId: found.orgId,
+      tenantId: found.tenantId,
       actor: 'anonymous',
       action: 'auth.code-reuse',
       outcome: 'failure',

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { query } from '../../platform/postgres-transaction.js';
 import type { AuthenticatedUser } from '../identity-providers/identity-provider.js';
+import { storedSubject } from '../identity-providers/stored-subject.js';
 import { digestOf, newSecret } from './authorization-requests.js';
 
 /** RFC 6749 4.1.2 recommends at most 10 minutes; a browser hands the code over within seconds. */
@@ -11,7 +12,7 @@ export type CodeSubject = Omit<AuthenticatedUser, 'upstream'>;
 
 export interface AuthorizationCode {
   readonly codeHash: string;
-  readonly orgId: string;
+  readonly tenantId: string;
   readonly clientId: string;
   readonly redirectUri: string;
   readonly codeChallenge: string;
@@ -49,13 +50,13 @@ const columns = `code_hash, org_id, client_id, redirect_uri, code_challenge, non
 function toCode(row: Row): AuthorizationCode {
   return {
     codeHash: row.code_hash,
-    orgId: row.org_id,
+    tenantId: row.org_id,
     clientId: row.client_id,
     redirectUri: row.redirect_uri,
     codeChallenge: row.code_challenge,
     nonce: row.nonce ?? undefined,
     scope: row.scope ?? undefined,
-    subject: row.subject,
+    subject: storedSubject(row.subject),
     amr: row.amr,
     authTimeMs: Number(row.auth_time_ms),
     expiresMs: Number(row.expires_ms),
@@ -65,7 +66,7 @@ function toCode(row: Row): AuthorizationCode {
 }
 
 export interface NewAuthorizationCode {
-  readonly orgId: string;
+  readonly tenantId: string;
   readonly clientId: string;
   readonly redirectUri: string;
   readonly codeChallenge: string;
@@ -90,7 +91,7 @@ export async function issueAuthorizationCode(pool: pg.Pool, code: NewAuthorizati
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, to_timestamp($11::float8 / 1000), to_timestamp($12::float8 / 1000))`,
     [
       codeHashOf(value),
-      code.orgId,
+      code.tenantId,
       code.clientId,
       code.redirectUri,
       code.codeChallenge,

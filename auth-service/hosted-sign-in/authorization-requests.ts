@@ -9,7 +9,7 @@ export const authorizationRequestTtlSeconds = 600;
 /** The checked authorization request a sign-in page works for. */
 export interface AuthorizationRequest {
   readonly id: string;
-  readonly orgId: string;
+  readonly tenantId: string;
   readonly clientId: string;
   readonly redirectUri: string;
   readonly state: string | undefined;
@@ -54,7 +54,7 @@ export function digestOf(secret: string): string {
 function toRequest(row: Row): AuthorizationRequest {
   return {
     id: row.id,
-    orgId: row.org_id,
+    tenantId: row.org_id,
     clientId: row.client_id,
     redirectUri: row.redirect_uri,
     state: row.state ?? undefined,
@@ -84,7 +84,7 @@ export async function createAuthorizationRequest(
     `INSERT INTO authorization_requests (org_id, client_id, redirect_uri, state, nonce, code_challenge, scope, browser_hash, form_token_hash, expires_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, to_timestamp($10::float8 / 1000)) RETURNING ${columns}`,
     [
-      request.orgId,
+      request.tenantId,
       request.clientId,
       request.redirectUri,
       request.state ?? null,

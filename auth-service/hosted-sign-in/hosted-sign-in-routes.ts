@@ -143,7 +143,7 @@ export function hostedSignInRoutes(deps: HostedSignInParts): Router {
     }
     const { request, formToken } = await deps.records.createRequest(
       {
-        orgId: authorization.client.orgId,
+        tenantId: authorization.client.tenantId,
         clientId: authorization.client.clientId,
         redirectUri: authorization.redirectUri,
         state: authorization.state,
@@ -219,7 +219,7 @@ export function hostedSignInRoutes(deps: HostedSignInParts): Router {
     body: Record<string, unknown>,
     request: AuthorizationRequest,
     pageForm: PageForm,
-    client: { clientId: string; orgId: string },
+    client: { clientId: string; tenantId: string },
     context: RequestContext,
   ): Promise<void> {
     const username = field(body, 'username', 256);
@@ -327,7 +327,7 @@ export function hostedSignInRoutes(deps: HostedSignInParts): Router {
     const { upstream, ...rest } = user;
     const subject: CodeSubject = { ...rest, ...(upstream ? { upstreamSealed: sealUpstreamGrant(deps.secrets, user.id, upstream) } : {}) };
     const code = await deps.records.issueCode({
-      orgId: user.orgId,
+      tenantId: user.tenantId,
       clientId: request.clientId,
       redirectUri: request.redirectUri,
       codeChallenge: request.codeChallenge,

@@ -16,15 +16,15 @@ export async function activeSubject(pool: pg.Pool, kind: AuthenticatedSubject['k
 
 export function toUser(user: SignInUser): AuthenticatedUser {
   const displayName = `${user.firstName} ${user.lastName}`.trim() || user.username;
-  return { kind: 'user', id: user.id, orgId: user.tenantId, orgSlug: user.tenantSlug, username: user.username, displayName, email: user.email, validAfter: user.validAfter };
+  return { kind: 'user', id: user.id, tenantId: user.tenantId, tenantSlug: user.tenantSlug, username: user.username, displayName, email: user.email, validAfter: user.validAfter };
 }
 
 export function toApp(application: SignInApplication): AuthenticatedApp {
   return {
     kind: 'application',
     id: application.id,
-    orgId: application.tenantId,
-    orgSlug: application.tenantSlug,
+    tenantId: application.tenantId,
+    tenantSlug: application.tenantSlug,
     name: application.name,
     clientId: application.clientId,
     validAfter: application.validAfter,

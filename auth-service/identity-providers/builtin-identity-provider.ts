@@ -39,8 +39,8 @@ export function createBuiltinIdentityProvider(deps: { pool: pg.Pool; passwords: 
       const ok = await deps.passwords.verify(application?.clientSecretHash ?? undefined, clientSecret);
       return ok && application?.active ? toApp(application) : undefined;
     },
-    findSubject(kind, orgId, id) {
-      return activeSubject(deps.pool, kind, orgId, id);
+    findSubject(kind, tenantId, id) {
+      return activeSubject(deps.pool, kind, tenantId, id);
     },
   };
 }

@@ -37,8 +37,8 @@ export class UpstreamGrant {
 export interface AuthenticatedUser {
   readonly kind: 'user';
   readonly id: string;
-  readonly orgId: string;
-  readonly orgSlug: string;
+  readonly tenantId: string;
+  readonly tenantSlug: string;
   readonly username: string;
   readonly displayName: string;
   readonly email: string;
@@ -57,8 +57,8 @@ export interface AuthenticatedUser {
 export interface AuthenticatedApp {
   readonly kind: 'application';
   readonly id: string;
-  readonly orgId: string;
-  readonly orgSlug: string;
+  readonly tenantId: string;
+  readonly tenantSlug: string;
   readonly name: string;
   readonly clientId: string;
   /**
@@ -83,8 +83,8 @@ export type AuthenticatedSubject = AuthenticatedUser | AuthenticatedApp;
 export interface IdentityProvider {
   authenticatePassword(username: string, password: string): Promise<AuthenticatedUser | undefined>;
   authenticateClient(clientId: string, clientSecret: string): Promise<AuthenticatedApp | undefined>;
-  /** Rereads a session's subject at refresh: undefined when it is gone, disabled, or no longer in `orgId`. */
-  findSubject(kind: AuthenticatedSubject['kind'], orgId: string, id: string): Promise<AuthenticatedSubject | undefined>;
+  /** Rereads a session's subject at refresh: undefined when it is gone, disabled, or no longer in `tenantId`. */
+  findSubject(kind: AuthenticatedSubject['kind'], tenantId: string, id: string): Promise<AuthenticatedSubject | undefined>;
   /** Present when the provider keeps its own grant beside each of our sessions (external OIDC); absent for builtin. */
   readonly sessions?: UpstreamSessions;
   /** Readiness of an external provider (its discovery reachable); throws IDENTITY_PROVIDER_UNAVAILABLE. Absent for builtin. */

@@ -10,7 +10,7 @@ import { OidcIdentityProvider } from './oidc-identity-provider.js';
 describe('OidcIdentityProvider against a real OpenID Connect provider', () => {
   let harness: AuthHarness;
   let external: TestOidcProvider;
-  let orgId: string;
+  let tenantId: string;
   let user: { id: string; username: string };
   let app: { id: string; clientId: string };
   const amClient = { clientId: 'access-manager', clientSecret: 'am-secret-for-tests' };
@@ -18,9 +18,9 @@ describe('OidcIdentityProvider against a real OpenID Connect provider', () => {
 
   beforeAll(async () => {
     harness = await createAuthHarness('oidc_idp');
-    orgId = (await harness.createOrganization()).id;
-    user = await harness.createUser(orgId, { username: `ana-${Date.now()}` });
-    app = await harness.createApplication(orgId);
+    tenantId = (await harness.createOrganization()).id;
+    user = await harness.createUser(tenantId, { username: `ana-${Date.now()}` });
+    app = await harness.createApplication(tenantId);
     external = await startTestOidcProvider({
       accounts: [
         { sub: 'ext-ana', username: user.username, password: 'provider-pw', email: 'ana@example.test' },
@@ -40,7 +40,7 @@ describe('OidcIdentityProvider against a real OpenID Connect provider', () => {
 
   it('maps a user the provider signs in to the Identity user of the same username', async () => {
     const signedIn = await providerFor(external.issuer).authenticatePassword(user.username, 'provider-pw');
-    expect(signedIn).toMatchObject({ kind: 'user', id: user.id, orgId, username: user.username });
+    expect(signedIn).toMatchObject({ kind: 'user', id: user.id, tenantId, username: user.username });
   });
 
   it('refuses a wrong password, and a provider user without an Identity user, alike', async () => {
@@ -52,7 +52,7 @@ describe('OidcIdentityProvider against a real OpenID Connect provider', () => {
 
   it('forwards client credentials to the provider and maps the client to the application', async () => {
     const provider = providerFor(external.issuer);
-    await expect(provider.authenticateClient(app.clientId, appSecret)).resolves.toMatchObject({ kind: 'application', id: app.id, orgId, clientId: app.clientId });
+    await expect(provider.authenticateClient(app.clientId, appSecret)).resolves.toMatchObject({ kind: 'application', id: app.id, tenantId, clientId: app.clientId });
     await expect(provider.authenticateClient(app.clientId, 'wrong')).resolves.toBeUndefined();
     // The provider knows this client, Identity has no application for it.
     await expect(provider.authenticateClient(amClient.clientId, amClient.clientSecret)).resolves.toBeUndefined();
@@ -60,8 +60,8 @@ describe('OidcIdentityProvider against a real OpenID Connect provider', () => {
 
   it('rereads subjects from Identity at refresh', async () => {
     const provider = providerFor(external.issuer);
-    await expect(provider.findSubject('user', orgId, user.id)).resolves.toMatchObject({ id: user.id });
-    await expect(provider.findSubject('application', orgId, app.id)).resolves.toMatchObject({ id: app.id });
+    await expect(provider.findSubject('user', tenantId, user.id)).resolves.toMatchObject({ id: user.id });
+    await expect(provider.findSubject('application', tenantId, app.id)).resolves.toMatchObject({ id: app.id });
   });
 
   it('answers IDENTITY_PROVIDER_UNAVAILABLE, fast, when the provider is stopped', async () => {
@@ -129,7 +129,7 @@ describe('OidcIdentityProvider against a real OpenID Connect provider', () => {
     const linkOf = async (userId: string) =>
       (await harness.deps.pool.query<{ oidc_issuer: string | null; oidc_subject: string | null }>('SELECT oidc_issuer, oidc_subject FROM users WHERE id = $1', [userId])).rows[0];
     const fresh = async (label: string) => {
-      const row = await harness.createUser(orgId, { username: `${label}-${Date.now()}-${Math.floor(Math.random() * 1e6)}` });
+      const row = await harness.createUser(tenantId, { username: `${label}-${Date.now()}-${Math.floor(Math.random() * 1e6)}` });
       return { ...row, sub: `ext-${row.id}` };
     };
 
@@ -181,7 +181,7 @@ describe('OidcIdentityProvider against a real OpenID Connect provider', () => {
     });
 
     it('a disabled user is not linked; five concurrent first sign-ins of one account link it once and all find it', async () => {
-      const disabled = await harness.createUser(orgId, { username: `off-${Date.now()}`, status: 'disabled' });
+      const disabled = await harness.createUser(tenantId, { username: `off-${Date.now()}`, status: 'disabled' });
       external.setAccount({ sub: `ext-${disabled.id}`, username: disabled.username, password: 'provider-pw', email: 'off@example.test' });
       await expect(providerFor(external.issuer).authenticatePassword(disabled.username, 'provider-pw')).resolves.toBeUndefined();
       expect(await linkOf(disabled.id)).toEqual({ oidc_issuer: null, oidc_subject: null });

@@ -144,7 +144,7 @@ export class OidcIdentityProvider implements IdentityProvider {
   }
 
   /** Rereads our own tables at refresh, like the builtin provider; the external provider is asked through `sessions.refresh`. */
-  findSubject(kind: AuthenticatedSubject['kind'], orgId: string, id: string): Promise<AuthenticatedSubject | undefined> {
-    return activeSubject(this.#options.pool, kind, orgId, id);
+  findSubject(kind: AuthenticatedSubject['kind'], tenantId: string, id: string): Promise<AuthenticatedSubject | undefined> {
+    return activeSubject(this.#options.pool, kind, tenantId, id);
   }
 }

@@ -20,7 +20,7 @@ const password = 'provider-pw';
 describe('oidc identity provider mode over HTTP', () => {
   let harness: AuthHarness;
   let external: TestOidcProvider;
-  let orgId: string;
+  let tenantId: string;
   let app: { id: string; clientId: string };
   const users = new Map<string, { id: string; username: string; sub: string }>();
   // The identity provider's clock: moved forward to make the provider's access tokens expire.
@@ -34,12 +34,12 @@ describe('oidc identity provider mode over HTTP', () => {
 
   beforeAll(async () => {
     harness = await createAuthHarness('oidc_sessions');
-    orgId = (await harness.createOrganization()).id;
+    tenantId = (await harness.createOrganization()).id;
     for (const name of ['ana', 'bia', 'caio', 'duda', 'edu', 'fabi', 'gabi', 'hugo', 'ines']) {
-      const created = await harness.createUser(orgId, { username: `${name}-${Date.now()}` });
+      const created = await harness.createUser(tenantId, { username: `${name}-${Date.now()}` });
       users.set(name, { ...created, sub: `ext-${name}` });
     }
-    app = await harness.createApplication(orgId);
+    app = await harness.createApplication(tenantId);
     external = await startTestOidcProvider({
       accounts: [
         ...[...users.values()].map((u) => ({ sub: u.sub, username: u.username, password, email: `${u.username}@example.test`, emailVerified: true, picture: 'https://pics.example.test/a.png' })),
@@ -78,7 +78,7 @@ describe('oidc identity provider mode over HTTP', () => {
   it('signs in through /v1/login/oauth/access_token: the provider checks the password, Auth issues its own tokens for the mapped user', async () => {
     const session = await signIn('ana');
     const verified = await harness.deps.tokens.verify(session.accessToken);
-    expect(verified.claims).toMatchObject({ sub: user('ana').id, tenantId: orgId, type: 'normal-user', iss: harness.deps.settings.issuer });
+    expect(verified.claims).toMatchObject({ sub: user('ana').id, tenantId, type: 'normal-user', iss: harness.deps.settings.issuer });
     expect(session.refreshToken).toEqual(expect.any(String));
   });
 
@@ -267,7 +267,7 @@ describe('oidc identity provider mode over HTTP', () => {
   it("keeps the provider's grant through an MFA challenge (sealed in the challenge) for the session the verify step starts", async () => {
     const secret = createTotpSecret();
     await harness.deps.pool.query(`INSERT INTO user_mfa (org_id, user_id, totp_secret_ciphertext, totp_enabled, preferred_type) VALUES ($1, $2, $3, true, 'app')`, [
-      orgId,
+      tenantId,
       user('gabi').id,
       harness.deps.secrets.seal(secret, user('gabi').id),
     ]);

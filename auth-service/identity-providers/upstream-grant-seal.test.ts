@@ -9,8 +9,8 @@ const tokens = { providerSubject: 'ext-ana', accessToken: 'provider-access-token
 const user = (fields: Partial<AuthenticatedUser>): AuthenticatedUser => ({
   kind: 'user',
   id: 'u-1',
-  orgId: 'o-1',
-  orgSlug: 'acme',
+  tenantId: 'o-1',
+  tenantSlug: 'acme',
   username: 'ana',
   displayName: 'Ana',
   email: 'ana@example.test',

@@ -22,7 +22,7 @@ describe('signing keys', () => {
   });
 
   it('rotation publishes the new key before it signs and keeps the old key published until its tokens expire', async () => {
-    const subject = { kind: 'user' as const, id: 'u1', name: 'alice', displayName: 'Alice', orgId: 'o1', orgSlug: 'acme' };
+    const subject = { kind: 'user' as const, id: 'u1', name: 'alice', displayName: 'Alice', tenantId: 'o1', tenantSlug: 'acme' };
     const before = await h.deps.issuer.accessToken(subject, undefined, undefined);
     const oldKid = (await h.deps.keys.signingKey()).kid;
     const newKid = await h.deps.keys.rotate();

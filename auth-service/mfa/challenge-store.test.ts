@@ -7,18 +7,18 @@ import { PgChallengeStore, type ChallengeState } from './challenge-store.js';
 import { newChallengeId } from './mfa-token.js';
 
 let h: AuthHarness;
-let orgId: string;
+let tenantId: string;
 let nowMs = Date.UTC(2026, 0, 1);
 
 beforeAll(async () => {
   h = await createAuthHarness('mfa-challenge-store');
-  orgId = (await h.createOrganization()).id;
+  tenantId = (await h.createOrganization()).id;
 });
 afterAll(async () => h?.close());
 
 function stateOf(expiresInMs: number): ChallengeState {
   return {
-    user: { id: randomUUID(), orgId, orgSlug: 'acme', username: 'ada', displayName: 'Ada', email: 'ada@example.com' },
+    user: { id: randomUUID(), tenantId, tenantSlug: 'acme', username: 'ada', displayName: 'Ada', email: 'ada@example.com' },
     clientId: 'console',
     methods: ['app', 'email'],
     preferredType: 'app',
@@ -66,6 +66,21 @@ describe('MFA challenges in PostgreSQL', () => {
       [nowMs],
     );
     expect(rows[0]?.total).toBe(rows[0]?.live);
+  });
+
+  it('a challenge stored by an earlier release (its user with orgId and orgSlug) reads back with tenantId and tenantSlug', async () => {
+    const store = new PgChallengeStore({ pool: h.deps.pool, clock: { nowMs: () => nowMs } });
+    const id = newChallengeId();
+    const state = stateOf(60_000);
+    await store.create(id, state);
+    await h.deps.pool.query(
+      `UPDATE mfa_challenges SET state = jsonb_set(state, '{user}', (state->'user') - 'tenantId' - 'tenantSlug' || jsonb_build_object('orgId', org_id, 'orgSlug', $1::text))`,
+      [state.user.tenantSlug],
+    );
+    const { rows } = await h.deps.pool.query<{ user: Record<string, unknown> }>(`SELECT state->'user' AS user FROM mfa_challenges`);
+    expect(rows.every(({ user }) => 'orgId' in user && !('tenantId' in user))).toBe(true);
+
+    expect((await store.find(id))?.state.user).toStrictEqual(state.user);
   });
 
   it('keeps only a digest of the challenge id: the table never holds what an mfaToken is made of', async () => {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { query, type Queryable } from '../../platform/postgres-transaction.js';
 import type { Clock } from '../../engine/index.js';
+import { storedSubject } from '../identity-providers/stored-subject.js';
 
 export const mfaMethods = ['app', 'email', 'sms'] as const;
 export type MfaMethod = (typeof mfaMethods)[number];
@@ -9,8 +10,8 @@ export type CodeChannel = Exclude<MfaMethod, 'app'>;
 /** The person a challenge is about, as the password check found them (compatible with `AuthenticatedUser`). */
 export interface ChallengeUser {
   readonly id: string;
-  readonly orgId: string;
-  readonly orgSlug: string;
+  readonly tenantId: string;
+  readonly tenantSlug: string;
   readonly username: string;
   readonly displayName: string;
   readonly email: string;
@@ -97,7 +98,7 @@ export class PgChallengeStore implements ChallengeStore {
          DELETE FROM mfa_challenges WHERE id_hash IN (SELECT id_hash FROM mfa_challenges WHERE expires_at <= to_timestamp($4 / 1000.0) LIMIT ${sweepBatch})
        )
        INSERT INTO mfa_challenges (id_hash, org_id, state, expires_at) VALUES ($1, $2, $3, to_timestamp($5 / 1000.0))`,
-      [idHashOf(challengeId), state.user.orgId, JSON.stringify(state), this.#clock.nowMs(), state.expiresAtMs],
+      [idHashOf(challengeId), state.user.tenantId, JSON.stringify(state), this.#clock.nowMs(), state.expiresAtMs],
     );
   }
 
@@ -108,7 +109,7 @@ export class PgChallengeStore implements ChallengeStore {
       [idHashOf(challengeId), this.#clock.nowMs()],
     );
     const row = rows[0];
-    return row ? { state: row.state, attempts: row.attempts, resends: row.resends, sentCode: row.sent_code ?? undefined } : undefined;
+    return row ? { state: { ...row.state, user: storedSubject(row.state.user) }, attempts: row.attempts, resends: row.resends, sentCode: row.sent_code ?? undefined } : undefined;
   }
 
   async increment(challengeId: string, counter: 'attempts' | 'resends'): Promise<number | undefined> {

@@ -115,7 +115,7 @@ export class MfaLogin {
     const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
     if (!(await store.setSentCode(challengeId, { channel, hash: hashOneTimeCode(this.parts.settings.tokenSecret, challengeId, code) }))) throw tokenInvalid('challenge ended while sending');
     try {
-      await deliver({ tenantId: user.orgId, userId: user.id, channel, to, code });
+      await deliver({ tenantId: user.tenantId, userId: user.id, channel, to, code });
     } catch (error) {
       const reason = error instanceof Error ? error.message.split(code).join('[code]') : 'unknown';
       throw new ServiceError('MFA_DELIVERY_FAILED', { detail: `MFA code delivery by ${channel} failed: ${reason}` });
@@ -146,8 +146,8 @@ export class MfaLogin {
       if (!sent || sent.channel !== proof.channel) return { reason: 'sent_code_wrong' };
       outcome = isOneTimeCode(this.parts.settings.tokenSecret, challengeId, proof.passcode, sent.hash) ? { valid: true } : { valid: false, reason: 'wrong_code' };
     }
-    const attempts = mfaAttemptChange(factors, outcome, await maxCodeAttempts(client, user.orgId), nowMs);
-    await saveCodeOutcome(client, user.orgId, user.id, { ...(step === undefined ? {} : { step }), attempts });
+    const attempts = mfaAttemptChange(factors, outcome, await maxCodeAttempts(client, user.tenantId), nowMs);
+    await saveCodeOutcome(client, user.tenantId, user.id, { ...(step === undefined ? {} : { step }), attempts });
     if (outcome.valid) return undefined;
     const reason: RefusalReason = proof.kind === 'sent' ? 'sent_code_wrong' : outcome.reason === 'replayed' ? 'replayed' : 'wrong_code';
     return { reason, ...(attempts.locked_until ? { lockedUntil: attempts.locked_until } : {}) };
@@ -175,7 +175,7 @@ export class MfaLogin {
     const attempt = await store.increment(challengeId, 'attempts');
     if (attempt === undefined) throw tokenInvalid('challenge ended during verification');
     const refused = (details: Record<string, string | number>) =>
-      this.parts.events.recordSettled(context, { tenantId: user.orgId, actor: `user:${user.id}`, action: 'auth.mfa', outcome: 'failure', targetType: 'user', targetId: user.id, details: { method: methodOf(proof), ...details } });
+      this.parts.events.recordSettled(context, { tenantId: user.tenantId, actor: `user:${user.id}`, action: 'auth.mfa', outcome: 'failure', targetType: 'user', targetId: user.id, details: { method: methodOf(proof), ...details } });
     if (attempt > state.maxAttempts) {
       await refused({ reason: 'attempts_exhausted', attempt });
       throw new ServiceError('MFA_ATTEMPTS_EXHAUSTED', { detail: `attempt ${attempt} of at most ${state.maxAttempts}` });
@@ -183,16 +183,16 @@ export class MfaLogin {
 
     // A refusal is returned, not thrown, so what the attempt spent (a wrong code's count, a lock) commits.
     const refusal = await withTransaction(this.parts.database, async (client): Promise<Refusal | undefined> => {
-      if (!(await isActiveUser(client, user.orgId, user.id))) {
+      if (!(await isActiveUser(client, user.tenantId, user.id))) {
         await store.consume(challengeId);
         throw new ServiceError('INVALID_GRANT', { detail: 'user or organization disabled during MFA' });
       }
-      const factors = await lockFactors(client, user.orgId, user.id);
+      const factors = await lockFactors(client, user.tenantId, user.id);
       if (proof.kind === 'recovery') {
         // Not counted and not refused while locked: a recovery code cannot be guessed, and it is the owner's way out of a lock.
         const index = findRecoveryCode(proof.code, factors.recoveryCodeHashes);
         if (index < 0) return { reason: 'recovery_code_unknown' };
-        await saveRecoveryCodeHashes(client, user.orgId, user.id, factors.recoveryCodeHashes.filter((_, at) => at !== index));
+        await saveRecoveryCodeHashes(client, user.tenantId, user.id, factors.recoveryCodeHashes.filter((_, at) => at !== index));
       } else {
         const refused = await this.checkPasscode(client, challengeId, user, proof, factors);
         if (refused) return refused;
@@ -205,7 +205,7 @@ export class MfaLogin {
       await refused({ reason: refusal.reason, attempt });
       if (refusal.lockedUntil) {
         await this.parts.events.recordSettled(context, {
-          tenantId: user.orgId,
+          tenantId: user.tenantId,
           actor: `user:${user.id}`,
           action: 'mfa.lock',
           outcome: 'failure',
@@ -228,7 +228,7 @@ export class MfaLogin {
     let deviceToken: string | undefined;
     if (input.rememberDevice === true && state.rememberTtlSeconds > 0) {
       deviceToken = randomBytes(32).toString('base64url');
-      await saveRememberedDevice(this.parts.database, { orgId: user.orgId, userId: user.id, tokenHash: hashDeviceToken(deviceToken), expiresAtMs: this.parts.clock.nowMs() + state.rememberTtlSeconds * 1000 });
+      await saveRememberedDevice(this.parts.database, { tenantId: user.tenantId, userId: user.id, tokenHash: hashDeviceToken(deviceToken), expiresAtMs: this.parts.clock.nowMs() + state.rememberTtlSeconds * 1000 });
     }
     return { user, clientId: state.clientId, scope: state.scope, deviceToken };
   }

@@ -77,13 +77,13 @@ export class MfaGate {
    */
   async challengeFor(user: ChallengeUser & { readonly upstream?: UpstreamGrant }, ctx: MfaGateContext): Promise<MfaChallengeAnswer | undefined> {
     const { database, clock, settings } = this.parts;
-    const profile = await findMfaProfile(database, user.orgId, user.id);
+    const profile = await findMfaProfile(database, user.tenantId, user.id);
     const anyEnrolled = mfaMethods.some((method) => profile.enabled[method]);
     if (!profile.required && !anyEnrolled) return undefined;
 
     const rememberTtlSeconds = Math.min(settings.rememberTtlSeconds, profile.rememberDeviceDays * 86_400);
     if (ctx.deviceToken !== undefined && rememberTtlSeconds > 0 && deviceTokenShape.test(ctx.deviceToken)) {
-      const remembered = await isRememberedDevice(database, { orgId: user.orgId, userId: user.id, tokenHash: hashDeviceToken(ctx.deviceToken), nowMs: clock.nowMs() });
+      const remembered = await isRememberedDevice(database, { tenantId: user.tenantId, userId: user.id, tokenHash: hashDeviceToken(ctx.deviceToken), nowMs: clock.nowMs() });
       if (remembered) return undefined;
     }
 
@@ -94,8 +94,8 @@ export class MfaGate {
     await this.parts.challenges.create(challengeId, {
       user: {
         id: user.id,
-        orgId: user.orgId,
-        orgSlug: user.orgSlug,
+        tenantId: user.tenantId,
+        tenantSlug: user.tenantSlug,
         username: user.username,
         displayName: user.displayName,
         email: user.email,

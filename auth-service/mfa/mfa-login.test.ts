@@ -79,7 +79,7 @@ describe.each([
         orgSettings.allowedMethods ?? ['app', 'email', 'sms'],
       ]);
     }
-    return { id: created.id, orgId: org.id, orgSlug: org.slug, username: created.username, displayName: 'Test User', email: `${created.username}@example.test` };
+    return { id: created.id, tenantId: org.id, tenantSlug: org.slug, username: created.username, displayName: 'Test User', email: `${created.username}@example.test` };
   }
 
   async function enrolledUser(): Promise<Enrolled> {
@@ -88,7 +88,7 @@ describe.each([
     const recoveryCodes = generateRecoveryCodes(3);
     await h.deps.pool.query(
       `INSERT INTO user_mfa (org_id, user_id, totp_secret_ciphertext, totp_enabled, recovery_code_hashes, preferred_type) VALUES ($1, $2, $3, true, $4, 'app')`,
-      [user.orgId, user.id, h.deps.secrets.seal(secret, user.id), recoveryCodes.map(hashRecoveryCode)],
+      [user.tenantId, user.id, h.deps.secrets.seal(secret, user.id), recoveryCodes.map(hashRecoveryCode)],
     );
     return { user, secret, recoveryCodes };
   }
@@ -149,7 +149,7 @@ describe.each([
       const { user, secret } = await enrolledUser();
       const { mfaToken } = await challenged(parts.mfaGate.challengeFor(user, { clientId, scope: 'openid' }));
       const signIn = await parts.mfaLogin.verify({ mfaToken, mfaType: 'app', passcode: await totpCodeAt(secret, now) }, testContext);
-      expect(signIn).toMatchObject({ user: { id: user.id, orgId: user.orgId }, clientId, scope: 'openid', deviceToken: undefined });
+      expect(signIn).toMatchObject({ user: { id: user.id, tenantId: user.tenantId }, clientId, scope: 'openid', deviceToken: undefined });
       const { rows } = await h.deps.pool.query<{ step: number }>('SELECT last_totp_step::float8 AS step FROM user_mfa WHERE user_id = $1', [user.id]);
       expect(rows[0]?.step).toBeGreaterThan(0);
       await expect(parts.mfaLogin.verify({ mfaToken, passcode: await totpCodeAt(secret, now + 30_000) }, testContext)).rejects.toMatchObject({ code: 'MFA_TOKEN_INVALID' });
@@ -327,7 +327,7 @@ describe('MFA login with a dependency unreachable', () => {
     const created = await h.createUser(org.id);
     const secret = createTotpSecret();
     await h.deps.pool.query(`INSERT INTO user_mfa (org_id, user_id, totp_secret_ciphertext, totp_enabled) VALUES ($1, $2, $3, true)`, [org.id, created.id, h.deps.secrets.seal(secret, created.id)]);
-    return { user: { id: created.id, orgId: org.id, orgSlug: org.slug, username: created.username, displayName: 'Test User', email: 'x@example.test' }, secret };
+    return { user: { id: created.id, tenantId: org.id, tenantSlug: org.slug, username: created.username, displayName: 'Test User', email: 'x@example.test' }, secret };
   }
 
   it('Valkey unreachable: the challenge is created, counted and passed in PostgreSQL, as without Valkey', async () => {

@@ -70,13 +70,13 @@ export async function authenticateEndpointClient(
   const credentials = clientCredentialsOf(req, form);
   if (credentials) {
     const app = await parts.tokenService.authenticateClient(credentials, options.context);
-    return { applicationId: app.id, clientId: app.clientId, tenantId: app.orgId, isPublic: false };
+    return { applicationId: app.id, clientId: app.clientId, tenantId: app.tenantId, isPublic: false };
   }
   if (options.allowPublic && form.client_id !== undefined) {
     const registration = await findClientRegistration(parts.database, form.client_id).catch((error: unknown) => {
       throw new ServiceError('SERVICE_UNAVAILABLE', { detail: 'client lookup failed', cause: error });
     });
-    if (registration?.isPublic) return { applicationId: registration.applicationId, clientId: registration.clientId, tenantId: registration.orgId, isPublic: true };
+    if (registration?.isPublic) return { applicationId: registration.applicationId, clientId: registration.clientId, tenantId: registration.tenantId, isPublic: true };
   }
   throw new ServiceError('INVALID_CLIENT', { detail: options.allowPublic ? 'no client authentication, and no public client_id' : 'client authentication required' });
 }

@@ -25,7 +25,7 @@ describe.each(servings)('decision log (served by %s)', (serving) => {
     await store.ensurePartitions(utcDay(Date.now() - 86_400_000), utcDay(Date.now() + 86_400_000));
     org = await h.createOrganization();
     user = await h.createUser(org.id);
-    const subject: TokenSubject = { kind: 'user', id: user.id, name: user.username, displayName: user.username, orgId: org.id, orgSlug: org.slug };
+    const subject: TokenSubject = { kind: 'user', id: user.id, name: user.username, displayName: user.username, tenantId: org.id, tenantSlug: org.slug };
     token = (await h.deps.issuer.accessToken(subject, undefined, undefined)).token;
     await h.grant(org.id, `user:${user.id}`, [['ledgers', 'get']]);
   });
@@ -120,7 +120,7 @@ describe.each(servings)('decision log (served by %s)', (serving) => {
     it('drops the records (counted) and every decision still answers', async () => {
       const o = await down.createOrganization();
       const u = await down.createUser(o.id);
-      const subject: TokenSubject = { kind: 'user', id: u.id, name: u.username, displayName: u.username, orgId: o.id, orgSlug: o.slug };
+      const subject: TokenSubject = { kind: 'user', id: u.id, name: u.username, displayName: u.username, tenantId: o.id, tenantSlug: o.slug };
       const t = (await down.deps.issuer.accessToken(subject, undefined, undefined)).token;
       await down.grant(o.id, `user:${u.id}`, [['ledgers', 'get']]);
       const answers = await Promise.all(

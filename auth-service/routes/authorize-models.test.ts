@@ -27,7 +27,7 @@ m = r.dom == p.dom && g(r.sub, p.sub, r.dom) && r.obj == p.obj && r.act == p.act
 
 /** A token as Auth issues it: its owner and name claims let a body's `<owner>/<id>` name the caller itself. */
 async function tokenOf(h: AuthHarness, user: { id: string; username: string }, org: { id: string; slug: string }): Promise<string> {
-  const subject = { kind: 'user' as const, id: user.id, name: user.username, displayName: user.username, orgId: org.id, orgSlug: org.slug };
+  const subject = { kind: 'user' as const, id: user.id, name: user.username, displayName: user.username, tenantId: org.id, tenantSlug: org.slug };
   return (await h.deps.issuer.accessToken(subject, undefined, undefined)).token;
 }
 

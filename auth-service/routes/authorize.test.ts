@@ -20,8 +20,8 @@ describe.each(servings)('authorize routes (served by %s)', (serving) => {
     id: u.id,
     name: u.username,
     displayName: u.username,
-    orgId: o.id,
-    orgSlug: o.slug,
+    tenantId: o.id,
+    tenantSlug: o.slug,
   });
 
   function authorize(token: string | undefined, body: object, scheme = 'Bearer '): supertest.Test {
@@ -37,7 +37,7 @@ describe.each(servings)('authorize routes (served by %s)', (serving) => {
     userSubject = personSubject(user, org);
     userToken = (await h.deps.issuer.accessToken(userSubject, undefined, undefined)).token;
     app = await h.createApplication(org.id, 'midaz');
-    appSubject = { kind: 'application', id: app.id, name: 'midaz', displayName: 'midaz', orgId: org.id, orgSlug: org.slug };
+    appSubject = { kind: 'application', id: app.id, name: 'midaz', displayName: 'midaz', tenantId: org.id, tenantSlug: org.slug };
     appToken = (await h.deps.issuer.accessToken(appSubject, app.clientId, undefined)).token;
     await h.grant(org.id, `user:${user.id}`, [
       ['accounts', 'get'],
@@ -217,7 +217,7 @@ describe.each(servings)('authorize routes (served by %s)', (serving) => {
     it('wrong issuer is 401', async () => expect401((await issuer({ issuer: 'https://evil.example' }).accessToken(userSubject, undefined, undefined)).token));
     it('an ID token is not an access token (401)', async () => expect401((await h.deps.issuer.idToken(userSubject, 'client')).token));
     it("a token claiming another tenant for this tenant's user is 401", async () =>
-      expect401((await h.deps.issuer.accessToken({ ...userSubject, orgId: other.id }, undefined, undefined)).token));
+      expect401((await h.deps.issuer.accessToken({ ...userSubject, tenantId: other.id }, undefined, undefined)).token));
     it('a disabled subject is 401', async () => {
       const off = await h.createUser(org.id, { status: 'disabled' });
       await expect401((await h.deps.issuer.accessToken(personSubject(off, org), undefined, undefined)).token);

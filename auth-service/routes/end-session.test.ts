@@ -27,7 +27,7 @@ async function session(): Promise<{ sid: string; idToken: string }> {
     `INSERT INTO sessions (id, org_id, subject_kind, subject_id, absolute_expires_at) VALUES ($1, $2, 'user', $3, now() + interval '1 day')`,
     [sid, org.id, user.id],
   );
-  const subject = { kind: 'user', id: user.id, name: user.username, displayName: 'U', orgId: org.id, orgSlug: org.slug } as TokenSubject;
+  const subject = { kind: 'user', id: user.id, name: user.username, displayName: 'U', tenantId: org.id, tenantSlug: org.slug } as TokenSubject;
   return { sid, idToken: (await h.deps.issuer.idToken(subject, web.clientId, sid)).token };
 }
 

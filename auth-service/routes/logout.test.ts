@@ -22,7 +22,7 @@ async function person(): Promise<Person> {
     `INSERT INTO sessions (id, org_id, subject_kind, subject_id, absolute_expires_at) VALUES ($1, $2, 'user', $3, now() + interval '1 day')`,
     [sid, org.id, user.id],
   );
-  return { subject: { kind: 'user', id: user.id, name: user.username, displayName: 'U', orgId: org.id, orgSlug: org.slug }, sid };
+  return { subject: { kind: 'user', id: user.id, name: user.username, displayName: 'U', tenantId: org.id, tenantSlug: org.slug }, sid };
 }
 
 async function isRevoked(sid: string): Promise<boolean> {

@@ -83,7 +83,7 @@ async function redirectAfterLogout(deps: LogoutParts, hint: JWTPayload, tenantId
   if (uri === undefined) return undefined;
   const clientId = request.client_id ?? (audiences.length === 1 ? audiences[0] : undefined);
   const client = clientId === undefined ? undefined : await deps.records.findClient(clientId);
-  if (!client || client.orgId !== tenantId || !isRegisteredRedirectUri(client.redirectUris, uri)) {
+  if (!client || client.tenantId !== tenantId || !isRegisteredRedirectUri(client.redirectUris, uri)) {
     throw new ServiceError('VALIDATION_FAILED', { message: "post_logout_redirect_uri is not a redirect URI registered for the id_token_hint's client", field: 'post_logout_redirect_uri' });
   }
   return redirectWith(uri, { state: request.state });

@@ -31,7 +31,7 @@ for (const serving of servings) {
 
   const context = (): SecuritySuiteContext => ({
     harness: h,
-    orgId: org.id,
+    tenantId: org.id,
     userId,
     mintToken: (options) => h.token(options),
     createSubject: async () => (await h.createUser(org.id)).id,

@@ -25,7 +25,7 @@ beforeAll(async () => {
   h = await createAuthHarness('sessions');
   org = await h.createOrganization();
   user = await h.createUser(org.id, { email: 'ada@example.test' });
-  subject = { kind: 'user', id: user.id, name: user.username, displayName: 'Ada', email: 'ada@example.test', orgId: org.id, orgSlug: org.slug };
+  subject = { kind: 'user', id: user.id, name: user.username, displayName: 'Ada', email: 'ada@example.test', tenantId: org.id, tenantSlug: org.slug };
 });
 
 afterAll(async () => {

@@ -22,8 +22,8 @@ async function relyingParty(c: { clientId: string; clientSecret: string }, auth:
 }
 
 /** A person signed in through /oauth/token by `c` (password grant): the session is bound to that client. */
-async function signIn(c: { clientId: string; clientSecret: string }, orgId = org.id): Promise<{ user: { id: string }; access: string; refresh: string }> {
-  const user = await h.createUser(orgId);
+async function signIn(c: { clientId: string; clientSecret: string }, tenantId = org.id): Promise<{ user: { id: string }; access: string; refresh: string }> {
+  const user = await h.createUser(tenantId);
   const res = await h
     .http()
     .post('/oauth/token')
@@ -124,7 +124,7 @@ describe('introspection (RFC 7662) with openid-client as the resource server', (
     const otherApp = await h.createApplication(otherOrg.id);
     const theirs = await signIn(otherApp, otherOrg.id);
     expect(await client.tokenIntrospection(await relyingParty(app), theirs.access)).toEqual({ active: false });
-    const platformApp = await h.createApplication(h.defaultOrgId);
+    const platformApp = await h.createApplication(h.defaultTenantId);
     expect(await client.tokenIntrospection(await relyingParty(platformApp), theirs.access)).toMatchObject({ active: true, tenantId: otherOrg.id });
     // A refresh token is only ever shown to its own client, whatever the organization.
     expect(await client.tokenIntrospection(await relyingParty(platformApp), theirs.refresh)).toEqual({ active: false });
@@ -219,7 +219,7 @@ describe('revocation (RFC 7009) with openid-client', () => {
   it('a public client revokes its own refresh token naming itself by client_id (auth method none)', async () => {
     const spa = await createPublicClient();
     const user = await h.createUser(org.id);
-    const session = await insertSession(h.deps.pool, { orgId: org.id, subjectKind: 'user', subjectId: user.id, clientId: spa.clientId, scope: undefined, nowMs: Date.now(), absoluteTtlSeconds: 3600 });
+    const session = await insertSession(h.deps.pool, { tenantId: org.id, subjectKind: 'user', subjectId: user.id, clientId: spa.clientId, scope: undefined, nowMs: Date.now(), absoluteTtlSeconds: 3600 });
     const refresh = await insertRefreshToken(h.deps.pool, session.id, Date.now(), 3600, session.absoluteExpiresMs);
     const config = await client.discovery(new URL(issuer), spa.clientId, undefined, client.None(), insecure);
     await client.tokenRevocation(config, refresh);

@@ -299,7 +299,7 @@ describe('POST /v1/login/oauth/refresh_token', () => {
 describe('issueUserSession (the MFA verify step)', () => {
   it('starts a session and answers refreshable tokens', async () => {
     const u = await h.createUser(org.id);
-    const answer = await h.parts.tokenService.issueUserSession({ id: u.id, orgId: org.id, orgSlug: org.slug, username: u.username, displayName: 'U', email: 'u@example.test' }, '', undefined, { requestId: 'tokens-test', clientIp: undefined });
+    const answer = await h.parts.tokenService.issueUserSession({ id: u.id, tenantId: org.id, tenantSlug: org.slug, username: u.username, displayName: 'U', email: 'u@example.test' }, '', undefined, { requestId: 'tokens-test', clientIp: undefined });
     expect(answer.refreshToken).toBeDefined();
     expect((await refresh({ refreshToken: answer.refreshToken })).status).toBe(200);
   });

@@ -12,8 +12,8 @@ export interface TokenSubject {
   readonly name: string;
   readonly displayName: string;
   readonly email?: string;
-  readonly orgId: string;
-  readonly orgSlug: string;
+  readonly tenantId: string;
+  readonly tenantSlug: string;
 }
 
 /** What an ID token carries from the authorization request that led to it (OIDC Core 2, 3.1.3.6). */
@@ -54,15 +54,15 @@ export class TokenIssuer {
   async accessToken(subject: TokenSubject, clientId: string | undefined, scope: string | undefined, sessionId?: string): Promise<IssuedToken> {
     const claims: Record<string, unknown> = {
       ...(sessionId ? { sid: sessionId } : {}),
-      owner: subject.orgSlug,
+      owner: subject.tenantSlug,
       type: subject.kind === 'application' ? 'application' : 'normal-user',
       name: subject.name,
       displayName: subject.displayName,
       ...(clientId ? { azp: clientId } : {}),
       ...(scope ? { scope } : {}),
       // The organization id is always carried: single-tenant services ignore it, multi-tenant ones require it.
-      tenantId: subject.orgId,
-      ...(this.options.multiTenant ? { tenantSlug: subject.orgSlug } : {}),
+      tenantId: subject.tenantId,
+      ...(this.options.multiTenant ? { tenantSlug: subject.tenantSlug } : {}),
     };
     return this.sign(claims, subject.id, this.options.audience, 'at+jwt', this.options.accessTokenTtlSeconds);
   }
@@ -76,8 +76,8 @@ export class TokenIssuer {
       name: subject.displayName,
       preferred_username: subject.name,
       ...(subject.email ? { email: subject.email } : {}),
-      owner: subject.orgSlug,
-      tenantId: subject.orgId,
+      owner: subject.tenantSlug,
+      tenantId: subject.tenantId,
     };
     return this.sign(claims, subject.id, clientId, 'JWT', this.options.accessTokenTtlSeconds);
   }

@@ -85,7 +85,7 @@ export interface PasswordGrantInput {
 /** The client a sign-in is for, once known: by its checked secret (password grant) or its authorization request. */
 export interface SigningInClient {
   readonly clientId: string;
-  readonly orgId: string;
+  readonly tenantId: string;
 }
 
 export interface PasswordSignInInput {
@@ -123,9 +123,9 @@ function narrowedScope(granted: string | null, requested: string | undefined): s
 
 export function tokenSubjectOf(subject: AuthenticatedSubject): TokenSubject {
   if (subject.kind === 'user') {
-    return { kind: 'user', id: subject.id, name: subject.username, displayName: subject.displayName, email: subject.email, orgId: subject.orgId, orgSlug: subject.orgSlug };
+    return { kind: 'user', id: subject.id, name: subject.username, displayName: subject.displayName, email: subject.email, tenantId: subject.tenantId, tenantSlug: subject.tenantSlug };
   }
-  return { kind: 'application', id: subject.id, name: subject.name, displayName: subject.name, orgId: subject.orgId, orgSlug: subject.orgSlug };
+  return { kind: 'application', id: subject.id, name: subject.name, displayName: subject.name, tenantId: subject.tenantId, tenantSlug: subject.tenantSlug };
 }
 
 /** How a sign-in that starts a session is recorded: the request it came in, and the grant that proved it. */
@@ -190,7 +190,7 @@ export class TokenService {
       throw new ServiceError('INVALID_GRANT', { detail: `${actorOf(subject)} changed (credentials, status or organization) since its credentials were checked` });
     }
     const session = await insertSession(client, {
-      orgId: subject.orgId,
+      tenantId: subject.tenantId,
       subjectKind: subject.kind,
       subjectId: subject.id,
       clientId,
@@ -203,7 +203,7 @@ export class TokenService {
     const upstream = upstreamGrantOf(this.parts.secrets, subject);
     if (upstream) await this.parts.provider.sessions?.attach(client, session.id, upstream);
     await this.parts.events.recordGrantWithin(client, record.context, {
-      tenantId: subject.orgId,
+      tenantId: subject.tenantId,
       actor: actorOf(subject),
       action: 'auth.sign-in',
       outcome: 'success',
@@ -326,7 +326,7 @@ export class TokenService {
     }
     await clearSignInFailures(parts.database, canonical);
     // A console registered in the platform organization may sign in anyone; another client only its own tenant's people.
-    if (client && client.orgId !== user.orgId && client.orgId !== parts.tenancy.defaultTenantId) {
+    if (client && client.tenantId !== user.tenantId && client.tenantId !== parts.tenancy.defaultTenantId) {
       await this.signInRefused(canonical, context, 'auth.sign-in', { grant: 'password', reason: 'client_of_another_organization', clientId: client.clientId });
       throw new ServiceError('INVALID_GRANT', { detail: `client ${client.clientId} belongs to another organization than the user` });
     }
@@ -361,13 +361,13 @@ export class TokenService {
     // lock: under a burst, waiters hold every pooled connection, and the holder must not need another one.
     const found = await findRefreshTokenSession(parts.database, tokenHash);
     if (!found) throw new ServiceError('INVALID_GRANT', { detail: 'unknown refresh token' });
-    const subject = await this.provider.findSubject(found.subjectKind, found.orgId, found.subjectId);
+    const subject = await this.provider.findSubject(found.subjectKind, found.tenantId, found.subjectId);
     await parts.keys.signingKey();
     const outcome = await withTransaction(parts.database, async (tx): Promise<{ reused: string } | { providerRefused: string } | { tokens: TokenAnswer }> => {
       const row = await lockRefreshToken(tx, tokenHash);
       if (!row) throw new ServiceError('INVALID_GRANT', { detail: 'unknown refresh token' });
       if (row.used) {
-        await endSessions(tx, { kind: 'session', sessionId: row.sessionId, tenantId: row.orgId }, 'refresh_reuse');
+        await endSessions(tx, { kind: 'session', sessionId: row.sessionId, tenantId: row.tenantId }, 'refresh_reuse');
         return { reused: row.sessionId };
       }
       if (row.revoked) throw new ServiceError('INVALID_GRANT', { detail: 'session revoked' });
@@ -377,7 +377,7 @@ export class TokenService {
         throw new ServiceError('INVALID_GRANT', { detail: 'refresh token issued to another client' });
       }
       const scope = narrowedScope(row.scope, input.scope);
-      if (!subject || row.sessionId !== found.sessionId || subject.orgId !== row.orgId || subject.id !== row.subjectId) throw new ServiceError('INVALID_GRANT', { detail: 'subject no longer active in the session organization' });
+      if (!subject || row.sessionId !== found.sessionId || subject.tenantId !== row.tenantId || subject.id !== row.subjectId) throw new ServiceError('INVALID_GRANT', { detail: 'subject no longer active in the session organization' });
       // oidc mode: the provider refresh token is forwarded too; a provider outage throws (503) and rolls back.
       if ((await this.provider.sessions?.refresh(tx, row.sessionId)) === 'refused') return { providerRefused: row.sessionId };
       await markRefreshTokenUsed(tx, tokenHash, nowMs);
@@ -386,7 +386,7 @@ export class TokenService {
     });
     if ('providerRefused' in outcome) {
       // Outside the row lock, as logout takes the session row before the refresh tokens.
-      await withTransaction(parts.database, (tx) => endSessions(tx, { kind: 'session', sessionId: outcome.providerRefused, tenantId: found.orgId }, 'provider_refused'));
+      await withTransaction(parts.database, (tx) => endSessions(tx, { kind: 'session', sessionId: outcome.providerRefused, tenantId: found.tenantId }, 'provider_refused'));
       this.endLocally(found, outcome.providerRefused);
       throw new ServiceError('INVALID_GRANT', { detail: `identity provider refused the refresh; session ${outcome.providerRefused} ended` });
     }
@@ -395,7 +395,7 @@ export class TokenService {
       // session's access tokens at once.
       this.endLocally(found, outcome.reused);
       await parts.events.recordSettled(context, {
-        tenantId: found.orgId,
+        tenantId: found.tenantId,
         actor: 'anonymous',
         action: 'auth.refresh-reuse',
         outcome: 'failure',
@@ -410,8 +410,8 @@ export class TokenService {
   }
 
   /** This replica refuses an ended session's access tokens at once (the others within the token check's bound). */
-  endLocally(found: { orgId: string; subjectKind: 'user' | 'application'; subjectId: string }, sessionId: string): void {
-    this.parts.endHere({ tenantId: found.orgId, subject: subjectOf(found.subjectKind, found.subjectId), sid: sessionId });
+  endLocally(found: { tenantId: string; subjectKind: 'user' | 'application'; subjectId: string }, sessionId: string): void {
+    this.parts.endHere({ tenantId: found.tenantId, subject: subjectOf(found.subjectKind, found.subjectId), sid: sessionId });
   }
 }
 

@@ -31,15 +31,15 @@ afterAll(async () => {
 
 /** A user with `phoneNumber` in an organization whose SMS provider is Twilio (the local receiver). */
 async function smsMember(phoneNumber: string) {
-  const orgId = await h.createOrganization();
+  const tenantId = await h.createOrganization();
   const provider = randomUUID();
   await h.deps.pool.query(
     `INSERT INTO providers (id, org_id, name, category, type, settings, secret_ciphertext) VALUES ($1, $2, 'texts', 'SMS', 'Twilio', $3::jsonb, $4)`,
-    [provider, orgId, JSON.stringify({ baseUrl: twilio.url, clientId: accountSid, from: '+15550000000' }), h.deps.secrets.seal(JSON.stringify({ clientSecret: 'twilio-auth-token' }), provider)],
+    [provider, tenantId, JSON.stringify({ baseUrl: twilio.url, clientId: accountSid, from: '+15550000000' }), h.deps.secrets.seal(JSON.stringify({ clientSecret: 'twilio-auth-token' }), provider)],
   );
-  const userId = await h.createUser(orgId);
+  const userId = await h.createUser(tenantId);
   await h.deps.pool.query('UPDATE users SET phone_number = $2 WHERE id = $1', [userId, phoneNumber]);
-  return { orgId, userId, auth: `Bearer ${await h.token({ sub: userId, tenantId: orgId })}` };
+  return { tenantId, userId, auth: `Bearer ${await h.token({ sub: userId, tenantId })}` };
 }
 
 function lastTextedCode(to: string): string {

@@ -39,7 +39,7 @@ describe('GET /v1/policy-model', () => {
     expect(res.headers['content-type']).toContain('application/problem+json');
   });
 
-  runCommonRouteTests('GET /v1/policy-model', () => ({ harness: h, orgId: h.deps.platformTenantId, userId: admin.userId }), () => ({ method: 'get', path: '/v1/policy-model' }));
+  runCommonRouteTests('GET /v1/policy-model', () => ({ harness: h, tenantId: h.deps.platformTenantId, userId: admin.userId }), () => ({ method: 'get', path: '/v1/policy-model' }));
 });
 
 describe('GET /v1/policy-model under another model', () => {

@@ -14,13 +14,13 @@ import type { Caller } from '../http/caller.js';
 import { createTestSchema, type TestSchema } from '../../test/support/postgres.js';
 
 let schema: TestSchema;
-let orgId: string;
+let tenantId: string;
 
 beforeAll(async () => {
   schema = await createTestSchema('token_state');
   await runMigrations({ databaseUrl: schema.url });
-  orgId = randomUUID();
-  await schema.pool.query(`INSERT INTO organizations (id, slug, name) VALUES ($1, $2, 'Org')`, [orgId, `org-${orgId.slice(0, 8)}`]);
+  tenantId = randomUUID();
+  await schema.pool.query(`INSERT INTO organizations (id, slug, name) VALUES ($1, $2, 'Org')`, [tenantId, `org-${tenantId.slice(0, 8)}`]);
 });
 afterAll(async () => schema.drop());
 
@@ -30,13 +30,13 @@ async function newCaller(options: { revoked?: boolean } = {}): Promise<Caller> {
   await schema.pool.query(
     `INSERT INTO users (id, org_id, username, username_canonical, email, email_canonical, first_name, last_name, password_hash)
      VALUES ($1, $2, $3, $3, $4, $4, 'T', 'U', 'x')`,
-    [userId, orgId, `u-${userId.slice(0, 8)}`, `u-${userId.slice(0, 8)}@example.test`],
+    [userId, tenantId, `u-${userId.slice(0, 8)}`, `u-${userId.slice(0, 8)}@example.test`],
   );
   await schema.pool.query(
     `INSERT INTO sessions (id, org_id, subject_kind, subject_id, absolute_expires_at, revoked_at) VALUES ($1, $2, 'user', $3, now() + interval '1 day', $4)`,
-    [sid, orgId, userId, options.revoked ? new Date() : null],
+    [sid, tenantId, userId, options.revoked ? new Date() : null],
   );
-  return { kind: 'user', id: userId, subject: `user:${userId}`, tenantId: orgId, tokenId: randomUUID(), claims: { sid, iat: Math.floor(Date.now() / 1000) } };
+  return { kind: 'user', id: userId, subject: `user:${userId}`, tenantId, tokenId: randomUUID(), claims: { sid, iat: Math.floor(Date.now() / 1000) } };
 }
 
 const hourMs = 3_600_000;
@@ -49,13 +49,13 @@ function anotherToken(caller: Caller, iatMs = Date.now()): Caller {
 async function newApplicationCaller(): Promise<Caller> {
   const appId = randomUUID();
   const sid = randomUUID();
-  await schema.pool.query(`INSERT INTO applications (id, org_id, name, client_id, client_secret_hash) VALUES ($1, $2, $3, $3, 'x')`, [appId, orgId, `app-${appId.slice(0, 8)}`]);
+  await schema.pool.query(`INSERT INTO applications (id, org_id, name, client_id, client_secret_hash) VALUES ($1, $2, $3, $3, 'x')`, [appId, tenantId, `app-${appId.slice(0, 8)}`]);
   await schema.pool.query(`INSERT INTO sessions (id, org_id, subject_kind, subject_id, absolute_expires_at) VALUES ($1, $2, 'application', $3, now() + interval '1 hour')`, [
     sid,
-    orgId,
+    tenantId,
     appId,
   ]);
-  return { kind: 'application', id: appId, subject: `app:${appId}`, tenantId: orgId, tokenId: randomUUID(), claims: { sid, iat: Math.floor(Date.now() / 1000) } };
+  return { kind: 'application', id: appId, subject: `app:${appId}`, tenantId, tokenId: randomUUID(), claims: { sid, iat: Math.floor(Date.now() / 1000) } };
 }
 
 const refusedAs = (refusal: string) => expect.objectContaining({ code: 'TOKEN_INVALID', detail: `token refused: ${refusal}` });
@@ -82,7 +82,7 @@ describe('active token check: sessions, cut-offs and jtis', () => {
     // Started after it: good even when the issuing host's clock ran an hour behind.
     const { rows } = await schema.pool.query<{ id: string }>(
       `INSERT INTO sessions (org_id, subject_kind, subject_id, absolute_expires_at) VALUES ($1, 'user', $2, now() + interval '1 day') RETURNING id`,
-      [orgId, before.id],
+      [tenantId, before.id],
     );
     const after = { ...anotherToken(before, Date.now() - hourMs), claims: { ...anotherToken(before, Date.now() - hourMs).claims, sid: rows[0]!.id } };
     await expect(check().assertActive(after)).resolves.toBeUndefined();
@@ -99,7 +99,7 @@ describe('active token check: sessions, cut-offs and jtis', () => {
 
   it('a revoked jti is refused; another token of the same session is not', async () => {
     const caller = await newCaller();
-    await schema.pool.query(`INSERT INTO revoked_access_tokens (jti, org_id, expires_at) VALUES ($1, $2, now() + interval '1 hour')`, [caller.tokenId, orgId]);
+    await schema.pool.query(`INSERT INTO revoked_access_tokens (jti, org_id, expires_at) VALUES ($1, $2, now() + interval '1 hour')`, [caller.tokenId, tenantId]);
     await expect(check().assertActive(caller)).rejects.toEqual(refusedAs('token-revoked'));
     await expect(check().assertActive(anotherToken(caller))).resolves.toBeUndefined();
   });
@@ -107,7 +107,7 @@ describe('active token check: sessions, cut-offs and jtis', () => {
   it("an application's session ends with the application's cut-off, and a deleted application's token is refused", async () => {
     const app = await newApplicationCaller();
     await expect(check().assertActive(app)).resolves.toBeUndefined();
-    await withTransaction(schema.pool, (tx) => endSessions(tx, { kind: 'application', tenantId: orgId, applicationId: app.id }, 'secret_rotated'));
+    await withTransaction(schema.pool, (tx) => endSessions(tx, { kind: 'application', tenantId, applicationId: app.id }, 'secret_rotated'));
     await expect(check().assertActive(anotherToken(app))).rejects.toEqual(refusedAs('session-ended'));
     await schema.pool.query('DELETE FROM applications WHERE id = $1', [app.id]);
     await expect(check().assertActive(anotherToken(app))).rejects.toEqual(refusedAs('subject-unknown'));
@@ -117,11 +117,11 @@ describe('active token check: sessions, cut-offs and jtis', () => {
     const caller = await newCaller();
     const cached = new ActiveTokenCheck({ pool: schema.pool, clock: systemClock, stalenessMs: 10 * 60_000 });
     await cached.assertActive(caller);
-    await withTransaction(schema.pool, (tx) => endSessions(tx, { kind: 'user', tenantId: orgId, userId: caller.id }, 'password_reset'));
+    await withTransaction(schema.pool, (tx) => endSessions(tx, { kind: 'user', tenantId, userId: caller.id }, 'password_reset'));
     // Another replica's change: this one keeps its verdict until the bound (here ten minutes) passes...
     await expect(cached.assertActive(caller)).resolves.toBeUndefined();
     // ...unless the change was made here.
-    cached.forgetSubject(orgId, caller.subject);
+    cached.forgetSubject(tenantId, caller.subject);
     await expect(cached.assertActive(caller)).rejects.toEqual(refusedAs('session-ended'));
   });
 
@@ -131,10 +131,10 @@ describe('active token check: sessions, cut-offs and jtis', () => {
     const cached = new ActiveTokenCheck({ pool: schema.pool, clock: systemClock, stalenessMs: 10 * 60_000 });
     await cached.assertActive(user);
     await cached.assertActive(app);
-    await withTransaction(schema.pool, (tx) => endSessions(tx, { kind: 'organization', tenantId: orgId }, 'organization_disabled'));
+    await withTransaction(schema.pool, (tx) => endSessions(tx, { kind: 'organization', tenantId }, 'organization_disabled'));
     cached.forgetTenant(randomUUID());
     await expect(cached.assertActive(user)).resolves.toBeUndefined();
-    cached.forgetTenant(orgId);
+    cached.forgetTenant(tenantId);
     await expect(cached.assertActive(user)).rejects.toEqual(refusedAs('session-ended'));
     await expect(cached.assertActive(app)).rejects.toEqual(refusedAs('session-ended'));
   });
@@ -143,7 +143,7 @@ describe('active token check: sessions, cut-offs and jtis', () => {
     const caller = await newCaller();
     const replica = new ActiveTokenCheck({ pool: schema.pool, clock: systemClock, stalenessMs: 200 });
     await replica.assertActive(caller);
-    await withTransaction(schema.pool, (tx) => endSessions(tx, { kind: 'user', tenantId: orgId, userId: caller.id }, 'user_disabled'));
+    await withTransaction(schema.pool, (tx) => endSessions(tx, { kind: 'user', tenantId, userId: caller.id }, 'user_disabled'));
     const deadline = Date.now() + 10_000;
     let refusal: unknown;
     while (refusal === undefined && Date.now() < deadline) {
@@ -173,8 +173,8 @@ describe('active token check: sessions, cut-offs and jtis', () => {
     const replica = new ActiveTokenCheck({ pool, clock: systemClock });
     const first = replica.assertActive(caller);
     while (reads === 0) await new Promise((resolve) => setTimeout(resolve, 5));
-    await withTransaction(schema.pool, (tx) => endSessions(tx, { kind: 'user', tenantId: orgId, userId: caller.id }, 'password_change'));
-    replica.forgetSubject(orgId, caller.subject);
+    await withTransaction(schema.pool, (tx) => endSessions(tx, { kind: 'user', tenantId, userId: caller.id }, 'password_change'));
+    replica.forgetSubject(tenantId, caller.subject);
     const second = replica.assertActive(caller);
     release();
     await expect(second).rejects.toEqual(refusedAs('session-ended'));
@@ -233,7 +233,7 @@ describe('token state while PostgreSQL cannot be read', () => {
     const t = await withOutage();
     await t.state.assertActive(caller);
     await t.outage();
-    t.state.endLocally({ tenantId: orgId, subject: caller.subject, sid: caller.claims.sid as string, untilMs: Date.now() + 60_000 });
+    t.state.endLocally({ tenantId, subject: caller.subject, sid: caller.claims.sid as string, untilMs: Date.now() + 60_000 });
     await expect(t.state.assertActive(caller)).rejects.toMatchObject({ code: 'TOKEN_INVALID' });
   });
 

@@ -11,7 +11,7 @@ let product: RunningProduct;
 let browser: Browser;
 let totpSecret: string;
 let adminId: string;
-let platformOrgId: string;
+let platformTenantId: string;
 
 beforeAll(async () => {
   // Both start before either is awaited: a missing browser fails the file at once, whatever the product does.
@@ -22,12 +22,12 @@ beforeAll(async () => {
   if (started.status === 'rejected') throw started.reason;
   const { rows } = await product.schema.pool.query<{ id: string; org_id: string }>('SELECT id, org_id FROM users WHERE username = $1', [product.admin.username]);
   adminId = rows[0]!.id;
-  platformOrgId = rows[0]!.org_id;
+  platformTenantId = rows[0]!.org_id;
   // The administrator has an authenticator: the sign-in asks for its code.
   totpSecret = createTotpSecret();
   await product.schema.pool.query(
     `INSERT INTO user_mfa (org_id, user_id, totp_secret_ciphertext, totp_enabled, recovery_code_hashes, preferred_type) VALUES ($1, $2, $3, true, $4, 'app')`,
-    [platformOrgId, adminId, product.secrets.seal(totpSecret, adminId), [hashRecoveryCode('ABCD-EFGH-IJKL')]],
+    [platformTenantId, adminId, product.secrets.seal(totpSecret, adminId), [hashRecoveryCode('ABCD-EFGH-IJKL')]],
   );
 }, 180_000);
 

@@ -50,7 +50,7 @@ export interface AuthHarness {
   readonly listener: RequestListener;
   readonly reports: Parameters<ErrorReporter>[0][];
   /** The builtin organization every caller belongs to in single-tenant mode. */
-  readonly defaultOrgId: string;
+  readonly defaultTenantId: string;
   http(): supertest.Agent;
   /**
    * An access token shaped as the caller chooses, signed with Auth's current key (or a foreign key under the
@@ -58,10 +58,10 @@ export interface AuthHarness {
    */
   token(options: TokenOptions): Promise<string>;
   createOrganization(slug?: string): Promise<{ id: string; slug: string }>;
-  createUser(orgId: string, options?: { username?: string; password?: string; email?: string; status?: 'active' | 'disabled' }): Promise<{ id: string; username: string; password: string }>;
-  createApplication(orgId: string, name?: string): Promise<{ id: string; clientId: string; clientSecret: string }>;
+  createUser(tenantId: string, options?: { username?: string; password?: string; email?: string; status?: 'active' | 'disabled' }): Promise<{ id: string; username: string; password: string }>;
+  createApplication(tenantId: string, name?: string): Promise<{ id: string; clientId: string; clientSecret: string }>;
   /** Policy lines through the engine in a database transaction (as Identity writes them). */
-  grant(orgId: string, subject: string, permissions: readonly (readonly [string, string])[]): Promise<number>;
+  grant(tenantId: string, subject: string, permissions: readonly (readonly [string, string])[]): Promise<number>;
   /** Any policy change, written as Identity writes it (`writePolicy`): applied here and announced once committed. */
   writePolicy(tenantId: string, changes: readonly PolicyChange[]): Promise<WriteResult>;
   close(): Promise<void>;
@@ -152,7 +152,7 @@ export async function createAuthHarness(label: string, options: AuthHarnessOptio
     app,
     listener,
     reports,
-    defaultOrgId: defaultOrg,
+    defaultTenantId: defaultOrg,
     http: () => supertest.agent(served),
     async token(tokenOptions) {
       const { kid, key } = await keys.signingKey();
@@ -173,11 +173,11 @@ export async function createAuthHarness(label: string, options: AuthHarnessOptio
     },
     async createOrganization(slug) {
       const id = randomUUID();
-      const orgSlug = slug ?? `org-${id.slice(0, 8)}`;
-      await pool.query('INSERT INTO organizations (id, slug, name) VALUES ($1, $2, $3)', [id, orgSlug, `Org ${id.slice(0, 8)}`]);
-      return { id, slug: orgSlug };
+      const tenantSlug = slug ?? `org-${id.slice(0, 8)}`;
+      await pool.query('INSERT INTO organizations (id, slug, name) VALUES ($1, $2, $3)', [id, tenantSlug, `Org ${id.slice(0, 8)}`]);
+      return { id, slug: tenantSlug };
     },
-    async createUser(orgId, userOptions = {}) {
+    async createUser(tenantId, userOptions = {}) {
       const id = randomUUID();
       const username = userOptions.username ?? `user-${id.slice(0, 8)}`;
       const password = userOptions.password ?? defaultPassword;
@@ -185,31 +185,31 @@ export async function createAuthHarness(label: string, options: AuthHarnessOptio
       await pool.query(
         `INSERT INTO users (id, org_id, username, username_canonical, email, email_canonical, first_name, last_name, password_hash, status)
          VALUES ($1, $2, $3, $4, $5, $6, 'Test', 'User', $7, $8)`,
-        [id, orgId, username, username.normalize('NFKC').toLowerCase(), email, email.normalize('NFKC').toLowerCase(), await deps.passwords.hash(password), userOptions.status ?? 'active'],
+        [id, tenantId, username, username.normalize('NFKC').toLowerCase(), email, email.normalize('NFKC').toLowerCase(), await deps.passwords.hash(password), userOptions.status ?? 'active'],
       );
       return { id, username, password };
     },
-    async createApplication(orgId, name) {
+    async createApplication(tenantId, name) {
       const id = randomUUID();
       const clientId = `am_${randomBytes(12).toString('hex')}`;
       const clientSecret = randomBytes(32).toString('base64url');
       await pool.query('INSERT INTO applications (id, org_id, name, client_id, client_secret_hash) VALUES ($1, $2, $3, $4, $5)', [
         id,
-        orgId,
+        tenantId,
         name ?? `app-${id.slice(0, 8)}`,
         clientId,
         await deps.passwords.hash(clientSecret),
       ]);
-      await writePolicy(pool, engine, orgId, [{ op: 'add', rule: { ptype: 'g', values: [`app:${id}`, `pset:${id}`, orgId] } }]);
+      await writePolicy(pool, engine, tenantId, [{ op: 'add', rule: { ptype: 'g', values: [`app:${id}`, `pset:${id}`, tenantId] } }]);
       return { id, clientId, clientSecret };
     },
     writePolicy: (tenantId, changes) => writePolicy(pool, engine, tenantId, changes),
-    async grant(orgId, subject, permissions) {
+    async grant(tenantId, subject, permissions) {
       const result = await writePolicy(
         pool,
         engine,
-        orgId,
-        permissions.map(([resource, action]) => ({ op: 'add' as const, rule: { ptype: 'p', values: [subject, orgId, resource, action, 'allow'] } })),
+        tenantId,
+        permissions.map(([resource, action]) => ({ op: 'add' as const, rule: { ptype: 'p', values: [subject, tenantId, resource, action, 'allow'] } })),
       );
       return result.revision;
     },

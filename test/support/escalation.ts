@@ -15,11 +15,11 @@ export const helpDeskGrants: readonly (readonly [string, string])[] = ['users', 
   ['get', 'post', 'patch'].map((action) => [resource, action] as const),
 );
 
-/** A user of `orgId` holding exactly `grants` (as its own policy lines), and its `Authorization` header. */
-export async function delegate(h: IdentityHarness, orgId: string, grants: readonly (readonly [string, string])[] = helpDeskGrants): Promise<Delegate> {
-  const userId = await h.createUser(orgId);
-  if (grants.length > 0) await h.grant(orgId, `user:${userId}`, grants);
-  return { userId, subject: `user:${userId}`, auth: `Bearer ${await h.token({ sub: userId, tenantId: orgId })}` };
+/** A user of `tenantId` holding exactly `grants` (as its own policy lines), and its `Authorization` header. */
+export async function delegate(h: IdentityHarness, tenantId: string, grants: readonly (readonly [string, string])[] = helpDeskGrants): Promise<Delegate> {
+  const userId = await h.createUser(tenantId);
+  if (grants.length > 0) await h.grant(tenantId, `user:${userId}`, grants);
+  return { userId, subject: `user:${userId}`, auth: `Bearer ${await h.token({ sub: userId, tenantId })}` };
 }
 
 /**

@@ -12,7 +12,7 @@ export function identityBesideAuth(h: AuthHarness, overrides: Partial<IdentityDe
     engine: h.deps.engine,
     tokens: h.deps.tokens,
     tenancy: h.deps.tenancy,
-    platformTenantId: h.defaultOrgId,
+    platformTenantId: h.defaultTenantId,
     passwords: h.deps.passwords,
     // The same box: a TOTP secret Identity seals at enrolment is the one Auth opens at sign-in.
     secrets: h.deps.secrets,

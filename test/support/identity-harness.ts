@@ -44,16 +44,16 @@ export interface IdentityHarness {
   http(): supertest.Agent;
   token(options: TokenOptions): Promise<string>;
   createOrganization(slug?: string): Promise<string>;
-  createUser(orgId: string, options?: { username?: string; password?: string; email?: string }): Promise<string>;
+  createUser(tenantId: string, options?: { username?: string; password?: string; email?: string }): Promise<string>;
   /** Grants a subject (`user:<id>` / `app:<id>`) permissions directly, as policy lines in its tenant. */
-  grant(orgId: string, subject: string, permissions: readonly (readonly [string, string])[]): Promise<number>;
+  grant(tenantId: string, subject: string, permissions: readonly (readonly [string, string])[]): Promise<number>;
   /** Any policy change, written as Identity writes it (`writePolicy`): applied here and announced once committed. */
   writePolicy(tenantId: string, changes: readonly PolicyChange[]): Promise<WriteResult>;
   /**
-   * A user of `orgId` holding every permission of Identity and the escalation permission (as the seeded
+   * A user of `tenantId` holding every permission of Identity and the escalation permission (as the seeded
    * administrator does through admin-group), and a token for it.
    */
-  admin(orgId: string): Promise<{ userId: string; token: string }>;
+  admin(tenantId: string): Promise<{ userId: string; token: string }>;
   close(): Promise<void>;
 }
 
@@ -121,7 +121,7 @@ export async function createIdentityHarness(label: string, options: IdentityHarn
       await pool.query('INSERT INTO organizations (id, slug, name) VALUES ($1, $2, $3)', [id, slug ?? `org-${id.slice(0, 8)}`, `Org ${id.slice(0, 8)}`]);
       return id;
     },
-    async createUser(orgId, options = {}) {
+    async createUser(tenantId, options = {}) {
       const id = randomUUID();
       const username = options.username ?? `user-${id.slice(0, 8)}`;
       const email = options.email ?? `${username}@example.test`;
@@ -129,24 +129,24 @@ export async function createIdentityHarness(label: string, options: IdentityHarn
       await pool.query(
         `INSERT INTO users (id, org_id, username, username_canonical, email, email_canonical, first_name, last_name, password_hash)
          VALUES ($1, $2, $3, $4, $5, $6, 'Test', 'User', $7)`,
-        [id, orgId, username, username.normalize('NFKC').toLowerCase(), email, email.normalize('NFKC').toLowerCase(), hash],
+        [id, tenantId, username, username.normalize('NFKC').toLowerCase(), email, email.normalize('NFKC').toLowerCase(), hash],
       );
       return id;
     },
     writePolicy: (tenantId, changes) => writePolicy(pool, engine, tenantId, changes),
-    async grant(orgId, subject, permissions) {
+    async grant(tenantId, subject, permissions) {
       const result = await writePolicy(
         pool,
         engine,
-        orgId,
-        permissions.map(([resource, action]) => ({ op: 'add' as const, rule: { ptype: 'p', values: [subject, orgId, resource, action, 'allow'] } })),
+        tenantId,
+        permissions.map(([resource, action]) => ({ op: 'add' as const, rule: { ptype: 'p', values: [subject, tenantId, resource, action, 'allow'] } })),
       );
       return result.revision;
     },
-    async admin(orgId) {
-      const userId = await harness.createUser(orgId);
-      await harness.grant(orgId, `user:${userId}`, [...identityResources.map((r) => [r, '*'] as const), [escalationPermission.resource, escalationPermission.action]]);
-      return { userId, token: await harness.token({ sub: userId, tenantId: orgId }) };
+    async admin(tenantId) {
+      const userId = await harness.createUser(tenantId);
+      await harness.grant(tenantId, `user:${userId}`, [...identityResources.map((r) => [r, '*'] as const), [escalationPermission.resource, escalationPermission.action]]);
+      return { userId, token: await harness.token({ sub: userId, tenantId }) };
     },
     async close() {
       engine.stop();

@@ -7,7 +7,7 @@ import type { IdentityHarness, TokenOptions } from './identity-harness.js';
 
 export interface ProtectedRoute {
   readonly method: 'get' | 'post' | 'put' | 'patch' | 'delete';
-  /** The path to call; may name records of `orgId`. */
+  /** The path to call; may name records of `tenantId`. */
   readonly path: string;
   readonly body?: unknown;
 }
@@ -21,11 +21,11 @@ export interface SecuritySuiteHarness {
 export interface SecuritySuiteContext {
   readonly harness: IdentityHarness | SecuritySuiteHarness;
   /** An organization, a user in it holding every permission the route needs, and that user's id. */
-  readonly orgId: string;
+  readonly tenantId: string;
   readonly userId: string;
   /** Signs a token the service's verifier trusts (shaped by the options); defaults to `harness.token`. */
   readonly mintToken?: (options: TokenOptions) => Promise<string>;
-  /** A new user of `orgId` holding no permission; defaults to `harness.createUser(orgId)`. */
+  /** A new user of `tenantId` holding no permission; defaults to `harness.createUser(tenantId)`. */
   readonly createSubject?: () => Promise<string>;
   /** The route also takes the token without a scheme (`bareToken`: Lerian's clients on /v1/authorize). */
   readonly bareToken?: boolean;
@@ -66,7 +66,7 @@ function minterOf(ctx: SecuritySuiteContext): (options: TokenOptions) => Promise
 function subjectMakerOf(ctx: SecuritySuiteContext): () => Promise<string> {
   if (ctx.createSubject) return ctx.createSubject;
   const { harness } = ctx;
-  if ('createUser' in harness) return () => harness.createUser(ctx.orgId);
+  if ('createUser' in harness) return () => harness.createUser(ctx.tenantId);
   throw new Error('the security suite needs createSubject or an Identity harness');
 }
 
@@ -99,8 +99,8 @@ export function runCommonRouteTests(name: string, context: () => SecuritySuiteCo
 
   it(`${name}: no token, an empty or malformed one, or another scheme is 401 with WWW-Authenticate`, async () => {
     const ctx = context();
-    const { orgId, userId } = ctx;
-    const good = await minterOf(ctx)({ sub: userId, tenantId: orgId });
+    const { tenantId, userId } = ctx;
+    const good = await minterOf(ctx)({ sub: userId, tenantId });
     const refused = [undefined, 'Bearer ', 'Bearer a.b', 'Bearer a.b.c.d', `bearer ${good}`, `Basic ${good}`, 'a.b', `${good} ${good}`];
     // A bare token is refused unless the route takes one; where it does, it is accepted like `Bearer <token>`.
     if (!ctx.bareToken) refused.push(good);
@@ -113,28 +113,28 @@ export function runCommonRouteTests(name: string, context: () => SecuritySuiteCo
 
   it(`${name}: alg none, a foreign key, a flipped signature bit are 401`, async () => {
     const ctx = context();
-    const { orgId, userId } = ctx;
+    const { tenantId, userId } = ctx;
     const token = minterOf(ctx);
-    const good = await token({ sub: userId, tenantId: orgId });
+    const good = await token({ sub: userId, tenantId });
     const [header, payload, signature] = good.split('.') as [string, string, string];
     const none = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'at+jwt' })).toString('base64url')}.${payload}.`;
     // Change one character in the middle of the signature: always a different character, so never the same token.
     const middle = Math.floor(signature.length / 2);
     const flipped = `${header}.${payload}.${signature.slice(0, middle)}${signature[middle] === 'A' ? 'B' : 'A'}${signature.slice(middle + 1)}`;
-    for (const hostile of [none, `${none}x`, flipped, await token({ sub: userId, tenantId: orgId, foreignKey: true })]) {
+    for (const hostile of [none, `${none}x`, flipped, await token({ sub: userId, tenantId, foreignKey: true })]) {
       expectUnauthorized(await call(`Bearer ${hostile}`));
     }
   });
 
   it(`${name}: expired, wrong audience, wrong issuer, wrong type or without tenant is 401`, async () => {
     const ctx = context();
-    const { orgId, userId } = ctx;
+    const { tenantId, userId } = ctx;
     const token = minterOf(ctx);
     const tokens = [
-      await token({ sub: userId, tenantId: orgId, issuedAtSeconds: Math.floor(Date.now() / 1000) - 7200, expiresInSeconds: 60 }),
-      await token({ sub: userId, tenantId: orgId, audience: 'another-service' }),
-      await token({ sub: userId, tenantId: orgId, issuer: 'https://auth.test.local/' }),
-      await token({ sub: userId, tenantId: orgId, typ: 'JWT' }),
+      await token({ sub: userId, tenantId, issuedAtSeconds: Math.floor(Date.now() / 1000) - 7200, expiresInSeconds: 60 }),
+      await token({ sub: userId, tenantId, audience: 'another-service' }),
+      await token({ sub: userId, tenantId, issuer: 'https://auth.test.local/' }),
+      await token({ sub: userId, tenantId, typ: 'JWT' }),
       await token({ sub: userId }),
     ];
     for (const token of tokens) expectUnauthorized(await call(`Bearer ${token}`));
@@ -142,10 +142,10 @@ export function runCommonRouteTests(name: string, context: () => SecuritySuiteCo
 
   it(`${name}: a token of a deleted, unknown or revoked subject is 401`, async () => {
     const ctx = context();
-    const { harness, orgId, userId } = ctx;
+    const { harness, tenantId, userId } = ctx;
     const token = minterOf(ctx);
-    expectUnauthorized(await call(`Bearer ${await token({ sub: '00000000-0000-0000-0000-000000000000', tenantId: orgId })}`));
-    const before = await token({ sub: userId, tenantId: orgId, issuedAtSeconds: Math.floor(Date.now() / 1000) - 10 });
+    expectUnauthorized(await call(`Bearer ${await token({ sub: '00000000-0000-0000-0000-000000000000', tenantId })}`));
+    const before = await token({ sub: userId, tenantId, issuedAtSeconds: Math.floor(Date.now() / 1000) - 10 });
     await harness.deps.pool.query("UPDATE users SET tokens_valid_after = now() - interval '5 seconds' WHERE id = $1", [userId]);
     try {
       expectUnauthorized(await call(`Bearer ${before}`));
@@ -156,7 +156,7 @@ export function runCommonRouteTests(name: string, context: () => SecuritySuiteCo
 
   it(`${name}: a token of an ended session, of a session started before the cut-off, or with a revoked jti is 401`, async () => {
     const ctx = context();
-    const { harness, orgId } = ctx;
+    const { harness, tenantId } = ctx;
     const mint = minterOf(ctx);
     const { pool } = harness.deps;
     // A subject without the route's permission: a good token of it is 403 (or served, where any caller is), so
@@ -170,17 +170,17 @@ export function runCommonRouteTests(name: string, context: () => SecuritySuiteCo
          VALUES ($1, 'user', $2, now() - CASE WHEN $3 = 'before-cutoff' THEN interval '1 hour' ELSE interval '0' END, now() + interval '1 day',
                  CASE WHEN $3 = 'ended' THEN now() END, CASE WHEN $3 = 'ended' THEN 'logout' END)
          RETURNING id`,
-        [orgId, subjectId, state],
+        [tenantId, subjectId, state],
       );
       return rows[0]!.id;
     };
-    const ofSession = async (sid: string, jti?: string) => `Bearer ${await mint({ sub: subjectId, tenantId: orgId, claims: { sid }, ...(jti ? { jti } : {}) })}`;
+    const ofSession = async (sid: string, jti?: string) => `Bearer ${await mint({ sub: subjectId, tenantId, claims: { sid }, ...(jti ? { jti } : {}) })}`;
     const live = await session('live');
     good(await call(await ofSession(live)));
     expectUnauthorized(await call(await ofSession(await session('ended'))));
     expectUnauthorized(await call(await ofSession(randomUUID())));
     const revokedJti = randomUUID();
-    await pool.query(`INSERT INTO revoked_access_tokens (jti, org_id, expires_at) VALUES ($1, $2, now() + interval '1 hour')`, [revokedJti, orgId]);
+    await pool.query(`INSERT INTO revoked_access_tokens (jti, org_id, expires_at) VALUES ($1, $2, now() + interval '1 hour')`, [revokedJti, tenantId]);
     expectUnauthorized(await call(await ofSession(live, revokedJti)));
     // The cut-off is compared with the session's start, both on PostgreSQL's clock: the token's iat plays no part.
     const early = await session('before-cutoff');
@@ -192,7 +192,7 @@ export function runCommonRouteTests(name: string, context: () => SecuritySuiteCo
   it(`${name}: an authenticated caller without the permission is 403 and nothing runs (or served, on a route open to every caller)`, async () => {
     const ctx = context();
     const stranger = await subjectMakerOf(ctx)();
-    expectStrangerOutcome(strangerOutcomeOf(ctx), await call(`Bearer ${await minterOf(ctx)({ sub: stranger, tenantId: ctx.orgId })}`));
+    expectStrangerOutcome(strangerOutcomeOf(ctx), await call(`Bearer ${await minterOf(ctx)({ sub: stranger, tenantId: ctx.tenantId })}`));
   });
 }
 

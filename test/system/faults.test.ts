@@ -76,7 +76,7 @@ async function mfaUser(): Promise<{ user: SystemUser; secret: string }> {
   const user = await cluster.createUser();
   const secret = createTotpSecret();
   await cluster.pool.query(`INSERT INTO user_mfa (org_id, user_id, totp_secret_ciphertext, totp_enabled, preferred_type) VALUES ($1, $2, $3, true, 'app')`, [
-    cluster.orgId,
+    cluster.tenantId,
     user.id,
     cluster.secrets.seal(secret, user.id),
   ]);
@@ -96,7 +96,7 @@ beforeAll(async () => {
   expect(member.status, JSON.stringify(member.body)).toBeLessThan(300);
   await setAllowed(true);
   workerToken = (await cluster.signIn(worker)).accessToken;
-  workerSub = `${cluster.orgSlug}/${worker.id}`;
+  workerSub = `${cluster.tenantSlug}/${worker.id}`;
   ask = fetchAuthorize(
     cluster.auths.map((auth) => auth.url),
     () => workerToken,

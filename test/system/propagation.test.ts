@@ -51,7 +51,7 @@ beforeAll(async () => {
   const member = await cluster.callIdentity('PUT', `/v1/groups/${(group.body as { id: string }).id}/members/${worker.id}`);
   expect(member.status, JSON.stringify(member.body)).toBeLessThan(300);
   workerToken = (await cluster.signIn(worker, 1)).accessToken;
-  workerSub = `${cluster.orgSlug}/${worker.id}`;
+  workerSub = `${cluster.tenantSlug}/${worker.id}`;
   ask = fetchAuthorize(
     cluster.auths.map((auth) => auth.url),
     () => workerToken,

@@ -44,7 +44,7 @@ for (const skewMinutes of [-5, 5]) {
         engine: h.deps.engine,
         tokens: createTokenVerifier({ keys: h.deps.keys.keyResolver(), issuer: h.deps.settings.issuer, audience: h.deps.settings.audience, tokenType: 'at+jwt', nowMs }),
         tenancy: h.deps.tenancy,
-        platformTenantId: h.defaultOrgId,
+        platformTenantId: h.defaultTenantId,
         passwords: h.deps.passwords,
         secrets: h.deps.secrets,
         report: h.deps.report,

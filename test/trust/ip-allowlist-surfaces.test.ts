@@ -18,8 +18,8 @@ const internal = '10.99.1.1';
 
 describe('the identity surface is enforced on Identity', () => {
   let h: IdentityHarness;
-  let orgId: string;
-  let otherOrgId: string;
+  let tenantId: string;
+  let otherTenantId: string;
   let auth: string;
   let otherAuth: string;
   // Behind a proxy on loopback, so each request says where it comes from; 10.99.0.0/16 is the platform's own.
@@ -38,10 +38,10 @@ describe('the identity surface is enforced on Identity', () => {
     // Two replicas on one database, each with its own cache of the lists.
     replicaA = supertest.agent(createIdentityApp({ ...h.deps, network }));
     replicaB = supertest.agent(createIdentityApp({ ...h.deps, network }));
-    orgId = await h.createOrganization();
-    otherOrgId = await h.createOrganization();
-    auth = `Bearer ${(await h.admin(orgId)).token}`;
-    otherAuth = `Bearer ${(await h.admin(otherOrgId)).token}`;
+    tenantId = await h.createOrganization();
+    otherTenantId = await h.createOrganization();
+    auth = `Bearer ${(await h.admin(tenantId)).token}`;
+    otherAuth = `Bearer ${(await h.admin(otherTenantId)).token}`;
   });
   afterAll(async () => h?.close());
 

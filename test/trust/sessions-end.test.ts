@@ -118,10 +118,10 @@ async function asAdmin(replica: number, method: string, path: string, json?: unk
   return identityAs(replica, await cluster.adminToken(), method, path, json);
 }
 
-async function rememberDevice(user: SystemUser, orgId = cluster.orgId): Promise<void> {
+async function rememberDevice(user: SystemUser, tenantId = cluster.tenantId): Promise<void> {
   await cluster.pool.query(`INSERT INTO remembered_devices (token_hash, org_id, user_id, expires_at) VALUES ($1, $2, $3, now() + interval '30 days')`, [
     randomBytes(32).toString('hex'),
-    orgId,
+    tenantId,
     user.id,
   ]);
 }
@@ -146,7 +146,7 @@ async function signedInWithMfa(): Promise<{ user: SystemUser; session: Session; 
   const recoveryCodes = generateRecoveryCodes(4);
   await cluster.pool.query(
     `INSERT INTO user_mfa (org_id, user_id, totp_secret_ciphertext, totp_enabled, preferred_type, recovery_code_hashes) VALUES ($1, $2, $3, true, 'app', $4)`,
-    [cluster.orgId, user.id, cluster.secrets.seal(createTotpSecret(), user.id), recoveryCodes.map(hashRecoveryCode)],
+    [cluster.tenantId, user.id, cluster.secrets.seal(createTotpSecret(), user.id), recoveryCodes.map(hashRecoveryCode)],
   );
   await rememberDevice(user);
   const session = await signIn(user, { recoveryCode: recoveryCodes[0] });
@@ -272,16 +272,16 @@ describe('Identity ends every session of an organization or an application', () 
   it('an organization disable ends its sessions, and enabling it again revives none', async () => {
     const created = await asAdmin(0, 'POST', '/v1/organizations', { name: 'Tenant B', slug: `tenant-${randomBytes(4).toString('hex')}` });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
-    const orgId = (created.body as { id: string }).id;
-    const user = await cluster.createUser(undefined, orgId);
-    await rememberDevice(user, orgId);
+    const tenantId = (created.body as { id: string }).id;
+    const user = await cluster.createUser(undefined, tenantId);
+    await rememberDevice(user, tenantId);
     const session = await signIn(user, { replica: 1 });
     const holder: Holder = { kind: 'user', id: user.id };
     await expectServedEverywhere(session.accessToken, holder);
-    expect((await asAdmin(0, 'PATCH', `/v1/organizations/${orgId}`, { status: 'disabled' })).status).toBe(200);
+    expect((await asAdmin(0, 'PATCH', `/v1/organizations/${tenantId}`, { status: 'disabled' })).status).toBe(200);
     await expectEnded({ service: 'identity', index: 0 }, session, holder);
     expect(await rememberedDevices(user)).toBe(0);
-    expect((await asAdmin(1, 'PATCH', `/v1/organizations/${orgId}`, { status: 'active' })).status).toBe(200);
+    expect((await asAdmin(1, 'PATCH', `/v1/organizations/${tenantId}`, { status: 'active' })).status).toBe(200);
     await expectEnded({ service: 'identity', index: 1 }, session, holder);
   });
 

@@ -42,8 +42,8 @@ export interface IdentityCallOptions {
 }
 
 export interface SystemCluster {
-  readonly orgId: string;
-  readonly orgSlug: string;
+  readonly tenantId: string;
+  readonly tenantSlug: string;
   /** The first Identity replica (`identities[0]`). */
   readonly identity: ServiceProcess;
   readonly identities: readonly ServiceProcess[];
@@ -53,8 +53,8 @@ export interface SystemCluster {
   /** The services' SECRETS_ENCRYPTION_KEY, to seal seeded MFA secrets as they would. */
   readonly secrets: SecretBox;
   readonly admin: SystemUser;
-  /** A user of the cluster's organization, or of `orgId` (another organization the test made). */
-  createUser(username?: string, orgId?: string): Promise<SystemUser>;
+  /** A user of the cluster's organization, or of `tenantId` (another organization the test made). */
+  createUser(username?: string, tenantId?: string): Promise<SystemUser>;
   /** Password grant on one Auth replica; throws unless it answers tokens. */
   signIn(user: SystemUser, replica?: number): Promise<SignedIn>;
   /** A call to Identity, as the administrator unless `options.token` says otherwise. */
@@ -83,17 +83,17 @@ export async function startSystemCluster(options: SystemClusterOptions): Promise
   const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 4, connectionTimeoutMillis: 2_000 });
   pool.on('error', () => undefined);
   const passwords = createPasswordHasher();
-  const orgId = randomUUID();
-  const orgSlug = `sys-${orgId.slice(0, 8)}`;
-  await pool.query(`INSERT INTO organizations (id, slug, name, builtin) VALUES ($1, $2, 'System test', true)`, [orgId, orgSlug]);
+  const tenantId = randomUUID();
+  const tenantSlug = `sys-${tenantId.slice(0, 8)}`;
+  await pool.query(`INSERT INTO organizations (id, slug, name, builtin) VALUES ($1, $2, 'System test', true)`, [tenantId, tenantSlug]);
 
-  const createUser = async (username?: string, userOrgId = orgId): Promise<SystemUser> => {
+  const createUser = async (username?: string, userTenantId = tenantId): Promise<SystemUser> => {
     const id = randomUUID();
     const name = username ?? `user-${id.slice(0, 8)}`;
     await pool.query(
       `INSERT INTO users (id, org_id, username, username_canonical, email, email_canonical, first_name, last_name, password_hash)
        VALUES ($1, $2, $3, $4, $5, $6, 'System', 'User', $7)`,
-      [id, userOrgId, name, name.toLowerCase(), `${name}@example.test`, `${name}@example.test`, await passwords.hash(systemPassword)],
+      [id, userTenantId, name, name.toLowerCase(), `${name}@example.test`, `${name}@example.test`, await passwords.hash(systemPassword)],
     );
     return { id, username: name, password: systemPassword };
   };
@@ -107,10 +107,10 @@ export async function startSystemCluster(options: SystemClusterOptions): Promise
     await writePolicy(
       pool,
       seeder,
-      orgId,
+      tenantId,
       [...identityResources.map((resource) => [resource, '*'] as const), [escalationPermission.resource, escalationPermission.action] as const].map(([resource, action]) => ({
         op: 'add' as const,
-        rule: { ptype: 'p', values: [`user:${admin.id}`, orgId, resource, action, 'allow'] },
+        rule: { ptype: 'p', values: [`user:${admin.id}`, tenantId, resource, action, 'allow'] },
       })),
     );
   } finally {
@@ -128,7 +128,7 @@ export async function startSystemCluster(options: SystemClusterOptions): Promise
     DB_MIGRATE_ON_START: 'false',
     DB_POOL_MAX: '5',
     TOKEN_ISSUER: issuer,
-    DEFAULT_ORGANIZATION_ID: orgId,
+    DEFAULT_ORGANIZATION_ID: tenantId,
     SECRETS_ENCRYPTION_KEY: secretKey.toString('base64'),
     KEY_PREFIX: `sys:${suffix}:`,
     POLICY_CHANGE_CHANNEL: `am_sys_${suffix}`,
@@ -140,7 +140,7 @@ export async function startSystemCluster(options: SystemClusterOptions): Promise
     // Every test calls from 127.0.0.1; the request limits themselves are tested in test/request-rate-limits.test.ts.
     RATE_LIMIT_MAX: '1000000',
     RATE_LIMIT_PERMISSION_MAX: '1000000',
-    ...(options.multiTenant ? { MULTI_TENANT_ENABLED: 'true', PLATFORM_ORGANIZATION_ID: orgId } : {}),
+    ...(options.multiTenant ? { MULTI_TENANT_ENABLED: 'true', PLATFORM_ORGANIZATION_ID: tenantId } : {}),
     ...options.extraEnv,
   };
   const authEnv = {
@@ -184,8 +184,8 @@ export async function startSystemCluster(options: SystemClusterOptions): Promise
   const tokenOfAdmin = () => (adminToken ??= signIn(admin).then((tokens) => tokens.accessToken));
 
   return {
-    orgId,
-    orgSlug,
+    tenantId,
+    tenantSlug,
     identity: identities[0]!,
     identities,
     auths,
