@@ -1,9 +1,7 @@
 import { z } from 'zod';
-import { DecisionLogStore } from '../../platform/decision-log/index.js';
 import { defineRoute, type AnyRoute } from '../../platform/http/route.js';
-import { ServiceError } from '../../platform/http/service-error.js';
 import type { IdentityDeps } from '../deps.js';
-import { decodeCursor, encodeCursor } from '../list-query.js';
+import { decisionLogService } from './decision-log-service.js';
 
 export const decisionLogPermission = { resource: 'decision-log', action: 'get' } as const;
 
@@ -42,16 +40,9 @@ const decisionLogQuery = z
   })
   .strict();
 
-const cursorTime = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
-
-function cursorOf(text: string): { at: string; id: string } {
-  const { sortValue, id } = decodeCursor(text);
-  if (!cursorTime.test(sortValue) || !/^\d{1,19}$/.test(id)) throw new ServiceError('VALIDATION_FAILED', { message: 'query.cursor: not a cursor from this API', field: 'query.cursor' });
-  return { at: sortValue, id };
-}
-
+/** `GET /v1/decision-log`: the caller's organization's decisions (see decisionLogService). */
 export function decisionLogRoutes(deps: IdentityDeps): AnyRoute[] {
-  const store = new DecisionLogStore(deps.pool);
+  const decisionLog = decisionLogService(deps);
   return [
     defineRoute({
       method: 'get',
@@ -63,27 +54,7 @@ export function decisionLogRoutes(deps: IdentityDeps): AnyRoute[] {
       permission: decisionLogPermission,
       responses: { 200: { description: 'A page of decisions; nextCursor continues it', schema: decisionLogPage } },
       async handler({ query, caller }) {
-        const fromMs = query.from === undefined ? undefined : Date.parse(query.from);
-        const toMs = query.to === undefined ? undefined : Date.parse(query.to);
-        if (fromMs !== undefined && toMs !== undefined && fromMs >= toMs) {
-          throw new ServiceError('VALIDATION_FAILED', { message: 'query.from must be before query.to', field: 'query.from' });
-        }
-        const page = await store.list({
-          tenantId: caller.tenantId,
-          subject: query.subject,
-          fromMs,
-          toMs,
-          allowed: query.decision === undefined ? undefined : query.decision === 'allow',
-          after: query.cursor === undefined ? undefined : cursorOf(query.cursor),
-          limit: query.limit,
-        });
-        return {
-          body: {
-            items: page.items,
-            limit: query.limit,
-            ...(page.next ? { nextCursor: encodeCursor(page.next.at, page.next.id) } : {}),
-          },
-        };
+        return { body: await decisionLog.list(caller.tenantId, query) };
       },
     }),
   ];

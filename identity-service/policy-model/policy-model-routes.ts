@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { ModelQuestions } from '../../platform/authorization/model-questions.js';
 import { defineRoute, type AnyRoute } from '../../platform/http/route.js';
 import type { IdentityDeps } from '../deps.js';
+import { policyModelService } from './policy-model-service.js';
 
 const policyModel = z
   .object({
@@ -15,9 +15,9 @@ const policyModel = z
   })
   .meta({ id: 'PolicyModel' });
 
-/** The configured Casbin model's request, as Auth's authorize and explain put a question into it. */
+/** `GET /v1/policy-model`: the configured model's request (see policyModelService). */
 export function policyModelRoutes(deps: IdentityDeps): AnyRoute[] {
-  const questions = new ModelQuestions(deps.engine);
+  const model = policyModelService(deps);
   return [
     defineRoute({
       method: 'get',
@@ -29,12 +29,7 @@ export function policyModelRoutes(deps: IdentityDeps): AnyRoute[] {
       permission: { resource: 'roles', action: 'get' },
       responses: { 200: { description: 'The request definition', schema: policyModel } },
       async handler() {
-        const { mapping } = questions;
-        const shipped = deps.engine.fastPath;
-        if (!mapping.supported) {
-          return { body: { requestFields: deps.engine.modelDefinition.requestFields.map((name) => ({ name })), supported: false, reason: mapping.reason, shipped } };
-        }
-        return { body: { requestFields: mapping.fields.map(({ name, source }) => ({ name, source })), supported: true, shipped } };
+        return { body: model.describe() };
       },
     }),
   ];

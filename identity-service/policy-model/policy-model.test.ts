@@ -5,7 +5,7 @@ import { MemoryPolicyStore } from '../../engine/adapters/index.js';
 import { loadModelFile, PolicyEngine } from '../../engine/index.js';
 import { createIdentityHarness, type IdentityHarness } from '../../test/support/identity-harness.js';
 import { runCommonRouteTests } from '../../test/support/route-security.js';
-import { policyModelRoutes } from './policy-model.js';
+import { policyModelRoutes } from './policy-model-routes.js';
 
 let h: IdentityHarness;
 let admin: { userId: string; token: string };

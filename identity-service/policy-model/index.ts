@@ -1,0 +1,2 @@
+export { policyModelRoutes } from './policy-model-routes.js';
+export { policyModelService, type PolicyModelService } from './policy-model-service.js';
