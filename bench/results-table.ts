@@ -148,7 +148,7 @@ function formatScale(scale: ScaleFigures): string[] {
   const { traffic } = scale;
   const mb = (bytes: number | null): string => (bytes === null ? '-' : formatNumber(bytes / 1024 / 1024));
   const seeded = scale.seeding
-    .map((s) => `${integer.format(s.rules)} rules ${s.seeded_now ? 'seeded now' : 'kept'} (seeding took ${formatNumber(s.seed_ms / 1_000)} s)`)
+    .map((s) => `${integer.format(s.rules)} rules ${s.seeded_now ? 'seeded now' : s.migrated_now ? 'kept, newer migrations applied' : 'kept'} (seeding took ${formatNumber(s.seed_ms / 1_000)} s)`)
     .join('; ');
   const engine = traffic.engine;
   return [

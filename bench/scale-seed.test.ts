@@ -59,11 +59,19 @@ describe('bench scale seed', () => {
     expect(await indexesOf(seededSchema)).toEqual(await indexesOf(migratedSchema));
   });
 
-  it('keeps a schema whose marker matches and reseeds when the seed differs', async () => {
+  it('keeps a schema whose marker matches, migrates it when migrations were added, and reseeds when the seed differs', async () => {
     const before = await admin.query<{ max: number }>(`SELECT max(id) AS max FROM ${seededSchema}.casbin`);
     const kept = await ensureScaleSchema({ databaseUrl: testDatabaseUrl, schema: seededSchema, shape, seed: 3 });
     expect(kept.seededNow).toBe(false);
     expect((await admin.query(`SELECT max(id) AS max FROM ${seededSchema}.casbin`)).rows).toEqual(before.rows);
+
+    // A marker from before the last migration: the migrations run over the kept rules, nothing is seeded again.
+    const migration = kept.marker.migration;
+    await admin.query(`COMMENT ON SCHEMA ${seededSchema} IS '${JSON.stringify({ ...kept.marker, migration: '0001_policy' })}'`);
+    const migrated = await ensureScaleSchema({ databaseUrl: testDatabaseUrl, schema: seededSchema, shape, seed: 3 });
+    expect(migrated).toMatchObject({ seededNow: false, migratedNow: true, marker: { migration } });
+    expect((await admin.query(`SELECT max(id) AS max FROM ${seededSchema}.casbin`)).rows).toEqual(before.rows);
+    expect(await ensureScaleSchema({ databaseUrl: testDatabaseUrl, schema: seededSchema, shape, seed: 3 })).toMatchObject({ migratedNow: false });
 
     const reseeded = await ensureScaleSchema({ databaseUrl: testDatabaseUrl, schema: seededSchema, shape, seed: 4 });
     expect(reseeded.seededNow).toBe(true);

@@ -1,7 +1,8 @@
 // The rules of `npm run bench -- --scale`, seeded once and kept: a schema per shape in a database of its own,
 // migrated like production, filled by set-based SQL (one INSERT … SELECT generate_series per chunk of tenants,
 // the casbin table's secondary indexes dropped first and rebuilt from their own definitions after), marked with
-// what it holds. A later run with the same shape, seed and migrations finds the marker and seeds nothing.
+// what it holds. A later run with the same shape and seed finds the marker and seeds nothing; newer migrations run
+// over the kept rules, as they would over a deployment's.
 import { readdir } from 'node:fs/promises';
 import pg from 'pg';
 import { migrationsDir, runMigrations } from '../platform/migrations.js';
@@ -55,6 +56,8 @@ export interface ScaleSchema {
   readonly url: string;
   /** True when this call seeded it; false when the marker said it already held the shape. */
   readonly seededNow: boolean;
+  /** Migrations newer than the marker's were applied over the kept rules by this call. */
+  readonly migratedNow: boolean;
   readonly marker: ScaleMarker;
 }
 
@@ -97,8 +100,8 @@ export async function ensureDatabase(databaseUrl: string): Promise<void> {
 }
 
 /**
- * The schema holding `shape`: kept as it is when its marker matches the shape, the seed, the generator and the
- * last migration; otherwise dropped, migrated afresh and seeded.
+ * The schema holding `shape`: kept when its marker matches the shape, the seed and the generator (newer migrations
+ * then run over it and the marker records them); otherwise dropped, migrated afresh and seeded.
  */
 export async function ensureScaleSchema(options: EnsureScaleSchemaOptions): Promise<ScaleSchema> {
   const { databaseUrl, schema, shape, seed } = options;
@@ -112,7 +115,14 @@ export async function ensureScaleSchema(options: EnsureScaleSchemaOptions): Prom
   const wanted = { rules: shape.rules, tenants: shape.tenants, seed, generator: generatorVersion, migration };
 
   const kept = await withClient(databaseUrl, (client) => readMarker(client, schema));
-  if (kept && isSameSeed(kept, wanted)) return { schema, url, seededNow: false, marker: kept };
+  if (kept && isSameSeed(kept, wanted)) {
+    if (kept.migration === migration) return { schema, url, seededNow: false, migratedNow: false, marker: kept };
+    step(`${schema}: applying the migrations after ${kept.migration} over the kept rules`);
+    await runMigrations({ databaseUrl: url, schema });
+    const marker: ScaleMarker = { ...kept, migration };
+    await withClient(databaseUrl, (client) => writeMarker(client, schema, marker));
+    return { schema, url, seededNow: false, migratedNow: true, marker };
+  }
 
   step(`${schema}: dropping what it held, migrating afresh`);
   await withClient(databaseUrl, async (client) => {
@@ -159,15 +169,19 @@ export async function ensureScaleSchema(options: EnsureScaleSchemaOptions): Prom
     await client.query('ANALYZE casbin');
     await client.query('ANALYZE policy_revision');
     const made: ScaleMarker = { ...wanted, seedMs: Math.round(performance.now() - startedAt) };
-    await client.query(`COMMENT ON SCHEMA ${client.escapeIdentifier(schema)} IS ${client.escapeLiteral(JSON.stringify(made))}`);
+    await writeMarker(client, schema, made);
     await client.query('COMMIT');
     return made;
   });
-  return { schema, url, seededNow: true, marker };
+  return { schema, url, seededNow: true, migratedNow: false, marker };
 }
 
 function isSameSeed(kept: ScaleMarker, wanted: Omit<ScaleMarker, 'seedMs'>): boolean {
-  return (Object.keys(wanted) as (keyof typeof wanted)[]).every((key) => kept[key] === wanted[key]);
+  return kept.rules === wanted.rules && kept.tenants === wanted.tenants && kept.seed === wanted.seed && kept.generator === wanted.generator;
+}
+
+async function writeMarker(client: pg.Client, schema: string, marker: ScaleMarker): Promise<void> {
+  await client.query(`COMMENT ON SCHEMA ${client.escapeIdentifier(schema)} IS ${client.escapeLiteral(JSON.stringify(marker))}`);
 }
 
 async function latestMigration(): Promise<string> {

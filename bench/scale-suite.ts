@@ -47,7 +47,13 @@ export interface ScaleFigures {
   readonly zipf_exponent: number;
   readonly tenant_budget_mb: number;
   /** Each schema's seeding time as its marker records it, and whether this run seeded it. */
-  readonly seeding: readonly { readonly rules: number; readonly tenants: number; readonly seed_ms: number; readonly seeded_now: boolean }[];
+  readonly seeding: readonly {
+    readonly rules: number;
+    readonly tenants: number;
+    readonly seed_ms: number;
+    readonly seeded_now: boolean;
+    readonly migrated_now: boolean;
+  }[];
   readonly start: ScaleStartFigures;
   /** The same tenants holding ten times fewer rules. */
   readonly start_tenth: ScaleStartFigures;
@@ -69,7 +75,7 @@ export async function runScaleBench(options: ScaleBenchOptions): Promise<ScaleFi
       seed: options.seed,
       onStep: (what) => onStep(`scale: seeding ${what}`),
     });
-    seeding.push(seedingOf(schema.marker, schema.seededNow));
+    seeding.push(seedingOf(schema.marker, schema.seededNow, schema.migratedNow));
     schemas.push(schema);
   }
   const [full, small] = schemas as [(typeof schemas)[number], (typeof schemas)[number]];
@@ -115,8 +121,8 @@ export async function runScaleBench(options: ScaleBenchOptions): Promise<ScaleFi
   };
 }
 
-function seedingOf(marker: ScaleMarker, seededNow: boolean): ScaleFigures['seeding'][number] {
-  return { rules: marker.rules, tenants: marker.tenants, seed_ms: marker.seedMs, seeded_now: seededNow };
+function seedingOf(marker: ScaleMarker, seededNow: boolean, migratedNow: boolean): ScaleFigures['seeding'][number] {
+  return { rules: marker.rules, tenants: marker.tenants, seed_ms: marker.seedMs, seeded_now: seededNow, migrated_now: migratedNow };
 }
 
 function startFigures(shape: ScaleShape, runs: readonly Started[]): ScaleStartFigures {
