@@ -46,67 +46,74 @@ try {
   const writerPool = schema.newPool({ max: 1 });
   const backendPid = (await writerPool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid ?? 0;
   const store = new DecisionLogStore(writerPool);
-  const startMs = Date.now();
-  const decisions: DecisionRecord[] = Array.from({ length: rows }, (_, i) => ({
-    atMs: startMs + Math.floor(i / 20),
-    tenantId,
-    subject: `user:${i % subjects}`,
-    resource: 'ledgers',
-    action: 'get',
-    product: undefined,
-    allowed: true,
-    reason: 'allowed_by_policy',
-    revision,
-    requestId: randomUUID(),
-    clientIp: '203.0.113.9',
-  }));
+  const scenario = async (label: string, subjectCount: number) => {
+    await pool.query('TRUNCATE decision_log_batches');
+    const startMs = Date.now();
+    const decisions: DecisionRecord[] = Array.from({ length: rows }, (_, i) => ({
+      atMs: startMs + Math.floor(i / 20),
+      tenantId,
+      subject: `user:${i % subjectCount}`,
+      resource: 'ledgers',
+      action: 'get',
+      product: undefined,
+      allowed: true,
+      reason: 'allowed_by_policy',
+      revision,
+      requestId: randomUUID(),
+      clientIp: '203.0.113.9',
+    }));
 
-  // The hot path's share: appends to a queue that never flushes during the loop (a warm-up pass first). CPU time,
-  // not wall time: on a shared machine the wall clock counts other processes' turns.
-  const appendAll = () => {
-    const queueOnly = new DecisionRecorder({ sink: store, queueMax: rows, batchMax: rows + 1, flushIntervalMs: 3_600_000 });
-    const before = process.cpuUsage();
-    for (const decision of decisions) queueOnly.record(decision);
-    const used = process.cpuUsage(before);
-    return ((used.user + used.system) * 1_000) / rows;
+    // The hot path's share: appends to a queue that never flushes during the loop (a warm-up pass first). CPU
+    // time, not wall time: on a shared machine the wall clock counts other processes' turns.
+    const appendAll = () => {
+      const queueOnly = new DecisionRecorder({ sink: store, queueMax: rows, batchMax: rows + 1, flushIntervalMs: 3_600_000 });
+      const before = process.cpuUsage();
+      for (const decision of decisions) queueOnly.record(decision);
+      const used = process.cpuUsage(before);
+      return ((used.user + used.system) * 1_000) / rows;
+    };
+    appendAll();
+    const recordNs = Math.min(appendAll(), appendAll(), appendAll());
+
+    // The deciding rule alone, asked for every decision (a fresh resolver each pass); a flush asks it once per
+    // distinct decision of a batch.
+    const resolveAll = () => {
+      const resolve = decidingRuleResolver(engine);
+      const before = process.cpuUsage();
+      for (const decision of decisions) resolve(decision);
+      const used = process.cpuUsage(before);
+      return (used.user + used.system) / rows;
+    };
+    const ruleUs = Math.min(resolveAll(), resolveAll());
+
+    // The flush's share, in this process, with the default batch size.
+    const recorder = new DecisionRecorder({ sink: store, queueMax: rows, batchMax: 1_000, flushIntervalMs: 3_600_000, resolveRule: decidingRuleResolver(engine) });
+    for (const decision of decisions) recorder.record(decision);
+    const backendBefore = await processCpuMicros(backendPid);
+    const cpuBefore = process.cpuUsage();
+    const wallBefore = process.hrtime.bigint();
+    await recorder.close();
+    const cpu = process.cpuUsage(cpuBefore);
+    const wallMs = Number(process.hrtime.bigint() - wallBefore) / 1e6;
+    const backendAfter = await processCpuMicros(backendPid);
+    const written = recorder.counts.written;
+    if (written !== rows) throw new Error(`written ${written} of ${rows}: ${JSON.stringify(recorder.counts)}`);
+    const { rows: size } = await pool.query<{ bytes: string }>(
+      `SELECT sum(pg_total_relation_size(c.oid))::text AS bytes FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'decision_log_batches'::regclass`,
+    );
+    console.log(`${rows} decisions, ${label}`);
+    console.log(`  record (queue append, on the request)     ${recordNs.toFixed(0).padStart(6)} ns/decision (CPU)`);
+    console.log(`  flush CPU in Auth (rule, columns, INSERT)  ${((cpu.user + cpu.system) / written).toFixed(2).padStart(6)} µs/decision`);
+    console.log(`  the deciding rule, were it asked each time ${ruleUs.toFixed(2).padStart(6)} µs/decision`);
+    console.log(
+      `  PostgreSQL backend CPU for the INSERTs      ${backendBefore === undefined || backendAfter === undefined ? '   n/a' : ((backendAfter - backendBefore) / written).toFixed(2).padStart(6)} µs/decision` +
+        ' (the writing connection\'s server process; WAL writer and checkpoints not included)',
+    );
+    console.log(`  flush wall time (PostgreSQL included)      ${((wallMs * 1_000) / written).toFixed(2).padStart(6)} µs/decision, ${written} decisions in ${(wallMs / 1_000).toFixed(1)} s`);
+    console.log(`  stored size (table, TOAST, indexes)        ${(Number(size[0]?.bytes ?? 0) / written).toFixed(0).padStart(6)} bytes/decision`);
   };
-  appendAll();
-  const recordNs = Math.min(appendAll(), appendAll(), appendAll());
-
-  // The deciding rule alone (a fresh resolver, as the flush below gets).
-  const resolveAll = () => {
-    const resolve = decidingRuleResolver(engine);
-    const before = process.cpuUsage();
-    for (const decision of decisions) resolve(decision);
-    const used = process.cpuUsage(before);
-    return (used.user + used.system) / rows;
-  };
-  const ruleUs = Math.min(resolveAll(), resolveAll());
-
-  // The flush's share, in this process, with the default batch size: every row gets its deciding rule.
-  const recorder = new DecisionRecorder({ sink: store, queueMax: rows, batchMax: 1_000, flushIntervalMs: 3_600_000, resolveRule: decidingRuleResolver(engine) });
-  for (const decision of decisions) recorder.record(decision);
-  const backendBefore = await processCpuMicros(backendPid);
-  const cpuBefore = process.cpuUsage();
-  const wallBefore = process.hrtime.bigint();
-  await recorder.close();
-  const cpu = process.cpuUsage(cpuBefore);
-  const wallMs = Number(process.hrtime.bigint() - wallBefore) / 1e6;
-  const backendAfter = await processCpuMicros(backendPid);
-  const written = recorder.counts.written;
-  if (written !== rows) throw new Error(`written ${written} of ${rows}: ${JSON.stringify(recorder.counts)}`);
-  const { rows: size } = await pool.query<{ bytes: string }>(
-    `SELECT sum(pg_total_relation_size(c.oid))::text AS bytes FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'decision_log_batches'::regclass`,
-  );
-  console.log(`record (queue append, on the request)    ${recordNs.toFixed(0).padStart(6)} ns/decision (CPU)`);
-  console.log(`flush CPU in Auth (rule, columns, INSERT) ${((cpu.user + cpu.system) / written).toFixed(2).padStart(6)} µs/decision`);
-  console.log(`  of which the deciding rule              ${ruleUs.toFixed(2).padStart(6)} µs/decision`);
-  console.log(
-    `PostgreSQL backend CPU for the INSERTs     ${backendBefore === undefined || backendAfter === undefined ? '   n/a' : ((backendAfter - backendBefore) / written).toFixed(2).padStart(6)} µs/decision` +
-      ' (the server process of the writing connection; WAL writer and checkpoints not included)',
-  );
-  console.log(`flush wall time (PostgreSQL included)     ${((wallMs * 1_000) / written).toFixed(2).padStart(6)} µs/decision, ${written} rows in ${(wallMs / 1_000).toFixed(1)} s`);
-  console.log(`stored size (table, TOAST, indexes)       ${(Number(size[0]?.bytes ?? 0) / written).toFixed(0).padStart(6)} bytes/decision`);
+  await scenario(`of ${subjects} subjects (every decision of a flush a different subject)`, subjects);
+  await scenario('of one subject (as the HTTP bench asks)', 1);
   engine.stop();
 } finally {
   await schema.drop();

@@ -38,6 +38,19 @@ export interface DecisionBatch {
   };
 }
 
+function sameFact(a: DecisionRecord, b: DecisionRecord): boolean {
+  return (
+    a.subject === b.subject &&
+    a.resource === b.resource &&
+    a.action === b.action &&
+    a.product === b.product &&
+    a.allowed === b.allowed &&
+    a.reason === b.reason &&
+    a.revision === b.revision &&
+    a.clientIp === b.clientIp
+  );
+}
+
 class BatchBuilder {
   firstAtMs = Number.POSITIVE_INFINITY;
   lastAtMs = Number.NEGATIVE_INFINITY;
@@ -60,10 +73,26 @@ class BatchBuilder {
   readonly atMs: number[] = [];
   readonly fact: number[] = [];
   readonly requestId: (string | null)[] = [];
+  /** The previous decision and its fact: a caller's decisions often repeat back to back, and then no key is built. */
+  private last: DecisionRecord | undefined;
+  private lastFact = 0;
 
   constructor(readonly tenantId: string) {}
 
   add(record: DecisionRecord, ruleOf: (record: DecisionRecord) => string | undefined): void {
+    const fact = this.last !== undefined && sameFact(this.last, record) ? this.lastFact : this.factOf(record, ruleOf);
+    this.last = record;
+    this.lastFact = fact;
+    if (record.atMs < this.firstAtMs) this.firstAtMs = record.atMs;
+    if (record.atMs > this.lastAtMs) this.lastAtMs = record.atMs;
+    if (record.allowed) this.allowedCount++;
+    else this.deniedCount++;
+    this.atMs.push(record.atMs);
+    this.fact.push(fact);
+    this.requestId.push(record.requestId ?? null);
+  }
+
+  private factOf(record: DecisionRecord, ruleOf: (record: DecisionRecord) => string | undefined): number {
     // The separator cannot occur in a name the engine accepts; `undefined` product and address differ from any name.
     const key = `${record.subject}\u0000${record.resource}\u0000${record.action}\u0000${record.product ?? '\u0001'}\u0000${record.allowed ? 1 : 0}${record.reason}\u0000${record.revision}\u0000${record.clientIp ?? '\u0001'}`;
     let fact = this.factIndex.get(key);
@@ -86,13 +115,7 @@ class BatchBuilder {
       facts.rule.push(ruleOf(record) ?? null);
       facts.clientIp.push(record.clientIp ?? null);
     }
-    if (record.atMs < this.firstAtMs) this.firstAtMs = record.atMs;
-    if (record.atMs > this.lastAtMs) this.lastAtMs = record.atMs;
-    if (record.allowed) this.allowedCount++;
-    else this.deniedCount++;
-    this.atMs.push(record.atMs);
-    this.fact.push(fact);
-    this.requestId.push(record.requestId ?? null);
+    return fact;
   }
 
   build(): DecisionBatch {

@@ -262,22 +262,25 @@ describe('batchDecisions', () => {
         decision({ atMs: midnight + 5, requestId: 'c' }),
         decision({ atMs: midnight + 9, tenantId: tenantB, requestId: 'd' }),
         decision({ atMs: midnight + 7, requestId: 'e', action: 'post' }),
+        decision({ atMs: midnight + 8, requestId: 'f' }),
+        decision({ atMs: midnight + 8, requestId: 'g', revision: 8 }),
       ],
       (record) => {
         asked.push(record.requestId ?? '');
         return `rule of ${record.action}`;
       },
     );
-    expect(asked).toEqual(['a', 'b', 'd', 'e']);
+    expect(asked).toEqual(['a', 'b', 'd', 'e', 'g']);
     expect(batches.map((batch) => [batch.tenantId, batch.firstAtMs, batch.lastAtMs, batch.decisions.requestId])).toEqual([
       [tenantA, midnight - 1, midnight - 1, ['a']],
-      [tenantA, midnight, midnight + 7, ['b', 'c', 'e']],
+      [tenantA, midnight, midnight + 8, ['b', 'c', 'e', 'f', 'g']],
       [tenantB, midnight + 9, midnight + 9, ['d']],
     ]);
     const [, second] = batches;
-    expect(second?.decisions.fact).toEqual([1, 1, 2]);
-    expect(second?.decisions.atOffsetMs).toEqual([0, 5, 7]);
-    expect(second?.facts.rule).toEqual(['rule of get', 'rule of post']);
+    expect(second?.decisions.fact).toEqual([1, 1, 2, 1, 3]);
+    expect(second?.decisions.atOffsetMs).toEqual([0, 5, 7, 8, 8]);
+    expect(second?.facts.rule).toEqual(['rule of get', 'rule of post', 'rule of get']);
+    expect(second?.facts.revision).toEqual([7, 7, 8]);
     expect(second?.subjects).toEqual(['user:alice']);
   });
 
