@@ -1,7 +1,7 @@
 import { mfaMethods, type MfaMethod } from '../../directory/mfa-factors.js';
 import type { IdentityDeps } from '../deps.js';
 import { changeRecord, type ChangedRecord, type RecordKind, type WriteRequest } from '../record-change.js';
-import { findMfaSettings, lockMfaSettings, updateMfaSettings, type MfaSettingsRow } from './mfa-settings-store.js';
+import { findMfaSettings, lockMfaSettings, updateMfaSettings, type MfaSettings } from './mfa-settings-store.js';
 import { toSettings, type MfaSettingsView } from './mfa-views.js';
 
 export interface MfaSettingsInput {
@@ -14,9 +14,9 @@ export interface MfaSettingsInput {
 }
 
 // An organization's settings row exists from its first change on (locking creates it with the defaults).
-const settingsOf: RecordKind<MfaSettingsRow, MfaSettingsView> = {
+const settingsOf: RecordKind<MfaSettings, MfaSettingsView> = {
   targetType: 'organization',
-  targetId: (row) => row.org_id,
+  targetId: (row) => row.tenantId,
   builtinReadOnly: 'built-in settings cannot be changed',
   lock: (tx) => lockMfaSettings(tx.client, tx.tenantId),
   show: async (_tx, row) => toSettings(row),
@@ -36,11 +36,11 @@ export function mfaSettingsService(deps: IdentityDeps) {
         plan: async (tx) => async () => ({
           row: await updateMfaSettings(tx.client, tx.tenantId, {
             required: input.required,
-            allowed_methods: mfaMethods.filter((method) => input.allowedMethods.includes(method)),
-            code_ttl_seconds: input.codeTtlSeconds,
-            max_attempts: input.maxAttempts,
-            max_resends: input.maxResends,
-            remember_device_days: input.rememberDeviceDays,
+            allowedMethods: mfaMethods.filter((method) => input.allowedMethods.includes(method)),
+            codeTtlSeconds: input.codeTtlSeconds,
+            maxAttempts: input.maxAttempts,
+            maxResends: input.maxResends,
+            rememberDeviceDays: input.rememberDeviceDays,
           }),
         }),
       });

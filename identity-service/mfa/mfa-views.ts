@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { mfaMethods, type MfaMethod, type UserMfa } from '../../directory/mfa-factors.js';
 import type { EmailedCodeLimits } from './emailed-code.js';
-import type { MfaSettingsRow } from './mfa-settings-store.js';
+import type { MfaSettings } from './mfa-settings-store.js';
 
 export const mfaType = z.enum(mfaMethods);
 
@@ -53,18 +53,18 @@ export function statusOf(row: UserMfa): MfaStatus {
   return { enabled: methods.length > 0, preferredType: preferred, methods, totpEnabled: row.totpEnabled, emailEnabled: row.emailEnabled, smsEnabled: row.smsEnabled };
 }
 
-export function toSettings(row: MfaSettingsRow): z.infer<typeof mfaSettings> {
+export function toSettings(settings: MfaSettings): z.infer<typeof mfaSettings> {
   return {
-    required: row.required,
-    allowedMethods: row.allowed_methods,
-    codeTtlSeconds: row.code_ttl_seconds,
-    maxAttempts: row.max_attempts,
-    maxResends: row.max_resends,
-    rememberDeviceDays: row.remember_device_days,
-    updatedAt: row.updated_at.toISOString(),
+    required: settings.required,
+    allowedMethods: settings.allowedMethods,
+    codeTtlSeconds: settings.codeTtlSeconds,
+    maxAttempts: settings.maxAttempts,
+    maxResends: settings.maxResends,
+    rememberDeviceDays: settings.rememberDeviceDays,
+    updatedAt: settings.updatedAt.toISOString(),
   };
 }
 
-export function limitsOf(settings: MfaSettingsRow): EmailedCodeLimits {
-  return { ttlSeconds: settings.code_ttl_seconds, maxAttempts: settings.max_attempts, maxResends: settings.max_resends };
+export function limitsOf(settings: MfaSettings): EmailedCodeLimits {
+  return { ttlSeconds: settings.codeTtlSeconds, maxAttempts: settings.maxAttempts, maxResends: settings.maxResends };
 }

@@ -81,7 +81,7 @@ export function assertNotLocked(row: UserMfa, nowMs: number): void {
 
 /** What a one-time code's outcome does to the user's wrong-code count, read and written under the row lock; a lock it sets is audited. */
 export async function codeAttempts(tx: WriteContext, row: UserMfa, outcome: CodeOutcome, nowMs: number): Promise<UserMfaChange> {
-  const { max_attempts: maxAttempts } = await findMfaSettings(tx.client, tx.tenantId);
+  const { maxAttempts } = await findMfaSettings(tx.client, tx.tenantId);
   const change = mfaAttemptChange(attemptStateOf(row), outcome, maxAttempts, nowMs);
   if (change.locked_until) tx.audit({ action: 'mfa.lock', targetType: 'user', targetId: row.userId, after: { lockedUntil: change.locked_until.toISOString(), maxAttempts } });
   return {

@@ -60,7 +60,7 @@ export function userFactorsService(deps: IdentityDeps) {
       const { caller } = request;
       const user = await selfUser(deps, caller, userId);
       const settings = await findMfaSettings(deps.pool, caller.tenantId);
-      if (!settings.allowed_methods.includes(input.mfaType)) throw new ServiceError('MFA_METHOD_NOT_ALLOWED', { field: 'body.mfaType' });
+      if (!settings.allowedMethods.includes(input.mfaType)) throw new ServiceError('MFA_METHOD_NOT_ALLOWED', { field: 'body.mfaType' });
       // A code sent by SMS goes to the user's own number: without one there is nothing to set up.
       const codeTo = input.mfaType === 'sms' ? user.phoneNumber : user.email;
       if (codeTo === null) throw new ServiceError('VALIDATION_FAILED', { message: 'the user has no phone number: set phoneNumber first', field: 'body.mfaType' });
@@ -163,7 +163,7 @@ export function userFactorsService(deps: IdentityDeps) {
       const { caller } = request;
       const user = await selfUser(deps, caller, userId);
       const settings = await findMfaSettings(deps.pool, caller.tenantId);
-      if (!settings.allowed_methods.includes(input.mfaType)) throw new ServiceError('MFA_METHOD_NOT_ALLOWED', { field: 'body.mfaType' });
+      if (!settings.allowedMethods.includes(input.mfaType)) throw new ServiceError('MFA_METHOD_NOT_ALLOWED', { field: 'body.mfaType' });
       const { policyRevision } = await runWrite(deps, caller, request.requestId, async (tx) => {
         const row = await lockUserMfa(tx.client, tx.tenantId, user.id);
         const pending = openPendingState(deps.secrets, row);
@@ -225,7 +225,7 @@ export function userFactorsService(deps: IdentityDeps) {
         return issued.code;
       });
       await deliver(send, caller.tenantId, user.email, code);
-      return { expiresInSeconds: settings.code_ttl_seconds };
+      return { expiresInSeconds: settings.codeTtlSeconds };
     },
 
     /** Turns MFA off with a proof of a current factor; the user's sessions end. */
