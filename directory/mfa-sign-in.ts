@@ -128,16 +128,6 @@ export async function saveRecoveryCodeHashes(db: pg.ClientBase, tenantId: string
   await query(db, 'UPDATE user_mfa SET recovery_code_hashes = $3, version = version + 1, updated_at = now() WHERE org_id = $1 AND user_id = $2', [tenantId, userId, hashes]);
 }
 
-/** Whether the user (and their organization) may still sign in: a disable between password and second factor ends the sign-in. */
-export async function isActiveUser(db: pg.Pool | pg.ClientBase, tenantId: string, userId: string): Promise<boolean> {
-  const { rows } = await query<{ active: boolean }>(
-    db,
-    `SELECT (u.status = 'active' AND o.status = 'active') AS active FROM users u JOIN organizations o ON o.id = u.org_id WHERE u.org_id = $1 AND u.id = $2`,
-    [tenantId, userId],
-  );
-  return rows[0]?.active ?? false;
-}
-
 export async function saveRememberedDevice(db: pg.Pool | pg.ClientBase, device: { tenantId: string; userId: string; tokenHash: string; expiresAtMs: number }): Promise<void> {
   await query(db, 'INSERT INTO remembered_devices (token_hash, org_id, user_id, expires_at) VALUES ($1, $2, $3, to_timestamp($4 / 1000.0))', [
     device.tokenHash,

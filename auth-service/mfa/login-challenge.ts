@@ -10,7 +10,8 @@ import type { SecretBox } from '../../platform/secret-box.js';
 import type { AuthEvents, RequestContext } from '../audit/auth-events.js';
 import type { Challenge, ChallengeStore, ChallengeState, ChallengeUser, CodeChannel, MfaMethod } from './challenge-store.js';
 import type { MfaSettings } from './mfa-config.js';
-import { isActiveUser, lockFactors, maxCodeAttempts, saveCodeOutcome, saveRecoveryCodeHashes, saveRememberedDevice, type LockedFactors } from '../../directory/mfa-sign-in.js';
+import { holdSubjectForSession } from '../../directory/session-tokens.js';
+import { lockFactors, maxCodeAttempts, saveCodeOutcome, saveRecoveryCodeHashes, saveRememberedDevice, type LockedFactors } from '../../directory/mfa-sign-in.js';
 import { hashDeviceToken } from './mfa-gate.js';
 import { challengeIdOf, hashOneTimeCode, isOneTimeCode } from './mfa-token.js';
 
@@ -181,13 +182,19 @@ export class MfaLogin {
       throw new ServiceError('MFA_ATTEMPTS_EXHAUSTED', { detail: `attempt ${attempt} of at most ${state.maxAttempts}` });
     }
 
+    // Remembered in the verify's own transaction, under the user's lock: never for a verify that did not commit.
+    const deviceToken = input.rememberDevice === true && state.rememberTtlSeconds > 0 ? randomBytes(32).toString('base64url') : undefined;
     // A refusal is returned, not thrown, so what the attempt spent (a wrong code's count, a lock) commits.
     const refusal = await withTransaction(this.parts.database, async (client): Promise<Refusal | undefined> => {
-      if (!(await isActiveUser(client, user.tenantId, user.id))) {
-        await store.consume(challengeId);
-        throw new ServiceError('INVALID_GRANT', { detail: 'user or organization disabled during MFA' });
-      }
+      // The factors' row first, then the user's, in the order Identity's MFA reset and disable take them (no deadlock).
       const factors = await lockFactors(client, user.tenantId, user.id);
+      // Share-locks the user as the session's start will: a password change, disable or MFA reset committed since the
+      // password step refuses here, and one that comes later waits for this commit and then deletes the device
+      // remembered below with the user's others.
+      if (!(await holdSubjectForSession(client, { kind: 'user', tenantId: user.tenantId, id: user.id, validAfter: user.validAfter }))) {
+        await store.consume(challengeId);
+        throw new ServiceError('INVALID_GRANT', { detail: 'user or organization disabled, or credentials changed, during MFA' });
+      }
       if (proof.kind === 'recovery') {
         // Not counted and not refused while locked: a recovery code cannot be guessed, and it is the owner's way out of a lock.
         const index = findRecoveryCode(proof.code, factors.recoveryCodeHashes);
@@ -199,6 +206,9 @@ export class MfaLogin {
       }
       // Inside the transaction: if another request used the challenge first, the step or code is not spent.
       if (!(await store.consume(challengeId, client))) throw tokenInvalid('challenge used by a concurrent verification');
+      if (deviceToken !== undefined) {
+        await saveRememberedDevice(client, { tenantId: user.tenantId, userId: user.id, tokenHash: hashDeviceToken(deviceToken), expiresAtMs: this.parts.clock.nowMs() + state.rememberTtlSeconds * 1000 });
+      }
       return undefined;
     });
     if (refusal !== undefined) {
@@ -225,11 +235,6 @@ export class MfaLogin {
       throw new ServiceError('MFA_CODE_INVALID', { field, detail: `${refusal.reason} (attempt ${attempt} of ${state.maxAttempts})` });
     }
 
-    let deviceToken: string | undefined;
-    if (input.rememberDevice === true && state.rememberTtlSeconds > 0) {
-      deviceToken = randomBytes(32).toString('base64url');
-      await saveRememberedDevice(this.parts.database, { tenantId: user.tenantId, userId: user.id, tokenHash: hashDeviceToken(deviceToken), expiresAtMs: this.parts.clock.nowMs() + state.rememberTtlSeconds * 1000 });
-    }
     return { user, clientId: state.clientId, scope: state.scope, deviceToken };
   }
 }

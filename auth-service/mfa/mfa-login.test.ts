@@ -3,6 +3,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { generateRecoveryCodes, hashRecoveryCode } from '../../domain/recovery-codes.js';
 import { createTotpSecret, totpCodeAt, totpPeriodSeconds } from '../../domain/totp.js';
+import { endSessions } from '../../directory/sessions.js';
+import { withTransaction } from '../../platform/postgres-transaction.js';
 import { createValkeyClient } from '../../platform/valkey-client.js';
 import { createAuthHarness, type AuthHarness } from '../../test/support/auth-harness.js';
 import { startSmtpReceiver, type SmtpReceiver } from '../../test/support/local-receivers.js';
@@ -305,6 +307,27 @@ describe.each([
       } finally {
         now = started;
       }
+    });
+
+    it('a password change between the password step and the verify refuses the verify and remembers no device', async () => {
+      const { user, secret } = await enrolledUser();
+      const { rows: cut } = await h.deps.pool.query<{ valid_after: string }>('SELECT tokens_valid_after::text AS valid_after FROM users WHERE id = $1', [user.id]);
+      const signingIn: ChallengeUser = { ...user, validAfter: cut[0]!.valid_after };
+      const devices = async () => (await h.deps.pool.query('SELECT 1 FROM remembered_devices WHERE user_id = $1', [user.id])).rowCount;
+
+      const unchanged = await challenged(parts.mfaGate.challengeFor(signingIn, { clientId }));
+      const remembered = await parts.mfaLogin.verify({ mfaToken: unchanged.mfaToken, passcode: await totpCodeAt(secret, now), rememberDevice: true }, testContext);
+      expect(remembered.deviceToken).toBeDefined();
+      expect(await devices()).toBe(1);
+
+      const changed = await challenged(parts.mfaGate.challengeFor(signingIn, { clientId }));
+      // What Identity's password change does in its transaction: the cut-off moves and the remembered devices go.
+      await withTransaction(h.deps.pool, (client) => endSessions(client, { kind: 'user', tenantId: user.tenantId, userId: user.id }, 'password_change'));
+      expect(await devices()).toBe(0);
+      await expect(
+        parts.mfaLogin.verify({ mfaToken: changed.mfaToken, passcode: await totpCodeAt(secret, now + 30_000), rememberDevice: true }, testContext),
+      ).rejects.toMatchObject({ code: 'INVALID_GRANT' });
+      expect(await devices()).toBe(0);
     });
   });
 });
