@@ -3,20 +3,20 @@ import type { ProviderCategory, ProviderType } from '../../messaging/index.js';
 
 /** A link between an application and a provider, with the provider's name, category and type. */
 export interface ApplicationProviderRow {
-  readonly application_id: string;
-  readonly provider_id: string;
-  readonly provider_name: string;
+  readonly applicationId: string;
+  readonly providerId: string;
+  readonly providerName: string;
   readonly category: ProviderCategory;
   readonly type: ProviderType;
-  readonly can_sign_in: boolean;
-  readonly can_sign_up: boolean;
-  readonly can_unlink: boolean;
+  readonly canSignIn: boolean;
+  readonly canSignUp: boolean;
+  readonly canUnlink: boolean;
   readonly prompted: boolean;
-  readonly alert_type: string | null;
+  readonly alertType: string | null;
   readonly rule: string | null;
-  readonly is_default: boolean;
+  readonly isDefault: boolean;
   readonly version: number;
-  readonly created_at: Date;
+  readonly createdAt: Date;
 }
 
 export interface LinkFlags {
@@ -28,8 +28,9 @@ export interface LinkFlags {
   readonly rule: string | null;
 }
 
-const linkColumns = `ap.application_id, ap.provider_id, p.name AS provider_name, p.category, p.type, ap.can_sign_in, ap.can_sign_up,
-  ap.can_unlink, ap.prompted, ap.alert_type, ap.rule, ap.is_default, ap.version, ap.created_at`;
+const linkColumns = `ap.application_id AS "applicationId", ap.provider_id AS "providerId", p.name AS "providerName", p.category, p.type,
+  ap.can_sign_in AS "canSignIn", ap.can_sign_up AS "canSignUp", ap.can_unlink AS "canUnlink", ap.prompted, ap.alert_type AS "alertType", ap.rule,
+  ap.is_default AS "isDefault", ap.version, ap.created_at AS "createdAt"`;
 const linkSource = 'application_providers ap JOIN providers p ON p.org_id = ap.org_id AND p.id = ap.provider_id';
 
 export async function listApplicationProviders(

@@ -37,7 +37,7 @@ export function planProviderChange(secrets: SecretBox, current: ProviderRow, cha
   }
   const settings = validateInput<Record<string, unknown>>(kind.settings, merged, 'body');
   let secret: SecretChange = { kind: 'keep' };
-  let hasSecret = current.has_secret;
+  let hasSecret = current.hasSecret;
   if (change.clientSecret === null) {
     secret = { kind: 'clear' };
     hasSecret = false;
@@ -45,7 +45,7 @@ export function planProviderChange(secrets: SecretBox, current: ProviderRow, cha
     validateInput(z.object({ clientSecret: kind.secret }), { clientSecret: change.clientSecret }, 'body');
     secret = { kind: 'set', ciphertext: sealSecret(secrets, current.id, change.clientSecret) };
     hasSecret = true;
-  } else if (current.has_secret && redirectsSecret(current.settings, settings)) {
+  } else if (current.hasSecret && redirectsSecret(current.settings, settings)) {
     throw invalid('body.clientSecret', 'send the secret again when changing where or how it is sent');
   }
   assertSecretRules(current.type, settings, hasSecret);

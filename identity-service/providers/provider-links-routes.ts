@@ -54,7 +54,7 @@ export function providerLinksRoutes(deps: IdentityDeps): AnyRoute[] {
       responses: { 200: { description: 'A page of links', schema: listPageSchema(linkView) } },
       async handler({ params, query, caller }) {
         const { items, rows, total } = await links.list(caller.tenantId, params.id, pageOf(query));
-        return { body: { items, page: query.page, limit: query.limit, total, ...nextCursor(rows, query.limit, (r) => [r.provider_name, r.provider_id]) } };
+        return { body: { items, page: query.page, limit: query.limit, total, ...nextCursor(rows, query.limit, (r) => [r.providerName, r.providerId]) } };
       },
     }),
     defineRoute({

@@ -35,7 +35,7 @@ function linkFlags(current: LinkFlags, changes: LinkFlagChanges): LinkFlags {
 function linksOf(applicationId: string): RecordKind<ApplicationProviderRow, LinkView> {
   return {
     targetType: 'application',
-    targetId: (row) => row.application_id,
+    targetId: (row) => row.applicationId,
     builtinReadOnly: 'a built-in link cannot be changed',
     lock: (tx, providerId) => findApplicationProvider(tx.client, tx.tenantId, applicationId, providerId, true),
     show: async (_tx, row) => toLinkView(row),

@@ -59,26 +59,26 @@ export function toProviderView(row: ProviderRow): ProviderView {
     ...text('from'),
     ...text('url'),
     ...text('baseUrl'),
-    hasSecret: row.has_secret,
-    createdAt: row.created_at.toISOString(),
-    updatedAt: row.updated_at.toISOString(),
+    hasSecret: row.hasSecret,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
   };
 }
 
 export function toLinkView(row: ApplicationProviderRow): LinkView {
   return {
-    applicationId: row.application_id,
-    providerId: row.provider_id,
-    providerName: row.provider_name,
+    applicationId: row.applicationId,
+    providerId: row.providerId,
+    providerName: row.providerName,
     category: row.category,
     type: row.type,
-    canSignIn: row.can_sign_in,
-    canSignUp: row.can_sign_up,
-    canUnlink: row.can_unlink,
+    canSignIn: row.canSignIn,
+    canSignUp: row.canSignUp,
+    canUnlink: row.canUnlink,
     prompted: row.prompted,
-    alertType: row.alert_type,
+    alertType: row.alertType,
     rule: row.rule,
-    isDefault: row.is_default,
-    createdAt: row.created_at.toISOString(),
+    isDefault: row.isDefault,
+    createdAt: row.createdAt.toISOString(),
   };
 }

@@ -1,24 +1,25 @@
 import { query, type Queryable } from '../../platform/postgres-transaction.js';
 import type { ProviderCategory, ProviderType } from '../../messaging/index.js';
 
-/** A provider row without its sealed secret: only whether one is stored. */
+/** A provider without its sealed secret: only whether one is stored. */
 export interface ProviderRow {
   readonly id: string;
-  readonly org_id: string;
+  readonly tenantId: string;
   readonly name: string;
   readonly category: ProviderCategory;
   readonly type: ProviderType;
   readonly settings: Record<string, unknown>;
-  readonly has_secret: boolean;
+  readonly hasSecret: boolean;
   readonly version: number;
-  readonly created_at: Date;
-  readonly updated_at: Date;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
 }
 
 /** How an update treats the sealed secret: keep it, replace it, or remove it. */
 export type SecretChange = { readonly kind: 'keep' } | { readonly kind: 'set'; readonly ciphertext: string } | { readonly kind: 'clear' };
 
-const columns = 'id, org_id, name, category, type, settings, secret_ciphertext IS NOT NULL AS has_secret, version, created_at, updated_at';
+const columns = `id, org_id AS "tenantId", name, category, type, settings, secret_ciphertext IS NOT NULL AS "hasSecret", version,
+  created_at AS "createdAt", updated_at AS "updatedAt"`;
 
 export async function findProvider(db: Queryable, tenantId: string, id: string, forUpdate = false): Promise<ProviderRow | undefined> {
   const { rows } = await query<ProviderRow>(
