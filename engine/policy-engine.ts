@@ -274,6 +274,14 @@ export class PolicyEngine {
   }
 
   /**
+   * Whether the tenant's policy is in memory now, so that synchronous questions about it are answered (always,
+   * without `tenantMemoryBytes`). For work that may skip a tenant rather than load it (a log's enrichment).
+   */
+  isTenantLoaded(tenantId: string): boolean {
+    return !this.lazy || this.tenants.has(tenantId);
+  }
+
+  /**
    * Makes sure the tenant's policy is in memory, reading it from the store when it is not (one read, shared by
    * concurrent callers), so that the synchronous questions (`decideSync`, `permissionsOf`, `holds`, ...) can be
    * asked about it. Resolves at once when every tenant is loaded (no `tenantMemoryBytes`) or it already is.

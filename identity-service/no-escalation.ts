@@ -20,6 +20,8 @@ export interface CredentialsOwner {
  */
 async function lockPolicy(deps: IdentityDeps, tx: PolicyTransaction, tenantId: string): Promise<void> {
   const revision = await deps.engine.lockTenantWithin(tx, tenantId);
+  // With tenants loaded on first use: what follows asks the engine synchronously about this tenant.
+  await deps.engine.ensureTenant(tenantId);
   if (deps.engine.revisionOf(tenantId) < revision) await deps.engine.catchUp(tenantId);
   if (deps.engine.revisionOf(tenantId) !== revision) {
     throw new ServiceError('SERVICE_UNAVAILABLE', { detail: `engine at revision ${deps.engine.revisionOf(tenantId)} of ${tenantId}, locked ${revision}` });

@@ -93,7 +93,9 @@ export async function runWrite<T>(
     return value;
   });
   forgetEnded(deps, ended);
-  return { value, policyRevision: policyResult?.revision ?? deps.engine.revisionOf(tenantId) };
+  if (policyResult) return { value, policyRevision: policyResult.revision };
+  await deps.engine.ensureTenant(tenantId);
+  return { value, policyRevision: deps.engine.revisionOf(tenantId) };
 }
 
 /** After the commit: this replica's cached verdicts of the subjects whose sessions ended are dropped. */

@@ -64,6 +64,11 @@ export const engineConfigSchema = z.object({
   CASBIN_WATCHER_CHANNEL: z.string().regex(/^([a-z_][a-z0-9_]{0,62})$/, 'a lowercase SQL identifier, or off').default('casbin'),
   ENGINE_RESYNC_INTERVAL_MS: integer(0, 3_600_000, 5_000),
   ENGINE_STALE_WAIT_MS: integer(0, 60_000, 1_000),
+  /**
+   * Memory for tenants' policy per process (estimated bytes, default 256 MiB): tenants load on first use and the
+   * least recently used are evicted beyond it. 0 loads every tenant at start and keeps them all.
+   */
+  ENGINE_TENANT_MEMORY_BYTES: integer(0, 2 ** 40, 256 * 1024 * 1024),
   DECISION_CACHE_MAX_ENTRIES: integer(1, 10_000_000, 100_000),
   DECISION_CACHE_TTL_SECONDS: integer(1, 86_400, 300),
   DECISION_CACHE_SHARED: z.enum(['always', 'slow-path']).default('slow-path'),

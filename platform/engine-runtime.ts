@@ -103,6 +103,7 @@ export async function startEngineRuntime(config: EngineConfig, hooks: EngineRunt
       consultSharedCache: config.DECISION_CACHE_SHARED,
       resyncIntervalMs: config.ENGINE_RESYNC_INTERVAL_MS,
       staleWaitMs: config.ENGINE_STALE_WAIT_MS,
+      ...(config.ENGINE_TENANT_MEMORY_BYTES > 0 ? { tenantMemoryBytes: config.ENGINE_TENANT_MEMORY_BYTES } : {}),
       ...(hooks.onEvent ? { onEvent: hooks.onEvent } : {}),
     });
     return {

@@ -48,6 +48,10 @@ describe.each([
     writer = await startEngineRuntime(parseEngineConfig(env));
     expect(writer.feedName).toBe(withValkey ? 'valkey' : 'postgres');
     peer = await EnginePeer.spawn(env);
+    // Both use the tenant before it changes: a change is applied to the tenants an engine holds (others are read
+    // fresh when first used), and this suite is about the change, not the first read.
+    await writer.engine.ensureTenant(tenant);
+    await peer.decide(read);
   }, 30_000);
 
   afterAll(async () => {

@@ -180,6 +180,8 @@ describe('two engines on a cluster (VALKEY_MODE=cluster, as the services start t
 
   it('a grant and its revocation in one engine change the other engine’s decision, and its shared-tier decisions are per revision', async () => {
     await ready(reader.valkey as Cluster);
+    // The reader holds the tenant before it changes (a change is applied to the tenants an engine holds).
+    expect(await reader.engine.decide(read)).toMatchObject({ allowed: false, revision: 0 });
     const granted = await writer.engine.write(tenant, [
       { op: 'add', rule: { ptype: 'p', values: ['role:reader', tenant, 'ledgers', 'get', 'allow'] } },
       { op: 'add', rule: { ptype: 'g', values: ['user:1', 'role:reader', tenant] } },

@@ -25,7 +25,8 @@ export function decidingRuleResolver(engine: PolicyEngine): (record: DecisionRec
   };
   return (record) => {
     if (record.reason === 'subject_suspended' || record.reason === 'subject_unknown' || record.reason === 'no_matching_policy') return undefined;
-    if (engine.revisionOf(record.tenantId) !== record.revision) return undefined;
+    // A tenant evicted since the decision is not read back for a log line: its rule stays unknown.
+    if (!engine.isTenantLoaded(record.tenantId) || engine.revisionOf(record.tenantId) !== record.revision) return undefined;
     const { mapping } = questions;
     if (!mapping.supported || mapping.attributesField !== undefined) return undefined;
     const key = `${record.revision}\u0000${record.tenantId}\u0000${record.subject}\u0000${record.product ?? ''}\u0000${record.resource}\u0000${record.action}`;

@@ -117,6 +117,7 @@ export function authorizeExplainRoutes(deps: ExplainParts): AnyRoute[] {
         const options = item.minRevision === undefined ? {} : { minRevision: item.minRevision };
         if (item.product === undefined) await questions.decide(question, options);
         else question = { ...question, resource: (await decideForProduct(questions, question, item.product, options)).resource };
+        await deps.engine.ensureTenant(caller.tenantId);
         const explanation = questions.explain(question);
         return {
           body: answerOf(explanation, subject, active, questions.requestOf(question), new Date(deps.clock.nowMs()).toISOString()),

@@ -129,6 +129,7 @@ class CheckRunner {
       throw new ServiceError('FORBIDDEN', { detail: `${caller.subject} may not ask about ${item.sub}`, message: 'sub must name the token\'s own subject' });
     }
     const target = await deps.findSubject(caller.tenantId, named);
+    await deps.engine.ensureTenant(caller.tenantId);
     const revision = deps.engine.revisionOf(caller.tenantId);
     if (!target) return { authorized: false, reason: 'permission', revision, subject: item.sub, logReason: 'subject_unknown' };
     if (!target.active) return { authorized: false, reason: 'suspended', revision, subject: target.subject, logReason: 'subject_suspended' };

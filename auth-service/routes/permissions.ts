@@ -6,7 +6,7 @@ import { ServiceError } from '../../platform/http/service-error.js';
 
 const permissionMap = z.record(z.string(), z.array(z.string())).meta({ id: 'PermissionMap' });
 
-export function permissionsRoutes(deps: { engine: Pick<PolicyEngine, 'revisionOf' | 'permissionsOf' | 'fastPath' | 'modelDefinition'> }): LeanRoute[] {
+export function permissionsRoutes(deps: { engine: Pick<PolicyEngine, 'ensureTenant' | 'revisionOf' | 'permissionsOf' | 'fastPath' | 'modelDefinition'> }): LeanRoute[] {
   // Keyed by the tenant's revision: a policy change makes every older map unreachable.
   const maps = new LRUCache<string, PermissionMap>({ max: 10_000 });
   // A model without a dom field has one policy for every organization, revisioned as one partition.
@@ -24,6 +24,8 @@ export function permissionsRoutes(deps: { engine: Pick<PolicyEngine, 'revisionOf
         409: { description: 'The configured model cannot list permissions (its matcher reads request attributes, say): the problem names why' },
       },
       async handler({ caller }) {
+        // With tenants loaded on first use, the maps below are read from memory: the tenant must be there.
+        await deps.engine.ensureTenant(revisionTenantOf(caller.tenantId));
         const key = `${caller.tenantId}\u0000${deps.engine.revisionOf(revisionTenantOf(caller.tenantId))}\u0000${caller.subject}`;
         let map = maps.get(key);
         if (!map) {

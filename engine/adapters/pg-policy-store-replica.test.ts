@@ -125,6 +125,7 @@ describe('PgPolicyStore with a read replica', () => {
   it('DATABASE_READ_URL wires the replica into the engine the services start, and needs DATABASE_URL', async () => {
     const runtime = await startEngineRuntime(parseEngineConfig({ DATABASE_URL: primary.url, DATABASE_READ_URL: primary.url, DB_MIGRATE_ON_START: 'false', ENGINE_RESYNC_INTERVAL_MS: '0' }));
     try {
+      await runtime.engine.ensureTenant('acme');
       expect(runtime.engine.decideSync({ sub: 'user:1', dom: 'acme', obj: 'accounts', act: 'get' }).allowed).toBe(true);
       const pools = await primary.pool.query<{ application_name: string }>(
         "SELECT DISTINCT application_name FROM pg_stat_activity WHERE application_name LIKE 'access-manager-engine%'",

@@ -39,7 +39,7 @@ export function policyLinesRoutes(deps: IdentityDeps): AnyRoute[] {
       permission: { resource: 'roles', action: 'get' },
       responses: { 200: { description: 'The lines, in a stable order', schema: page } },
       async handler({ query, caller }) {
-        return { body: policyLines.list(caller.tenantId, query), headers: { 'Cache-Control': 'no-store' } };
+        return { body: await policyLines.list(caller.tenantId, query), headers: { 'Cache-Control': 'no-store' } };
       },
     }),
     defineRoute({

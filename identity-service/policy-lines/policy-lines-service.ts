@@ -58,8 +58,9 @@ const lineTarget = (rule: PolicyRule) => `${rule.ptype}, ${rule.values.join(', '
 export function policyLinesService(deps: IdentityDeps) {
   return {
     /** The organization's lines of one type, in a stable order, a slice at a time, with the revision they are of. */
-    list(tenantId: string, query: { ptype: string; offset: number; limit: number }) {
+    async list(tenantId: string, query: { ptype: string; offset: number; limit: number }) {
       assertAuthorLineType(deps, query.ptype, 'query.ptype');
+      await deps.engine.ensureTenant(tenantId);
       const lines = deps.engine.linesOf(tenantId, query.ptype);
       return { items: lines.slice(query.offset, query.offset + query.limit).map(lineView), total: lines.length, revision: deps.engine.revisionOf(tenantId) };
     },

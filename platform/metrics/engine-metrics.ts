@@ -49,6 +49,9 @@ export class EngineMetrics {
     counter('am_policy_revisions_applied_total', 'Policy revisions applied incrementally from the change log', (s) => s.revisionsApplied);
     counter('am_policy_tenant_reloads_total', 'Whole-tenant policy reloads (the change log no longer reached back)', (s) => s.tenantReloads);
     counter('am_policy_sync_failures_total', 'Revision polls that could not reach the policy store', (s) => s.syncFailures);
+    counter('am_policy_tenant_loads_total', 'Tenants read into memory on first use (or again after eviction)', (s) => s.tenantLoads);
+    counter('am_policy_tenant_evictions_total', 'Tenants dropped from memory to stay within ENGINE_TENANT_MEMORY_BYTES', (s) => s.tenantEvictions);
+    counter('am_policy_tenant_hits_total', 'Decisions whose tenant was already in memory (hit ratio: this over am_engine_decisions_total)', (s) => s.tenantHits);
     const gauge = (name: string, help: string, read: (h: NonNullable<ReturnType<typeof health>>) => number) =>
       new Gauge({
         name,
@@ -62,6 +65,8 @@ export class EngineMetrics {
     gauge('am_engine_ready', '1 when the policy is loaded and the store answered the last sync', (h) => (h.ready ? 1 : 0));
     gauge('am_policy_tenants', 'Tenants with policy loaded on this replica', (h) => h.tenants);
     gauge('am_policy_rules', 'Policy rules loaded on this replica', (h) => h.rules);
+    gauge('am_policy_tenant_bytes', 'Estimated memory of the tenants\' policy loaded on this replica', (h) => h.tenantBytes);
+    gauge('am_policy_tenant_budget_bytes', 'ENGINE_TENANT_MEMORY_BYTES (0 when every tenant is kept)', (h) => h.tenantBudgetBytes ?? 0);
     gauge('am_policy_revision_sum', 'Sum of every tenant\'s applied policy revision (equal on converged replicas)', (h) => h.revisionSum);
     gauge('am_policy_last_sync_timestamp_seconds', 'When the policy store last answered a sync (Unix time)', (h) => (h.lastSyncAtMs ?? 0) / 1000);
     this.propagation = new Histogram({

@@ -83,6 +83,8 @@ export interface AuthHarnessOptions {
    * route suite run with both proves the lean routes answer as express does.
    */
   readonly serving?: (typeof servings)[number];
+  /** The engine's `tenantMemoryBytes`: tenants loaded on first use within it (default: every tenant kept). */
+  readonly tenantMemoryBytes?: number;
 }
 
 export async function createAuthHarness(label: string, options: AuthHarnessOptions = {}): Promise<AuthHarness> {
@@ -92,7 +94,13 @@ export async function createAuthHarness(label: string, options: AuthHarnessOptio
   const nowMs = options.nowMs ?? (() => systemClock.nowMs());
   const clock = { nowMs };
   const model = await loadModelFile(options.modelPath);
-  const engine = await PolicyEngine.start({ model, store: createPolicyStore({ pool, model }), localCache: new MemoryDecisionCache({ maxEntries: 10_000 }), resyncIntervalMs: 0 });
+  const engine = await PolicyEngine.start({
+    model,
+    store: createPolicyStore({ pool, model }),
+    localCache: new MemoryDecisionCache({ maxEntries: 10_000 }),
+    resyncIntervalMs: 0,
+    ...(options.tenantMemoryBytes === undefined ? {} : { tenantMemoryBytes: options.tenantMemoryBytes }),
+  });
   const secrets = new SecretBox(randomBytes(32));
   const settings: AuthSettings = {
     issuer: authIssuer,

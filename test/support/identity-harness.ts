@@ -63,6 +63,8 @@ export { identityResources };
 export interface IdentityHarnessOptions {
   /** A Casbin model file other than the shipped one (POLICY_MODEL_PATH). */
   readonly modelPath?: string;
+  /** The engine's `tenantMemoryBytes`: tenants loaded on first use within it (default: every tenant kept). */
+  readonly tenantMemoryBytes?: number;
 }
 
 export async function createIdentityHarness(label: string, options: IdentityHarnessOptions = {}): Promise<IdentityHarness> {
@@ -70,7 +72,12 @@ export async function createIdentityHarness(label: string, options: IdentityHarn
   await runMigrations({ databaseUrl: schema.url });
   const pool = schema.newPool({ max: 10 });
   const model = await loadModelFile(options.modelPath);
-  const engine = await PolicyEngine.start({ model, store: createPolicyStore({ pool, model }), resyncIntervalMs: 0 });
+  const engine = await PolicyEngine.start({
+    model,
+    store: createPolicyStore({ pool, model }),
+    resyncIntervalMs: 0,
+    ...(options.tenantMemoryBytes === undefined ? {} : { tenantMemoryBytes: options.tenantMemoryBytes }),
+  });
 
   const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
   const foreign = await generateKeyPair('RS256', { extractable: true });
