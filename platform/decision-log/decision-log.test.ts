@@ -178,6 +178,13 @@ describe('DecisionLogMaintenance', () => {
     const partitions = await store.partitions();
     expect(partitions).not.toContain('decision_log_batches_p20310310');
     expect(partitions).toEqual(expect.arrayContaining(['decision_log_batches_p20310311', 'decision_log_batches_p20310313', 'decision_log_batches_p20310314']));
+    // Request ids are stored uncompressed in the partitions Auth makes (compressing random ids costs the database CPU
+    // on every insert and saves nothing).
+    const { rows: storage } = await schema.pool.query<{ storage: string }>(
+      `SELECT DISTINCT a.attstorage AS storage FROM pg_attribute a JOIN pg_inherits i ON i.inhrelid = a.attrelid
+       WHERE i.inhparent = 'decision_log_batches'::regclass AND a.attname = 'request_id'`,
+    );
+    expect(storage).toEqual([{ storage: 'e' }]);
     const { rows } = await schema.pool.query<{ day: string }>("SELECT to_char(first_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day FROM decision_log_batches WHERE first_at >= '2031-01-01'");
     expect(rows.map((row) => row.day)).toEqual(['2031-03-11']);
   });
