@@ -69,9 +69,9 @@ export function declarationsService(deps: IdentityDeps) {
         // The committed revision, read under the lock: this process may not have applied the last writer's yet.
         const { revision: committed } = await deps.engine.writeWithin(tx.policyTransaction, tx.tenantId, []);
         const previous = await findDeclaration(tx.client, tx.tenantId, slug);
-        const owner = previous ? previous.application_id === app.id : app.name === slug;
+        const owner = previous ? previous.applicationId === app.id : app.name === slug;
         if (!owner) throw new ServiceError('DECLARATION_FORBIDDEN', { detail: `${caller.subject} is not the application ${slug} declares with` });
-        if (previous?.manifest_hash === hash) return { changed: false, committed };
+        if (previous?.manifestHash === hash) return { changed: false, committed };
         const before = previous?.manifest as CanonicalManifest | undefined;
 
         const wantedPermissions = declaredPermissions(slug, manifest);
@@ -95,8 +95,8 @@ export function declarationsService(deps: IdentityDeps) {
           tx.tenantId,
           sortedUnique([...wantedRoles, ...droppedPermissions.map((p) => p.role), ...droppedGrants.map((g) => g.role)].map(canonicalName)),
         );
-        const ours = new Map(found.filter((r) => r.declared_by === app.id).map((r) => [canonicalName(r.name), r]));
-        const theirs = new Map(found.filter((r) => r.declared_by !== app.id).map((r) => [canonicalName(r.name), r]));
+        const ours = new Map(found.filter((r) => r.declaredBy === app.id).map((r) => [canonicalName(r.name), r]));
+        const theirs = new Map(found.filter((r) => r.declaredBy !== app.id).map((r) => [canonicalName(r.name), r]));
         // By the name the manifest uses: a role of ours stored under another spelling of it is the same role.
         const roles = new Map<string, RoleRow>();
         for (const name of sortedUnique([...wantedRoles, ...droppedPermissions.map((p) => p.role), ...droppedGrants.map((g) => g.role)])) {
@@ -158,7 +158,7 @@ export function declarationsService(deps: IdentityDeps) {
           action: 'declaration.apply',
           targetType: 'declaration',
           targetId: slug,
-          ...(previous ? { before: { version: previous.version, manifestHash: previous.manifest_hash } } : {}),
+          ...(previous ? { before: { version: previous.version, manifestHash: previous.manifestHash } } : {}),
           after: {
             version: manifest.version,
             manifestHash: hash,

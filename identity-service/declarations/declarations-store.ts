@@ -4,9 +4,9 @@ import type { Effect } from '../../domain/policy-lines.js';
 
 export interface DeclarationRow {
   readonly slug: string;
-  readonly application_id: string;
+  readonly applicationId: string;
   readonly version: string;
-  readonly manifest_hash: string;
+  readonly manifestHash: string;
   /** The canonical manifest this declaration last applied (what the next one is compared with). */
   readonly manifest: unknown;
 }
@@ -19,7 +19,7 @@ export interface NamedRow {
 export interface RoleRow extends NamedRow {
   readonly builtin: boolean;
   /** The application whose declaration created the role; null for every other role. */
-  readonly declared_by: string | null;
+  readonly declaredBy: string | null;
 }
 
 export interface RolePermissionRow {
@@ -37,7 +37,7 @@ export interface GroupRoleRow {
 export async function findDeclaration(db: pg.ClientBase, tenantId: string, slug: string): Promise<DeclarationRow | undefined> {
   const { rows } = await query<DeclarationRow>(
     db,
-    'SELECT slug, application_id, version, manifest_hash, manifest FROM declarations WHERE org_id = $1 AND slug = $2 FOR UPDATE',
+    'SELECT slug, application_id AS "applicationId", version, manifest_hash AS "manifestHash", manifest FROM declarations WHERE org_id = $1 AND slug = $2 FOR UPDATE',
     [tenantId, slug],
   );
   return rows[0];
@@ -73,7 +73,7 @@ export async function findRolesByCanonicalName(db: pg.ClientBase, tenantId: stri
   if (canonicalNames.length === 0) return [];
   const { rows } = await query<RoleRow>(
     db,
-    `SELECT id, name, builtin, declared_by::text FROM roles
+    `SELECT id, name, builtin, declared_by::text AS "declaredBy" FROM roles
       WHERE org_id = $1 AND lower(normalize(name, NFKC)) = ANY($2::text[]) ORDER BY id FOR UPDATE`,
     [tenantId, canonicalNames],
   );
@@ -84,7 +84,7 @@ export async function findRolesByCanonicalName(db: pg.ClientBase, tenantId: stri
 export async function insertRole(db: pg.ClientBase, tenantId: string, name: string, description: string, applicationId: string): Promise<RoleRow> {
   const { rows } = await query<RoleRow>(
     db,
-    'INSERT INTO roles (org_id, name, description, declared_by) VALUES ($1, $2, $3, $4) RETURNING id, name, builtin, declared_by::text',
+    'INSERT INTO roles (org_id, name, description, declared_by) VALUES ($1, $2, $3, $4) RETURNING id, name, builtin, declared_by::text AS "declaredBy"',
     [tenantId, name, description, applicationId],
   );
   return rows[0] as RoleRow;

@@ -12,5 +12,5 @@ export const ipAllowlistView = z
 export type IpAllowlistView = z.infer<typeof ipAllowlistView>;
 
 export function toIpAllowlistView(row: IpAllowlistRow): IpAllowlistView {
-  return { surface: row.surface, cidrs: row.cidrs, updatedAt: row.updated_at.toISOString() };
+  return { surface: row.surface, cidrs: row.cidrs, updatedAt: row.updatedAt.toISOString() };
 }

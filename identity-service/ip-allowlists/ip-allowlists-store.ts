@@ -1,14 +1,14 @@
 import { query, type Queryable } from '../../platform/postgres-transaction.js';
 
 export interface IpAllowlistRow {
-  readonly org_id: string;
+  readonly tenantId: string;
   readonly surface: string;
   readonly cidrs: string[];
   readonly version: number;
-  readonly updated_at: Date;
+  readonly updatedAt: Date;
 }
 
-const columns = 'org_id, surface, cidrs, version, updated_at';
+const columns = 'org_id AS "tenantId", surface, cidrs, version, updated_at AS "updatedAt"';
 
 export async function listIpAllowlists(db: Queryable, tenantId: string, limit: number, offset: number): Promise<{ rows: IpAllowlistRow[]; total: number }> {
   const [page, count] = await Promise.all([
