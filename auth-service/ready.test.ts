@@ -27,6 +27,7 @@ describe('Auth /ready', () => {
       clientSecret: 'not-used-here',
       pool: harness.deps.pool,
       secrets: harness.deps.secrets,
+      clock: harness.deps.clock,
       timeoutSeconds: 1,
       allowInsecureRequests: true,
     });

@@ -28,8 +28,7 @@ export async function startAuthService(config: AuthConfig, options: StartService
   let rotation: KeyRotationSchedule | undefined;
   try {
     const clock = systemClock;
-    const nowMs = () => clock.nowMs();
-    const keys = new SigningKeyStore({ pool, secrets, nowMs, maxTokenLifetimeSeconds: config.ACCESS_TOKEN_TTL_SECONDS, prepublishSeconds: config.SIGNING_KEY_PREPUBLISH_SECONDS });
+    const keys = new SigningKeyStore({ pool, secrets, clock, maxTokenLifetimeSeconds: config.ACCESS_TOKEN_TTL_SECONDS, prepublishSeconds: config.SIGNING_KEY_PREPUBLISH_SECONDS });
     await keys.start();
     rotation = scheduleKeyRotation({
       keys,
@@ -47,13 +46,13 @@ export async function startAuthService(config: AuthConfig, options: StartService
       pool,
       engine: runtime.engine,
       keys,
-      issuer: new TokenIssuer({ keys, issuer: config.TOKEN_ISSUER, audience: config.TOKEN_AUDIENCE, accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS, multiTenant: config.MULTI_TENANT_ENABLED, nowMs }),
+      issuer: new TokenIssuer({ keys, issuer: config.TOKEN_ISSUER, audience: config.TOKEN_AUDIENCE, accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS, multiTenant: config.MULTI_TENANT_ENABLED, clock }),
       tokens: createTokenVerifier({
         keys: keys.keyResolver(),
         issuer: config.TOKEN_ISSUER,
         audience: config.TOKEN_AUDIENCE,
         tokenType: 'at+jwt',
-        nowMs,
+        clock,
         // Verified tokens shared by the replicas, keyed by digest, never beyond the token's exp; entries
         // authenticated, so a write to Valkey mints nothing.
         ...(runtime.valkey ? { shared: sharedTokenCache({ client: runtime.valkey, keyPrefix: config.KEY_PREFIX, secretsEncryptionKey: config.SECRETS_ENCRYPTION_KEY, logger, metrics }) } : {}),
@@ -88,7 +87,7 @@ export async function startAuthService(config: AuthConfig, options: StartService
       report: logReporter(logger),
       clock,
       deliverMfaCode: ({ tenantId, channel, to, code }: { tenantId: string; channel: 'email' | 'sms'; to: string; code: string }) => deliver({ tenantId, channel, to, code }),
-      identityProvider: identityProviderFromConfig(config.identityProvider, { pool, secrets }),
+      identityProvider: identityProviderFromConfig(config.identityProvider, { pool, secrets, clock }),
       ...(decisionLog ? { decisionLog: decisionLog.recorder } : {}),
     } satisfies AuthDeps;
     const app = createAuthListener(wireAuth(deps));

@@ -51,7 +51,7 @@ export type TotpCheck = { readonly valid: true; readonly step: number } | { read
  * concurrent uses of one code cannot both succeed.
  *
  * @example
- * const check = await checkTotp({ secret, passcode: '123456', nowMs: Date.now(), lastAcceptedStep: row.lastStep });
+ * const check = await checkTotp({ secret, passcode: '123456', nowMs: clock.nowMs(), lastAcceptedStep: row.lastStep });
  * if (check.valid) await saveLastStep(check.step);
  */
 export async function checkTotp(input: { secret: string; passcode: string; nowMs: number; lastAcceptedStep: number }): Promise<TotpCheck> {

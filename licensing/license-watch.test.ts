@@ -16,7 +16,7 @@ describe('watchLicense', () => {
     vi.useFakeTimers();
     let nowMs = expiresAtMs - 20 * dayMs;
     const changes: LicenseStatus[] = [];
-    const stop = watchLicense(license, { nowMs: () => nowMs, onChange: (status) => changes.push(status), intervalMs: 1_000 });
+    const stop = watchLicense(license, { clock: { nowMs: () => nowMs }, onChange: (status) => changes.push(status), intervalMs: 1_000 });
     vi.advanceTimersByTime(5_000);
     expect(changes).toEqual([]);
     nowMs = expiresAtMs - 10 * dayMs;

@@ -2,7 +2,8 @@ import type { License } from './license-claims.js';
 import { licenseStatusAt, type LicenseStatus } from './license-status.js';
 
 export interface LicenseWatchOptions {
-  readonly nowMs: () => number;
+  /** The engine's `Clock` port, spelled out here: licensing/ stands alone and imports no engine. */
+  readonly clock: { nowMs(): number };
   /** Called when the status leaves `valid` (becomes expiring, then expired) while the service runs. */
   readonly onChange: (status: LicenseStatus) => void;
   /** How often to look; hourly by default (the status changes on a scale of days). */
@@ -15,9 +16,9 @@ export interface LicenseWatchOptions {
  * function.
  */
 export function watchLicense(license: License, options: LicenseWatchOptions): () => void {
-  let last = licenseStatusAt(license, options.nowMs()).status;
+  let last = licenseStatusAt(license, options.clock.nowMs()).status;
   const timer = setInterval(() => {
-    const status = licenseStatusAt(license, options.nowMs());
+    const status = licenseStatusAt(license, options.clock.nowMs());
     if (status.status === last) return;
     last = status.status;
     options.onChange(status);

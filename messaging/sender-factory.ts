@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { systemClock, type Clock } from '../engine/index.js';
 import { checkMessage, MessageSendError, type MessageSender } from './message-sender.js';
 import { providerKinds, type ProviderCategory, type ProviderConfig } from './provider-settings.js';
 import { createSendGridSender } from './sendgrid-sender.js';
@@ -14,7 +15,8 @@ export interface SenderOptions {
   /** Outbound HTTP (SendGrid, Twilio, webhooks); injected so tests reach local receivers. */
   readonly fetch?: typeof fetch;
   readonly timeoutMs?: number;
-  readonly nowMs?: () => number;
+  /** Default: the wall clock. */
+  readonly clock?: Clock;
 }
 
 /** A provider as stored: its type and category, its non-secret settings, and its secret once opened. */
@@ -58,7 +60,7 @@ export function parseProviderConfig(stored: StoredProvider): ProviderConfig {
 export function createMessageSender(config: ProviderConfig, options: SenderOptions = {}): MessageSender {
   const timeoutMs = options.timeoutMs ?? defaultSendTimeoutMs;
   const fetchFn = options.fetch ?? globalThis.fetch;
-  const sender = senderOf(config, { fetch: fetchFn, timeoutMs, nowMs: options.nowMs ?? Date.now, defaultSubject });
+  const sender = senderOf(config, { fetch: fetchFn, timeoutMs, clock: options.clock ?? systemClock, defaultSubject });
   const category: ProviderCategory = config.category;
   return {
     async send(message) {

@@ -27,7 +27,7 @@ function sender(options: { clientSecret?: string; timeoutMs?: number; category?:
   const settings = webhookSettings.parse({ url: `${receiver.url}${options.path ?? '/hooks/messages?tenant=acme'}` });
   return createMessageSender(
     { type: 'Webhook', category: options.category ?? 'SMS', settings, ...(options.clientSecret !== undefined ? { clientSecret: options.clientSecret } : {}) },
-    { timeoutMs: options.timeoutMs ?? 2_000, nowMs: () => Date.parse('2030-01-02T03:04:05.000Z') },
+    { timeoutMs: options.timeoutMs ?? 2_000, clock: { nowMs: () => Date.parse('2030-01-02T03:04:05.000Z') } },
   );
 }
 

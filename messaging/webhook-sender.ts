@@ -1,4 +1,5 @@
 import { createHmac, randomUUID } from 'node:crypto';
+import type { Clock } from '../engine/index.js';
 import { postOnce } from './http-post.js';
 import type { MessageSender } from './message-sender.js';
 import type { ProviderCategory, WebhookSettings } from './provider-settings.js';
@@ -6,7 +7,7 @@ import type { ProviderCategory, WebhookSettings } from './provider-settings.js';
 export interface WebhookSenderOptions {
   readonly fetch: typeof fetch;
   readonly timeoutMs: number;
-  readonly nowMs: () => number;
+  readonly clock: Clock;
 }
 
 /** `X-Signature` of a webhook body: `sha256=` and the hex HMAC-SHA256 of the exact body bytes under the secret. */
@@ -27,7 +28,7 @@ export function createWebhookSender(settings: WebhookSettings, category: Provide
         to: message.to,
         ...(message.subject !== undefined ? { subject: message.subject } : {}),
         text: message.text,
-        sentAt: new Date(options.nowMs()).toISOString(),
+        sentAt: new Date(options.clock.nowMs()).toISOString(),
       });
       const headers: Record<string, string> = { 'Content-Type': 'application/json' };
       if (signingKey !== undefined) headers['X-Signature'] = webhookSignature(signingKey, body);

@@ -120,7 +120,7 @@ beforeAll(async () => {
   server = http.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  h = await createAuthHarness('hosted-sign-in', { settings: { issuer }, nowMs: () => now });
+  h = await createAuthHarness('hosted-sign-in', { settings: { issuer }, clock: { nowMs: () => now } });
   const deps: AuthDeps = { ...h.deps, deliverMfaCode: async ({ to, code }) => void mailed.push({ to, code }) };
   server.on('request', createAuthApp(wireAuth(deps)));
   org = await h.createOrganization();

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { systemClock } from '../../engine/index.js';
 import { ConfigError } from '../../platform/config-error.js';
 import { parseIdentityProviderSettings } from './identity-provider-config.js';
 import { identityProviderFromConfig } from './identity-provider-from-config.js';
@@ -24,7 +25,7 @@ function problemsOf(env: Record<string, string>): readonly string[] {
 describe('identity provider configuration', () => {
   it('defaults to the builtin provider, which needs no OIDC variable', () => {
     expect(parseIdentityProviderSettings({})).toEqual({ kind: 'builtin' });
-    expect(identityProviderFromConfig({ kind: 'builtin' }, { pool: undefined as never, secrets: undefined as never })).toBeUndefined();
+    expect(identityProviderFromConfig({ kind: 'builtin' }, { pool: undefined as never, secrets: undefined as never, clock: systemClock })).toBeUndefined();
   });
 
   it('in oidc mode names each missing variable in its own problem', () => {
@@ -38,7 +39,7 @@ describe('identity provider configuration', () => {
     expect(settings).toMatchObject({ kind: 'oidc', usernameClaim: 'preferred_username', scope: 'openid profile email offline_access', timeoutSeconds: 5, allowInsecureRequests: false });
     expect(JSON.stringify(settings)).not.toContain('provider-client-secret-value');
     expect(settings.kind === 'oidc' && settings.clientSecret.reveal()).toBe('provider-client-secret-value');
-    expect(identityProviderFromConfig(settings, { pool: undefined as never, secrets: undefined as never })).toBeInstanceOf(OidcIdentityProvider);
+    expect(identityProviderFromConfig(settings, { pool: undefined as never, secrets: undefined as never, clock: systemClock })).toBeInstanceOf(OidcIdentityProvider);
   });
 
   it('refuses plain-http providers in production, and an http issuer without the explicit opt-in', () => {

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { Clock } from '../../engine/index.js';
 import type { SecretBox } from '../../platform/secret-box.js';
 import type { IdentityProviderSettings } from './identity-provider-config.js';
 import type { IdentityProvider } from './identity-provider.js';
@@ -10,9 +11,9 @@ import { OidcIdentityProvider } from './oidc-identity-provider.js';
  * at the first sign-in or readiness check.
  *
  * @example
- * createAuthApp(wireAuth({ ...deps, identityProvider: identityProviderFromConfig(config.identityProvider, { pool, secrets }) }));
+ * createAuthApp(wireAuth({ ...deps, identityProvider: identityProviderFromConfig(config.identityProvider, { pool, secrets, clock }) }));
  */
-export function identityProviderFromConfig(settings: IdentityProviderSettings, deps: { pool: pg.Pool; secrets: SecretBox }): IdentityProvider | undefined {
+export function identityProviderFromConfig(settings: IdentityProviderSettings, deps: { pool: pg.Pool; secrets: SecretBox; clock: Clock }): IdentityProvider | undefined {
   if (settings.kind === 'builtin') return undefined;
   return new OidcIdentityProvider({
     issuerUrl: settings.issuerUrl,
@@ -24,5 +25,6 @@ export function identityProviderFromConfig(settings: IdentityProviderSettings, d
     allowInsecureRequests: settings.allowInsecureRequests,
     pool: deps.pool,
     secrets: deps.secrets,
+    clock: deps.clock,
   });
 }

@@ -36,7 +36,7 @@ describe('OidcIdentityProvider against a real OpenID Connect provider', () => {
   });
 
   const providerFor = (issuerUrl: string, timeoutSeconds = 2) =>
-    new OidcIdentityProvider({ issuerUrl, ...amClient, pool: harness.deps.pool, secrets: harness.deps.secrets, allowInsecureRequests: true, timeoutSeconds });
+    new OidcIdentityProvider({ issuerUrl, ...amClient, pool: harness.deps.pool, secrets: harness.deps.secrets, allowInsecureRequests: true, clock: harness.deps.clock, timeoutSeconds });
 
   it('maps a user the provider signs in to the Identity user of the same username', async () => {
     const signedIn = await providerFor(external.issuer).authenticatePassword(user.username, 'provider-pw');
@@ -103,7 +103,7 @@ describe('OidcIdentityProvider against a real OpenID Connect provider', () => {
       secrets: harness.deps.secrets,
       allowInsecureRequests: true,
       timeoutSeconds: 1,
-      nowMs: () => Date.now() + offsetMs,
+      clock: { nowMs: () => Date.now() + offsetMs },
     });
     try {
       let started = Date.now();

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import * as oidc from 'openid-client';
+import type { Clock } from '../../engine/index.js';
 import { canonicalName } from '../../domain/canonical-name.js';
 import { signInApplicationOfClient } from '../../directory/sign-in-subjects.js';
 import { ServiceError } from '../../platform/http/service-error.js';
@@ -27,7 +28,7 @@ export interface OidcIdentityProviderOptions {
   readonly timeoutSeconds?: number;
   /** Plain http issuers (tests, a provider on loopback); never in production. */
   readonly allowInsecureRequests?: boolean;
-  readonly nowMs?: () => number;
+  readonly clock: Clock;
 }
 
 /**
@@ -64,7 +65,6 @@ async function refusedOrThrow<T>(what: string, refusals: ReadonlySet<string>, ca
 export class OidcIdentityProvider implements IdentityProvider {
   readonly #options: OidcIdentityProviderOptions;
   readonly #timeoutSeconds: number;
-  readonly #nowMs: () => number;
   readonly #fetch: oidc.CustomFetch;
   #discovery: Promise<oidc.Configuration> | undefined;
   /** The provider's grant kept beside each session: forwarded at refresh, asked at userinfo, revoked at logout. */
@@ -73,9 +73,8 @@ export class OidcIdentityProvider implements IdentityProvider {
   constructor(options: OidcIdentityProviderOptions) {
     this.#options = options;
     this.#timeoutSeconds = options.timeoutSeconds ?? 5;
-    this.#nowMs = options.nowMs ?? Date.now;
-    this.#fetch = providerCircuitFetch({ cooldownMs: Math.min(this.#timeoutSeconds, 5) * 1000, nowMs: this.#nowMs });
-    this.sessions = new OidcUpstreamSessions({ configuration: () => this.#configuration(), pool: options.pool, secrets: options.secrets, nowMs: this.#nowMs });
+    this.#fetch = providerCircuitFetch({ cooldownMs: Math.min(this.#timeoutSeconds, 5) * 1000, clock: options.clock });
+    this.sessions = new OidcUpstreamSessions({ configuration: () => this.#configuration(), pool: options.pool, secrets: options.secrets, clock: options.clock });
   }
 
   async #discover(): Promise<oidc.Configuration> {
@@ -125,7 +124,7 @@ export class OidcIdentityProvider implements IdentityProvider {
     const upstream = new UpstreamGrant({
       providerSubject: claims.sub,
       accessToken: response.access_token,
-      accessExpiresMs: response.expires_in === undefined ? undefined : this.#nowMs() + response.expires_in * 1000,
+      accessExpiresMs: response.expires_in === undefined ? undefined : this.#options.clock.nowMs() + response.expires_in * 1000,
       refreshToken: response.refresh_token,
     });
     return { ...toUser(row), upstream };

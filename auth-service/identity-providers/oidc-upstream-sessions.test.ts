@@ -54,7 +54,7 @@ describe('oidc identity provider mode over HTTP', () => {
       secrets: harness.deps.secrets,
       allowInsecureRequests: true,
       timeoutSeconds: 2,
-      nowMs: () => Date.now() + clockOffsetMs,
+      clock: { nowMs: () => Date.now() + clockOffsetMs },
     });
     const authApp = createAuthApp(wireAuth({ ...harness.deps, identityProvider: provider }));
     http = () => supertest.agent(authApp);
@@ -107,7 +107,7 @@ describe('oidc identity provider mode over HTTP', () => {
     const before = await failures();
     const misconfigured = createAuthApp(wireAuth({
       ...harness.deps,
-      identityProvider: new OidcIdentityProvider({ issuerUrl: external.issuer, clientId: amClient.clientId, clientSecret: 'not-the-secret', pool: harness.deps.pool, secrets: harness.deps.secrets, allowInsecureRequests: true }),
+      identityProvider: new OidcIdentityProvider({ issuerUrl: external.issuer, clientId: amClient.clientId, clientSecret: 'not-the-secret', pool: harness.deps.pool, secrets: harness.deps.secrets, allowInsecureRequests: true, clock: harness.deps.clock }),
     }));
     const res = await supertest(misconfigured).post('/v1/login/oauth/access_token').send({ grantType: 'password', username: user('bia').username, password });
     expect(res.status).toBe(503);
@@ -212,7 +212,7 @@ describe('oidc identity provider mode over HTTP', () => {
         pool: harness.deps.pool,
         secrets: harness.deps.secrets,
         allowInsecureRequests: true,
-        nowMs: () => Date.now() + clockOffsetMs,
+        clock: { nowMs: () => Date.now() + clockOffsetMs },
       }),
     }));
     const login = await supertest(online).post('/v1/login/oauth/access_token').send({ grantType: 'password', username: user('ines').username, password });
@@ -289,7 +289,7 @@ describe('oidc identity provider mode over HTTP', () => {
     try {
       const plainApp = createAuthApp(wireAuth({
         ...harness.deps,
-        identityProvider: new OidcIdentityProvider({ issuerUrl: plain.issuer, ...amClient, pool: harness.deps.pool, secrets: harness.deps.secrets, allowInsecureRequests: true }),
+        identityProvider: new OidcIdentityProvider({ issuerUrl: plain.issuer, ...amClient, pool: harness.deps.pool, secrets: harness.deps.secrets, allowInsecureRequests: true, clock: harness.deps.clock }),
       }));
       const login = await supertest(plainApp).post('/v1/login/oauth/access_token').send({ grantType: 'password', username: user('ana').username, password });
       const sid = decodeJwt(login.body.accessToken as string).sid as string;
@@ -307,7 +307,7 @@ describe('oidc identity provider mode over HTTP', () => {
     it('answers 503 IDENTITY_PROVIDER_UNAVAILABLE, never a token, and consumes nothing', async () => {
       const down = await startTestOidcProvider({ accounts: [{ sub: 'ext-ana', username: user('ana').username, password, email: 'a@example.test' }], clients: [amClient] });
       await unlink('ana');
-      const downProvider = new OidcIdentityProvider({ issuerUrl: down.issuer, ...amClient, pool: harness.deps.pool, secrets: harness.deps.secrets, allowInsecureRequests: true, timeoutSeconds: 1 });
+      const downProvider = new OidcIdentityProvider({ issuerUrl: down.issuer, ...amClient, pool: harness.deps.pool, secrets: harness.deps.secrets, allowInsecureRequests: true, clock: harness.deps.clock, timeoutSeconds: 1 });
       const downApp = createAuthApp(wireAuth({ ...harness.deps, identityProvider: downProvider }));
       const login = await supertest(downApp).post('/v1/login/oauth/access_token').send({ grantType: 'password', username: user('ana').username, password });
       expect(login.status).toBe(200);
@@ -352,7 +352,7 @@ describe('oidc identity provider mode over HTTP', () => {
       try {
         const hostileApp = createAuthApp(wireAuth({
           ...harness.deps,
-          identityProvider: new OidcIdentityProvider({ issuerUrl: hostile.issuer, ...amClient, pool: harness.deps.pool, secrets: harness.deps.secrets, allowInsecureRequests: true, timeoutSeconds: 2 }),
+          identityProvider: new OidcIdentityProvider({ issuerUrl: hostile.issuer, ...amClient, pool: harness.deps.pool, secrets: harness.deps.secrets, allowInsecureRequests: true, clock: harness.deps.clock, timeoutSeconds: 2 }),
         }));
         const login = () => supertest(hostileApp).post('/v1/login/oauth/access_token').send({ grantType: 'password', username: user('ana').username, password });
         // The same provider with a correct ID token signs in: what follows is refused for the token alone.

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import * as oidc from 'openid-client';
+import type { Clock } from '../../engine/index.js';
 import { ServiceError } from '../../platform/http/service-error.js';
 import { withTransaction } from '../../platform/postgres-transaction.js';
 import type { SecretBox } from '../../platform/secret-box.js';
@@ -11,7 +12,7 @@ export interface OidcUpstreamSessionsOptions {
   readonly configuration: () => Promise<oidc.Configuration>;
   readonly pool: pg.Pool;
   readonly secrets: SecretBox;
-  readonly nowMs: () => number;
+  readonly clock: Clock;
 }
 
 /** A provider access token this close to its expiry is renewed before use (clock skew, the request's own time). */
@@ -130,7 +131,7 @@ export class OidcUpstreamSessions implements UpstreamSessions {
   }
 
   #isExpired(tokens: UpstreamTokens): boolean {
-    return tokens.accessExpiresMs !== undefined && tokens.accessExpiresMs - expiryMarginMs <= this.options.nowMs();
+    return tokens.accessExpiresMs !== undefined && tokens.accessExpiresMs - expiryMarginMs <= this.options.clock.nowMs();
   }
 
   /**
@@ -164,7 +165,7 @@ export class OidcUpstreamSessions implements UpstreamSessions {
     const renewed: UpstreamTokens = {
       providerSubject: stored.providerSubject,
       accessToken: response.access_token,
-      accessExpiresMs: response.expires_in === undefined ? undefined : this.options.nowMs() + response.expires_in * 1000,
+      accessExpiresMs: response.expires_in === undefined ? undefined : this.options.clock.nowMs() + response.expires_in * 1000,
       refreshToken: response.refresh_token ?? stored.refreshToken,
     };
     await saveOidcSession(db, this.options.secrets, sessionId, renewed);

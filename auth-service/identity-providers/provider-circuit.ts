@@ -1,9 +1,10 @@
 import type { CustomFetch } from 'openid-client';
+import type { Clock } from '../../engine/index.js';
 
 export interface ProviderCircuitOptions {
   /** How long requests are refused at once after a failure. */
   readonly cooldownMs: number;
-  readonly nowMs: () => number;
+  readonly clock: Clock;
 }
 
 /**
@@ -16,13 +17,13 @@ export interface ProviderCircuitOptions {
 export function providerCircuitFetch(options: ProviderCircuitOptions): CustomFetch {
   let openUntilMs = 0;
   return async (url, init) => {
-    if (options.nowMs() < openUntilMs) throw new TypeError('identity provider unreachable moments ago; not asked again yet');
+    if (options.clock.nowMs() < openUntilMs) throw new TypeError('identity provider unreachable moments ago; not asked again yet');
     try {
       const response = await fetch(url, init as RequestInit);
-      if (response.status >= 500) openUntilMs = options.nowMs() + options.cooldownMs;
+      if (response.status >= 500) openUntilMs = options.clock.nowMs() + options.cooldownMs;
       return response;
     } catch (error) {
-      openUntilMs = options.nowMs() + options.cooldownMs;
+      openUntilMs = options.clock.nowMs() + options.cooldownMs;
       throw error;
     }
   };

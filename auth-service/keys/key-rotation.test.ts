@@ -10,7 +10,7 @@ import { SigningKeyStore } from './signing-key-store.js';
 
 // Time moves for Auth and the client together: offsetMs is added to both clocks.
 let offsetMs = 0;
-const nowMs = () => Date.now() + offsetMs;
+const clock = { nowMs: () => Date.now() + offsetMs };
 
 let h: AuthHarness;
 let server: http.Server;
@@ -22,7 +22,7 @@ beforeAll(async () => {
   server = http.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  h = await createAuthHarness('key_rotation', { settings: { issuer }, nowMs });
+  h = await createAuthHarness('key_rotation', { settings: { issuer }, clock });
   server.on('request', h.app);
   org = await h.createOrganization();
   app = await h.createApplication(org.id);
@@ -92,7 +92,7 @@ describe('signing key rotation seen by openid-client', () => {
 
     // A token of the old key still verifies against the published JWKS, and is still honoured.
     const jwks = createLocalJWKSet((await h.http().get('/.well-known/jwks')).body as JSONWebKeySet);
-    await expect(jwtVerify(first.access_token, jwks, { issuer, audience: authAudience, currentDate: new Date(nowMs()) })).resolves.toBeDefined();
+    await expect(jwtVerify(first.access_token, jwks, { issuer, audience: authAudience, currentDate: new Date(clock.nowMs()) })).resolves.toBeDefined();
     expect((await h.http().get('/oauth/userinfo').set('Authorization', `Bearer ${first.access_token}`)).status).toBe(200);
 
     // Once every token of the old key has expired, the old key leaves the JWKS.
@@ -103,7 +103,7 @@ describe('signing key rotation seen by openid-client', () => {
 });
 
 describe('scheduled rotation', () => {
-  const store = () => new SigningKeyStore({ pool: h.deps.pool, secrets: h.deps.secrets, nowMs, maxTokenLifetimeSeconds: 3600, reloadIntervalMs: 0 });
+  const store = () => new SigningKeyStore({ pool: h.deps.pool, secrets: h.deps.secrets, clock, maxTokenLifetimeSeconds: 3600, reloadIntervalMs: 0 });
 
   it('nothing happens before the interval; once the signing key is that old, replicas checking at once rotate exactly once', async () => {
     const count = async () => Number((await h.deps.pool.query<{ n: string }>('SELECT count(*) AS n FROM signing_keys')).rows[0]!.n);

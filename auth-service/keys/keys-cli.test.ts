@@ -54,7 +54,7 @@ describe('npm run keys', () => {
     const pool = schema.newPool({ max: 2 });
     try {
       let offsetMs = 0;
-      const auth = new SigningKeyStore({ pool, secrets: new SecretBox(sealKey), nowMs: () => Date.now() + offsetMs, maxTokenLifetimeSeconds: 3600, reloadIntervalMs: 0 });
+      const auth = new SigningKeyStore({ pool, secrets: new SecretBox(sealKey), clock: { nowMs: () => Date.now() + offsetMs }, maxTokenLifetimeSeconds: 3600, reloadIntervalMs: 0 });
       await auth.start();
       const oldKid = (await auth.signingKey()).kid;
       const env = { DATABASE_URL: schema.url, SECRETS_ENCRYPTION_KEY: sealKey.toString('base64'), SIGNING_KEY_PREPUBLISH_SECONDS: '120' };

@@ -58,7 +58,7 @@ async function dispatch(args: readonly string[], output: CliOutput, env: Readonl
       pool,
       // `list` never opens a private key: a box with a throwaway key is never asked to.
       secrets: new SecretBox(sealKey ? Buffer.from(sealKey.reveal(), 'base64') : Buffer.alloc(32)),
-      nowMs: () => systemClock.nowMs(),
+      clock: { nowMs: () => systemClock.nowMs() },
       maxTokenLifetimeSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
       prepublishSeconds: config.SIGNING_KEY_PREPUBLISH_SECONDS,
     });

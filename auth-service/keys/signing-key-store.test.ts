@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../../engine/index.js';
 import { jwtVerify } from 'jose';
 import { createAuthHarness, type AuthHarness } from '../../test/support/auth-harness.js';
 import { SigningKeyStore } from './signing-key-store.js';
@@ -11,7 +12,7 @@ afterAll(async () => h.close());
 
 describe('signing keys', () => {
   it('replicas starting together agree on one first key; its private half is sealed at rest', async () => {
-    const stores = Array.from({ length: 3 }, () => new SigningKeyStore({ pool: h.deps.pool, secrets: h.deps.secrets, nowMs: Date.now, maxTokenLifetimeSeconds: 3600 }));
+    const stores = Array.from({ length: 3 }, () => new SigningKeyStore({ pool: h.deps.pool, secrets: h.deps.secrets, clock: systemClock, maxTokenLifetimeSeconds: 3600 }));
     await Promise.all(stores.map((s) => s.start()));
     const kids = await Promise.all(stores.map(async (s) => (await s.signingKey()).kid));
     expect(new Set(kids).size).toBe(1);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK, type JWTVerifyGetKey } from 'jose';
 import type pg from 'pg';
+import type { Clock } from '../../engine/index.js';
 import { ServiceError } from '../../platform/http/service-error.js';
 import { query, withTransaction } from '../../platform/postgres-transaction.js';
 import type { SecretBox } from '../../platform/secret-box.js';
@@ -42,7 +43,7 @@ interface LoadedKey {
 export interface SigningKeyStoreOptions {
   readonly pool: pg.Pool;
   readonly secrets: SecretBox;
-  readonly nowMs: () => number;
+  readonly clock: Clock;
   /** Longest life of a JWT we sign: a retired key stays published this long after it stops signing. */
   readonly maxTokenLifetimeSeconds: number;
   /** How long a new key is published before it signs, so every replica and client has it first (default 600 s). */
@@ -142,7 +143,7 @@ export class SigningKeyStore {
   /** The key to sign with now: the newest active one. */
   async signingKey(): Promise<{ kid: string; key: CryptoKey }> {
     await this.reloadIfStale();
-    const now = this.options.nowMs();
+    const now = this.options.clock.nowMs();
     const active = this.keys
       .filter((k) => k.activatesMs <= now && (k.retiresMs === undefined || k.retiresMs > now))
       .sort((a, b) => b.activatesMs - a.activatesMs)[0];
@@ -159,7 +160,7 @@ export class SigningKeyStore {
   /** The published keys (JWKS): every key until it expires, including ones not signing yet. */
   async jwks(): Promise<{ keys: JWK[] }> {
     await this.reloadIfStale();
-    const now = this.options.nowMs();
+    const now = this.options.clock.nowMs();
     return { keys: this.keys.filter((k) => k.expiresMs === undefined || k.expiresMs > now).map((k) => k.publicJwk) };
   }
 
@@ -183,7 +184,7 @@ export class SigningKeyStore {
   }
 
   private published(kid: string): LoadedKey | undefined {
-    const now = this.options.nowMs();
+    const now = this.options.clock.nowMs();
     return this.keys.find((k) => k.kid === kid && (k.expiresMs === undefined || k.expiresMs > now));
   }
 
@@ -204,13 +205,13 @@ export class SigningKeyStore {
     const interval = this.options.reloadIntervalMs ?? 60_000;
     // Forced rereads (unknown kid) are still bounded: at most one per second.
     const minimum = force ? 1_000 : interval;
-    if (this.options.nowMs() - this.loadedAtMs < minimum) return;
+    if (this.options.clock.nowMs() - this.loadedAtMs < minimum) return;
     try {
       await this.reload();
     } catch (error) {
       // PostgreSQL down: keep deciding with the keys already loaded, retry later.
       if (this.keys.length === 0) throw error;
-      this.loadedAtMs = this.options.nowMs();
+      this.loadedAtMs = this.options.clock.nowMs();
     }
   }
 
@@ -234,7 +235,7 @@ export class SigningKeyStore {
           retiresMs: row.retires_ms === null ? undefined : Number(row.retires_ms),
           expiresMs: row.expires_ms === null ? undefined : Number(row.expires_ms),
         }));
-        this.loadedAtMs = this.options.nowMs();
+        this.loadedAtMs = this.options.clock.nowMs();
       } finally {
         this.loading = undefined;
       }

@@ -88,7 +88,7 @@ async function sessionsOf(userId: string): Promise<number> {
 }
 
 beforeAll(async () => {
-  h = await createAuthHarness('mfa-lock', { nowMs: () => now });
+  h = await createAuthHarness('mfa-lock', { clock: { nowMs: () => now } });
   org = await h.createOrganization();
   app = createAuthApp(wireAuth({ ...h.deps, deliverMfaCode: async ({ to, code }) => void mailed.push({ to, code }) }));
 });

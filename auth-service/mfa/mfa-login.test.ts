@@ -53,7 +53,7 @@ describe.each([
 
   beforeAll(async () => {
     smtp = await startSmtpReceiver();
-    h = await createAuthHarness(`mfa-login-${store}`, { withValkey, nowMs: () => now });
+    h = await createAuthHarness(`mfa-login-${store}`, { withValkey, clock: { nowMs: () => now } });
     const transport = nodemailer.createTransport({ host: '127.0.0.1', port: smtp.port, secure: false, ignoreTLS: true, logger: false });
     deps = {
       ...h.deps,

@@ -1,6 +1,7 @@
 import { generateKeyPair, SignJWT } from 'jose';
 import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../../engine/index.js';
 import { createAuthHarness, servedBy, servings, type AuthHarness } from '../../test/support/auth-harness.js';
 import { TokenIssuer, type TokenSubject } from '../tokens/token-issuer.js';
 
@@ -193,7 +194,7 @@ describe.each(servings)('authorize routes (served by %s)', (serving) => {
       expect(res.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
     };
     const issuer = (over: Partial<ConstructorParameters<typeof TokenIssuer>[0]>) =>
-      new TokenIssuer({ keys: h.deps.keys, issuer: h.deps.settings.issuer, audience: h.deps.settings.audience, accessTokenTtlSeconds: 3600, multiTenant: true, nowMs: Date.now, ...over });
+      new TokenIssuer({ keys: h.deps.keys, issuer: h.deps.settings.issuer, audience: h.deps.settings.audience, accessTokenTtlSeconds: 3600, multiTenant: true, clock: systemClock, ...over });
 
     it('missing token is 401', async () => expect401(undefined));
     it('forged signature is 401', async () => {
@@ -212,7 +213,7 @@ describe.each(servings)('authorize routes (served by %s)', (serving) => {
       const now = Math.floor(Date.now() / 1000);
       await expect401(`${enc({ alg: 'none', typ: 'at+jwt' })}.${enc({ sub: user.id, tenantId: org.id, iss: h.deps.settings.issuer, aud: h.deps.settings.audience, iat: now, exp: now + 60 })}.x`);
     });
-    it('expired is 401', async () => expect401((await issuer({ nowMs: () => Date.now() - 2 * 3600_000 }).accessToken(userSubject, undefined, undefined)).token));
+    it('expired is 401', async () => expect401((await issuer({ clock: { nowMs: () => Date.now() - 2 * 3600_000 } }).accessToken(userSubject, undefined, undefined)).token));
     it('wrong audience is 401', async () => expect401((await issuer({ audience: 'other-service' }).accessToken(userSubject, undefined, undefined)).token));
     it('wrong issuer is 401', async () => expect401((await issuer({ issuer: 'https://evil.example' }).accessToken(userSubject, undefined, undefined)).token));
     it('an ID token is not an access token (401)', async () => expect401((await h.deps.issuer.idToken(userSubject, 'client')).token));

@@ -27,7 +27,7 @@ async function signIn(options: { clientId?: string; clientSecret?: string; scope
 }
 
 beforeAll(async () => {
-  h = await createAuthHarness('tokens', { nowMs: () => Date.now() + skewMs });
+  h = await createAuthHarness('tokens', { clock: { nowMs: () => Date.now() + skewMs } });
   org = await h.createOrganization();
 });
 

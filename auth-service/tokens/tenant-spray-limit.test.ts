@@ -8,7 +8,7 @@ let clockMs = Date.now();
 
 beforeAll(async () => {
   h = await createAuthHarness('tenant_spray', {
-    nowMs: () => clockMs,
+    clock: { nowMs: () => clockMs },
     settings: { signIn: { maxFailures: 5, lockSeconds: 900, tenant: { maxFailures: 4, windowSeconds: 60 } } },
   });
 });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
+import type { Clock } from '../../engine/index.js';
 import { issuedAtMsClaim } from '../../platform/auth/token-cutoff.js';
 import type { SigningKeyStore } from '../keys/signing-key-store.js';
 import { signingAlgorithm } from '../keys/signing-key-store.js';
@@ -32,7 +33,7 @@ export interface TokenIssuerOptions {
   readonly audience: string;
   readonly accessTokenTtlSeconds: number;
   readonly multiTenant: boolean;
-  readonly nowMs: () => number;
+  readonly clock: Clock;
 }
 
 export interface IssuedToken {
@@ -84,7 +85,7 @@ export class TokenIssuer {
 
   private async sign(claims: Record<string, unknown>, sub: string, audience: string, typ: string, ttlSeconds: number): Promise<IssuedToken> {
     const { kid, key } = await this.options.keys.signingKey();
-    const nowMs = Math.floor(this.options.nowMs());
+    const nowMs = Math.floor(this.options.clock.nowMs());
     const nowSeconds = Math.floor(nowMs / 1000);
     const jti = randomUUID();
     // `iat_ms`: a cut-off (password change, rotation) inside this second must split tokens before and after it.

@@ -191,7 +191,7 @@ describe('token revocation with the shared token cache down', () => {
         issuer: h.deps.settings.issuer,
         audience: h.deps.settings.audience,
         tokenType: 'at+jwt',
-        nowMs: () => h.deps.clock.nowMs(),
+        clock: h.deps.clock,
         shared: new ValkeyTokenCache({ client, keyPrefix, entryKey: tokenCacheEntryKey }),
       }),
     });

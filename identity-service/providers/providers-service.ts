@@ -106,7 +106,7 @@ export function providersService(deps: IdentityDeps) {
         });
       try {
         const config = parseProviderConfig({ type: row.type, category: row.category, settings: row.settings, clientSecret });
-        const sender = createMessageSender(config, { fetch: deps.fetch, nowMs: () => deps.clock.nowMs() });
+        const sender = createMessageSender(config, { fetch: deps.fetch, clock: deps.clock });
         await sender.send({ to, subject: testSubject, text: message.text ?? `${testSubject} from provider “${row.name}”.` });
       } catch (error) {
         if (!(error instanceof MessageSendError)) throw error;

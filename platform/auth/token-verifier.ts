@@ -1,6 +1,7 @@
 import { hash } from 'node:crypto';
 import { errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { LRUCache } from 'lru-cache';
+import { systemClock, type Clock } from '../../engine/index.js';
 import { ServiceError } from '../http/service-error.js';
 
 export interface TokenVerifierOptions {
@@ -22,7 +23,8 @@ export interface TokenVerifierOptions {
   readonly shared?: SharedTokenCache;
   /** Called when the shared tier fails (wire it to the logger); the request carries on without it. */
   readonly onSharedError?: (error: unknown) => void;
-  readonly nowMs?: () => number;
+  /** Default: the wall clock. */
+  readonly clock?: Clock;
 }
 
 /** Verified claims by token digest, shared between replicas; entries must not outlive the token. */
@@ -54,7 +56,7 @@ export function tokenDigest(token: string): string {
  * (another service sharing the tier may pin other values); anything else falls through to jose.
  */
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
-  const nowMs = options.nowMs ?? Date.now;
+  const clock = options.clock ?? systemClock;
   const cache = new LRUCache<string, VerifiedToken>({ max: options.cacheEntries ?? 50_000 });
   const algorithms = [...(options.algorithms ?? ['RS256'])];
   const requiredClaims = ['exp', 'iat', 'sub', ...(options.requiredClaims ?? [])];
@@ -71,7 +73,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     }
     if (!claims || typeof claims !== 'object' || Array.isArray(claims)) return undefined;
     const { exp, sub, iss, aud } = claims;
-    if (typeof exp !== 'number' || !Number.isFinite(exp) || exp * 1000 <= nowMs()) return undefined;
+    if (typeof exp !== 'number' || !Number.isFinite(exp) || exp * 1000 <= clock.nowMs()) return undefined;
     if (typeof sub !== 'string' || sub.length === 0 || sub.length > 256 || iss !== options.issuer) return undefined;
     if (!(aud === options.audience || (Array.isArray(aud) && aud.includes(options.audience)))) return undefined;
     if (requiredClaims.some((claim) => claims[claim] === undefined)) return undefined;
@@ -82,7 +84,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     if (!options.shared) return;
     // Whole seconds, rounded down: the entry never outlives `exp` (a token accepted within the clock
     // tolerance after `exp` is not shared at all).
-    const ttlSeconds = Math.floor((verified.expiresAtMs - nowMs()) / 1000);
+    const ttlSeconds = Math.floor((verified.expiresAtMs - clock.nowMs()) / 1000);
     if (ttlSeconds < 1) return;
     try {
       await options.shared.set(digest, verified.claims, ttlSeconds);
@@ -95,10 +97,10 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     async verify(token) {
       const digest = tokenDigest(token);
       const cached = cache.get(digest);
-      if (cached && cached.expiresAtMs > nowMs()) return cached;
+      if (cached && cached.expiresAtMs > clock.nowMs()) return cached;
       const shared = await readShared(digest);
       if (shared) {
-        cache.set(digest, shared, { ttl: Math.max(1, shared.expiresAtMs - nowMs()) });
+        cache.set(digest, shared, { ttl: Math.max(1, shared.expiresAtMs - clock.nowMs()) });
         return shared;
       }
       try {
@@ -108,14 +110,14 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
           algorithms,
           requiredClaims,
           clockTolerance: options.clockToleranceSeconds ?? 30,
-          currentDate: new Date(nowMs()),
+          currentDate: new Date(clock.nowMs()),
           ...(options.tokenType ? { typ: options.tokenType } : {}),
         });
         if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 256) {
           throw new ServiceError('TOKEN_INVALID', { detail: 'sub is not a string' });
         }
         const verified: VerifiedToken = { claims: Object.freeze({ ...payload }), expiresAtMs: (payload.exp as number) * 1000 };
-        cache.set(digest, verified, { ttl: Math.max(1, verified.expiresAtMs - nowMs()) });
+        cache.set(digest, verified, { ttl: Math.max(1, verified.expiresAtMs - clock.nowMs()) });
         await writeShared(digest, verified);
         return verified;
       } catch (error) {

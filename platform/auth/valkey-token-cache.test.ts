@@ -86,7 +86,7 @@ describe('token verifier: shared Valkey tier', () => {
     await verifierWith(cache).verifier.verify(token);
     expect(await client.exists(cache.keyOf(tokenDigest(token)))).toBe(1);
     // Another replica whose clock is past exp (and the tolerance): the entry is still in Valkey, yet refused.
-    const later = verifierWith(cache, { nowMs: () => (nowSeconds + 600) * 1000 });
+    const later = verifierWith(cache, { clock: { nowMs: () => (nowSeconds + 600) * 1000 } });
     await expect(later.verifier.verify(token)).rejects.toMatchObject({ code: 'TOKEN_EXPIRED' });
     expect(later.lookups()).toBe(1);
   });

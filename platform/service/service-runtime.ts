@@ -53,7 +53,7 @@ export async function startServiceRuntime(
   if (license.expiringSoon) logger.warn({ licensee: license.licensee, expiresAt: license.expiresAt.toISOString() }, 'license expires within 14 days');
   else logger.info({ licensee: license.licensee, expiresAt: license.expiresAt.toISOString(), limits: license.limits }, 'license verified');
   const stopLicenseWatch = watchLicense(license, {
-    nowMs: systemClock.nowMs,
+    clock: systemClock,
     onChange: (status) => logger.warn(status, status.status === 'expired' ? 'license expired: the next start will be refused' : 'license expires within 14 days'),
   });
   const metrics = createServiceMetrics({ service: service.name, logger });

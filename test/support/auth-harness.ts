@@ -6,7 +6,7 @@ import type pg from 'pg';
 import { generateKeyPair, SignJWT } from 'jose';
 import supertest from 'supertest';
 import { createPolicyStore } from '../../engine/adapters/index.js';
-import { loadModelFile, MemoryDecisionCache, PolicyEngine, systemClock, type PolicyChange, type WriteResult } from '../../engine/index.js';
+import { loadModelFile, MemoryDecisionCache, PolicyEngine, systemClock, type Clock, type PolicyChange, type WriteResult } from '../../engine/index.js';
 import { createAuthApp, createAuthListener } from '../../auth-service/app.js';
 import { wireAuth } from '../../auth-service/wiring.js';
 import type { AuthDeps, AuthSettings } from '../../auth-service/deps.js';
@@ -73,7 +73,8 @@ export interface AuthHarnessOptions {
   readonly sharedTokenCache?: boolean;
   readonly multiTenant?: boolean;
   readonly settings?: Partial<AuthSettings>;
-  readonly nowMs?: () => number;
+  /** What the services read as now (default: the wall clock). */
+  readonly clock?: Clock;
   /** A Casbin model file other than the shipped one (POLICY_MODEL_PATH). */
   readonly modelPath?: string;
   /** The decision log's writer, built on the harness's pool and engine (as server.ts builds it). */
@@ -91,8 +92,7 @@ export async function createAuthHarness(label: string, options: AuthHarnessOptio
   const schema = await createTestSchema(label);
   await runMigrations({ databaseUrl: schema.url });
   const pool = schema.newPool({ max: 10 });
-  const nowMs = options.nowMs ?? (() => systemClock.nowMs());
-  const clock = { nowMs };
+  const clock = options.clock ?? systemClock;
   const model = await loadModelFile(options.modelPath);
   const engine = await PolicyEngine.start({
     model,
@@ -116,7 +116,7 @@ export async function createAuthHarness(label: string, options: AuthHarnessOptio
     tokenRateLimit: { limit: 100_000, windowSeconds: 60 },
     ...options.settings,
   };
-  const keys = new SigningKeyStore({ pool, secrets, nowMs, maxTokenLifetimeSeconds: settings.accessTokenTtlSeconds });
+  const keys = new SigningKeyStore({ pool, secrets, clock, maxTokenLifetimeSeconds: settings.accessTokenTtlSeconds });
   await keys.start();
   const multiTenant = options.multiTenant ?? true;
   const defaultOrg = randomUUID();
@@ -130,13 +130,13 @@ export async function createAuthHarness(label: string, options: AuthHarnessOptio
     pool,
     engine,
     keys,
-    issuer: new TokenIssuer({ keys, issuer: settings.issuer, audience: settings.audience, accessTokenTtlSeconds: settings.accessTokenTtlSeconds, multiTenant, nowMs }),
+    issuer: new TokenIssuer({ keys, issuer: settings.issuer, audience: settings.audience, accessTokenTtlSeconds: settings.accessTokenTtlSeconds, multiTenant, clock }),
     tokens: createTokenVerifier({
       keys: keys.keyResolver(),
       issuer: settings.issuer,
       audience: settings.audience,
       tokenType: 'at+jwt',
-      nowMs,
+      clock,
       ...(valkey && options.sharedTokenCache ? { shared: new ValkeyTokenCache({ client: valkey, keyPrefix, entryKey: randomBytes(32) }) } : {}),
     }),
     tenancy: { multiTenant, defaultTenantId: defaultOrg },
@@ -164,7 +164,7 @@ export async function createAuthHarness(label: string, options: AuthHarnessOptio
     http: () => supertest.agent(served),
     async token(tokenOptions) {
       const { kid, key } = await keys.signingKey();
-      const now = tokenOptions.issuedAtSeconds ?? Math.floor(nowMs() / 1000);
+      const now = tokenOptions.issuedAtSeconds ?? Math.floor(clock.nowMs() / 1000);
       return new SignJWT({
         type: tokenOptions.type ?? 'normal-user',
         ...(tokenOptions.tenantId ? { tenantId: tokenOptions.tenantId } : {}),

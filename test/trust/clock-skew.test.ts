@@ -1,4 +1,4 @@
-// Session cut-offs on one clock: Auth's host clock (its `nowMs`) skewed by minutes either way changes nothing about
+// Session cut-offs on one clock: Auth's host clock (its `Clock`) skewed by minutes either way changes nothing about
 // which sessions a password reset or a cut-off ends, at Auth or at Identity, because a session's start and the
 // subject's cut-off are both PostgreSQL's `now()` and the token's `iat` takes no part.
 import supertest from 'supertest';
@@ -36,20 +36,20 @@ for (const skewMinutes of [-5, 5]) {
       pollUntil('the ended session refused by Auth and Identity', async () => ((await authStatus(token)) === 401 && (await identityStatus(token, userId)) === 401 ? true : undefined), 10_000);
 
     beforeAll(async () => {
-      const nowMs = () => Date.now() + skewMinutes * 60_000;
-      h = await createAuthHarness(`clock_skew_${skewMinutes < 0 ? 'behind' : 'ahead'}`, { nowMs });
+      const clock = { nowMs: () => Date.now() + skewMinutes * 60_000 };
+      h = await createAuthHarness(`clock_skew_${skewMinutes < 0 ? 'behind' : 'ahead'}`, { clock });
       // Identity on the same database and host (so the same skewed clock verifies Auth's tokens there).
       const app = createIdentityApp({
         pool: h.deps.pool,
         engine: h.deps.engine,
-        tokens: createTokenVerifier({ keys: h.deps.keys.keyResolver(), issuer: h.deps.settings.issuer, audience: h.deps.settings.audience, tokenType: 'at+jwt', nowMs }),
+        tokens: createTokenVerifier({ keys: h.deps.keys.keyResolver(), issuer: h.deps.settings.issuer, audience: h.deps.settings.audience, tokenType: 'at+jwt', clock }),
         tenancy: h.deps.tenancy,
         platformTenantId: h.defaultTenantId,
         passwords: h.deps.passwords,
         secrets: h.deps.secrets,
         report: h.deps.report,
         fetch: globalThis.fetch,
-        clock: { nowMs },
+        clock,
       });
       identity = () => supertest.agent(app);
       org = await h.createOrganization();

@@ -110,7 +110,7 @@ async function emailChallenge(p: Enrolled): Promise<{ mfaToken: string; code: st
 }
 
 beforeAll(async () => {
-  h = await createAuthHarness('trust_mfa_lockout', { withValkey: true, nowMs: () => now });
+  h = await createAuthHarness('trust_mfa_lockout', { withValkey: true, clock: { nowMs: () => now } });
   const deliver = async ({ to, code }: { to: string; code: string }) => void mailed.push({ to, code });
   const authApp = createAuthApp(wireAuth({ ...h.deps, deliverMfaCode: deliver }));
   const identityApp = identityBesideAuth(h, { deliverMfaCode: deliver });
@@ -300,7 +300,7 @@ describe('oidc mode: the same username from another provider account opens nothi
 
   beforeAll(async () => {
     provider = await startTestOidcProvider({ accounts: [], clients: [amClient] });
-    const oidc = new OidcIdentityProvider({ issuerUrl: provider.issuer, ...amClient, pool: h.deps.pool, secrets: h.deps.secrets, allowInsecureRequests: true, timeoutSeconds: 2 });
+    const oidc = new OidcIdentityProvider({ issuerUrl: provider.issuer, ...amClient, pool: h.deps.pool, secrets: h.deps.secrets, allowInsecureRequests: true, clock: h.deps.clock, timeoutSeconds: 2 });
     const app = createAuthApp(wireAuth({ ...h.deps, identityProvider: oidc }));
     oidcAuth = () => supertest.agent(app);
   });

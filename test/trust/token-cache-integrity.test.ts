@@ -39,7 +39,7 @@ function replica(): Replica {
   const valkey = h.deps.valkey;
   if (!valkey) throw new Error('the harness runs with Valkey');
   const cache = sharedTokenCache({ client: valkey, keyPrefix: h.deps.keyPrefix, secretsEncryptionKey, logger, metrics });
-  const tokens = createTokenVerifier({ keys: h.deps.keys.keyResolver(), issuer: h.deps.settings.issuer, audience: h.deps.settings.audience, tokenType: 'at+jwt', nowMs: () => h.deps.clock.nowMs(), shared: cache });
+  const tokens = createTokenVerifier({ keys: h.deps.keys.keyResolver(), issuer: h.deps.settings.issuer, audience: h.deps.settings.audience, tokenType: 'at+jwt', clock: h.deps.clock, shared: cache });
   return { agent: supertest.agent(createAuthApp(wireAuth({ ...h.deps, tokens }))), cache, metrics };
 }
 
