@@ -13,13 +13,20 @@ import { runMigrateCli } from './migrate-command.js';
 import { readdirSync } from 'node:fs';
 import { migrationsDir } from './migrations.js';
 
-// Every migration file, by name, in order; the tables are read from the files so a new migration needs no edit here.
-const migrationNames = readdirSync(migrationsDir).filter((f) => f.endsWith('.sql')).sort().map((f) => f.replace(/\.sql$/, ''));
+// Every migration file, by name, in order; the tables are read from the files so a new migration needs no edit here:
+// each file's up part, in order, creating and dropping tables (a later migration may replace an earlier one's table).
+const migrationFiles = readdirSync(migrationsDir).filter((f) => f.endsWith('.sql')).sort();
+const migrationNames = migrationFiles.map((f) => f.replace(/\.sql$/, ''));
 const policyTables = [
   'pgmigrations',
-  ...readdirSync(migrationsDir)
-    .filter((f) => f.endsWith('.sql'))
-    .flatMap((f) => [...readFileSync(`${migrationsDir}/${f}`, 'utf8').matchAll(/^CREATE TABLE (\w+)/gm)].map((m) => m[1] as string)),
+  ...migrationFiles.reduce((tables, f) => {
+    const up = readFileSync(`${migrationsDir}/${f}`, 'utf8').split(/^-- Down Migration/m)[0] ?? '';
+    for (const [, verb, table] of up.matchAll(/^(CREATE|DROP) TABLE (?:IF EXISTS )?(\w+)/gm)) {
+      if (verb === 'CREATE') tables.add(table as string);
+      else tables.delete(table as string);
+    }
+    return tables;
+  }, new Set<string>()),
 ].sort();
 const schemas: TestSchema[] = [];
 
