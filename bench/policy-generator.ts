@@ -104,12 +104,7 @@ export function generateRequests(policy: GeneratedPolicy, count: number, seed: n
     const t = Math.floor(random() * policy.tenants.length);
     const groups = Math.max(1, policy.groupsPerTenant[t] ?? 1);
     const g = Math.floor(random() * groups);
-    const kind = random();
-    const sub =
-      kind < 0.85 ? `user:${g}-${Math.floor(random() * usersPerGroup)}`
-      : kind < 0.9 ? `group:${g}`
-      : kind < 0.95 ? `role:${g}`
-      : `user:unknown-${Math.floor(random() * 100)}`;
+    const sub = requestSubject(g, random);
     const resource = pick(requestResources);
     const obj = random() < 0.5 ? resource : `${resource}/${Math.floor(random() * 1_000)}`;
     requests.push({ sub, dom: policy.tenants[t] as string, obj, act: pick(requestActions) });
@@ -121,4 +116,13 @@ function distinctIndexes(random: () => number, size: number, count: number): num
   const chosen = new Set<number>();
   while (chosen.size < Math.min(count, size)) chosen.add(Math.floor(random() * size));
   return [...chosen];
+}
+
+/** The subject a request asks about in group `g`: mostly one of its users, sometimes the group, its role, or nobody known. */
+export function requestSubject(g: number, random: () => number): string {
+  const kind = random();
+  return kind < 0.85 ? `user:${g}-${Math.floor(random() * usersPerGroup)}`
+    : kind < 0.9 ? `group:${g}`
+    : kind < 0.95 ? `role:${g}`
+    : `user:unknown-${Math.floor(random() * 100)}`;
 }

@@ -51,7 +51,8 @@ export async function seedPolicySchema(url: string, policy: GeneratedPolicy): Pr
   });
 }
 
-async function withClient<T>(url: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
+/** One connection for `use`, closed after it (the bench's set-up statements, outside any pool). */
+export async function withClient<T>(url: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
   client.on('error', () => undefined);
   await client.connect();

@@ -3,7 +3,7 @@
 // expanded in SQL (bench/scale-seed.ts) from the sizes planned here, with the same group shape as
 // bench/policy-generator.ts.
 import type { AuthorizationRequest } from '../engine/index.js';
-import { requestActions, requestResources, rulesPerGroup, usersPerGroup } from './policy-generator.js';
+import { requestActions, requestResources, requestSubject, rulesPerGroup, usersPerGroup } from './policy-generator.js';
 
 export interface ScaleShape {
   /** Total rules (`p` and `g` lines) over every tenant. */
@@ -83,12 +83,7 @@ export function zipfSampler(n: number, s: number, random: () => number): () => n
 export function scaleRequest(rank: number, size: number, random: () => number): AuthorizationRequest {
   const { groups } = linesOfTenant(size);
   const g = Math.floor(random() * groups);
-  const kind = random();
-  const sub =
-    kind < 0.85 ? `user:${g}-${Math.floor(random() * usersPerGroup)}`
-    : kind < 0.9 ? `group:${g}`
-    : kind < 0.95 ? `role:${g}`
-    : `user:unknown-${Math.floor(random() * 100)}`;
+  const sub = requestSubject(g, random);
   const resource = requestResources[Math.floor(random() * requestResources.length)] as string;
   const obj = random() < 0.5 ? resource : `${resource}/${Math.floor(random() * 1_000)}`;
   const act = requestActions[Math.floor(random() * requestActions.length)] as string;

@@ -6,6 +6,7 @@
 import { readdir } from 'node:fs/promises';
 import pg from 'pg';
 import { migrationsDir, runMigrations } from '../platform/migrations.js';
+import { withClient } from './policy-schema.js';
 import { resourcePatterns, ruleActions, rulesPerGroup, usersPerGroup } from './policy-generator.js';
 import { planTenantSizes, type ScaleShape } from './scale-plan.js';
 
@@ -236,15 +237,4 @@ async function dropSecondaryIndexes(client: pg.Client): Promise<string[]> {
     rebuild.push(definition);
   }
   return rebuild;
-}
-
-async function withClient<T>(url: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
-    return await use(client);
-  } finally {
-    await client.end();
-  }
 }
