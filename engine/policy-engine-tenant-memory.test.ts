@@ -126,7 +126,7 @@ describe('policy engine with a tenant memory budget', () => {
     expect(engine.decideSync(ask('user:1', 'nobody', 'accounts', 'get'))).toMatchObject({ allowed: false, revision: 0 });
   });
 
-  it('over budget the least recently used tenant is evicted, forgets its revision, and is read fresh (with what changed meanwhile) when used again', async () => {
+  it('over budget the least used tenant is evicted (the least recently used among equals), forgets its revision, and is read fresh (with what changed meanwhile) when used again', async () => {
     const store = new CountingStore();
     for (const tenantId of ['a', 'b', 'c']) await seed(store, tenantId);
     const probe = await start({ store });
@@ -152,6 +152,28 @@ describe('policy engine with a tenant memory budget', () => {
     expect(await engine.decide(ask('user:1', 'b', 'ledgers', 'get'))).toMatchObject({ allowed: true, revision: 2, source: 'engine' });
     expect(store.loadTenantCalls.length).toBe(loadsBefore + 1);
     expect(engine.health().stats.tenantLoads).toBe(4);
+  });
+
+  it('a tenant asked often stays while tenants asked once come and go (not recency alone), and ages out once no longer asked', async () => {
+    const store = new CountingStore();
+    const others = Array.from({ length: 30 }, (_, i) => `x${String(i).padStart(2, '0')}`);
+    for (const tenantId of ['hot', ...others]) await seed(store, tenantId);
+    const probe = await start({ store });
+    await probe.ensureTenant('hot');
+    const oneTenant = probe.health().tenantBytes;
+
+    const engine = await start({ store, tenantMemoryBytes: Math.floor(oneTenant * 2.5) });
+    for (let i = 0; i < 5; i++) await engine.decide(ask('user:1', 'hot', 'accounts', 'get'));
+    // Least recently used from the second one-off on: recency alone would evict it now.
+    for (const tenantId of others.slice(0, 4)) await engine.decide(ask('user:1', tenantId, 'accounts', 'get'));
+    expect(engine.isTenantLoaded('hot')).toBe(true);
+    expect(engine.health().stats.tenantEvictions).toBe(3);
+
+    let oneOffs = 4;
+    while (engine.isTenantLoaded('hot') && oneOffs < others.length) await engine.decide(ask('user:1', others[oneOffs++] as string, 'accounts', 'get'));
+    expect(engine.isTenantLoaded('hot')).toBe(false);
+    expect(oneOffs).toBeLessThan(others.length);
+    expect(store.loadTenantCalls.filter((tenantId) => tenantId === 'hot')).toHaveLength(2);
   });
 
   it('a change notice for a tenant not loaded reads nothing; for a loaded tenant it catches up as before', async () => {

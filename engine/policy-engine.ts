@@ -73,7 +73,8 @@ export interface PolicyEngineOptions {
   readonly staleWaitMs?: number;
   /**
    * Loads tenants on first use instead of all at start, and keeps the loaded ones within about this many bytes
-   * (estimated, see `estimatedLineBytes`), evicting the least recently used. Then a tenant must be loaded
+   * (estimated, see `estimatedLineBytes`), evicting the least often used, aged (see `evictBeyondBudget`). Then a
+   * tenant must be loaded
    * (`ensureTenant`, or `decide`, which loads it) before a synchronous question about it. Without it every
    * tenant is loaded at start and kept. Applies to the shipped model's fast path; a compiled model loads every
    * tenant whatever it says.
@@ -209,6 +210,8 @@ export class PolicyEngine {
   private readonly announcedWhileLoading = new Map<string, number>();
   private loadedBytes = 0;
   private useCounter = 0;
+  /** The highest priority evicted so far: a tenant used now starts from it (LFU with dynamic aging). */
+  private evictionClock = 0;
   private loaded = false;
   private stopped = false;
   private storeReachable = false;
@@ -296,7 +299,7 @@ export class PolicyEngine {
     if (!this.loaded) return Promise.reject(new EngineError('ENGINE_NOT_READY', 'the policy has not been loaded yet'));
     const index = this.tenants.get(tenantId);
     if (index !== undefined) {
-      index.lastUsed = ++this.useCounter;
+      this.markUsed(index);
       return Promise.resolve();
     }
     try {
@@ -737,7 +740,7 @@ export class PolicyEngine {
   private loadedIndex(tenantId: string): TenantIndex {
     const index = this.tenants.get(tenantId);
     if (index === undefined) throw notLoaded(tenantId);
-    index.lastUsed = ++this.useCounter;
+    this.markUsed(index);
     return index;
   }
 
@@ -746,10 +749,15 @@ export class PolicyEngine {
     if (!this.touchIfLoaded(tenantId)) throw notLoaded(tenantId);
   }
 
+  private markUsed(index: TenantIndex): void {
+    index.lastUsed = ++this.useCounter;
+    index.priority = this.evictionClock + ++index.uses;
+  }
+
   private touchIfLoaded(tenantId: string): boolean {
     const index = this.tenants.get(tenantId);
     if (index === undefined) return false;
-    index.lastUsed = ++this.useCounter;
+    this.markUsed(index);
     this.stats.tenantHits++;
     return true;
   }
@@ -791,7 +799,7 @@ export class PolicyEngine {
     }
     const index = new TenantIndex(tenantId);
     for (const rule of snapshot.rules) index.add(rule);
-    index.lastUsed = ++this.useCounter;
+    this.markUsed(index);
     this.tenants.set(tenantId, index);
     this.loadedBytes += index.estimatedBytes;
     this.stats.tenantLoads++;
@@ -805,9 +813,16 @@ export class PolicyEngine {
   }
 
   /**
-   * Over budget, drops the least recently used tenants down to the low-water mark; never `keep` (just loaded or
+   * Over budget, drops the tenants of lowest priority down to the low-water mark; never `keep` (just loaded or
    * changed), nor a tenant being caught up or waited for. An evicted tenant forgets its revision: it is read
    * fresh when next used.
+   *
+   * The priority is LFU with dynamic aging (GDSF with a reload's cost taken as proportional to the tenant's
+   * bytes): the eviction clock at the tenant's last use plus its uses since it was loaded, the clock being the
+   * highest priority evicted so far; ties go to the least recently used. By recency alone, a stream of tenants
+   * asked once pushes out the big tenants asked all the time, and each of those costs a long read to bring
+   * back (at 10,000,000 rules the bench's cold p99 was such reloads); by count alone, a tenant once hot would
+   * stay forever, while here the clock rises with every eviction and passes a tenant no longer asked.
    */
   private evictBeyondBudget(keep: string): void {
     const budget = this.budgetBytes as number;
@@ -817,10 +832,11 @@ export class PolicyEngine {
       const tenantId = index.tenantId;
       if (tenantId !== keep && !this.catchUps.has(tenantId) && !this.waiters.has(tenantId)) candidates.push(index);
     }
-    candidates.sort((a, b) => a.lastUsed - b.lastUsed);
+    candidates.sort((a, b) => a.priority - b.priority || a.lastUsed - b.lastUsed);
     const lowWater = budget * evictionLowWater;
     for (const index of candidates) {
       if (this.loadedBytes <= lowWater) break;
+      if (index.priority > this.evictionClock) this.evictionClock = index.priority;
       this.tenants.delete(index.tenantId);
       this.revisions.delete(index.tenantId);
       this.announcements.delete(index.tenantId);
@@ -1032,7 +1048,11 @@ export class PolicyEngine {
       if (this.lazy && previous === undefined) return;
       const index = new TenantIndex(tenantId);
       for (const rule of snapshot.rules) index.add(rule);
-      index.lastUsed = previous?.lastUsed ?? 0;
+      if (previous) {
+        index.lastUsed = previous.lastUsed;
+        index.uses = previous.uses;
+        index.priority = previous.priority;
+      }
       this.tenants.set(tenantId, index);
       this.loadedBytes += index.estimatedBytes - (previous?.estimatedBytes ?? 0);
     } else {

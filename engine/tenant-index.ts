@@ -65,8 +65,12 @@ export class TenantIndex {
   private readonly ruleKeys = new Set<string>();
   private reachMemo = new Map<string, readonly string[]>();
   private bytes = tenantIndexOverheadBytes;
-  /** When this tenant was last asked about, on its engine's use counter (for least-recently-used eviction). */
+  /** Eviction state, kept by the engine: when this tenant was last asked about, on the engine's use counter. */
   lastUsed = 0;
+  /** Eviction state: how often it was asked about since it was loaded. */
+  uses = 0;
+  /** Eviction state: the engine's eviction clock at its last use plus `uses` (the lowest is evicted first). */
+  priority = 0;
 
   constructor(readonly tenantId: string) {}
 
