@@ -17,6 +17,7 @@ class CountingStore extends MemoryPolicyStore {
   loadAllCalls = 0;
   loadTenantCalls: string[] = [];
   changesSinceCalls: string[] = [];
+  revisionsCalls: (readonly string[] | undefined)[] = [];
 
   constructor() {
     super(model.tenantOf);
@@ -32,6 +33,11 @@ class CountingStore extends MemoryPolicyStore {
     // Yields to the event loop, as a database read does, so that concurrent requests overlap the load.
     await new Promise((resolve) => setTimeout(resolve, 5));
     return super.loadTenant(tenantId);
+  }
+
+  override revisions(tenantIds?: readonly string[]): Promise<ReadonlyMap<string, number>> {
+    this.revisionsCalls.push(tenantIds === undefined ? undefined : [...tenantIds]);
+    return super.revisions(tenantIds);
   }
 
   override changesSince(tenantId: string, afterRevision: number): Promise<readonly RevisionChanges[] | undefined> {
@@ -196,15 +202,17 @@ describe('policy engine with a tenant memory budget', () => {
     expect(engine.health().tenantsLoaded).toBe(1);
   });
 
-  it('resync compares only the loaded tenants', async () => {
+  it('resync asks the store for the loaded tenants only, and start for none', async () => {
     const store = new CountingStore();
     await seed(store, 'loaded');
     await seed(store, 'cold');
     const engine = await start({ store });
+    expect(store.revisionsCalls).toEqual([[]]);
     await engine.ensureTenant('loaded');
     await store.applyChanges('cold', [p('role:viewer', 'cold', 'ledgers', 'get')]);
     await store.applyChanges('loaded', [p('role:viewer', 'loaded', 'ledgers', 'get')]);
     await engine.resync();
+    expect(store.revisionsCalls).toEqual([[], ['loaded']]);
     expect(engine.revisionOf('loaded')).toBe(2);
     expect(store.changesSinceCalls).toEqual(['loaded']);
     expect(store.loadTenantCalls).toEqual(['loaded']);

@@ -31,8 +31,11 @@ export interface PolicyStore {
   loadTenant(tenantId: string): Promise<TenantSnapshot>;
   /** The change log of one tenant after `afterRevision`, in order; `undefined` when the log no longer reaches back that far. */
   changesSince(tenantId: string, afterRevision: number): Promise<readonly RevisionChanges[] | undefined>;
-  /** Every tenant's current revision (for the periodic resync). */
-  revisions(): Promise<ReadonlyMap<string, number>>;
+  /**
+   * Every tenant's current revision, or only those of `tenantIds` (for the periodic resync: an engine holding a
+   * few tenants of many asks for those). A tenant without a revision (never written through a store) is absent.
+   */
+  revisions(tenantIds?: readonly string[]): Promise<ReadonlyMap<string, number>>;
   /**
    * Runs `work` in a transaction of the store's own: committed when `work` resolves (then its after-commit
    * effects run, before this resolves), rolled back when it throws.

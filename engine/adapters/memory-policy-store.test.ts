@@ -31,6 +31,8 @@ describe('MemoryPolicyStore transactions', () => {
     });
     expect((await store.loadTenant('acme')).rules).toEqual([p('acme', 'role:a')]);
     expect(await store.changesSince('acme', 0)).toEqual([{ tenantId: 'acme', revision: 1, changes: [add(p('acme', 'role:a'))] }]);
+    expect(await store.revisions(['acme', 'nobody'])).toEqual(new Map([['acme', 1]]));
+    expect(await store.revisions([])).toEqual(new Map());
   });
 
   it('a transaction that throws leaves nothing and runs no after-commit effect; a committed one runs them in order after the commit', async () => {

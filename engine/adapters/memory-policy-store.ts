@@ -73,9 +73,15 @@ export class MemoryPolicyStore implements PolicyStore {
     return entries;
   }
 
-  async revisions(): Promise<ReadonlyMap<string, number>> {
+  async revisions(tenantIds?: readonly string[]): Promise<ReadonlyMap<string, number>> {
     this.check();
-    return new Map(this.tenantRevisions);
+    if (tenantIds === undefined) return new Map(this.tenantRevisions);
+    const out = new Map<string, number>();
+    for (const tenantId of tenantIds) {
+      const revision = this.tenantRevisions.get(tenantId);
+      if (revision !== undefined) out.set(tenantId, revision);
+    }
+    return out;
   }
 
   async transaction<T>(work: (tx: PolicyTransaction) => Promise<T>): Promise<T> {

@@ -113,6 +113,8 @@ describe('PgPolicyStore writes', () => {
       { tenantId: tenant, revision: 2, changes: [remove(p(tenant, 'role:admin'))] },
     ]);
     expect((await store.revisions()).get(tenant)).toBe(2);
+    expect(await store.revisions([tenant, 'nobody'])).toEqual(new Map([[tenant, 2]]));
+    expect(await store.revisions([])).toEqual(new Map());
   });
 
   it('an unknown tenant has revision 0, no rules and an empty change log', async () => {

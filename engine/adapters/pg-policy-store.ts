@@ -400,8 +400,11 @@ export class PgPolicyStore implements PolicyStore {
   }
 
   /** Tenants never written through a store (rules seeded by SQL) have no entry: their revision is 0. */
-  async revisions(): Promise<ReadonlyMap<string, number>> {
-    const { rows } = await this.#query<RevisionRow>('revisions', 'SELECT tenant_id, revision FROM policy_revision', []);
+  async revisions(tenantIds?: readonly string[]): Promise<ReadonlyMap<string, number>> {
+    const { rows } =
+      tenantIds === undefined
+        ? await this.#query<RevisionRow>('revisions', 'SELECT tenant_id, revision FROM policy_revision', [])
+        : await this.#query<RevisionRow>('revisions', 'SELECT tenant_id, revision FROM policy_revision WHERE tenant_id = ANY($1::text[])', [tenantIds]);
     return new Map(rows.map((row) => [row.tenant_id, Number(row.revision)]));
   }
 
