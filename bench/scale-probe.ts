@@ -14,11 +14,6 @@ import { scaleProbeSettingsSchema, type EngineFigures, type LatencyFigures, type
 const megabyte = 1024 * 1024;
 /** The warm pass asks this many of the hottest tenants. */
 const warmTenants = 10;
-/**
- * A decision faster than this cannot have loaded its tenant (a load is a PostgreSQL round trip), so the engine's
- * load counter, whose read walks every loaded tenant, is read only after slower ones.
- */
-const fasterThanAnyLoadUs = 50;
 
 function send(message: ScaleProbeMessage): void {
   process.send?.(message);
@@ -78,7 +73,7 @@ async function runTraffic(engine: PolicyEngine, settings: ScaleProbeSettings, si
       touched[rank] = 1;
       touchedCount++;
     }
-    const loadsNow = elapsedUs < fasterThanAnyLoadUs ? loads : tenantLoadsOf(engine);
+    const loadsNow = tenantLoadsOf(engine);
     if (loadsNow > loads) cold[coldCount++] = elapsedUs;
     else warm[warmCount++] = elapsedUs;
     loads = loadsNow;

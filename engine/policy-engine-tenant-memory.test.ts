@@ -182,6 +182,28 @@ describe('policy engine with a tenant memory budget', () => {
     expect(store.loadTenantCalls.filter((tenantId) => tenantId === 'hot')).toHaveLength(2);
   });
 
+  it("health's figures are kept as tenants load, change and go: what a recount of the loaded tenants gives", async () => {
+    const store = new CountingStore();
+    for (const tenantId of ['a', 'b', 'c']) await seed(store, tenantId);
+    const probe = await start({ store });
+    await probe.ensureTenant('a');
+    const oneTenant = probe.health().tenantBytes;
+
+    const engine = await start({ store, tenantMemoryBytes: Math.floor(oneTenant * 2.5) });
+    for (const tenantId of ['a', 'b', 'c']) await engine.ensureTenant(tenantId);
+    await store.applyChanges('c', [p('role:viewer', 'c', 'ledgers', 'get'), p('role:viewer', 'c', 'audit', 'get')]);
+    await store.applyChanges('b', [{ op: 'remove', rule: { ptype: 'p', values: ['role:viewer', 'b', 'accounts', 'get', 'allow'] } }]);
+    await engine.resync();
+    expect(engine.health().stats.tenantEvictions).toBe(1);
+
+    // The same tenants at the same revisions, loaded afresh by an engine that evicts nothing.
+    const recount = await start({ store });
+    for (const tenantId of ['b', 'c']) await recount.ensureTenant(tenantId);
+    const { tenantsLoaded, tenantBytes, rules, revisionSum } = recount.health();
+    expect({ tenantsLoaded, rules, revisionSum }).toEqual({ tenantsLoaded: 2, rules: 1 + 4, revisionSum: 2 + 2 });
+    expect(engine.health()).toMatchObject({ tenantsLoaded, tenantBytes, rules, revisionSum });
+  });
+
   it('a change notice for a tenant not loaded reads nothing; for a loaded tenant it catches up as before', async () => {
     const store = new CountingStore();
     await seed(store, 'loaded');

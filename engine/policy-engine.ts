@@ -208,7 +208,10 @@ export class PolicyEngine {
   private readonly loads = new Map<string, Promise<void>>();
   /** The highest revision announced for a tenant while it was being loaded: caught up once it is. */
   private readonly announcedWhileLoading = new Map<string, number>();
+  /** Kept as tenants load, change and go, so that `health()` walks nothing (it is read per decision by some callers). */
   private loadedBytes = 0;
+  private loadedRules = 0;
+  private revisionSum = 0;
   private useCounter = 0;
   /** The highest priority evicted so far: a tenant used now starts from it (LFU with dynamic aging). */
   private evictionClock = 0;
@@ -687,16 +690,7 @@ export class PolicyEngine {
   }
 
   health(): EngineHealth {
-    let rules = 0;
-    let bytes = 0;
-    if (this.model.fastPath) {
-      for (const index of this.tenants.values()) {
-        rules += index.ruleCount;
-        bytes += index.estimatedBytes;
-      }
-    } else rules = this.evaluator?.ruleCount ?? 0;
-    let revisionSum = 0;
-    for (const revision of this.revisions.values()) revisionSum += revision;
+    const fastPath = this.model.fastPath;
     return {
       ready: this.loaded && this.storeReachable && !this.stopped,
       loaded: this.loaded,
@@ -704,11 +698,11 @@ export class PolicyEngine {
       lastSyncAtMs: this.lastSyncAtMs,
       tenants: this.model.fastPath ? this.tenants.size : this.revisions.size,
       tenantsLoaded: this.model.fastPath ? this.tenants.size : this.revisions.size,
-      tenantBytes: bytes,
+      tenantBytes: fastPath ? this.loadedBytes : 0,
       tenantBudgetBytes: this.lazy ? this.budgetBytes : undefined,
-      rules,
-      fastPath: this.model.fastPath,
-      revisionSum,
+      rules: fastPath ? this.loadedRules : (this.evaluator?.ruleCount ?? 0),
+      fastPath,
+      revisionSum: this.revisionSum,
       stats: { ...this.stats },
     };
   }
@@ -804,6 +798,7 @@ export class PolicyEngine {
     this.markUsed(index);
     this.tenants.set(tenantId, index);
     this.loadedBytes += index.estimatedBytes;
+    this.loadedRules += index.ruleCount;
     this.stats.tenantLoads++;
     this.advance(tenantId, snapshot.revision);
     const announced = this.announcedWhileLoading.get(tenantId);
@@ -840,9 +835,11 @@ export class PolicyEngine {
       if (this.loadedBytes <= lowWater) break;
       if (index.priority > this.evictionClock) this.evictionClock = index.priority;
       this.tenants.delete(index.tenantId);
+      this.revisionSum -= this.revisions.get(index.tenantId) ?? 0;
       this.revisions.delete(index.tenantId);
       this.announcements.delete(index.tenantId);
       this.loadedBytes -= index.estimatedBytes;
+      this.loadedRules -= index.ruleCount;
       this.stats.tenantEvictions++;
     }
   }
@@ -961,12 +958,16 @@ export class PolicyEngine {
         if (!index) this.tenants.set(tenantId, (index = new TenantIndex(tenantId)));
         index.add(rule);
       }
+      for (const index of this.tenants.values()) {
+        this.loadedBytes += index.estimatedBytes;
+        this.loadedRules += index.ruleCount;
+      }
     } else {
       const evaluator = this.model.compiled.createEvaluator();
       evaluator.apply(snapshot.rules.map((rule) => ({ op: 'add' as const, rule })));
       this.evaluator = evaluator;
     }
-    for (const [tenantId, revision] of snapshot.revisions) this.revisions.set(tenantId, revision);
+    for (const [tenantId, revision] of snapshot.revisions) this.setRevision(tenantId, revision);
     this.loaded = true;
     this.storeReachable = true;
     this.lastSyncAtMs = this.clock.nowMs();
@@ -1019,12 +1020,14 @@ export class PolicyEngine {
     if (revision !== local + 1) return false;
     if (this.model.fastPath) {
       if (!index) this.tenants.set(tenantId, (index = new TenantIndex(tenantId)));
-      const before = index.estimatedBytes;
+      const bytesBefore = index.estimatedBytes;
+      const rulesBefore = index.ruleCount;
       for (const { op, rule } of changes) {
         if (op === 'add') index.add(rule);
         else index.remove(rule);
       }
-      this.loadedBytes += index.estimatedBytes - before;
+      this.loadedBytes += index.estimatedBytes - bytesBefore;
+      this.loadedRules += index.ruleCount - rulesBefore;
     } else {
       (this.evaluator as CompiledEvaluator).apply(changes);
     }
@@ -1057,6 +1060,7 @@ export class PolicyEngine {
       }
       this.tenants.set(tenantId, index);
       this.loadedBytes += index.estimatedBytes - (previous?.estimatedBytes ?? 0);
+      this.loadedRules += index.ruleCount - (previous?.ruleCount ?? 0);
     } else {
       const evaluator = this.evaluator as CompiledEvaluator;
       const current = evaluator.rules().filter((rule) => this.model.tenantOf(rule) === tenantId);
@@ -1072,8 +1076,13 @@ export class PolicyEngine {
     this.emit({ type: 'tenant-reloaded', tenantId, revision: snapshot.revision });
   }
 
-  private advance(tenantId: string, revision: number): void {
+  private setRevision(tenantId: string, revision: number): void {
+    this.revisionSum += revision - (this.revisions.get(tenantId) ?? 0);
     this.revisions.set(tenantId, revision);
+  }
+
+  private advance(tenantId: string, revision: number): void {
+    this.setRevision(tenantId, revision);
     this.waiters.released(tenantId, revision);
     const announced = this.announcements.get(tenantId);
     if (announced && revision >= announced.revision) {
