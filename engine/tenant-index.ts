@@ -106,7 +106,7 @@ export class TenantIndex {
       if (roles === undefined) this.parents.set(member, [role]);
       else if (roles.includes(role)) return false;
       else roles.push(role);
-      this.reachMemo = new Map();
+      if (this.reachMemo.size > 0) this.reachMemo = new Map();
     } else if (rule.ptype === 'p') {
       if (values.length !== 5 || values[1] !== this.tenantId) return false;
       const [sub = '', , obj = '', act = '', eft = ''] = values;
@@ -135,7 +135,7 @@ export class TenantIndex {
       if (at < 0) return false;
       if ((roles as string[]).length === 1) this.parents.delete(member);
       else (roles as string[]).splice(at, 1);
-      this.reachMemo = new Map();
+      if (this.reachMemo.size > 0) this.reachMemo = new Map();
     } else if (rule.ptype === 'p') {
       if (values.length !== 5 || values[1] !== this.tenantId) return false;
       const [sub = '', , obj = '', act = '', eft = ''] = values;
