@@ -153,7 +153,8 @@ function formatScale(scale: ScaleFigures): string[] {
   const engine = traffic.engine;
   return [
     `Scale: ${integer.format(scale.rules)} rules over ${integer.format(scale.tenants)} tenants in PostgreSQL, tenant budget ` +
-      `${formatNumber(scale.tenant_budget_mb)} MB, Zipf traffic s = ${scale.zipf_exponent}; ${seeded}`,
+      `${formatNumber(scale.tenant_budget_mb)} MB, Node heap limit ${scale.heap_limit_mb === null ? "Node's default" : `${integer.format(scale.heap_limit_mb)} MB`}, ` +
+      `Zipf traffic s = ${scale.zipf_exponent}; ${seeded}`,
     ...table(
       ['engine start (fresh process)', 'rules', 'median ms', 'runs ms', 'RSS MB', 'rules in memory'],
       [scale.start_tenth, scale.start].map((start) => [

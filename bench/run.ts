@@ -126,6 +126,8 @@ export const usage = `usage: npm run bench [-- options]
   --scale-rules N    the scale run's total rules (default 10,000,000)
   --scale-tenants N  the scale run's tenants (default 100,000)
   --scale-budget-mb N  the engine's tenant memory budget (default: the services' ENGINE_TENANT_MEMORY_BYTES)
+  --scale-heap-mb N  the probes' Node heap limit, --max-old-space-size (default: twice the budget, as
+                     docs/deployment.md says to run the services; 0: Node's own default)
   --only <suite>     one part: ${onlyChoices.join(', ')}
   system [--quick]   the multi-process scenario (its own table)
 
@@ -139,7 +141,9 @@ class UsageError extends Error {}
 interface Options {
   readonly quick: boolean;
   /** Set by `--scale` or `--only scale`: the shape and the tenant memory budget of the scale run. */
-  readonly scale: { readonly rules: number; readonly tenants: number; readonly budgetMb: number | undefined } | undefined;
+  readonly scale:
+    | { readonly rules: number; readonly tenants: number; readonly budgetMb: number | undefined; readonly heapLimitMb: number | undefined }
+    | undefined;
   readonly only: Part | undefined;
   readonly help: boolean;
 }
@@ -161,6 +165,7 @@ function parseOptions(): Options {
         'scale-rules': { type: 'string' },
         'scale-tenants': { type: 'string' },
         'scale-budget-mb': { type: 'string' },
+        'scale-heap-mb': { type: 'string' },
         only: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -175,7 +180,7 @@ function parseOptions(): Options {
     throw new UsageError(`--only must be one of ${onlyChoices.join(', ')}; got ${JSON.stringify(only)}`);
   }
   const scaled = (values.scale ?? false) || only === 'scale';
-  const scaleFlags = (['scale-rules', 'scale-tenants', 'scale-budget-mb'] as const).filter((flag) => values[flag] !== undefined);
+  const scaleFlags = (['scale-rules', 'scale-tenants', 'scale-budget-mb', 'scale-heap-mb'] as const).filter((flag) => values[flag] !== undefined);
   if (!scaled && scaleFlags.length > 0) throw new UsageError(`--${scaleFlags[0]} needs --scale (or --only scale)`);
   let scale: Options['scale'];
   if (scaled) {
@@ -184,7 +189,13 @@ function parseOptions(): Options {
     if (tenants > 999_999) throw new UsageError('--scale-tenants must be at most 999,999');
     if (rules < tenants || rules > 2 ** 31 - 1) throw new UsageError('--scale-rules must be at least --scale-tenants and below 2^31');
     const budgetMb = values['scale-budget-mb'] === undefined ? undefined : positiveInteger('--scale-budget-mb', values['scale-budget-mb'], 0);
-    scale = { rules, tenants, budgetMb };
+    const heapMb = values['scale-heap-mb'];
+    let heapLimitMb: number | undefined;
+    if (heapMb !== undefined) {
+      heapLimitMb = Number(heapMb.replaceAll('_', ''));
+      if (!Number.isSafeInteger(heapLimitMb) || heapLimitMb < 0) throw new UsageError(`--scale-heap-mb must be 0 or a positive integer; got ${JSON.stringify(heapMb)}`);
+    }
+    scale = { rules, tenants, budgetMb, heapLimitMb };
   }
   return { quick: values.quick ?? false, scale, only: only as Part | undefined, help: values.help ?? false };
 }
@@ -457,10 +468,13 @@ async function main(): Promise<void> {
     }
     if (options.scale) {
       const budgetMb = options.scale.budgetMb;
+      const tenantMemoryBytes = budgetMb === undefined ? servicesTenantBudgetBytes() : budgetMb * 1024 * 1024;
+      const heapLimitMb = options.scale.heapLimitMb ?? Math.ceil((2 * tenantMemoryBytes) / 1024 / 1024);
       results.scale = await runScaleBench({
         databaseUrl: env.BENCH_SCALE_DATABASE_URL ?? scaleDatabaseUrl(env.BENCH_DATABASE_URL),
         shape: { rules: options.scale.rules, tenants: options.scale.tenants },
-        tenantMemoryBytes: budgetMb === undefined ? servicesTenantBudgetBytes() : budgetMb * 1024 * 1024,
+        tenantMemoryBytes,
+        heapLimitMb: heapLimitMb === 0 ? undefined : heapLimitMb,
         decisions: plan.scaleDecisions,
         warmRequests: plan.scaleWarmRequests,
         zipfExponent: defaultZipfExponent,

@@ -21,6 +21,8 @@ export interface ScaleBenchOptions {
   readonly databaseUrl: string;
   readonly shape: ScaleShape;
   readonly tenantMemoryBytes: number;
+  /** The probes' `--max-old-space-size`, as the services are run (undefined: Node's own default). */
+  readonly heapLimitMb: number | undefined;
   readonly decisions: number;
   readonly warmRequests: number;
   readonly zipfExponent: number;
@@ -46,6 +48,8 @@ export interface ScaleFigures {
   readonly tenants: number;
   readonly zipf_exponent: number;
   readonly tenant_budget_mb: number;
+  /** The probes' Node heap limit (`--max-old-space-size`); null: Node's own default. */
+  readonly heap_limit_mb: number | null;
   /** Each schema's seeding time as its marker records it, and whether this run seeded it. */
   readonly seeding: readonly {
     readonly rules: number;
@@ -94,6 +98,7 @@ export async function runScaleBench(options: ScaleBenchOptions): Promise<ScaleFi
         seed: options.seed,
       },
       (what) => onStep(`scale: traffic: ${what}`),
+      options.heapLimitMb,
     );
 
   // Alternating, so both rule counts see the same machine load.
@@ -114,6 +119,7 @@ export async function runScaleBench(options: ScaleBenchOptions): Promise<ScaleFi
     tenants: shape.tenants,
     zipf_exponent: options.zipfExponent,
     tenant_budget_mb: options.tenantMemoryBytes / 1024 / 1024,
+    heap_limit_mb: options.heapLimitMb ?? null,
     seeding,
     start: startFigures(shape, fullRuns),
     start_tenth: startFigures(tenth, smallRuns),
@@ -138,9 +144,15 @@ function startFigures(shape: ScaleShape, runs: readonly Started[]): ScaleStartFi
   };
 }
 
-/** Forks the probe (this process's loader flags plus --expose-gc) and collects its reports until it exits. */
-async function runProbe(settings: ScaleProbeSettings, onProgress: (what: string) => void): Promise<{ started: Started; traffic: Traffic | undefined }> {
-  const execArgv = process.execArgv.includes('--expose-gc') ? process.execArgv : [...process.execArgv, '--expose-gc'];
+/**
+ * Forks the probe (this process's loader flags plus --expose-gc, and the heap limit the services run with) and
+ * collects its reports until it exits. Without a limit V8 lets the old generation grow to about four times what is
+ * live before collecting it (evicted tenants are garbage there), so resident memory says more about that
+ * heuristic than about the engine.
+ */
+async function runProbe(settings: ScaleProbeSettings, onProgress: (what: string) => void, heapLimitMb: number | undefined): Promise<{ started: Started; traffic: Traffic | undefined }> {
+  const inherited = process.execArgv.filter((flag) => !flag.startsWith('--max-old-space-size'));
+  const execArgv = [...inherited, ...(inherited.includes('--expose-gc') ? [] : ['--expose-gc']), ...(heapLimitMb === undefined ? [] : [`--max-old-space-size=${heapLimitMb}`])];
   const child = fork(scaleProbePath, [JSON.stringify(settings)], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   let started: Started | undefined;
   let traffic: Traffic | undefined;
