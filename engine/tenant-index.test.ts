@@ -43,6 +43,22 @@ describe('tenant index', () => {
     expect(index.estimatedBytes).toBe(tenantIndexOverheadBytes);
   });
 
+  it("reaches roles breadth first, each once, within casbin's 10 links, through small and wide hierarchies alike", () => {
+    const index = new TenantIndex('t');
+    // A chain of 12 links: casbin follows 10 of them.
+    for (let i = 0; i < 12; i++) index.add(g(`chain:${i}`, `chain:${i + 1}`));
+    expect(index.reach('chain:0')).toEqual(Array.from({ length: 11 }, (_, i) => `chain:${i}`));
+    // 40 groups, each in the same 2 roles, and a diamond back to the first group: past the scanned size, each name still once.
+    for (let i = 0; i < 40; i++) {
+      index.add(g('user:wide', `group:${i}`));
+      index.add(g(`group:${i}`, 'role:x'));
+      index.add(g(`group:${i}`, 'role:y'));
+    }
+    index.add(g('role:x', 'group:0'));
+    const reached = index.reach('user:wide');
+    expect(reached).toEqual(['user:wide', ...Array.from({ length: 40 }, (_, i) => `group:${i}`), 'role:x', 'role:y']);
+  });
+
   it("refuses another tenant's lines: they would otherwise decide in this tenant", () => {
     const index = new TenantIndex('t');
     expect(index.add(p('role:a', 'accounts', 'get', 'allow', 'other'))).toBe(false);

@@ -4,6 +4,7 @@ import type { PolicyRule } from './policy-rule.js';
 export const maxRoleHierarchyLevel = 10;
 
 const reachMemoLimit = 10_000;
+const reachScanLimit = 16;
 
 /** What a tenant's rules say about a request: no matching rule, an allow, or a deny (which overrides). */
 export const Outcome = { None: 0, Allow: 1, Deny: 2 } as const;
@@ -192,26 +193,29 @@ export class TenantIndex {
   reach(sub: string): readonly string[] {
     const memo = this.reachMemo.get(sub);
     if (memo) return memo;
-    const seen = new Set<string>([sub]);
-    let frontier = [sub];
-    for (let level = 0; level < maxRoleHierarchyLevel && frontier.length > 0; level++) {
-      const next: string[] = [];
-      for (const name of frontier) {
-        const roles = this.parents.get(name);
-        if (!roles) continue;
+    // Breadth first, `seen` doubling as the queue: level by level, each name once. A subject reaches a handful of
+    // names, so the array is searched instead of hashed (a set per miss was most of a decision on a big tenant,
+    // whose subjects outnumber the memo); past `reachScanLimit` names a set takes over.
+    const seen = [sub];
+    let set: Set<string> | undefined;
+    let from = 0;
+    for (let level = 0; level < maxRoleHierarchyLevel && from < seen.length; level++) {
+      const to = seen.length;
+      for (let i = from; i < to; i++) {
+        const roles = this.parents.get(seen[i] as string);
+        if (roles === undefined) continue;
         for (const role of roles) {
-          if (!seen.has(role)) {
-            seen.add(role);
-            next.push(role);
-          }
+          if (set === undefined ? seen.includes(role) : set.has(role)) continue;
+          seen.push(role);
+          if (set !== undefined) set.add(role);
+          else if (seen.length > reachScanLimit) set = new Set(seen);
         }
       }
-      frontier = next;
+      from = to;
     }
-    const result = [...seen];
     if (this.reachMemo.size >= reachMemoLimit) this.reachMemo = new Map();
-    this.reachMemo.set(sub, result);
-    return result;
+    this.reachMemo.set(sub, seen);
+    return seen;
   }
 
   decide(sub: string, obj: string, act: string): Outcome {
