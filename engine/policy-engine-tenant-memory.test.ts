@@ -182,6 +182,23 @@ describe('policy engine with a tenant memory budget', () => {
     expect(store.loadTenantCalls.filter((tenantId) => tenantId === 'hot')).toHaveLength(2);
   });
 
+  it('a tenant asked thousands of times, then no longer, ages out within a bounded number of one-off tenants (its uses count up to a cap)', async () => {
+    const store = new CountingStore();
+    const others = Array.from({ length: 120 }, (_, i) => `y${String(i).padStart(3, '0')}`);
+    for (const tenantId of ['hot', ...others]) await seed(store, tenantId);
+    const probe = await start({ store });
+    await probe.ensureTenant('hot');
+    const oneTenant = probe.health().tenantBytes;
+
+    const engine = await start({ store, tenantMemoryBytes: Math.floor(oneTenant * 2.5) });
+    for (let i = 0; i < 5_000; i++) await engine.ensureTenant('hot');
+    let oneOffs = 0;
+    while (engine.isTenantLoaded('hot') && oneOffs < others.length) await engine.ensureTenant(others[oneOffs++] as string);
+    expect(engine.isTenantLoaded('hot')).toBe(false);
+    // Uncapped, 5,000 uses would keep it for some 10,000 one-offs (the clock rises one every two here).
+    expect(oneOffs).toBeLessThan(100);
+  });
+
   it("health's figures are kept as tenants load, change and go: what a recount of the loaded tenants gives", async () => {
     const store = new CountingStore();
     for (const tenantId of ['a', 'b', 'c']) await seed(store, tenantId);

@@ -81,7 +81,7 @@ export class TenantIndex {
   private bytes = tenantIndexOverheadBytes;
   /** Eviction state, kept by the engine: when this tenant was last asked about, on the engine's use counter. */
   lastUsed = 0;
-  /** Eviction state: how often it was asked about since it was loaded. */
+  /** Eviction state: how often it was asked about since it was loaded (counted up to the engine's cap). */
   uses = 0;
   /** Eviction state: the engine's eviction clock at its last use plus `uses` (the lowest is evicted first). */
   priority = 0;
