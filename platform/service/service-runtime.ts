@@ -1,6 +1,7 @@
 // What Auth and Identity do alike around their app: the license gate, the logger, metrics, the engine runtime,
 // the listener and the drain on close. Each service's server.ts builds only its own app in between.
 import type { RequestListener } from 'node:http';
+import { getHeapStatistics } from 'node:v8';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { EngineConfig } from '../engine-config.js';
@@ -10,6 +11,7 @@ import { loadLicense, watchLicense, type License, type LicenseSettings } from '.
 import { systemClock } from '../../engine/index.js';
 import { createLogger } from '../logger.js';
 import { createServiceMetrics, type ServiceMetrics } from '../metrics/index.js';
+import { heapLimitAdvice } from './heap-limit-advice.js';
 import { SecretBox } from '../secret-box.js';
 import type { Secret } from '../secret.js';
 
@@ -41,7 +43,8 @@ export interface ServiceRuntime {
 
 /**
  * Refuses to start without a valid license (a LicenseError is a ConfigError: the caller exits 78), then starts
- * the engine runtime with metrics and degradation warnings wired.
+ * the engine runtime with metrics and degradation warnings wired, and warns once when Node's heap limit does not
+ * suit the tenant memory budget (`heapLimitAdvice`).
  */
 export async function startServiceRuntime(
   config: ServiceRuntimeConfig,
@@ -71,6 +74,9 @@ export async function startServiceRuntime(
     throw error;
   }
   metrics.watchEngine(engine.engine);
+  const heapLimitBytes = getHeapStatistics().heap_size_limit;
+  const heapAdvice = heapLimitAdvice(config.ENGINE_TENANT_MEMORY_BYTES, heapLimitBytes);
+  if (heapAdvice) logger.warn({ heapLimitBytes, tenantBudgetBytes: config.ENGINE_TENANT_MEMORY_BYTES }, heapAdvice);
   const abort = async (): Promise<void> => {
     stopLicenseWatch();
     await engine.close();
