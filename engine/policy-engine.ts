@@ -74,9 +74,8 @@ export interface PolicyEngineOptions {
   /**
    * Loads tenants on first use instead of all at start, and keeps the loaded ones within about this many bytes
    * (estimated, see `estimatedLineBytes`), evicting the least often used, aged (see `evictBeyondBudget`). Then a
-   * tenant must be loaded
-   * (`ensureTenant`, or `decide`, which loads it) before a synchronous question about it. Without it every
-   * tenant is loaded at start and kept. Applies to the shipped model's fast path; a compiled model loads every
+   * tenant must be loaded (`ensureTenant`, or `decide`, which loads it) before a synchronous question about it.
+   * Without it every tenant is loaded at start and kept. Applies to the shipped model's fast path; a compiled model loads every
    * tenant whatever it says.
    */
   readonly tenantMemoryBytes?: number;
