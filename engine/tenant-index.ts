@@ -24,17 +24,16 @@ interface SubjectRules {
 }
 
 /**
- * What an indexed line takes beyond its text, in bytes, and what an empty tenant index takes: measured on Node 20
- * (x64) by building 1,000 tenants of 100 lines each (`p` lines of five fields, about 95 characters; `g` links of
- * three, about 110) and 20,000 empty tenants, each kind in a fresh process under `--expose-gc`, and dividing the
- * growth of `process.memoryUsage().heapUsed` after a full collection by the count, the text's share taken out;
- * (within 2 % of the estimate on that shape); then checked on the bench's 10,000,000-rule shape read from
- * PostgreSQL (`npm run bench -- --scale`: its 300 largest tenants, 779,133 lines, as the engine loads them), where
- * the heap grew 133 bytes a line against 175 estimated: a role's 19 lines share more there, and the estimate
- * errs high. A `p` line holds an index entry and a slot in its
- * resource's list (a list and its key for a resource new to its subject); a `g` line a slot in its member's list
- * of roles (a list and its key for a new member). The strings are those of the rows the store read, so an
- * identifier-sized value that V8 shares (a short name parsed from JSON) is counted as if it were not.
+ * What an indexed line takes beyond its text, in bytes, and what an empty tenant index takes. Measured on Node 20
+ * (x64) under `--expose-gc`, each kind in a fresh process: 1,000 tenants of 100 lines (`p` lines of 20 roles over
+ * the bench's resources and actions, `g` links of users to groups, each line parsed from JSON text as the store's
+ * rows are) and 20,000 empty tenants; the growth of `process.memoryUsage().heapUsed` after a full collection, per
+ * line, less the text the estimate counts (the estimate then matched within 2 %). Checked on the bench's
+ * 10,000,000-rule shape read from PostgreSQL (its 300 largest tenants, 779,133 lines, loaded by the engine): 133
+ * bytes a line measured against 175 estimated; a role's lines share more there, so the estimate errs high.
+ * A `p` line holds an index entry and a slot in its resource's list (a list and its key for a resource new to its
+ * subject); a `g` line a slot in its member's list of roles (a list and its key for a new member). A short name
+ * that V8 shares between rows (it interns short strings parsed from JSON) is counted as if it were not.
  */
 export const policyLineOverheadBytes = 180;
 export const groupingLineOverheadBytes = 75;
