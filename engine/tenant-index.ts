@@ -32,8 +32,8 @@ interface SubjectRules {
  * 10,000,000-rule shape read from PostgreSQL (its 300 largest tenants, 779,133 lines, loaded by the engine): 133
  * bytes a line measured against 175 estimated; a role's lines share more there, so the estimate errs high.
  * A `p` line holds an index entry and a slot in its resource's list (a list and its key for a resource new to its
- * subject); a `g` line a slot in its member's list of roles (a list and its key for a new member). A short name
- * that V8 shares between rows (it interns short strings parsed from JSON) is counted as if it were not.
+ * subject); a `g` line a slot in its member's list of roles (a list and its key for a new member). A name that V8
+ * may share between rows is counted as if it were not.
  */
 export const policyLineOverheadBytes = 180;
 export const groupingLineOverheadBytes = 75;
