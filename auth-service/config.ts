@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { ConfigError, deepFreeze } from '../platform/config-error.js';
 import { decisionLogConfigShape } from '../platform/decision-log/index.js';
@@ -35,6 +36,14 @@ const encryptionKey = z.string().transform((value, ctx) => {
 export const authConfigSchema = engineConfigSchema.extend({
   SERVER_PORT: z.coerce.number().int().min(0).max(65_535).default(4000),
   SERVER_HOST: z.string().min(1).max(255).default('127.0.0.1'),
+  /**
+   * Processes serving the port (node:cluster), each a whole replica; `auto`: one per core. Read by
+   * auth-service/main.ts only (the root `npm start` runs one).
+   */
+  AUTH_WORKERS: z
+    .union([z.literal('auto'), z.coerce.number().int().min(1).max(64)])
+    .default(1)
+    .transform((value) => (value === 'auto' ? availableParallelism() : value)),
   MULTI_TENANT_ENABLED: flag(false),
   DEFAULT_ORGANIZATION_ID: z.uuid().optional(),
   /** Auth's public URL: the `iss` of its tokens and the base of its discovery document. */

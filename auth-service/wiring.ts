@@ -4,7 +4,8 @@ import type { Clock, PolicyEngine } from '../engine/index.js';
 import type { License } from '../licensing/index.js';
 import { ActiveTokenCheck } from '../platform/auth/active-token-check.js';
 import type { TenancyOptions } from '../platform/auth/caller-from-token.js';
-import { endHereWith } from '../platform/auth/ended-here.js';
+import { endHereAndInSiblings, endHereWith } from '../platform/auth/ended-here.js';
+import { workerLink } from '../platform/service/worker-cluster.js';
 import type { TokenVerifier } from '../platform/auth/token-verifier.js';
 import type { DecisionRecorder } from '../platform/decision-log/index.js';
 import { createClientAddress, parseRanges } from '../platform/http/client-address.js';
@@ -93,7 +94,7 @@ export function wireAuth(deps: AuthDeps): AuthParts {
   const clientAddress = createClientAddress(settings.trustedProxies);
   const platformInternal = parseRanges('PLATFORM_INTERNAL_CIDRS', settings.platformInternalCidrs);
   const tokenCheck = new ActiveTokenCheck({ pool, clock });
-  const endHere = endHereWith({ tokenCheck, clock, accessTokenTtlSeconds: settings.accessTokenTtlSeconds });
+  const endHere = endHereAndInSiblings(endHereWith({ tokenCheck, clock, accessTokenTtlSeconds: settings.accessTokenTtlSeconds }), workerLink());
   const events = new AuthEvents({ database: pool, clock, report, clientAddress });
   const identityProvider = deps.identityProvider ?? createBuiltinIdentityProvider({ pool, passwords: deps.passwords });
   const challenges = new PgChallengeStore({ pool, clock });
@@ -142,7 +143,7 @@ export function wireAuth(deps: AuthDeps): AuthParts {
     logout: new SessionLogout({ database: pool, upstream: identityProvider.sessions }),
     tokenManagement: new TokenManagement({ database: pool, tokens: deps.tokens, tenancy: deps.tenancy, tokenService }),
     records: signInRecordsIn(pool),
-    healthRoutes: [health, ...(deps.metrics ? [metricsEndpoint(deps.metrics.registry, deps.metricsToken)] : [])],
+    healthRoutes: [health, ...(deps.metrics ? [metricsEndpoint(deps.metrics.scrape, deps.metricsToken)] : [])],
     requestRateLimits: settings.requestRateLimits
       ? createRequestRateLimits({
           service: 'auth',

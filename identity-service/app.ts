@@ -58,7 +58,7 @@ export function createIdentityApp(deps: IdentityDeps): Express {
     ...(deps.metrics ? { observe: deps.metrics.http } : {}),
     before: [
       health,
-      ...(deps.metrics ? [metricsEndpoint(deps.metrics.registry, deps.metricsToken)] : []),
+      ...(deps.metrics ? [metricsEndpoint(deps.metrics.scrape, deps.metricsToken)] : []),
       ...(deps.console ? [consoleRoutes(deps.console)] : []),
       ...(deps.requestRateLimits
         ? [

@@ -3,6 +3,7 @@ import { ipKeyGenerator, rateLimit, type Store } from 'express-rate-limit';
 import type { ValkeyClient } from '../../platform/valkey-client.js';
 import type { ErrorReporter } from '../../platform/http/error-handler.js';
 import { fallbackLimitOf, withLocalFallback } from '../../platform/http/rate-limit-fallback.js';
+import { localShareOf } from '../../platform/service/worker-cluster.js';
 import { ServiceError } from '../../platform/http/service-error.js';
 import { createClientAddress } from '../../platform/http/client-address.js';
 import { ValkeyRateLimitStore } from '../../platform/http/valkey-rate-limit-store.js';
@@ -61,7 +62,7 @@ export function createTokenRateLimit(options: TokenRateLimitOptions): Router {
         next(new ServiceError('RATE_LIMITED', { detail: 'token route rate limit', headers: reset === undefined ? {} : { 'Retry-After': String(reset) } }));
       },
     });
-  const local = limiterOf(options.valkey ? (options.fallbackLimit ?? fallbackLimitOf(limit)) : limit);
+  const local = limiterOf(localShareOf(options.valkey ? (options.fallbackLimit ?? fallbackLimitOf(limit)) : limit));
   const limiter = options.valkey ? withLocalFallback(limiterOf(limit, new ValkeyRateLimitStore({ client: options.valkey, prefix: `${options.keyPrefix}rl:token:` })), local, 'token rate limit', options.report) : local;
   const router = express.Router();
   router.post([...tokenRoutePaths, ...(options.pages?.paths ?? [])], limiter);

@@ -1,5 +1,6 @@
 import type { Clock } from '../../engine/index.js';
 import type { ActiveTokenCheck } from './active-token-check.js';
+import type { WorkerLink } from '../service/worker-cluster.js';
 
 /** A session, or one access token, or both, that this replica has just ended. */
 export interface EndedSession {
@@ -19,4 +20,27 @@ export type EndHere = (ended: EndedSession) => void;
  */
 export function endHereWith(parts: { tokenCheck: Pick<ActiveTokenCheck, 'endLocally'>; clock: Clock; accessTokenTtlSeconds: number }): EndHere {
   return (ended) => parts.tokenCheck.endLocally({ ...ended, untilMs: parts.clock.nowMs() + (parts.accessTokenTtlSeconds + 60) * 1000 });
+}
+
+const endedTopic = 'session-ended';
+
+function isEndedSession(value: unknown): value is EndedSession {
+  if (typeof value !== 'object' || value === null) return false;
+  const { tenantId, subject, sid, jti } = value as Record<string, unknown>;
+  return typeof tenantId === 'string' && typeof subject === 'string' && (sid === undefined || typeof sid === 'string') && (jti === undefined || typeof jti === 'string');
+}
+
+/**
+ * In a cluster worker, the sibling workers end the session at once too: behind one port they are one server to
+ * its clients, so a logout answered by one worker must not be honoured by another for the replicas' staleness bound.
+ */
+export function endHereAndInSiblings(local: EndHere, link: WorkerLink | undefined): EndHere {
+  if (!link) return local;
+  link.on(endedTopic, (payload) => {
+    if (isEndedSession(payload)) local(payload);
+  });
+  return (ended) => {
+    local(ended);
+    link.tell(endedTopic, { tenantId: ended.tenantId, subject: ended.subject, sid: ended.sid, jti: ended.jti });
+  };
 }

@@ -6,6 +6,7 @@ import { ValkeyRateLimitStore } from './valkey-rate-limit-store.js';
 import { createClientAddress } from './client-address.js';
 import type { ErrorReporter } from './error-handler.js';
 import { fallbackLimitOf, withLocalFallback } from './rate-limit-fallback.js';
+import { localShareOf } from '../service/worker-cluster.js';
 import { ServiceError } from './service-error.js';
 
 export interface RequestRateLimitOptions {
@@ -50,9 +51,9 @@ export function createRequestRateLimits(options: RequestRateLimitOptions): Reque
       },
     });
   const limiterOf = (name: string, limit: RequestRateLimit): RequestHandler => {
-    if (!options.valkey) return limiterWith(name, limit.windowSeconds, limit.max);
+    if (!options.valkey) return limiterWith(name, limit.windowSeconds, localShareOf(limit.max));
     const shared = limiterWith(name, limit.windowSeconds, limit.max, new ValkeyRateLimitStore({ client: options.valkey, prefix: `${options.keyPrefix}rl:${options.service}:${name}:` }));
-    return withLocalFallback(shared, limiterWith(name, limit.windowSeconds, fallbackLimitOf(limit.max)), `${name} rate limit`, options.report);
+    return withLocalFallback(shared, limiterWith(name, limit.windowSeconds, localShareOf(fallbackLimitOf(limit.max))), `${name} rate limit`, options.report);
   };
   const overall = limiterOf('overall', options.limits.overall);
   const permission = options.limits.permission ? limiterOf('permission', options.limits.permission) : undefined;

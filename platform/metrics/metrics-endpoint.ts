@@ -1,8 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type Router } from 'express';
-import type { Registry } from 'prom-client';
 import { ServiceError } from '../http/service-error.js';
 import type { Secret } from '../secret.js';
+import type { MetricsSource } from '../service/worker-cluster.js';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
@@ -10,7 +10,7 @@ const digest = (value: string) => createHash('sha256').update(value).digest();
  * `GET /metrics` in Prometheus text format, for `Authorization: Bearer <token>` only (401 problem+json
  * otherwise). Without a token nothing is mounted, so the path answers 404 like any unknown one.
  */
-export function metricsEndpoint(registry: Registry, token: Secret | undefined): Router {
+export function metricsEndpoint(registry: MetricsSource, token: Secret | undefined): Router {
   const router = express.Router();
   if (!token) return router;
   // Digests of equal length, so the comparison takes the same time whatever was sent.

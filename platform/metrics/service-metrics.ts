@@ -8,10 +8,13 @@ import { EngineMetrics, type EngineSource } from './engine-metrics.js';
 import { httpMetrics, type HttpObserver } from './http-metrics.js';
 import { createMetricsRegistry } from './metrics-registry.js';
 import { TokenCacheRejections } from './token-cache-rejections.js';
+import type { MetricsSource, WorkerLink } from '../service/worker-cluster.js';
 
 /** One service's metrics: what main/server wires into the engine hooks and the app. */
 export interface ServiceMetrics {
   readonly registry: Registry;
+  /** What `GET /metrics` answers: this registry, or in a cluster worker every worker's (labelled `worker`). */
+  readonly scrape: MetricsSource;
   /** First middleware of the app: latency histogram per route pattern and the debug access log. */
   readonly http: HttpObserver;
   readonly authorizeDecisions: AuthorizeDecisions;
@@ -25,12 +28,13 @@ export interface ServiceMetrics {
   watchDecisionLog(source: DecisionLogSource): void;
 }
 
-export function createServiceMetrics(options: { service: string; logger?: Logger }): ServiceMetrics {
-  const registry = createMetricsRegistry(options.service);
+export function createServiceMetrics(options: { service: string; logger?: Logger; worker?: WorkerLink | undefined }): ServiceMetrics {
+  const registry = createMetricsRegistry(options.service, options.worker?.id);
   const engine = new EngineMetrics(registry);
   const decisionLog = new DecisionLogMetrics(registry);
   return {
     registry,
+    scrape: options.worker ? options.worker.metricsOf(registry) : registry,
     http: httpMetrics(registry, options.logger ? accessLog(options.logger) : undefined),
     authorizeDecisions: new AuthorizeDecisions(registry),
     tokenCacheRejections: new TokenCacheRejections(registry),

@@ -6,6 +6,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { EngineConfig } from '../engine-config.js';
 import { startEngineRuntime, type EngineRuntime } from '../engine-runtime.js';
+import { workerLink } from './worker-cluster.js';
 import { listenGracefully, type RunningService, type StartServiceOptions } from '../http/graceful-server.js';
 import { loadLicense, watchLicense, type License, type LicenseSettings } from '../../licensing/index.js';
 import { systemClock } from '../../engine/index.js';
@@ -59,7 +60,7 @@ export async function startServiceRuntime(
     clock: systemClock,
     onChange: (status) => logger.warn(status, status.status === 'expired' ? 'license expired: the next start will be refused' : 'license expires within 14 days'),
   });
-  const metrics = createServiceMetrics({ service: service.name, logger });
+  const metrics = createServiceMetrics({ service: service.name, logger, worker: workerLink() });
   let engine: EngineRuntime;
   try {
     engine = await startEngineRuntime(config, {
