@@ -9,7 +9,7 @@ import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../local-start/free-port.js';
 import { createAuthHarness, type AuthHarness } from '../test/support/auth-harness.js';
-import { testLicenseEnv } from '../test/support/license.js';
+import { createTestLicenseEnv, testLicenseEnv } from '../test/support/license.js';
 
 const mainPath = fileURLToPath(new URL('./main.ts', import.meta.url));
 const metricsToken = randomBytes(32).toString('hex');
@@ -141,5 +141,35 @@ describe('Auth with AUTH_WORKERS=2', () => {
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     for (const worker of workers) expect(() => process.kill(worker, 0)).toThrow();
+  }, 60_000);
+});
+
+describe('Auth with AUTH_WORKERS=2 and a license its workers refuse', () => {
+  it('exits 78 with the refusal, as a lone process does, instead of replacing workers that would be refused again', async () => {
+    const other = await createTestLicenseEnv();
+    // Parsed by the primary, checked by each worker against the vendor key: a license signed by another vendor.
+    const refused = spawn(process.execPath, ['--import', 'tsx', mainPath], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        LICENSE_KEY: testLicenseEnv.LICENSE_KEY,
+        LICENSE_PUBLIC_KEY: other.LICENSE_PUBLIC_KEY,
+        AUTH_WORKERS: '2',
+        DATABASE_URL: h.schema.url,
+        DB_MIGRATE_ON_START: 'false',
+        TOKEN_ISSUER: 'https://auth.test.local',
+        DEFAULT_ORGANIZATION_ID: h.defaultTenantId,
+        SECRETS_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+        MFA_SECRET: randomBytes(32).toString('base64'),
+        SERVER_PORT: String(await freePort()),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let text = '';
+    refused.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    refused.stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => refused.once('exit', (exitCode) => resolve(exitCode)));
+    expect(code, text).toBe(78);
+    expect(text).toMatch(/license/i);
+    expect(text.match(/"msg":"worker exited; starting another"/g) ?? []).toHaveLength(0);
   }, 60_000);
 });
