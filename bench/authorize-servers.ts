@@ -6,12 +6,17 @@
 // and the requests served so far.
 // SIGTERM closes everything.
 import type { AddressInfo } from 'node:net';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createServer, type RequestListener, type Server } from 'node:http';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import express from 'express';
 import type { PolicyRule } from '../engine/index.js';
+import type { AuthHarness } from '../test/support/auth-harness.js';
 
-export type ServerRole = 'floor' | 'authorize' | 'authorize-log';
+export type ServerRole = 'floor' | 'authorize' | 'authorize-log' | 'authorize-workers';
 
 export interface ServerReady {
   readonly url: string;
@@ -29,7 +34,8 @@ export interface ServerReady {
 
 export interface ServerCpu {
   readonly cpuMicros: number;
-  readonly requests: number;
+  /** Requests served so far; absent where the server does not count them (the suite then takes its load generator's). */
+  readonly requests?: number;
   /** `authorize-log`: what its decision log has written and dropped so far. */
   readonly decisionLog?: { readonly written: number; readonly droppedQueueFull: number; readonly droppedStoreFailed: number };
 }
@@ -70,8 +76,6 @@ async function authorizeServer(
   const { wireAuth } = await import('../auth-service/wiring.js');
   const { createServiceMetrics } = await import('../platform/metrics/index.js');
   const { pino } = await import('pino');
-  const { createPolicyStore } = await import('../engine/adapters/index.js');
-  const { insertSession } = await import('../directory/session-tokens.js');
   const h = await createAuthHarness('bench-authorize', { withValkey: true, sharedTokenCache: true });
   // As auth-service/server.ts builds it: Prometheus metrics (HTTP latency, authorize outcomes, engine) and an
   // info-level logger (on stderr: stdout carries this process's answers to the suite).
@@ -89,10 +93,27 @@ async function authorizeServer(
     metrics.watchDecisionLog(decisionLog);
   }
   const app = createAuthListener(wireAuth({ ...h.deps, metrics, ...(decisionLog ? { decisionLog } : {}) }));
+  return {
+    app,
+    ready: await benchCaller(h),
+    close: async () => {
+      await decisionLog?.close();
+      await h.close();
+    },
+    ...(decisionLog ? { decisionLog: () => ({ ...(decisionLog as NonNullable<typeof decisionLog>).counts }) } : {}),
+  };
+}
+
+/**
+ * The bench's caller in the harness's database: an organization, a user granted `accounts get` on the bare resource
+ * while the request names a product (each request decides the scoped resource, then the bare one: the costlier path
+ * of /v1/authorize), a session and its access token; and the tenant's stored lines for the Cerbos policy.
+ */
+async function benchCaller(h: AuthHarness): Promise<Omit<ServerReady, 'url'>> {
+  const { createPolicyStore } = await import('../engine/adapters/index.js');
+  const { insertSession } = await import('../directory/session-tokens.js');
   const org = await h.createOrganization();
   const user = await h.createUser(org.id);
-  // Granted on the bare resource while the request names a product: each request decides the scoped resource,
-  // then the bare one (the costlier path of /v1/authorize).
   await h.grant(org.id, `user:${user.id}`, [['accounts', 'get']]);
   const session = await insertSession(h.deps.pool, {
     tenantId: org.id,
@@ -112,43 +133,147 @@ async function authorizeServer(
   // What the tenant holds as stored, for the Cerbos policy: the same lines the engine decides on.
   const { rules } = await createPolicyStore({ pool: h.deps.pool }).loadTenant(org.id);
   return {
-    app,
-    ready: {
-      request: {
-        headers: { 'content-type': 'application/json', authorization: token },
-        body: JSON.stringify({ action: 'get', product: 'midaz', resource: 'accounts', sub: `${org.slug}/${user.id}` }),
-      },
-      cerbos: { tenantId: org.id, rules, subject: `user:${user.id}`, resource: 'accounts', action: 'get' },
+    request: {
+      headers: { 'content-type': 'application/json', authorization: token },
+      body: JSON.stringify({ action: 'get', product: 'midaz', resource: 'accounts', sub: `${org.slug}/${user.id}` }),
     },
-    close: async () => {
-      await decisionLog?.close();
-      await h.close();
-    },
-    ...(decisionLog ? { decisionLog: () => ({ ...(decisionLog as NonNullable<typeof decisionLog>).counts }) } : {}),
+    cerbos: { tenantId: org.id, rules, subject: `user:${user.id}`, resource: 'accounts', action: 'get' },
   };
 }
 
-const role = process.argv[2];
-if (role !== 'floor' && role !== 'authorize' && role !== 'authorize-log') throw new Error(`usage: authorize-servers.ts floor|authorize|authorize-log (got ${String(role)})`);
-const built: { app: RequestListener; ready: Omit<ServerReady, 'url'>; close(): Promise<void>; decisionLog?: () => DecisionLogCounts } =
-  role === 'floor' ? await floorServer() : await authorizeServer(role === 'authorize-log');
-const server = await listen(built.app);
-let requests = 0;
-server.on('request', () => {
-  requests++;
-});
-const ready: ServerReady = { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/authorize`, ...built.ready };
+/**
+ * `authorize-workers`: Auth as operators start it (`auth-service/main.ts`, NODE_ENV=production) with
+ * AUTH_WORKERS=auto, one worker per core behind one port, over the harness's database (the harness seals its signing
+ * keys with the key given to the server as SECRETS_ENCRYPTION_KEY, so the server verifies the harness's token). As
+ * the `authorize` server: Valkey and its shared token tier, no request rate limits (the bench is one client
+ * address), no decision log (measured apart). Its CPU time is the primary's and every worker's, from /proc.
+ */
+async function workersServer(): Promise<{ url: string; ready: Omit<ServerReady, 'url'>; cpuMicros(): Promise<number>; close(): Promise<void> }> {
+  const { createAuthHarness, authIssuer, authAudience } = await import('../test/support/auth-harness.js');
+  const { testLicenseEnv } = await import('../test/support/license.js');
+  const { testValkeyUrl } = await import('../test/support/valkey.js');
+  const { freePort } = await import('../local-start/free-port.js');
+  const { processCpuMicros } = await import('./cerbos-pdp.js');
+  const secretsKey = randomBytes(32);
+  const h = await createAuthHarness('bench-authorize-workers', { secretsKey, withValkey: true });
+  const ready = await benchCaller(h);
+  const port = await freePort();
+  const workers = availableParallelism();
+  const main = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../auth-service/main.ts', import.meta.url))], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      ...testLicenseEnv,
+      NODE_ENV: 'production',
+      AUTH_WORKERS: 'auto',
+      DATABASE_URL: h.schema.url,
+      DB_MIGRATE_ON_START: 'false',
+      VALKEY_URL: testValkeyUrl,
+      KEY_PREFIX: h.deps.keyPrefix,
+      POLICY_CHANGE_CHANNEL: `am_bench_${randomBytes(4).toString('hex')}`,
+      TOKEN_ISSUER: authIssuer,
+      TOKEN_AUDIENCE: authAudience,
+      MULTI_TENANT_ENABLED: 'true',
+      PLATFORM_ORGANIZATION_ID: h.defaultTenantId,
+      SECRETS_ENCRYPTION_KEY: secretsKey.toString('base64'),
+      MFA_SECRET: randomBytes(32).toString('base64'),
+      SERVER_PORT: String(port),
+      RATE_LIMIT_ENABLED: 'false',
+      DECISION_LOG_ENABLED: 'false',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const listening = new Promise<void>((resolve, reject) => {
+    let count = 0;
+    const onData = (chunk: Buffer): void => {
+      const text = chunk.toString();
+      output = (output + text).slice(-8_000);
+      count += text.match(/"msg":"auth listening"/g)?.length ?? 0;
+      if (count >= workers) resolve();
+    };
+    main.stdout.on('data', onData);
+    main.stderr.on('data', onData);
+    main.once('exit', (code) => reject(new Error(`auth-service/main.ts exited with ${code}:\n${output}`)));
+  });
+  await listening;
+  const primary = main.pid as number;
+  return {
+    url: `http://127.0.0.1:${port}/v1/authorize`,
+    ready,
+    async cpuMicros() {
+      const pids = [primary, ...(await childrenOf(primary))];
+      const each = await Promise.all(pids.map((pid) => processCpuMicros(pid).catch(() => 0)));
+      return each.reduce((sum, micros) => sum + micros, 0);
+    },
+    async close() {
+      const exited = new Promise((resolve) => main.once('exit', resolve));
+      main.kill('SIGTERM');
+      await exited;
+      await h.close();
+    },
+  };
+}
+
+/** The processes whose parent is `pid` (the primary's workers). */
+async function childrenOf(pid: number): Promise<number[]> {
+  const { readdir, readFile } = await import('node:fs/promises');
+  const found: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^[0-9]+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    // Field 4 (ppid), counted after the parenthesised name.
+    if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) found.push(Number(entry));
+  }
+  return found;
+}
+
+/** A started role: where it listens, what to send it, its CPU time, and how to stop it. */
+interface Running {
+  readonly url: string;
+  readonly ready: Omit<ServerReady, 'url'>;
+  cpu(): Promise<ServerCpu>;
+  close(): Promise<void>;
+}
+
+/** A server of this process: its own listener, counting the requests it serves. */
+async function inProcess(built: { app: RequestListener; ready: Omit<ServerReady, 'url'>; close(): Promise<void>; decisionLog?: () => DecisionLogCounts }): Promise<Running> {
+  const server = await listen(built.app);
+  let requests = 0;
+  server.on('request', () => {
+    requests++;
+  });
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/authorize`,
+    ready: built.ready,
+    cpu() {
+      const { user, system } = process.cpuUsage();
+      return Promise.resolve({ cpuMicros: user + system, requests, ...(built.decisionLog ? { decisionLog: built.decisionLog() } : {}) });
+    },
+    async close() {
+      server.closeAllConnections();
+      server.close();
+      await built.close();
+    },
+  };
+}
+
+const roles: readonly ServerRole[] = ['floor', 'authorize', 'authorize-log', 'authorize-workers'];
+const role = process.argv[2] as ServerRole;
+if (!roles.includes(role)) throw new Error(`usage: authorize-servers.ts ${roles.join('|')} (got ${String(role)})`);
+let running: Running;
+if (role === 'authorize-workers') {
+  const workers = await workersServer();
+  // The workers' requests are not counted here: the suite takes the responses its load generator completed.
+  running = { url: workers.url, ready: workers.ready, cpu: async () => ({ cpuMicros: await workers.cpuMicros() }), close: () => workers.close() };
+} else running = await inProcess(role === 'floor' ? await floorServer() : await authorizeServer(role === 'authorize-log'));
+const ready: ServerReady = { url: running.url, ...running.ready };
 process.stdout.write(`${JSON.stringify(ready)}\n`);
 
 createInterface({ input: process.stdin }).on('line', (line) => {
   if (line.trim() !== 'cpu') return;
-  const { user, system } = process.cpuUsage();
-  const cpu: ServerCpu = { cpuMicros: user + system, requests, ...(built.decisionLog ? { decisionLog: built.decisionLog() } : {}) };
-  process.stdout.write(`${JSON.stringify(cpu)}\n`);
+  void running.cpu().then((cpu) => process.stdout.write(`${JSON.stringify(cpu)}\n`));
 });
 
 process.once('SIGTERM', () => {
-  server.closeAllConnections();
-  server.close();
-  void built.close().then(() => process.exit(0));
+  void running.close().then(() => process.exit(0));
 });

@@ -11,6 +11,7 @@
 // resolution), there is no token to verify and no product-scoped fallback. Its CPU time is read from /proc.
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -59,6 +60,10 @@ export interface AuthorizeRound {
   readonly authorize_decision_log?: HttpFigures;
   /** 1 − (req/s with the log ÷ req/s without) in this round: the share of throughput the log costs. */
   readonly decision_log_cost?: number;
+  /** Auth as operators start it with AUTH_WORKERS=auto (one worker per core behind one port). */
+  readonly authorize_workers?: HttpFigures;
+  /** The workers' req/s ÷ Cerbos's req/s in this round. */
+  readonly workers_ratio_to_cerbos?: number;
 }
 
 export interface AuthorizeBenchResult {
@@ -82,6 +87,11 @@ export interface AuthorizeBenchResult {
   readonly decision_log_cost: number | null;
   /** What the decision log wrote and dropped over the whole run (warm-up included). */
   readonly decision_log_rows: { readonly written: number; readonly dropped_queue_full: number; readonly dropped_store_failed: number } | null;
+  /** `npm run start:auth` with AUTH_WORKERS=auto (medians), its worker count, or null when not measured. */
+  readonly authorize_workers: HttpFigures | null;
+  readonly workers: number | null;
+  /** The median over the rounds of the workers' req/s ÷ Cerbos's req/s in the same round: what the ≥ 3× target reads. */
+  readonly workers_ratio_to_cerbos: number | null;
   readonly rounds: readonly AuthorizeRound[];
 }
 
@@ -213,6 +223,8 @@ export async function runAuthorizeBench(options: {
   cerbos?: boolean;
   /** Measure the authorize server with the decision log on as well (default true). */
   decisionLog?: boolean;
+  /** Measure Auth started as operators start it with AUTH_WORKERS=auto as well (default true). */
+  workers?: boolean;
   onStep?: (what: string) => void;
 }): Promise<AuthorizeBenchResult> {
   const connections = options.connections ?? 50;
@@ -239,6 +251,15 @@ export async function runAuthorizeBench(options: {
       logged = { server, request: { method: 'POST', ...server.ready.request } };
       await assertAllows(server.ready.url, logged.request);
     }
+    let workers: { server: ServerProcess; request: LoadRequest } | undefined;
+    if (options.workers !== false) {
+      options.onStep?.(`starting Auth (auth-service/main.ts) with AUTH_WORKERS=auto: ${availableParallelism()} workers`);
+      const server = await startServer('authorize-workers');
+      started.push(server);
+      if (!server.ready.request) throw new Error('authorize bench: the workers server sent no request');
+      workers = { server, request: { method: 'POST', ...server.ready.request } };
+      await assertAllows(server.ready.url, workers.request);
+    }
     const binary = cerbosBinary();
     const cerbosUnavailable = options.cerbos === false ? 'not asked for' : 'unavailable' in binary ? binary.unavailable : undefined;
     let cerbos: { pdp: CerbosPdp; request: LoadRequest } | undefined;
@@ -252,9 +273,10 @@ export async function runAuthorizeBench(options: {
     await autocannon({ url: floor.ready.url, connections, duration: options.warmupSeconds, ...request });
     await autocannon({ url: auth.ready.url, connections, duration: options.warmupSeconds, ...request });
     if (logged) await autocannon({ url: logged.server.ready.url, connections, duration: options.warmupSeconds, ...logged.request });
+    if (workers) await autocannon({ url: workers.server.ready.url, connections, duration: options.warmupSeconds, ...workers.request });
     if (cerbos) await autocannon({ url: `${cerbos.pdp.url}/api/check/resources`, connections, duration: options.warmupSeconds, ...cerbos.request });
 
-    type Contender = 'express_floor' | 'authorize' | 'authorize_decision_log' | 'cerbos';
+    type Contender = 'express_floor' | 'authorize' | 'authorize_decision_log' | 'authorize_workers' | 'cerbos';
     const contenders: { name: Contender; label: string; measure: () => Promise<HttpFigures> }[] = [
       { name: 'express_floor', label: 'express floor', measure: () => measure({ url: floor.ready.url, cpu: () => floor.cpu() }, request, connections, options.durationSeconds) },
       { name: 'authorize', label: 'POST /v1/authorize', measure: () => measure({ url: auth.ready.url, cpu: () => auth.cpu() }, request, connections, options.durationSeconds) },
@@ -265,6 +287,14 @@ export async function runAuthorizeBench(options: {
         name: 'authorize_decision_log',
         label: 'POST /v1/authorize, decision log on',
         measure: () => measure({ url: server.ready.url, cpu: () => server.cpu() }, loggedRequest, connections, options.durationSeconds),
+      });
+    }
+    if (workers) {
+      const { server, request: workersRequest } = workers;
+      contenders.push({
+        name: 'authorize_workers',
+        label: `POST /v1/authorize, AUTH_WORKERS=auto (${availableParallelism()})`,
+        measure: () => measure({ url: server.ready.url, cpu: () => server.cpu() }, workersRequest, connections, options.durationSeconds),
       });
     }
     if (cerbos) {
@@ -284,6 +314,7 @@ export async function runAuthorizeBench(options: {
       const floorFigures = figures.express_floor as HttpFigures;
       const authFigures = figures.authorize as HttpFigures;
       const loggedFigures = figures.authorize_decision_log;
+      const workersFigures = figures.authorize_workers;
       rounds.push({
         express_floor: floorFigures,
         authorize: authFigures,
@@ -294,11 +325,16 @@ export async function runAuthorizeBench(options: {
         ...(loggedFigures
           ? { authorize_decision_log: loggedFigures, decision_log_cost: authFigures.requests_per_s > 0 ? 1 - loggedFigures.requests_per_s / authFigures.requests_per_s : 0 }
           : {}),
+        ...(workersFigures ? { authorize_workers: workersFigures } : {}),
+        ...(workersFigures && figures.cerbos
+          ? { workers_ratio_to_cerbos: figures.cerbos.requests_per_s > 0 ? workersFigures.requests_per_s / figures.cerbos.requests_per_s : 0 }
+          : {}),
       });
     }
     const loggedRounds = rounds.flatMap((r) => (r.authorize_decision_log ? [r.authorize_decision_log] : []));
     const logCounts = logged ? (await logged.server.cpu()).decisionLog : undefined;
     const cerbosRounds = rounds.flatMap((r) => (r.cerbos ? [r.cerbos] : []));
+    const workersRounds = rounds.flatMap((r) => (r.authorize_workers ? [r.authorize_workers] : []));
     return {
       connections,
       duration_s: options.durationSeconds,
@@ -313,6 +349,9 @@ export async function runAuthorizeBench(options: {
       authorize_decision_log: loggedRounds.length > 0 ? medianFigures(loggedRounds) : null,
       decision_log_cost: loggedRounds.length > 0 ? median(rounds.map((r) => r.decision_log_cost ?? 0)) : null,
       decision_log_rows: logCounts ? { written: logCounts.written, dropped_queue_full: logCounts.droppedQueueFull, dropped_store_failed: logCounts.droppedStoreFailed } : null,
+      authorize_workers: workersRounds.length > 0 ? medianFigures(workersRounds) : null,
+      workers: workers ? availableParallelism() : null,
+      workers_ratio_to_cerbos: workersRounds.length > 0 && cerbosRounds.length > 0 ? median(rounds.map((r) => r.workers_ratio_to_cerbos ?? 0)) : null,
       rounds,
     };
   } finally {
@@ -332,6 +371,7 @@ export function formatAuthorizeBench(result: AuthorizeBenchResult): string {
     row('POST /v1/authorize', result.authorize),
   ];
   if (result.authorize_decision_log) lines.push(row('  with decision log', result.authorize_decision_log));
+  if (result.authorize_workers) lines.push(row(`  ${result.workers ?? '?'} workers (start:auth)`, result.authorize_workers));
   if (result.cerbos) lines.push(row(`Cerbos PDP ${result.cerbos_version ?? ''}`.trim(), result.cerbos));
   lines.push(
     `ratio ${percent(result.ratio)} of the floor's req/s (rounds: ${result.rounds.map((r) => percent(r.ratio)).join(', ')}); ` +
@@ -351,6 +391,12 @@ export function formatAuthorizeBench(result: AuthorizeBenchResult): string {
         `CPU per request ours ${result.authorize.cpu_us_per_request.toFixed(0)} µs, Cerbos ${result.cerbos.cpu_us_per_request.toFixed(0)} µs ` +
         `(Cerbos gets the roles in the request: no token, no role resolution, no product fallback)`,
     );
+    if (result.authorize_workers && result.workers_ratio_to_cerbos !== null) {
+      lines.push(
+        `ours with AUTH_WORKERS=auto (${result.workers ?? '?'} workers, each core as Cerbos uses them) / Cerbos: ${result.workers_ratio_to_cerbos.toFixed(2)}× its req/s ` +
+          `(rounds: ${result.rounds.map((r) => `${(r.workers_ratio_to_cerbos ?? 0).toFixed(2)}×`).join(', ')}; target ≥ 3×); CPU per request ${result.authorize_workers.cpu_us_per_request.toFixed(0)} µs`,
+      );
+    }
   } else {
     lines.push(`Cerbos PDP not measured: ${result.cerbos_unavailable ?? 'no figures'}`);
   }

@@ -42,7 +42,7 @@ function clockTicksPerSecond(): number {
 }
 
 /** utime + stime of a process (fields 14 and 15 of /proc/<pid>/stat, counted after the parenthesised name). */
-async function processCpuMicros(pid: number): Promise<number> {
+export async function processCpuMicros(pid: number): Promise<number> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const ticks = Number(fields[11]) + Number(fields[12]);

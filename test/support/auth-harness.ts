@@ -86,6 +86,8 @@ export interface AuthHarnessOptions {
   readonly serving?: (typeof servings)[number];
   /** The engine's `tenantMemoryBytes`: tenants loaded on first use within it (default: every tenant kept). */
   readonly tenantMemoryBytes?: number;
+  /** The 32-byte key signing keys are sealed with (default: random): a server started with it as SECRETS_ENCRYPTION_KEY signs and verifies with them. */
+  readonly secretsKey?: Buffer;
 }
 
 export async function createAuthHarness(label: string, options: AuthHarnessOptions = {}): Promise<AuthHarness> {
@@ -101,7 +103,7 @@ export async function createAuthHarness(label: string, options: AuthHarnessOptio
     resyncIntervalMs: 0,
     ...(options.tenantMemoryBytes === undefined ? {} : { tenantMemoryBytes: options.tenantMemoryBytes }),
   });
-  const secrets = new SecretBox(randomBytes(32));
+  const secrets = new SecretBox(options.secretsKey ?? randomBytes(32));
   const settings: AuthSettings = {
     issuer: authIssuer,
     audience: authAudience,
