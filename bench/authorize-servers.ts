@@ -159,7 +159,8 @@ async function workersServer(): Promise<{ url: string; ready: Omit<ServerReady, 
   const ready = await benchCaller(h);
   const port = await freePort();
   const workers = availableParallelism();
-  const main = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../auth-service/main.ts', import.meta.url))], {
+  // This process's flags (tsx, and --cpu-prof under BENCH_AUTHORIZE_CPU_PROF): node:cluster gives them to every worker.
+  const main = spawn(process.execPath, [...process.execArgv, fileURLToPath(new URL('../auth-service/main.ts', import.meta.url))], {
     env: {
       PATH: process.env.PATH ?? '',
       ...testLicenseEnv,
