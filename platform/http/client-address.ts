@@ -34,9 +34,20 @@ export function inRanges(address: string | undefined, ranges: readonly Cidr[]): 
  */
 export function createClientAddress(trustedProxies: readonly string[]): (req: Pick<IncomingMessage, 'socket' | 'headers'>) => string | undefined {
   const trusted = parseRanges('TRUSTED_PROXIES', trustedProxies);
+  // A connection's address does not change: a keep-alive connection's requests parse it once, not each (parsing
+  // was most of what the decision log cost a request). Only the forwarded chain is read per request.
+  const bySocket = new WeakMap<object, { readonly address: string; readonly isTrustedProxy: boolean }>();
   return (req) => {
-    const socket = canonical(req.socket.remoteAddress);
-    if (socket === undefined || trusted.length === 0 || !inRanges(socket, trusted)) return socket;
+    let peer = bySocket.get(req.socket);
+    if (peer === undefined) {
+      const address = canonical(req.socket.remoteAddress);
+      // A socket that tells no address (closed before it was asked) is asked again next time.
+      if (address === undefined) return undefined;
+      peer = { address, isTrustedProxy: trusted.length > 0 && inRanges(address, trusted) };
+      bySocket.set(req.socket, peer);
+    }
+    const socket = peer.address;
+    if (!peer.isTrustedProxy) return socket;
     const header = req.headers['x-forwarded-for'];
     if (header === undefined) return socket;
     const hops = (Array.isArray(header) ? header.join(',') : header).split(',');
