@@ -1,6 +1,6 @@
 import type { PolicyEngine, PolicyRule } from '../../engine/index.js';
 import { ModelQuestions } from '../../platform/authorization/model-questions.js';
-import type { DecisionRecord } from '../../platform/decision-log/index.js';
+import type { DecisionFact } from '../../platform/decision-log/index.js';
 
 const maxRemembered = 10_000;
 
@@ -15,7 +15,7 @@ export function ruleText(rule: PolicyRule): string {
  * burst of the same question is explained once. Under a model whose matcher reads request attributes the rule is
  * left unknown: the log does not keep the attributes the decision saw.
  */
-export function decidingRuleResolver(engine: PolicyEngine): (record: DecisionRecord) => string | undefined {
+export function decidingRuleResolver(engine: PolicyEngine): (record: DecisionFact) => string | undefined {
   const remembered = new Map<string, string | null>();
   const questions = new ModelQuestions(engine);
   const explainOne = (tenantId: string, subject: string, resource: string, action: string): string | undefined => {

@@ -1,4 +1,5 @@
-import type { DecisionLogReason, DecisionRecord } from './decision-record.js';
+import { DecisionColumns } from './decision-columns.js';
+import { isSameFact, type DecisionFact, type DecisionLogReason, type DecisionRecord } from './decision-record.js';
 
 const dayMs = 86_400_000;
 
@@ -38,19 +39,6 @@ export interface DecisionBatch {
   };
 }
 
-function sameFact(a: DecisionRecord, b: DecisionRecord): boolean {
-  return (
-    a.subject === b.subject &&
-    a.resource === b.resource &&
-    a.action === b.action &&
-    a.product === b.product &&
-    a.allowed === b.allowed &&
-    a.reason === b.reason &&
-    a.revision === b.revision &&
-    a.clientIp === b.clientIp
-  );
-}
-
 class BatchBuilder {
   firstAtMs = Number.POSITIVE_INFINITY;
   lastAtMs = Number.NEGATIVE_INFINITY;
@@ -73,26 +61,26 @@ class BatchBuilder {
   readonly atMs: number[] = [];
   readonly fact: number[] = [];
   readonly requestId: (string | null)[] = [];
-  /** The previous decision and its fact: a caller's decisions often repeat back to back, and then no key is built. */
-  private last: DecisionRecord | undefined;
+  /** The previous decision's fact and its index: a caller's decisions often repeat back to back, and then no key is built. */
+  private last: DecisionFact | undefined;
   private lastFact = 0;
 
   constructor(readonly tenantId: string) {}
 
-  add(record: DecisionRecord, ruleOf: (record: DecisionRecord) => string | undefined): void {
-    const fact = this.last !== undefined && sameFact(this.last, record) ? this.lastFact : this.factOf(record, ruleOf);
+  add(record: DecisionFact, atMs: number, requestId: string | undefined, ruleOf: (fact: DecisionFact) => string | undefined): void {
+    const fact = this.last !== undefined && isSameFact(this.last, record) ? this.lastFact : this.factOf(record, ruleOf);
     this.last = record;
     this.lastFact = fact;
-    if (record.atMs < this.firstAtMs) this.firstAtMs = record.atMs;
-    if (record.atMs > this.lastAtMs) this.lastAtMs = record.atMs;
+    if (atMs < this.firstAtMs) this.firstAtMs = atMs;
+    if (atMs > this.lastAtMs) this.lastAtMs = atMs;
     if (record.allowed) this.allowedCount++;
     else this.deniedCount++;
-    this.atMs.push(record.atMs);
+    this.atMs.push(atMs);
     this.fact.push(fact);
-    this.requestId.push(record.requestId ?? null);
+    this.requestId.push(requestId ?? null);
   }
 
-  private factOf(record: DecisionRecord, ruleOf: (record: DecisionRecord) => string | undefined): number {
+  private factOf(record: DecisionFact, ruleOf: (fact: DecisionFact) => string | undefined): number {
     // The separator cannot occur in a name the engine accepts; `undefined` product and address differ from any name.
     const key = `${record.subject}\u0000${record.resource}\u0000${record.action}\u0000${record.product ?? '\u0001'}\u0000${record.allowed ? 1 : 0}${record.reason}\u0000${record.revision}\u0000${record.clientIp ?? '\u0001'}`;
     let fact = this.factIndex.get(key);
@@ -139,13 +127,22 @@ class BatchBuilder {
  * decision: every decision of a fact was made on the same question at the same revision.
  */
 export function batchDecisions<R extends DecisionRecord>(records: readonly R[], ruleOf: (record: R) => string | undefined): DecisionBatch[] {
+  return batchColumns(DecisionColumns.of(records), ruleOf);
+}
+
+/** `batchDecisions` over queued columns; `ruleOf` is given one of the fact's records. */
+export function batchColumns<F extends DecisionFact>(columns: DecisionColumns<F>, ruleOf: (fact: F) => string | undefined): DecisionBatch[] {
   const builders = new Map<string, BatchBuilder>();
   const full: DecisionBatch[] = [];
+  const { atMs, fact, requestId, facts } = columns;
+  const ask = ruleOf as (fact: DecisionFact) => string | undefined;
   let last: BatchBuilder | undefined;
   let lastTenant = '';
   let lastDay = Number.NaN;
-  for (const record of records) {
-    const day = Math.floor(record.atMs / dayMs);
+  for (let i = 0; i < columns.length; i++) {
+    const at = atMs[i] as number;
+    const record = facts[fact[i] as number] as F;
+    const day = Math.floor(at / dayMs);
     // Consecutive decisions are usually of one tenant and day: skip the lookup then.
     if (last === undefined || record.tenantId !== lastTenant || day !== lastDay) {
       const key = `${day}\u0000${record.tenantId}`;
@@ -162,7 +159,7 @@ export function batchDecisions<R extends DecisionRecord>(records: readonly R[], 
       last = new BatchBuilder(record.tenantId);
       builders.set(`${day}\u0000${record.tenantId}`, last);
     }
-    last.add(record, ruleOf as (record: DecisionRecord) => string | undefined);
+    last.add(record, at, requestId[i], ask);
   }
   return [...full, ...[...builders.values()].map((builder) => builder.build())];
 }

@@ -6,7 +6,8 @@ import { runMigrations } from '../migrations.js';
 import { DecisionLogMaintenance } from './decision-log-maintenance.js';
 import { DecisionLogStore, utcDay } from './decision-log-store.js';
 import { batchDecisions, maxDecisionsPerBatch, type DecisionBatch } from './decision-batch.js';
-import type { DecisionRecord, StoredDecision } from './decision-record.js';
+import { DecisionColumns } from './decision-columns.js';
+import type { DecisionFact, DecisionRecord, StoredDecision } from './decision-record.js';
 import { DecisionRecorder, type DecisionLogSink } from './decision-recorder.js';
 
 const dayMs = 86_400_000;
@@ -70,7 +71,7 @@ beforeEach(async () => {
 
 describe('DecisionRecorder', () => {
   it('writes every recorded field, the deciding rule found at flush time', async () => {
-    const seen: DecisionRecord[] = [];
+    const seen: DecisionFact[] = [];
     const recorder = new DecisionRecorder({
       sink: store,
       queueMax: 100,
@@ -258,6 +259,23 @@ describe('DecisionLogStore.list', () => {
   });
 });
 
+describe('DecisionColumns', () => {
+  it('keeps a run of decisions of one fact as one record, each decision only its time and request id', () => {
+    const columns = new DecisionColumns(4);
+    const first = decision({ requestId: 'a' });
+    columns.append(first);
+    columns.append(decision({ atMs: now + 1, requestId: 'b' }));
+    columns.append(decision({ atMs: now + 2, requestId: 'c', action: 'post' }));
+    columns.append(decision({ atMs: now + 3, requestId: 'd' }));
+    expect(columns.isFull).toBe(true);
+    expect(columns.facts).toHaveLength(3);
+    expect(columns.facts[0]).toBe(first);
+    expect([...columns.fact]).toEqual([0, 0, 1, 2]);
+    expect([...columns.atMs]).toEqual([now, now + 1, now + 2, now + 3]);
+    expect(columns.requestId).toEqual(['a', 'b', 'c', 'd']);
+  });
+});
+
 describe('batchDecisions', () => {
   it('makes one batch per tenant and UTC day, keeps each distinct decision once and asks for its rule once', () => {
     const asked: string[] = [];
@@ -273,11 +291,12 @@ describe('batchDecisions', () => {
         decision({ atMs: midnight + 8, requestId: 'g', revision: 8 }),
       ],
       (record) => {
-        asked.push(record.requestId ?? '');
+        asked.push(`${record.tenantId === tenantB ? 'B' : 'A'} ${record.action} ${record.revision}`);
         return `rule of ${record.action}`;
       },
     );
-    expect(asked).toEqual(['a', 'b', 'd', 'e', 'g']);
+    // Once per distinct fact of each batch: the day before midnight and the day after are two batches.
+    expect(asked).toEqual(['A get 7', 'A get 7', 'B get 7', 'A post 7', 'A get 8']);
     expect(batches.map((batch) => [batch.tenantId, batch.firstAtMs, batch.lastAtMs, batch.decisions.requestId])).toEqual([
       [tenantA, midnight - 1, midnight - 1, ['a']],
       [tenantA, midnight, midnight + 8, ['b', 'c', 'e', 'f', 'g']],

@@ -1,5 +1,6 @@
-import { batchDecisions, type DecisionBatch } from './decision-batch.js';
-import type { DecisionRecord } from './decision-record.js';
+import { batchColumns, type DecisionBatch } from './decision-batch.js';
+import { DecisionColumns } from './decision-columns.js';
+import type { DecisionFact, DecisionRecord } from './decision-record.js';
 import { isMissingPartition, utcDay } from './decision-log-store.js';
 
 /** What the recorder needs of the table. */
@@ -16,8 +17,8 @@ export interface DecisionRecorderOptions {
   readonly batchMax: number;
   /** Longest a decision waits before a flush starts. */
   readonly flushIntervalMs: number;
-  /** The rule that decided, found at flush time (undefined when it cannot be told any more); asked once per distinct decision of a batch. */
-  readonly resolveRule?: (record: DecisionRecord) => string | undefined;
+  /** The rule that decided, found at flush time (undefined when it cannot be told any more); asked once per distinct fact of a batch. */
+  readonly resolveRule?: (fact: DecisionFact) => string | undefined;
   /** A flush that failed: its rows are dropped (counted), never retried into an unbounded backlog. */
   readonly onError?: (error: unknown, droppedRows: number) => void;
 }
@@ -34,13 +35,16 @@ export interface DecisionRecorderCounts {
 
 /**
  * The decision log's writer. `record` is what every authorize path calls: it appends to a bounded in-memory queue
- * and returns; it never waits, never throws, never touches the database. A timer (or a full batch) flushes the
- * queue with one INSERT per batch (a row per tenant and day, see `DecisionBatch`), one flush at a time; a database
- * that fails or is down costs the decisions of that flush (counted in `droppedStoreFailed`), never a decision.
+ * (columns of `batchMax` decisions, see `DecisionColumns`) and returns; it never waits, never throws, never touches
+ * the database. A timer (or a full batch) flushes the queue with one INSERT per batch (a row per tenant and day,
+ * see `DecisionBatch`), one flush at a time; a database that fails or is down costs the decisions of that flush
+ * (counted in `droppedStoreFailed`), never a decision.
  */
 export class DecisionRecorder {
   readonly counts: DecisionRecorderCounts = { written: 0, droppedQueueFull: 0, droppedStoreFailed: 0 };
-  private queue: DecisionRecord[] = [];
+  /** Full columns first; the last one is being appended to. */
+  private queue: DecisionColumns[] = [];
+  private queuedCount = 0;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
   private closed = false;
@@ -49,17 +53,23 @@ export class DecisionRecorder {
 
   /** Decisions waiting to be written. */
   get queued(): number {
-    return this.queue.length;
+    return this.queuedCount;
   }
 
   record(decision: DecisionRecord): void {
-    if (this.closed || this.queue.length >= this.options.queueMax) {
+    if (this.closed || this.queuedCount >= this.options.queueMax) {
       this.counts.droppedQueueFull++;
       return;
     }
-    this.queue.push(decision);
+    let tail = this.queue[this.queue.length - 1];
+    if (tail === undefined || tail.isFull) {
+      tail = new DecisionColumns(Math.min(this.options.batchMax, this.options.queueMax));
+      this.queue.push(tail);
+    }
+    tail.append(decision);
+    this.queuedCount++;
     if (this.flushing) return;
-    if (this.queue.length >= this.options.batchMax) {
+    if (this.queuedCount >= this.options.batchMax) {
       this.cancelTimer();
       void this.flush();
     } else {
@@ -71,9 +81,9 @@ export class DecisionRecorder {
   flush(): Promise<void> {
     this.flushing ??= this.drain().then((drained) => {
       this.flushing = undefined;
-      if (this.queue.length === 0 || this.closed) return;
+      if (this.queuedCount === 0 || this.closed) return;
       // After a failure only the timer starts the next attempt: a database that is down is not retried in a loop.
-      if (drained && this.queue.length >= this.options.batchMax) void this.flush();
+      if (drained && this.queuedCount >= this.options.batchMax) void this.flush();
       else this.startTimer();
     });
     return this.flushing;
@@ -101,10 +111,9 @@ export class DecisionRecorder {
   /** False when a write failed (the rest stays queued for the next tick). */
   private async drain(): Promise<boolean> {
     // Decisions recorded while a batch is written go to the next batch of this drain (bounded by the queue).
-    while (this.queue.length > 0) {
-      const taken = this.take();
+    for (let taken = this.take(); taken !== undefined; taken = this.take()) {
       try {
-        await this.write(batchDecisions(taken, this.ruleOf));
+        await this.write(batchColumns(taken, this.ruleOf));
         this.counts.written += taken.length;
       } catch (error) {
         this.counts.droppedStoreFailed += taken.length;
@@ -115,18 +124,16 @@ export class DecisionRecorder {
     return true;
   }
 
-  private take(): DecisionRecord[] {
-    if (this.queue.length <= this.options.batchMax) {
-      const batch = this.queue;
-      this.queue = [];
-      return batch;
-    }
-    return this.queue.splice(0, this.options.batchMax);
+  /** The oldest columns (at most `batchMax` decisions); decisions recorded from now on go to new columns. */
+  private take(): DecisionColumns | undefined {
+    const taken = this.queue.shift();
+    if (taken !== undefined) this.queuedCount -= taken.length;
+    return taken;
   }
 
-  private readonly ruleOf = (record: DecisionRecord): string | undefined => {
+  private readonly ruleOf = (fact: DecisionFact): string | undefined => {
     try {
-      return this.options.resolveRule?.(record);
+      return this.options.resolveRule?.(fact);
     } catch {
       return undefined;
     }
