@@ -5,7 +5,7 @@ import cluster from 'node:cluster';
 import { ConfigError } from '../platform/config-error.js';
 import { loadEnvFile } from '../platform/env-file.js';
 import { createLogger } from '../platform/logger.js';
-import { runPrimary } from '../platform/service/worker-cluster.js';
+import { runPrimary } from '../platform/cluster/worker-cluster.js';
 import { exitOnSignal } from '../platform/shutdown.js';
 import { parseAuthConfig, type AuthConfig } from './config.js';
 import { startAuthService } from './server.js';

@@ -5,7 +5,7 @@ import type { License } from '../licensing/index.js';
 import { ActiveTokenCheck } from '../platform/auth/active-token-check.js';
 import type { TenancyOptions } from '../platform/auth/caller-from-token.js';
 import { endHereAndInSiblings, endHereWith } from '../platform/auth/ended-here.js';
-import { workerLink } from '../platform/service/worker-cluster.js';
+import { workerLink } from '../platform/cluster/worker-cluster.js';
 import type { TokenVerifier } from '../platform/auth/token-verifier.js';
 import type { DecisionRecorder } from '../platform/decision-log/index.js';
 import { createClientAddress, parseRanges } from '../platform/http/client-address.js';

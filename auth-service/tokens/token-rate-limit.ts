@@ -3,7 +3,7 @@ import { ipKeyGenerator, rateLimit, type Store } from 'express-rate-limit';
 import type { ValkeyClient } from '../../platform/valkey-client.js';
 import type { ErrorReporter } from '../../platform/http/error-handler.js';
 import { fallbackLimitOf, withLocalFallback } from '../../platform/http/rate-limit-fallback.js';
-import { localShareOf } from '../../platform/service/worker-cluster.js';
+import { localShareOf } from '../../platform/cluster/worker-cluster.js';
 import { ServiceError } from '../../platform/http/service-error.js';
 import { createClientAddress } from '../../platform/http/client-address.js';
 import { ValkeyRateLimitStore } from '../../platform/http/valkey-rate-limit-store.js';

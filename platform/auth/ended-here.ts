@@ -1,6 +1,6 @@
 import type { Clock } from '../../engine/index.js';
 import type { ActiveTokenCheck } from './active-token-check.js';
-import type { WorkerLink } from '../service/worker-cluster.js';
+import type { WorkerLink } from '../cluster/worker-cluster.js';
 
 /** A session, or one access token, or both, that this replica has just ended. */
 export interface EndedSession {

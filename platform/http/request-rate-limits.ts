@@ -6,7 +6,7 @@ import { ValkeyRateLimitStore } from './valkey-rate-limit-store.js';
 import { createClientAddress } from './client-address.js';
 import type { ErrorReporter } from './error-handler.js';
 import { fallbackLimitOf, withLocalFallback } from './rate-limit-fallback.js';
-import { localShareOf } from '../service/worker-cluster.js';
+import { localShareOf } from '../cluster/worker-cluster.js';
 import { ServiceError } from './service-error.js';
 
 export interface RequestRateLimitOptions {

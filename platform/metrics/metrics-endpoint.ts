@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type Router } from 'express';
 import { ServiceError } from '../http/service-error.js';
 import type { Secret } from '../secret.js';
-import type { MetricsSource } from '../service/worker-cluster.js';
+import type { MetricsSource } from '../cluster/worker-cluster.js';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 

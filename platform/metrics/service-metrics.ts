@@ -8,7 +8,7 @@ import { EngineMetrics, type EngineSource } from './engine-metrics.js';
 import { httpMetrics, type HttpObserver } from './http-metrics.js';
 import { createMetricsRegistry } from './metrics-registry.js';
 import { TokenCacheRejections } from './token-cache-rejections.js';
-import type { MetricsSource, WorkerLink } from '../service/worker-cluster.js';
+import type { MetricsSource, WorkerLink } from '../cluster/worker-cluster.js';
 
 /** One service's metrics: what main/server wires into the engine hooks and the app. */
 export interface ServiceMetrics {

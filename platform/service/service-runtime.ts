@@ -6,7 +6,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { EngineConfig } from '../engine-config.js';
 import { startEngineRuntime, type EngineRuntime } from '../engine-runtime.js';
-import { workerLink } from './worker-cluster.js';
+import { workerLink } from '../cluster/worker-cluster.js';
 import { listenGracefully, type RunningService, type StartServiceOptions } from '../http/graceful-server.js';
 import { loadLicense, watchLicense, type License, type LicenseSettings } from '../../licensing/index.js';
 import { systemClock } from '../../engine/index.js';
