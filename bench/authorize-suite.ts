@@ -149,6 +149,9 @@ async function startServer(role: ServerRole): Promise<ServerProcess> {
   };
 }
 
+/** The pause before each measurement. */
+const settleMs = 1_000;
+
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
@@ -304,11 +307,16 @@ export async function runAuthorizeBench(options: {
     }
     const rounds: AuthorizeRound[] = [];
     for (let round = 0; round < options.rounds; round++) {
-      // Rotating which goes first keeps a steady drift in the machine's load from favouring any of them.
+      // Rotating which goes first keeps a steady drift in the machine's load from favouring any of them, and every
+      // other round runs them in reverse, so no contender always follows the same one (rotation alone keeps each
+      // after its neighbour: the one after the decision-log server met its last flushes in PostgreSQL each round).
       const figures: Partial<Record<Contender, HttpFigures>> = {};
-      for (let i = 0; i < contenders.length; i++) {
-        const contender = contenders[(round + i) % contenders.length] as (typeof contenders)[number];
+      const ordered = round % 2 === 0 ? contenders : [...contenders].reverse();
+      for (let i = 0; i < ordered.length; i++) {
+        const contender = ordered[(round + i) % ordered.length] as (typeof contenders)[number];
         options.onStep?.(`round ${round + 1}/${options.rounds}: ${contender.label}, ${connections} connections, ${options.durationSeconds} s`);
+        // What the last one left behind (a decision log's final flush, PostgreSQL writing it) settles first.
+        await new Promise((resolve) => setTimeout(resolve, settleMs));
         figures[contender.name] = await contender.measure();
       }
       const floorFigures = figures.express_floor as HttpFigures;
