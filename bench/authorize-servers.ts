@@ -63,6 +63,9 @@ async function floorServer(): Promise<{ app: RequestListener; ready: Omit<Server
 
 type DecisionLogCounts = NonNullable<ServerCpu['decisionLog']>;
 
+/** `authorize-log` only: whether decisions reach the decision log now (`log on` / `log off` on stdin). */
+let logging = true;
+
 /**
  * `withDecisionLog`: the same server with the decision log wired as auth-service/server.ts wires it (its default
  * settings, the deciding rule resolved at flush time, rows written to PostgreSQL), so the two differ by the log only.
@@ -89,7 +92,14 @@ async function authorizeServer(
     const settings = decisionLogSettingsOf(z.object(decisionLogConfigShape).parse({}));
     const store = new DecisionLogStore(h.deps.pool);
     await new DecisionLogMaintenance({ store, retentionDays: settings.retentionDays, clock: { nowMs: () => Date.now() } }).run();
-    decisionLog = new DecisionRecorder({ sink: store, queueMax: settings.queueMax, batchMax: settings.batchMax, flushIntervalMs: settings.flushIntervalMs, resolveRule: decidingRuleResolver(h.deps.engine) });
+    // The route hands every decision to it; with `logging` off (the suite's `log off`) it drops them unqueued, so the
+    // same process serves with and without the log in turns.
+    class SwitchedRecorder extends DecisionRecorder {
+      override record(decision: import('../platform/decision-log/index.js').DecisionRecord): void {
+        if (logging) super.record(decision);
+      }
+    }
+    decisionLog = new SwitchedRecorder({ sink: store, queueMax: settings.queueMax, batchMax: settings.batchMax, flushIntervalMs: settings.flushIntervalMs, resolveRule: decidingRuleResolver(h.deps.engine) });
     metrics.watchDecisionLog(decisionLog);
   }
   const app = createAuthListener(wireAuth({ ...h.deps, metrics, ...(decisionLog ? { decisionLog } : {}) }));
@@ -271,8 +281,11 @@ const ready: ServerReady = { url: running.url, ...running.ready };
 process.stdout.write(`${JSON.stringify(ready)}\n`);
 
 createInterface({ input: process.stdin }).on('line', (line) => {
-  if (line.trim() !== 'cpu') return;
-  void running.cpu().then((cpu) => process.stdout.write(`${JSON.stringify(cpu)}\n`));
+  const command = line.trim();
+  if (command === 'log on' || command === 'log off') {
+    logging = command === 'log on';
+    process.stdout.write(`${JSON.stringify({ logging })}\n`);
+  } else if (command === 'cpu') void running.cpu().then((cpu) => process.stdout.write(`${JSON.stringify(cpu)}\n`));
 });
 
 process.once('SIGTERM', () => {

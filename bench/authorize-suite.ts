@@ -85,6 +85,12 @@ export interface AuthorizeBenchResult {
   readonly authorize_decision_log: HttpFigures | null;
   /** The median over the rounds of the decision log's cost: 1 − (req/s with it ÷ req/s without it). */
   readonly decision_log_cost: number | null;
+  /**
+   * The decision log's cost in one process: the decision-log server measured with its log switched off and on in
+   * turn (pairs of adjacent windows, every other pair on first), so the process, its heap and its JIT are the same on
+   * both sides. `cost` is the median over the pairs of 1 − (req/s on ÷ req/s off): what the ≤ 5 % target reads.
+   */
+  readonly decision_log_switched: { readonly cost: number; readonly on: HttpFigures; readonly off: HttpFigures; readonly pairs: readonly { readonly on: HttpFigures; readonly off: HttpFigures; readonly cost: number }[] } | null;
   /** What the decision log wrote and dropped over the whole run (warm-up included). */
   readonly decision_log_rows: { readonly written: number; readonly dropped_queue_full: number; readonly dropped_store_failed: number } | null;
   /** `npm run start:auth` with AUTH_WORKERS=auto (medians), its worker count, or null when not measured. */
@@ -104,6 +110,8 @@ interface MeasuredServer {
 interface ServerProcess {
   readonly ready: ServerReady;
   cpu(): Promise<ServerCpu>;
+  /** `authorize-log` only: decisions reach its decision log (on) or are dropped unqueued (off) from now on. */
+  switchLog(on: boolean): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -139,6 +147,11 @@ async function startServer(role: ServerRole): Promise<ServerProcess> {
       const answer = nextLine();
       child.stdin.write('cpu\n');
       return answer as Promise<ServerCpu>;
+    },
+    async switchLog(on) {
+      const answer = nextLine();
+      child.stdin.write(on ? 'log on\n' : 'log off\n');
+      await answer;
     },
     async stop() {
       child.kill('SIGTERM');
@@ -228,6 +241,9 @@ export async function runAuthorizeBench(options: {
   decisionLog?: boolean;
   /** Measure Auth started as operators start it with AUTH_WORKERS=auto as well (default true). */
   workers?: boolean;
+  /** Pairs of windows (log off, log on) measured on the decision-log server after the rounds, and each window's length. */
+  switchedPairs?: number;
+  switchedSeconds?: number;
   onStep?: (what: string) => void;
 }): Promise<AuthorizeBenchResult> {
   const connections = options.connections ?? 50;
@@ -339,6 +355,28 @@ export async function runAuthorizeBench(options: {
           : {}),
       });
     }
+    let switched: AuthorizeBenchResult['decision_log_switched'] = null;
+    if (logged) {
+      const pairs: { on: HttpFigures; off: HttpFigures; cost: number }[] = [];
+      const count = options.switchedPairs ?? 8;
+      for (let pair = 0; pair < count; pair++) {
+        const figures: { on?: HttpFigures; off?: HttpFigures } = {};
+        for (const on of pair % 2 === 0 ? [false, true] : [true, false]) {
+          options.onStep?.(`decision log switched: pair ${pair + 1}/${count}, log ${on ? 'on' : 'off'}, ${connections} connections, ${options.switchedSeconds ?? 3} s`);
+          await logged.server.switchLog(on);
+          // Decisions queued before a switch off are flushed within the flush interval (250 ms) of it.
+          await new Promise((resolve) => setTimeout(resolve, settleMs));
+          figures[on ? 'on' : 'off'] = await measure({ url: logged.server.ready.url, cpu: () => logged.server.cpu() }, logged.request, connections, options.switchedSeconds ?? 3);
+        }
+        const on = figures.on as HttpFigures;
+        const off = figures.off as HttpFigures;
+        pairs.push({ on, off, cost: off.requests_per_s > 0 ? 1 - on.requests_per_s / off.requests_per_s : 0 });
+      }
+      await logged.server.switchLog(true);
+      if (pairs.length > 0) {
+        switched = { cost: median(pairs.map((p) => p.cost)), on: medianFigures(pairs.map((p) => p.on)), off: medianFigures(pairs.map((p) => p.off)), pairs };
+      }
+    }
     const loggedRounds = rounds.flatMap((r) => (r.authorize_decision_log ? [r.authorize_decision_log] : []));
     const logCounts = logged ? (await logged.server.cpu()).decisionLog : undefined;
     const cerbosRounds = rounds.flatMap((r) => (r.cerbos ? [r.cerbos] : []));
@@ -356,6 +394,7 @@ export async function runAuthorizeBench(options: {
       ratio_to_cerbos: cerbosRounds.length > 0 ? median(rounds.map((r) => r.ratio_to_cerbos ?? 0)) : null,
       authorize_decision_log: loggedRounds.length > 0 ? medianFigures(loggedRounds) : null,
       decision_log_cost: loggedRounds.length > 0 ? median(rounds.map((r) => r.decision_log_cost ?? 0)) : null,
+      decision_log_switched: switched,
       decision_log_rows: logCounts ? { written: logCounts.written, dropped_queue_full: logCounts.droppedQueueFull, dropped_store_failed: logCounts.droppedStoreFailed } : null,
       authorize_workers: workersRounds.length > 0 ? medianFigures(workersRounds) : null,
       workers: workers ? availableParallelism() : null,
@@ -388,9 +427,16 @@ export function formatAuthorizeBench(result: AuthorizeBenchResult): string {
   if (result.decision_log_cost !== null) {
     const rows = result.decision_log_rows;
     lines.push(
-      `decision log cost ${percent(result.decision_log_cost)} of req/s (rounds: ${result.rounds.map((r) => percent(r.decision_log_cost ?? 0)).join(', ')}; target ≤ 5%); ` +
+      `decision log cost, two processes (with it and without): ${percent(result.decision_log_cost)} of req/s (rounds: ${result.rounds.map((r) => percent(r.decision_log_cost ?? 0)).join(', ')}); ` +
         `CPU per request ${result.authorize_decision_log ? result.authorize_decision_log.cpu_us_per_request.toFixed(0) : '?'} µs with it, ${result.authorize.cpu_us_per_request.toFixed(0)} µs without` +
         (rows ? `; rows written ${rows.written}, dropped ${rows.dropped_queue_full} (queue full) + ${rows.dropped_store_failed} (database)` : ''),
+    );
+  }
+  if (result.decision_log_switched) {
+    const sw = result.decision_log_switched;
+    lines.push(
+      `decision log cost in one process, switched off and on: ${percent(sw.cost)} of req/s (pairs: ${sw.pairs.map((p) => percent(p.cost)).join(', ')}; target ≤ 5%); ` +
+        `${sw.on.requests_per_s.toFixed(0)} req/s on, ${sw.off.requests_per_s.toFixed(0)} off; CPU per request ${sw.on.cpu_us_per_request.toFixed(0)} µs on, ${sw.off.cpu_us_per_request.toFixed(0)} µs off`,
     );
   }
   if (result.cerbos && result.ratio_to_cerbos !== null) {

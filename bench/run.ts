@@ -462,7 +462,7 @@ async function main(): Promise<void> {
     if (ctx.wants('models')) await benchModels(ctx);
     if (ctx.wants('authorize')) {
       authorize = await runAuthorizeBench({
-        ...(options.quick ? { durationSeconds: 2, rounds: 1, warmupSeconds: 2 } : { durationSeconds: 5, rounds: 5, warmupSeconds: 3 }),
+        ...(options.quick ? { durationSeconds: 2, rounds: 1, warmupSeconds: 2, switchedPairs: 2, switchedSeconds: 2 } : { durationSeconds: 5, rounds: 5, warmupSeconds: 3, switchedPairs: 8, switchedSeconds: 3 }),
         onStep: (what) => progress.update(`authorize over HTTP: ${what}`),
       });
     }
