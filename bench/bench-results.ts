@@ -3,7 +3,7 @@
 import type { FeedKind } from './propagation.js';
 import type { ScaleFigures } from './scale-suite.js';
 
-export const suiteNames = ['casbin-plain', 'engine-uncached', 'engine-l1-hit', 'engine-l2-hit'] as const;
+export const suiteNames = ['casbin-plain', 'engine-uncached', 'engine-budgeted', 'engine-l1-hit', 'engine-l2-hit'] as const;
 export type SuiteName = (typeof suiteNames)[number];
 
 export interface SuiteResult {

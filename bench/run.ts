@@ -268,6 +268,20 @@ async function benchSize(ctx: Context, size: Size): Promise<void> {
   const policy = generatePolicy({ ...size, seed: env.BENCH_SEED + size.rules });
   const requests = generateRequests(policy, requestsPerSize, env.BENCH_SEED + size.rules + 1);
 
+  if (wants('engine-budgeted')) {
+    // The warm path with tenants loaded on first use, as the services run it (their default budget), against
+    // engine-uncached's over the same policy and requests: what bounded memory costs a decision on a loaded tenant.
+    step(`engine-budgeted: ${plan.uncachedSamples.toLocaleString('en-US')} decisions, each timed, tenants loaded on first use`);
+    const store = await seedMemoryStore(model, policy);
+    const budgeted = await PolicyEngine.start({ model, store, resyncIntervalMs: 0, tenantMemoryBytes: servicesTenantBudgetBytes() });
+    const tenants = [...new Set(requests.map((request) => request.dom))];
+    for (const tenantId of tenants) await budgeted.ensureTenant(tenantId);
+    // Timed only where every tenant fits the budget: a decideSync on an evicted tenant is refused, not timed.
+    if (tenants.every((tenantId) => budgeted.isTenantLoaded(tenantId))) {
+      results.suites.push(suiteResult('engine-budgeted', size, runEngineUncached(budgeted, requests, plan.uncachedSamples)));
+    }
+    budgeted.stop();
+  }
   if (wants('casbin-plain') || wants('engine-uncached') || wants('engine-l1-hit') || wants('engine-l2-hit')) {
     step('loading the engine (memory store)');
     const store = await seedMemoryStore(model, policy);
@@ -450,7 +464,8 @@ async function main(): Promise<void> {
   const ctx: Context = {
     model,
     plan,
-    wants: (part) => options.only === undefined || options.only === part,
+    // engine-budgeted's target is relative to engine-uncached: `--only engine-uncached` runs both.
+    wants: (part) => options.only === undefined || options.only === part || (part === 'engine-budgeted' && options.only === 'engine-uncached'),
     env,
     progress,
     results,

@@ -43,6 +43,19 @@ const targets: readonly Target[] = [
     },
   },
   { name: 'engine-l1-hit p50', comparison: '<=', target: 1, unit: 'µs', value: (r) => p50(r, 'engine-l1-hit') },
+  {
+    // "Warm path unchanged" by bounded memory: the same policy and requests, tenants loaded on first use within the
+    // services' budget against all loaded at start, in one process back to back.
+    name: 'engine-budgeted p50 ÷ engine-uncached p50 (warm path with a tenant budget)',
+    comparison: '<=',
+    target: 1.2,
+    unit: '×',
+    value: (r) => {
+      const budgeted = p50(r, 'engine-budgeted');
+      const uncached = p50(r, 'engine-uncached');
+      return budgeted === undefined || uncached === undefined ? undefined : budgeted / uncached;
+    },
+  },
   { name: 'engine-l2-hit p50 (Valkey, loopback)', comparison: '<=', target: 300, unit: 'µs', value: (r) => p50(r, 'engine-l2-hit') },
   { name: 'cold load from PostgreSQL', comparison: '<=', target: 3_000, unit: 'ms', value: (r) => r.load_ms[targetRules] },
   { name: 'resident memory', comparison: '<=', target: 400, unit: 'MB', value: (r) => r.rss_mb_by_rules[targetRules] },
@@ -117,9 +130,6 @@ const targets: readonly Target[] = [
   },
 ];
 
-/** A warm decision at scale within this factor of the engine suite's at 125,000 rules counts as unchanged (runs move ±30 %). */
-export const scaleWarmFactor = 1.5;
-
 /** `--scale`: bounded memory, a cheap first decision, the warm path unchanged, start time independent of the rules. */
 const scaleTargets: readonly Target[] = [
   { name: 'scale: peak RSS', comparison: '<=', target: 1_024, unit: 'MB', value: (r) => r.scale?.traffic.peak_rss_mb },
@@ -136,16 +146,6 @@ const scaleTargets: readonly Target[] = [
     target: 10,
     unit: 'µs',
     value: (r) => r.scale?.traffic.warm_local_miss.p50_us,
-  },
-  {
-    name: 'scale: warm p50 ÷ engine-uncached p50 (125,000 rules)',
-    comparison: '<=',
-    target: scaleWarmFactor,
-    unit: '×',
-    value: (r) => {
-      const engine = p50(r, 'engine-uncached');
-      return r.scale && engine !== undefined ? r.scale.traffic.warm_local_miss.p50_us / engine : undefined;
-    },
   },
   {
     name: 'scale: engine start, all rules ÷ a tenth of them',
