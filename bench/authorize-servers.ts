@@ -63,7 +63,7 @@ async function floorServer(): Promise<{ app: RequestListener; ready: Omit<Server
 
 type DecisionLogCounts = NonNullable<ServerCpu['decisionLog']>;
 
-/** `authorize-log` only: whether decisions reach the decision log now (`log on` / `log off` on stdin). */
+/** `authorize-log` only: whether the route has a decision log now (`log on` / `log off` on stdin). */
 let logging = true;
 
 /**
@@ -92,17 +92,19 @@ async function authorizeServer(
     const settings = decisionLogSettingsOf(z.object(decisionLogConfigShape).parse({}));
     const store = new DecisionLogStore(h.deps.pool);
     await new DecisionLogMaintenance({ store, retentionDays: settings.retentionDays, clock: { nowMs: () => Date.now() } }).run();
-    // The route hands every decision to it; with `logging` off (the suite's `log off`) it drops them unqueued, so the
-    // same process serves with and without the log in turns.
-    class SwitchedRecorder extends DecisionRecorder {
-      override record(decision: import('../platform/decision-log/index.js').DecisionRecord): void {
-        if (logging) super.record(decision);
-      }
-    }
-    decisionLog = new SwitchedRecorder({ sink: store, queueMax: settings.queueMax, batchMax: settings.batchMax, flushIntervalMs: settings.flushIntervalMs, resolveRule: decidingRuleResolver(h.deps.engine) });
+    decisionLog = new DecisionRecorder({ sink: store, queueMax: settings.queueMax, batchMax: settings.batchMax, flushIntervalMs: settings.flushIntervalMs, resolveRule: decidingRuleResolver(h.deps.engine) });
     metrics.watchDecisionLog(decisionLog);
   }
-  const app = createAuthListener(wireAuth({ ...h.deps, metrics, ...(decisionLog ? { decisionLog } : {}) }));
+  // A copy: wireAuth freezes what it returns.
+  const parts = { ...wireAuth({ ...h.deps, metrics, ...(decisionLog ? { decisionLog } : {}) }) };
+  if (decisionLog) {
+    // The authorize route reads its deps' decisionLog at every decision and records nothing without one: with
+    // `logging` off (the suite's `log off`) it finds none, exactly as a server without the log, so the same process
+    // serves with and without the log in turns.
+    const recorder = decisionLog;
+    Object.defineProperty(parts, 'decisionLog', { get: () => (logging ? recorder : undefined) });
+  }
+  const app = createAuthListener(parts);
   return {
     app,
     ready: await benchCaller(h),

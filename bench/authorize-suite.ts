@@ -110,7 +110,7 @@ interface MeasuredServer {
 interface ServerProcess {
   readonly ready: ServerReady;
   cpu(): Promise<ServerCpu>;
-  /** `authorize-log` only: decisions reach its decision log (on) or are dropped unqueued (off) from now on. */
+  /** `authorize-log` only: its authorize route has its decision log (on) or none, as a server without it (off), from now on. */
   switchLog(on: boolean): Promise<void>;
   stop(): Promise<void>;
 }
