@@ -45,6 +45,21 @@ const workerIds = (text: string): Set<string> => new Set([...text.matchAll(/proc
 /** The process of each worker that has said it listens (pino's `pid`). */
 const listeningPids = (): number[] => [...output.matchAll(/"pid":(\d+)[^\n]*"msg":"auth listening"/g)].map((m) => Number(m[1]));
 
+/** `start:auth` with two workers over the harness's database, in single-tenant mode, on `port` (no license: each test adds its own). */
+function workersEnv(port: number): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '',
+    AUTH_WORKERS: '2',
+    DATABASE_URL: h.schema.url,
+    DB_MIGRATE_ON_START: 'false',
+    TOKEN_ISSUER: 'https://auth.test.local',
+    DEFAULT_ORGANIZATION_ID: h.defaultTenantId,
+    SECRETS_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    MFA_SECRET: randomBytes(32).toString('base64'),
+    SERVER_PORT: String(port),
+  };
+}
+
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -62,16 +77,8 @@ beforeAll(async () => {
   port = await freePort();
   child = spawn(process.execPath, ['--import', 'tsx', mainPath], {
     env: {
-      PATH: process.env.PATH ?? '',
+      ...workersEnv(port),
       ...testLicenseEnv,
-      AUTH_WORKERS: '2',
-      DATABASE_URL: h.schema.url,
-      DB_MIGRATE_ON_START: 'false',
-      TOKEN_ISSUER: 'https://auth.test.local',
-      DEFAULT_ORGANIZATION_ID: h.defaultTenantId,
-      SECRETS_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-      MFA_SECRET: randomBytes(32).toString('base64'),
-      SERVER_PORT: String(port),
       POLICY_CHANGE_CHANNEL: `am_${randomBytes(4).toString('hex')}`,
       METRICS_TOKEN: metricsToken,
       LOG_LEVEL: 'info',
@@ -149,19 +156,7 @@ describe('Auth with AUTH_WORKERS=2 and a license its workers refuse', () => {
     const other = await createTestLicenseEnv();
     // Parsed by the primary, checked by each worker against the vendor key: a license signed by another vendor.
     const refused = spawn(process.execPath, ['--import', 'tsx', mainPath], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        LICENSE_KEY: testLicenseEnv.LICENSE_KEY,
-        LICENSE_PUBLIC_KEY: other.LICENSE_PUBLIC_KEY,
-        AUTH_WORKERS: '2',
-        DATABASE_URL: h.schema.url,
-        DB_MIGRATE_ON_START: 'false',
-        TOKEN_ISSUER: 'https://auth.test.local',
-        DEFAULT_ORGANIZATION_ID: h.defaultTenantId,
-        SECRETS_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-        MFA_SECRET: randomBytes(32).toString('base64'),
-        SERVER_PORT: String(await freePort()),
-      },
+      env: { ...workersEnv(await freePort()), LICENSE_KEY: testLicenseEnv.LICENSE_KEY, LICENSE_PUBLIC_KEY: other.LICENSE_PUBLIC_KEY },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let text = '';
