@@ -1,6 +1,6 @@
 // Auth on its own (`npm run start:auth`, one per replica): configuration from the environment (and an optional .env), then the server
 // (auth-service/server.ts); SIGTERM drains in-flight requests and closes the pools. With AUTH_WORKERS above 1 this
-// process is the primary of that many workers (platform/service/worker-cluster.ts), each running the server.
+// process is the primary of that many workers (platform/cluster/worker-cluster.ts), each running the server.
 import cluster from 'node:cluster';
 import { ConfigError } from '../platform/config-error.js';
 import { loadEnvFile } from '../platform/env-file.js';

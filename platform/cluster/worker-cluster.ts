@@ -130,12 +130,10 @@ export interface PrimaryOptions {
   readonly respawnDelayMs?: number;
 }
 
-/** The primary's handle: resolves `stopped` once every worker has exited after `stop`. */
+/** The primary's handle. */
 export interface Primary {
   /** Sends SIGTERM to every worker (each drains as a lone service does) and waits for them to exit. */
   stop(): Promise<void>;
-  /** Resolves once `workers` workers are listening. */
-  readonly listening: Promise<void>;
 }
 
 /**
@@ -147,11 +145,6 @@ export function runPrimary(options: PrimaryOptions): Primary {
   const { logger } = options;
   const aggregator = new AggregatorRegistry();
   let stopping = false;
-  let listeningCount = 0;
-  let markListening: () => void = () => undefined;
-  const listening = new Promise<void>((resolve) => {
-    markListening = resolve;
-  });
 
   const relay = (from: Worker, message: unknown): void => {
     if (!isEnvelope(message)) return;
@@ -169,10 +162,6 @@ export function runPrimary(options: PrimaryOptions): Primary {
   const fork = (): void => {
     const worker = cluster.fork({ [workerCountVariable]: String(options.workers) });
     worker.on('message', (message: unknown) => relay(worker, message));
-    worker.once('listening', () => {
-      listeningCount++;
-      if (listeningCount >= options.workers) markListening();
-    });
   };
 
   cluster.on('exit', (worker, code, signal) => {
@@ -194,7 +183,6 @@ export function runPrimary(options: PrimaryOptions): Primary {
   logger.info({ workers: options.workers, pid: process.pid }, 'primary started its workers');
 
   return {
-    listening,
     stop() {
       stopping = true;
       const alive = Object.values(cluster.workers ?? {}).filter((worker): worker is Worker => worker !== undefined && !worker.isDead());
