@@ -160,7 +160,7 @@ async function benchCaller(h: AuthHarness): Promise<Omit<ServerReady, 'url'>> {
  * the `authorize` server: Valkey and its shared token tier, no request rate limits (the bench is one client
  * address), no decision log (measured apart). Its CPU time is the primary's and every worker's, from /proc.
  */
-async function workersServer(): Promise<{ url: string; ready: Omit<ServerReady, 'url'>; cpuMicros(): Promise<number>; close(): Promise<void> }> {
+async function workersServer(): Promise<Running> {
   const { createAuthHarness, authIssuer, authAudience } = await import('../test/support/auth-harness.js');
   const { testLicenseEnv } = await import('../test/support/license.js');
   const { testValkeyUrl } = await import('../test/support/valkey.js');
@@ -213,10 +213,11 @@ async function workersServer(): Promise<{ url: string; ready: Omit<ServerReady, 
   return {
     url: `http://127.0.0.1:${port}/v1/authorize`,
     ready,
-    async cpuMicros() {
+    // The workers' requests are not counted here: the suite takes the responses its load generator completed.
+    async cpu() {
       const pids = [primary, ...(await childrenOf(primary))];
       const each = await Promise.all(pids.map((pid) => processCpuMicros(pid).catch(() => 0)));
-      return each.reduce((sum, micros) => sum + micros, 0);
+      return { cpuMicros: each.reduce((sum, micros) => sum + micros, 0) };
     },
     async close() {
       const exited = new Promise((resolve) => main.once('exit', resolve));
@@ -273,12 +274,8 @@ async function inProcess(built: { app: RequestListener; ready: Omit<ServerReady,
 const roles: readonly ServerRole[] = ['floor', 'authorize', 'authorize-log', 'authorize-workers'];
 const role = process.argv[2] as ServerRole;
 if (!roles.includes(role)) throw new Error(`usage: authorize-servers.ts ${roles.join('|')} (got ${String(role)})`);
-let running: Running;
-if (role === 'authorize-workers') {
-  const workers = await workersServer();
-  // The workers' requests are not counted here: the suite takes the responses its load generator completed.
-  running = { url: workers.url, ready: workers.ready, cpu: async () => ({ cpuMicros: await workers.cpuMicros() }), close: () => workers.close() };
-} else running = await inProcess(role === 'floor' ? await floorServer() : await authorizeServer(role === 'authorize-log'));
+const running: Running =
+  role === 'authorize-workers' ? await workersServer() : await inProcess(role === 'floor' ? await floorServer() : await authorizeServer(role === 'authorize-log'));
 const ready: ServerReady = { url: running.url, ...running.ready };
 process.stdout.write(`${JSON.stringify(ready)}\n`);
 

@@ -268,12 +268,15 @@ async function benchSize(ctx: Context, size: Size): Promise<void> {
   const policy = generatePolicy({ ...size, seed: env.BENCH_SEED + size.rules });
   const requests = generateRequests(policy, requestsPerSize, env.BENCH_SEED + size.rules + 1);
 
+  // One memory store of the policy, seeded when a part first needs it, read by every engine below.
+  let seeded: ReturnType<typeof seedMemoryStore> | undefined;
+  const seededStore = () => (seeded ??= seedMemoryStore(model, policy));
+
   if (wants('engine-budgeted')) {
     // The warm path with tenants loaded on first use, as the services run it (their default budget), against
     // engine-uncached's over the same policy and requests: what bounded memory costs a decision on a loaded tenant.
     step(`engine-budgeted: ${plan.uncachedSamples.toLocaleString('en-US')} decisions, each timed, tenants loaded on first use`);
-    const store = await seedMemoryStore(model, policy);
-    const budgeted = await PolicyEngine.start({ model, store, resyncIntervalMs: 0, tenantMemoryBytes: servicesTenantBudgetBytes() });
+    const budgeted = await PolicyEngine.start({ model, store: await seededStore(), resyncIntervalMs: 0, tenantMemoryBytes: servicesTenantBudgetBytes() });
     const tenants = [...new Set(requests.map((request) => request.dom))];
     for (const tenantId of tenants) await budgeted.ensureTenant(tenantId);
     // Timed only where every tenant fits the budget: a decideSync on an evicted tenant is refused, not timed.
@@ -284,7 +287,7 @@ async function benchSize(ctx: Context, size: Size): Promise<void> {
   }
   if (wants('casbin-plain') || wants('engine-uncached') || wants('engine-l1-hit') || wants('engine-l2-hit')) {
     step('loading the engine (memory store)');
-    const store = await seedMemoryStore(model, policy);
+    const store = await seededStore();
     const engine = await PolicyEngine.start({ model, store, resyncIntervalMs: 0 });
     results.request_mix[key] = { requests: requests.length, allowed_share: allowedShare(engine, requests) };
     if (wants('engine-uncached')) {
