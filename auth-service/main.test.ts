@@ -1,11 +1,11 @@
 // `npm run start:auth` as operators run it: a separate process, configured only by the environment.
-import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMigrations } from '../platform/migrations.js';
 import { freePort } from '../local-start/free-port.js';
 import { testLicenseEnv } from '../test/support/license.js';
+import { runMain } from '../test/support/service-main.js';
 import { createTestSchema, type TestSchema } from '../test/support/postgres.js';
 
 const mainPath = fileURLToPath(new URL('./main.ts', import.meta.url));
@@ -17,14 +17,7 @@ beforeAll(async () => {
 });
 afterAll(async () => schema.drop());
 
-function run(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', mainPath], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, exited, output: () => output };
-}
+const run = (env: Record<string, string>) => runMain(mainPath, env);
 
 describe('auth main', () => {
   it('refuses to start with a bad configuration, listing every problem at once, and never with a default secret', async () => {

@@ -1,7 +1,6 @@
 // `npm run start:auth` with AUTH_WORKERS=2: two worker processes behind one port. Each answers requests, a scrape
 // gathers both, an in-process rate limit counts for the server as a whole, a logout answered by one worker is honoured by the other at once (not after the replicas'
 // staleness bound), a worker that dies is replaced, and SIGTERM stops them all.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
@@ -10,14 +9,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../local-start/free-port.js';
 import { createAuthHarness, type AuthHarness } from '../test/support/auth-harness.js';
 import { createTestLicenseEnv, testLicenseEnv } from '../test/support/license.js';
+import { runMain, type RunningMain } from '../test/support/service-main.js';
 
 const mainPath = fileURLToPath(new URL('./main.ts', import.meta.url));
 const metricsToken = randomBytes(32).toString('hex');
 let h: AuthHarness;
 let port: number;
-let child: ReturnType<typeof spawn>;
-let exited: Promise<number | null>;
-let output = '';
+let main: RunningMain;
 
 interface Answer {
   readonly status: number;
@@ -43,12 +41,11 @@ function send(method: string, path: string, headers: Record<string, string>, bod
 const scrape = async (): Promise<string> => (await send('GET', '/metrics', { authorization: `Bearer ${metricsToken}` })).body;
 const workerIds = (text: string): Set<string> => new Set([...text.matchAll(/process_cpu_seconds_total\{[^}]*worker="(\d+)"/g)].map((m) => m[1] ?? ''));
 /** The process of each worker that has said it listens (pino's `pid`). */
-const listeningPids = (): number[] => [...output.matchAll(/"pid":(\d+)[^\n]*"msg":"auth listening"/g)].map((m) => Number(m[1]));
+const listeningPids = (): number[] => [...main.output().matchAll(/"pid":(\d+)[^\n]*"msg":"auth listening"/g)].map((m) => Number(m[1]));
 
-/** `start:auth` with two workers over the harness's database, in single-tenant mode, on `port` (no license: each test adds its own). */
+/** `start:auth` with two workers over the harness's database, in single-tenant mode, on `port` (no license: each test adds its own; runMain adds PATH). */
 function workersEnv(port: number): Record<string, string> {
   return {
-    PATH: process.env.PATH ?? '',
     AUTH_WORKERS: '2',
     DATABASE_URL: h.schema.url,
     DB_MIGRATE_ON_START: 'false',
@@ -67,7 +64,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
     if (value !== undefined) return value;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`${what} did not happen in time:\n${output}`);
+  throw new Error(`${what} did not happen in time:\n${main.output()}`);
 }
 
 beforeAll(async () => {
@@ -75,31 +72,25 @@ beforeAll(async () => {
   // The workers sign with keys of their own (under their own SECRETS_ENCRYPTION_KEY); the harness's would not open.
   await h.schema.newPool({ max: 1 }).query('DELETE FROM signing_keys').then(() => undefined);
   port = await freePort();
-  child = spawn(process.execPath, ['--import', 'tsx', mainPath], {
-    env: {
-      ...workersEnv(port),
-      ...testLicenseEnv,
-      POLICY_CHANGE_CHANNEL: `am_${randomBytes(4).toString('hex')}`,
-      METRICS_TOKEN: metricsToken,
-      LOG_LEVEL: 'info',
-      // Counted in process (no Valkey here): each of the two workers counts a half share of the token routes' limit.
-      RATE_LIMIT_TOKEN_MAX: '4',
-      RATE_LIMIT_MAX: '100000',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  main = runMain(mainPath, {
+    ...workersEnv(port),
+    ...testLicenseEnv,
+    POLICY_CHANGE_CHANNEL: `am_${randomBytes(4).toString('hex')}`,
+    METRICS_TOKEN: metricsToken,
+    LOG_LEVEL: 'info',
+    // Counted in process (no Valkey here): each of the two workers counts a half share of the token routes' limit.
+    RATE_LIMIT_TOKEN_MAX: '4',
+    RATE_LIMIT_MAX: '100000',
   });
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
   // Both workers listen once a scrape (gathered through the primary) names two of them.
   await until('two workers listening', async () => (workerIds(await scrape()).size === 2 && listeningPids().length === 2 ? true : undefined), 60_000);
 }, 90_000);
 
 afterAll(async () => {
-  if (child.exitCode === null) {
-    process.stderr.write(`auth workers still running at the end; their output:\n${output.slice(-4000)}\n`);
-    child.kill('SIGKILL');
-    await exited;
+  if (main.child.exitCode === null) {
+    process.stderr.write(`auth workers still running at the end; their output:\n${main.output().slice(-4000)}\n`);
+    main.child.kill('SIGKILL');
+    await main.exited;
   }
   await h?.close();
 });
@@ -145,8 +136,8 @@ describe('Auth with AUTH_WORKERS=2', () => {
       return ids.size === 2 && ids.has('3') && listeningPids().length === 3 ? true : undefined;
     });
     const workers = listeningPids().filter((pid) => pid !== victim);
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    main.child.kill('SIGTERM');
+    expect(await main.exited).toBe(0);
     for (const worker of workers) expect(() => process.kill(worker, 0)).toThrow();
   }, 60_000);
 });
@@ -155,14 +146,9 @@ describe('Auth with AUTH_WORKERS=2 and a license its workers refuse', () => {
   it('exits 78 with the refusal, as a lone process does, instead of replacing workers that would be refused again', async () => {
     const other = await createTestLicenseEnv();
     // Parsed by the primary, checked by each worker against the vendor key: a license signed by another vendor.
-    const refused = spawn(process.execPath, ['--import', 'tsx', mainPath], {
-      env: { ...workersEnv(await freePort()), LICENSE_KEY: testLicenseEnv.LICENSE_KEY, LICENSE_PUBLIC_KEY: other.LICENSE_PUBLIC_KEY },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let text = '';
-    refused.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
-    refused.stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
-    const code = await new Promise<number | null>((resolve) => refused.once('exit', (exitCode) => resolve(exitCode)));
+    const refused = runMain(mainPath, { ...workersEnv(await freePort()), LICENSE_KEY: testLicenseEnv.LICENSE_KEY, LICENSE_PUBLIC_KEY: other.LICENSE_PUBLIC_KEY });
+    const code = await refused.exited;
+    const text = refused.output();
     expect(code, text).toBe(78);
     expect(text).toMatch(/license/i);
     expect(text.match(/"msg":"worker exited; starting another"/g) ?? []).toHaveLength(0);

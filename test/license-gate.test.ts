@@ -1,11 +1,11 @@
 // Auth and Identity, started as operators start them, refuse to run without a valid license (exit 78
 // and a message naming the problem, never the token), and warn when it expires within 14 days.
-import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { generateLicenseKeyPair, issueLicense, parseLicensePrivateKey } from '../licensing/index.js';
 import { createTestLicenseEnv, testLicenseEnv } from './support/license.js';
+import { runMain } from './support/service-main.js';
 
 const mains = {
   auth: fileURLToPath(new URL('../auth-service/main.ts', import.meta.url)),
@@ -23,15 +23,12 @@ const baseEnv = {
 };
 
 function run(service: keyof typeof mains, env: Record<string, string>): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', mains[service]], { env: { PATH: process.env.PATH ?? '', ...baseEnv, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const { child, exited, output } = runMain(mains[service], { ...baseEnv, ...env });
   const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  return new Promise((resolve) => child.once('exit', (code) => {
+  return exited.then((code) => {
     clearTimeout(timer);
-    resolve({ code, output });
-  }));
+    return { code, output: output() };
+  });
 }
 
 const vendor = generateLicenseKeyPair();
