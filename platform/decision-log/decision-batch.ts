@@ -1,4 +1,5 @@
 import { DecisionColumns } from './decision-columns.js';
+import type { RequestIdBytes } from './request-id-bytes.js';
 import { isSameFact, type DecisionFact, type DecisionLogReason, type DecisionRecord } from './decision-record.js';
 
 const dayMs = 86_400_000;
@@ -35,7 +36,8 @@ export interface DecisionBatch {
   readonly decisions: {
     readonly atOffsetMs: readonly number[];
     readonly fact: readonly number[];
-    readonly requestId: readonly (string | null)[];
+    /** The decisions' request ids, one line each (an empty line for none): the `request_ids` column's text. */
+    readonly requestIds: string;
   };
 }
 
@@ -60,14 +62,15 @@ class BatchBuilder {
   };
   readonly atMs: number[] = [];
   readonly fact: number[] = [];
-  readonly requestId: (string | null)[] = [];
+  /** Each decision's position in the columns it came from (its request id is read from there). */
+  readonly position: number[] = [];
   /** The previous decision's fact and its index: a caller's decisions often repeat back to back, and then no key is built. */
   private last: DecisionFact | undefined;
   private lastFact = 0;
 
   constructor(readonly tenantId: string) {}
 
-  add(record: DecisionFact, atMs: number, requestId: string | undefined, ruleOf: (fact: DecisionFact) => string | undefined): void {
+  add(record: DecisionFact, atMs: number, position: number, ruleOf: (fact: DecisionFact) => string | undefined): void {
     const fact = this.last !== undefined && isSameFact(this.last, record) ? this.lastFact : this.factOf(record, ruleOf);
     this.last = record;
     this.lastFact = fact;
@@ -77,7 +80,7 @@ class BatchBuilder {
     else this.deniedCount++;
     this.atMs.push(atMs);
     this.fact.push(fact);
-    this.requestId.push(requestId ?? null);
+    this.position.push(position);
   }
 
   private factOf(record: DecisionFact, ruleOf: (fact: DecisionFact) => string | undefined): number {
@@ -106,8 +109,11 @@ class BatchBuilder {
     return fact;
   }
 
-  build(): DecisionBatch {
+  build(requestIds: RequestIdBytes): DecisionBatch {
     const first = this.firstAtMs;
+    const positions = this.position;
+    // Positions only grow, so a batch with as many as its columns is all of them, in order: their ids are one text.
+    const whole = positions.length === requestIds.length;
     return {
       tenantId: this.tenantId,
       firstAtMs: first,
@@ -116,7 +122,7 @@ class BatchBuilder {
       deniedCount: this.deniedCount,
       subjects: this.subjects,
       facts: this.facts,
-      decisions: { atOffsetMs: this.atMs.map((at) => at - first), fact: this.fact, requestId: this.requestId },
+      decisions: { atOffsetMs: this.atMs.map((at) => at - first), fact: this.fact, requestIds: whole ? requestIds.text() : requestIds.textOf(positions) },
     };
   }
 }
@@ -134,7 +140,7 @@ export function batchDecisions<R extends DecisionRecord>(records: readonly R[], 
 export function batchColumns<F extends DecisionFact>(columns: DecisionColumns<F>, ruleOf: (fact: F) => string | undefined): DecisionBatch[] {
   const builders = new Map<string, BatchBuilder>();
   const full: DecisionBatch[] = [];
-  const { atMs, fact, requestId, facts } = columns;
+  const { atMs, fact, requestIds, facts } = columns;
   const ask = ruleOf as (fact: DecisionFact) => string | undefined;
   let last: BatchBuilder | undefined;
   let lastTenant = '';
@@ -155,11 +161,11 @@ export function batchColumns<F extends DecisionFact>(columns: DecisionColumns<F>
       lastDay = day;
     }
     if (last.fact.length === maxDecisionsPerBatch) {
-      full.push(last.build());
+      full.push(last.build(requestIds));
       last = new BatchBuilder(record.tenantId);
       builders.set(`${day}\u0000${record.tenantId}`, last);
     }
-    last.add(record, at, requestId[i], ask);
+    last.add(record, at, i, ask);
   }
-  return [...full, ...[...builders.values()].map((builder) => builder.build())];
+  return [...full, ...[...builders.values()].map((builder) => builder.build(requestIds))];
 }

@@ -10,25 +10,26 @@ const tenantA = '6f1c2a9e-0000-4000-8000-00000000001a';
 const tenantB = '6f1c2a9e-0000-4000-8000-00000000001b';
 
 let schema: TestSchema;
-let up: string;
-let down: string;
+/** 0019 and the migrations of the batch table after it: downs back to the per-decision table, ups forward again. */
+const batchMigrations = ['0019_decision_log_batches.sql', '0020_decision_log_request_ids_uncompressed.sql', '0021_decision_log_request_ids_joined.sql'];
+let ups: string[];
+let downs: string[];
 
 beforeAll(async () => {
   schema = await createTestSchema('decision_log_migration');
   await runMigrations({ databaseUrl: schema.url });
-  const text = await readFile(join(migrationsDir, '0019_decision_log_batches.sql'), 'utf8');
-  const [upPart, downPart] = text.split('-- Down Migration');
-  up = upPart ?? '';
-  down = downPart ?? '';
+  const parts = await Promise.all(batchMigrations.map(async (name) => (await readFile(join(migrationsDir, name), 'utf8')).split('-- Down Migration')));
+  ups = parts.map(([upPart]) => upPart ?? '');
+  downs = parts.map(([, downPart]) => downPart ?? '').reverse();
 });
 
 afterAll(async () => {
   await schema.drop();
 });
 
-describe('migration 0019 (decision log batches)', () => {
+describe('migrations 0019 to 0021 (decision log batches, request ids as one text)', () => {
   it('moves the per-decision rows into batches: same decisions, same fields, newest first, subject and time filters', async () => {
-    await schema.pool.query(down);
+    for (const down of downs) await schema.pool.query(down);
     await schema.pool.query("SELECT decision_log_ensure_partitions('2030-01-01', '2030-01-02')");
     // 1,203 decisions of tenant A over two days (three batches on the first day), two of tenant B.
     await schema.pool.query(
@@ -52,7 +53,7 @@ describe('migration 0019 (decision log batches)', () => {
       )
     ).rows;
 
-    await schema.pool.query(up);
+    for (const up of ups) await schema.pool.query(up);
 
     const store = new DecisionLogStore(schema.pool);
     const listed = async (tenantId: string) => {

@@ -71,6 +71,7 @@ interface BatchKey {
 }
 
 const columns = 18;
+// `request_ids` holds a batch's request ids one line each (RequestIdBytes); read back, an empty line is NULL.
 /** Batch rows per INSERT statement (PostgreSQL takes at most 65,535 parameters). */
 const rowsPerStatement = 1_000;
 /** Batch rows read by the first step of a page; each further step reads four times as many. */
@@ -155,7 +156,7 @@ export class DecisionLogStore {
         tuples.push(
           `($${n + 1}, $${n + 2}::timestamptz, $${n + 3}::timestamptz, $${n + 4}::integer, $${n + 5}::integer, $${n + 6}::text[], $${n + 7}::integer[], ` +
             `$${n + 8}::text[], $${n + 9}::text[], $${n + 10}::text[], $${n + 11}::boolean[], $${n + 12}::text[], $${n + 13}::bigint[], $${n + 14}::text[], ` +
-            `$${n + 15}::text[], $${n + 16}::integer[], $${n + 17}::integer[], $${n + 18}::text[])`,
+            `$${n + 15}::text[], $${n + 16}::integer[], $${n + 17}::integer[], $${n + 18}::text)`,
         );
         const { facts, decisions } = batch;
         values.push(
@@ -176,14 +177,14 @@ export class DecisionLogStore {
           textArrayLiteral(facts.clientIp),
           numberArrayLiteral(decisions.atOffsetMs),
           numberArrayLiteral(decisions.fact),
-          textArrayLiteral(decisions.requestId),
+          decisions.requestIds,
         );
       }
       if (values.length !== chunk.length * columns) throw new Error('decision log: a batch row has the wrong number of columns');
       await query(
         this.db,
         `INSERT INTO decision_log_batches (org_id, first_at, last_at, allowed_count, denied_count, subjects, fact_subject, fact_resource,
-           fact_action, fact_product, fact_allowed, fact_reason, fact_revision, fact_rule, fact_client_ip, at_offset_ms, fact, request_id)
+           fact_action, fact_product, fact_allowed, fact_reason, fact_revision, fact_rule, fact_client_ip, at_offset_ms, fact, request_ids)
          VALUES ${tuples.join(', ')}`,
         values,
       );
@@ -244,7 +245,7 @@ export class DecisionLogStore {
                   b.fact_product[e.f] AS product, b.fact_allowed[e.f] AS allowed, b.fact_reason[e.f] AS reason,
                   b.fact_revision[e.f] AS revision, b.fact_rule[e.f] AS rule, e.request_id, b.fact_client_ip[e.f] AS client_ip
            FROM (SELECT * FROM decision_log_batches WHERE ${read.batchWhere.join(' AND ')}) b
-           CROSS JOIN LATERAL unnest(b.at_offset_ms, b.fact, b.request_id) WITH ORDINALITY AS e(offset_ms, f, request_id, n)
+           CROSS JOIN LATERAL unnest(b.at_offset_ms, b.fact, string_to_array(b.request_ids, E'\\n', '')) WITH ORDINALITY AS e(offset_ms, f, request_id, n)
          ) d
          ${read.entryWhere.length > 0 ? `WHERE ${read.entryWhere.join(' AND ')}` : ''}
          ORDER BY d.at DESC, d.id DESC LIMIT ${read.param(limit)}`,

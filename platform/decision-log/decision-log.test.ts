@@ -9,6 +9,7 @@ import { batchDecisions, maxDecisionsPerBatch, type DecisionBatch } from './deci
 import { DecisionColumns } from './decision-columns.js';
 import type { DecisionFact, DecisionRecord, StoredDecision } from './decision-record.js';
 import { DecisionRecorder, type DecisionLogSink } from './decision-recorder.js';
+import { RequestIdBytes } from './request-id-bytes.js';
 
 const dayMs = 86_400_000;
 const tenantA = '6f1c2a9e-0000-4000-8000-00000000000a';
@@ -116,6 +117,41 @@ describe('DecisionRecorder', () => {
     expect(recorder.counts.written).toBe(250);
   });
 
+  it('decisions recorded while a batch is written wait for a full batch of their own, not the end of that write', async () => {
+    // A write that returns only when the test lets it: what arrives meanwhile must not become a small row.
+    const writes: { decisions: number; done: () => void }[] = [];
+    const sink: DecisionLogSink = {
+      write: (batches) =>
+        new Promise<void>((resolve) => writes.push({ decisions: batches.reduce((sum, batch) => sum + batch.decisions.fact.length, 0), done: resolve })),
+      ensurePartitions: () => Promise.resolve(0),
+    };
+    const recorder = new DecisionRecorder({ sink, queueMax: 10_000, batchMax: 100, flushIntervalMs: 60_000 });
+    for (let i = 0; i < 100; i++) recorder.record(decision());
+    expect(writes.map((w) => w.decisions)).toEqual([100]);
+    for (let i = 0; i < 30; i++) recorder.record(decision());
+    writes[0]?.done();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // The 30 are still queued: the first write's end did not send them as a row of 30.
+    expect(writes.map((w) => w.decisions)).toEqual([100]);
+    expect(recorder.queued).toBe(30);
+    for (let i = 0; i < 70; i++) recorder.record(decision());
+    expect(writes.map((w) => w.decisions)).toEqual([100, 100]);
+    writes[1]?.done();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(recorder.counts.written).toBe(200);
+    await recorder.close();
+  });
+
+  it('a decision left in a part-filled batch is written when its flush interval ends, while other batches are written', async () => {
+    const sink = countingSink();
+    const recorder = new DecisionRecorder({ sink, queueMax: 10_000, batchMax: 100, flushIntervalMs: 50 });
+    for (let i = 0; i < 130; i++) recorder.record(decision());
+    const deadline = Date.now() + 10_000;
+    while (recorder.counts.written < 130 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(sink.inserts).toEqual([100, 30]);
+    expect(recorder.queued).toBe(0);
+  });
+
   it('flushes on its own within the flush interval, without being asked', async () => {
     const recorder = new DecisionRecorder({ sink: store, queueMax: 100, batchMax: 100, flushIntervalMs: 20 });
     recorder.record(decision());
@@ -126,12 +162,24 @@ describe('DecisionRecorder', () => {
   });
 
   it('a full queue drops new decisions and counts them; recording never waits', async () => {
-    const recorder = new DecisionRecorder({ sink: store, queueMax: 100, batchMax: 1_000, flushIntervalMs: 60_000 });
-    for (let i = 0; i < 150; i++) expect(recorder.record(decision())).toBeUndefined();
+    // The database holds the first write: what comes meanwhile queues up to queueMax, then is dropped.
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const sink: DecisionLogSink = {
+      write: async (batches) => {
+        await held;
+        await store.write(batches);
+      },
+      ensurePartitions: (first, last) => store.ensurePartitions(first, last),
+    };
+    const recorder = new DecisionRecorder({ sink, queueMax: 100, batchMax: 40, flushIntervalMs: 60_000 });
+    for (let i = 0; i < 190; i++) expect(recorder.record(decision())).toBeUndefined();
     expect(recorder.queued).toBe(100);
     expect(recorder.counts.droppedQueueFull).toBe(50);
+    release();
     await recorder.close();
-    expect(await rowsOf(tenantA)).toBe(100);
+    expect(await rowsOf(tenantA)).toBe(140);
+    expect(recorder.counts).toEqual({ written: 140, droppedQueueFull: 50, droppedStoreFailed: 0 });
     // Closed: nothing more is taken, and what is refused is counted.
     recorder.record(decision());
     expect(recorder.counts.droppedQueueFull).toBe(51);
@@ -146,6 +194,18 @@ describe('DecisionRecorder', () => {
     await expect(recorder.flush()).resolves.toBeUndefined();
     expect(recorder.counts).toEqual({ written: 0, droppedQueueFull: 0, droppedStoreFailed: 30 });
     expect(errors).toEqual([30]);
+    expect(recorder.queued).toBe(0);
+    await dead.end();
+  });
+
+  it('closing while the database is down counts every decision it could not write as dropped', async () => {
+    const dead = new pg.Pool({ host: '127.0.0.1', port: 1, user: 'postgres', database: 'test', connectionTimeoutMillis: 2_000 });
+    dead.on('error', () => undefined);
+    const recorder = new DecisionRecorder({ sink: new DecisionLogStore(dead), queueMax: 1_000, batchMax: 10, flushIntervalMs: 60_000 });
+    for (let i = 0; i < 35; i++) recorder.record(decision());
+    await recorder.close();
+    expect(recorder.counts.written).toBe(0);
+    expect(recorder.counts.droppedStoreFailed).toBe(35);
     expect(recorder.queued).toBe(0);
     await dead.end();
   });
@@ -183,7 +243,7 @@ describe('DecisionLogMaintenance', () => {
     // on every insert and saves nothing).
     const { rows: storage } = await schema.pool.query<{ storage: string }>(
       `SELECT DISTINCT a.attstorage AS storage FROM pg_attribute a JOIN pg_inherits i ON i.inhrelid = a.attrelid
-       WHERE i.inhparent = 'decision_log_batches'::regclass AND a.attname = 'request_id'`,
+       WHERE i.inhparent = 'decision_log_batches'::regclass AND a.attname = 'request_ids'`,
     );
     expect(storage).toEqual([{ storage: 'e' }]);
     const { rows } = await schema.pool.query<{ day: string }>("SELECT to_char(first_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day FROM decision_log_batches WHERE first_at >= '2031-01-01'");
@@ -215,6 +275,15 @@ describe('DecisionLogStore.list', () => {
 
     expect((await store.list({ tenantId: tenantB, limit: 10 })).items).toHaveLength(1);
     expect((await store.list({ tenantId: tenantA, limit: 100 })).items).toHaveLength(8);
+  });
+
+  it("keeps each decision's own request id; one that is missing or holds a line break reads back as none", async () => {
+    const ids = ['req-a', undefined, 'bad\nid', 'req-d', 'req-e'];
+    await store.insert(ids.map((requestId, i) => ({ ...decision({ atMs: now - i, requestId }), rule: undefined })));
+    const { rows } = await schema.pool.query<{ request_ids: string }>('SELECT request_ids FROM decision_log_batches WHERE org_id = $1', [tenantA]);
+    expect(rows).toEqual([{ request_ids: 'req-a\n\n\nreq-d\nreq-e' }]);
+    const { items } = await store.list({ tenantId: tenantA, limit: 10 });
+    expect(items.map((item) => item.requestId)).toEqual(['req-a', null, null, 'req-d', 'req-e']);
   });
 
   it('pages newest first across batches whose times overlap (replicas flushing side by side), each decision once', async () => {
@@ -267,12 +336,25 @@ describe('DecisionColumns', () => {
     columns.append(decision({ atMs: now + 1, requestId: 'b' }));
     columns.append(decision({ atMs: now + 2, requestId: 'c', action: 'post' }));
     columns.append(decision({ atMs: now + 3, requestId: 'd' }));
-    expect(columns.isFull).toBe(true);
+    expect(columns.isClosed).toBe(true);
     expect(columns.facts).toHaveLength(3);
     expect(columns.facts[0]).toBe(first);
     expect([...columns.fact]).toEqual([0, 0, 1, 2]);
     expect([...columns.atMs]).toEqual([now, now + 1, now + 2, now + 3]);
-    expect(columns.requestId).toEqual(['a', 'b', 'c', 'd']);
+    expect([0, 1, 2, 3].map((i) => columns.requestIds.idOf(i))).toEqual(['a', 'b', 'c', 'd']);
+    expect(columns.requestIds.text()).toBe('a\nb\nc\nd');
+  });
+});
+
+describe('RequestIdBytes', () => {
+  it('keeps ids of any length as lines, an id outside printable ASCII as none, and grows past its first size', () => {
+    const ids = new RequestIdBytes(7);
+    const long = 'x'.repeat(400); // past the 7 × 37 bytes it starts with
+    for (const id of ['first', undefined, 'two words', long, 'caf\u00e9', 'new\nline', 'last']) ids.append(id);
+    expect(ids.length).toBe(7);
+    expect([0, 1, 2, 3, 4, 5, 6].map((i) => ids.idOf(i))).toEqual(['first', undefined, undefined, long, undefined, undefined, 'last']);
+    expect(ids.text()).toBe(`first\n\n\n${long}\n\n\nlast`);
+    expect(ids.textOf([0, 3, 6])).toBe(`first\n${long}\nlast`);
   });
 });
 
@@ -297,10 +379,10 @@ describe('batchDecisions', () => {
     );
     // Once per distinct fact of each batch: the day before midnight and the day after are two batches.
     expect(asked).toEqual(['A get 7', 'A get 7', 'B get 7', 'A post 7', 'A get 8']);
-    expect(batches.map((batch) => [batch.tenantId, batch.firstAtMs, batch.lastAtMs, batch.decisions.requestId])).toEqual([
-      [tenantA, midnight - 1, midnight - 1, ['a']],
-      [tenantA, midnight, midnight + 8, ['b', 'c', 'e', 'f', 'g']],
-      [tenantB, midnight + 9, midnight + 9, ['d']],
+    expect(batches.map((batch) => [batch.tenantId, batch.firstAtMs, batch.lastAtMs, batch.decisions.requestIds])).toEqual([
+      [tenantA, midnight - 1, midnight - 1, 'a'],
+      [tenantA, midnight, midnight + 8, 'b\nc\ne\nf\ng'],
+      [tenantB, midnight + 9, midnight + 9, 'd'],
     ]);
     const [, second] = batches;
     expect(second?.decisions.fact).toEqual([1, 1, 2, 1, 3]);

@@ -36,18 +36,24 @@ export interface DecisionRecorderCounts {
 /**
  * The decision log's writer. `record` is what every authorize path calls: it appends to a bounded in-memory queue
  * (columns of `batchMax` decisions, see `DecisionColumns`) and returns; it never waits, never throws, never touches
- * the database. A timer (or a full batch) flushes the queue with one INSERT per batch (a row per tenant and day,
- * see `DecisionBatch`), one flush at a time; a database that fails or is down costs the decisions of that flush
- * (counted in `droppedStoreFailed`), never a decision.
+ * the database. A full batch, or the flush interval of the oldest queued decision, flushes with one INSERT per batch
+ * (a row per tenant and day, see `DecisionBatch`), one flush at a time; a database that fails or is down costs the
+ * decisions of that flush (counted in `droppedStoreFailed`), never a decision.
+ *
+ * Decisions recorded while a batch is written wait for their own batch to fill or their own interval: writing
+ * whatever arrived during the last INSERT as soon as it returned made rows of one round trip's decisions (about a
+ * tenth of a batch under load), and PostgreSQL's cost per row, not per decision, then was most of the log's cost.
  */
 export class DecisionRecorder {
   readonly counts: DecisionRecorderCounts = { written: 0, droppedQueueFull: 0, droppedStoreFailed: 0 };
-  /** Full columns first; the last one is being appended to. */
+  /** Oldest first; only the last one may still take decisions. */
   private queue: DecisionColumns[] = [];
   private queuedCount = 0;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
   private closed = false;
+  /** The last flush stopped at a write that failed. */
+  private failedLast = false;
 
   constructor(private readonly options: DecisionRecorderOptions) {}
 
@@ -62,38 +68,47 @@ export class DecisionRecorder {
       return;
     }
     let tail = this.queue[this.queue.length - 1];
-    if (tail === undefined || tail.isFull) {
+    if (tail === undefined || tail.isClosed) {
       tail = new DecisionColumns(Math.min(this.options.batchMax, this.options.queueMax));
       this.queue.push(tail);
+      // The timer is the open columns' (the ones before are closed, written by the flush under way): it runs from
+      // their first decision.
+      this.cancelTimer();
+      this.startTimer();
     }
     tail.append(decision);
     this.queuedCount++;
-    if (this.flushing) return;
-    if (this.queuedCount >= this.options.batchMax) {
-      this.cancelTimer();
-      void this.flush();
-    } else {
-      this.startTimer();
-    }
+    if (tail.isClosed && !this.flushing) void this.writeClosed();
   }
 
-  /** Writes everything queued now (and what arrives meanwhile); resolves when the queue was drained once. */
-  flush(): Promise<void> {
-    this.flushing ??= this.drain().then((drained) => {
-      this.flushing = undefined;
-      if (this.queuedCount === 0 || this.closed) return;
-      // After a failure only the timer starts the next attempt: a database that is down is not retried in a loop.
-      if (drained && this.queuedCount >= this.options.batchMax) void this.flush();
-      else this.startTimer();
-    });
-    return this.flushing;
+  /** Writes everything queued now; resolves when it is written (or dropped, when the database failed). */
+  async flush(): Promise<void> {
+    this.queue[this.queue.length - 1]?.seal();
+    await this.writeClosed();
+    // A flush that was under way when this one was asked for left the columns sealed since.
+    if (this.queue[0]?.isClosed) await this.writeClosed();
   }
 
-  /** Stops taking decisions and writes what is queued. */
+  /** Stops taking decisions and writes what is queued; what the database would not take is counted as dropped. */
   async close(): Promise<void> {
     this.closed = true;
     this.cancelTimer();
     await this.flush();
+    this.counts.droppedStoreFailed += this.queuedCount;
+    this.queue = [];
+    this.queuedCount = 0;
+  }
+
+  /** Writes the closed columns (full, or sealed by their interval), one flush at a time. */
+  private writeClosed(): Promise<void> {
+    this.flushing ??= this.drain().then(() => {
+      this.flushing = undefined;
+      // Columns that closed while this flush wrote (a full batch needs no timer); after a failure only the timer
+      // starts the next attempt, so a database that is down is not retried in a loop.
+      if (this.queue[0]?.isClosed && !this.failedLast) void this.writeClosed();
+      else if (this.queuedCount > 0 && !this.closed) this.startTimer();
+    });
+    return this.flushing;
   }
 
   private startTimer(): void {
@@ -108,9 +123,8 @@ export class DecisionRecorder {
     this.timer = undefined;
   }
 
-  /** False when a write failed (the rest stays queued for the next tick). */
-  private async drain(): Promise<boolean> {
-    // Decisions recorded while a batch is written go to the next batch of this drain (bounded by the queue).
+  private async drain(): Promise<void> {
+    this.failedLast = false;
     for (let taken = this.take(); taken !== undefined; taken = this.take()) {
       try {
         await this.write(batchColumns(taken, this.ruleOf));
@@ -118,16 +132,17 @@ export class DecisionRecorder {
       } catch (error) {
         this.counts.droppedStoreFailed += taken.length;
         this.options.onError?.(error, taken.length);
-        return false;
+        this.failedLast = true;
+        return;
       }
     }
-    return true;
   }
 
-  /** The oldest columns (at most `batchMax` decisions); decisions recorded from now on go to new columns. */
+  /** The oldest columns when they are closed; decisions recorded from now on go to new columns. */
   private take(): DecisionColumns | undefined {
-    const taken = this.queue.shift();
-    if (taken !== undefined) this.queuedCount -= taken.length;
+    if (!this.queue[0]?.isClosed) return undefined;
+    const taken = this.queue.shift() as DecisionColumns;
+    this.queuedCount -= taken.length;
     return taken;
   }
 
