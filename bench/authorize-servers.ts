@@ -3,7 +3,8 @@
 // `authorize`: the real Auth listener from createAuthListener, the lean routes ahead of the express app (Valkey, its
 // shared token tier and the metrics wired as auth-service/server.ts does), with a real user, grant, session and token. Prints one JSON line (its URL,
 // the request to send); then each `cpu` line on stdin is answered with one JSON line: the process's CPU time
-// and the requests served so far.
+// and the requests served so far. `authorize-log` also takes `alternate <phases> <windowMs> <settleMs>` (see
+// alternate below), answered with one JSON line of its phases.
 // SIGTERM closes everything.
 import type { AddressInfo } from 'node:net';
 import { spawn } from 'node:child_process';
@@ -63,7 +64,14 @@ async function floorServer(): Promise<{ app: RequestListener; ready: Omit<Server
 
 type DecisionLogCounts = NonNullable<ServerCpu['decisionLog']>;
 
-/** `authorize-log` only: whether the route has a decision log now (`log on` / `log off` on stdin). */
+/** One phase of `alternate`: whether the log was on, and the window measured after the phase settled. */
+export interface AlternatePhase {
+  readonly logging: boolean;
+  readonly requests_per_s: number;
+  readonly cpu_us_per_request: number;
+}
+
+/** `authorize-log` only: whether the route has a decision log now (switched by `alternate`). */
 let logging = true;
 
 /**
@@ -72,7 +80,7 @@ let logging = true;
  */
 async function authorizeServer(
   withDecisionLog: boolean,
-): Promise<{ app: RequestListener; ready: Omit<ServerReady, 'url'>; close(): Promise<void>; decisionLog?: () => DecisionLogCounts }> {
+): Promise<{ app: RequestListener; ready: Omit<ServerReady, 'url'>; close(): Promise<void>; decisionLog?: () => DecisionLogCounts; logIdle?: () => boolean }> {
   // Imported here so the floor process loads none of the Auth app.
   const { createAuthHarness } = await import('../test/support/auth-harness.js');
   const { createAuthListener } = await import('../auth-service/app.js');
@@ -99,7 +107,7 @@ async function authorizeServer(
   const parts = { ...wireAuth({ ...h.deps, metrics, ...(decisionLog ? { decisionLog } : {}) }) };
   if (decisionLog) {
     // The authorize route reads its deps' decisionLog at every decision and records nothing without one: with
-    // `logging` off (the suite's `log off`) it finds none, exactly as a server without the log, so the same process
+    // `logging` off (an off phase of `alternate`) it finds none, exactly as a server without the log, so the same process
     // serves with and without the log in turns.
     const recorder = decisionLog;
     Object.defineProperty(parts, 'decisionLog', { get: () => (logging ? recorder : undefined) });
@@ -112,7 +120,9 @@ async function authorizeServer(
       await decisionLog?.close();
       await h.close();
     },
-    ...(decisionLog ? { decisionLog: () => ({ ...(decisionLog as NonNullable<typeof decisionLog>).counts }) } : {}),
+    ...(decisionLog
+      ? { decisionLog: () => ({ ...(decisionLog as NonNullable<typeof decisionLog>).counts }), logIdle: () => (decisionLog as NonNullable<typeof decisionLog>).idle }
+      : {}),
   };
 }
 
@@ -246,11 +256,19 @@ interface Running {
   readonly url: string;
   readonly ready: Omit<ServerReady, 'url'>;
   cpu(): Promise<ServerCpu>;
+  /** `authorize-log`: nothing of its decision log queued or being written. */
+  logIdle?: () => boolean;
   close(): Promise<void>;
 }
 
 /** A server of this process: its own listener, counting the requests it serves. */
-async function inProcess(built: { app: RequestListener; ready: Omit<ServerReady, 'url'>; close(): Promise<void>; decisionLog?: () => DecisionLogCounts }): Promise<Running> {
+async function inProcess(built: {
+  app: RequestListener;
+  ready: Omit<ServerReady, 'url'>;
+  close(): Promise<void>;
+  decisionLog?: () => DecisionLogCounts;
+  logIdle?: () => boolean;
+}): Promise<Running> {
   const server = await listen(built.app);
   let requests = 0;
   server.on('request', () => {
@@ -263,6 +281,7 @@ async function inProcess(built: { app: RequestListener; ready: Omit<ServerReady,
       const { user, system } = process.cpuUsage();
       return Promise.resolve({ cpuMicros: user + system, requests, ...(built.decisionLog ? { decisionLog: built.decisionLog() } : {}) });
     },
+    ...(built.logIdle ? { logIdle: built.logIdle } : {}),
     async close() {
       server.closeAllConnections();
       server.close();
@@ -279,11 +298,38 @@ const running: Running =
 const ready: ServerReady = { url: running.url, ...running.ready };
 process.stdout.write(`${JSON.stringify(ready)}\n`);
 
+/**
+ * `authorize-log` under the suite's continuous load: `phases` phases with the log off, on, on, off, off, on... (each
+ * pair of phases is one off and one on, and the order turns every pair, so a drift in the machine's speed favours
+ * neither). Each phase first settles — `settleMs`, and after the log is switched off until the log has written
+ * everything it queued, so none of the on phase's work is paid in the off phase — then counts the requests served
+ * and the CPU used over `windowMs`.
+ */
+async function alternate(phases: number, windowMs: number, settleMs: number): Promise<AlternatePhase[]> {
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const measured: AlternatePhase[] = [];
+  for (let phase = 0; phase < phases; phase++) {
+    logging = phase % 4 === 1 || phase % 4 === 2;
+    await sleep(settleMs);
+    for (let waited = 0; !logging && running.logIdle && !running.logIdle() && waited < 10_000; waited += 5) await sleep(5);
+    const before = await running.cpu();
+    const startMs = performance.now();
+    await sleep(windowMs);
+    const after = await running.cpu();
+    const seconds = (performance.now() - startMs) / 1_000;
+    const served = (after.requests ?? 0) - (before.requests ?? 0);
+    measured.push({ logging, requests_per_s: served / seconds, cpu_us_per_request: served > 0 ? (after.cpuMicros - before.cpuMicros) / served : 0 });
+  }
+  logging = true;
+  return measured;
+}
+
 createInterface({ input: process.stdin }).on('line', (line) => {
   const command = line.trim();
-  if (command === 'log on' || command === 'log off') {
-    logging = command === 'log on';
-    process.stdout.write(`${JSON.stringify({ logging })}\n`);
+  const [verb, ...args] = command.split(' ');
+  if (verb === 'alternate' && args.length === 3) {
+    const [phases, windowMs, settleMs] = args.map(Number) as [number, number, number];
+    void alternate(phases, windowMs, settleMs).then((measured) => process.stdout.write(`${JSON.stringify(measured)}\n`));
   } else if (command === 'cpu') void running.cpu().then((cpu) => process.stdout.write(`${JSON.stringify(cpu)}\n`));
 });
 

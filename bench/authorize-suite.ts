@@ -15,7 +15,7 @@ import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import type { ServerCpu, ServerReady, ServerRole } from './authorize-servers.js';
+import type { AlternatePhase, ServerCpu, ServerReady, ServerRole } from './authorize-servers.js';
 import { cerbosBinary, startCerbosPdp, type CerbosPdp } from './cerbos-pdp.js';
 import { cerbosCheckBody, cerbosPolicies, cerbosPrincipal } from './cerbos-policy.js';
 
@@ -33,7 +33,7 @@ type Autocannon = (options: {
   method?: string;
   headers?: Record<string, string>;
   body?: string;
-}) => Promise<AutocannonResult>;
+}) => Promise<AutocannonResult> & { stop(): void };
 
 // autocannon ships no types.
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
@@ -86,11 +86,26 @@ export interface AuthorizeBenchResult {
   /** The median over the rounds of the decision log's cost: 1 − (req/s with it ÷ req/s without it). */
   readonly decision_log_cost: number | null;
   /**
-   * The decision log's cost in one process: the decision-log server measured with its log switched off and on in
-   * turn (pairs of adjacent windows, every other pair on first), so the process, its heap and its JIT are the same on
-   * both sides. `cost` is the median over the pairs of 1 − (req/s on ÷ req/s off): what the ≤ 5 % target reads.
+   * The decision log's cost in one process, what the ≤ 5 % target reads: the decision-log server under one continuous
+   * load while it switches its log off and on in phases (off, on, on, off, ...; see `alternate` in
+   * authorize-servers.ts), each phase measured over a window after it settled (after a switch off, only once the log
+   * has written everything it queued). The process, its heap, its JIT and its connections are the same on both sides
+   * and the phases are short, so a drift in the machine's speed falls on both alike. `cost` is the median over the
+   * pairs of phases of 1 − (req/s on ÷ req/s off); `standard_error` is the pairs' standard deviation ÷ √pairs.
    */
-  readonly decision_log_switched: { readonly cost: number; readonly on: HttpFigures; readonly off: HttpFigures; readonly pairs: readonly { readonly on: HttpFigures; readonly off: HttpFigures; readonly cost: number }[] } | null;
+  readonly decision_log_switched: {
+    readonly cost: number;
+    readonly mean: number;
+    readonly standard_error: number;
+    readonly window_ms: number;
+    readonly settle_ms: number;
+    readonly on: { readonly requests_per_s: number; readonly cpu_us_per_request: number };
+    readonly off: { readonly requests_per_s: number; readonly cpu_us_per_request: number };
+    readonly pairs: readonly { readonly on: AlternatePhase; readonly off: AlternatePhase; readonly cost: number }[];
+    /** The load generator's failed requests over the whole measurement. */
+    readonly non_2xx: number;
+    readonly errors: number;
+  } | null;
   /** What the decision log wrote and dropped over the whole run (warm-up included). */
   readonly decision_log_rows: { readonly written: number; readonly dropped_queue_full: number; readonly dropped_store_failed: number } | null;
   /** `npm run start:auth` with AUTH_WORKERS=auto (medians), its worker count, or null when not measured. */
@@ -110,8 +125,8 @@ interface MeasuredServer {
 interface ServerProcess {
   readonly ready: ServerReady;
   cpu(): Promise<ServerCpu>;
-  /** `authorize-log` only: its authorize route has its decision log (on) or none, as a server without it (off), from now on. */
-  switchLog(on: boolean): Promise<void>;
+  /** `authorize-log` only: its phases with the log off and on (see `alternate` in authorize-servers.ts). */
+  alternate(phases: number, windowMs: number, settleMs: number): Promise<AlternatePhase[]>;
   stop(): Promise<void>;
 }
 
@@ -148,10 +163,10 @@ async function startServer(role: ServerRole): Promise<ServerProcess> {
       child.stdin.write('cpu\n');
       return answer as Promise<ServerCpu>;
     },
-    async switchLog(on) {
+    alternate(phases, windowMs, settleMs) {
       const answer = nextLine();
-      child.stdin.write(on ? 'log on\n' : 'log off\n');
-      await answer;
+      child.stdin.write(`alternate ${phases} ${windowMs} ${settleMs}\n`);
+      return answer as Promise<AlternatePhase[]>;
     },
     async stop() {
       child.kill('SIGTERM');
@@ -241,9 +256,9 @@ export async function runAuthorizeBench(options: {
   decisionLog?: boolean;
   /** Measure Auth started as operators start it with AUTH_WORKERS=auto as well (default true). */
   workers?: boolean;
-  /** Pairs of windows (log off, log on) measured on the decision-log server after the rounds, and each window's length. */
-  switchedPairs?: number;
-  switchedSeconds?: number;
+  /** Phases (half of them with the log off) measured on the decision-log server after the rounds, and each one's window. */
+  switchedPhases?: number;
+  switchedWindowMs?: number;
   onStep?: (what: string) => void;
 }): Promise<AuthorizeBenchResult> {
   const connections = options.connections ?? 50;
@@ -357,25 +372,41 @@ export async function runAuthorizeBench(options: {
     }
     let switched: AuthorizeBenchResult['decision_log_switched'] = null;
     if (logged) {
-      const pairs: { on: HttpFigures; off: HttpFigures; cost: number }[] = [];
-      const count = options.switchedPairs ?? 8;
-      for (let pair = 0; pair < count; pair++) {
-        const figures: { on?: HttpFigures; off?: HttpFigures } = {};
-        for (const on of pair % 2 === 0 ? [false, true] : [true, false]) {
-          options.onStep?.(`decision log switched: pair ${pair + 1}/${count}, log ${on ? 'on' : 'off'}, ${connections} connections, ${options.switchedSeconds ?? 3} s`);
-          await logged.server.switchLog(on);
-          // Decisions queued before a switch off are flushed within the flush interval (250 ms) of it.
-          await new Promise((resolve) => setTimeout(resolve, settleMs));
-          figures[on ? 'on' : 'off'] = await measure({ url: logged.server.ready.url, cpu: () => logged.server.cpu() }, logged.request, connections, options.switchedSeconds ?? 3);
-        }
-        const on = figures.on as HttpFigures;
-        const off = figures.off as HttpFigures;
+      const phases = Math.max(2, options.switchedPhases ?? 60);
+      const windowMs = options.switchedWindowMs ?? 1_000;
+      // Longer than the flush interval (250 ms): the last part-filled batch of an on phase is written within it.
+      const phaseSettleMs = 500;
+      options.onStep?.(`decision log switched off and on under one load: ${phases} phases of ${windowMs} ms (each after ${phaseSettleMs} ms settling), ${connections} connections`);
+      const { server, request: loggedRequest } = logged;
+      // The load runs until the phases are done (its duration is only a ceiling).
+      const load = autocannon({ url: server.ready.url, connections, duration: Math.ceil((phases * (windowMs + phaseSettleMs)) / 1_000) + 60, ...loggedRequest });
+      const measured = await server.alternate(phases, windowMs, phaseSettleMs).finally(() => load.stop());
+      const loadResult = await load;
+      const pairs: { on: AlternatePhase; off: AlternatePhase; cost: number }[] = [];
+      for (let i = 0; i + 1 < measured.length; i += 2) {
+        const [first, second] = [measured[i] as AlternatePhase, measured[i + 1] as AlternatePhase];
+        const [on, off] = first.logging ? [first, second] : [second, first];
         pairs.push({ on, off, cost: off.requests_per_s > 0 ? 1 - on.requests_per_s / off.requests_per_s : 0 });
       }
-      await logged.server.switchLog(true);
-      if (pairs.length > 0) {
-        switched = { cost: median(pairs.map((p) => p.cost)), on: medianFigures(pairs.map((p) => p.on)), off: medianFigures(pairs.map((p) => p.off)), pairs };
-      }
+      const costs = pairs.map((p) => p.cost);
+      const mean = costs.reduce((sum, c) => sum + c, 0) / costs.length;
+      const deviation = Math.sqrt(costs.reduce((sum, c) => sum + (c - mean) ** 2, 0) / Math.max(1, costs.length - 1));
+      const side = (pick: (p: (typeof pairs)[number]) => AlternatePhase) => ({
+        requests_per_s: median(pairs.map((p) => pick(p).requests_per_s)),
+        cpu_us_per_request: median(pairs.map((p) => pick(p).cpu_us_per_request)),
+      });
+      switched = {
+        cost: median(costs),
+        mean,
+        standard_error: deviation / Math.sqrt(costs.length),
+        window_ms: windowMs,
+        settle_ms: phaseSettleMs,
+        on: side((p) => p.on),
+        off: side((p) => p.off),
+        pairs,
+        non_2xx: loadResult.non2xx,
+        errors: loadResult.errors + loadResult.timeouts,
+      };
     }
     const loggedRounds = rounds.flatMap((r) => (r.authorize_decision_log ? [r.authorize_decision_log] : []));
     const logCounts = logged ? (await logged.server.cpu()).decisionLog : undefined;
@@ -435,8 +466,11 @@ export function formatAuthorizeBench(result: AuthorizeBenchResult): string {
   if (result.decision_log_switched) {
     const sw = result.decision_log_switched;
     lines.push(
-      `decision log cost in one process, switched off and on: ${percent(sw.cost)} of req/s (pairs: ${sw.pairs.map((p) => percent(p.cost)).join(', ')}; target ≤ 5%); ` +
-        `${sw.on.requests_per_s.toFixed(0)} req/s on, ${sw.off.requests_per_s.toFixed(0)} off; CPU per request ${sw.on.cpu_us_per_request.toFixed(0)} µs on, ${sw.off.cpu_us_per_request.toFixed(0)} µs off`,
+      `decision log cost in one process, switched off and on under one load: ${percent(sw.cost)} of req/s (target ≤ 5%; median of ${sw.pairs.length} pairs of ` +
+        `${sw.window_ms} ms windows, mean ${percent(sw.mean)}, standard error ${percent(sw.standard_error)}); ${sw.on.requests_per_s.toFixed(0)} req/s on, ` +
+        `${sw.off.requests_per_s.toFixed(0)} off; CPU per request ${sw.on.cpu_us_per_request.toFixed(1)} µs on, ${sw.off.cpu_us_per_request.toFixed(1)} µs off; ` +
+        `non-2xx ${sw.non_2xx}, errors ${sw.errors}`,
+      `  pairs: ${sw.pairs.map((p) => percent(p.cost)).join(', ')}`,
     );
   }
   if (result.cerbos && result.ratio_to_cerbos !== null) {

@@ -480,7 +480,7 @@ async function main(): Promise<void> {
     if (ctx.wants('models')) await benchModels(ctx);
     if (ctx.wants('authorize')) {
       authorize = await runAuthorizeBench({
-        ...(options.quick ? { durationSeconds: 2, rounds: 1, warmupSeconds: 2, switchedPairs: 2, switchedSeconds: 2 } : { durationSeconds: 5, rounds: 5, warmupSeconds: 3, switchedPairs: 8, switchedSeconds: 3 }),
+        ...(options.quick ? { durationSeconds: 2, rounds: 1, warmupSeconds: 2, switchedPhases: 8, switchedWindowMs: 1_000 } : { durationSeconds: 5, rounds: 5, warmupSeconds: 3, switchedPhases: 60, switchedWindowMs: 1_000 }),
         onStep: (what) => progress.update(`authorize over HTTP: ${what}`),
       });
     }

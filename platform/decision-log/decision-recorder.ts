@@ -62,6 +62,11 @@ export class DecisionRecorder {
     return this.queuedCount;
   }
 
+  /** Nothing queued and no write under way: every decision recorded so far is written (or counted as dropped). */
+  get idle(): boolean {
+    return this.queuedCount === 0 && this.flushing === undefined;
+  }
+
   record(decision: DecisionRecord): void {
     if (this.closed || this.queuedCount >= this.options.queueMax) {
       this.counts.droppedQueueFull++;
