@@ -9,7 +9,8 @@ import { readFile } from 'node:fs/promises';
 import { createPolicyStore } from '../engine/adapters/index.js';
 import { loadModelFile, PolicyEngine } from '../engine/index.js';
 import { decidingRuleResolver } from '../auth-service/decision-log/deciding-rule.js';
-import { DecisionLogMaintenance, DecisionLogStore, DecisionRecorder, type DecisionRecord } from '../platform/decision-log/index.js';
+import { z } from 'zod';
+import { DecisionLogMaintenance, DecisionLogStore, DecisionRecorder, decisionLogConfigShape, decisionLogSettingsOf, type DecisionRecord } from '../platform/decision-log/index.js';
 import { runMigrations } from '../platform/migrations.js';
 import { writePolicy } from '../test/support/policy-writes.js';
 import { createTestSchema } from '../test/support/postgres.js';
@@ -17,6 +18,8 @@ import { createTestSchema } from '../test/support/postgres.js';
 const tenantId = '0b6f5f2e-6a43-4c55-9b8e-3f3d1c0de001';
 const subjects = 1_000;
 const rows = 200_000;
+/** Decisions per flush: Auth's default batch. */
+const { batchMax } = decisionLogSettingsOf(z.object(decisionLogConfigShape).parse({}));
 
 /** CPU microseconds a process has used (user + system), or undefined where /proc cannot tell. */
 async function processCpuMicros(pid: number): Promise<number | undefined> {
@@ -86,14 +89,14 @@ try {
     };
     const ruleUs = Math.min(resolveAll(), resolveAll());
 
-    // The flush's share, in this process, with the default batch size, as a server sees it: a thousand decisions
+    // The flush's share, in this process, with the default batch size, as a server sees it: a batch of decisions
     // queued, then flushed (the queue never holds more), so the garbage collector sees what a replica's heap holds.
-    const recorder = new DecisionRecorder({ sink: store, queueMax: rows, batchMax: 1_000, flushIntervalMs: 3_600_000, resolveRule: decidingRuleResolver(engine) });
+    const recorder = new DecisionRecorder({ sink: store, queueMax: rows, batchMax, flushIntervalMs: 3_600_000, resolveRule: decidingRuleResolver(engine) });
     const backendBefore = await processCpuMicros(backendPid);
     let cpuMicros = 0;
     const wallBefore = process.hrtime.bigint();
-    for (let start = 0; start < rows; start += 1_000) {
-      const chunk = decisions.slice(start, start + 1_000);
+    for (let start = 0; start < rows; start += batchMax) {
+      const chunk = decisions.slice(start, start + batchMax);
       const cpuBefore = process.cpuUsage();
       for (const decision of chunk) recorder.record(decision);
       await recorder.flush();
