@@ -36,9 +36,9 @@ export interface DecisionRecorderCounts {
 /**
  * The decision log's writer. `record` is what every authorize path calls: it appends to a bounded in-memory queue
  * (columns of `batchMax` decisions, see `DecisionColumns`) and returns; it never waits, never throws, never touches
- * the database. A full batch, or the flush interval of the oldest queued decision, flushes with one INSERT per batch
- * (a row per tenant and day, see `DecisionBatch`), one flush at a time; a database that fails or is down costs the
- * decisions of that flush (counted in `droppedStoreFailed`), never a decision.
+ * the database. A batch is written when it is full or when the flush interval since its first decision ends: one
+ * INSERT per batch (a row per tenant and day, see `DecisionBatch`), one flush at a time; a database that fails or is
+ * down costs the decisions of that flush (counted in `droppedStoreFailed`), never a decision.
  *
  * Decisions recorded while a batch is written wait for their own batch to fill or their own interval: writing
  * whatever arrived during the last INSERT as soon as it returned made rows of one round trip's decisions (about a
