@@ -71,7 +71,6 @@ interface BatchKey {
 }
 
 const columns = 18;
-// `request_ids` holds a batch's request ids one line each (RequestIdBytes); read back, an empty line is NULL.
 /** Batch rows per INSERT statement (PostgreSQL takes at most 65,535 parameters). */
 const rowsPerStatement = 1_000;
 /** Batch rows read by the first step of a page; each further step reads four times as many. */
@@ -235,6 +234,7 @@ export class DecisionLogStore {
       const next = heads[scan];
       const read = statementOf(filter, scanned, true);
       read.batchWhere.push(`(last_at, id) >= (${read.param(upTo.last_at)}::timestamptz, ${read.param(upTo.id)}::bigint)`);
+      // `request_ids` holds a row's request ids one line each (RequestIdBytes); split back, an empty line is NULL.
       const { rows } = await query<EntryRow>(
         this.db,
         `SELECT id::text, to_char(at AT TIME ZONE 'UTC', ${microsecondsText}) AS at, subject, resource, action, product, allowed, reason,

@@ -52,8 +52,6 @@ export class DecisionRecorder {
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
   private closed = false;
-  /** The last flush stopped at a write that failed. */
-  private failedLast = false;
 
   constructor(private readonly options: DecisionRecorderOptions) {}
 
@@ -106,11 +104,11 @@ export class DecisionRecorder {
 
   /** Writes the closed columns (full, or sealed by their interval), one flush at a time. */
   private writeClosed(): Promise<void> {
-    this.flushing ??= this.drain().then(() => {
+    this.flushing ??= this.drain().then((drained) => {
       this.flushing = undefined;
       // Columns that closed while this flush wrote (a full batch needs no timer); after a failure only the timer
       // starts the next attempt, so a database that is down is not retried in a loop.
-      if (this.queue[0]?.isClosed && !this.failedLast) void this.writeClosed();
+      if (drained && this.queue[0]?.isClosed) void this.writeClosed();
       else if (this.queuedCount > 0 && !this.closed) this.startTimer();
     });
     return this.flushing;
@@ -128,8 +126,8 @@ export class DecisionRecorder {
     this.timer = undefined;
   }
 
-  private async drain(): Promise<void> {
-    this.failedLast = false;
+  /** False when a write failed (the closed columns after it stay queued for the next attempt). */
+  private async drain(): Promise<boolean> {
     for (let taken = this.take(); taken !== undefined; taken = this.take()) {
       try {
         await this.write(batchColumns(taken, this.ruleOf));
@@ -137,10 +135,10 @@ export class DecisionRecorder {
       } catch (error) {
         this.counts.droppedStoreFailed += taken.length;
         this.options.onError?.(error, taken.length);
-        this.failedLast = true;
-        return;
+        return false;
       }
     }
+    return true;
   }
 
   /** The oldest columns when they are closed; decisions recorded from now on go to new columns. */

@@ -24,7 +24,7 @@ export class RequestIdBytes {
 
   append(id: string | undefined): void {
     const i = this.count++;
-    let at = i === 0 ? 0 : (this.ends[i - 1] as number) + 1;
+    let at = this.startOf(i);
     if (i > 0) this.room(at)[at - 1] = 0x0a;
     if (id !== undefined) {
       const bytes = this.room(at + id.length);
@@ -44,7 +44,7 @@ export class RequestIdBytes {
 
   /** The id of decision `i` (undefined when it had none). */
   idOf(i: number): string | undefined {
-    const start = i === 0 ? 0 : (this.ends[i - 1] as number) + 1;
+    const start = this.startOf(i);
     const end = this.ends[i] as number;
     return end > start ? this.bytes.toString('latin1', start, end) : undefined;
   }
@@ -59,17 +59,22 @@ export class RequestIdBytes {
     let text = '';
     for (let p = 0; p < positions.length; p++) {
       const i = positions[p] as number;
-      const start = i === 0 ? 0 : (this.ends[i - 1] as number) + 1;
-      text += p === 0 ? this.bytes.toString('latin1', start, this.ends[i]) : `\n${this.bytes.toString('latin1', start, this.ends[i])}`;
+      const id = this.bytes.toString('latin1', this.startOf(i), this.ends[i]);
+      text += p === 0 ? id : `\n${id}`;
     }
     return text;
   }
 
-  /** The buffer, grown (doubled, contents kept) when it cannot hold `size` bytes. */
+  /** Where decision `i`'s line starts: after the previous line and its '\n'. */
+  private startOf(i: number): number {
+    return i === 0 ? 0 : (this.ends[i - 1] as number) + 1;
+  }
+
+  /** The buffer, grown (doubled, the lines before the one being appended kept) when it cannot hold `size` bytes. */
   private room(size: number): Buffer {
     if (size > this.bytes.length) {
       const grown = Buffer.allocUnsafeSlow(Math.max(size, this.bytes.length * 2));
-      this.bytes.copy(grown, 0, 0, this.count > 1 ? (this.ends[this.count - 2] as number) + 1 : 0);
+      this.bytes.copy(grown, 0, 0, this.startOf(this.count - 1));
       this.bytes = grown;
     }
     return this.bytes;
